@@ -1,0 +1,124 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+
+#include "fd_band.h"
+#include "filter.h"
+
+/* Every call that names a path: the supervisor decides whether it is in the
+ * mount. Write calls are trapped too, so a /coda path never reaches the host. */
+static const char *const path_calls[] = {
+	"open",	      "openat",	     "openat2",	    "creat",	    "stat",
+	"lstat",      "access",	     "faccessat",   "faccessat2",   "readlink",
+	"readlinkat", "statfs",	     "chdir",	    "fchdir",	    "getcwd",
+	"execve",     "execveat",    "mkdir",	    "mkdirat",	    "rmdir",
+	"unlink",     "unlinkat",    "rename",	    "renameat",	    "renameat2",
+	"link",	      "linkat",	     "symlink",	    "symlinkat",    "chmod",
+	"fchmodat",   "chown",	     "lchown",	    "fchownat",	    "utime",
+	"utimes",     "utimensat",   "futimesat",   "truncate",	    "mknod",
+	"mknodat",    "setxattr",    "lsetxattr",   "getxattr",	    "lgetxattr",
+	"listxattr",  "llistxattr",  "removexattr", "lremovexattr", "inotify_add_watch",
+	"chroot",     "name_to_handle_at",
+};
+
+/* Calls on an fd: trapped only for fds in the band, where /coda files live. */
+static const char *const band_fd_calls[] = {
+	"fstat", "fstatfs", "getdents", "getdents64",
+};
+
+/* Calls that change credentials: seen so the supervisor re-reads them. */
+static const char *const cred_calls[] = {
+	"setuid",   "setgid",	 "setreuid", "setregid",  "setresuid",
+	"setresgid", "setfsuid", "setfsgid", "setgroups",
+};
+
+static int add_all(scmp_filter_ctx ctx, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		int rc;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_band_fd_calls(scmp_filter_ctx ctx)
+{
+	for (size_t i = 0; i < sizeof(band_fd_calls) / sizeof(band_fd_calls[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(band_fd_calls[i]);
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+					  SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* newfstatat and statx are how glibc and others implement fstat: with
+ * AT_EMPTY_PATH on an fd below the band they cannot name a /coda object (a
+ * /coda dirfd is in the band; AT_FDCWD is negative, so it compares above). */
+static int add_stat_at(scmp_filter_ctx ctx, const char *name, unsigned flags_arg)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	int rc;
+
+	rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+			      SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
+	if (rc < 0)
+		return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
+}
+
+static int build_rules(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	rc = add_all(ctx, path_calls, sizeof(path_calls) / sizeof(path_calls[0]));
+	if (!rc)
+		rc = add_all(ctx, cred_calls, sizeof(cred_calls) / sizeof(cred_calls[0]));
+	if (!rc)
+		rc = add_band_fd_calls(ctx);
+	if (!rc)
+		rc = add_stat_at(ctx, "newfstatat", 3);
+	if (!rc)
+		rc = add_stat_at(ctx, "statx", 2);
+	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);
+	/* io_uring reaches paths without a trappable syscall: programs fall back. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      seccomp_syscall_resolve_name("io_uring_setup"), 0);
+	return rc;
+}
+
+int filter_install_target(void)
+{
+	scmp_filter_ctx ctx;
+	int rc, fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	/* Calls of another ABI (int 0x80) would bypass every rule: refuse them. */
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+	if (!rc)
+		rc = build_rules(ctx);
+	if (!rc)
+		rc = seccomp_load(ctx);
+	/* Keep our own copy: the context may close its fd on release. */
+	fd = rc ? rc : fcntl(seccomp_notify_fd(ctx), F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 && !rc)
+		fd = -errno;
+	seccomp_release(ctx);
+	return fd;
+}

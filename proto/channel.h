@@ -1,0 +1,20 @@
+/* The message channel between the supervisor and a venus: one Coda message per
+ * SOCK_SEQPACKET record, an fd riding along with SCM_RIGHTS where the protocol
+ * hands one over (the container of a CODA_OPEN_BY_FD reply). */
+#ifndef CODA_CHANNEL_H
+#define CODA_CHANNEL_H
+
+#include "msg.h"
+
+/* Both ends of a new channel, close-on-exec. */
+int chan_pair(int fds[2]);
+
+/* Sends m->len bytes of m, and m->fd if it is not -1. 0 or negative errno. */
+int chan_send(int sock, const struct coda_msg *m);
+
+/* Receives one message into m (m->fd set to a received fd or -1).
+ * 0 on success, -EPIPE when the peer has gone, -EAGAIN when nothing is
+ * waiting, -EMSGSIZE for an oversized record (dropped whole). */
+int chan_recv(int sock, struct coda_msg *m);
+
+#endif

@@ -1,0 +1,33 @@
+/* The Linux Coda protocol (kernel version 5) as it crosses our message channel.
+ *
+ * <linux/coda.h> is the authority; this header only makes it includable from
+ * user space (it pulls in <linux/time.h>, which clashes with glibc's timeval)
+ * and adds the small helpers both ends share. */
+#ifndef CODA_WIRE_H
+#define CODA_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <linux/posix_types.h>
+#define _LINUX_TIME_H
+#include <linux/coda.h>
+
+/* Largest message either side sends: an upcall or reply plus its inline data. */
+#define CODA_MSG_MAX VC_MAXMSGSIZE
+
+static inline bool coda_fid_eq(const struct CodaFid *a, const struct CodaFid *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Identifies the sender of an upcall, as the kernel fills coda_in_hdr. */
+struct coda_caller {
+	pid_t pid;
+	pid_t pgid;
+	uid_t uid;
+};
+
+#endif

@@ -1,0 +1,52 @@
+/* The supervisor's caches of what venus said, as the kernel keeps them in its
+ * dcache, inodes and fs/coda/cache.c: names (positive and negative), object
+ * attributes, symlink targets and access rights per user. All of it stays
+ * valid until venus says otherwise with a downcall. */
+#ifndef CODA_CACHE_H
+#define CODA_CACHE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "msg.h"
+
+struct name_entry;
+struct attr_entry;
+struct access_entry;
+struct link_entry;
+
+struct coda_caches {
+	struct name_entry *names;
+	struct attr_entry *attrs;
+	struct access_entry *access;
+	struct link_entry *links;
+	unsigned count;
+};
+
+/* Name cache: 1 hit (fid/vtype set; vtype C_VNON for a cached "no such
+ * entry"), 0 miss. */
+int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name,
+		   size_t len, struct CodaFid *fid, int *vtype);
+void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name,
+		    size_t len, const struct CodaFid *fid, int vtype);
+
+bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr);
+void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
+		    const struct coda_vattr *attr);
+
+/* Access cache: the rights (C_A_* bits) known granted to uid on fid. */
+bool cache_access_ok(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask);
+void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask);
+
+/* Symlink targets: the length, or -1 when not cached. */
+ssize_t cache_link_get(struct coda_caches *c, const struct CodaFid *fid, char *buf, size_t cap);
+void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char *target,
+		    size_t len);
+
+void cache_flush(struct coda_caches *c);
+
+/* A downcall from venus (CODA_FLUSH, PURGEUSER, ZAPFILE, ZAPDIR, PURGEFID,
+ * REPLACE), applied with the kernel's semantics. */
+void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m);
+
+#endif

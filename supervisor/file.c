@@ -1,0 +1,166 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "notify.h"
+#include "proc.h"
+#include "super.h"
+#include "upcall.h"
+
+struct coda_file *coda_file_get(struct coda_file *f)
+{
+	f->refs++;
+	return f;
+}
+
+void coda_file_put(struct coda_file *f)
+{
+	if (--f->refs > 0)
+		return;
+	if (f->host_fd >= 0)
+		close(f->host_fd);
+	free(f->path);
+	free(f);
+}
+
+static void proc_fd_path(const struct call *c, int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%u/fd/%d", c->n->pid, fd);
+}
+
+/* Does the target's fd still refer to this container? It may have been
+ * closed (not trapped) and the number reused by dup2. */
+static bool target_holds(struct call *c, int fd, const struct coda_file *f)
+{
+	char path[64];
+	struct stat st;
+
+	proc_fd_path(c, fd, path, sizeof(path));
+	return stat(path, &st) == 0 && st.st_dev == f->cdev && st.st_ino == f->cino;
+}
+
+static bool target_fd_free(struct call *c, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	proc_fd_path(c, fd, path, sizeof(path));
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+struct coda_file *coda_file_lookup(struct call *c, long fd)
+{
+	struct files_state *files = c->proc->files;
+	struct coda_file *f;
+	int i;
+
+	if (!coda_fd_in_band(fd))
+		return NULL;
+	i = (int)fd - CODA_FD_BAND_LO;
+	f = files->slot[i];
+	if (!f)
+		return NULL;
+	if (!target_holds(c, (int)fd, f)) {
+		coda_file_put(f);
+		files->slot[i] = NULL;
+		return NULL;
+	}
+	return f;
+}
+
+/* A free band slot, searched downwards from the top so that the target's own
+ * lowest-free allocations never meet ours. -EMFILE when the band is full. */
+static int band_alloc(struct call *c, struct files_state *files)
+{
+	for (int k = 0; k < CODA_FD_BAND_SIZE; k++) {
+		int i = (files->hint - k + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
+		int fd = CODA_FD_BAND_LO + i;
+
+		if (files->slot[i]) {
+			if (target_holds(c, fd, files->slot[i]))
+				continue;
+			coda_file_put(files->slot[i]);
+			files->slot[i] = NULL;
+		}
+		if (target_fd_free(c, fd)) {
+			files->hint = (i - 1 + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
+			return i;
+		}
+	}
+	return -EMFILE;
+}
+
+static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const char *path,
+				  int flags, int container)
+{
+	struct coda_file *f = calloc(1, sizeof(*f));
+	struct stat st;
+
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->fid = *fid;
+	f->vtype = vtype;
+	f->flags = flags;
+	f->host_fd = -1;
+	f->path = strdup(path);
+	if (!f->path || fstat(container, &st) < 0)
+		goto fail;
+	f->cdev = st.st_dev;
+	f->cino = st.st_ino;
+	/* A directory's position is the target's readdir cursor: keep the same
+	 * open file so getdents64 reads and moves it. */
+	if (vtype == C_VDIR) {
+		f->host_fd = fcntl(container, F_DUPFD_CLOEXEC, 3);
+		if (f->host_fd < 0)
+			goto fail;
+	}
+	return f;
+fail:
+	coda_file_put(f);
+	return NULL;
+}
+
+/* Injects the container into the band (or, if the band is full or above the
+ * target's fd limit, at its lowest free fd, where fd calls are not seen). */
+static int inject(struct call *c, struct coda_file *f, int container, bool cloexec)
+{
+	struct files_state *files = c->proc->files;
+	int slot = band_alloc(c, files);
+	int fd = -EMFILE;
+
+	if (slot >= 0) {
+		fd = call_inject_fd(c, container, CODA_FD_BAND_LO + slot, cloexec);
+		if (fd >= 0)
+			files->slot[slot] = coda_file_get(f);
+	}
+	if (fd < 0 && !c->answered)
+		fd = call_inject_fd(c, container, -1, cloexec);
+	return fd;
+}
+
+void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags)
+{
+	struct coda_caller who;
+	struct coda_file *f;
+	int container, rc;
+
+	rc = call_caller(c, &who);
+	if (!rc)
+		rc = venus_open(c->task, &who, fid, C_O_READ, &container);
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	f = file_new(fid, vtype, path, flags, container);
+	rc = f ? inject(c, f, container, flags & O_CLOEXEC) : -ENOMEM;
+	if (f)
+		coda_file_put(f);
+	close(container);
+	if (rc < 0 && !c->answered)
+		call_return(c, rc);
+}

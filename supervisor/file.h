@@ -1,0 +1,35 @@
+/* Open /coda files, as fs/coda/file.c: the container venus hands over is
+ * injected into the target; the supervisor keeps what it needs to answer fd
+ * calls on it (fstat, getdents64, fchdir, *at calls). */
+#ifndef CODA_FILE_H
+#define CODA_FILE_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "coda_wire.h"
+
+struct call;
+
+struct coda_file {
+	int refs;
+	struct CodaFid fid;
+	int vtype;
+	int flags;     /* the target's open flags */
+	int host_fd;   /* directories: our copy of the open file (shared offset) */
+	dev_t cdev;    /* the container, to recognise the target's fd later */
+	ino_t cino;
+	char *path;    /* absolute path of the object, for getcwd after fchdir */
+};
+
+struct coda_file *coda_file_get(struct coda_file *f);
+void coda_file_put(struct coda_file *f);
+
+/* Opens the object at fid (path for later getcwd) for the target with its
+ * flags and injects it into the band; answers the call. */
+void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags);
+
+/* The /coda file behind target fd `fd`, or NULL when it is not one. */
+struct coda_file *coda_file_lookup(struct call *c, long fd);
+
+#endif

@@ -1,0 +1,145 @@
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "filter.h"
+#include "launch.h"
+#include "super.h"
+#include "venus.h"
+
+static void unblock_signals(void)
+{
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+int launch_venus(struct sup *s)
+{
+	struct venus_config cfg = {
+		.volume = s->opt.volume,
+		.cache = s->opt.cache,
+		.verbose = s->opt.verbose,
+	};
+	int chan[2], rc = chan_pair(chan);
+	pid_t pid;
+
+	if (rc < 0)
+		return rc;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(chan[0]);
+		close(chan[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		/* Its own process group: a ^C for the command must not stop the
+		 * cache manager under it. */
+		setpgid(0, 0);
+		unblock_signals();
+		close(chan[0]);
+		_exit(venus_run(chan[1], &cfg));
+	}
+	close(chan[1]);
+	s->venus_pid = pid;
+	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
+	return 0;
+}
+
+static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
+{
+	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
+	int listener, err;
+
+	unblock_signals();
+	listener = filter_install_target();
+	if (listener < 0) {
+		fprintf(stderr, "coda-exec: cannot install the seccomp filter: %s\n",
+			strerror(-listener));
+		_exit(125);
+	}
+	memset(m.raw, 0, m.len);
+	m.fd = listener;
+	if (chan_send(sock, &m) < 0)
+		_exit(125);
+	close(listener);
+	close(sock);
+	execvp(s->opt.argv[0], s->opt.argv);
+	err = errno;
+	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+/* The listener comes back over a channel of its own; EOF means the child
+ * could not install the filter (it said why and exited). */
+static int receive_listener(struct sup *s, int sock)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	struct coda_msg m = {.fd = -1};
+	int rc = -EAGAIN;
+
+	while (rc == -EAGAIN && (poll(&pfd, 1, -1) >= 0 || errno == EINTR))
+		rc = chan_recv(sock, &m);
+	if (rc < 0 || m.fd < 0) {
+		int status;
+
+		if (m.fd >= 0)
+			close(m.fd);
+		waitpid(s->target, &status, 0);
+		return -ECHILD;
+	}
+	s->listener = m.fd;
+	return 0;
+}
+
+int launch_target(struct sup *s)
+{
+	int sock[2], rc = chan_pair(sock);
+	pid_t pid;
+
+	if (rc < 0)
+		return rc;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(sock[0]);
+		close(sock[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(sock[0]);
+		target_child(s, sock[1]);
+	}
+	close(sock[1]);
+	s->target = pid;
+	rc = receive_listener(s, sock[0]);
+	close(sock[0]);
+	return rc;
+}
+
+void stop_venus(struct sup *s)
+{
+	if (s->vc.chan >= 0) {
+		close(s->vc.chan);
+		s->vc.chan = -1;
+	}
+	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
+		if (waitpid(s->venus_pid, NULL, WNOHANG) == s->venus_pid) {
+			s->venus_pid = -1;
+			return;
+		}
+		usleep(5000);
+	}
+	if (s->venus_pid > 0) {
+		kill(s->venus_pid, SIGKILL);
+		waitpid(s->venus_pid, NULL, 0);
+	}
+}

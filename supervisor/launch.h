@@ -1,0 +1,18 @@
+/* Starting the two other processes of a run: the embedded venus and the
+ * target command under its filter. */
+#ifndef CODA_LAUNCH_H
+#define CODA_LAUNCH_H
+
+struct sup;
+
+/* Forks the embedded venus behind a new channel (s->vc.chan, s->venus_pid). */
+int launch_venus(struct sup *s);
+
+/* Forks the command with the filter installed; sets s->target and
+ * s->listener. On failure prints why and returns a negative errno. */
+int launch_target(struct sup *s);
+
+/* Closes the channel and waits (briefly) for venus to leave. */
+void stop_venus(struct sup *s);
+
+#endif

@@ -1,0 +1,130 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "notify.h"
+#include "proc.h"
+#include "super.h"
+
+int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = ((uint64_t)kind << 32) | (uint32_t)pid,
+	};
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void loop_forget(struct sup *s, int fd)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void on_notification(struct sup *s)
+{
+	struct seccomp_notif n;
+
+	memset(&n, 0, sizeof(n));
+	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
+		/* ENOENT: the target gave up the call (killed, signalled). */
+		if (errno != ENOENT && errno != EINTR)
+			fprintf(stderr, "coda-exec: receiving a notification: %s\n",
+				strerror(errno));
+		return;
+	}
+	if (task_spawn(s, call_serve, &n, NULL) < 0) {
+		struct seccomp_notif_resp resp = {.id = n.id, .error = -ENOMEM};
+
+		ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+}
+
+static void reap_children(struct sup *s)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->target) {
+			s->target_status = status;
+			s->target_exited = true;
+		} else if (pid == s->venus_pid) {
+			s->venus_pid = -1;
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				fprintf(stderr, "coda-exec: venus exited abnormally (status %#x)\n",
+					status);
+		}
+	}
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap_children(s);
+		else if (!s->target_exited)
+			kill(s->target, (int)si.ssi_signo); /* the command decides */
+	}
+}
+
+static void on_event(struct sup *s, const struct epoll_event *ev)
+{
+	enum ev_kind kind = (enum ev_kind)(ev->data.u64 >> 32);
+	pid_t pid = (pid_t)(uint32_t)ev->data.u64;
+
+	switch (kind) {
+	case EV_LISTENER:
+		if (ev->events & EPOLLIN)
+			on_notification(s);
+		else if (ev->events & (EPOLLHUP | EPOLLERR))
+			loop_forget(s, s->listener); /* no task of ours is left */
+		break;
+	case EV_VENUS:
+		psdev_readable(s);
+		if (s->vc.dead)
+			loop_forget(s, s->vc.chan);
+		break;
+	case EV_SIGNAL:
+		on_signal(s);
+		break;
+	case EV_PIDFD:
+		proc_exit(s, pid);
+		break;
+	}
+}
+
+static int shell_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+int loop_run(struct sup *s)
+{
+	struct epoll_event evs[32];
+
+	while (!s->target_exited) {
+		int timeout = psdev_expire(s);
+		int n = epoll_wait(s->epfd, evs, 32, timeout);
+
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "coda-exec: epoll_wait: %s\n", strerror(errno));
+			return 125;
+		}
+		for (int i = 0; i < n && !s->target_exited; i++)
+			on_event(s, &evs[i]);
+	}
+	return shell_status(s->target_status);
+}

@@ -1,0 +1,17 @@
+/* The event loop: one epoll set for the seccomp listener, the venus channel,
+ * the signalfd and a pidfd per target process. */
+#ifndef CODA_LOOP_H
+#define CODA_LOOP_H
+
+#include <sys/types.h>
+
+struct sup;
+
+enum ev_kind { EV_LISTENER = 1, EV_VENUS, EV_SIGNAL, EV_PIDFD };
+
+int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid);
+
+/* Runs until the target has exited; returns its status as a shell reports it. */
+int loop_run(struct sup *s);
+
+#endif

@@ -1,0 +1,274 @@
+/* coda-exec: runs a command with a Coda volume mounted at /coda, without a
+ * kernel module and without privilege. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "loop.h"
+#include "proc.h"
+#include "super.h"
+
+#define EXIT_OWN_FAILURE 125
+#define DEFAULT_TIMEOUT_S 30 /* the kernel's coda_timeout */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: coda-exec [OPTION]... [--] COMMAND [ARG]...\n"
+		"Run COMMAND with a Coda volume at the mount point, served by a venus,\n"
+		"without a kernel module or privileges.\n"
+		"\n"
+		"  -m, --mount DIR     mount point (default /coda)\n"
+		"  -V, --volume DIR    directory the embedded venus serves\n"
+		"                      (default $XDG_DATA_HOME/coda-exec/volume)\n"
+		"  -c, --cache DIR     venus cache directory\n"
+		"                      (default $XDG_CACHE_HOME/coda-exec/venus)\n"
+		"  -t, --timeout SECS  how long a call waits for venus (default %d)\n"
+		"  -v, --verbose       log every upcall\n"
+		"      --help          show this help and exit\n"
+		"      --version       show the version and exit\n"
+		"\n"
+		"Exit status: that of COMMAND; 125 if coda-exec fails, 126 if COMMAND\n"
+		"cannot be run, 127 if it is not found.\n",
+		DEFAULT_TIMEOUT_S);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("coda-exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_OWN_FAILURE);
+}
+
+/* Makes an absolute path canonical without touching the file system: the
+ * mount point does not exist on the host. */
+static char *normalise_mount(const char *in)
+{
+	char *out = malloc(strlen(in) + 2);
+	size_t len = 0;
+
+	if (!out)
+		die("out of memory");
+	if (in[0] != '/')
+		die("mount point %s is not an absolute path", in);
+	for (const char *p = in; *p;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	out[len] = '\0';
+	if (len == 0)
+		die("the mount point cannot be /");
+	return out;
+}
+
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && *home)
+		return home;
+	pw = getpwuid(getuid());
+	if (!pw)
+		die("cannot find a home directory for uid %u", getuid());
+	return pw->pw_dir;
+}
+
+static int mkdir_p(char *path, mode_t mode)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* $XDG_<kind>_HOME/coda-exec/<leaf>, or ~/<fallback>/coda-exec/<leaf>. */
+static char *xdg_dir(const char *env, const char *fallback, const char *leaf)
+{
+	const char *base = getenv(env);
+	char *path;
+	int rc;
+
+	if (base && base[0] == '/')
+		rc = asprintf(&path, "%s/coda-exec/%s", base, leaf);
+	else
+		rc = asprintf(&path, "%s/%s/coda-exec/%s", home_dir(), fallback, leaf);
+	if (rc < 0)
+		die("out of memory");
+	rc = mkdir_p(path, 0700);
+	if (rc < 0)
+		die("cannot create %s: %s", path, strerror(-rc));
+	return path;
+}
+
+static void check_volume(const char *volume)
+{
+	struct stat st;
+
+	if (stat(volume, &st) < 0)
+		die("volume %s: %s", volume, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die("volume %s: %s", volume, strerror(ENOTDIR));
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{"mount", required_argument, NULL, 'm'},
+		{"volume", required_argument, NULL, 'V'},
+		{"cache", required_argument, NULL, 'c'},
+		{"timeout", required_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *mount = "/coda";
+	int c;
+
+	opterr = 0;
+	opt->timeout_s = DEFAULT_TIMEOUT_S;
+	while ((c = getopt_long(argc, argv, "+m:V:c:t:v", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'm':
+			mount = optarg;
+			break;
+		case 'V':
+			opt->volume = optarg;
+			break;
+		case 'c':
+			opt->cache = optarg;
+			break;
+		case 't':
+			opt->timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || opt->timeout_s <= 0 || opt->timeout_s > 86400)
+				die("invalid timeout '%s' (seconds, 1 to 86400)", optarg);
+			break;
+		case 'v':
+			opt->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'r':
+			printf("coda-exec %s\n", CODA_EXEC_VERSION);
+			exit(0);
+		default:
+			die("%s '%s' (try --help)",
+			    optopt && strchr("mVct", optopt) ? "option needs an argument:"
+							      : "unknown option",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		die("no command given (try --help)");
+	opt->argv = argv + optind;
+	opt->mount = normalise_mount(mount);
+	if (!opt->volume)
+		opt->volume = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
+	if (!opt->cache)
+		opt->cache = xdg_dir("XDG_CACHE_HOME", ".cache", "venus");
+	check_volume(opt->volume);
+}
+
+static int setup_events(struct sup *s)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sigfd < 0 || s->epfd < 0)
+		return -errno;
+	return loop_add(s, s->sigfd, EV_SIGNAL, 0);
+}
+
+static void init_sb(struct sup *s)
+{
+	struct coda_sb *sb = &s->sb;
+
+	snprintf(sb->mnt, sizeof(sb->mnt), "%s", s->opt.mount);
+	sb->mnt_len = strlen(sb->mnt);
+	/* An anonymous device number of our own, as the kernel gives a mount. */
+	sb->dev = makedev(0, 0xc0da);
+}
+
+int main(int argc, char **argv)
+{
+	struct sup s = {.listener = -1, .sigfd = -1, .epfd = -1, .venus_pid = -1};
+	int rc, status;
+
+	parse_options(argc, argv, &s.opt);
+	s.self_pid = getpid();
+	init_sb(&s);
+	rc = setup_events(&s);
+	if (rc < 0)
+		die("cannot set up the event loop: %s", strerror(-rc));
+	rc = launch_venus(&s);
+	if (rc < 0)
+		die("cannot start venus: %s", strerror(-rc));
+	rc = loop_add(&s, s.vc.chan, EV_VENUS, 0);
+	if (!rc)
+		rc = launch_target(&s);
+	if (rc < 0) {
+		stop_venus(&s);
+		if (rc == -ECHILD)
+			return EXIT_OWN_FAILURE; /* the child said why */
+		die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
+	}
+	rc = loop_add(&s, s.listener, EV_LISTENER, 0);
+	if (rc < 0)
+		die("cannot watch the seccomp listener: %s", strerror(-rc));
+	status = loop_run(&s);
+	stop_venus(&s);
+	proc_table_destroy(&s);
+	cache_flush(&s.sb.caches);
+	task_pool_destroy(&s.tasks);
+	return status;
+}

@@ -1,0 +1,42 @@
+/* Path resolution, as fs/namei.c walks a path for the kernel: component by
+ * component from the root, the cwd or a dirfd, through the mount point in
+ * either direction, following symlinks inside the volume. */
+#ifndef CODA_NAMEI_H
+#define CODA_NAMEI_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "coda_wire.h"
+
+struct call;
+
+#define LOOKUP_FOLLOW 0x1      /* follow a symlink in the last component */
+#define LOOKUP_DIRECTORY 0x2   /* the result must be a directory */
+#define LOOKUP_EMPTY 0x4       /* AT_EMPTY_PATH: "" names the dirfd itself */
+#define LOOKUP_NO_SYMLINKS 0x8 /* openat2 RESOLVE_NO_SYMLINKS */
+
+enum namei_kind {
+	NAMEI_CODA,	/* an object in the volume (or a missing last name) */
+	NAMEI_HOST,	/* a host path that the target's own string would not
+			 * reach: the call must be done on its behalf at `path` */
+	NAMEI_CONTINUE, /* a host path the kernel resolves as it is */
+};
+
+struct nameidata {
+	enum namei_kind kind;
+	bool missing;	       /* NAMEI_CODA: the last name does not exist */
+	struct CodaFid fid;    /* the object (missing: its would-be parent) */
+	int vtype;	       /* C_V* of the object */
+	char path[PATH_MAX];   /* absolute path of the result */
+	char last[CODA_MAXNAMLEN + 1]; /* missing: the name not found */
+};
+
+/* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the calling task.
+ * 0 with nd filled, or a negative errno as the kernel would give it. */
+int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd);
+
+/* Is `path` (absolute, normalised) the mount point or inside it? */
+bool coda_path_in_mount(const struct call *c, const char *path);
+
+#endif

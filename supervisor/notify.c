@@ -1,0 +1,101 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "notify.h"
+#include "proc.h"
+#include "super.h"
+#include "syscalls.h"
+
+static void send_response(struct call *c, long val, int error, uint32_t flags)
+{
+	struct seccomp_notif_resp resp = {
+		.id = c->n->id,
+		.val = val,
+		.error = error,
+		.flags = flags,
+	};
+
+	/* ENOENT: the target was killed or interrupted meanwhile; nothing waits. */
+	if (ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n",
+			c->n->data.nr, c->n->pid, strerror(errno));
+	c->answered = true;
+}
+
+void call_return(struct call *c, long result)
+{
+	if (result < 0)
+		send_response(c, 0, (int)result, 0);
+	else
+		send_response(c, result, 0, 0);
+}
+
+void call_continue(struct call *c)
+{
+	send_response(c, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+}
+
+int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+{
+	struct seccomp_notif_addfd addfd = {
+		.id = c->n->id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
+		.srcfd = (uint32_t)srcfd,
+		.newfd = newfd >= 0 ? (uint32_t)newfd : 0,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	int fd = ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			c->answered = true;
+		return -errno;
+	}
+	c->answered = true;
+	return fd;
+}
+
+bool call_valid(struct call *c)
+{
+	uint64_t id = c->n->id;
+
+	return ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+int call_caller(struct call *c, struct coda_caller *caller)
+{
+	struct creds cred;
+	int rc = proc_creds(c->proc, &cred);
+	pid_t pgid;
+
+	if (rc < 0)
+		return rc;
+	pgid = getpgid(c->proc->tid);
+	caller->pid = c->proc->tid;
+	caller->pgid = pgid < 0 ? c->proc->tgid : pgid;
+	caller->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
+	return 0;
+}
+
+void call_serve(struct task *t)
+{
+	struct call c = {.sup = t->sup, .task = t, .n = &t->notif, .uid_override = -1};
+
+	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
+	if (!c.proc) {
+		/* Gone already, or /proc hidden from us: let the kernel have it. */
+		call_continue(&c);
+		return;
+	}
+	proc_hold(c.proc);
+	syscall_dispatch(&c);
+	if (!c.answered) {
+		fprintf(stderr, "coda-exec: internal error: syscall %d left unanswered\n",
+			t->notif.data.nr);
+		call_return(&c, -ENOSYS);
+	}
+	proc_release(t->sup, c.proc);
+}

@@ -1,0 +1,56 @@
+/* One trapped syscall: reading its arguments, and the one answer it gets
+ * (a result, an error, "continue" or an injected fd). */
+#ifndef CODA_NOTIFY_H
+#define CODA_NOTIFY_H
+
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "coda_wire.h"
+
+struct sup;
+struct task;
+struct proc;
+
+struct call {
+	struct sup *sup;
+	struct task *task;
+	const struct seccomp_notif *n;
+	struct proc *proc;
+	int64_t uid_override; /* the uid upcalls carry instead of fsuid, or -1 */
+	bool answered;
+};
+
+static inline uint64_t call_arg(const struct call *c, int i)
+{
+	return c->n->data.args[i];
+}
+
+/* The caller as an upcall names it: tid, tgid, fsuid. */
+int call_caller(struct call *c, struct coda_caller *caller);
+
+void call_return(struct call *c, long result); /* >= 0, or -errno */
+void call_continue(struct call *c);
+
+/* Injects srcfd into the target as its call's result: at band slot `newfd`
+ * (SETFD) or the lowest free fd (newfd < 0). Returns the fd number in the
+ * target, or -errno (the call is then still unanswered). */
+int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec);
+
+/* Is the target still waiting in this call? (Checked after every lookup in
+ * /proc that names the target by pid.) */
+bool call_valid(struct call *c);
+
+/* Target memory. A path is read once, up to its NUL: -EFAULT for a bad
+ * pointer, -ENAMETOOLONG when it has PATH_MAX bytes or more, as the kernel. */
+int call_read_path(struct call *c, uint64_t addr, char buf[PATH_MAX]);
+int call_read(struct call *c, uint64_t addr, void *buf, size_t len);
+int call_write(struct call *c, uint64_t addr, const void *buf, size_t len);
+
+/* Serves one notification (the body of a syscall task). */
+void call_serve(struct task *t);
+
+#endif

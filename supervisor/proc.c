@@ -1,0 +1,276 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "proc.h"
+#include "super.h"
+
+/* How far up the process tree a new process looks for state to inherit. */
+#define MAX_ANCESTRY 64
+
+struct status_info {
+	pid_t tgid;
+	pid_t ppid;
+	struct creds cred;
+};
+
+static int read_status(pid_t tid, struct status_info *info)
+{
+	char path[64], line[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a, b, c, d;
+
+		if (sscanf(line, "Tgid: %d", &info->tgid) == 1)
+			found |= 1;
+		else if (sscanf(line, "PPid: %d", &info->ppid) == 1)
+			found |= 2;
+		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
+			found |= 4;
+		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			info->cred.rgid = a, info->cred.egid = b, info->cred.fsgid = d;
+			found |= 8;
+		}
+	}
+	fclose(f);
+	if (found != 15)
+		return -ESRCH;
+	info->cred.valid = true;
+	return 0;
+}
+
+static struct fs_state *fs_new(void)
+{
+	struct fs_state *fs = calloc(1, sizeof(*fs));
+
+	if (fs) {
+		fs->refs = 1;
+		fs->kind = CWD_HOST;
+	}
+	return fs;
+}
+
+static struct files_state *files_new(void)
+{
+	struct files_state *files = calloc(1, sizeof(*files));
+
+	if (files) {
+		files->refs = 1;
+		files->hint = CODA_FD_BAND_SIZE - 1;
+	}
+	return files;
+}
+
+/* What fork does: the child gets copies, not shares. */
+static struct fs_state *fs_copy(const struct fs_state *from)
+{
+	struct fs_state *fs = fs_new();
+
+	if (fs && from) {
+		fs->kind = from->kind;
+		memcpy(fs->path, from->path, sizeof(fs->path));
+		fs->fid = from->fid;
+	}
+	return fs;
+}
+
+static struct files_state *files_copy(const struct files_state *from)
+{
+	struct files_state *files = files_new();
+
+	if (files && from) {
+		for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
+			files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
+		files->hint = from->hint;
+	}
+	return files;
+}
+
+static void fs_put(struct fs_state *fs)
+{
+	if (fs && --fs->refs == 0)
+		free(fs);
+}
+
+static void files_put(struct files_state *files)
+{
+	if (!files || --files->refs > 0)
+		return;
+	for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
+		if (files->slot[i])
+			coda_file_put(files->slot[i]);
+	free(files);
+}
+
+static void proc_free(struct sup *s, struct proc *p)
+{
+	if (!p->exited)
+		HASH_DEL(s->procs, p);
+	fs_put(p->fs);
+	files_put(p->files);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	free(p);
+}
+
+static struct proc *proc_find(struct sup *s, pid_t tid)
+{
+	struct proc *p;
+
+	HASH_FIND_INT(s->procs, &tid, p);
+	return p;
+}
+
+static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth);
+
+/* A thread shares its leader's fs and files; a process copies its parent's. */
+static int proc_attach_state(struct sup *s, struct proc *p, const struct status_info *info,
+			     int depth)
+{
+	struct proc *from = NULL;
+
+	if (info->tgid != p->tid) {
+		from = proc_lookup_depth(s, info->tgid, depth + 1);
+		if (from) {
+			p->fs = from->fs;
+			p->files = from->files;
+			p->fs->refs++;
+			p->files->refs++;
+			return 0;
+		}
+	} else if (info->ppid > 1 && info->ppid != s->self_pid) {
+		from = proc_lookup_depth(s, info->ppid, depth + 1);
+	}
+	p->fs = fs_copy(from ? from->fs : NULL);
+	p->files = files_copy(from ? from->files : NULL);
+	return p->fs && p->files ? 0 : -ENOMEM;
+}
+
+static void proc_watch_exit(struct sup *s, struct proc *p)
+{
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->tid, 0);
+	if (p->pidfd >= 0 && loop_add(s, p->pidfd, EV_PIDFD, p->tid) < 0) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+}
+
+static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
+{
+	struct status_info info = {0};
+	struct proc *p = proc_find(s, tid);
+
+	if (p || depth > MAX_ANCESTRY)
+		return p;
+	if (read_status(tid, &info) < 0)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tid = tid;
+	p->tgid = info.tgid;
+	p->pidfd = -1;
+	p->cred = info.cred;
+	if (proc_attach_state(s, p, &info, depth) < 0) {
+		fs_put(p->fs);
+		files_put(p->files);
+		free(p);
+		return NULL;
+	}
+	HASH_ADD_INT(s->procs, tid, p);
+	if (p->tid == p->tgid)
+		proc_watch_exit(s, p);
+	return p;
+}
+
+struct proc *proc_get(struct sup *s, pid_t tid)
+{
+	return proc_lookup_depth(s, tid, 0);
+}
+
+int proc_creds(struct proc *p, struct creds *out)
+{
+	if (!p->cred.valid) {
+		struct status_info info = {0};
+		int rc = read_status(p->tid, &info);
+
+		if (rc < 0)
+			return rc;
+		p->cred = info.cred;
+	}
+	*out = p->cred;
+	return 0;
+}
+
+void proc_creds_changed(struct proc *p)
+{
+	p->cred.valid = false;
+}
+
+void proc_hold(struct proc *p)
+{
+	p->users++;
+}
+
+void proc_release(struct sup *s, struct proc *p)
+{
+	if (--p->users == 0 && p->exited)
+		proc_free(s, p);
+}
+
+void proc_exit(struct sup *s, pid_t tgid)
+{
+	struct proc *p, *tmp;
+
+	HASH_ITER(hh, s->procs, p, tmp)
+	{
+		if (p->tgid != tgid)
+			continue;
+		if (p->pidfd >= 0) {
+			close(p->pidfd);
+			p->pidfd = -1;
+		}
+		if (p->users) {
+			/* Out of the table now, so a reused tid starts afresh. */
+			HASH_DEL(s->procs, p);
+			p->exited = true;
+			continue;
+		}
+		proc_free(s, p);
+	}
+}
+
+void proc_table_destroy(struct sup *s)
+{
+	struct proc *p, *tmp;
+
+	HASH_ITER(hh, s->procs, p, tmp)
+		proc_free(s, p);
+}
+
+void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path,
+		  const struct CodaFid *fid)
+{
+	struct fs_state *fs = p->fs;
+
+	fs->kind = kind;
+	if (path)
+		snprintf(fs->path, sizeof(fs->path), "%s", path);
+	else
+		fs->path[0] = '\0';
+	if (fid)
+		fs->fid = *fid;
+	else
+		memset(&fs->fid, 0, sizeof(fs->fid));
+}

@@ -1,0 +1,77 @@
+/* What the supervisor knows of each target task: the cwd (which the kernel
+ * cannot hold while it is inside /coda), the /coda files in its fd table and
+ * its credentials. Threads share them as CLONE_FS / CLONE_FILES do; a new
+ * process starts with a copy of its parent's, as fork does. */
+#ifndef CODA_PROC_H
+#define CODA_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <uthash.h>
+
+#include "coda_wire.h"
+#include "fd_band.h"
+#include "file.h"
+
+struct sup;
+
+enum cwd_kind {
+	CWD_HOST,     /* the kernel's cwd is the real one */
+	CWD_CODA,     /* inside the mount: ours alone */
+	CWD_EMULATED, /* a host directory reached from /coda by "..": ours alone */
+};
+
+struct fs_state {
+	int refs;
+	enum cwd_kind kind;
+	char path[PATH_MAX]; /* absolute, for CWD_CODA and CWD_EMULATED */
+	struct CodaFid fid;  /* CWD_CODA */
+};
+
+struct files_state {
+	int refs;
+	struct coda_file *slot[CODA_FD_BAND_SIZE];
+	int hint; /* where the next band search starts */
+};
+
+struct creds {
+	bool valid;
+	uid_t ruid, euid, fsuid;
+	gid_t rgid, egid, fsgid;
+};
+
+struct proc {
+	pid_t tid;
+	pid_t tgid;
+	int pidfd; /* thread-group leaders: tells us when the process is gone */
+	struct fs_state *fs;
+	struct files_state *files;
+	struct creds cred;
+	int users;     /* calls being served: they hold pointers into us */
+	bool exited;   /* gone, freed when the last user lets go */
+	UT_hash_handle hh;
+};
+
+/* The state of task tid, created on first sight. NULL if it is gone. */
+struct proc *proc_get(struct sup *s, pid_t tid);
+
+/* A call being served holds its task's state, so that an exit seen meanwhile
+ * does not free it under the call's feet. */
+void proc_hold(struct proc *p);
+void proc_release(struct sup *s, struct proc *p);
+
+/* Credentials as they are now (re-read after a set*id call). */
+int proc_creds(struct proc *p, struct creds *out);
+void proc_creds_changed(struct proc *p);
+
+/* The process tgid has exited: forget it and its threads. */
+void proc_exit(struct sup *s, pid_t tgid);
+
+void proc_table_destroy(struct sup *s);
+
+/* Replaces the cwd of p (all tasks sharing its fs see it). */
+void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path,
+		  const struct CodaFid *fid);
+
+#endif

@@ -1,0 +1,213 @@
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "channel.h"
+#include "psdev.h"
+#include "super.h"
+#include "task.h"
+
+enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT };
+
+struct upc_req {
+	uint32_t unique;
+	uint32_t opcode;
+	struct task *task;
+	struct coda_msg *msg; /* the upcall going out, its reply coming in */
+	enum req_state state;
+	int64_t deadline_ms;
+	struct upc_req *next_done;
+	UT_hash_handle hh;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
+{
+	vc->chan = chan;
+	vc->dead = false;
+	vc->seq = 0;
+	vc->timeout_ms = timeout_s * 1000;
+	vc->pending = NULL;
+}
+
+/* Tells venus that nobody waits for `unique` any more, as the kernel does for
+ * an interrupted upcall; no reply is expected. */
+static void send_signal(struct venus_comm *vc, uint32_t unique)
+{
+	struct coda_msg sig;
+	struct coda_caller nobody = {0, 0, 0};
+
+	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
+	sig.ih.unique = unique;
+	chan_send(vc->chan, &sig);
+}
+
+static int finish_request(struct upc_req *req)
+{
+	switch (req->state) {
+	case REQ_ANSWERED:
+		return coda_msg_check_reply(req->msg, req->opcode);
+	case REQ_ABORTED:
+	case REQ_TIMED_OUT:
+	case REQ_WAITING:
+		break;
+	}
+	return -EINTR;
+}
+
+int coda_upcall(struct task *t, struct coda_msg *m)
+{
+	struct venus_comm *vc = &t->sup->vc;
+	struct upc_req req = {0};
+	int rc;
+
+	if (vc->dead)
+		return -ENXIO;
+	if (++vc->seq == 0)
+		vc->seq = 1;
+	m->ih.unique = vc->seq;
+	rc = chan_send(vc->chan, m);
+	if (rc < 0) {
+		psdev_venus_gone(t->sup);
+		return -ENXIO;
+	}
+	req.unique = m->ih.unique;
+	req.opcode = m->ih.opcode;
+	req.task = t;
+	req.msg = m;
+	req.state = REQ_WAITING;
+	req.deadline_ms = now_ms() + vc->timeout_ms;
+	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
+	while (req.state == REQ_WAITING)
+		task_sleep(t);
+	rc = finish_request(&req);
+	if (req.state != REQ_ANSWERED && m->fd >= 0) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	return rc;
+}
+
+static void wake_list(struct upc_req *list)
+{
+	while (list) {
+		struct upc_req *next = list->next_done;
+
+		task_wake(list->task);
+		list = next;
+	}
+}
+
+static void deliver_reply(struct sup *s, struct coda_msg *in)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req;
+	uint32_t unique = in->oh.unique;
+
+	HASH_FIND(hh, vc->pending, &unique, sizeof(unique), req);
+	if (!req) {
+		/* Late (timed out) or bogus: the kernel drops these too. */
+		if (s->opt.verbose)
+			fprintf(stderr, "coda-exec: venus reply for unknown unique %u dropped\n",
+				unique);
+		if (in->fd >= 0)
+			close(in->fd);
+		return;
+	}
+	HASH_DEL(vc->pending, req);
+	memcpy(req->msg->raw, in->raw, in->len);
+	req->msg->len = in->len;
+	req->msg->fd = in->fd;
+	req->state = REQ_ANSWERED;
+	req->next_done = NULL;
+	wake_list(req);
+}
+
+static bool is_downcall(uint32_t opcode)
+{
+	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
+}
+
+void psdev_readable(struct sup *s)
+{
+	struct coda_msg in;
+
+	while (!s->vc.dead) {
+		int rc = chan_recv(s->vc.chan, &in);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc == -EPIPE) {
+			psdev_venus_gone(s);
+			return;
+		}
+		if (rc < 0 || in.len < sizeof(struct coda_out_hdr)) {
+			fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
+				rc < 0 ? strerror(-rc) : "too short");
+			if (in.fd >= 0)
+				close(in.fd);
+			continue;
+		}
+		if (is_downcall(in.oh.opcode)) {
+			if (in.fd >= 0)
+				close(in.fd);
+			coda_cache_downcall(&s->sb.caches, &in);
+			continue;
+		}
+		deliver_reply(s, &in);
+	}
+}
+
+int psdev_expire(struct sup *s)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req, *tmp, *done = NULL;
+	int64_t now = now_ms(), next = -1;
+
+	HASH_ITER(hh, vc->pending, req, tmp)
+	{
+		if (req->deadline_ms > now) {
+			if (next < 0 || req->deadline_ms - now < next)
+				next = req->deadline_ms - now;
+			continue;
+		}
+		HASH_DEL(vc->pending, req);
+		fprintf(stderr, "coda-exec: venus did not answer %s within %d s\n",
+			coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
+		send_signal(vc, req->unique);
+		req->state = REQ_TIMED_OUT;
+		req->next_done = done;
+		done = req;
+	}
+	wake_list(done);
+	return (int)next;
+}
+
+void psdev_venus_gone(struct sup *s)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req, *tmp, *done = NULL;
+
+	if (vc->dead)
+		return;
+	vc->dead = true;
+	fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
+		s->sb.mnt);
+	HASH_ITER(hh, vc->pending, req, tmp)
+	{
+		HASH_DEL(vc->pending, req);
+		req->state = REQ_ABORTED;
+		req->next_done = done;
+		done = req;
+	}
+	wake_list(done);
+}

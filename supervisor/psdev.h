@@ -1,0 +1,41 @@
+/* The device channel to venus, as fs/coda/psdev.c: upcalls go out tagged with
+ * a unique number, replies come back in any order and wake the task that
+ * waits for them; downcalls are handed to the caches. */
+#ifndef CODA_PSDEV_H
+#define CODA_PSDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+struct sup;
+struct task;
+struct upc_req;
+
+struct venus_comm {
+	int chan;	/* our end of the message channel, -1 once closed */
+	bool dead;	/* venus closed the channel: every call now fails */
+	uint32_t seq;	/* last unique handed out */
+	int timeout_ms; /* how long a task waits for a reply */
+	struct upc_req *pending; /* sent, waiting for a reply, by unique */
+};
+
+void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
+
+/* Sends the upcall in m and sleeps until its reply is in m. Returns the venus
+ * result as a negative errno, -ENXIO when venus is gone, -EINTR when it went
+ * away or gave no reply in time (as the kernel does), -EIO for a bad reply.
+ * A passed fd comes back in m->fd and belongs to the caller. */
+int coda_upcall(struct task *t, struct coda_msg *m);
+
+/* Event-loop side: a message is waiting on the channel. */
+void psdev_readable(struct sup *s);
+
+/* Fails the calls whose time is up; returns ms until the next deadline or -1. */
+int psdev_expire(struct sup *s);
+
+/* The channel is gone: fail every pending call and refuse new ones. */
+void psdev_venus_gone(struct sup *s);
+
+#endif

@@ -1,0 +1,52 @@
+/* The supervisor's context: everything one run of coda-exec owns. There is no
+ * other mutable state; every function reaches what it needs from here. */
+#ifndef CODA_SUPER_H
+#define CODA_SUPER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cache.h"
+#include "coda_wire.h"
+#include "psdev.h"
+#include "task.h"
+
+struct proc;
+
+struct options {
+	const char *mount;  /* mount point, absolute and normalised */
+	const char *volume; /* directory the embedded venus serves */
+	const char *cache;  /* venus cache directory */
+	bool verbose;
+	int timeout_s; /* upcall timeout, as the kernel's coda_timeout */
+	char **argv;   /* the command */
+};
+
+/* The mount: what fs/coda keeps in its super_block. */
+struct coda_sb {
+	char mnt[PATH_MAX];
+	size_t mnt_len;
+	bool root_valid;
+	struct CodaFid root;
+	dev_t dev; /* st_dev reported for every object in the mount */
+	struct coda_caches caches;
+};
+
+struct sup {
+	struct options opt;
+	int epfd;
+	int listener; /* seccomp user-notification fd of the target */
+	int sigfd;
+	struct venus_comm vc;
+	struct coda_sb sb;
+	struct proc *procs; /* by tid */
+	struct task_pool tasks;
+	pid_t target;
+	int target_status;
+	bool target_exited;
+	pid_t venus_pid;
+	pid_t self_pid;
+};
+
+#endif

@@ -1,0 +1,49 @@
+/* The syscall layer: one handler per trapped call, each reading its arguments,
+ * resolving its paths and answering (fs/open.c, fs/stat.c and friends). */
+#ifndef CODA_SYSCALLS_H
+#define CODA_SYSCALLS_H
+
+struct call;
+
+void syscall_dispatch(struct call *c);
+
+/* Handlers, grouped by file. */
+void sys_open(struct call *c);
+void sys_openat(struct call *c);
+void sys_openat2(struct call *c);
+void sys_creat(struct call *c);
+
+void sys_stat(struct call *c);
+void sys_lstat(struct call *c);
+void sys_newfstatat(struct call *c);
+void sys_statx(struct call *c);
+void sys_fstat(struct call *c);
+void sys_statfs(struct call *c);
+void sys_fstatfs(struct call *c);
+
+void sys_access(struct call *c);
+void sys_faccessat(struct call *c);
+void sys_faccessat2(struct call *c);
+void sys_readlink(struct call *c);
+void sys_readlinkat(struct call *c);
+void sys_getxattr(struct call *c);
+void sys_listxattr(struct call *c);
+void sys_unsupported_on_coda(struct call *c);
+
+void sys_chdir(struct call *c);
+void sys_fchdir(struct call *c);
+void sys_getcwd(struct call *c);
+
+void sys_getdents64(struct call *c);
+void sys_getdents(struct call *c);
+
+void sys_execve(struct call *c);
+void sys_execveat(struct call *c);
+void sys_setcred(struct call *c);
+
+void sys_modify(struct call *c);
+void sys_create(struct call *c);
+void sys_two_paths(struct call *c);
+void sys_utimensat(struct call *c);
+
+#endif

@@ -1,0 +1,51 @@
+/* Tasks: each trapped syscall is served by a task with a stack of its own, so
+ * that it can sleep on a venus upcall the way a process sleeps in the kernel's
+ * coda_upcall(), while the event loop goes on serving every other call. */
+#ifndef CODA_TASK_H
+#define CODA_TASK_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <ucontext.h>
+
+struct sup;
+struct task;
+
+typedef void (*task_fn)(struct task *t);
+
+struct task {
+	ucontext_t ctx;
+	void *stack;
+	struct sup *sup;
+	task_fn fn;
+	struct seccomp_notif notif; /* the call this task serves, if any */
+	void *arg;
+	bool finished;
+	struct task *next_free;
+	void *asan_fake_stack;
+};
+
+struct task_pool {
+	ucontext_t loop_ctx;
+	struct task *current;
+	struct task *free;
+	unsigned live;
+	void *asan_fake_stack;
+	const void *loop_stack; /* the loop's stack, as AddressSanitizer saw it */
+	size_t loop_stack_size;
+};
+
+/* Creates a task running fn(t) and runs it until it finishes or sleeps.
+ * `notif` (may be NULL) is copied into the task. 0 or -ENOMEM. */
+int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg);
+
+/* Called by a task: gives the CPU back to the event loop until task_wake(). */
+void task_sleep(struct task *t);
+
+/* Called by the event loop: runs t until it sleeps again or finishes. */
+void task_wake(struct task *t);
+
+void task_pool_destroy(struct task_pool *pool);
+
+#endif

@@ -1,0 +1,30 @@
+/* The venus calls, one function each, as fs/coda/upcall.c: build the message,
+ * send it, check the reply. Each returns 0 or a negative errno. */
+#ifndef CODA_UPCALL_H
+#define CODA_UPCALL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "coda_wire.h"
+
+struct task;
+
+int venus_root(struct task *t, const struct coda_caller *who, struct CodaFid *fid);
+int venus_getattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		  struct coda_vattr *attr);
+int venus_lookup(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		 const char *name, size_t len, struct CodaFid *fid, int *vtype);
+int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		 int mask);
+/* The container fd venus passed (ours to close). */
+int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+	       int cflags, int *fd);
+int venus_close(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		int cflags);
+/* Fills buf (not NUL-terminated) and returns the length. */
+ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		       char *buf, size_t cap);
+int venus_statfs(struct task *t, const struct coda_caller *who, struct coda_statfs *st);
+
+#endif

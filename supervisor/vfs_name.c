@@ -1,0 +1,182 @@
+/* access, faccessat, faccessat2, readlink, readlinkat, and the path calls that
+ * a Coda mount does not support (xattrs, inotify, file handles, chroot). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dir.h"
+#include "proc.h"
+#include "symlink.h"
+#include "syscalls.h"
+#include "vfs.h"
+
+static int coda_access(struct call *c, const struct nameidata *nd, int mode, int at_flags)
+{
+	struct creds cred;
+	int mask = 0, rc;
+
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	/* access() checks with the real uid, unless AT_EACCESS says otherwise. */
+	rc = proc_creds(c->proc, &cred);
+	if (rc < 0)
+		return rc;
+	if (!(at_flags & AT_EACCESS))
+		c->uid_override = (int64_t)cred.ruid;
+	if (mode & R_OK)
+		mask |= C_A_R_OK;
+	if (mode & X_OK)
+		mask |= C_A_X_OK;
+	rc = coda_permission(c, &nd->fid, mask);
+	if (!rc && (mode & W_OK))
+		rc = -EROFS; /* the write path is not there yet */
+	return rc;
+}
+
+static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at_flags)
+{
+	struct nameidata nd;
+	int lf = at_flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW;
+	int rc;
+
+	if (at_flags & AT_EMPTY_PATH)
+		lf |= LOOKUP_EMPTY;
+	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
+		return;
+	switch (nd.kind) {
+	case NAMEI_CONTINUE:
+		call_continue(c);
+		return;
+	case NAMEI_HOST:
+		rc = faccessat(AT_FDCWD, nd.path, mode, at_flags & ~AT_EMPTY_PATH);
+		call_return(c, rc < 0 ? -errno : 0);
+		return;
+	case NAMEI_CODA:
+		break;
+	}
+	if (vfs_exists(c, &nd))
+		call_return(c, coda_access(c, &nd, mode, at_flags));
+}
+
+void sys_access(struct call *c)
+{
+	do_access(c, AT_FDCWD, 0, (int)call_arg(c, 1), 0);
+}
+
+void sys_faccessat(struct call *c)
+{
+	do_access(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), 0);
+}
+
+void sys_faccessat2(struct call *c)
+{
+	do_access(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), (int)call_arg(c, 3));
+}
+
+static long coda_readlink_to(struct call *c, const struct nameidata *nd, uint64_t buf,
+			     size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+	int rc;
+
+	if (nd->vtype != C_VLNK)
+		return -EINVAL;
+	n = coda_readlink(c, &nd->fid, target, sizeof(target));
+	if (n < 0)
+		return n;
+	if ((size_t)n > size)
+		n = (ssize_t)size;
+	rc = call_write(c, buf, target, (size_t)n);
+	return rc < 0 ? rc : n;
+}
+
+static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, long size)
+{
+	struct nameidata nd;
+	char target[PATH_MAX];
+	ssize_t n;
+	int rc;
+
+	if (size <= 0) {
+		call_return(c, -EINVAL);
+		return;
+	}
+	if (!vfs_resolve(c, dirfd, path_arg, LOOKUP_EMPTY, &nd))
+		return;
+	switch (nd.kind) {
+	case NAMEI_CONTINUE:
+		call_continue(c);
+		return;
+	case NAMEI_HOST:
+		n = readlink(nd.path, target, sizeof(target));
+		if (n < 0) {
+			call_return(c, -errno);
+			return;
+		}
+		n = n < size ? n : size;
+		rc = call_write(c, buf, target, (size_t)n);
+		call_return(c, rc < 0 ? rc : n);
+		return;
+	case NAMEI_CODA:
+		break;
+	}
+	if (vfs_exists(c, &nd))
+		call_return(c, coda_readlink_to(c, &nd, buf, (size_t)size));
+}
+
+void sys_readlink(struct call *c)
+{
+	do_readlink(c, AT_FDCWD, 0, call_arg(c, 1), (long)call_arg(c, 2));
+}
+
+void sys_readlinkat(struct call *c)
+{
+	do_readlink(c, (long)call_arg(c, 0), 1, call_arg(c, 2), (long)call_arg(c, 3));
+}
+
+/* Path calls a Coda mount answers with EOPNOTSUPP (no xattr handlers, no
+ * file handles, no change notification from venus). Elsewhere: untouched. */
+static void unsupported_on_coda(struct call *c, long dirfd, int path_arg, int lf)
+{
+	struct nameidata nd;
+
+	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
+		return;
+	if (nd.kind == NAMEI_CONTINUE)
+		call_continue(c);
+	else if (nd.kind == NAMEI_CODA && nd.missing)
+		call_return(c, -ENOENT);
+	else
+		call_return(c, -EOPNOTSUPP);
+}
+
+void sys_getxattr(struct call *c)
+{
+	bool follow = c->n->data.nr == SYS_getxattr;
+
+	unsupported_on_coda(c, AT_FDCWD, 0, follow ? LOOKUP_FOLLOW : 0);
+}
+
+void sys_listxattr(struct call *c)
+{
+	bool follow = c->n->data.nr == SYS_listxattr;
+
+	unsupported_on_coda(c, AT_FDCWD, 0, follow ? LOOKUP_FOLLOW : 0);
+}
+
+void sys_unsupported_on_coda(struct call *c)
+{
+	switch (c->n->data.nr) {
+	case SYS_inotify_add_watch:
+		unsupported_on_coda(c, AT_FDCWD, 1, LOOKUP_FOLLOW);
+		break;
+	case SYS_name_to_handle_at:
+		unsupported_on_coda(c, (long)call_arg(c, 0), 1, LOOKUP_EMPTY);
+		break;
+	default: /* chroot */
+		unsupported_on_coda(c, AT_FDCWD, 0, LOOKUP_FOLLOW);
+		break;
+	}
+}

@@ -1,0 +1,385 @@
+/* Containers: the whole-file copies that opens are served from.
+ *
+ * One container per fid in the cache directory, named by the fid in hex. A
+ * container is current when its stamp matches the backing object: size and
+ * mtime for a file, mtime and ctime (kept in the container's mtime and
+ * atime) for a directory. A stale container is never rewritten in place,
+ * since a target may still have the old one open: a new file is filled and
+ * renamed over the old name (Coda's recycle by unlink + create). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "venus_dirent.h"
+#include "venus_int.h"
+
+#define CONTAINER_NAME_LEN 33
+
+void container_name(const struct CodaFid *fid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%08x%08x%08x%08x", fid->opaque[0], fid->opaque[1], fid->opaque[2],
+		 fid->opaque[3]);
+}
+
+int container_init(struct venus *v)
+{
+	if (mkdir(v->cfg->cache, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	v->cache_fd = open(v->cfg->cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (v->cache_fd < 0)
+		return -errno;
+	v->cache_path = realpath(v->cfg->cache, NULL);
+	if (!v->cache_path)
+		return -errno;
+	return 0;
+}
+
+static bool ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static bool file_current(const struct stat *c, const struct stat *b)
+{
+	return S_ISREG(c->st_mode) && c->st_size == b->st_size && ts_eq(&c->st_mtim, &b->st_mtim);
+}
+
+static bool dir_current(const struct stat *c, const struct stat *b)
+{
+	return S_ISREG(c->st_mode) && ts_eq(&c->st_mtim, &b->st_mtim) &&
+	       ts_eq(&c->st_atim, &b->st_ctim);
+}
+
+/* Opens a container read-only. O_NOATIME where we may (we own the cache):
+ * a directory container's atime is its stamp and reads must not move it. */
+static int container_reopen(struct venus *v, const char *name)
+{
+	int fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The existing container if it is current by `current`; any failure means
+ * "make a new one", which the rename then puts in place. */
+static int container_reuse(struct venus *v, const char *name, const struct stat *backing,
+			   bool (*current)(const struct stat *, const struct stat *))
+{
+	struct stat cst;
+	int fd = container_reopen(v, name);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &cst) < 0 || !current(&cst, backing)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+static int tmp_create(struct venus *v, char *name, size_t len)
+{
+	int fd;
+
+	snprintf(name, len, ".new.%ld.%lu", (long)getpid(), v->tmp_seq++);
+	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Stamps the filled temp file, puts it in place of any old container and
+ * returns a read-only fd of it. Takes tmpfd. */
+static int container_commit(struct venus *v, int tmpfd, const char *tmpname, const char *name,
+			    const struct timespec *atime, const struct timespec *mtime)
+{
+	struct timespec times[2] = {*atime, *mtime};
+	int fd, err = 0;
+
+	if (futimens(tmpfd, times) < 0)
+		err = -errno;
+	close(tmpfd);
+	if (err)
+		goto fail;
+	/* Opened before the rename so the fd is this container, whatever
+	 * happens to the name afterwards. */
+	fd = container_reopen(v, tmpname);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	if (renameat(v->cache_fd, tmpname, v->cache_fd, name) < 0) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	return fd;
+fail:
+	unlinkat(v->cache_fd, tmpname, 0);
+	return err;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int copy_rw(int src, int dst)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(src, buf, sizeof(buf));
+		int err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		err = write_all(dst, buf, (size_t)n);
+		if (err)
+			return err;
+	}
+}
+
+/* In-kernel copy until EOF. Both file offsets advance, so a fallback to
+ * read/write after a partial copy carries on where this stopped. */
+static int copy_range(int src, int dst)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+	}
+}
+
+static bool copy_unsupported(int err)
+{
+	return err == -EXDEV || err == -EINVAL || err == -ENOSYS || err == -EOPNOTSUPP ||
+	       err == -EPERM;
+}
+
+/* Cheapest first: share the extents, copy in the kernel, copy by hand. */
+static int copy_data(int src, int dst)
+{
+	int err;
+
+	if (ioctl(dst, FICLONE, src) == 0)
+		return 0;
+	err = copy_range(src, dst);
+	if (!err || !copy_unsupported(err))
+		return err;
+	return copy_rw(src, dst);
+}
+
+/* Opens the backing object of e and checks it is still the one e names. */
+static int backing_open(struct venus *v, struct fid_entry *e, int flags, struct stat *st)
+{
+	int fd = openat(v->vol_fd, e->path, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ELOOP ? -ENOENT : -errno;
+	if (fstat(fd, st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!fid_matches(e, st)) {
+		close(fd);
+		return -ENOENT; /* replaced since the caller's lstat */
+	}
+	return fd;
+}
+
+static int file_container(struct venus *v, struct fid_entry *e, const char *name)
+{
+	char tmpname[64];
+	struct stat st;
+	int src, tmp, fd, err;
+
+	/* O_NONBLOCK: should the name have become a fifo, do not hang on it. */
+	src = backing_open(v, e, O_RDONLY | O_NONBLOCK, &st);
+	if (src < 0)
+		return src;
+	if (!S_ISREG(st.st_mode)) {
+		close(src);
+		return -ENOENT;
+	}
+	fd = container_reuse(v, name, &st, file_current);
+	if (fd >= 0) {
+		close(src);
+		return fd;
+	}
+	tmp = tmp_create(v, tmpname, sizeof(tmpname));
+	if (tmp < 0) {
+		close(src);
+		return tmp;
+	}
+	err = copy_data(src, tmp);
+	close(src);
+	if (err) {
+		close(tmp);
+		unlinkat(v->cache_fd, tmpname, 0);
+		return err;
+	}
+	/* Stamped with the mtime seen before copying: a change during the copy
+	 * leaves the stamp behind the backing file and the next open refills. */
+	return container_commit(v, tmp, tmpname, name, &st.st_atim, &st.st_mtim);
+}
+
+struct dirbuf {
+	char *buf;
+	size_t len, cap;
+};
+
+static int dirbuf_add(struct dirbuf *b, uint32_t ino, uint8_t type, const char *name)
+{
+	size_t namlen = strlen(name);
+	size_t need = venus_dirent_size(namlen);
+	int n;
+
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p = realloc(b->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		b->buf = p;
+		b->cap = cap;
+	}
+	n = venus_dirent_encode(b->buf + b->len, b->cap - b->len, ino, type, name, namlen);
+	if (n < 0)
+		return n;
+	b->len += (size_t)n;
+	return 0;
+}
+
+/* d_fileno 0 marks an empty slot: an inode whose low 32 bits are all zero
+ * must not vanish from the listing. */
+static uint32_t dirent_ino(ino_t ino)
+{
+	uint64_t i = (uint64_t)ino;
+
+	if ((uint32_t)i)
+		return (uint32_t)i;
+	return (uint32_t)(i >> 32) | 1;
+}
+
+static uint8_t dirent_type(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type;
+	/* Some file systems leave it to us; DT_* equals CDT_*. */
+	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return DT_UNKNOWN;
+	return (uint8_t)IFTODT(st.st_mode);
+}
+
+/* Every entry of the directory, "." and ".." included, in readdir order. */
+static int dir_read(int dfd, struct dirbuf *b)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int err = 0;
+
+	if (!d) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		err = dirbuf_add(b, dirent_ino(de->d_ino), dirent_type(d, de), de->d_name);
+		if (err)
+			break;
+	}
+	closedir(d);
+	return err;
+}
+
+static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
+{
+	struct dirbuf b = {0};
+	char tmpname[64];
+	struct stat st;
+	int dfd, tmp, fd, err;
+
+	dfd = backing_open(v, e, O_RDONLY | O_DIRECTORY, &st);
+	if (dfd < 0)
+		return dfd == -ENOTDIR ? -ENOENT : dfd;
+	fd = container_reuse(v, name, &st, dir_current);
+	if (fd >= 0) {
+		close(dfd);
+		return fd;
+	}
+	err = dir_read(dfd, &b);
+	if (err)
+		goto out;
+	tmp = tmp_create(v, tmpname, sizeof(tmpname));
+	if (tmp < 0) {
+		err = tmp;
+		goto out;
+	}
+	err = write_all(tmp, b.buf, b.len);
+	if (err) {
+		close(tmp);
+		unlinkat(v->cache_fd, tmpname, 0);
+		goto out;
+	}
+	/* The stamp: mtime for mtime, atime for the directory's ctime. */
+	err = container_commit(v, tmp, tmpname, name, &st.st_ctim, &st.st_mtim);
+out:
+	free(b.buf);
+	return err;
+}
+
+int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp)
+{
+	char name[CONTAINER_NAME_LEN];
+	int fd;
+
+	container_name(&e->fid, name, sizeof(name));
+	if (S_ISREG(st->st_mode))
+		fd = file_container(v, e, name);
+	else if (S_ISDIR(st->st_mode))
+		fd = dir_container(v, e, name);
+	else
+		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
+	if (fd < 0)
+		return fd;
+	*fdp = fd;
+	return 0;
+}

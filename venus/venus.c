@@ -1,0 +1,218 @@
+/* The embedded venus: its event loop and the dispatch of upcalls.
+ *
+ * One upcall at a time, one reply each, as venus's worker would give them;
+ * nothing that arrives on the channel may crash it or stop it serving. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "venus_int.h"
+
+struct vnop {
+	vnop_fn fn;
+	bool has_fid; /* a CodaFid follows the header (only used for logging) */
+};
+
+/* Everything not listed here gets EOPNOTSUPP. The mutating calls answer
+ * EROFS until the write path replaces vn_rofs with real handlers. */
+static const struct vnop vnops[CODA_NCALLS] = {
+    [CODA_ROOT] = {vn_root, false},
+    [CODA_LOOKUP] = {vn_lookup, true},
+    [CODA_GETATTR] = {vn_getattr, true},
+    [CODA_VGET] = {vn_vget, true},
+    [CODA_ACCESS] = {vn_access, true},
+    [CODA_OPEN_BY_FD] = {vn_open_by_fd, true},
+    [CODA_OPEN_BY_PATH] = {vn_open_by_path, true},
+    [CODA_CLOSE] = {vn_close, true},
+    [CODA_READLINK] = {vn_readlink, true},
+    [CODA_STATFS] = {vn_statfs, false},
+    [CODA_ACCESS_INTENT] = {vn_access_intent, true},
+    [CODA_CREATE] = {vn_rofs, true},
+    [CODA_MKDIR] = {vn_rofs, true},
+    [CODA_REMOVE] = {vn_rofs, true},
+    [CODA_RMDIR] = {vn_rofs, true},
+    [CODA_RENAME] = {vn_rofs, true},
+    [CODA_LINK] = {vn_rofs, true},
+    [CODA_SYMLINK] = {vn_rofs, true},
+    [CODA_SETATTR] = {vn_rofs, true},
+    [CODA_STORE] = {vn_rofs, true},
+    [CODA_FSYNC] = {vn_rofs, true},
+};
+
+static const struct vnop *vnop_of(uint32_t opcode)
+{
+	if (opcode >= CODA_NCALLS || !vnops[opcode].fn)
+		return NULL;
+	return &vnops[opcode];
+}
+
+static void log_upcall(struct venus *v, const struct coda_msg *in, int err)
+{
+	const struct vnop *op = vnop_of(in->ih.opcode);
+	char fid[FID_STR_LEN] = "";
+	const char *name = NULL;
+
+	if (!v->cfg->verbose)
+		return;
+	if (op && op->has_fid && in->len >= sizeof(struct coda_in_hdr) + sizeof(struct CodaFid))
+		fid_format(&in->in.coda_getattr.VFid, fid, sizeof(fid));
+	if (in->ih.opcode == CODA_LOOKUP && in->len >= coda_upcall_size(CODA_LOOKUP) &&
+	    coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name) != 0)
+		name = "(bad)";
+	fprintf(stderr, "venus: %s%s%s%s%s -> %d\n", coda_opcode_name(in->ih.opcode),
+		fid[0] ? " fid=" : "", fid, name ? " name=" : "", name ? name : "", -err);
+}
+
+/* Builds the reply to v->in in v->out; the reply may carry an fd. */
+static int dispatch(struct venus *v)
+{
+	const struct coda_msg *in = &v->in;
+	struct coda_msg *out = &v->out;
+	const struct vnop *op = NULL;
+	int err;
+
+	err = coda_msg_check_upcall(in);
+	if (!err) {
+		op = vnop_of(in->ih.opcode);
+		err = op ? 0 : -EOPNOTSUPP;
+	}
+	if (!err) {
+		coda_msg_reply(out, &in->ih, 0);
+		err = op->fn(v, in, out);
+	}
+	if (err) {
+		if (out->fd >= 0)
+			close(out->fd);
+		coda_msg_reply(out, &in->ih, err);
+	}
+	log_upcall(v, in, err);
+	return 0;
+}
+
+/* Serves one received upcall. Only a vanished peer is an error here. */
+static int serve_one(struct venus *v, int chan)
+{
+	int err;
+
+	v->out.fd = -1;
+	if (v->in.fd >= 0) {
+		/* No upcall hands venus an fd: do not keep one we were sent. */
+		close(v->in.fd);
+		v->in.fd = -1;
+	}
+	if (v->in.len < sizeof(struct coda_in_hdr)) {
+		fprintf(stderr, "venus: dropped a %zu-byte upcall: no header to reply to\n",
+			v->in.len);
+		return 0;
+	}
+	if (v->in.ih.opcode == CODA_SIGNAL) {
+		/* The caller gave up on an upcall we have already answered
+		 * (we answer each before reading the next): no reply. */
+		log_upcall(v, &v->in, 0);
+		return 0;
+	}
+	dispatch(v);
+	err = chan_send(chan, &v->out);
+	if (v->out.fd >= 0)
+		close(v->out.fd); /* the peer has its own copy now, or never will */
+	v->out.fd = -1;
+	if (err && err != -EPIPE)
+		fprintf(stderr, "venus: cannot send the %s reply: %s\n",
+			coda_opcode_name(v->in.ih.opcode), strerror(-err));
+	return err == -EPIPE ? err : 0;
+}
+
+/* Reads everything waiting on the channel. -EPIPE once the peer is gone. */
+static int serve_ready(struct venus *v, int chan)
+{
+	for (;;) {
+		int err = chan_recv(chan, &v->in);
+
+		if (err == -EAGAIN)
+			return 0;
+		if (err == -EMSGSIZE) {
+			fprintf(stderr, "venus: dropped an oversized upcall\n");
+			continue;
+		}
+		if (err)
+			return err;
+		err = serve_one(v, chan);
+		if (err)
+			return err;
+	}
+}
+
+static int serve(struct venus *v, int chan)
+{
+	struct pollfd pfd = {.fd = chan, .events = POLLIN};
+
+	for (;;) {
+		int err;
+
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "venus: poll: %s\n", strerror(errno));
+			return 1;
+		}
+		err = serve_ready(v, chan);
+		if (err == -EPIPE)
+			return 0; /* the supervisor closed the channel: we are done */
+		if (err) {
+			fprintf(stderr, "venus: channel: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+}
+
+static void venus_free(struct venus *v)
+{
+	fid_fini(v);
+	access_fini(v);
+	if (v->cache_fd >= 0)
+		close(v->cache_fd);
+	free(v->cache_path);
+	free(v);
+}
+
+int venus_run(int chan, const struct venus_config *cfg)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+	struct venus *v;
+	int err, status;
+
+	/* A reply to a supervisor that has gone must not kill us. */
+	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
+		fprintf(stderr, "venus: sigaction: %s\n", strerror(errno));
+		return 1;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		fprintf(stderr, "venus: out of memory\n");
+		return 1;
+	}
+	v->cfg = cfg;
+	v->vol_fd = -1;
+	v->cache_fd = -1;
+	v->in.fd = -1;
+	v->out.fd = -1;
+	err = fid_init(v);
+	if (err) {
+		fprintf(stderr, "venus: volume %s: %s\n", cfg->volume, strerror(-err));
+		venus_free(v);
+		return 1;
+	}
+	err = container_init(v);
+	if (err) {
+		fprintf(stderr, "venus: cache %s: %s\n", cfg->cache, strerror(-err));
+		venus_free(v);
+		return 1;
+	}
+	status = serve(v, chan);
+	venus_free(v);
+	return status;
+}

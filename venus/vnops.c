@@ -1,0 +1,227 @@
+/* The upcalls of the read path, one handler each.
+ *
+ * A handler gets the checked upcall and a reply already set up for success;
+ * it fills in the reply or returns a negative errno, which the dispatcher
+ * turns into an error reply. The write path plugs in beside these. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "venus_int.h"
+
+int vn_root(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	(void)in;
+	out->out.coda_root.VFid = v->root->fid;
+	return 0;
+}
+
+int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *dir, *e;
+	struct stat st;
+	const char *name;
+	int err;
+
+	err = coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name);
+	if (err)
+		return err;
+	err = fid_stat(v, &in->in.coda_lookup.VFid, &dir, &st);
+	if (err)
+		return err;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	err = fid_child(v, dir, name, &e, &st);
+	if (err)
+		return err;
+	out->out.coda_lookup.VFid = e->fid;
+	out->out.coda_lookup.vtype = attr_vtype(st.st_mode);
+	return 0;
+}
+
+int vn_getattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e;
+	struct stat st;
+	int err = fid_stat(v, &in->in.coda_getattr.VFid, &e, &st);
+
+	if (err)
+		return err;
+	attr_fill(&st, &out->out.coda_getattr.attr);
+	return 0;
+}
+
+int vn_vget(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e;
+	struct stat st;
+	int err = fid_stat(v, &in->in.coda_vget.VFid, &e, &st);
+
+	if (err)
+		return err;
+	out->out.coda_vget.VFid = e->fid;
+	out->out.coda_vget.vtype = attr_vtype(st.st_mode);
+	return 0;
+}
+
+int vn_access(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e;
+	struct stat st;
+	int err = fid_stat(v, &in->in.coda_access.VFid, &e, &st);
+
+	(void)out;
+	if (err)
+		return err;
+	return access_check(v, in->ih.uid, &st, in->in.coda_access.flags);
+}
+
+/* Opens that would change the object belong to the write path. */
+static bool open_mutates(int flags)
+{
+	return flags & (C_O_WRITE | C_O_TRUNC | C_O_CREAT);
+}
+
+/* The container of fid, counted as open; a read-only fd of it in *fdp. */
+static int open_container(struct venus *v, const struct CodaFid *fid, int flags,
+			  struct fid_entry **ep, int *fdp)
+{
+	struct stat st;
+	int err;
+
+	if (open_mutates(flags))
+		return -EROFS;
+	err = fid_stat(v, fid, ep, &st);
+	if (err)
+		return err;
+	err = container_open(v, *ep, &st, fdp);
+	if (err)
+		return err;
+	(*ep)->opens++;
+	return 0;
+}
+
+int vn_open_by_fd(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_open_by_fd_in *req = &in->in.coda_open_by_fd;
+	struct fid_entry *e;
+	int fd, err;
+
+	err = open_container(v, &req->VFid, req->flags, &e, &fd);
+	if (err)
+		return err;
+	/* Our own fd number, as venus writes it; the fd itself rides along
+	 * with SCM_RIGHTS and the dispatcher closes our copy once sent. */
+	out->out.coda_open_by_fd.fd = fd;
+	out->fd = fd;
+	return 0;
+}
+
+int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_open_by_path_in *req = &in->in.coda_open_by_path;
+	char name[64], path[PATH_MAX];
+	struct fid_entry *e;
+	int fd, err, n;
+
+	err = open_container(v, &req->VFid, req->flags, &e, &fd);
+	if (err)
+		return err;
+	close(fd); /* the caller opens the path itself */
+	container_name(&e->fid, name, sizeof(name));
+	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		err = -ENAMETOOLONG;
+	else
+		err = coda_msg_put_string(out, &out->out.coda_open_by_path.path, path, (size_t)n);
+	if (err)
+		e->opens--;
+	return err;
+}
+
+int vn_close(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e = fid_find(v, &in->in.coda_close.VFid);
+
+	(void)out;
+	/* A close we cannot match (forgotten fid, double close) changes nothing. */
+	if (!e || !e->opens)
+		return -EBADF;
+	e->opens--;
+	return 0;
+}
+
+int vn_readlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	char buf[PATH_MAX];
+	struct fid_entry *e;
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	err = fid_stat(v, &in->in.coda_readlink.VFid, &e, &st);
+	if (err)
+		return err;
+	if (!S_ISLNK(st.st_mode))
+		return -EINVAL;
+	n = readlinkat(v->vol_fd, e->path, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINVAL ? -ENOENT : -errno; /* replaced since the lstat */
+	if ((size_t)n == sizeof(buf))
+		return -ENAMETOOLONG;
+	out->out.coda_readlink.count = (int)n;
+	return coda_msg_put_data(out, &out->out.coda_readlink.data, buf, (size_t)n);
+}
+
+/* A block count in the 4096-byte units the kernel's coda_statfs assumes. */
+static int32_t statfs_blocks(unsigned long long count, unsigned long frsize)
+{
+	unsigned __int128 bytes = (unsigned __int128)count * frsize;
+	unsigned __int128 blocks = bytes / 4096;
+
+	return blocks > INT32_MAX ? INT32_MAX : (int32_t)blocks;
+}
+
+static int32_t statfs_clamp(unsigned long long n)
+{
+	return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
+int vn_statfs(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct coda_statfs *s = &out->out.coda_statfs.stat;
+	struct statvfs sv;
+	unsigned long frsize;
+
+	(void)in;
+	if (fstatvfs(v->vol_fd, &sv) < 0)
+		return -errno;
+	frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+	s->f_blocks = statfs_blocks(sv.f_blocks, frsize);
+	s->f_bfree = statfs_blocks(sv.f_bfree, frsize);
+	s->f_bavail = statfs_blocks(sv.f_bavail, frsize);
+	s->f_files = statfs_clamp(sv.f_files);
+	s->f_ffree = statfs_clamp(sv.f_ffree);
+	return 0;
+}
+
+int vn_access_intent(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	/* Containers are whole files: there is nothing to fetch or lock ahead. */
+	(void)v;
+	(void)in;
+	(void)out;
+	return 0;
+}
+
+int vn_rofs(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	/* The write path comes later; until then the volume is read-only. */
+	(void)v;
+	(void)in;
+	(void)out;
+	return -EROFS;
+}
