@@ -24,7 +24,7 @@ static const char *const path_calls[] = {
 
 /* Calls on an fd: trapped only for fds in the band, where /coda files live. */
 static const char *const band_fd_calls[] = {
-	"fstat", "fstatfs", "getdents", "getdents64",
+	"fstat", "fstatfs", "getdents", "getdents64", "dup", "dup2", "dup3",
 };
 
 /* Calls that change credentials: seen so the supervisor re-reads them. */
@@ -76,6 +76,19 @@ static int add_stat_at(scmp_filter_ctx ctx, const char *name, unsigned flags_arg
 	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
 }
 
+/* A copy of a /coda fd must be a /coda fd too. */
+static int add_fcntl_dup(scmp_filter_ctx ctx)
+{
+	int nr = seccomp_syscall_resolve_name("fcntl");
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+				  SCMP_A1(SCMP_CMP_EQ, F_DUPFD));
+
+	if (rc < 0)
+		return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+				SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC));
+}
+
 static int build_rules(scmp_filter_ctx ctx)
 {
 	int rc;
@@ -89,6 +102,8 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_stat_at(ctx, "newfstatat", 3);
 	if (!rc)
 		rc = add_stat_at(ctx, "statx", 2);
+	if (!rc)
+		rc = add_fcntl_dup(ctx);
 	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);

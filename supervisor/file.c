@@ -106,40 +106,48 @@ static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const ch
 	f->fid = *fid;
 	f->vtype = vtype;
 	f->flags = flags;
-	f->host_fd = -1;
 	f->path = strdup(path);
-	if (!f->path || fstat(container, &st) < 0)
+	/* Our copy shares the target's open file: a directory's position is its
+	 * readdir cursor, and dup of the target's fd hands out this file again. */
+	f->host_fd = fcntl(container, F_DUPFD_CLOEXEC, 3);
+	if (!f->path || f->host_fd < 0 || fstat(container, &st) < 0)
 		goto fail;
 	f->cdev = st.st_dev;
 	f->cino = st.st_ino;
-	/* A directory's position is the target's readdir cursor: keep the same
-	 * open file so getdents64 reads and moves it. */
-	if (vtype == C_VDIR) {
-		f->host_fd = fcntl(container, F_DUPFD_CLOEXEC, 3);
-		if (f->host_fd < 0)
-			goto fail;
-	}
 	return f;
 fail:
 	coda_file_put(f);
 	return NULL;
 }
 
-/* Injects the container into the band (or, if the band is full or above the
- * target's fd limit, at its lowest free fd, where fd calls are not seen). */
-static int inject(struct call *c, struct coda_file *f, int container, bool cloexec)
+static void band_set(struct files_state *files, int fd, struct coda_file *f)
+{
+	int i = fd - CODA_FD_BAND_LO;
+
+	if (files->slot[i])
+		coda_file_put(files->slot[i]);
+	files->slot[i] = coda_file_get(f);
+}
+
+int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloexec)
 {
 	struct files_state *files = c->proc->files;
-	int slot = band_alloc(c, files);
 	int fd = -EMFILE;
 
-	if (slot >= 0) {
-		fd = call_inject_fd(c, container, CODA_FD_BAND_LO + slot, cloexec);
-		if (fd >= 0)
-			files->slot[slot] = coda_file_get(f);
+	if (newfd < 0) {
+		int slot = band_alloc(c, files);
+
+		if (slot >= 0)
+			fd = call_inject_fd(c, f->host_fd, CODA_FD_BAND_LO + slot, cloexec);
+		/* Band full, or above the target's RLIMIT_NOFILE: its lowest free
+		 * fd, where fd calls are not seen (see README). */
+		if (fd < 0 && !c->answered)
+			fd = call_inject_fd(c, f->host_fd, -1, cloexec);
+	} else {
+		fd = call_inject_fd(c, f->host_fd, newfd, cloexec);
 	}
-	if (fd < 0 && !c->answered)
-		fd = call_inject_fd(c, container, -1, cloexec);
+	if (fd >= 0 && coda_fd_in_band(fd))
+		band_set(files, fd, f);
 	return fd;
 }
 
@@ -157,10 +165,10 @@ void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char 
 		return;
 	}
 	f = file_new(fid, vtype, path, flags, container);
-	rc = f ? inject(c, f, container, flags & O_CLOEXEC) : -ENOMEM;
+	close(container);
+	rc = f ? coda_file_install(c, f, -1, flags & O_CLOEXEC) : -ENOMEM;
 	if (f)
 		coda_file_put(f);
-	close(container);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);
 }

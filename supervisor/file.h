@@ -5,6 +5,7 @@
 #define CODA_FILE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "coda_wire.h"
@@ -16,7 +17,7 @@ struct coda_file {
 	struct CodaFid fid;
 	int vtype;
 	int flags;     /* the target's open flags */
-	int host_fd;   /* directories: our copy of the open file (shared offset) */
+	int host_fd;   /* our copy of the target's open file (shared offset) */
 	dev_t cdev;    /* the container, to recognise the target's fd later */
 	ino_t cino;
 	char *path;    /* absolute path of the object, for getcwd after fchdir */
@@ -28,6 +29,10 @@ void coda_file_put(struct coda_file *f);
 /* Opens the object at fid (path for later getcwd) for the target with its
  * flags and injects it into the band; answers the call. */
 void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags);
+
+/* Puts f into the target as its call's result: at newfd (as dup2 does), or
+ * in the band when newfd < 0. Returns the target's fd or -errno. */
+int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloexec);
 
 /* The /coda file behind target fd `fd`, or NULL when it is not one. */
 struct coda_file *coda_file_lookup(struct call *c, long fd);

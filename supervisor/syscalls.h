@@ -37,6 +37,9 @@ void sys_getcwd(struct call *c);
 void sys_getdents64(struct call *c);
 void sys_getdents(struct call *c);
 
+void sys_dup(struct call *c);
+void sys_fcntl_dup(struct call *c);
+
 void sys_execve(struct call *c);
 void sys_execveat(struct call *c);
 void sys_setcred(struct call *c);

@@ -1,0 +1,58 @@
+/* dup, dup2, dup3 and fcntl(F_DUPFD*) of /coda fds: the copy must be a /coda
+ * fd too (same open file, same object), which the kernel cannot know, so the
+ * supervisor installs it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include "fd_band.h"
+#include "file.h"
+#include "syscalls.h"
+#include "vfs.h"
+
+static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexec)
+{
+	int fd = coda_file_install(c, f, newfd, cloexec);
+
+	if (fd < 0 && !c->answered)
+		call_return(c, fd);
+}
+
+void sys_dup(struct call *c)
+{
+	long oldfd = (long)call_arg(c, 0);
+	struct coda_file *f = coda_file_lookup(c, oldfd);
+	long nr = c->n->data.nr;
+	long newfd = nr == SYS_dup ? -1 : (long)call_arg(c, 1);
+	int flags = nr == SYS_dup3 ? (int)call_arg(c, 2) : 0;
+
+	if (!f) {
+		call_continue(c);
+		return;
+	}
+	if (newfd == oldfd) {
+		/* dup2 to itself is a no-op; dup3 refuses it. */
+		call_return(c, nr == SYS_dup3 ? -EINVAL : newfd);
+		return;
+	}
+	if (flags & ~O_CLOEXEC || (nr != SYS_dup && (newfd < 0 || newfd > INT32_MAX))) {
+		call_return(c, nr == SYS_dup3 && (flags & ~O_CLOEXEC) ? -EINVAL : -EBADF);
+		return;
+	}
+	dup_coda(c, f, (int)newfd, flags & O_CLOEXEC);
+}
+
+/* fcntl(fd, F_DUPFD[_CLOEXEC], min): the copy goes in the band, which lies
+ * above any `min` a program asks for in practice; a larger one is left to
+ * the kernel (the copy is then not seen as a /coda fd). */
+void sys_fcntl_dup(struct call *c)
+{
+	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	long min = (long)call_arg(c, 2);
+
+	if (!f || min > CODA_FD_BAND_LO) {
+		call_continue(c);
+		return;
+	}
+	dup_coda(c, f, -1, call_arg(c, 1) == F_DUPFD_CLOEXEC);
+}
