@@ -69,13 +69,11 @@ int call_caller(struct call *c, struct coda_caller *caller)
 {
 	struct creds cred;
 	int rc = proc_creds(c->proc, &cred);
-	pid_t pgid;
 
 	if (rc < 0)
 		return rc;
-	pgid = getpgid(c->proc->tid);
 	caller->pid = c->proc->tid;
-	caller->pgid = pgid < 0 ? c->proc->tgid : pgid;
+	caller->pgid = cred.pgid;
 	caller->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
 	return 0;
 }

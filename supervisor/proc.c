@@ -35,6 +35,8 @@ static int read_status(pid_t tid, struct status_info *info)
 			found |= 1;
 		else if (sscanf(line, "PPid: %d", &info->ppid) == 1)
 			found |= 2;
+		else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
+			found |= 16;
 		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
 			info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
 			found |= 4;
@@ -44,8 +46,10 @@ static int read_status(pid_t tid, struct status_info *info)
 		}
 	}
 	fclose(f);
-	if (found != 15)
+	if ((found & 15) != 15)
 		return -ESRCH;
+	if (!(found & 16))
+		info->cred.pgid = info->tgid;
 	info->cred.valid = true;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct files_state {
 
 struct creds {
 	bool valid;
+	pid_t pgid; /* re-read with the credentials; upcalls carry it */
 	uid_t ruid, euid, fsuid;
 	gid_t rgid, egid, fsgid;
 };

@@ -137,34 +137,36 @@ static bool is_downcall(uint32_t opcode)
 	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
 }
 
+/* One message per wakeup: the epoll set is level-triggered, so a second one
+ * waiting brings us back, and the common case costs no EAGAIN read. */
 void psdev_readable(struct sup *s)
 {
 	struct coda_msg in;
+	int rc;
 
-	while (!s->vc.dead) {
-		int rc = chan_recv(s->vc.chan, &in);
-
-		if (rc == -EAGAIN)
-			return;
-		if (rc == -EPIPE) {
-			psdev_venus_gone(s);
-			return;
-		}
-		if (rc < 0 || in.len < sizeof(struct coda_out_hdr)) {
-			fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
-				rc < 0 ? strerror(-rc) : "too short");
-			if (in.fd >= 0)
-				close(in.fd);
-			continue;
-		}
-		if (is_downcall(in.oh.opcode)) {
-			if (in.fd >= 0)
-				close(in.fd);
-			coda_cache_downcall(&s->sb.caches, &in);
-			continue;
-		}
-		deliver_reply(s, &in);
+	if (s->vc.dead)
+		return;
+	rc = chan_recv(s->vc.chan, &in);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == -EPIPE) {
+		psdev_venus_gone(s);
+		return;
 	}
+	if (rc < 0 || in.len < sizeof(struct coda_out_hdr)) {
+		fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
+			rc < 0 ? strerror(-rc) : "too short");
+		if (in.fd >= 0)
+			close(in.fd);
+		return;
+	}
+	if (is_downcall(in.oh.opcode)) {
+		if (in.fd >= 0)
+			close(in.fd);
+		coda_cache_downcall(&s->sb.caches, &in);
+		return;
+	}
+	deliver_reply(s, &in);
 }
 
 int psdev_expire(struct sup *s)

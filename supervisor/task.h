@@ -5,6 +5,7 @@
 #define CODA_TASK_H
 
 #include <linux/seccomp.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <ucontext.h>
@@ -15,7 +16,8 @@ struct task;
 typedef void (*task_fn)(struct task *t);
 
 struct task {
-	ucontext_t ctx;
+	ucontext_t ctx; /* used once, to start on its own stack */
+	sigjmp_buf env;
 	void *stack;
 	struct sup *sup;
 	task_fn fn;
@@ -27,7 +29,8 @@ struct task {
 };
 
 struct task_pool {
-	ucontext_t loop_ctx;
+	ucontext_t boot_ctx;
+	sigjmp_buf loop_env;
 	struct task *current;
 	struct task *free;
 	unsigned live;
