@@ -9,28 +9,43 @@
 /* Every call that names a path: the supervisor decides whether it is in the
  * mount. Write calls are trapped too, so a /coda path never reaches the host. */
 static const char *const path_calls[] = {
-	"open",	      "openat",	     "openat2",	    "creat",	    "stat",
-	"lstat",      "access",	     "faccessat",   "faccessat2",   "readlink",
-	"readlinkat", "statfs",	     "chdir",	    "fchdir",	    "getcwd",
-	"execve",     "execveat",    "mkdir",	    "mkdirat",	    "rmdir",
-	"unlink",     "unlinkat",    "rename",	    "renameat",	    "renameat2",
-	"link",	      "linkat",	     "symlink",	    "symlinkat",    "chmod",
-	"fchmodat",   "chown",	     "lchown",	    "fchownat",	    "utime",
-	"utimes",     "utimensat",   "futimesat",   "truncate",	    "mknod",
-	"mknodat",    "setxattr",    "lsetxattr",   "getxattr",	    "lgetxattr",
-	"listxattr",  "llistxattr",  "removexattr", "lremovexattr", "inotify_add_watch",
-	"chroot",     "name_to_handle_at",
+    "open",	    "openat",
+    "openat2",	    "creat",
+    "stat",	    "lstat",
+    "access",	    "faccessat",
+    "faccessat2",   "readlink",
+    "readlinkat",   "statfs",
+    "chdir",	    "fchdir",
+    "getcwd",	    "execve",
+    "execveat",	    "mkdir",
+    "mkdirat",	    "rmdir",
+    "unlink",	    "unlinkat",
+    "rename",	    "renameat",
+    "renameat2",    "link",
+    "linkat",	    "symlink",
+    "symlinkat",    "chmod",
+    "fchmodat",	    "chown",
+    "lchown",	    "fchownat",
+    "utime",	    "utimes",
+    "utimensat",    "futimesat",
+    "truncate",	    "mknod",
+    "mknodat",	    "setxattr",
+    "lsetxattr",    "getxattr",
+    "lgetxattr",    "listxattr",
+    "llistxattr",   "removexattr",
+    "lremovexattr", "inotify_add_watch",
+    "chroot",	    "name_to_handle_at",
 };
 
 /* Calls on an fd: trapped only for fds in the band, where /coda files live. */
 static const char *const band_fd_calls[] = {
-	"fstat", "fstatfs", "getdents", "getdents64", "dup", "dup2", "dup3",
+    "fstat", "fstatfs", "getdents", "getdents64", "dup", "dup2", "dup3",
 };
 
 /* Calls that change credentials: seen so the supervisor re-reads them. */
 static const char *const cred_calls[] = {
-	"setuid",   "setgid",	 "setreuid", "setregid",  "setresuid",
-	"setresgid", "setfsuid", "setfsgid", "setgroups",
+    "setuid",	 "setgid",   "setreuid", "setregid",  "setresuid",
+    "setresgid", "setfsuid", "setfsgid", "setgroups",
 };
 
 static int add_all(scmp_filter_ctx ctx, const char *const *names, size_t n)
@@ -76,12 +91,29 @@ static int add_stat_at(scmp_filter_ctx ctx, const char *name, unsigned flags_arg
 	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
 }
 
+/* Reads of a /coda directory fd: EISDIR, never the container's bytes. */
+static int add_dir_reads(scmp_filter_ctx ctx)
+{
+	static const char *const reads[] = {"read", "readv", "pread64", "preadv", "preadv2"};
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		int rc = seccomp_rule_add(
+		    ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(reads[i]), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CODA_FD_HALF_MASK, CODA_FD_DIR_LO));
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* A copy of a /coda fd must be a /coda fd too. */
 static int add_fcntl_dup(scmp_filter_ctx ctx)
 {
 	int nr = seccomp_syscall_resolve_name("fcntl");
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
-				  SCMP_A1(SCMP_CMP_EQ, F_DUPFD));
+	int rc =
+	    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+			     SCMP_A1(SCMP_CMP_EQ, F_DUPFD));
 
 	if (rc < 0)
 		return rc;
@@ -104,6 +136,8 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_stat_at(ctx, "statx", 2);
 	if (!rc)
 		rc = add_fcntl_dup(ctx);
+	if (!rc)
+		rc = add_dir_reads(ctx);
 	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);
@@ -130,10 +164,12 @@ int filter_install_target(void)
 		rc = build_rules(ctx);
 	if (!rc)
 		rc = seccomp_load(ctx);
-	/* Keep our own copy: the context may close its fd on release. */
-	fd = rc ? rc : fcntl(seccomp_notify_fd(ctx), F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 && !rc)
-		fd = -errno;
+	/* libseccomp keeps the listener open past seccomp_release(): take it
+	 * as it is, for a second copy left open here would keep the filter's
+	 * listener alive and hang this task if the supervisor died. */
+	fd = rc ? rc : seccomp_notify_fd(ctx);
 	seccomp_release(ctx);
+	if (fd >= 0 && fcntl(fd, F_GETFD) < 0)
+		fd = -EBADF;
 	return fd;
 }

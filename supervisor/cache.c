@@ -55,8 +55,8 @@ static void make_room(struct coda_caches *c)
 	c->count++;
 }
 
-int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name,
-		   size_t len, struct CodaFid *fid, int *vtype)
+int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
+		   struct CodaFid *fid, int *vtype)
 {
 	struct name_key key;
 	struct name_entry *e;
@@ -83,8 +83,8 @@ static void drop_name(struct coda_caches *c, const struct name_key *key, size_t 
 	}
 }
 
-void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name,
-		    size_t len, const struct CodaFid *fid, int vtype)
+void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
+		    const struct CodaFid *fid, int vtype)
 {
 	struct name_entry *e;
 
@@ -111,8 +111,7 @@ bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct cod
 	return true;
 }
 
-void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
-		    const struct coda_vattr *attr)
+void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const struct coda_vattr *attr)
 {
 	struct attr_entry *e;
 
@@ -128,8 +127,7 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
 	e->attr = *attr;
 }
 
-static struct access_entry *access_find(struct coda_caches *c, const struct CodaFid *fid,
-					uid_t uid)
+static struct access_entry *access_find(struct coda_caches *c, const struct CodaFid *fid, uid_t uid)
 {
 	struct access_key key;
 	struct access_entry *e;

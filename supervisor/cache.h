@@ -25,10 +25,10 @@ struct coda_caches {
 
 /* Name cache: 1 hit (fid/vtype set; vtype C_VNON for a cached "no such
  * entry"), 0 miss. */
-int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name,
-		   size_t len, struct CodaFid *fid, int *vtype);
-void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name,
-		    size_t len, const struct CodaFid *fid, int vtype);
+int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
+		   struct CodaFid *fid, int *vtype);
+void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
+		    const struct CodaFid *fid, int vtype);
 
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr);
 void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,

@@ -72,12 +72,16 @@ struct coda_file *coda_file_lookup(struct call *c, long fd)
 	return f;
 }
 
-/* A free band slot, searched downwards from the top so that the target's own
- * lowest-free allocations never meet ours. -EMFILE when the band is full. */
-static int band_alloc(struct call *c, struct files_state *files)
+/* A free slot in the half of the band for this type, searched downwards
+ * from the top so that the target's own lowest-free allocations never meet
+ * ours. -EMFILE when that half is full. */
+static int band_alloc(struct call *c, struct files_state *files, int vtype)
 {
-	for (int k = 0; k < CODA_FD_BAND_SIZE; k++) {
-		int i = (files->hint - k + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
+	int base = (vtype == C_VDIR ? CODA_FD_DIR_LO : CODA_FD_FILE_LO) - CODA_FD_BAND_LO;
+	int *hint = &files->hint[vtype == C_VDIR];
+
+	for (int k = 0; k < CODA_FD_HALF_SIZE; k++) {
+		int i = base + (*hint - k + CODA_FD_HALF_SIZE) % CODA_FD_HALF_SIZE;
 		int fd = CODA_FD_BAND_LO + i;
 
 		if (files->slot[i]) {
@@ -87,15 +91,15 @@ static int band_alloc(struct call *c, struct files_state *files)
 			files->slot[i] = NULL;
 		}
 		if (target_fd_free(c, fd)) {
-			files->hint = (i - 1 + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
+			*hint = (i - base - 1 + CODA_FD_HALF_SIZE) % CODA_FD_HALF_SIZE;
 			return i;
 		}
 	}
 	return -EMFILE;
 }
 
-static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const char *path,
-				  int flags, int container)
+static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
+				  int container)
 {
 	struct coda_file *f = calloc(1, sizeof(*f));
 	struct stat st;
@@ -135,7 +139,7 @@ int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloex
 	int fd = -EMFILE;
 
 	if (newfd < 0) {
-		int slot = band_alloc(c, files);
+		int slot = band_alloc(c, files, f->vtype);
 
 		if (slot >= 0)
 			fd = call_inject_fd(c, f->host_fd, CODA_FD_BAND_LO + slot, cloexec);

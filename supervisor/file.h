@@ -16,11 +16,11 @@ struct coda_file {
 	int refs;
 	struct CodaFid fid;
 	int vtype;
-	int flags;     /* the target's open flags */
-	int host_fd;   /* our copy of the target's open file (shared offset) */
-	dev_t cdev;    /* the container, to recognise the target's fd later */
+	int flags;   /* the target's open flags */
+	int host_fd; /* our copy of the target's open file (shared offset) */
+	dev_t cdev;  /* the container, to recognise the target's fd later */
 	ino_t cino;
-	char *path;    /* absolute path of the object, for getcwd after fchdir */
+	char *path; /* absolute path of the object, for getcwd after fchdir */
 };
 
 struct coda_file *coda_file_get(struct coda_file *f);

@@ -19,8 +19,7 @@ int coda_getattr(struct call *c, const struct CodaFid *fid, struct coda_vattr *a
 mode_t coda_vtype_to_mode(long vtype);
 
 void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, struct stat *st);
-void coda_attr_to_statx(const struct coda_sb *sb, const struct coda_vattr *a,
-			struct statx *stx);
+void coda_attr_to_statx(const struct coda_sb *sb, const struct coda_vattr *a, struct statx *stx);
 void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st);
 
 #endif

@@ -24,9 +24,9 @@ static void unblock_signals(void)
 int launch_venus(struct sup *s)
 {
 	struct venus_config cfg = {
-		.volume = s->opt.volume,
-		.cache = s->opt.cache,
-		.verbose = s->opt.verbose,
+	    .volume = s->opt.volume,
+	    .cache = s->opt.cache,
+	    .verbose = s->opt.verbose,
 	};
 	int chan[2], rc = chan_pair(chan);
 	pid_t pid;

@@ -15,8 +15,8 @@
 int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN,
-		.data.u64 = ((uint64_t)kind << 32) | (uint32_t)pid,
+	    .events = EPOLLIN,
+	    .data.u64 = ((uint64_t)kind << 32) | (uint32_t)pid,
 	};
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;

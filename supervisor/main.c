@@ -18,7 +18,7 @@
 #include "proc.h"
 #include "super.h"
 
-#define EXIT_OWN_FAILURE 125
+#define EXIT_OWN_FAILURE  125
 #define DEFAULT_TIMEOUT_S 30 /* the kernel's coda_timeout */
 
 static void usage(FILE *out)
@@ -150,14 +150,10 @@ static void check_volume(const char *volume)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-		{"mount", required_argument, NULL, 'm'},
-		{"volume", required_argument, NULL, 'V'},
-		{"cache", required_argument, NULL, 'c'},
-		{"timeout", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"mount", required_argument, NULL, 'm'}, {"volume", required_argument, NULL, 'V'},
+	    {"cache", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'r'},     {NULL, 0, NULL, 0},
 	};
 	const char *mount = "/coda";
 	int c;
@@ -194,19 +190,26 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		default:
 			die("%s '%s' (try --help)",
 			    optopt && strchr("mVct", optopt) ? "option needs an argument:"
-							      : "unknown option",
+							     : "unknown option",
 			    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
 		die("no command given (try --help)");
 	opt->argv = argv + optind;
-	opt->mount = normalise_mount(mount);
+	opt->mount = opt->mount_buf = normalise_mount(mount);
 	if (!opt->volume)
-		opt->volume = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
+		opt->volume = opt->volume_buf = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
 	if (!opt->cache)
-		opt->cache = xdg_dir("XDG_CACHE_HOME", ".cache", "venus");
+		opt->cache = opt->cache_buf = xdg_dir("XDG_CACHE_HOME", ".cache", "venus");
 	check_volume(opt->volume);
+}
+
+static void options_free(struct options *opt)
+{
+	free(opt->mount_buf);
+	free(opt->volume_buf);
+	free(opt->cache_buf);
 }
 
 static int setup_events(struct sup *s)
@@ -270,5 +273,6 @@ int main(int argc, char **argv)
 	proc_table_destroy(&s);
 	cache_flush(&s.sb.caches);
 	task_pool_destroy(&s.tasks);
+	options_free(&s.opt);
 	return status;
 }

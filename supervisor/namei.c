@@ -26,7 +26,7 @@ struct walk {
 	size_t len;
 	char path[PATH_MAX];
 	char last[CODA_MAXNAMLEN + 1];
-	char rest[PATH_MAX];	  /* what is left to walk */
+	char rest[PATH_MAX];	    /* what is left to walk */
 	char scratch[2 * PATH_MAX]; /* symlink target spliced before the rest */
 };
 
@@ -215,8 +215,7 @@ static int splice_link(struct walk *w, const char *target, size_t tlen, const ch
 	return 0;
 }
 
-static int follow_link(struct walk *w, const struct CodaFid *fid, const char *rest,
-		       bool trailing)
+static int follow_link(struct walk *w, const struct CodaFid *fid, const char *rest, bool trailing)
 {
 	char target[PATH_MAX];
 	ssize_t n;

@@ -11,9 +11,9 @@
 
 struct call;
 
-#define LOOKUP_FOLLOW 0x1      /* follow a symlink in the last component */
-#define LOOKUP_DIRECTORY 0x2   /* the result must be a directory */
-#define LOOKUP_EMPTY 0x4       /* AT_EMPTY_PATH: "" names the dirfd itself */
+#define LOOKUP_FOLLOW	   0x1 /* follow a symlink in the last component */
+#define LOOKUP_DIRECTORY   0x2 /* the result must be a directory */
+#define LOOKUP_EMPTY	   0x4 /* AT_EMPTY_PATH: "" names the dirfd itself */
 #define LOOKUP_NO_SYMLINKS 0x8 /* openat2 RESOLVE_NO_SYMLINKS */
 
 enum namei_kind {
@@ -25,10 +25,10 @@ enum namei_kind {
 
 struct nameidata {
 	enum namei_kind kind;
-	bool missing;	       /* NAMEI_CODA: the last name does not exist */
-	struct CodaFid fid;    /* the object (missing: its would-be parent) */
-	int vtype;	       /* C_V* of the object */
-	char path[PATH_MAX];   /* absolute path of the result */
+	bool missing;		       /* NAMEI_CODA: the last name does not exist */
+	struct CodaFid fid;	       /* the object (missing: its would-be parent) */
+	int vtype;		       /* C_V* of the object */
+	char path[PATH_MAX];	       /* absolute path of the result */
 	char last[CODA_MAXNAMLEN + 1]; /* missing: the name not found */
 };
 

@@ -12,16 +12,16 @@
 static void send_response(struct call *c, long val, int error, uint32_t flags)
 {
 	struct seccomp_notif_resp resp = {
-		.id = c->n->id,
-		.val = val,
-		.error = error,
-		.flags = flags,
+	    .id = c->n->id,
+	    .val = val,
+	    .error = error,
+	    .flags = flags,
 	};
 
 	/* ENOENT: the target was killed or interrupted meanwhile; nothing waits. */
 	if (ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-		fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n",
-			c->n->data.nr, c->n->pid, strerror(errno));
+		fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n", c->n->data.nr,
+			c->n->pid, strerror(errno));
 	c->answered = true;
 }
 
@@ -41,11 +41,11 @@ void call_continue(struct call *c)
 int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
 {
 	struct seccomp_notif_addfd addfd = {
-		.id = c->n->id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
-		.srcfd = (uint32_t)srcfd,
-		.newfd = newfd >= 0 ? (uint32_t)newfd : 0,
-		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	    .id = c->n->id,
+	    .flags = SECCOMP_ADDFD_FLAG_SEND | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
+	    .srcfd = (uint32_t)srcfd,
+	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
+	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int fd = ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 

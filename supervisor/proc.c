@@ -71,7 +71,7 @@ static struct files_state *files_new(void)
 
 	if (files) {
 		files->refs = 1;
-		files->hint = CODA_FD_BAND_SIZE - 1;
+		files->hint[0] = files->hint[1] = CODA_FD_HALF_SIZE - 1;
 	}
 	return files;
 }
@@ -96,7 +96,7 @@ static struct files_state *files_copy(const struct files_state *from)
 	if (files && from) {
 		for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
 			files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
-		files->hint = from->hint;
+		memcpy(files->hint, from->hint, sizeof(files->hint));
 	}
 	return files;
 }
@@ -260,11 +260,10 @@ void proc_table_destroy(struct sup *s)
 	struct proc *p, *tmp;
 
 	HASH_ITER(hh, s->procs, p, tmp)
-		proc_free(s, p);
+	proc_free(s, p);
 }
 
-void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path,
-		  const struct CodaFid *fid)
+void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path, const struct CodaFid *fid)
 {
 	struct fs_state *fs = p->fs;
 

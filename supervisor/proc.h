@@ -32,7 +32,7 @@ struct fs_state {
 struct files_state {
 	int refs;
 	struct coda_file *slot[CODA_FD_BAND_SIZE];
-	int hint; /* where the next band search starts */
+	int hint[2]; /* where the next search starts in each half: files, dirs */
 };
 
 struct creds {
@@ -49,8 +49,8 @@ struct proc {
 	struct fs_state *fs;
 	struct files_state *files;
 	struct creds cred;
-	int users;     /* calls being served: they hold pointers into us */
-	bool exited;   /* gone, freed when the last user lets go */
+	int users;   /* calls being served: they hold pointers into us */
+	bool exited; /* gone, freed when the last user lets go */
 	UT_hash_handle hh;
 };
 
@@ -72,7 +72,6 @@ void proc_exit(struct sup *s, pid_t tgid);
 void proc_table_destroy(struct sup *s);
 
 /* Replaces the cwd of p (all tasks sharing its fs see it). */
-void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path,
-		  const struct CodaFid *fid);
+void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path, const struct CodaFid *fid);
 
 #endif

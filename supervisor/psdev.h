@@ -14,10 +14,10 @@ struct task;
 struct upc_req;
 
 struct venus_comm {
-	int chan;	/* our end of the message channel, -1 once closed */
-	bool dead;	/* venus closed the channel: every call now fails */
-	uint32_t seq;	/* last unique handed out */
-	int timeout_ms; /* how long a task waits for a reply */
+	int chan;		 /* our end of the message channel, -1 once closed */
+	bool dead;		 /* venus closed the channel: every call now fails */
+	uint32_t seq;		 /* last unique handed out */
+	int timeout_ms;		 /* how long a task waits for a reply */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
 };
 

@@ -19,8 +19,9 @@ struct options {
 	const char *volume; /* directory the embedded venus serves */
 	const char *cache;  /* venus cache directory */
 	bool verbose;
-	int timeout_s; /* upcall timeout, as the kernel's coda_timeout */
-	char **argv;   /* the command */
+	int timeout_s;				  /* upcall timeout, as the kernel's coda_timeout */
+	char **argv;				  /* the command */
+	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */
 };
 
 /* The mount: what fs/coda keeps in its super_block. */

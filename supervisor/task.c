@@ -19,10 +19,10 @@
  * loop's and the tasks' stack frames as overflows of one another. */
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
-#define ASAN_START(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define ASAN_START(save, bottom, size)	__sanitizer_start_switch_fiber(save, bottom, size)
 #define ASAN_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
 #else
-#define ASAN_START(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define ASAN_START(save, bottom, size)	((void)(save), (void)(bottom), (void)(size))
 #define ASAN_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #endif
 
@@ -51,11 +51,11 @@ static void task_main(unsigned int hi, unsigned int lo)
 		ASAN_START(&t->asan_fake_stack, pool->loop_stack, pool->loop_stack_size);
 		setcontext(&pool->boot_ctx);
 	}
+	ASAN_FINISH(t->asan_fake_stack, NULL, NULL);
 	for (;;) {
-		ASAN_FINISH(t->asan_fake_stack, NULL, NULL);
 		t->fn(t);
 		t->finished = true;
-		task_to_loop(t);
+		task_to_loop(t); /* returns when the task is given its next call */
 	}
 }
 

@@ -49,8 +49,7 @@ int venus_lookup(struct task *t, const struct coda_caller *who, const struct Cod
 	return rc;
 }
 
-int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
-		 int mask)
+int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int mask)
 {
 	struct coda_msg m;
 
@@ -60,8 +59,8 @@ int venus_access(struct task *t, const struct coda_caller *who, const struct Cod
 	return coda_upcall(t, &m);
 }
 
-int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
-	       int cflags, int *fd)
+int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int cflags,
+	       int *fd)
 {
 	struct coda_msg m;
 	int rc;

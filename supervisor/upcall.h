@@ -18,8 +18,8 @@ int venus_lookup(struct task *t, const struct coda_caller *who, const struct Cod
 int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
 		 int mask);
 /* The container fd venus passed (ours to close). */
-int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
-	       int cflags, int *fd);
+int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int cflags,
+	       int *fd);
 int venus_close(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
 		int cflags);
 /* Fills buf (not NUL-terminated) and returns the length. */

@@ -74,8 +74,7 @@ void sys_faccessat2(struct call *c)
 	do_access(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), (int)call_arg(c, 3));
 }
 
-static long coda_readlink_to(struct call *c, const struct nameidata *nd, uint64_t buf,
-			     size_t size)
+static long coda_readlink_to(struct call *c, const struct nameidata *nd, uint64_t buf, size_t size)
 {
 	char target[PATH_MAX];
 	ssize_t n;

@@ -69,8 +69,8 @@ static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum
 		call_continue(c);
 		return;
 	case NAMEI_HOST:
-		call_return(c, write_host_stat(c, nd.path, at_flags & AT_SYMLINK_NOFOLLOW, kind,
-					       buf));
+		call_return(c,
+			    write_host_stat(c, nd.path, at_flags & AT_SYMLINK_NOFOLLOW, kind, buf));
 		return;
 	case NAMEI_CODA:
 		break;

@@ -28,13 +28,12 @@ static struct path_arg modify_path(struct call *c)
 		return (struct path_arg){dirfd, 1, 0};
 	case SYS_fchmodat:
 	case 452: /* fchmodat2 */
-		return (struct path_arg){dirfd, 1,
-					 nr == 452 && (call_arg(c, 3) & AT_SYMLINK_NOFOLLOW)
-						 ? 0
-						 : LOOKUP_FOLLOW};
+		return (struct path_arg){
+		    dirfd, 1,
+		    nr == 452 && (call_arg(c, 3) & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW};
 	case SYS_fchownat:
-		return (struct path_arg){dirfd, 1,
-					 (call_arg(c, 4) & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW};
+		return (struct path_arg){
+		    dirfd, 1, (call_arg(c, 4) & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW};
 	case SYS_unlink:
 	case SYS_rmdir:
 	case SYS_lchown:
@@ -133,7 +132,7 @@ void sys_utimensat(struct call *c)
 	}
 	if (vfs_resolve(c, (long)call_arg(c, 0), 1,
 			(flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
-				(flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0),
+			    (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0),
 			&nd))
 		answer_modify(c, &nd, false);
 }

@@ -68,7 +68,7 @@ static void log_upcall(struct venus *v, const struct coda_msg *in, int err)
 }
 
 /* Builds the reply to v->in in v->out; the reply may carry an fd. */
-static int dispatch(struct venus *v)
+static void dispatch(struct venus *v)
 {
 	const struct coda_msg *in = &v->in;
 	struct coda_msg *out = &v->out;
@@ -90,7 +90,6 @@ static int dispatch(struct venus *v)
 		coda_msg_reply(out, &in->ih, err);
 	}
 	log_upcall(v, in, err);
-	return 0;
 }
 
 /* Serves one received upcall. Only a vanished peer is an error here. */

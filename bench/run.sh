@@ -1,0 +1,165 @@
+#!/bin/bash
+# bench/run.sh [CODA_EXEC] -- measure coda-exec against native runs in one go.
+#
+# Workloads (see bench/README.md): sequential read of a big file from /coda,
+# stat of 10,000 files in /coda, a C compile outside /coda, and the bare
+# start-up cost.  Every pair is timed with hyperfine (--warmup, --export-json)
+# and summarised as a table:  workload | native | coda-exec | ratio.
+#
+# Environment: BENCH_READ_MB (default 256), BENCH_FILES (default 10000),
+# BENCH_RUNS (minimum runs per command, default 10), BENCH_KEEP=1 keeps the
+# temp dir (with the hyperfine JSON files), BENCH_DIR=DIR puts it under DIR.
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
+CX=${1:-$ROOT/build/supervisor/coda-exec}
+if [ ! -x "$CX" ]; then
+	echo "bench: $CX: not built (run: meson setup build && ninja -C build)" >&2
+	exit 2
+fi
+CX=$(realpath -- "$CX")
+for tool in hyperfine python3 cc; do
+	command -v "$tool" >/dev/null || {
+		echo "bench: $tool not found (./quickstart.sh installs it)" >&2
+		exit 2
+	}
+done
+
+READ_MB=${BENCH_READ_MB:-256}
+NFILES=${BENCH_FILES:-10000}
+RUNS=${BENCH_RUNS:-10}
+export LC_ALL=C
+
+WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/coda-bench.XXXXXX")
+WORK=$(realpath -- "$WORK")
+cleanup() {
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "kept $WORK"
+	else
+		rm -rf -- "$WORK"
+	fi
+}
+trap cleanup EXIT
+chmod 755 "$WORK"
+VOL=$WORK/vol
+CACHE=$WORK/cache
+mkdir -p "$VOL" "$CACHE" "$WORK/src" "$WORK/out"
+
+echo "preparing: ${READ_MB} MiB file, ${NFILES} files, a C source ($WORK)"
+head -c "$((READ_MB * 1024 * 1024))" /dev/urandom >"$VOL/big.bin"
+python3 - "$VOL/many" "$NFILES" <<'EOF'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, "d%03d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d" % i), "w") as f:
+        f.write("x" * (i % 64))
+EOF
+cat >"$WORK/src/hello.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long hash(const char *s)
+{
+	unsigned long h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		printf("%s %lu %zu\n", argv[i], hash(argv[i]), strlen(argv[i]));
+	return EXIT_SUCCESS;
+}
+EOF
+
+CXV=("$CX" --volume "$VOL" --cache "$CACHE" --)
+
+# Correctness first (a fast wrong answer is no result): a workload whose
+# output under coda-exec is wrong is not timed and shows as failed.  The md5
+# check also warms the container cache for /coda/big.bin.
+ok_read=1 ok_stat=1
+want=$(md5sum <"$VOL/big.bin" | cut -d' ' -f1)
+got=$("${CXV[@]}" md5sum /coda/big.bin 2>/dev/null | cut -d' ' -f1) || true
+if [ "$want" != "$got" ]; then
+	echo "bench: coda-exec read /coda/big.bin wrongly (md5 '$got', expected $want)" >&2
+	ok_read=0
+fi
+nwant=$(find "$VOL/many" -printf '%s%m\n' | md5sum)
+ngot=$("${CXV[@]}" find /coda/many -printf '%s%m\n' 2>/dev/null | md5sum) || true
+if [ "$nwant" != "$ngot" ]; then
+	echo "bench: find /coda/many under coda-exec differs from find $VOL/many" >&2
+	ok_stat=0
+fi
+"${CXV[@]}" cat /coda/big.bin >/dev/null 2>&1 || true
+
+# hyperfine with no shell in between (-N): what is timed is the command.
+hf() { # NAME NATIVE-CMD CODA-CMD
+	local name=$1
+	rm -f "$WORK/$name.json"
+	echo
+	echo "=== $name"
+	if ! hyperfine -N --warmup 2 --min-runs "$RUNS" --export-json "$WORK/$name.json" \
+		-n native "$2" -n coda-exec "$3"; then
+		echo "bench: $name failed" >&2
+		rm -f "$WORK/$name.json"
+	fi
+	return 0
+}
+
+[ "$ok_read" = 1 ] && hf seqread "dd if=$VOL/big.bin of=/dev/null bs=1M status=none" \
+	"$CX --volume $VOL --cache $CACHE -- dd if=/coda/big.bin of=/dev/null bs=1M status=none"
+[ "$ok_stat" = 1 ] && hf stat "find $VOL/many -printf %s%m" \
+	"$CX --volume $VOL --cache $CACHE -- find /coda/many -printf %s%m"
+hf cc "cc -O2 -o $WORK/out/hello $WORK/src/hello.c" \
+	"$CX --volume $VOL --cache $CACHE -- cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
+hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
+
+echo
+python3 - "$WORK" "$READ_MB" "$NFILES" <<'EOF'
+import json, os, sys
+work, read_mb, nfiles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def load(name):
+    p = os.path.join(work, name + ".json")
+    if not os.path.exists(p):
+        return None
+    r = {x["command"]: x for x in json.load(open(p))["results"]}
+    return r["native"]["mean"], r["native"]["stddev"], r["coda-exec"]["mean"], r["coda-exec"]["stddev"]
+
+rows = []
+def ms(m, s):
+    return "%.2f ms +- %.2f" % (m * 1e3, (s or 0) * 1e3)
+
+r = load("seqread")
+if r:
+    mib = read_mb * 1048576 / 1e6
+    n, c = mib / r[0], mib / r[2]
+    rows.append(("sequential read %d MiB from /coda (MB/s)" % read_mb,
+                 "%.0f MB/s" % n, "%.0f MB/s" % c,
+                 "%.3f (coda/native throughput, target >= 0.95)%s" % (c / n, "" if c / n >= 0.95 else "  BELOW TARGET")))
+else:
+    rows.append(("sequential read %d MiB from /coda" % read_mb, "-", "-", "failed"))
+for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
+                    ("cc", "cc -O2 hello.c outside /coda"),
+                    ("startup", "start-up: true")):
+    r = load(name)
+    if r:
+        rows.append((label, ms(r[0], r[1]), ms(r[2], r[3]), "%.2fx (time, coda/native)" % (r[2] / r[0])))
+    else:
+        rows.append((label, "-", "-", "failed"))
+
+head = ("workload", "native", "coda-exec", "ratio")
+w = [max(len(x[i]) for x in rows + [head]) for i in range(4)]
+fmt = " | ".join("%%-%ds" % x for x in w)
+print(fmt % head)
+print("-|-".join("-" * x for x in w))
+for row in rows:
+    print(fmt % row)
+sys.exit(1 if any(r[3] == "failed" for r in rows) else 0)
+EOF

@@ -1,0 +1,166 @@
+#!/bin/bash
+# quickstart.sh demo|test
+#
+#   ./quickstart.sh demo   install what is missing, build, and run a command
+#                          under coda-exec on a generated demo volume
+#   ./quickstart.sh test   install what is missing, build, run the test suite
+#                          (unit + end-to-end), again with ASan/UBSan, check
+#                          the C formatting, and print "N passed, N failed"
+#
+# Debian packages are installed with apt-get (through sudo when not root) only
+# when dpkg-query says they are missing.  Build dirs: build/, build-asan/.
+set -euo pipefail
+cd -- "$(dirname -- "$0")"
+
+PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion-dev
+	uthash-dev scdoc linux-libc-dev busybox-static python3 git tar findutils coreutils
+	grep sqlite3 clang-format hyperfine file util-linux)
+
+usage() {
+	echo "usage: $0 demo|test" >&2
+	exit 2
+}
+[ $# -eq 1 ] || usage
+MODE=$1
+case "$MODE" in demo | test) ;; *) usage ;; esac
+
+step() { printf '\n==> %s\n' "$*"; }
+
+install_deps() {
+	local missing=() p
+	for p in "${PKGS[@]}"; do
+		if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+			missing+=("$p")
+		fi
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "all ${#PKGS[@]} Debian packages are installed"
+		return 0
+	fi
+	step "installing: ${missing[*]}"
+	local sudo=()
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null || {
+			echo "$0: not root and no sudo: install ${missing[*]}" >&2
+			exit 1
+		}
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" </dev/null
+}
+
+# configure DIR [meson options...]: set up or reconfigure, then build
+configure_and_build() {
+	local dir=$1
+	shift
+	if [ -f "$dir/meson-private/coredata.dat" ]; then
+		meson setup --reconfigure "$dir" "$@"
+	else
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+# run_meson_tests DIR: meson test, then add up build/meson-logs/testlog.json
+run_meson_tests() {
+	local dir=$1 counts
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --print-errorlogs || true
+	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'EOF'
+import json, sys
+p = f = s = 0
+try:
+    for line in open(sys.argv[1]):
+        if not line.strip():
+            continue
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif r == "SKIP":
+            s += 1
+        else:
+            f += 1
+except OSError:
+    f += 1  # no log: meson test could not run at all
+if p + f + s == 0:
+    f += 1  # no test ran: that is a failure too
+print(p, f, s)
+EOF
+	)
+	read -r p f s <<<"$counts"
+	echo "$dir: $p passed, $f failed, $s skipped (meson tests)"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + s))
+}
+
+install_deps
+
+if [ "$MODE" = demo ]; then
+	step "building (build/)"
+	configure_and_build build
+	data=${XDG_DATA_HOME:-$HOME/.local/share}/coda-exec
+	vol=$data/demo-volume
+	cache=${XDG_CACHE_HOME:-$HOME/.cache}/coda-exec/demo
+	if [ ! -f "$vol/README.md" ]; then
+		step "creating the demo volume in $vol"
+		rm -rf -- "$vol"
+		tests/e2e/make-volume.sh "$vol"
+	fi
+	mkdir -p "$cache"
+	demo='echo "\$ ls -lR /coda | head -40"; ls -lR /coda | head -40
+echo; echo "\$ cat /coda/README.md"; cat /coda/README.md
+echo; echo "\$ cd /coda/repo && git log --oneline"; cd /coda/repo && git -c safe.directory="*" --no-pager log --oneline --decorate
+echo; echo "\$ python3 -c \"import pkg\" (from /coda)"; python3 -B -c "import sys; sys.path.insert(0, \"/coda\"); import pkg; print(pkg.greet(\"demo\"), pkg.VERSION)"
+echo; echo "\$ touch /coda/new-file   (the embedded venus serves the volume read-only)"; touch /coda/new-file || true'
+	step "build/supervisor/coda-exec --volume $vol -- sh -c '...'"
+	exec build/supervisor/coda-exec --volume "$vol" --cache "$cache" -- sh -c "$demo"
+fi
+
+# ---------------------------------------------------------------- test mode
+step "build and test (build/)"
+if configure_and_build build; then
+	run_meson_tests build
+else
+	echo "build/: build failed"
+	FAILED=$((FAILED + 1))
+fi
+
+step "build and test with AddressSanitizer and UBSan (build-asan/)"
+if configure_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+	run_meson_tests build-asan
+else
+	echo "build-asan/: build failed"
+	FAILED=$((FAILED + 1))
+fi
+
+step "clang-format check"
+fmtlog=$(mktemp)
+trap 'rm -f -- "$fmtlog"' EXIT
+mapfile -d '' sources < <(find . \( -path './build*' -o -path ./.git -o -path ./subprojects \) -prune \
+	-o -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z)
+if [ ${#sources[@]} -eq 0 ]; then
+	echo "no C sources found"
+	FAILED=$((FAILED + 1))
+elif clang-format --dry-run --Werror "${sources[@]}" 2>"$fmtlog"; then
+	echo "clang-format: ${#sources[@]} files clean"
+	PASSED=$((PASSED + 1))
+else
+	echo "clang-format: these files need formatting (clang-format -i FILE):"
+	sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: .*/  \1/p' "$fmtlog" | uniq
+	FAILED=$((FAILED + 1))
+fi
+
+echo
+if [ "$SKIPPED" -gt 0 ]; then
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+else
+	echo "$PASSED passed, $FAILED failed"
+fi
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,878 @@
+#!/bin/bash
+# End-to-end suite for coda-exec.
+#
+#   tests/e2e/run.sh CODA_EXEC [MMAP_PROG]   run the suite against a coda-exec binary
+#   tests/e2e/run.sh --self-test [MMAP_PROG] test the harness alone (no coda-exec needed)
+#
+# A fixture volume (tests/e2e/make-volume.sh) is built in a fresh temp dir.
+# Most scenarios run a shell command twice: natively with the plain volume
+# directory as cwd, and as
+#     coda-exec --volume VOL --cache CACHE -- sh -c 'cd /coda && CMD'
+# and compare stdout, stderr and exit status byte for byte (the plain
+# directory's path is rewritten to /coda in the native output first).  The
+# others check coda-exec's own behaviour against fixed expectations (EROFS,
+# "..", exit statuses, options).
+#
+# Run as root, the suite then reruns itself as nobody:nogroup (setpriv) on
+# copies of the binaries, so both privileged and unprivileged use are covered.
+#
+# --self-test replaces coda-exec with a second copy of the volume (cp -a) that
+# is read natively and mapped to /coda: every comparison must then pass, which
+# checks that the fixture and the commands are deterministic and that the path
+# mapping is right; a deliberately different pair must be reported as FAIL.
+#
+# Every test prints "PASS name" or "FAIL name" (with a diff); the last line is
+# "N passed, N failed"; the exit status is non-zero if anything failed.
+#
+# Environment: CODA_E2E_FILTER=REGEX runs only the tests whose name matches;
+# CODA_E2E_KEEP=1 keeps the temp dir; CODA_E2E_TIMEOUT (seconds, default 120)
+# bounds each command.
+set -uo pipefail
+
+usage() {
+	echo "usage: $0 CODA_EXEC [MMAP_PROG] | $0 --self-test [MMAP_PROG]" >&2
+	exit 2
+}
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+
+HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+MODE=real
+if [ "$1" = --self-test ]; then
+	MODE=self
+	CODA_EXEC=
+else
+	[ -x "$1" ] || {
+		echo "$0: $1: not an executable file" >&2
+		exit 2
+	}
+	CODA_EXEC=$(realpath -- "$1")
+fi
+MMAP_PROG=${2:-}
+
+# A fixed, boring environment, the same for both sides of every comparison.
+export LC_ALL=C TZ=UTC PYTHONDONTWRITEBYTECODE=1
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_PAGER=cat PAGER=cat
+unset LANG LANGUAGE CDPATH ENV BASH_ENV GREP_OPTIONS GIT_DIR GIT_WORK_TREE \
+	PYTHONPATH PYTHONHOME PYTHONSTARTUP TAR_OPTIONS POSIXLY_CORRECT QUOTING_STYLE \
+	LS_COLORS TIME_STYLE BLOCK_SIZE DU_BLOCK_SIZE
+umask 022
+
+PREFIX=${CODA_E2E_PREFIX:-}
+FILTER=${CODA_E2E_FILTER:-}
+TMO=${CODA_E2E_TIMEOUT:-120}
+MNT=/coda
+BUSYBOX=/bin/busybox
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/coda-e2e.XXXXXX") || exit 125
+WORK=$(realpath -- "$WORK")
+cleanup() {
+	if [ -n "${CODA_E2E_KEEP:-}" ]; then
+		echo "kept $WORK"
+	else
+		rm -rf -- "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+chmod 755 "$WORK"
+
+VOL=$WORK/vol       # the plain volume directory, served as /coda
+VOL2=$WORK/vol2     # self-test only: the stand-in for /coda
+CACHE=$WORK/cache   # coda-exec --cache
+T=$WORK/t           # per-command scratch (outputs, diffs)
+HOSTDIR=$WORK/host  # files outside the volume
+mkdir -p "$CACHE" "$T" "$HOSTDIR"
+chmod 755 "$CACHE" "$T" "$HOSTDIR"
+
+if ! "$HERE/make-volume.sh" "$VOL" >"$T/make-volume.log" 2>&1; then
+	echo "make-volume.sh failed:" >&2
+	cat "$T/make-volume.log" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+chmod 755 "$VOL"
+if [ "$MODE" = self ]; then
+	cp -a -- "$VOL" "$VOL2"
+fi
+
+if [ -z "$MMAP_PROG" ]; then
+	MMAP_PROG=$WORK/mmap_md5
+	cc -O2 -o "$MMAP_PROG" "$HERE/mmap_md5.c" || exit 125
+else
+	MMAP_PROG=$(realpath -- "$MMAP_PROG")
+fi
+
+# Snapshot of the volume, compared again at the end: nothing may change it.
+manifest() {
+	(cd "$1" && find . -printf '%y %s %m %n %T@ %p -> %l\n' | sort &&
+		find . -type f -exec md5sum {} + | sort)
+}
+manifest "$VOL" >"$WORK/manifest.before"
+
+sed_escape() { printf '%s' "$1" | sed 's/[][\.*^$|/]/\\&/g'; }
+VOL_RE=$(sed_escape "$VOL")
+VOL2_RE=$(sed_escape "$VOL2")
+
+# ------------------------------------------------------------------ runners
+# Each runner leaves stdout, stderr and status in $T/$1.{out,err,rc}.
+
+# run_plain TAG CMD: CMD in the plain volume dir; its path is mapped to /coda.
+run_plain() {
+	local tag=$1 cmd=$2
+	timeout -k 5 "$TMO" sh -c 'cd "$1" && eval "$2"' sh "$VOL" "$cmd" \
+		<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
+	echo $? >"$T/$tag.rc"
+	sed "s|$VOL_RE|$MNT|g" "$T/$tag.out.raw" >"$T/$tag.out"
+	sed "s|$VOL_RE|$MNT|g" "$T/$tag.err.raw" >"$T/$tag.err"
+}
+
+# run_coda TAG CMD: CMD under coda-exec with cwd /coda (self-test: in VOL2).
+run_coda() {
+	local tag=$1 cmd=$2
+	if [ "$MODE" = self ]; then
+		timeout -k 5 "$TMO" sh -c 'cd "$1" && eval "$2"' sh "$VOL2" "$cmd" \
+			<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
+		echo $? >"$T/$tag.rc"
+		sed "s|$VOL2_RE|$MNT|g" "$T/$tag.out.raw" >"$T/$tag.out"
+		sed "s|$VOL2_RE|$MNT|g" "$T/$tag.err.raw" >"$T/$tag.err"
+		return
+	fi
+	timeout -k 5 "$TMO" "$CODA_EXEC" --volume "$VOL" --cache "$CACHE" -- \
+		sh -c 'cd /coda && eval "$1"' sh "$cmd" \
+		<"${STDIN:-/dev/null}" >"$T/$tag.out" 2>"$T/$tag.err"
+	echo $? >"$T/$tag.rc"
+	drop_sanitizer_notes "$T/$tag.err"
+}
+
+# An ASan build of coda-exec that switches stacks with swapcontext prints this
+# one harmless line on the shared stderr; any other sanitizer output stays and
+# fails the comparison.
+drop_sanitizer_notes() {
+	sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext\/swapcontext functions/d" "$1"
+}
+
+# run_host TAG CMD: CMD natively, cwd unchanged, no mapping.
+run_host() {
+	local tag=$1 cmd=$2
+	timeout -k 5 "$TMO" sh -c "$cmd" <"${STDIN:-/dev/null}" >"$T/$tag.out" 2>"$T/$tag.err"
+	echo $? >"$T/$tag.rc"
+}
+
+# cx TAG ARGS...: coda-exec ARGS verbatim (real mode only).
+cx() {
+	local tag=$1
+	shift
+	# in a subshell, so that bash's "Killed"/"Terminated" notes go nowhere
+	(
+		timeout -k 5 "$TMO" "$CODA_EXEC" "$@" <"${STDIN:-/dev/null}" >"$T/$tag.out" 2>"$T/$tag.err"
+		echo $? >"$T/$tag.rc"
+	) 2>/dev/null
+	drop_sanitizer_notes "$T/$tag.err"
+}
+
+# cx_vol TAG CMD: CMD under coda-exec with the fixture volume, cwd unchanged.
+cx_vol() {
+	local tag=$1 cmd=$2
+	cx "$tag" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+}
+
+blob() { # TAG: what is compared
+	cat "$T/$1.out"
+	printf -- '--- stderr ---\n'
+	cat "$T/$1.err"
+	printf -- '--- exit status %s ---\n' "$(cat "$T/$1.rc")"
+}
+
+# ---------------------------------------------------------------- reporting
+PASSED=0
+FAILED=0
+DETAIL=$T/detail
+note() { printf '%s\n' "$*" >>"$DETAIL"; }
+
+# same_outputs A B LABEL: fail unless stdout, stderr and status of A and B
+# are identical; the report shows the status, then the stderr diff (usually
+# the telling part), then the stdout diff, each cut short.
+same_outputs() {
+	local a=$1 b=$2 label=$3
+	blob "$a" >"$T/$a.blob"
+	blob "$b" >"$T/$b.blob"
+	if cmp -s "$T/$a.blob" "$T/$b.blob"; then
+		return 0
+	fi
+	note "$label"
+	note "  differs (--- $a, +++ $b)"
+	if ! cmp -s "$T/$a.rc" "$T/$b.rc"; then
+		note "  exit status: $a $(cat "$T/$a.rc"), $b $(cat "$T/$b.rc")"
+	fi
+	if ! cmp -s "$T/$a.err" "$T/$b.err"; then
+		note "  stderr:"
+		diff -a -u --label "$a" --label "$b" "$T/$a.err" "$T/$b.err" | tail -n +3 |
+			head -n 25 | cut -c1-300 >>"$DETAIL"
+	fi
+	if ! cmp -s "$T/$a.out" "$T/$b.out"; then
+		note "  stdout ($(wc -l <"$T/$a.out") vs $(wc -l <"$T/$b.out") lines):"
+		diff -a -u --label "$a" --label "$b" "$T/$a.out" "$T/$b.out" | tail -n +3 |
+			head -n 50 | cut -c1-300 >>"$DETAIL"
+	fi
+	return 1
+}
+
+# expect_rc TAG N: the recorded status must be N.
+expect_rc() {
+	local got
+	got=$(cat "$T/$1.rc")
+	if [ "$got" = "$2" ]; then
+		return 0
+	fi
+	note "$1: exit status $got, expected $2"
+	note "  stdout: $(head -c 600 "$T/$1.out")"
+	note "  stderr: $(head -c 600 "$T/$1.err")"
+	return 1
+}
+
+# expect_grep TAG STREAM TEXT: STREAM (out or err) of TAG must contain TEXT.
+expect_grep() {
+	if grep -qF -- "$3" "$T/$1.$2"; then
+		return 0
+	fi
+	note "$1: $2 does not contain '$3':"
+	head -c 600 "$T/$1.$2" >>"$DETAIL"
+	return 1
+}
+
+# same_as_plain CMD [STATUS [MESSAGE]]: the heart of the suite.  CMD must
+# behave natively as declared (exit STATUS, default 0; with status 0 it must
+# print something; with MESSAGE, stderr must contain it) -- so a comparison
+# of two equally broken runs cannot pass -- and coda-exec must match it.
+same_as_plain() {
+	local cmd=$1 want=${2:-0} msg=${3:-} ok=0
+	run_plain plain "$cmd"
+	run_coda coda "$cmd"
+	if [ "$(cat "$T/plain.rc")" != "$want" ]; then
+		note "reference run in the plain directory exited $(cat "$T/plain.rc"), expected $want:"
+		note "  command: $cmd"
+		note "  stderr: $(head -c 800 "$T/plain.err")"
+		ok=1
+	elif [ "$want" = 0 ] && [ ! -s "$T/plain.out" ]; then
+		note "reference run printed nothing: $cmd"
+		ok=1
+	elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$T/plain.err"; then
+		note "reference stderr lacks '$msg': $(head -c 400 "$T/plain.err")"
+		ok=1
+	fi
+	same_outputs plain coda "$cmd" || ok=1
+	return $ok
+}
+
+# same_as_host CMD: CMD outside the mount, bare vs under coda-exec.
+same_as_host() {
+	local cmd=$1
+	run_host host "$cmd"
+	if [ "$MODE" = self ]; then
+		run_host coda "$cmd"
+	else
+		cx_vol coda "$cmd"
+	fi
+	expect_rc host 0 || return 1
+	same_outputs host coda "$cmd"
+}
+
+# ------------------------------------------------------------ test registry
+TESTS=()
+KINDS=()
+# t KIND NAME: register function NAME.  KIND "cmp" runs in self-test mode
+# too; "cx" needs the real coda-exec.
+t() {
+	KINDS+=("$1")
+	TESTS+=("$2")
+}
+
+run_test() {
+	local name=$1
+	: >"$DETAIL"
+	if "$name"; then
+		echo "PASS $PREFIX$name"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL $PREFIX$name"
+		sed 's/^/    /' "$DETAIL"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# ============================================================== scenarios
+# --- listings and metadata
+t cmp ls_lR_matches_plain_dir
+ls_lR_matches_plain_dir() { same_as_plain 'ls -lR --time-style=full-iso'; }
+
+t cmp ls_la_of_subdirs_matches
+ls_la_of_subdirs_matches() {
+	# not "ls -a ." : /coda/.. is the host root, the plain dir's .. is not
+	same_as_plain 'ls -la --time-style=+%s.%N docs links modes many | md5sum; ls -ld . modes/private-dir deep/level1/empty-dir; ls -s -1 | head -20; ls -ia . | wc -l'
+}
+
+t cmp find_printf_types_sizes_modes_links_match
+find_printf_types_sizes_modes_links_match() {
+	same_as_plain "find . -printf '%y %s %m %n %TY-%Tm-%Td+%TT %p -> %l\n' | sort"
+}
+
+t cmp find_predicates_match
+find_predicates_match() {
+	same_as_plain 'find . -empty | sort; echo --; find . -type f -perm -u+x | sort; echo --; find . -newer docs/lines.txt -type f | wc -l; echo --; find . -maxdepth 2 -type d | sort; echo --; find . -name "*.py" | sort; find . -type l | sort'
+}
+
+t cmp stat_c_fields_match
+stat_c_fields_match() {
+	same_as_plain "stat -c '%n|%s|%a|%A|%F|%h|%U|%G|%u|%g|%y|%N|%b|%B' . README.md empty.txt one-byte.bin big.bin docs 'docs/file with spaces.txt' docs/*.txt modes/* links/* hardlinks/* deep/level1/level2/up-link many/entry-007-*; stat -L -c '%n %s %a %F' links/rel-link links/rel-dir-link links/host-os-release"
+}
+
+t cmp readlink_and_realpath_match
+readlink_and_realpath_match() {
+	same_as_plain 'readlink links/*; echo --; readlink -f links/rel-link links/rel-dir-link links/host-os-release links/dangling deep/level1/level2/up-link; echo --; realpath . docs/readme.txt links/rel-link links/rel-dir-link deep/level1/../level1/top.txt links/host-os-release; echo --; realpath -s links/rel-link; cd deep/level1/level2 && realpath up-link ../.. .'
+}
+
+t cmp du_a_and_du_s_match
+du_a_and_du_s_match() {
+	same_as_plain 'du -a | sort -k2; echo --; du -s; du -sb; du -s --inodes; echo --; du -ab | sort -k2 | md5sum'
+}
+
+# --- contents
+t cmp md5sum_of_every_file_matches
+md5sum_of_every_file_matches() {
+	same_as_plain 'find . -type f -exec md5sum {} + | sort; find . -type f -print0 | sort -z | xargs -0 cat | md5sum'
+}
+
+t cmp cat_of_special_names_and_links_matches
+cat_of_special_names_and_links_matches() {
+	same_as_plain 'cat "docs/file with spaces.txt" docs/*名前.txt docs/emoji-*.txt docs/tab*.txt ./docs/-leading-dash.txt docs/.hidden; cat links/rel-link links/rel-dir-link/readme.txt deep/level1/level2/up-link; cat links/host-os-release | md5sum; cat hardlinks/original.txt hardlinks/second-name.txt'
+}
+
+t cmp large_file_partial_reads_match
+large_file_partial_reads_match() {
+	same_as_plain 'dd if=big.bin bs=4096 skip=100 count=3 status=none | md5sum; tail -c 100 odd-size.bin | od -An -tx1; head -c 5000 big.bin | md5sum; tail -n 3 docs/lines.txt; sed -n "1000,1003p" docs/lines.txt; '"$PY"' -c "f=open(\"big.bin\",\"rb\"); f.seek(500000); print(f.read(16).hex()); f.seek(-7, 2); print(f.read().hex(), f.tell()); print(len(open(\"odd-size.bin\",\"rb\").read()))"'
+}
+
+t cmp mmap_of_files_matches_read
+mmap_of_files_matches_read() {
+	# the native run checks mmap against md5sum; the coda run must match it
+	same_as_plain 'a=$("$MMAP_PROG" big.bin odd-size.bin four-k.bin one-byte.bin empty.txt); b=$(md5sum big.bin odd-size.bin four-k.bin one-byte.bin empty.txt); [ "$a" = "$b" ] && printf "%s\n" "$a"'
+}
+
+t cmp grep_r_matches
+grep_r_matches() {
+	same_as_plain 'grep -r coda-needle . | sort; echo --; grep -ril needle --include="*.txt" . | sort; echo --; grep -rc line tree | sort | md5sum; grep -r -l -F "$(printf "\\377")" . | sort | head -5'
+}
+
+t cmp fd_offset_shared_across_fork
+fd_offset_shared_across_fork() {
+	same_as_plain 'exec 3< docs/lines.txt; read a <&3; read b <&3; echo "$a|$b"; sh -c "read c; echo \$c" <&3; read d <&3; echo "$d"; cat <&3 | wc -l; exec 3<&-'
+}
+
+t cmp dirfd_relative_calls_and_fchdir_match
+dirfd_relative_calls_and_fchdir_match() {
+	same_as_plain "$PY"' -c "
+import os, stat
+fd = os.open(\"tree\", os.O_RDONLY | os.O_DIRECTORY)
+print(stat.S_ISDIR(os.fstat(fd).st_mode), os.fstat(fd).st_nlink)
+a = sorted(os.listdir(fd)); b = sorted(os.listdir(fd)); print(a == b, a)
+print(os.stat(\"d03/s1/f2.txt\", dir_fd=fd).st_size, os.path.exists(\"tree/d03/s1\"))
+f = os.open(\"d03/s1/f2.txt\", os.O_RDONLY, dir_fd=fd); print(len(os.read(f, 100000))); os.close(f)
+print(os.readlink(\"../links/rel-link\", dir_fd=fd))
+os.chdir(fd); print(os.getcwd()); print(sorted(os.listdir(\"d05\")))
+os.chdir(\"d05/s2\"); print(os.getcwd(), sorted(os.listdir(\"..\")))
+n = len(os.listdir(\"../../../many\")); print(n)
+"'
+}
+
+# --- archives
+t cmp tar_listing_matches
+tar_listing_matches() {
+	same_as_plain 'tar cf - --sort=name . | tar tvf - --full-time'
+}
+
+t cmp tar_stream_md5_matches
+tar_stream_md5_matches() {
+	same_as_plain "tar cf - --format=gnu --sort=name --mtime='2020-01-01 00:00:00Z' --owner=0 --group=0 --numeric-owner . | md5sum; tar cf - --format=gnu --sort=name hardlinks | tar tvf - --numeric-owner --full-time"
+}
+
+# --- python
+t cmp python_imports_package_and_walks_volume
+python_imports_package_and_walks_volume() {
+	same_as_plain "$PY"' -B -c "
+import os, sys
+sys.path.insert(0, os.getcwd())
+import pkg
+from pkg.sub import mod
+print(pkg.__file__, mod.__file__, pkg.VERSION)
+print(pkg.greet(\"coda\"), mod.fib(50), mod.data_checksum(), sorted(mod.DATA.items()), mod.PRIMES)
+for root, dirs, files in os.walk(\".\"):
+    dirs.sort()
+    for n in sorted(files):
+        st = os.lstat(os.path.join(root, n))
+        print(root, n, st.st_size, oct(st.st_mode), st.st_nlink, st.st_mtime_ns)
+for d in (\".\", \"docs\", \"links\", \"modes\"):
+    with os.scandir(d) as it:
+        for e in sorted(it, key=lambda e: e.name):
+            print(d, e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False), e.is_symlink(), e.stat(follow_symlinks=False).st_size)
+print(sorted(os.listdir(\"many\")) == sorted(e.name for e in os.scandir(\"many\")), len(os.listdir(\"many\")))
+"'
+}
+
+t cmp python_runs_script_from_volume
+python_runs_script_from_volume() {
+	same_as_plain "$PY"' -B pkg/sub/mod.py; cd pkg && '"$PY"' -B -m sub.mod'
+}
+
+# --- C
+t cmp c_program_from_volume_compiles_and_runs
+c_program_from_volume_compiles_and_runs() {
+	same_as_plain 'cd csrc && o=$(mktemp -d) && cc -Iinclude -o "$o/hello" main.c lib/util.c && "$o/hello"; rc=$?; rm -rf "$o"; cc -MM -Iinclude main.c lib/util.c; cc -E -P -Iinclude main.c | md5sum; exit $rc'
+}
+
+# --- git
+GIT="git -c safe.directory='*' --no-pager"
+t cmp git_log_p_matches
+git_log_p_matches() {
+	same_as_plain "cd repo && $GIT log -p --stat --decorate=short && $GIT log --oneline --all --graph"
+}
+
+t cmp git_show_matches
+git_show_matches() {
+	same_as_plain "cd repo && $GIT show HEAD~1 && $GIT show v1.0 --stat && $GIT cat-file -p v1.0 && $GIT ls-files -s && $GIT rev-parse HEAD HEAD~3 && $GIT diff HEAD~3 HEAD --stat"
+}
+
+t cmp git_status_and_fsck_match
+git_status_and_fsck_match() {
+	same_as_plain "cd repo && $GIT --no-optional-locks status && $GIT fsck --full --strict && $GIT --no-optional-locks describe --tags && cd src && $GIT --no-optional-locks rev-parse --show-toplevel --show-prefix"
+}
+
+# --- statically linked busybox: no libc in the picture
+busybox_ok() {
+	if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+		note "$BUSYBOX missing or not statically linked (install busybox-static): $(file -L "$BUSYBOX" 2>&1)"
+		return 1
+	fi
+}
+t cmp busybox_ls_lR_matches
+busybox_ls_lR_matches() {
+	busybox_ok && same_as_plain "$BUSYBOX ls -lR; $BUSYBOX ls -lan links modes"
+}
+t cmp busybox_find_matches
+busybox_find_matches() {
+	busybox_ok && same_as_plain "$BUSYBOX find . | sort; $BUSYBOX find . -type l | sort; $BUSYBOX find . -type f -size +4k | sort; $BUSYBOX du -a | sort -k2 | md5sum"
+}
+t cmp busybox_cat_matches
+busybox_cat_matches() {
+	busybox_ok && same_as_plain "$BUSYBOX cat README.md docs/readme.txt 'docs/file with spaces.txt' links/rel-link; $BUSYBOX cat big.bin odd-size.bin empty.txt | $BUSYBOX md5sum; cd deep/level1 && $BUSYBOX pwd && $BUSYBOX cat ../../README.md | $BUSYBOX wc -c"
+}
+
+# --- relative paths and cwd
+t cmp relative_dotdot_inside_volume_matches
+relative_dotdot_inside_volume_matches() {
+	same_as_plain 'cd docs && cat ../README.md && pwd && /bin/pwd -P; cd ../deep/level1/level2/level3 && cat ../../../../docs/readme.txt ./mid.txt && /bin/pwd -P; cd ../../.. && ls; cd ../links/rel-dir-link && pwd -P && ls | head -3'
+}
+
+# --- errors that must be the same as on a real file system
+t cmp missing_file_gives_ENOENT
+missing_file_gives_ENOENT() { same_as_plain 'cat missing' 1 'No such file or directory'; }
+
+t cmp dangling_symlink_gives_ENOENT
+dangling_symlink_gives_ENOENT() { same_as_plain 'cat links/dangling' 1 'No such file or directory'; }
+
+t cmp path_through_regular_file_gives_ENOTDIR
+path_through_regular_file_gives_ENOTDIR() {
+	same_as_plain 'stat -c %s docs/readme.txt/x; ls docs/readme.txt/ ; cat README.md/..' 1 'Not a directory'
+}
+
+t cmp cd_into_file_fails_like_plain_dir
+cd_into_file_fails_like_plain_dir() { same_as_plain 'cd modes/exec.sh' 2 "can't cd"; }
+
+t cmp symlink_loop_gives_ELOOP
+symlink_loop_gives_ELOOP() { same_as_plain 'cat links/loop-a' 1 'Too many levels of symbolic links'; }
+
+t cmp directory_read_gives_EISDIR
+directory_read_gives_EISDIR() { same_as_plain 'cat docs' 1 'Is a directory'; }
+
+t cmp name_of_256_chars_gives_ENAMETOOLONG
+name_of_256_chars_gives_ENAMETOOLONG() {
+	same_as_plain 'cat "$(printf "a%.0s" $(seq 255))"; cat "$(printf "a%.0s" $(seq 256))"' 1 'File name too long' &&
+		expect_grep plain err 'No such file or directory'
+}
+
+t cmp path_longer_than_PATH_MAX_gives_ENAMETOOLONG
+path_longer_than_PATH_MAX_gives_ENAMETOOLONG() {
+	same_as_plain 'cat "$(printf "d/%.0s" $(seq 2100))x"' 1 'File name too long'
+}
+
+# --- paths outside the mount behave as without coda-exec
+t cmp host_paths_unaffected
+host_paths_unaffected() {
+	same_as_host "ls -l --time-style=full-iso /usr/bin | md5sum; stat -c '%n %s %a %U %G %Y %i %h' /etc/passwd /usr/bin/ls /; cat /etc/os-release; ls /; cd /usr/share && pwd && ls | head -5; $PY -B -c 'import os; print(len(os.listdir(\"/usr/lib\")), os.getcwd())'"
+}
+
+t cmp host_cwd_is_kept
+host_cwd_is_kept() {
+	local cmd='pwd && /bin/pwd -P && ls -l --time-style=full-iso && cat host.txt && cat ./host.txt'
+	printf 'host file\n' >"$HOSTDIR/host.txt"
+	(cd "$HOSTDIR" && run_host h "$cmd")
+	if [ "$MODE" = self ]; then
+		(cd "$HOSTDIR" && run_host c "$cmd")
+	else
+		(cd "$HOSTDIR" && cx_vol c "$cmd")
+	fi
+	expect_rc h 0 && same_outputs h c "$cmd in a host cwd"
+}
+
+# --- coda-exec's own behaviour (real mode only)
+t cx abs_symlink_into_mount_resolves_inside_mount
+abs_symlink_into_mount_resolves_inside_mount() {
+	local ok=0
+	cx_vol c 'cat /coda/links/abs-coda && realpath /coda/links/abs-coda && readlink /coda/links/abs-coda'
+	{
+		cat "$VOL/docs/readme.txt"
+		printf '/coda/docs/readme.txt\n/coda/docs/readme.txt\n'
+	} >"$T/c.want"
+	expect_rc c 0 || ok=1
+	if ! cmp -s "$T/c.want" "$T/c.out"; then
+		note "unexpected output:"
+		diff -u "$T/c.want" "$T/c.out" >>"$DETAIL"
+		ok=1
+	fi
+	return $ok
+}
+
+t cx dotdot_from_mount_root_reaches_host_root
+dotdot_from_mount_root_reaches_host_root() {
+	local ok=0
+	run_host h 'cd / && pwd && ls && echo -- && ls / && echo -- && cat /etc/os-release && echo -- && ls /usr'
+	cx_vol c 'cd /coda && cd -P .. && pwd && ls && echo -- && cd /coda && ls .. && echo -- && cat /coda/../etc/os-release && echo -- && cd /coda/docs && ls ../../usr'
+	same_outputs h c "cd .. from /coda" || ok=1
+	run_host h2 'cd / && /bin/pwd -P && ls'
+	cx_vol c2 'cd /coda && cd .. && /bin/pwd -P && ls'
+	same_outputs h2 c2 "logical cd .. from /coda" || ok=1
+	return $ok
+}
+
+t cx coda_path_to_missing_file_fails_cleanly
+coda_path_to_missing_file_fails_cleanly() {
+	cx_vol c 'cat /coda/missing'
+	expect_rc c 1 && expect_grep c err 'No such file or directory'
+}
+
+t cx writes_fail_with_EROFS
+writes_fail_with_EROFS() {
+	local ok=0 i cmd
+	local cmds=(
+		'touch /coda/x'
+		'touch /coda/README.md'
+		'echo new >/coda/docs/readme.txt'
+		'echo more >>/coda/docs/readme.txt'
+		'mkdir /coda/newdir'
+		'rmdir /coda/deep/level1/empty-dir'
+		'rm /coda/empty.txt'
+		'mv /coda/README.md /coda/moved.md'
+		'ln -s README.md /coda/newlink'
+		'ln /coda/README.md /coda/docs/hardlink'
+		'chmod 600 /coda/README.md'
+		'cd /coda/docs && : >new-relative.txt'
+		"$PY -c 'import os; os.open(\"/coda/four-k.bin\", os.O_RDWR)'"
+	)
+	for i in "${!cmds[@]}"; do
+		cmd=${cmds[$i]}
+		cx_vol w$i "$cmd"
+		if [ "$(cat "$T/w$i.rc")" = 0 ]; then
+			note "'$cmd' succeeded; it must fail"
+			ok=1
+		elif ! grep -qF 'Read-only file system' "$T/w$i.err"; then
+			note "'$cmd' failed without 'Read-only file system': $(head -c 300 "$T/w$i.err")"
+			ok=1
+		fi
+	done
+	for f in x moved.md newdir newlink docs/hardlink docs/new-relative.txt; do
+		if [ -e "$VOL/$f" ] || [ -L "$VOL/$f" ]; then
+			note "$f appeared in the volume directory"
+			ok=1
+		fi
+	done
+	return $ok
+}
+
+t cx writes_outside_mount_work
+writes_outside_mount_work() {
+	local d=$HOSTDIR/w
+	mkdir -p "$d"
+	cx_vol c "echo hello >'$d/out' && mkdir '$d/sub' && cp /coda/docs/readme.txt '$d/sub/' && mv '$d/out' '$d/out2' && cat '$d/out2' && cmp '$d/sub/readme.txt' /coda/docs/readme.txt && rm '$d/sub/readme.txt' && rmdir '$d/sub' && echo all-written"
+	expect_rc c 0 && expect_grep c out all-written && [ "$(cat "$d/out2")" = hello ] || {
+		note "host side: $(ls -la "$d" 2>&1)"
+		return 1
+	}
+}
+
+t cx exit_status_passes_through
+exit_status_passes_through() {
+	local ok=0 n
+	for n in 0 1 42 255; do
+		cx e$n --volume "$VOL" --cache "$CACHE" -- sh -c "exit $n"
+		expect_rc e$n $n || ok=1
+	done
+	cx f --volume "$VOL" --cache "$CACHE" -- false
+	expect_rc f 1 || ok=1
+	# without any option, as in the manual
+	cx e7 -- sh -c 'exit 7'
+	expect_rc e7 7 || ok=1
+	return $ok
+}
+
+t cx killed_by_signal_exits_128_plus_n
+killed_by_signal_exits_128_plus_n() {
+	local ok=0
+	cx s15 --volume "$VOL" --cache "$CACHE" -- sh -c 'kill -TERM $$'
+	expect_rc s15 143 || ok=1
+	cx s9 --volume "$VOL" --cache "$CACHE" -- sh -c 'kill -KILL $$'
+	expect_rc s9 137 || ok=1
+	cx s1 --volume "$VOL" --cache "$CACHE" -- sh -c 'cd /coda && kill -HUP $$'
+	expect_rc s1 129 || ok=1
+	return $ok
+}
+
+t cx missing_command_exits_127
+missing_command_exits_127() {
+	local ok=0
+	cx m1 -- no-such-command-coda-e2e
+	expect_rc m1 127 || ok=1
+	[ -s "$T/m1.err" ] || {
+		note "no message on stderr for a missing command"
+		ok=1
+	}
+	cx m2 -- /nonexistent/dir/prog
+	expect_rc m2 127 || ok=1
+	cx m3 --volume "$VOL" --cache "$CACHE" -- /coda/no-such-prog
+	expect_rc m3 127 || ok=1
+	return $ok
+}
+
+t cx non_executable_exits_126
+non_executable_exits_126() {
+	local ok=0
+	printf 'echo not executable\n' >"$HOSTDIR/noexec.sh"
+	chmod 644 "$HOSTDIR/noexec.sh"
+	cx n1 -- "$HOSTDIR/noexec.sh"
+	expect_rc n1 126 || ok=1
+	cx n2 -- "$HOSTDIR"
+	expect_rc n2 126 || ok=1
+	cx n3 --volume "$VOL" --cache "$CACHE" -- /coda/modes/normal.txt
+	expect_rc n3 126 || ok=1
+	return $ok
+}
+
+t cx bad_option_exits_125_with_one_line
+bad_option_exits_125_with_one_line() {
+	local ok=0
+	cx b --no-such-option-e2e -- true
+	expect_rc b 125 || ok=1
+	if [ "$(wc -l <"$T/b.err")" != 1 ] || [ ! -s "$T/b.err" ]; then
+		note "stderr must be exactly one line, got:"
+		cat "$T/b.err" >>"$DETAIL"
+		ok=1
+	fi
+	if [ -s "$T/b.out" ]; then
+		note "stdout must be empty, got: $(head -c 300 "$T/b.out")"
+		ok=1
+	fi
+	return $ok
+}
+
+t cx missing_volume_dir_exits_125
+missing_volume_dir_exits_125() {
+	cx v --volume "$WORK/no-such-volume" --cache "$CACHE" -- true
+	expect_rc v 125 && [ -s "$T/v.err" ] || {
+		note "expected a message on stderr"
+		return 1
+	}
+}
+
+t cx help_and_version_exit_0
+help_and_version_exit_0() {
+	local ok=0
+	cx h --help
+	expect_rc h 0 || ok=1
+	expect_grep h out --volume || ok=1
+	cx v --version
+	expect_rc v 0 || ok=1
+	if ! grep -Eq '[0-9]+\.[0-9]+' "$T/v.out"; then
+		note "--version prints no version number: $(head -c 200 "$T/v.out")"
+		ok=1
+	fi
+	return $ok
+}
+
+t cx verbose_flag_keeps_stdout_clean
+verbose_flag_keeps_stdout_clean() {
+	cx v -v --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	expect_rc v 0 || return 1
+	cmp -s "$T/v.out" "$VOL/README.md" || {
+		note "stdout with -v differs from the file"
+		return 1
+	}
+}
+
+t cx stdin_and_environment_pass_through
+stdin_and_environment_pass_through() {
+	local ok=0
+	printf '%s  -\nmark-42\n' "$(md5sum <"$VOL/docs/lines.txt" | cut -d' ' -f1)" >"$T/i.want"
+	export CODA_E2E_MARK=mark-42
+	STDIN=$VOL/docs/lines.txt cx i --volume "$VOL" --cache "$CACHE" -- sh -c 'md5sum; echo "$CODA_E2E_MARK"'
+	unset CODA_E2E_MARK
+	expect_rc i 0 || ok=1
+	cmp -s "$T/i.want" "$T/i.out" || {
+		note "stdin/env not passed through: $(head -c 300 "$T/i.out")"
+		ok=1
+	}
+	return $ok
+}
+
+t cx custom_mount_point_serves_volume
+custom_mount_point_serves_volume() {
+	local ok=0 m=/coda-e2e-mnt
+	if [ -e "$m" ] || [ -e /coda ]; then
+		note "$m or /coda exists on this host; the test needs them absent"
+		return 1
+	fi
+	run_plain p 'ls -lR --time-style=full-iso | md5sum; pwd'
+	sed -i "s|^$MNT\$|$m|" "$T/p.out"
+	cx c --mount "$m" --volume "$VOL" --cache "$CACHE" -- sh -c "cd $m && ls -lR --time-style=full-iso | md5sum; pwd"
+	same_outputs p c "--mount $m" || ok=1
+	cx c2 --mount "$m" --volume "$VOL" --cache "$CACHE" -- ls /coda
+	if [ "$(cat "$T/c2.rc")" = 0 ]; then
+		note "/coda still served with --mount $m"
+		ok=1
+	fi
+	return $ok
+}
+
+t cx two_runs_share_the_cache
+two_runs_share_the_cache() {
+	local ok=0
+	cx a --volume "$VOL" --cache "$CACHE" -- md5sum /coda/big.bin
+	cx b --volume "$VOL" --cache "$CACHE" -- md5sum /coda/big.bin
+	printf '%s  /coda/big.bin\n' "$(md5sum <"$VOL/big.bin" | cut -d' ' -f1)" >"$T/want"
+	expect_rc a 0 || ok=1
+	expect_rc b 0 || ok=1
+	cmp -s "$T/want" "$T/a.out" && cmp -s "$T/want" "$T/b.out" || {
+		note "wrong checksums: $(cat "$T/a.out" "$T/b.out")"
+		ok=1
+	}
+	return $ok
+}
+
+# --- harness self-checks (self-test mode)
+t self harness_detects_a_difference
+harness_detects_a_difference() {
+	# inode numbers differ between the two copies: the comparison must fail
+	local saved=$DETAIL
+	DETAIL=$T/expected-failure
+	if same_as_plain 'ls -id . docs'; then
+		DETAIL=$saved
+		note "a real difference was not detected"
+		return 1
+	fi
+	DETAIL=$saved
+	grep -q '^+' "$T/expected-failure" || {
+		note "no diff shown for a difference"
+		return 1
+	}
+	if same_as_plain 'false' 2>/dev/null; then
+		note "a failing reference run was not reported"
+		return 1
+	fi
+	: >"$DETAIL"
+}
+
+t self fixture_is_deterministic
+fixture_is_deterministic() {
+	local ok=0
+	"$HERE/make-volume.sh" "$WORK/vol3" >/dev/null 2>&1 || {
+		note "second make-volume.sh failed"
+		return 1
+	}
+	manifest "$WORK/vol3" | grep -v '/\.git/index$' >"$T/m3"
+	grep -v '/\.git/index$' "$WORK/manifest.before" >"$T/m1"
+	if ! cmp -s "$T/m1" "$T/m3"; then
+		note "two builds of the fixture differ:"
+		diff -u "$T/m1" "$T/m3" | head -40 >>"$DETAIL"
+		ok=1
+	fi
+	rm -rf -- "$WORK/vol3"
+	return $ok
+}
+
+# --- last: nothing above may have changed the volume
+t cmp volume_unchanged_by_the_suite
+volume_unchanged_by_the_suite() {
+	manifest "$VOL" >"$WORK/manifest.after"
+	cmp -s "$WORK/manifest.before" "$WORK/manifest.after" && return 0
+	note "the plain volume directory changed:"
+	diff -u "$WORK/manifest.before" "$WORK/manifest.after" | head -40 >>"$DETAIL"
+	return 1
+}
+
+# ================================================================ main
+if [ "$MODE" = real ] && [ -e "$MNT" ]; then
+	echo "warning: $MNT exists on this host; paths under it are shadowed by coda-exec" >&2
+fi
+export MMAP_PROG
+
+for i in "${!TESTS[@]}"; do
+	kind=${KINDS[$i]}
+	name=${TESTS[$i]}
+	[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && [ "$name" != volume_unchanged_by_the_suite ] && continue
+	case "$MODE:$kind" in
+	real:self | self:cx) continue ;;
+	esac
+	run_test "$name"
+done
+
+# ------------------------------------------- the same again, unprivileged
+if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
+	N=$WORK/nobody
+	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run"
+	cp -- "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$N/e2e/"
+	cp -- "$MMAP_PROG" "$N/bin/mmap_md5"
+	[ "$MODE" = real ] && cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	chmod -R a+rX "$N"
+	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
+	chmod 700 "$N/run"
+	if [ "$MODE" = real ]; then
+		first=$N/bin/coda-exec
+	else
+		first=--self-test
+	fi
+	envs=(HOME="$N/home" TMPDIR="$N/tmp" XDG_RUNTIME_DIR="$N/run"
+		XDG_CONFIG_HOME="$N/home/.config" XDG_CACHE_HOME="$N/home/.cache"
+		XDG_DATA_HOME="$N/home/.local/share" XDG_STATE_HOME="$N/home/.local/state"
+		CODA_E2E_NESTED=1 CODA_E2E_PREFIX=nobody: CODA_E2E_COUNTS="$N/tmp/counts"
+		CODA_E2E_FILTER="$FILTER" CODA_E2E_TIMEOUT="$TMO")
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MSAN_OPTIONS MALLOC_PERTURB_; do
+		[ -n "${!v:-}" ] && envs+=("$v=${!v}")
+	done
+	echo "--- rerunning as nobody:nogroup"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+		env "${envs[@]}" bash "$N/e2e/run.sh" "$first" "$N/bin/mmap_md5" </dev/null
+	if [ -r "$N/tmp/counts" ] && read -r np nf <"$N/tmp/counts"; then
+		PASSED=$((PASSED + np))
+		FAILED=$((FAILED + nf))
+	else
+		echo "FAIL nobody:suite_completed"
+		FAILED=$((FAILED + 1))
+	fi
+fi
+
+if [ -n "${CODA_E2E_COUNTS:-}" ]; then
+	echo "$PASSED $FAILED" >"$CODA_E2E_COUNTS"
+	echo "(unprivileged run: $PASSED passed and $FAILED failed, counted in the total below)"
+else
+	echo "$PASSED passed, $FAILED failed"
+fi
+[ "$FAILED" = 0 ]
