@@ -91,6 +91,25 @@ static int add_stat_at(scmp_filter_ctx ctx, const char *name, unsigned flags_arg
 	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
 }
 
+/* Calls that close or replace a band fd keep the supervisor's table exact. */
+static int add_band_closers(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("close"), 1,
+				  SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
+
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				      seccomp_syscall_resolve_name("close_range"), 1,
+				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("dup2"), 1,
+				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("dup3"), 1,
+				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
+	return rc;
+}
+
 /* Reads of a /coda directory fd: EISDIR, never the container's bytes. */
 static int add_dir_reads(scmp_filter_ctx ctx)
 {
@@ -138,6 +157,8 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_fcntl_dup(ctx);
 	if (!rc)
 		rc = add_dir_reads(ctx);
+	if (!rc)
+		rc = add_band_closers(ctx);
 	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);

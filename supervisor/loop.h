@@ -9,6 +9,9 @@ struct sup;
 
 enum ev_kind { EV_LISTENER = 1, EV_VENUS, EV_SIGNAL, EV_PIDFD };
 
+/* Asks the kernel to wake targets synchronously (Linux 6.6+), if it can. */
+void loop_tune_listener(struct sup *s);
+
 int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid);
 
 /* Runs until the target has exited; returns its status as a shell reports it. */

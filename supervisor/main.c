@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 			return EXIT_OWN_FAILURE; /* the child said why */
 		die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
 	}
+	loop_tune_listener(&s);
 	rc = loop_add(&s, s.listener, EV_LISTENER, 0);
 	if (rc < 0)
 		die("cannot watch the seccomp listener: %s", strerror(-rc));

@@ -65,17 +65,6 @@ static struct fs_state *fs_new(void)
 	return fs;
 }
 
-static struct files_state *files_new(void)
-{
-	struct files_state *files = calloc(1, sizeof(*files));
-
-	if (files) {
-		files->refs = 1;
-		files->hint[0] = files->hint[1] = CODA_FD_HALF_SIZE - 1;
-	}
-	return files;
-}
-
 /* What fork does: the child gets copies, not shares. */
 static struct fs_state *fs_copy(const struct fs_state *from)
 {
@@ -89,32 +78,10 @@ static struct fs_state *fs_copy(const struct fs_state *from)
 	return fs;
 }
 
-static struct files_state *files_copy(const struct files_state *from)
-{
-	struct files_state *files = files_new();
-
-	if (files && from) {
-		for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
-			files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
-		memcpy(files->hint, from->hint, sizeof(files->hint));
-	}
-	return files;
-}
-
 static void fs_put(struct fs_state *fs)
 {
 	if (fs && --fs->refs == 0)
 		free(fs);
-}
-
-static void files_put(struct files_state *files)
-{
-	if (!files || --files->refs > 0)
-		return;
-	for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
-		if (files->slot[i])
-			coda_file_put(files->slot[i]);
-	free(files);
 }
 
 static void proc_free(struct sup *s, struct proc *p)
@@ -122,7 +89,7 @@ static void proc_free(struct sup *s, struct proc *p)
 	if (!p->exited)
 		HASH_DEL(s->procs, p);
 	fs_put(p->fs);
-	files_put(p->files);
+	fdtable_put(p->files);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	free(p);
@@ -157,7 +124,7 @@ static int proc_attach_state(struct sup *s, struct proc *p, const struct status_
 		from = proc_lookup_depth(s, info->ppid, depth + 1);
 	}
 	p->fs = fs_copy(from ? from->fs : NULL);
-	p->files = files_copy(from ? from->files : NULL);
+	p->files = fdtable_copy(from ? from->files : NULL);
 	return p->fs && p->files ? 0 : -ENOMEM;
 }
 
@@ -188,7 +155,7 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
 	p->cred = info.cred;
 	if (proc_attach_state(s, p, &info, depth) < 0) {
 		fs_put(p->fs);
-		files_put(p->files);
+		fdtable_put(p->files);
 		free(p);
 		return NULL;
 	}

@@ -11,7 +11,7 @@
 #include <uthash.h>
 
 #include "coda_wire.h"
-#include "fd_band.h"
+#include "fdtable.h"
 #include "file.h"
 
 struct sup;
@@ -27,12 +27,6 @@ struct fs_state {
 	enum cwd_kind kind;
 	char path[PATH_MAX]; /* absolute, for CWD_CODA and CWD_EMULATED */
 	struct CodaFid fid;  /* CWD_CODA */
-};
-
-struct files_state {
-	int refs;
-	struct coda_file *slot[CODA_FD_BAND_SIZE];
-	int hint[2]; /* where the next search starts in each half: files, dirs */
 };
 
 struct creds {

@@ -53,6 +53,8 @@ static const struct syscall_entry table[] = {
     {SYS_dup2, sys_dup},
     {SYS_dup3, sys_dup},
     {SYS_fcntl, sys_fcntl_dup},
+    {SYS_close, sys_close},
+    {SYS_close_range, sys_close_range},
     {SYS_execve, sys_execve},
     {SYS_execveat, sys_execveat},
     {SYS_setuid, sys_setcred},

@@ -40,6 +40,8 @@ void sys_read_dir(struct call *c);
 
 void sys_dup(struct call *c);
 void sys_fcntl_dup(struct call *c);
+void sys_close(struct call *c);
+void sys_close_range(struct call *c);
 
 void sys_execve(struct call *c);
 void sys_execveat(struct call *c);

@@ -18,9 +18,11 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 		lf |= LOOKUP_EMPTY;
 	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
 		return;
-	if (nd.kind == NAMEI_CONTINUE)
+	if (nd.kind == NAMEI_CONTINUE) {
+		/* Its close-on-exec fds go if it succeeds, unseen by us. */
+		fdtable_suspect(c->proc->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		call_continue(c);
-	else if (nd.kind == NAMEI_CODA && nd.missing)
+	} else if (nd.kind == NAMEI_CODA && nd.missing)
 		call_return(c, -ENOENT);
 	else
 		call_return(c, -EACCES);

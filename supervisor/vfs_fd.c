@@ -3,10 +3,12 @@
  * supervisor installs it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 
 #include "fd_band.h"
 #include "file.h"
+#include "proc.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -27,6 +29,9 @@ void sys_dup(struct call *c)
 	int flags = nr == SYS_dup3 ? (int)call_arg(c, 2) : 0;
 
 	if (!f) {
+		/* Not ours to copy, but it may land on one of our slots. */
+		if (nr != SYS_dup)
+			fdtable_suspect(c->proc->files, newfd, newfd);
 		call_continue(c);
 		return;
 	}
@@ -55,4 +60,30 @@ void sys_fcntl_dup(struct call *c)
 		return;
 	}
 	dup_coda(c, f, -1, call_arg(c, 1) == F_DUPFD_CLOEXEC);
+}
+
+void sys_close(struct call *c)
+{
+	fdtable_close(c->proc->files, (long)call_arg(c, 0));
+	call_continue(c);
+}
+
+void sys_close_range(struct call *c)
+{
+	unsigned int first = (unsigned int)call_arg(c, 0), last = (unsigned int)call_arg(c, 1);
+	struct files_state *files = c->proc->files;
+
+	/* CLOSE_RANGE_UNSHARE gives the task a table of its own first. */
+	if ((call_arg(c, 2) & CLOSE_RANGE_UNSHARE) && files->refs > 1) {
+		struct files_state *copy = fdtable_copy(files);
+
+		if (!copy) {
+			call_return(c, -ENOMEM);
+			return;
+		}
+		fdtable_put(files);
+		c->proc->files = files = copy;
+	}
+	fdtable_suspect(files, first, last);
+	call_continue(c);
 }

@@ -1,0 +1,41 @@
+/* The /coda part of a target's fd table: which band fds hold which /coda
+ * file. Kept exact by trapping every call that can close or replace a band
+ * fd (close, close_range, dup2, dup3); only exec closes fds unseen (its
+ * close-on-exec ones), so after an exec each slot is checked once in /proc. */
+#ifndef CODA_FDTABLE_H
+#define CODA_FDTABLE_H
+
+#include <stdbool.h>
+
+#include "fd_band.h"
+
+struct call;
+struct coda_file;
+
+struct files_state {
+	int refs;
+	struct coda_file *slot[CODA_FD_BAND_SIZE];
+	bool unverified[CODA_FD_BAND_SIZE]; /* set by exec: may have been closed */
+	int hint[2]; /* where the next search starts in each half: files, dirs */
+};
+
+struct files_state *fdtable_new(void);
+struct files_state *fdtable_copy(const struct files_state *from); /* fork */
+void fdtable_put(struct files_state *files);
+
+/* The /coda file at target fd `fd`, or NULL. */
+struct coda_file *fdtable_lookup(struct call *c, struct files_state *files, long fd);
+
+/* A free band fd for an object of this vnode type, or -EMFILE. */
+int fdtable_alloc(struct call *c, struct files_state *files, int vtype);
+
+void fdtable_set(struct files_state *files, int fd, struct coda_file *f);
+
+/* The target closes fd: the slot is free. */
+void fdtable_close(struct files_state *files, long fd);
+
+/* A call that may close or replace the fds first..last (close_range, dup2
+ * onto a band fd, exec): believe those slots only after a look in /proc. */
+void fdtable_suspect(struct files_state *files, long first, long last);
+
+#endif
