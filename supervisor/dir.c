@@ -74,8 +74,11 @@ static size_t dirent64_size(size_t namlen)
 }
 
 /* Converts records of the container image from *pos on into buf; stops at
- * the first that does not fit. Returns bytes filled, or -EIO. */
-static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, size_t count)
+ * the first that does not fit. A non-zero dotdot_ino replaces the inode of
+ * "..", which venus cannot know for the volume root. Returns bytes filled,
+ * or -EIO. */
+static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, size_t count,
+			 uint64_t dotdot_ino)
 {
 	size_t used = 0;
 
@@ -99,6 +102,8 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 		d = (struct linux_dirent64 *)(buf + used);
 		memset(d, 0, size);
 		d->d_ino = v.ino;
+		if (dotdot_ino && v.namlen == 2 && v.name[0] == '.' && v.name[1] == '.')
+			d->d_ino = dotdot_ino;
 		d->d_off = (int64_t)next;
 		d->d_reclen = (unsigned short)size;
 		d->d_type = v.type;
@@ -113,6 +118,8 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
  * open file with our copy, so lseek and rewinddir need no trap. */
 long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t count)
 {
+	const struct coda_sb *sb = &c->sup->sb;
+	uint64_t dotdot;
 	struct stat st;
 	char *image, *buf;
 	off_t off;
@@ -134,7 +141,8 @@ long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t 
 		return -EIO;
 	buf = malloc(count);
 	pos = (size_t)off;
-	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count) : -ENOMEM;
+	dotdot = sb->root_valid && coda_fid_eq(&f->fid, &sb->root) ? sb->mnt_parent_ino : 0;
+	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count, dotdot) : -ENOMEM;
 	munmap(image, (size_t)st.st_size);
 	if (n == 0 && pos < (size_t)st.st_size)
 		n = -EINVAL; /* not even one entry fits */

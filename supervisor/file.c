@@ -81,6 +81,20 @@ int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloex
 	return fd;
 }
 
+/* The open file is venus's; give it the status flags the target asked for,
+ * as its own open would have (F_GETFL shows them, O_NONBLOCK and O_APPEND
+ * act on them). A directory keeps O_NOATIME: venus stamps its containers'
+ * times, and our reads of it must not move them. */
+static void set_status_flags(struct coda_file *f, int flags)
+{
+	int wanted = flags & (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_ASYNC);
+
+	if (f->vtype == C_VDIR)
+		wanted |= O_NOATIME;
+	if (fcntl(f->host_fd, F_SETFL, wanted) < 0)
+		fcntl(f->host_fd, F_SETFL, wanted & ~O_DIRECT); /* not on every fs */
+}
+
 void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags)
 {
 	struct coda_caller who;
@@ -96,6 +110,8 @@ void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char 
 	}
 	f = file_new(fid, vtype, path, flags, container);
 	close(container);
+	if (f)
+		set_status_flags(f, flags);
 	rc = f ? coda_file_install(c, f, -1, flags & O_CLOEXEC) : -ENOMEM;
 	if (f)
 		coda_file_put(f);

@@ -232,6 +232,22 @@ static int setup_events(struct sup *s)
 	return loop_add(s, s->sigfd, EV_SIGNAL, 0);
 }
 
+/* The inode of the mount point's parent, for ".." in the root's listing. */
+static ino_t mount_parent_ino(const char *mnt)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", mnt);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return stat(parent, &st) == 0 ? st.st_ino : 0;
+}
+
 static void init_sb(struct sup *s)
 {
 	struct coda_sb *sb = &s->sb;
@@ -240,6 +256,7 @@ static void init_sb(struct sup *s)
 	sb->mnt_len = strlen(sb->mnt);
 	/* An anonymous device number of our own, as the kernel gives a mount. */
 	sb->dev = makedev(0, 0xc0da);
+	sb->mnt_parent_ino = mount_parent_ino(sb->mnt);
 }
 
 int main(int argc, char **argv)

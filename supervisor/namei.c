@@ -71,6 +71,8 @@ static bool may_reach_mount(const struct walk *w, const char *name)
 			return true;
 		p = *end ? end + 1 : end;
 	}
+	while (name[0] == '.' && name[1] == '/') /* "./coda" is "coda" */
+		name += strspn(name + 1, "/") + 1;
 	for (const char *q = m + 1; *q;) {
 		const char *end = strchrnul(q, '/');
 		size_t len = (size_t)(end - q);
@@ -164,6 +166,7 @@ static int walk_canonical(struct walk *w)
 	memcpy(target, w->path, w->len + 1);
 	rc = enter_root(w);
 	for (p = target + mlen; !rc && *p;) {
+		struct CodaFid next; /* not &w->fid: lookup caches the answer under *dir */
 		size_t len;
 
 		while (*p == '/')
@@ -171,7 +174,9 @@ static int walk_canonical(struct walk *w)
 		len = strcspn(p, "/");
 		if (!len)
 			break;
-		rc = coda_lookup(w->c, &w->fid, p, len, &w->fid, &w->vtype);
+		rc = coda_lookup(w->c, &w->fid, p, len, &next, &w->vtype);
+		if (!rc)
+			w->fid = next;
 		if (!rc && w->vtype != C_VDIR)
 			rc = -ENOENT; /* renamed under us: the kernel says ENOENT */
 		if (!rc)

@@ -30,7 +30,8 @@ struct coda_sb {
 	size_t mnt_len;
 	bool root_valid;
 	struct CodaFid root;
-	dev_t dev; /* st_dev reported for every object in the mount */
+	dev_t dev;	      /* st_dev reported for every object in the mount */
+	ino_t mnt_parent_ino; /* the host directory holding the mount point */
 	struct coda_caches caches;
 };
 
