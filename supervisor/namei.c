@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -20,6 +21,7 @@ struct walk {
 	bool in_coda;
 	bool touched; /* passed through the mount: the target's string is no use */
 	bool missing;
+	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
 	int links;
 	struct CodaFid fid;
 	int vtype;
@@ -316,6 +318,9 @@ static int walk_rest(struct walk *w)
 			p++;
 		last = *p == '\0';
 		if (!w->in_coda) {
+			/* "x/" and "x/." must be directories, wherever x is. */
+			w->host_dir =
+			    last && (trailing || is_dot(name, len) || is_dotdot(name, len));
 			rc = host_step(w, name, len);
 			if (rc < 0)
 				return rc;
@@ -398,8 +403,21 @@ static int start_relative(struct walk *w, long dirfd, const char *name)
 	return 0;
 }
 
+/* A host path we resolved has lost its trailing "/" or "."; the kernel
+ * would still have refused a non-directory there. */
+static int check_host_dir(const struct walk *w)
+{
+	struct stat st;
+
+	if (w->host_dir && stat(w->path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
 static int finish(struct walk *w, int kind, struct nameidata *nd)
 {
+	if (kind == NAMEI_HOST)
+		kind = check_host_dir(w) ?: kind;
 	if (kind < 0)
 		return kind;
 	nd->kind = (enum namei_kind)kind;
