@@ -42,10 +42,10 @@ static const char *const band_fd_calls[] = {
     "fstat", "fstatfs", "getdents", "getdents64", "dup", "dup2", "dup3",
 };
 
-/* Calls that change credentials: seen so the supervisor re-reads them. */
+/* Calls that change credentials or the umask: seen so the supervisor re-reads them. */
 static const char *const cred_calls[] = {
     "setuid",	 "setgid",   "setreuid", "setregid",  "setresuid",
-    "setresgid", "setfsuid", "setfsgid", "setgroups",
+    "setresgid", "setfsuid", "setfsgid", "setgroups", "umask",
 };
 
 static int add_all(scmp_filter_ctx ctx, const char *const *names, size_t n)

@@ -83,6 +83,15 @@ static void drop_name(struct coda_caches *c, const struct name_key *key, size_t 
 	}
 }
 
+void cache_name_drop(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len)
+{
+	struct name_key key;
+
+	key.dir = *dir;
+	memcpy(key.name, name, len);
+	drop_name(c, &key, len);
+}
+
 void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
 		    const struct CodaFid *fid, int vtype)
 {
@@ -196,7 +205,7 @@ void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char
 	HASH_ADD(hh, c->links, fid, sizeof(e->fid), e);
 }
 
-static void drop_attr(struct coda_caches *c, const struct CodaFid *fid)
+void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 {
 	struct attr_entry *a;
 	struct link_entry *l;
@@ -279,14 +288,14 @@ void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m)
 		cache_flush(c);
 		break;
 	case CODA_ZAPFILE:
-		drop_attr(c, &m->out.coda_zapfile.CodaFid);
+		cache_attr_drop(c, &m->out.coda_zapfile.CodaFid);
 		break;
 	case CODA_ZAPDIR:
-		drop_attr(c, &m->out.coda_zapdir.CodaFid);
+		cache_attr_drop(c, &m->out.coda_zapdir.CodaFid);
 		drop_names(c, &m->out.coda_zapdir.CodaFid, false);
 		break;
 	case CODA_PURGEFID:
-		drop_attr(c, &m->out.coda_purgefid.CodaFid);
+		cache_attr_drop(c, &m->out.coda_purgefid.CodaFid);
 		drop_names(c, &m->out.coda_purgefid.CodaFid, true);
 		break;
 	}

@@ -30,6 +30,12 @@ int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char 
 void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
 		    const struct CodaFid *fid, int vtype);
 
+/* Forgets what is known of fid's attributes, access rights and link target. */
+void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid);
+
+void cache_name_drop(struct coda_caches *c, const struct CodaFid *dir, const char *name,
+		     size_t len);
+
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr);
 void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
 		    const struct coda_vattr *attr);

@@ -7,6 +7,7 @@
 
 #include "dir.h"
 #include "file.h"
+#include "inode.h"
 #include "notify.h"
 #include "super.h"
 #include "upcall.h"
@@ -154,4 +155,142 @@ long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t 
 	if (n >= 0 && lseek(f->host_fd, (off_t)pos, SEEK_SET) < 0)
 		return -EIO;
 	return n;
+}
+
+static void name_known(struct call *c, const struct CodaFid *dir, const char *name,
+		       const struct CodaFid *fid, int vtype)
+{
+	cache_name_put(&c->sup->sb.caches, dir, name, strlen(name), fid, vtype);
+}
+
+static void name_gone(struct call *c, const struct CodaFid *dir, const char *name)
+{
+	struct CodaFid none = {{0}};
+
+	name_known(c, dir, name, &none, C_VNON);
+}
+
+static void attrs_changed(struct call *c, const struct CodaFid *fid)
+{
+	if (fid)
+		cache_attr_drop(&c->sup->sb.caches, fid);
+}
+
+int coda_create(struct call *c, const struct CodaFid *dir, const char *name, int excl, mode_t mode,
+		struct CodaFid *fid)
+{
+	struct coda_caller who;
+	struct coda_vattr attr;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_create(c->task, &who, dir, name, strlen(name), excl, (int)mode, fid,
+				  &attr);
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, fid, C_VREG);
+	attrs_changed(c, dir);
+	if (coda_vtype_to_mode(attr.va_type))
+		cache_attr_put(&c->sup->sb.caches, fid, &attr);
+	return 0;
+}
+
+int coda_mkdir(struct call *c, const struct CodaFid *dir, const char *name, mode_t mode)
+{
+	struct coda_caller who;
+	struct coda_vattr attr;
+	struct CodaFid fid;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_mkdir(c->task, &who, dir, name, strlen(name), (int)mode, &fid, &attr);
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, &fid, C_VDIR);
+	attrs_changed(c, dir);
+	return 0;
+}
+
+int coda_symlink(struct call *c, const struct CodaFid *dir, const char *name, const char *target)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_symlink(c->task, &who, dir, name, strlen(name), target, strlen(target));
+	if (rc < 0)
+		return rc;
+	/* No fid comes back: let the next lookup ask. */
+	cache_name_drop(&c->sup->sb.caches, dir, name, strlen(name));
+	attrs_changed(c, dir);
+	return 0;
+}
+
+int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *dir,
+	      const char *name)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_link(c->task, &who, fid, dir, name, strlen(name));
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, fid, C_VREG);
+	attrs_changed(c, dir);
+	attrs_changed(c, fid); /* its link count */
+	return 0;
+}
+
+/* unlink and rmdir: the same shape, one venus call each. */
+static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, const char *name,
+		       const struct CodaFid *victim)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc && is_dir)
+		rc = venus_rmdir(c->task, &who, dir, name, strlen(name));
+	else if (!rc)
+		rc = venus_remove(c->task, &who, dir, name, strlen(name));
+	if (rc < 0)
+		return rc;
+	name_gone(c, dir, name);
+	attrs_changed(c, dir);
+	attrs_changed(c, victim);
+	return 0;
+}
+
+int coda_unlink(struct call *c, const struct CodaFid *dir, const char *name,
+		const struct CodaFid *victim)
+{
+	return remove_name(c, false, dir, name, victim);
+}
+
+int coda_rmdir(struct call *c, const struct CodaFid *dir, const char *name,
+	       const struct CodaFid *victim)
+{
+	return remove_name(c, true, dir, name, victim);
+}
+
+int coda_rename(struct call *c, const struct CodaFid *from_dir, const char *from,
+		const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
+		const struct CodaFid *replaced)
+{
+	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_rename(c->task, &who, from_dir, from, strlen(from), to_dir, to,
+				  strlen(to));
+	if (rc < 0)
+		return rc;
+	name_gone(c, from_dir, from);
+	cache_name_drop(caches, to_dir, to, strlen(to));
+	attrs_changed(c, from_dir);
+	attrs_changed(c, to_dir);
+	attrs_changed(c, moved);
+	attrs_changed(c, replaced);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "proc.h"
+#include "release.h"
 #include "super.h"
 
 /* Not in bookworm's headers (Linux 6.6): the flag is passed by value. */
@@ -72,9 +73,9 @@ static void reap_children(struct sup *s)
 			s->target_exited = true;
 		} else if (pid == s->venus_pid) {
 			s->venus_pid = -1;
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				fprintf(stderr, "coda-exec: venus exited abnormally (status %#x)\n",
-					status);
+			/* One line tells the user, whichever we see first: its
+			 * exit or the end of its channel. */
+			psdev_venus_gone(s);
 		}
 	}
 }
@@ -113,6 +114,9 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 		break;
 	case EV_PIDFD:
 		proc_exit(s, pid);
+		break;
+	case EV_INOTIFY:
+		release_readable(s);
 		break;
 	}
 }

@@ -7,7 +7,7 @@
 
 struct sup;
 
-enum ev_kind { EV_LISTENER = 1, EV_VENUS, EV_SIGNAL, EV_PIDFD };
+enum ev_kind { EV_LISTENER = 1, EV_VENUS, EV_SIGNAL, EV_PIDFD, EV_INOTIFY };
 
 /* Asks the kernel to wake targets synchronously (Linux 6.6+), if it can. */
 void loop_tune_listener(struct sup *s);

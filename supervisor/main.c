@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -268,6 +269,11 @@ int main(int argc, char **argv)
 	s.self_pid = getpid();
 	init_sb(&s);
 	rc = setup_events(&s);
+	if (!rc)
+		rc = release_init(&s);
+	s.opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC);
+	if (!rc && s.opath_anchor < 0)
+		rc = -errno;
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));
 	rc = launch_venus(&s);

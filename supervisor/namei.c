@@ -21,9 +21,11 @@ struct walk {
 	bool in_coda;
 	bool touched; /* passed through the mount: the target's string is no use */
 	bool missing;
+	bool named;    /* the last step was a name (not "." or ".."): parent and last are set */
 	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
 	int links;
 	struct CodaFid fid;
+	struct CodaFid parent;
 	int vtype;
 	size_t len;
 	char path[PATH_MAX];
@@ -262,6 +264,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	rc = coda_permission(w->c, &w->fid, C_A_X_OK);
 	if (rc < 0)
 		return rc;
+	w->named = false;
 	if (is_dot(name, len))
 		return 0;
 	if (is_dotdot(name, len)) {
@@ -273,10 +276,15 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	if (len > CODA_MAXNAMLEN)
 		return -ENAMETOOLONG;
 	rc = coda_lookup(w->c, &w->fid, name, len, &fid, &vtype);
-	if (rc == -ENOENT && last) {
-		w->missing = true;
+	if (last) {
+		/* Calls that change the namespace need the parent and the name. */
+		w->named = true;
+		w->parent = w->fid;
 		memcpy(w->last, name, len);
 		w->last[len] = '\0';
+	}
+	if (rc == -ENOENT && last) {
+		w->missing = true;
 		return 0;
 	}
 	if (rc < 0)
@@ -426,6 +434,8 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	nd->vtype = w->vtype;
 	memcpy(nd->path, w->path, w->len + 1);
 	memcpy(nd->last, w->last, sizeof(nd->last));
+	nd->named = w->named;
+	nd->parent = w->parent;
 	if (kind == NAMEI_CODA && !w->missing && (w->flags & LOOKUP_DIRECTORY) &&
 	    w->vtype != C_VDIR)
 		return -ENOTDIR;

@@ -29,7 +29,9 @@ struct nameidata {
 	struct CodaFid fid;	       /* the object (missing: its would-be parent) */
 	int vtype;		       /* C_V* of the object */
 	char path[PATH_MAX];	       /* absolute path of the result */
-	char last[CODA_MAXNAMLEN + 1]; /* missing: the name not found */
+	char last[CODA_MAXNAMLEN + 1]; /* the last name (missing: the one not found) */
+	bool named;		       /* NAMEI_CODA ended on a name: parent and last are set */
+	struct CodaFid parent;	       /* the directory holding `last` */
 };
 
 /* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the calling task.

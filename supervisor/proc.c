@@ -37,6 +37,8 @@ static int read_status(pid_t tid, struct status_info *info)
 			found |= 2;
 		else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
 			found |= 16;
+		else if (sscanf(line, "Umask: %o", &a) == 1)
+			info->cred.umask = (mode_t)a;
 		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
 			info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
 			found |= 4;

@@ -31,7 +31,8 @@ struct fs_state {
 
 struct creds {
 	bool valid;
-	pid_t pgid; /* re-read with the credentials; upcalls carry it */
+	pid_t pgid;   /* re-read with the credentials; upcalls carry it */
+	mode_t umask; /* applied to the modes of new objects, as the VFS does */
 	uid_t ruid, euid, fsuid;
 	gid_t rgid, egid, fsgid;
 };

@@ -77,7 +77,9 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	m->ih.unique = vc->seq;
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
-		psdev_venus_gone(t->sup);
+		/* Not psdev_venus_gone() from here: a task must not run other
+		 * tasks. If venus has gone, the loop reads the end of the
+		 * channel next and fails every waiting call then. */
 		return -ENXIO;
 	}
 	req.unique = m->ih.unique;
@@ -90,7 +92,8 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	while (req.state == REQ_WAITING)
 		task_sleep(t);
 	rc = finish_request(&req);
-	if (req.state != REQ_ANSWERED && m->fd >= 0) {
+	/* A file passed with a failed reply is of no use to the caller. */
+	if (rc < 0 && m->fd >= 0) {
 		close(m->fd);
 		m->fd = -1;
 	}

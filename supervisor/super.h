@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "coda_wire.h"
 #include "psdev.h"
+#include "release.h"
 #include "task.h"
 
 struct proc;
@@ -41,6 +42,7 @@ struct sup {
 	int listener; /* seccomp user-notification fd of the target */
 	int sigfd;
 	struct venus_comm vc;
+	struct release_state release;
 	struct coda_sb sb;
 	struct proc *procs; /* by tid */
 	struct task_pool tasks;
@@ -49,6 +51,7 @@ struct sup {
 	bool target_exited;
 	pid_t venus_pid;
 	pid_t self_pid;
+	int opath_anchor; /* what O_PATH fds of /coda objects refer to */
 };
 
 #endif

@@ -66,6 +66,7 @@ static const struct syscall_entry table[] = {
     {SYS_setfsuid, sys_setcred},
     {SYS_setfsgid, sys_setcred},
     {SYS_setgroups, sys_setcred},
+    {SYS_umask, sys_setcred},
     {SYS_mkdir, sys_create},
     {SYS_mkdirat, sys_create},
     {SYS_mknod, sys_create},

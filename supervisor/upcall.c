@@ -124,3 +124,149 @@ int venus_statfs(struct task *t, const struct coda_caller *who, struct coda_stat
 		*st = m.out.coda_statfs.stat;
 	return rc;
 }
+
+void coda_vattr_unset(struct coda_vattr *attr)
+{
+	memset(attr, 0xff, sizeof(*attr));
+	attr->va_type = C_VNON;
+	attr->va_flags = 0;
+}
+
+int venus_create(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		 const char *name, size_t len, int excl, int mode, struct CodaFid *fid,
+		 struct coda_vattr *attr)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_CREATE, who);
+	m.in.coda_create.VFid = *dir;
+	coda_vattr_unset(&m.in.coda_create.attr);
+	m.in.coda_create.attr.va_mode = (u_short)mode;
+	m.in.coda_create.excl = excl;
+	m.in.coda_create.mode = mode;
+	rc = coda_msg_put_string(&m, &m.in.coda_create.name, name, len);
+	if (!rc)
+		rc = coda_upcall(t, &m);
+	if (!rc) {
+		*fid = m.out.coda_create.VFid;
+		*attr = m.out.coda_create.attr;
+	}
+	return rc;
+}
+
+int venus_mkdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		const char *name, size_t len, int mode, struct CodaFid *fid,
+		struct coda_vattr *attr)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_MKDIR, who);
+	m.in.coda_mkdir.VFid = *dir;
+	coda_vattr_unset(&m.in.coda_mkdir.attr);
+	m.in.coda_mkdir.attr.va_mode = (u_short)mode;
+	rc = coda_msg_put_string(&m, &m.in.coda_mkdir.name, name, len);
+	if (!rc)
+		rc = coda_upcall(t, &m);
+	if (!rc) {
+		*fid = m.out.coda_mkdir.VFid;
+		*attr = m.out.coda_mkdir.attr;
+	}
+	return rc;
+}
+
+/* REMOVE and RMDIR have the same shape: a directory and a name. */
+static int dir_name_call(struct task *t, const struct coda_caller *who, uint32_t opcode,
+			 const struct CodaFid *dir, const char *name, size_t len)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, opcode, who);
+	if (opcode == CODA_REMOVE) {
+		m.in.coda_remove.VFid = *dir;
+		rc = coda_msg_put_string(&m, &m.in.coda_remove.name, name, len);
+	} else {
+		m.in.coda_rmdir.VFid = *dir;
+		rc = coda_msg_put_string(&m, &m.in.coda_rmdir.name, name, len);
+	}
+	return rc ? rc : coda_upcall(t, &m);
+}
+
+int venus_remove(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		 const char *name, size_t len)
+{
+	return dir_name_call(t, who, CODA_REMOVE, dir, name, len);
+}
+
+int venus_rmdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		const char *name, size_t len)
+{
+	return dir_name_call(t, who, CODA_RMDIR, dir, name, len);
+}
+
+int venus_rename(struct task *t, const struct coda_caller *who, const struct CodaFid *from_dir,
+		 const char *from, size_t from_len, const struct CodaFid *to_dir, const char *to,
+		 size_t to_len)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_RENAME, who);
+	m.in.coda_rename.sourceFid = *from_dir;
+	m.in.coda_rename.destFid = *to_dir;
+	rc = coda_msg_put_string(&m, &m.in.coda_rename.srcname, from, from_len);
+	if (!rc)
+		rc = coda_msg_put_string(&m, &m.in.coda_rename.destname, to, to_len);
+	return rc ? rc : coda_upcall(t, &m);
+}
+
+int venus_link(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+	       const struct CodaFid *dir, const char *name, size_t len)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_LINK, who);
+	m.in.coda_link.sourceFid = *fid;
+	m.in.coda_link.destFid = *dir;
+	rc = coda_msg_put_string(&m, &m.in.coda_link.tname, name, len);
+	return rc ? rc : coda_upcall(t, &m);
+}
+
+int venus_symlink(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		  const char *name, size_t len, const char *target, size_t target_len)
+{
+	struct coda_msg m;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_SYMLINK, who);
+	m.in.coda_symlink.VFid = *dir;
+	coda_vattr_unset(&m.in.coda_symlink.attr);
+	m.in.coda_symlink.attr.va_mode = 0777;
+	rc = coda_msg_put_string(&m, &m.in.coda_symlink.srcname, target, target_len);
+	if (!rc)
+		rc = coda_msg_put_string(&m, &m.in.coda_symlink.tname, name, len);
+	return rc ? rc : coda_upcall(t, &m);
+}
+
+int venus_setattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		  const struct coda_vattr *attr)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_SETATTR, who);
+	m.in.coda_setattr.VFid = *fid;
+	m.in.coda_setattr.attr = *attr;
+	return coda_upcall(t, &m);
+}
+
+int venus_fsync(struct task *t, const struct coda_caller *who, const struct CodaFid *fid)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_FSYNC, who);
+	m.in.coda_fsync.VFid = *fid;
+	return coda_upcall(t, &m);
+}

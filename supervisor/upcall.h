@@ -27,4 +27,28 @@ ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const stru
 		       char *buf, size_t cap);
 int venus_statfs(struct task *t, const struct coda_caller *who, struct coda_statfs *st);
 
+/* A vattr with every field "not set" (all ones), as the kernel starts one. */
+void coda_vattr_unset(struct coda_vattr *attr);
+
+int venus_create(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		 const char *name, size_t len, int excl, int mode, struct CodaFid *fid,
+		 struct coda_vattr *attr);
+int venus_mkdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		const char *name, size_t len, int mode, struct CodaFid *fid,
+		struct coda_vattr *attr);
+int venus_remove(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		 const char *name, size_t len);
+int venus_rmdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		const char *name, size_t len);
+int venus_rename(struct task *t, const struct coda_caller *who, const struct CodaFid *from_dir,
+		 const char *from, size_t from_len, const struct CodaFid *to_dir, const char *to,
+		 size_t to_len);
+int venus_link(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+	       const struct CodaFid *dir, const char *name, size_t len);
+int venus_symlink(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+		  const char *name, size_t len, const char *target, size_t target_len);
+int venus_setattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		  const struct coda_vattr *attr);
+int venus_fsync(struct task *t, const struct coda_caller *who, const struct CodaFid *fid);
+
 #endif

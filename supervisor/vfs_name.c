@@ -16,8 +16,6 @@ static int coda_access(struct call *c, const struct nameidata *nd, int mode, int
 	struct creds cred;
 	int mask = 0, rc;
 
-	if (mode & ~(R_OK | W_OK | X_OK))
-		return -EINVAL;
 	/* access() checks with the real uid, unless AT_EACCESS says otherwise. */
 	rc = proc_creds(c->proc, &cred);
 	if (rc < 0)
@@ -40,6 +38,17 @@ static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at
 	int lf = at_flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW;
 	int rc;
 
+	/* checked before the path is even read, as do_faccessat() does */
+	if ((mode & ~(R_OK | W_OK | X_OK)) ||
+	    (at_flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+		call_return(c, -EINVAL);
+		return;
+	}
+	/* AT_EMPTY_PATH allows "", not NULL (that is for stat and statx) */
+	if (call_arg(c, path_arg) == 0) {
+		call_return(c, -EFAULT);
+		return;
+	}
 	if (at_flags & AT_EMPTY_PATH)
 		lf |= LOOKUP_EMPTY;
 	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
@@ -74,14 +83,17 @@ void sys_faccessat2(struct call *c)
 	do_access(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), (int)call_arg(c, 3));
 }
 
-static long coda_readlink_to(struct call *c, const struct nameidata *nd, uint64_t buf, size_t size)
+/* An empty path names dirfd itself, which must then be a symlink (opened
+ * O_PATH|O_NOFOLLOW); anything else is ENOENT, as in the kernel. */
+static long coda_readlink_to(struct call *c, const struct nameidata *nd, bool empty, uint64_t buf,
+			     size_t size)
 {
 	char target[PATH_MAX];
 	ssize_t n;
 	int rc;
 
 	if (nd->vtype != C_VLNK)
-		return -EINVAL;
+		return empty ? -ENOENT : -EINVAL;
 	n = coda_readlink(c, &nd->fid, target, sizeof(target));
 	if (n < 0)
 		return n;
@@ -94,6 +106,7 @@ static long coda_readlink_to(struct call *c, const struct nameidata *nd, uint64_
 static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, long size)
 {
 	struct nameidata nd;
+	char name[PATH_MAX];
 	char target[PATH_MAX];
 	ssize_t n;
 	int rc;
@@ -102,8 +115,14 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 		call_return(c, -EINVAL);
 		return;
 	}
-	if (!vfs_resolve(c, dirfd, path_arg, LOOKUP_EMPTY, &nd))
+	/* read here, not by vfs_resolve: NULL is EFAULT, and "" matters below */
+	rc = call_read_path(c, call_arg(c, path_arg), name);
+	if (!rc)
+		rc = coda_namei(c, dirfd, name, LOOKUP_EMPTY, &nd);
+	if (rc < 0) {
+		call_return(c, rc);
 		return;
+	}
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:
 		call_continue(c);
@@ -111,7 +130,7 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 	case NAMEI_HOST:
 		n = readlink(nd.path, target, sizeof(target));
 		if (n < 0) {
-			call_return(c, -errno);
+			call_return(c, errno == EINVAL && !name[0] ? -ENOENT : -errno);
 			return;
 		}
 		n = n < size ? n : size;
@@ -122,7 +141,7 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 		break;
 	}
 	if (vfs_exists(c, &nd))
-		call_return(c, coda_readlink_to(c, &nd, buf, (size_t)size));
+		call_return(c, coda_readlink_to(c, &nd, !name[0], buf, (size_t)size));
 }
 
 void sys_readlink(struct call *c)

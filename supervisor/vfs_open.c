@@ -84,17 +84,75 @@ void sys_creat(struct call *c)
 	do_open(c, AT_FDCWD, 0, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)call_arg(c, 1), 0);
 }
 
+/* The open flags openat2 accepts, in the kernel's spelling (its O_LARGEFILE
+ * is 0100000 even where libc defines it as 0). */
+#define OPENAT2_VALID_FLAGS                                                                        \
+	((uint64_t)(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |    \
+		    O_DSYNC | O_ASYNC | O_DIRECT | 0100000 | O_DIRECTORY | O_NOFOLLOW |            \
+		    O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE))
+#define OPENAT2_VALID_RESOLVE                                                                      \
+	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |         \
+	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#define O_PATH_ALLOWED (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+
+/* struct open_how as the kernel takes it (copy_struct_from_user): a larger
+ * struct is fine if the bytes we do not know are zero. */
+static int read_open_how(struct call *c, uint64_t addr, size_t size, struct open_how *how)
+{
+	char tail[256];
+	int rc;
+
+	if (size < sizeof(*how))
+		return -EINVAL;
+	if (size > 4096)
+		return -E2BIG;
+	rc = call_read(c, addr, how, sizeof(*how));
+	for (size_t off = sizeof(*how); !rc && off < size; off += sizeof(tail)) {
+		size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
+
+		rc = call_read(c, addr + off, tail, n);
+		for (size_t i = 0; !rc && i < n; i++)
+			if (tail[i])
+				rc = -E2BIG;
+	}
+	return rc;
+}
+
+/* build_open_flags()'s checks of an open_how, in its order. */
+static int check_open_how(const struct open_how *how)
+{
+	uint64_t flags = how->flags;
+
+	if (flags & ~OPENAT2_VALID_FLAGS)
+		return -EINVAL;
+	if (how->resolve & ~(uint64_t)OPENAT2_VALID_RESOLVE)
+		return -EINVAL;
+	if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		if (how->mode & ~(uint64_t)07777)
+			return -EINVAL;
+	} else if (how->mode) {
+		return -EINVAL;
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			return -EINVAL;
+	} else if (flags & O_TMPFILE & ~O_DIRECTORY) {
+		return -EINVAL;
+	}
+	if ((flags & O_PATH) && (flags & ~(uint64_t)O_PATH_ALLOWED))
+		return -EINVAL;
+	return 0;
+}
+
 void sys_openat2(struct call *c)
 {
 	struct open_how how = {0};
-	size_t size = (size_t)call_arg(c, 3);
-	int rc;
+	int rc = read_open_how(c, call_arg(c, 2), (size_t)call_arg(c, 3), &how);
 
-	if (size < sizeof(how)) {
-		call_return(c, -EINVAL);
-		return;
-	}
-	rc = call_read(c, call_arg(c, 2), &how, sizeof(how));
+	if (!rc)
+		rc = check_open_how(&how);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

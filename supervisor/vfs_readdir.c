@@ -1,5 +1,6 @@
 /* getdents64 and getdents on /coda directory fds. */
 #include <errno.h>
+#include <fcntl.h>
 
 #include "dir.h"
 #include "file.h"
@@ -12,6 +13,10 @@ void sys_getdents64(struct call *c)
 
 	if (!f) {
 		call_continue(c);
+		return;
+	}
+	if (f->flags & O_PATH) {
+		call_return(c, -EBADF);
 		return;
 	}
 	call_return(c, coda_getdents64(c, f, call_arg(c, 1), (size_t)(unsigned)call_arg(c, 2)));
@@ -33,7 +38,9 @@ void sys_read_dir(struct call *c)
 {
 	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
 
-	if (f && f->vtype == C_VDIR)
+	if (f && (f->flags & O_PATH))
+		call_return(c, -EBADF);
+	else if (f && f->vtype == C_VDIR)
 		call_return(c, -EISDIR);
 	else
 		call_continue(c);

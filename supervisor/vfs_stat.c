@@ -89,14 +89,33 @@ void sys_lstat(struct call *c)
 	do_stat(c, AT_FDCWD, 0, AT_SYMLINK_NOFOLLOW, STAT_STAT, call_arg(c, 1));
 }
 
+/* The flags the kernel takes. It checks them after copying the path and
+ * before walking it; here they are checked first, which differs only for a
+ * call with a bad path and bad flags (EINVAL instead of EFAULT). */
+#define STAT_VALID_FLAGS (AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)
+
 void sys_newfstatat(struct call *c)
 {
-	do_stat(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 3), STAT_STAT, call_arg(c, 2));
+	int flags = (int)call_arg(c, 3);
+
+	if (flags & ~STAT_VALID_FLAGS) {
+		call_return(c, -EINVAL);
+		return;
+	}
+	do_stat(c, (long)call_arg(c, 0), 1, flags, STAT_STAT, call_arg(c, 2));
 }
 
 void sys_statx(struct call *c)
 {
-	do_stat(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), STAT_STATX, call_arg(c, 4));
+	int flags = (int)call_arg(c, 2);
+	unsigned mask = (unsigned)call_arg(c, 3);
+
+	if ((flags & ~(STAT_VALID_FLAGS | AT_STATX_SYNC_TYPE)) ||
+	    (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (mask & STATX__RESERVED)) {
+		call_return(c, -EINVAL);
+		return;
+	}
+	do_stat(c, (long)call_arg(c, 0), 1, flags, STAT_STATX, call_arg(c, 4));
 }
 
 void sys_fstat(struct call *c)

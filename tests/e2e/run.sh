@@ -1,8 +1,11 @@
 #!/bin/bash
 # End-to-end suite for coda-exec.
 #
-#   tests/e2e/run.sh CODA_EXEC [MMAP_PROG]   run the suite against a coda-exec binary
-#   tests/e2e/run.sh --self-test [MMAP_PROG] test the harness alone (no coda-exec needed)
+#   tests/e2e/run.sh CODA_EXEC [MMAP_PROG [BADCALLS_PROG]]    run the suite against a coda-exec binary
+#   tests/e2e/run.sh --self-test [MMAP_PROG [BADCALLS_PROG]]  test the harness alone (no coda-exec needed)
+#
+# MMAP_PROG and BADCALLS_PROG are the built tests/e2e/mmap_md5.c and
+# tests/e2e/badcalls.c; either one missing is compiled here with cc.
 #
 # A fixture volume (tests/e2e/make-volume.sh) is built in a fresh temp dir.
 # Most scenarios run a shell command twice: natively with the plain volume
@@ -16,7 +19,7 @@
 # Run as root, the suite then reruns itself as nobody:nogroup (setpriv) on
 # copies of the binaries, so both privileged and unprivileged use are covered.
 #
-# --self-test replaces coda-exec with a second copy of the volume (cp -a) that
+# --self-test replaces coda-exec with a second build of the volume that
 # is read natively and mapped to /coda: every comparison must then pass, which
 # checks that the fixture and the commands are deterministic and that the path
 # mapping is right; a deliberately different pair must be reported as FAIL.
@@ -30,10 +33,10 @@
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 CODA_EXEC [MMAP_PROG] | $0 --self-test [MMAP_PROG]" >&2
+	echo "usage: $0 CODA_EXEC [MMAP_PROG [BADCALLS_PROG]] | $0 --self-test [MMAP_PROG [BADCALLS_PROG]]" >&2
 	exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+[ $# -ge 1 ] && [ $# -le 3 ] || usage
 
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 MODE=real
@@ -48,6 +51,7 @@ else
 	CODA_EXEC=$(realpath -- "$1")
 fi
 MMAP_PROG=${2:-}
+BADCALLS_PROG=${3:-}
 
 # A fixed, boring environment, the same for both sides of every comparison.
 export LC_ALL=C TZ=UTC PYTHONDONTWRITEBYTECODE=1
@@ -94,7 +98,12 @@ if ! "$HERE/make-volume.sh" "$VOL" >"$T/make-volume.log" 2>&1; then
 fi
 chmod 755 "$VOL"
 if [ "$MODE" = self ]; then
-	cp -a -- "$VOL" "$VOL2"
+	# Built again rather than copied: cp's sparse-file handling gives the copy
+	# other block counts (du, ls totals). Only git's index records inode
+	# numbers and ctimes, so it is copied over.
+	"$HERE/make-volume.sh" "$VOL2" >"$T/make-volume2.log" 2>&1 || exit 1
+	cp -p -- "$VOL/repo/.git/index" "$VOL2/repo/.git/index"
+	chmod 755 "$VOL2"
 fi
 
 if [ -z "$MMAP_PROG" ]; then
@@ -102,6 +111,12 @@ if [ -z "$MMAP_PROG" ]; then
 	cc -O2 -o "$MMAP_PROG" "$HERE/mmap_md5.c" || exit 125
 else
 	MMAP_PROG=$(realpath -- "$MMAP_PROG")
+fi
+if [ -z "$BADCALLS_PROG" ]; then
+	BADCALLS_PROG=$WORK/badcalls
+	cc -O2 -pthread -o "$BADCALLS_PROG" "$HERE/badcalls.c" || exit 125
+else
+	BADCALLS_PROG=$(realpath -- "$BADCALLS_PROG")
 fi
 
 # Snapshot of the volume, compared again at the end: nothing may change it.
@@ -304,10 +319,10 @@ run_test() {
 
 # ============================================================== scenarios
 # --- listings and metadata
-t cmp ls_lR_matches_plain_dir
+t cx ls_lR_matches_plain_dir # block counts: a second build of the volume may lay out directories differently
 ls_lR_matches_plain_dir() { same_as_plain 'ls -lR --time-style=full-iso'; }
 
-t cmp ls_la_of_subdirs_matches
+t cx ls_la_of_subdirs_matches # block counts: a second build of the volume may lay out directories differently
 ls_la_of_subdirs_matches() {
 	# not "ls -a ." : /coda/.. is the host root, the plain dir's .. is not
 	same_as_plain 'ls -la --time-style=+%s.%N docs links modes many | md5sum; ls -ld . modes/private-dir deep/level1/empty-dir; ls -s -1 | head -20; ls -ia . | wc -l'
@@ -333,7 +348,7 @@ readlink_and_realpath_match() {
 	same_as_plain 'readlink links/*; echo --; readlink -f links/rel-link links/rel-dir-link links/host-os-release links/dangling deep/level1/level2/up-link; echo --; realpath . docs/readme.txt links/rel-link links/rel-dir-link deep/level1/../level1/top.txt links/host-os-release; echo --; realpath -s links/rel-link; cd deep/level1/level2 && realpath up-link ../.. .'
 }
 
-t cmp du_a_and_du_s_match
+t cx du_a_and_du_s_match # block counts: a second build of the volume may lay out directories differently
 du_a_and_du_s_match() {
 	same_as_plain 'du -a | sort -k2; echo --; du -s; du -sb; du -s --inodes; echo --; du -ab | sort -k2 | md5sum'
 }
@@ -455,11 +470,11 @@ busybox_ok() {
 		return 1
 	fi
 }
-t cmp busybox_ls_lR_matches
+t cx busybox_ls_lR_matches # block counts: a second build of the volume may lay out directories differently
 busybox_ls_lR_matches() {
 	busybox_ok && same_as_plain "$BUSYBOX ls -lR; $BUSYBOX ls -lan links modes"
 }
-t cmp busybox_find_matches
+t cx busybox_find_matches # block counts: a second build of the volume may lay out directories differently
 busybox_find_matches() {
 	busybox_ok && same_as_plain "$BUSYBOX find . | sort; $BUSYBOX find . -type l | sort; $BUSYBOX find . -type f -size +4k | sort; $BUSYBOX du -a | sort -k2 | md5sum"
 }
@@ -504,6 +519,17 @@ name_of_256_chars_gives_ENAMETOOLONG() {
 t cmp path_longer_than_PATH_MAX_gives_ENAMETOOLONG
 path_longer_than_PATH_MAX_gives_ENAMETOOLONG() {
 	same_as_plain 'cat "$(printf "d/%.0s" $(seq 2100))x"' 1 'File name too long'
+}
+
+t cmp bad_pointers_and_paths_fail_like_the_kernel
+bad_pointers_and_paths_fail_like_the_kernel() {
+	# raw syscalls with NULL, unmapped, read-only and unterminated pointers,
+	# PATH_MAX/NAME_MAX limits, bad flags and a path buffer raced by a second
+	# thread (tests/e2e/badcalls.c); the kernel answers in the plain dir
+	same_as_plain '"$BADCALLS_PROG" "$PWD" README.md links/rel-link links/loop-a && "$BADCALLS_PROG" "$PWD/docs" readme.txt' &&
+		expect_grep plain out 'openat unterminated at page end: EFAULT' &&
+		expect_grep plain out 'openat PATH_MAX bytes: ENAMETOOLONG' &&
+		expect_grep plain out 'race: done'
 }
 
 # --- paths outside the mount behave as without coda-exec
@@ -767,6 +793,114 @@ two_runs_share_the_cache() {
 	return $ok
 }
 
+# --- robustness: a venus or supervisor that goes away or stops answering
+
+# elapsed_since START: seconds (float) since $EPOCHREALTIME was START
+elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# expect_fast TAG START MAX: fail on a timeout (status 124/137 from timeout)
+# or if more than MAX seconds passed since START.
+expect_fast() {
+	local took
+	took=$(elapsed_since "$2")
+	if awk -v t="$took" -v m="$3" 'BEGIN { exit !(t > m) }'; then
+		note "$1: took ${took}s, more than $3s (a hang?)"
+		return 1
+	fi
+}
+
+# no_processes_left MARKER: every process with MARKER in its command line
+# must be gone within 10 s; any left over is reported and killed by pid.
+no_processes_left() {
+	local i left
+	for i in $(seq 100); do
+		left=$(pgrep -f -- "$1") || return 0
+		sleep 0.1
+	done
+	note "processes left behind: $(pgrep -a -f -- "$1" | tr '\n' ';')"
+	for i in $left; do kill -9 "$i" 2>/dev/null; done
+	return 1
+}
+
+# The venus is the other child of coda-exec ($PPID of the target's shell).
+FIND_VENUS='v=$(pgrep -P $PPID | grep -vx $$); [ "$(echo $v | wc -w)" = 1 ] || { echo "venus not found: [$v]" >&2; exit 99; }'
+
+t cx venus_killed_mid_run_gives_ENXIO_not_a_hang
+venus_killed_mid_run_gives_ENXIO_not_a_hang() {
+	local ok=0 start TMO=20 mark=coda-e2e-venus-killed-$$-$RANDOM
+	start=$EPOCHREALTIME
+	cx c --volume "$VOL" --cache "$CACHE" -- sh -c 'cat /coda/README.md | head -1 || exit 10
+'"$FIND_VENUS"'
+kill -9 $v || exit 11
+cat /coda/docs/readme.txt && exit 12
+cat /coda/README.md >/dev/null && exit 13
+ls /coda/links >/dev/null && exit 14
+cat /etc/hostname >/dev/null && echo host-ok
+exit 3' "$mark"
+	expect_fast c "$start" 10 || ok=1
+	expect_rc c 3 || ok=1
+	expect_grep c out host-ok || ok=1
+	expect_grep c err 'cat: /coda/docs/readme.txt: No such device or address' || ok=1
+	if [ "$(grep -ci venus "$T/c.err")" != 1 ]; then
+		note "coda-exec must say exactly one line about venus; stderr:"
+		cat "$T/c.err" >>"$DETAIL"
+		ok=1
+	fi
+	no_processes_left "$mark" || ok=1
+	return $ok
+}
+
+t cx venus_stopped_times_out_with_clear_error
+venus_stopped_times_out_with_clear_error() {
+	local ok=0 start took TMO=20 mark=coda-e2e-venus-stopped-$$-$RANDOM
+	start=$EPOCHREALTIME
+	cx c --timeout 2 --volume "$VOL" --cache "$CACHE" -- sh -c 'cat /coda/README.md | head -1 || exit 10
+'"$FIND_VENUS"'
+kill -STOP $v || exit 11
+t0=$(date +%s%N)
+cat /coda/docs/lines.txt >/dev/null && { kill -CONT $v; exit 12; }
+echo "waited $((($(date +%s%N) - t0) / 100000000))"
+kill -CONT $v
+cat /etc/hostname >/dev/null && echo host-ok
+exit 4' "$mark"
+	expect_fast c "$start" 12 || ok=1
+	expect_rc c 4 || ok=1
+	expect_grep c out host-ok || ok=1
+	expect_grep c err 'cat: /coda/docs/lines.txt: Interrupted system call' || ok=1
+	expect_grep c err 'within 2 s' || ok=1
+	# waited N tenths of a second: about the 2 s of --timeout
+	took=$(sed -n 's/^waited //p' "$T/c.out")
+	if [ -z "$took" ] || [ "$took" -lt 15 ] || [ "$took" -gt 80 ]; then
+		note "the stopped venus made cat wait ${took:-?} tenths of a second, not about 20"
+		ok=1
+	fi
+	no_processes_left "$mark" || ok=1
+	return $ok
+}
+
+t cx supervisor_killed_does_not_hang_target
+supervisor_killed_does_not_hang_target() {
+	local ok=0 start TMO=20 mark=coda-e2e-sup-killed-$$-$RANDOM
+	start=$EPOCHREALTIME
+	# builtins only after the kill: an exec would be a trapped call too
+	cx c --volume "$VOL" --cache "$CACHE" -- sh -c 'read l </coda/README.md || exit 10
+echo "read: $l"
+kill -9 $PPID
+{ read l </coda/docs/readme.txt; } 2>&1
+echo "after: $?"' "$mark"
+	expect_fast c "$start" 10 || ok=1
+	if [ "$(cat "$T/c.rc")" = 124 ]; then
+		note "timed out"
+		ok=1
+	fi
+	# the target outlives coda-exec: wait for it before reading its output
+	no_processes_left "$mark" || ok=1
+	expect_grep c out 'read: # coda-exec fixture volume' || ok=1
+	expect_grep c out 'cannot open /coda/docs/readme.txt: Function not implemented' || ok=1
+	expect_grep c out 'after: 2' || ok=1
+	return $ok
+}
+
 # --- harness self-checks (self-test mode)
 t self harness_detects_a_difference
 harness_detects_a_difference() {
@@ -822,7 +956,7 @@ volume_unchanged_by_the_suite() {
 if [ "$MODE" = real ] && [ -e "$MNT" ]; then
 	echo "warning: $MNT exists on this host; paths under it are shadowed by coda-exec" >&2
 fi
-export MMAP_PROG
+export MMAP_PROG BADCALLS_PROG
 
 for i in "${!TESTS[@]}"; do
 	kind=${KINDS[$i]}
@@ -838,8 +972,9 @@ done
 if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
 	N=$WORK/nobody
 	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run"
-	cp -- "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$N/e2e/"
+	cp -- "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c" "$N/e2e/"
 	cp -- "$MMAP_PROG" "$N/bin/mmap_md5"
+	cp -- "$BADCALLS_PROG" "$N/bin/badcalls"
 	[ "$MODE" = real ] && cp -- "$CODA_EXEC" "$N/bin/coda-exec"
 	chmod -R a+rX "$N"
 	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
@@ -859,7 +994,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
 	done
 	echo "--- rerunning as nobody:nogroup"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
-		env "${envs[@]}" bash "$N/e2e/run.sh" "$first" "$N/bin/mmap_md5" </dev/null
+		env "${envs[@]}" bash "$N/e2e/run.sh" "$first" "$N/bin/mmap_md5" "$N/bin/badcalls" </dev/null
 	if [ -r "$N/tmp/counts" ] && read -r np nf <"$N/tmp/counts"; then
 		PASSED=$((PASSED + np))
 		FAILED=$((FAILED + nf))

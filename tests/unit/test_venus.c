@@ -615,32 +615,6 @@ Test(venus, cache_directory_is_private)
 	cr_assert_eq(st.st_mode & 07777, 0700);
 }
 
-Test(venus, open_for_write_is_erofs)
-{
-	struct CodaFid fid = fid_of("hello.txt");
-	int fd;
-
-	cr_assert_eq(open_by_fd(&fid, C_O_READ | C_O_WRITE, &fd), -EROFS);
-	cr_assert_eq(open_by_fd(&fid, C_O_READ | C_O_TRUNC, &fd), -EROFS);
-	cr_assert_eq(open_by_fd(&fid, C_O_CREAT, &fd), -EROFS);
-}
-
-Test(venus, mutating_calls_are_erofs)
-{
-	static const uint32_t ops[] = {CODA_CREATE, CODA_MKDIR, CODA_REMOVE,  CODA_RMDIR,
-				       CODA_RENAME, CODA_LINK,	CODA_SYMLINK, CODA_SETATTR,
-				       CODA_STORE,  CODA_FSYNC};
-	struct CodaFid root = root_fid();
-
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		struct coda_msg m;
-
-		coda_msg_upcall(&m, ops[i], &me);
-		m.in.coda_getattr.VFid = root; /* every one of them starts with a fid */
-		cr_assert_eq(call(&m), -EROFS, "%s", coda_opcode_name(ops[i]));
-	}
-}
-
 Test(venus, close_counts_opens)
 {
 	struct CodaFid fid = fid_of("hello.txt"), other = fid_of("dir/other");

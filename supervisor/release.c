@@ -1,0 +1,194 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "cache.h"
+#include "loop.h"
+#include "notify.h"
+#include "proc.h"
+#include "release.h"
+#include "super.h"
+#include "task.h"
+#include "upcall.h"
+
+struct waiter {
+	struct task *task;
+	struct waiter *next;
+};
+
+/* One container being written: every write open of a fid shares it. */
+struct writer {
+	int wd;
+	struct CodaFid fid;
+	struct coda_caller who; /* of the first opener: CODA_CLOSE goes as it */
+	int cflags;
+	char *container;
+	int opens;   /* open file descriptions not yet released */
+	int closing; /* CODA_CLOSE upcalls in flight */
+	struct waiter *waiters;
+	UT_hash_handle hh;
+};
+
+int release_init(struct sup *s)
+{
+	s->release.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->release.inotify_fd < 0)
+		return -errno;
+	return loop_add(s, s->release.inotify_fd, EV_INOTIFY, 0);
+}
+
+static struct writer *writer_by_fid(struct release_state *r, const struct CodaFid *fid)
+{
+	struct writer *w, *tmp;
+
+	HASH_ITER(hh, r->by_wd, w, tmp)
+	{
+		if (coda_fid_eq(&w->fid, fid))
+			return w;
+	}
+	return NULL;
+}
+
+int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags)
+{
+	struct release_state *r = &c->sup->release;
+	char link[64], path[PATH_MAX];
+	struct writer *w;
+	ssize_t n;
+	int wd;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", container);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return -errno;
+	path[n] = '\0';
+	wd = inotify_add_watch(r->inotify_fd, path, IN_CLOSE_WRITE);
+	if (wd < 0)
+		return -errno;
+	HASH_FIND_INT(r->by_wd, &wd, w);
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w || !(w->container = strdup(path))) {
+			free(w);
+			inotify_rm_watch(r->inotify_fd, wd);
+			return -ENOMEM;
+		}
+		w->wd = wd;
+		w->fid = *fid;
+		w->cflags = cflags;
+		if (call_caller(c, &w->who) < 0)
+			w->who = (struct coda_caller){c->proc->tid, c->proc->tgid, 0};
+		HASH_ADD_INT(r->by_wd, wd, w);
+		r->active++;
+	}
+	w->opens++;
+	return 0;
+}
+
+/* Wakes whoever waits on w; w may be freed here, so waiters look it up again. */
+static void writer_settle(struct sup *s, struct writer *w)
+{
+	struct release_state *r = &s->release;
+	struct waiter *list = w->waiters;
+
+	w->waiters = NULL;
+	if (w->opens <= 0 && w->closing == 0) {
+		inotify_rm_watch(r->inotify_fd, w->wd);
+		HASH_DEL(r->by_wd, w);
+		r->active--;
+		free(w->container);
+		free(w);
+	}
+	while (list) {
+		struct waiter *next = list->next;
+
+		task_wake(list->task);
+		list = next;
+	}
+}
+
+/* One released description: venus stores when its last writer closes. */
+static void close_with_venus(struct task *t, struct writer *w)
+{
+	struct coda_caches *caches = &t->sup->sb.caches;
+	int rc = venus_close(t, &w->who, &w->fid, w->cflags);
+
+	if (rc < 0 && rc != -ENXIO)
+		fprintf(stderr, "coda-exec: storing a file on close failed: %s\n", strerror(-rc));
+	cache_attr_drop(caches, &w->fid);
+	w->closing--;
+	writer_settle(t->sup, w);
+}
+
+static void close_task(struct task *t)
+{
+	close_with_venus(t, t->arg);
+}
+
+/* Reads the queued close events; each is handed to `closer` (a task of its
+ * own from the loop, the calling task itself from release_sync). */
+static void drain_events(struct sup *s, struct task *self)
+{
+	struct release_state *r = &s->release;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			struct writer *w;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW)
+				fprintf(stderr, "coda-exec: inotify queue overflow: a store may be "
+						"late until the file is opened again\n");
+			if (!(ev->mask & IN_CLOSE_WRITE))
+				continue;
+			HASH_FIND_INT(r->by_wd, &ev->wd, w);
+			if (!w)
+				continue;
+			w->opens--;
+			w->closing++;
+			if (self) {
+				close_with_venus(self, w);
+			} else if (task_spawn(s, close_task, NULL, w) < 0) {
+				fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
+				w->closing--;
+				writer_settle(s, w);
+			}
+		}
+	}
+}
+
+void release_readable(struct sup *s)
+{
+	drain_events(s, NULL);
+}
+
+void release_sync(struct call *c, const struct CodaFid *fid)
+{
+	struct release_state *r = &c->sup->release;
+	struct writer *w;
+
+	if (!r->active)
+		return;
+	drain_events(c->sup, c->task);
+	while ((w = writer_by_fid(r, fid)) && w->closing > 0) {
+		struct waiter me = {.task = c->task, .next = w->waiters};
+
+		w->waiters = &me;
+		task_sleep(c->task);
+	}
+}
+
+bool release_container_stat(struct sup *s, const struct CodaFid *fid, struct stat *st)
+{
+	struct writer *w = s->release.active ? writer_by_fid(&s->release, fid) : NULL;
+
+	return w && stat(w->container, st) == 0;
+}

@@ -1,0 +1,660 @@
+/* The venus channel of the supervisor (supervisor/psdev.c).
+ *
+ * psdev.c, task.c and cache.c are compiled as they are, against a minimal
+ * real `struct sup`: zeroed, its venus_comm on one end of a channel pair. The
+ * test plays venus on the other end (reads upcalls with chan_recv, writes
+ * replies and downcalls with chan_send or a raw send) and plays the event loop
+ * by calling psdev_readable() and psdev_expire() itself. Every upcall is made
+ * by a real task (task_spawn), which sleeps in coda_upcall() until the loop
+ * side wakes it. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "channel.h"
+#include "psdev.h"
+#include "super.h"
+#include "task.h"
+
+static struct sup s;
+static int venus = -1; /* the test's end of the channel */
+
+static const struct coda_caller caller = {.pid = 42, .pgid = 41, .uid = 1000};
+
+static void setup(void)
+{
+	int fds[2];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.sb.mnt, sizeof(s.sb.mnt), "/coda");
+	s.sb.mnt_len = strlen(s.sb.mnt);
+	s.vc.chan = -1;
+	cr_assert_eq(chan_pair(fds), 0);
+	/* A long timeout: only the deadline test lowers it, so no other test
+	 * depends on how fast it runs. */
+	psdev_init(&s.vc, fds[0], 30);
+	venus = fds[1];
+}
+
+static void teardown(void)
+{
+	if (venus >= 0)
+		close(venus);
+	venus = -1;
+	if (s.vc.chan >= 0)
+		close(s.vc.chan);
+	cache_flush(&s.sb.caches);
+	task_pool_destroy(&s.tasks);
+}
+
+TestSuite(psdev, .init = setup, .fini = teardown);
+
+/* ---- Calls made by tasks ---- */
+
+struct call {
+	struct coda_msg m; /* the upcall, then its reply */
+	int rc;
+	bool done;
+};
+
+static void call_fn(struct task *t)
+{
+	struct call *c = t->arg;
+
+	c->rc = coda_upcall(t, &c->m);
+	c->done = true;
+}
+
+static struct CodaFid fid_of(uint32_t n)
+{
+	struct CodaFid f = {{0x7f000001u, n, n * 2654435761u, 0xc0dau}};
+
+	return f;
+}
+
+/* Starts a task making a GETATTR (or other fid-only) upcall for fid n. */
+static struct call *start_call(uint32_t opcode, uint32_t n)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	cr_assert_not_null(c);
+	c->rc = 1;
+	coda_msg_upcall(&c->m, opcode, &caller);
+	/* GETATTR, ACCESS and OPEN_BY_FD all carry the fid first. */
+	c->m.in.coda_getattr.VFid = fid_of(n);
+	cr_assert_eq(task_spawn(&s, call_fn, NULL, c), 0);
+	return c;
+}
+
+/* Venus side: the next upcall on the channel, which must be there already. */
+static void venus_recv(struct coda_msg *up)
+{
+	int rc = chan_recv(venus, up);
+
+	cr_assert_eq(rc, 0, "venus expected an upcall, got %d", rc);
+	cr_assert_geq(up->len, sizeof(struct coda_in_hdr));
+	cr_assert_eq(up->fd, -1);
+}
+
+/* Venus side: receives the upcall of c, checks it is what c sent. */
+static uint32_t venus_take(const struct call *c)
+{
+	struct coda_msg up;
+
+	venus_recv(&up);
+	cr_assert_eq(up.ih.opcode, c->m.ih.opcode);
+	cr_assert_eq(up.ih.pid, caller.pid);
+	cr_assert_eq(up.ih.uid, caller.uid);
+	cr_assert_neq(up.ih.unique, 0);
+	cr_assert_eq(up.len, coda_upcall_size(up.ih.opcode));
+	cr_assert(coda_fid_eq(&up.in.coda_getattr.VFid, &c->m.in.coda_getattr.VFid));
+	return up.ih.unique;
+}
+
+static void venus_send(const struct coda_msg *r)
+{
+	cr_assert_eq(chan_send(venus, r), 0);
+}
+
+/* A reply of `opcode` for `unique`: the opcode's fixed size, or just the
+ * header for an error. */
+static void make_reply(struct coda_msg *r, uint32_t opcode, uint32_t unique, int error)
+{
+	struct coda_in_hdr ih = {.opcode = opcode, .unique = unique};
+
+	coda_msg_reply(r, &ih, error);
+}
+
+static void venus_getattr_reply(uint32_t unique, uint64_t size)
+{
+	struct coda_msg r;
+
+	make_reply(&r, CODA_GETATTR, unique, 0);
+	r.out.coda_getattr.attr.va_type = C_VREG;
+	r.out.coda_getattr.attr.va_size = size;
+	r.out.coda_getattr.attr.va_mode = 0644;
+	venus_send(&r);
+}
+
+static void expect_getattr(const struct call *c, uint64_t size)
+{
+	cr_assert(c->done, "the task is still waiting");
+	cr_assert_eq(c->rc, 0, "rc %d", c->rc);
+	cr_assert_eq(c->m.len, sizeof(struct coda_getattr_out));
+	cr_assert_eq(c->m.oh.opcode, CODA_GETATTR);
+	cr_assert_eq(c->m.out.coda_getattr.attr.va_size, size);
+	cr_assert_eq(c->m.fd, -1);
+}
+
+/* A GETATTR whose good reply is delivered: the channel still works. */
+static void check_channel_works(uint32_t n, uint64_t size)
+{
+	struct call *c = start_call(CODA_GETATTR, n);
+
+	venus_getattr_reply(venus_take(c), size);
+	psdev_readable(&s);
+	expect_getattr(c, size);
+	free(c);
+}
+
+/* Nothing must be left waiting on the channel for venus. */
+static void venus_expect_nothing(void)
+{
+	struct coda_msg up;
+
+	cr_assert_eq(chan_recv(venus, &up), -EAGAIN);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int open_null(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	return fd;
+}
+
+/* ---- Replies ---- */
+
+Test(psdev, reply_reaches_the_task_waiting_for_its_unique)
+{
+	struct call *c = start_call(CODA_GETATTR, 7);
+	uint32_t u = venus_take(c);
+
+	cr_assert_not(c->done, "coda_upcall returned before any reply");
+	psdev_readable(&s); /* nothing there yet */
+	cr_assert_not(c->done);
+	venus_getattr_reply(u, 4242);
+	psdev_readable(&s);
+	expect_getattr(c, 4242);
+	cr_assert_eq(c->m.oh.unique, u);
+	cr_assert_eq(s.tasks.live, 0);
+	free(c);
+}
+
+Test(psdev, two_waiting_tasks_each_get_their_own_reply)
+{
+	struct call *a = start_call(CODA_GETATTR, 1);
+	struct call *b = start_call(CODA_GETATTR, 2);
+	uint32_t ua = venus_take(a), ub = venus_take(b);
+
+	cr_assert_neq(ua, ub, "two pending upcalls share unique %u", ua);
+	venus_getattr_reply(ub, 222);
+	psdev_readable(&s);
+	cr_assert_not(a->done, "a woke on b's reply");
+	expect_getattr(b, 222);
+	venus_getattr_reply(ua, 111);
+	psdev_readable(&s);
+	expect_getattr(a, 111);
+	cr_assert_eq(s.tasks.live, 0);
+	free(a);
+	free(b);
+}
+
+Test(psdev, venus_error_comes_back_as_negative_errno)
+{
+	struct call *c = start_call(CODA_ACCESS, 3);
+	struct coda_msg r;
+
+	make_reply(&r, CODA_ACCESS, venus_take(c), ENOENT);
+	venus_send(&r);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -ENOENT);
+	free(c);
+}
+
+Test(psdev, reply_with_wrong_opcode_is_eio)
+{
+	struct call *c = start_call(CODA_GETATTR, 4);
+	struct coda_msg r;
+
+	make_reply(&r, CODA_ACCESS, venus_take(c), 0);
+	venus_send(&r);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -EIO);
+	free(c);
+	check_channel_works(5, 55);
+}
+
+Test(psdev, reply_with_truncated_fixed_part_is_eio)
+{
+	struct call *c = start_call(CODA_GETATTR, 4);
+	struct coda_msg r;
+
+	make_reply(&r, CODA_GETATTR, venus_take(c), 0);
+	r.len = sizeof(struct coda_getattr_out) - 8;
+	venus_send(&r);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -EIO);
+	free(c);
+	check_channel_works(5, 55);
+}
+
+Test(psdev, reply_with_out_of_range_result_is_eio)
+{
+	struct call *c = start_call(CODA_GETATTR, 4);
+	struct coda_msg r;
+
+	make_reply(&r, CODA_GETATTR, venus_take(c), 0);
+	r.oh.result = 4096;
+	venus_send(&r);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -EIO);
+	free(c);
+	check_channel_works(5, 55);
+}
+
+Test(psdev, record_shorter_than_reply_header_is_dropped)
+{
+	struct call *c = start_call(CODA_GETATTR, 4);
+	uint32_t u = venus_take(c);
+	struct coda_out_hdr oh = {.opcode = CODA_GETATTR, .unique = u, .result = 0};
+
+	/* opcode and unique are there, the result is not. */
+	cr_assert_eq(send(venus, &oh, sizeof(oh) - 2, 0), (ssize_t)(sizeof(oh) - 2));
+	psdev_readable(&s);
+	cr_assert_not(c->done, "a runt record was taken as the reply");
+	venus_getattr_reply(u, 99);
+	psdev_readable(&s);
+	expect_getattr(c, 99);
+	free(c);
+}
+
+Test(psdev, fd_passed_with_an_error_reply_is_not_leaked)
+{
+	struct call *c = start_call(CODA_GETATTR, 4);
+	struct coda_msg r;
+	int before = count_fds();
+
+	make_reply(&r, CODA_GETATTR, venus_take(c), EACCES);
+	r.fd = open_null();
+	venus_send(&r);
+	close(r.fd);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -EACCES);
+	/* The caller of a failed upcall has no use for a file: it must not be
+	 * left holding one it does not know to close. */
+	cr_assert_eq(c->m.fd, -1);
+	cr_assert_eq(count_fds(), before);
+	free(c);
+}
+
+Test(psdev, reply_for_unknown_unique_is_dropped_and_its_fd_closed)
+{
+	struct call *c = start_call(CODA_GETATTR, 8);
+	uint32_t u = venus_take(c);
+	struct coda_msg r;
+	int before = count_fds();
+
+	make_reply(&r, CODA_GETATTR, u + 1000, 0);
+	r.fd = open_null();
+	venus_send(&r);
+	close(r.fd);
+	psdev_readable(&s);
+	cr_assert_not(c->done, "a reply for another unique woke the task");
+	cr_assert_eq(count_fds(), before, "the fd passed with a dropped reply was kept open");
+	venus_getattr_reply(u, 8);
+	psdev_readable(&s);
+	expect_getattr(c, 8);
+	free(c);
+}
+
+Test(psdev, open_by_fd_reply_hands_the_fd_to_the_caller)
+{
+	struct call *c = start_call(CODA_OPEN_BY_FD, 9);
+	struct coda_msg r;
+	struct stat want, got;
+	char buf[16] = {0};
+	int file = memfd_create("container", MFD_CLOEXEC);
+
+	cr_assert_geq(file, 0);
+	cr_assert_eq(write(file, "container", 9), 9);
+	cr_assert_eq(fstat(file, &want), 0);
+	make_reply(&r, CODA_OPEN_BY_FD, venus_take(c), 0);
+	r.fd = file;
+	venus_send(&r);
+	close(file);
+	psdev_readable(&s);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, 0, "rc %d", c->rc);
+	cr_assert_geq(c->m.fd, 0, "the passed fd did not reach the caller");
+	cr_assert_eq(fstat(c->m.fd, &got), 0);
+	cr_assert_eq(got.st_ino, want.st_ino);
+	cr_assert_eq(got.st_dev, want.st_dev);
+	cr_assert_eq(pread(c->m.fd, buf, sizeof(buf), 0), 9);
+	cr_assert_str_eq(buf, "container");
+	close(c->m.fd);
+	free(c);
+}
+
+Test(psdev, oversized_record_is_dropped_and_channel_keeps_working)
+{
+	struct call *c = start_call(CODA_GETATTR, 10);
+	uint32_t u = venus_take(c);
+	size_t big = CODA_MSG_MAX + 512;
+	char *raw = calloc(1, big);
+	struct coda_out_hdr oh = {.opcode = CODA_GETATTR, .unique = u, .result = 0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {0};
+	struct iovec iov;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cmsg;
+	int before = count_fds(), fd = open_null();
+
+	/* A record that looks like c's reply but is too big, with an fd. */
+	cr_assert_not_null(raw);
+	memcpy(raw, &oh, sizeof(oh));
+	iov.iov_base = raw;
+	iov.iov_len = big;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	cr_assert_eq(sendmsg(venus, &msg, 0), (ssize_t)big);
+	close(fd);
+	free(raw);
+	psdev_readable(&s);
+	cr_assert_not(c->done, "an oversized record was taken as the reply");
+	cr_assert_eq(count_fds(), before, "the fd passed with an oversized record leaked");
+	venus_getattr_reply(u, 10);
+	psdev_readable(&s);
+	expect_getattr(c, 10);
+	free(c);
+}
+
+/* ---- Venus going away ---- */
+
+Test(psdev, venus_closing_fails_pending_calls_and_refuses_new_ones)
+{
+	struct call *a = start_call(CODA_GETATTR, 11);
+	struct call *b = start_call(CODA_ACCESS, 12);
+	struct call *c;
+
+	venus_take(a);
+	venus_take(b);
+	close(venus);
+	venus = -1;
+	psdev_readable(&s);
+	cr_assert(s.vc.dead);
+	cr_assert(a->done && b->done, "a call still waits on a venus that is gone");
+	cr_assert_eq(a->rc, -EINTR);
+	cr_assert_eq(b->rc, -EINTR);
+	cr_assert_eq(s.tasks.live, 0);
+
+	c = start_call(CODA_GETATTR, 13);
+	cr_assert(c->done, "a call after venus went away waited");
+	cr_assert_eq(c->rc, -ENXIO);
+
+	/* The loop may still be told the channel is readable: harmless. */
+	psdev_readable(&s);
+	psdev_readable(&s);
+	cr_assert_eq(psdev_expire(&s), -1);
+	cr_assert_eq(a->rc, -EINTR);
+	cr_assert_eq(c->rc, -ENXIO);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* A task that finds the channel closed before the loop has noticed: it must
+ * fail alone, without the other waiting tasks being run from inside it. */
+Test(psdev, call_that_finds_venus_gone_first_fails_and_others_still_end)
+{
+	struct call *a = start_call(CODA_GETATTR, 14);
+	struct call *b, *c;
+
+	venus_take(a);
+	close(venus);
+	venus = -1;
+	b = start_call(CODA_GETATTR, 15);
+	cr_assert(b->done, "a call to a closed channel waited");
+	cr_assert_eq(b->rc, -ENXIO);
+	psdev_readable(&s);
+	cr_assert(s.vc.dead);
+	cr_assert(a->done);
+	cr_assert_eq(a->rc, -EINTR);
+	cr_assert_eq(s.tasks.live, 0);
+	/* The task pool is still sound: tasks start and finish. */
+	c = start_call(CODA_GETATTR, 16);
+	cr_assert(c->done);
+	cr_assert_eq(c->rc, -ENXIO);
+	cr_assert_eq(s.tasks.live, 0);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* ---- Deadlines ---- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+Test(psdev, call_past_its_deadline_is_interrupted_and_venus_signalled)
+{
+	struct call *c, *late;
+	struct coda_msg sig, r;
+	uint32_t u, ul;
+	int next, before;
+
+	s.vc.timeout_ms = 250;
+	c = start_call(CODA_GETATTR, 17);
+	u = venus_take(c);
+	next = psdev_expire(&s);
+	cr_assert(next > 0 && next <= 250, "next deadline in %d ms", next);
+	cr_assert_not(c->done, "a call expired before its deadline");
+	venus_expect_nothing();
+
+	sleep_ms(350);
+	cr_assert_eq(psdev_expire(&s), -1);
+	cr_assert(c->done, "a call past its deadline still waits");
+	cr_assert_eq(c->rc, -EINTR);
+
+	venus_recv(&sig);
+	cr_assert_eq(sig.ih.opcode, CODA_SIGNAL);
+	cr_assert_eq(sig.ih.unique, u);
+	cr_assert_eq(coda_msg_check_upcall(&sig), 0);
+	venus_expect_nothing();
+
+	/* The reply comes after all: nobody waits for it. */
+	before = count_fds();
+	make_reply(&r, CODA_GETATTR, u, 0);
+	r.fd = open_null();
+	venus_send(&r);
+	close(r.fd);
+	psdev_readable(&s);
+	cr_assert_eq(c->rc, -EINTR);
+	cr_assert_eq(count_fds(), before);
+
+	/* A new call is not confused with the old one. */
+	s.vc.timeout_ms = 30000;
+	late = start_call(CODA_GETATTR, 18);
+	ul = venus_take(late);
+	cr_assert_neq(ul, u);
+	venus_getattr_reply(u, 1);
+	psdev_readable(&s);
+	cr_assert_not(late->done, "the timed-out call's reply woke a new call");
+	venus_getattr_reply(ul, 18);
+	psdev_readable(&s);
+	expect_getattr(late, 18);
+	free(late);
+	free(c);
+}
+
+/* ---- Downcalls ---- */
+
+static void fill_cache(void)
+{
+	struct CodaFid d = fid_of(100), e = fid_of(200), f1 = fid_of(101), f2 = fid_of(102),
+		       f3 = fid_of(201);
+	struct coda_vattr attr = {.va_type = C_VDIR, .va_size = 4096};
+
+	cache_name_put(&s.sb.caches, &d, "a", 1, &f1, C_VREG);
+	cache_name_put(&s.sb.caches, &d, "b", 1, &f2, C_VREG);
+	cache_name_put(&s.sb.caches, &d, "gone", 4, &f2, C_VNON);
+	cache_name_put(&s.sb.caches, &e, "c", 1, &f3, C_VREG);
+	cache_attr_put(&s.sb.caches, &d, &attr);
+	cache_attr_put(&s.sb.caches, &e, &attr);
+	attr.va_type = C_VREG;
+	cache_attr_put(&s.sb.caches, &f1, &attr);
+}
+
+static bool name_cached(uint32_t dir, const char *name)
+{
+	struct CodaFid d = fid_of(dir), fid;
+	int vtype;
+
+	return cache_name_get(&s.sb.caches, &d, name, strlen(name), &fid, &vtype) == 1;
+}
+
+static bool attr_cached(uint32_t n)
+{
+	struct CodaFid f = fid_of(n);
+	struct coda_vattr attr;
+
+	return cache_attr_get(&s.sb.caches, &f, &attr);
+}
+
+static void send_downcall(uint32_t opcode, uint32_t unique, size_t len, const struct CodaFid *fid)
+{
+	struct coda_msg r;
+
+	memset(r.raw, 0, sizeof(struct coda_zapdir_out));
+	r.fd = -1;
+	r.oh.opcode = opcode;
+	r.oh.unique = unique;
+	r.oh.result = 0;
+	if (fid)
+		r.out.coda_zapdir.CodaFid = *fid;
+	r.len = len;
+	venus_send(&r);
+}
+
+Test(psdev, zapdir_downcall_drops_names_under_dir_and_its_attributes)
+{
+	struct CodaFid d = fid_of(100);
+
+	fill_cache();
+	cr_assert(name_cached(100, "a") && name_cached(100, "gone") && attr_cached(100));
+	send_downcall(CODA_ZAPDIR, 0, sizeof(struct coda_zapdir_out), &d);
+	psdev_readable(&s);
+	cr_assert_not(name_cached(100, "a"));
+	cr_assert_not(name_cached(100, "b"));
+	cr_assert_not(name_cached(100, "gone"), "a negative entry survived ZAPDIR");
+	cr_assert_not(attr_cached(100), "the directory's attributes survived ZAPDIR");
+	/* Another directory is untouched: this is not a flush. */
+	cr_assert(name_cached(200, "c"));
+	cr_assert(attr_cached(200));
+	venus_expect_nothing(); /* a downcall has no reply */
+}
+
+Test(psdev, flush_downcall_empties_the_cache)
+{
+	fill_cache();
+	send_downcall(CODA_FLUSH, 0, sizeof(struct coda_out_hdr), NULL);
+	psdev_readable(&s);
+	cr_assert_not(name_cached(100, "a"));
+	cr_assert_not(name_cached(200, "c"));
+	cr_assert_not(attr_cached(100));
+	cr_assert_not(attr_cached(200));
+	cr_assert_not(attr_cached(101));
+	cr_assert_eq(s.sb.caches.count, 0);
+}
+
+Test(psdev, too_short_downcall_is_ignored)
+{
+	struct CodaFid d = fid_of(100);
+
+	fill_cache();
+	/* A ZAPDIR without the whole fid. */
+	send_downcall(CODA_ZAPDIR, 0, sizeof(struct coda_zapdir_out) - 4, &d);
+	psdev_readable(&s);
+	cr_assert(name_cached(100, "a"));
+	cr_assert(name_cached(100, "gone"));
+	cr_assert(attr_cached(100));
+	/* A PURGEUSER without its uid: applied, it would empty the cache. */
+	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_out_hdr), NULL);
+	psdev_readable(&s);
+	cr_assert(name_cached(100, "a"), "a short PURGEUSER was applied");
+	cr_assert(name_cached(200, "c"));
+	cr_assert(attr_cached(200));
+	/* And a whole one is applied: the check above is not vacuous. */
+	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_purgeuser_out), NULL);
+	psdev_readable(&s);
+	cr_assert_not(name_cached(200, "c"));
+	check_channel_works(5, 55);
+}
+
+Test(psdev, downcall_does_not_disturb_a_waiting_call)
+{
+	struct call *c = start_call(CODA_GETATTR, 100);
+	uint32_t u = venus_take(c);
+	struct CodaFid d = fid_of(100);
+
+	fill_cache();
+	/* A downcall whose unique happens to be the pending call's. */
+	send_downcall(CODA_ZAPDIR, u, sizeof(struct coda_zapdir_out), &d);
+	psdev_readable(&s);
+	cr_assert_not(c->done, "a downcall was taken as a reply");
+	cr_assert_not(attr_cached(100));
+	venus_getattr_reply(u, 100);
+	psdev_readable(&s);
+	expect_getattr(c, 100);
+	free(c);
+}

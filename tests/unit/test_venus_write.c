@@ -1,0 +1,1104 @@
+/* The write path of the embedded venus, driven over a real channel as the
+ * supervisor drives it: write sessions and stores, the namespace calls,
+ * SETATTR, fid stability, read-only volumes and crashes during a store.
+ *
+ * Each test gets a fresh volume and cache and a venus in a child process;
+ * the test plays the kernel, then checks the backing directory. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "venus.h"
+#include "venus_dirent.h"
+
+#define OLD "old contents\n"
+
+static char base[64], vol[128], cache[128];
+static int chan = -1;
+static pid_t venus_pid = -1;
+static uint32_t next_unique = 1;
+static const struct coda_caller me = {.pid = 100, .pgid = 100, .uid = 0};
+static int crash_step; /* the store step at which venus kills itself, 0: none */
+
+static void vpath(char *buf, size_t len, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", vol, rel);
+}
+
+static void write_file(const char *rel, const char *data, size_t len)
+{
+	char p[256];
+	int fd;
+
+	vpath(p, sizeof(p), rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0, "create %s: %s", p, strerror(errno));
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The whole backing file, NUL-terminated; its length in *len. */
+static char *read_vol(const char *rel, size_t *len)
+{
+	char p[256], *buf;
+	struct stat st;
+	int fd;
+
+	vpath(p, sizeof(p), rel);
+	fd = open(p, O_RDONLY);
+	cr_assert_geq(fd, 0, "open %s: %s", p, strerror(errno));
+	cr_assert_eq(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	cr_assert_not_null(buf);
+	*len = 0;
+	while (*len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + *len, (size_t)st.st_size - *len);
+
+		cr_assert_gt(n, 0);
+		*len += (size_t)n;
+	}
+	buf[*len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static void assert_vol(const char *rel, const char *want)
+{
+	size_t len;
+	char *got = read_vol(rel, &len);
+
+	cr_assert_eq(len, strlen(want), "%s: %zu bytes, want %zu", rel, len, strlen(want));
+	cr_assert_str_eq(got, want, "%s", rel);
+	free(got);
+}
+
+static void crash_hook(int step)
+{
+	if (step == crash_step)
+		raise(SIGKILL);
+}
+
+static void spawn_venus(bool read_only)
+{
+	int fds[2];
+
+	cr_assert_eq(chan_pair(fds), 0);
+	venus_pid = fork();
+	cr_assert_geq(venus_pid, 0);
+	if (venus_pid == 0) {
+		struct venus_config cfg = {.volume = vol, .cache = cache, .read_only = read_only};
+
+		close(fds[0]);
+		if (crash_step)
+			venus_store_hook = crash_hook;
+		_exit(venus_run(fds[1], &cfg));
+	}
+	close(fds[1]);
+	chan = fds[0];
+}
+
+static void make_volume(void)
+{
+	char p[256];
+
+	snprintf(base, sizeof(base), "/tmp/venus-write-XXXXXX");
+	cr_assert_not_null(mkdtemp(base));
+	snprintf(vol, sizeof(vol), "%s/vol", base);
+	snprintf(cache, sizeof(cache), "%s/cache", base);
+	cr_assert_eq(mkdir(vol, 0755), 0);
+	write_file("file", OLD, strlen(OLD));
+	vpath(p, sizeof(p), "dir");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	vpath(p, sizeof(p), "dir/sub");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	write_file("dir/a", "a\n", 2);
+	write_file("dir/sub/b", "b\n", 2);
+}
+
+static void setup(void)
+{
+	crash_step = 0;
+	make_volume();
+	spawn_venus(false);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(p);
+	return 0;
+}
+
+static int stop_venus(void)
+{
+	int status = -1;
+
+	if (chan >= 0)
+		close(chan);
+	chan = -1;
+	if (venus_pid > 0) {
+		alarm(20);
+		waitpid(venus_pid, &status, 0);
+		alarm(0);
+	}
+	venus_pid = -1;
+	return status;
+}
+
+static void teardown(void)
+{
+	stop_venus();
+	if (base[0])
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(venus_write, .init = setup, .fini = teardown, .timeout = 60);
+
+static int recv_within(struct coda_msg *m, int ms)
+{
+	struct pollfd p = {.fd = chan, .events = POLLIN};
+	int n = poll(&p, 1, ms);
+
+	if (n == 0)
+		return -ETIMEDOUT;
+	cr_assert_eq(n, 1);
+	return chan_recv(chan, m);
+}
+
+static void send_upcall(struct coda_msg *m)
+{
+	m->ih.unique = next_unique++;
+	cr_assert_eq(chan_send(chan, m), 0);
+}
+
+static int call(struct coda_msg *m)
+{
+	uint32_t opcode = m->ih.opcode, unique;
+
+	send_upcall(m);
+	unique = m->ih.unique;
+	cr_assert_eq(recv_within(m, 20000), 0, "no reply to %s", coda_opcode_name(opcode));
+	cr_assert_eq(m->oh.unique, unique);
+	cr_assert_eq(m->oh.opcode, opcode);
+	return coda_msg_check_reply(m, opcode);
+}
+
+static void put_name(struct coda_msg *m, int *field, const char *name)
+{
+	cr_assert_eq(coda_msg_put_string(m, field, name, strlen(name)), 0);
+}
+
+static struct CodaFid root_fid(void)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_ROOT, &me);
+	cr_assert_eq(call(&m), 0);
+	return m.out.coda_root.VFid;
+}
+
+static int lookup(const struct CodaFid *dir, const char *name, struct CodaFid *fid)
+{
+	struct coda_msg m;
+	int err;
+
+	coda_msg_upcall(&m, CODA_LOOKUP, &me);
+	m.in.coda_lookup.VFid = *dir;
+	put_name(&m, &m.in.coda_lookup.name, name);
+	err = call(&m);
+	if (!err)
+		*fid = m.out.coda_lookup.VFid;
+	return err;
+}
+
+/* The fid of a path below the root, one LOOKUP per component. */
+static int try_fid_of(const char *rel, struct CodaFid *fid)
+{
+	char buf[256], *save = NULL;
+	int err = 0;
+
+	*fid = root_fid();
+	snprintf(buf, sizeof(buf), "%s", rel);
+	for (char *c = strtok_r(buf, "/", &save); c && !err; c = strtok_r(NULL, "/", &save))
+		err = lookup(fid, c, fid);
+	return err;
+}
+
+static struct CodaFid fid_of(const char *rel)
+{
+	struct CodaFid fid;
+
+	cr_assert_eq(try_fid_of(rel, &fid), 0, "lookup %s", rel);
+	return fid;
+}
+
+static bool fid_is(const char *rel, const struct CodaFid *want)
+{
+	struct CodaFid fid = fid_of(rel);
+
+	return coda_fid_eq(&fid, want);
+}
+
+static int getattr(const struct CodaFid *fid, struct coda_vattr *va)
+{
+	struct coda_msg m;
+	int err;
+
+	coda_msg_upcall(&m, CODA_GETATTR, &me);
+	m.in.coda_getattr.VFid = *fid;
+	err = call(&m);
+	if (!err)
+		*va = m.out.coda_getattr.attr;
+	return err;
+}
+
+static int open_fid(const struct CodaFid *fid, int flags, int *fd)
+{
+	struct coda_msg m;
+	int err;
+
+	coda_msg_upcall(&m, CODA_OPEN_BY_FD, &me);
+	m.in.coda_open_by_fd.VFid = *fid;
+	m.in.coda_open_by_fd.flags = flags;
+	err = call(&m);
+	if (!err) {
+		cr_assert_geq(m.fd, 0, "OPEN_BY_FD reply without an fd");
+		*fd = m.fd;
+	} else {
+		cr_assert_eq(m.fd, -1);
+	}
+	return err;
+}
+
+static int close_fid(const struct CodaFid *fid, int flags)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_CLOSE, &me);
+	m.in.coda_close.VFid = *fid;
+	m.in.coda_close.flags = flags;
+	return call(&m);
+}
+
+static int fsync_fid(const struct CodaFid *fid)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_FSYNC, &me);
+	m.in.coda_fsync.VFid = *fid;
+	return call(&m);
+}
+
+static int create_as(uid_t uid, const struct CodaFid *dir, const char *name, int mode, int excl,
+		     struct CodaFid *fid)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+	int err;
+
+	coda_msg_upcall(&m, CODA_CREATE, &who);
+	m.in.coda_create.VFid = *dir;
+	memset(&m.in.coda_create.attr, 0xff, sizeof(m.in.coda_create.attr));
+	m.in.coda_create.attr.va_type = C_VNON;
+	m.in.coda_create.attr.va_mode = (u_short)mode;
+	m.in.coda_create.mode = S_IFREG | mode;
+	m.in.coda_create.excl = excl;
+	put_name(&m, &m.in.coda_create.name, name);
+	err = call(&m);
+	if (!err && fid)
+		*fid = m.out.coda_create.VFid;
+	return err;
+}
+
+static int create(const struct CodaFid *dir, const char *name, int mode, int excl,
+		  struct CodaFid *fid)
+{
+	return create_as(0, dir, name, mode, excl, fid);
+}
+
+static int mkdir_as(uid_t uid, const struct CodaFid *dir, const char *name, int mode,
+		    struct CodaFid *fid)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+	int err;
+
+	coda_msg_upcall(&m, CODA_MKDIR, &who);
+	m.in.coda_mkdir.VFid = *dir;
+	memset(&m.in.coda_mkdir.attr, 0xff, sizeof(m.in.coda_mkdir.attr));
+	m.in.coda_mkdir.attr.va_mode = (u_short)mode;
+	put_name(&m, &m.in.coda_mkdir.name, name);
+	err = call(&m);
+	if (!err && fid)
+		*fid = m.out.coda_mkdir.VFid;
+	return err;
+}
+
+/* CODA_REMOVE or CODA_RMDIR as uid. */
+static int unlink_as(uid_t uid, uint32_t opcode, const struct CodaFid *dir, const char *name)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, opcode, &who);
+	m.in.coda_remove.VFid = *dir;
+	put_name(&m, &m.in.coda_remove.name, name);
+	return call(&m);
+}
+
+static int rename_as(uid_t uid, const struct CodaFid *sdir, const char *sname,
+		     const struct CodaFid *ddir, const char *dname)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_RENAME, &who);
+	m.in.coda_rename.sourceFid = *sdir;
+	m.in.coda_rename.destFid = *ddir;
+	put_name(&m, &m.in.coda_rename.srcname, sname);
+	put_name(&m, &m.in.coda_rename.destname, dname);
+	return call(&m);
+}
+
+static int link_fid(const struct CodaFid *src, const struct CodaFid *dir, const char *name)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_LINK, &me);
+	m.in.coda_link.sourceFid = *src;
+	m.in.coda_link.destFid = *dir;
+	put_name(&m, &m.in.coda_link.tname, name);
+	return call(&m);
+}
+
+static int symlink_fid(const struct CodaFid *dir, const char *target, const char *name)
+{
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_SYMLINK, &me);
+	m.in.coda_symlink.VFid = *dir;
+	memset(&m.in.coda_symlink.attr, 0xff, sizeof(m.in.coda_symlink.attr));
+	m.in.coda_symlink.attr.va_mode = 0777;
+	put_name(&m, &m.in.coda_symlink.srcname, target);
+	put_name(&m, &m.in.coda_symlink.tname, name);
+	return call(&m);
+}
+
+/* A coda_vattr with nothing set, as the kernel's coda_vattr starts. */
+static void vattr_unset(struct coda_vattr *va)
+{
+	memset(va, 0xff, sizeof(*va));
+	va->va_type = C_VNON;
+}
+
+static int setattr_as(uid_t uid, const struct CodaFid *fid, const struct coda_vattr *va)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_SETATTR, &who);
+	m.in.coda_setattr.VFid = *fid;
+	m.in.coda_setattr.attr = *va;
+	return call(&m);
+}
+
+static size_t read_fd(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap - 1 && (n = pread(fd, buf + len, cap - 1 - len, (off_t)len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return len;
+}
+
+static void assert_fd(int fd, const char *want)
+{
+	char buf[4096];
+
+	read_fd(fd, buf, sizeof(buf));
+	cr_assert_str_eq(buf, want);
+}
+
+static void write_fd(int fd, const char *data)
+{
+	cr_assert_eq(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+}
+
+static void lstat_vol(const char *rel, struct stat *st)
+{
+	char p[256];
+
+	vpath(p, sizeof(p), rel);
+	cr_assert_eq(lstat(p, st), 0, "lstat %s: %s", p, strerror(errno));
+}
+
+static bool vol_exists(const char *rel)
+{
+	char p[256];
+	struct stat st;
+
+	vpath(p, sizeof(p), rel);
+	return lstat(p, &st) == 0;
+}
+
+/* Whether the directory container of fid lists `name`. */
+static bool container_lists(const struct CodaFid *dir, const char *name)
+{
+	static char buf[65536];
+	struct venus_dirent_view d;
+	size_t len, off = 0;
+	bool found = false;
+	int fd, r;
+
+	cr_assert_eq(open_fid(dir, C_O_READ, &fd), 0);
+	len = read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	cr_assert_eq(close_fid(dir, C_O_READ), 0);
+	while ((r = venus_dirent_decode(buf, len, &off, &d)) != 0) {
+		cr_assert_geq(r, 1, "malformed directory container");
+		if (r == 1 && strcmp(d.name, name) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/* ---- write sessions and stores ---- */
+
+Test(venus_write, create_write_close_stores_bytes)
+{
+	struct CodaFid root = root_fid(), fid, again;
+	struct coda_vattr va;
+	struct stat st;
+	int fd;
+
+	cr_assert_eq(create(&root, "new", 0640, 1, &fid), 0);
+	lstat_vol("new", &st);
+	cr_assert_eq(st.st_mode & 07777, 0640, "mode as given, no second umask");
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), 0);
+	write_fd(fd, "fresh bytes\n");
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("new", "fresh bytes\n");
+	lstat_vol("new", &st);
+	cr_assert_eq(st.st_mode & 07777, 0640, "the store keeps the mode");
+	cr_assert_eq(getattr(&fid, &va), 0, "the fid survives the store");
+	cr_assert_eq(va.va_size, 12);
+	cr_assert_eq((uint64_t)va.va_fileid, (uint64_t)st.st_ino);
+	cr_assert_eq(lookup(&root, "new", &again), 0);
+	cr_assert(coda_fid_eq(&fid, &again), "LOOKUP after a store gives the same fid");
+}
+
+Test(venus_write, reader_before_store_keeps_old_bytes_new_open_sees_new)
+{
+	struct CodaFid fid = fid_of("file");
+	int rfd, wfd, rfd2;
+
+	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd), 0);
+	cr_assert_eq(open_fid(&fid, C_O_READ | C_O_WRITE, &wfd), 0);
+	assert_fd(wfd, OLD); /* a write session starts from the current bytes */
+	cr_assert_eq(ftruncate(wfd, 0), 0);
+	write_fd(wfd, "new contents\n");
+	/* Not stored yet: a new reader still gets the stored bytes. */
+	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd2), 0);
+	assert_fd(rfd2, OLD);
+	close(rfd2);
+	close(wfd);
+	cr_assert_eq(close_fid(&fid, C_O_READ | C_O_WRITE), 0);
+	assert_fd(rfd, OLD);
+	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd2), 0);
+	assert_fd(rfd2, "new contents\n");
+	close(rfd);
+	close(rfd2);
+}
+
+Test(venus_write, two_writers_share_container_store_at_last_close)
+{
+	struct CodaFid fid = fid_of("file");
+	struct stat a, b;
+	int w1, w2;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &w1), 0);
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &w2), 0);
+	cr_assert_eq(fstat(w1, &a), 0);
+	cr_assert_eq(fstat(w2, &b), 0);
+	cr_assert_eq(a.st_ino, b.st_ino, "writers share one container");
+	cr_assert_eq(pwrite(w1, "one", 3, 0), 3);
+	cr_assert_eq(pwrite(w2, "two", 3, 3), 3);
+	close(w1);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", OLD);
+	close(w2);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("file", "onetwo");
+}
+
+Test(venus_write, trunc_open_starts_empty)
+{
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va;
+	int fd;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	assert_fd(fd, "");
+	cr_assert_eq(getattr(&fid, &va), 0);
+	cr_assert_eq(va.va_size, 0, "GETATTR shows the session's size");
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", "");
+}
+
+Test(venus_write, fsync_stores_without_closing)
+{
+	struct CodaFid fid = fid_of("file");
+	int fd, rfd;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, "synced\n");
+	cr_assert_eq(fsync_fid(&fid), 0);
+	assert_vol("file", "synced\n");
+	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd), 0);
+	assert_fd(rfd, "synced\n");
+	close(rfd);
+	/* The session goes on in the same container. */
+	write_fd(fd, "more\n");
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", "synced\nmore\n");
+}
+
+Test(venus_write, write_open_without_writes_keeps_mtime)
+{
+	struct CodaFid fid = fid_of("file");
+	struct stat a, b;
+	int fd;
+
+	lstat_vol("file", &a);
+	cr_assert_eq(open_fid(&fid, C_O_READ | C_O_WRITE, &fd), 0);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_READ | C_O_WRITE), 0);
+	lstat_vol("file", &b);
+	cr_assert_eq(b.st_mtim.tv_sec, a.st_mtim.tv_sec);
+	cr_assert_eq(b.st_mtim.tv_nsec, a.st_mtim.tv_nsec);
+	assert_vol("file", OLD);
+}
+
+Test(venus_write, remove_during_write_session_discards_it)
+{
+	struct CodaFid root = root_fid(), fid = fid_of("file");
+	struct coda_vattr va;
+	int fd;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), 0);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "file"), 0);
+	write_fd(fd, "into the void");
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	cr_assert(!vol_exists("file"), "a store must not bring the file back");
+	cr_assert_eq(getattr(&fid, &va), -ENOENT);
+}
+
+/* ---- SETATTR ---- */
+
+Test(venus_write, setattr_mode_size_times_reach_backing_and_getattr)
+{
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va, got;
+	struct stat st, before;
+
+	vattr_unset(&va);
+	va.va_mode = 0600;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	vattr_unset(&va);
+	va.va_size = 3;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	vattr_unset(&va);
+	va.va_mtime.tv_sec = 1000000000;
+	va.va_mtime.tv_nsec = 7;
+	va.va_atime.tv_sec = 999999999;
+	va.va_atime.tv_nsec = 0;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	lstat_vol("file", &st);
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	cr_assert_eq(st.st_size, 3);
+	cr_assert_eq(st.st_mtim.tv_sec, 1000000000);
+	cr_assert_eq(st.st_mtim.tv_nsec, 7);
+	cr_assert_eq(st.st_atim.tv_sec, 999999999);
+	cr_assert_eq(getattr(&fid, &got), 0);
+	cr_assert_eq(got.va_mode, 0600);
+	cr_assert_eq(got.va_size, 3);
+	cr_assert_eq(got.va_mtime.tv_sec, 1000000000);
+	cr_assert_eq(got.va_mtime.tv_nsec, 7);
+	assert_vol("file", "old");
+
+	/* Only the mtime: the atime stays (reading it just now may have
+	 * moved it: compare with what it is now). */
+	lstat_vol("file", &before);
+	vattr_unset(&va);
+	va.va_mtime.tv_sec = 1100000000;
+	va.va_mtime.tv_nsec = 0;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	lstat_vol("file", &st);
+	cr_assert_eq(st.st_mtim.tv_sec, 1100000000);
+	cr_assert_eq(st.st_atim.tv_sec, before.st_atim.tv_sec);
+	cr_assert_eq(st.st_atim.tv_nsec, before.st_atim.tv_nsec);
+}
+
+Test(venus_write, setattr_size_truncates_active_write_container)
+{
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va;
+	char buf[64];
+	int fd;
+
+	cr_assert_eq(open_fid(&fid, C_O_READ | C_O_WRITE, &fd), 0);
+	vattr_unset(&va);
+	va.va_size = 4;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	cr_assert_eq(read_fd(fd, buf, sizeof(buf)), 4, "the session's container is truncated");
+	assert_vol("file", "old ");
+	cr_assert_eq(getattr(&fid, &va), 0);
+	cr_assert_eq(va.va_size, 4);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_READ | C_O_WRITE), 0);
+	assert_vol("file", "old ");
+}
+
+Test(venus_write, setattr_checks_the_caller)
+{
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va;
+
+	vattr_unset(&va);
+	va.va_mode = 0777;
+	cr_assert_eq(setattr_as(65534, &fid, &va), -EPERM, "chmod by a non-owner");
+	vattr_unset(&va);
+	va.va_uid = 65534;
+	cr_assert_eq(setattr_as(65534, &fid, &va), -EPERM, "chown by a non-owner");
+	vattr_unset(&va);
+	va.va_size = 0;
+	cr_assert_eq(setattr_as(65534, &fid, &va), -EACCES, "truncate without write access");
+	vattr_unset(&va);
+	va.va_mtime.tv_sec = 5;
+	va.va_mtime.tv_nsec = 0;
+	cr_assert_eq(setattr_as(65534, &fid, &va), -EPERM, "utimes by a non-owner");
+	assert_vol("file", OLD);
+}
+
+/* ---- the namespace ---- */
+
+Test(venus_write, mkdir_and_rmdir)
+{
+	struct CodaFid root = root_fid(), fid, again;
+	struct coda_vattr va;
+	struct stat st;
+
+	cr_assert_eq(mkdir_as(0, &root, "made", 0751, &fid), 0);
+	lstat_vol("made", &st);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0751);
+	cr_assert_eq(getattr(&fid, &va), 0);
+	cr_assert_eq(va.va_type, C_VDIR);
+	cr_assert_eq(lookup(&root, "made", &again), 0);
+	cr_assert(coda_fid_eq(&fid, &again));
+	cr_assert(container_lists(&root, "made"));
+	cr_assert_eq(unlink_as(0, CODA_RMDIR, &root, "made"), 0);
+	cr_assert(!vol_exists("made"));
+	cr_assert(!container_lists(&root, "made"));
+	cr_assert_eq(getattr(&fid, &va), -ENOENT);
+}
+
+Test(venus_write, remove_file)
+{
+	struct CodaFid dir = fid_of("dir"), fid = fid_of("dir/a");
+	struct coda_vattr va;
+
+	cr_assert(container_lists(&dir, "a"));
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &dir, "a"), 0);
+	cr_assert(!vol_exists("dir/a"));
+	cr_assert_eq(getattr(&fid, &va), -ENOENT);
+	/* No sleep: a change within the directory's timestamp tick shows too. */
+	cr_assert(!container_lists(&dir, "a"));
+	cr_assert_eq(lookup(&dir, "a", &fid), -ENOENT);
+}
+
+Test(venus_write, directory_container_shows_create_within_one_tick)
+{
+	struct CodaFid dir = fid_of("dir");
+
+	for (int i = 0; i < 20; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "n%d", i);
+		cr_assert_eq(create(&dir, name, 0644, 1, NULL), 0);
+		cr_assert(container_lists(&dir, name), "%s", name);
+	}
+}
+
+Test(venus_write, rename_file_keeps_fid)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), fid = fid_of("file"), again;
+	struct coda_vattr va;
+
+	cr_assert_eq(rename_as(0, &root, "file", &dir, "moved"), 0);
+	cr_assert(!vol_exists("file"));
+	assert_vol("dir/moved", OLD);
+	cr_assert_eq(getattr(&fid, &va), 0, "the fid follows the rename");
+	cr_assert_eq(lookup(&dir, "moved", &again), 0);
+	cr_assert(coda_fid_eq(&fid, &again));
+	cr_assert_eq(lookup(&root, "file", &again), -ENOENT);
+	cr_assert(container_lists(&dir, "moved"));
+	cr_assert(!container_lists(&root, "file"));
+}
+
+Test(venus_write, rename_dir_descendants_keep_fids)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), sub = fid_of("dir/sub");
+	struct CodaFid b = fid_of("dir/sub/b"), a = fid_of("dir/a"), got;
+	struct coda_vattr va;
+	int fd;
+
+	cr_assert_eq(mkdir_as(0, &root, "other", 0755, NULL), 0);
+	cr_assert_eq(rename_as(0, &root, "dir", &root, "renamed"), 0);
+	cr_assert_eq(getattr(&b, &va), 0, "a descendant's fid still works");
+	cr_assert_eq(getattr(&sub, &va), 0);
+	cr_assert(fid_is("renamed", &dir));
+	cr_assert(fid_is("renamed/sub", &sub));
+	cr_assert(fid_is("renamed/sub/b", &b));
+	cr_assert(fid_is("renamed/a", &a));
+	/* A write session on a moved descendant stores at its new place. */
+	cr_assert_eq(open_fid(&b, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	got = fid_of("other");
+	cr_assert_eq(rename_as(0, &root, "renamed", &got, "deeper"), 0);
+	write_fd(fd, "B\n");
+	close(fd);
+	cr_assert_eq(close_fid(&b, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("other/deeper/sub/b", "B\n");
+	cr_assert(fid_is("other/deeper/sub/b", &b));
+}
+
+Test(venus_write, rename_replaces_destination)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), old = fid_of("dir/a");
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va;
+
+	cr_assert_eq(rename_as(0, &root, "file", &dir, "a"), 0);
+	assert_vol("dir/a", OLD);
+	cr_assert_eq(getattr(&old, &va), -ENOENT, "the replaced object is gone");
+	cr_assert(fid_is("dir/a", &fid));
+	/* Directories: replace an empty one, not a full one. */
+	cr_assert_eq(mkdir_as(0, &root, "empty", 0755, NULL), 0);
+	cr_assert_eq(rename_as(0, &dir, "sub", &root, "empty"), 0);
+	assert_vol("empty/b", "b\n");
+	cr_assert_eq(rename_as(0, &root, "dir", &root, "empty"), -ENOTEMPTY);
+	cr_assert_eq(rename_as(0, &root, "empty", &dir, "a"), -ENOTDIR);
+	cr_assert_eq(rename_as(0, &dir, "a", &root, "empty"), -EISDIR);
+}
+
+Test(venus_write, link_and_symlink)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), file = fid_of("file"), got;
+	struct coda_msg m;
+	struct stat a, b;
+	const char *data;
+
+	cr_assert_eq(link_fid(&file, &dir, "hard"), 0);
+	lstat_vol("file", &a);
+	lstat_vol("dir/hard", &b);
+	cr_assert_eq(a.st_ino, b.st_ino);
+	cr_assert_eq(a.st_nlink, 2);
+	cr_assert(fid_is("dir/hard", &file), "a hard link is one fid");
+	cr_assert_eq(link_fid(&dir, &root, "dirlink"), -EPERM);
+	cr_assert_eq(link_fid(&file, &root, "file"), -EEXIST);
+
+	cr_assert_eq(symlink_fid(&root, "dir/a", "sym"), 0);
+	got = fid_of("sym");
+	coda_msg_upcall(&m, CODA_READLINK, &me);
+	m.in.coda_readlink.VFid = got;
+	cr_assert_eq(call(&m), 0);
+	cr_assert_eq(m.out.coda_readlink.count, 5);
+	cr_assert_eq(coda_msg_get_data(&m, m.out.coda_readlink.data, 5, &data), 0);
+	cr_assert_eq(memcmp(data, "dir/a", 5), 0);
+	cr_assert(container_lists(&root, "sym"));
+	cr_assert_eq(symlink_fid(&root, "x", "sym"), -EEXIST);
+}
+
+Test(venus_write, store_of_hard_linked_file_keeps_the_link)
+{
+	struct CodaFid root = root_fid(), file = fid_of("file");
+	struct stat a, b;
+	int fd;
+
+	cr_assert_eq(link_fid(&file, &root, "twin"), 0);
+	lstat_vol("file", &a);
+	cr_assert_eq(open_fid(&file, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, "both names\n");
+	close(fd);
+	cr_assert_eq(close_fid(&file, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", "both names\n");
+	assert_vol("twin", "both names\n");
+	lstat_vol("twin", &b);
+	cr_assert_eq(a.st_ino, b.st_ino, "still one inode");
+	cr_assert_eq(b.st_nlink, 2);
+}
+
+Test(venus_write, create_existing_name)
+{
+	struct CodaFid root = root_fid(), file = fid_of("file"), got;
+
+	cr_assert_eq(create(&root, "file", 0644, 1, &got), -EEXIST);
+	cr_assert_eq(create(&root, "file", 0644, 0, &got), 0, "O_CREAT without O_EXCL opens");
+	cr_assert(coda_fid_eq(&got, &file));
+	cr_assert_eq(create(&root, "dir", 0644, 0, &got), -EISDIR);
+	assert_vol("file", OLD);
+}
+
+Test(venus_write, namespace_errors)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), file = fid_of("file");
+	char longname[300];
+
+	cr_assert_eq(mkdir_as(0, &root, "dir", 0755, NULL), -EEXIST);
+	cr_assert_eq(unlink_as(0, CODA_RMDIR, &root, "dir"), -ENOTEMPTY);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "dir"), -EISDIR);
+	cr_assert_eq(unlink_as(0, CODA_RMDIR, &root, "file"), -ENOTDIR);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "missing"), -ENOENT);
+	cr_assert_eq(create(&file, "x", 0644, 1, NULL), -ENOTDIR);
+	cr_assert_eq(create(&root, "a/b", 0644, 1, NULL), -EINVAL);
+	cr_assert_eq(create(&root, ".", 0644, 1, NULL), -EINVAL);
+	cr_assert_eq(mkdir_as(0, &root, "..", 0755, NULL), -EINVAL);
+	cr_assert_eq(unlink_as(0, CODA_RMDIR, &dir, "."), -EINVAL);
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	cr_assert_eq(create(&root, longname, 0644, 1, NULL), -ENAMETOOLONG);
+	cr_assert_eq(rename_as(0, &root, "dir", &dir, "inside"), -EINVAL);
+}
+
+Test(venus_write, non_owner_gets_eacces_and_sticky_eperm)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), sub;
+	char p[256];
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to own files as others");
+	/* dir is 0755, owned by root: nobody may not write it. */
+	cr_assert_eq(create_as(65534, &dir, "x", 0644, 1, NULL), -EACCES);
+	cr_assert_eq(mkdir_as(65534, &dir, "x", 0755, NULL), -EACCES);
+	cr_assert_eq(unlink_as(65534, CODA_REMOVE, &dir, "a"), -EACCES);
+	cr_assert_eq(rename_as(65534, &dir, "a", &dir, "c"), -EACCES);
+	cr_assert(vol_exists("dir/a"));
+
+	/* A sticky, world-writable directory: create is fine and the new
+	 * file is the caller's; removing someone else's file is not. */
+	cr_assert_eq(mkdir_as(0, &root, "tmp", 01777, &sub), 0);
+	cr_assert_eq(create_as(65534, &sub, "mine", 0644, 1, NULL), 0);
+	struct stat st;
+	lstat_vol("tmp/mine", &st);
+	cr_assert_eq(st.st_uid, 65534, "a new object belongs to the caller");
+	vpath(p, sizeof(p), "tmp/roots");
+	fd = open(p, O_CREAT | O_WRONLY, 0666);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(unlink_as(65534, CODA_REMOVE, &sub, "roots"), -EPERM);
+	cr_assert_eq(rename_as(65534, &sub, "roots", &sub, "taken"), -EPERM);
+	cr_assert_eq(unlink_as(65534, CODA_REMOVE, &sub, "mine"), 0);
+}
+
+Test(venus_write, store_temp_names_are_hidden)
+{
+	struct CodaFid root = root_fid(), got;
+
+	write_file(".coda-store.1.1", "junk", 4); /* pid 1 is alive: not stale */
+	cr_assert_eq(lookup(&root, ".coda-store.1.1", &got), -ENOENT);
+	cr_assert(!container_lists(&root, ".coda-store.1.1"));
+	cr_assert(container_lists(&root, "file"));
+	cr_assert_eq(create(&root, ".coda-store.2.2", 0644, 1, NULL), -EPERM);
+	cr_assert(vol_exists(".coda-store.1.1"), "a live venus's temp file stays");
+}
+
+/* ---- read-only volumes ---- */
+
+Test(venus_write, read_only_gives_erofs_everywhere)
+{
+	static const uint32_t ops[] = {CODA_CREATE, CODA_MKDIR, CODA_REMOVE,  CODA_RMDIR,
+				       CODA_RENAME, CODA_LINK,	CODA_SYMLINK, CODA_SETATTR};
+	struct CodaFid root, fid;
+	int fd;
+
+	stop_venus();
+	spawn_venus(true);
+	root = root_fid();
+	fid = fid_of("file");
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct coda_msg m;
+
+		coda_msg_upcall(&m, ops[i], &me);
+		m.in.coda_getattr.VFid = root;
+		cr_assert_eq(call(&m), -EROFS, "%s", coda_opcode_name(ops[i]));
+	}
+	cr_assert_eq(create(&root, "new", 0644, 1, NULL), -EROFS);
+	cr_assert_eq(open_fid(&fid, C_O_READ | C_O_WRITE, &fd), -EROFS);
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), -EROFS);
+	cr_assert_eq(open_fid(&fid, C_O_READ | C_O_TRUNC, &fd), -EROFS);
+	cr_assert_eq(fsync_fid(&fid), 0, "nothing to store");
+	cr_assert_eq(open_fid(&fid, C_O_READ, &fd), 0, "reads still work");
+	assert_fd(fd, OLD);
+	close(fd);
+	assert_vol("file", OLD);
+}
+
+/* ---- crashes ---- */
+
+static int file_count(const char *dir, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* venus killed at a step of the store of a session that writes `NEWB`; the
+ * volume must hold the old or the new file whole, and a new venus on the
+ * same cache must start and serve it. */
+#define NEWB "the new contents, longer than the old\n"
+static void crash_during_store(int step, const char *want)
+{
+	struct CodaFid fid, root;
+	struct coda_msg m;
+	int fd, status;
+
+	stop_venus();
+	crash_step = step;
+	spawn_venus(false);
+	fid = fid_of("file");
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, NEWB);
+	close(fd);
+	coda_msg_upcall(&m, CODA_CLOSE, &me);
+	m.in.coda_close.VFid = fid;
+	m.in.coda_close.flags = C_O_WRITE | C_O_TRUNC;
+	send_upcall(&m);
+	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
+	venus_pid = -1;
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %#x", status);
+	close(chan);
+	chan = -1;
+	assert_vol("file", want);
+	cr_assert_eq(file_count(cache, ".w."), 1, "the unstored session is in the cache");
+
+	crash_step = 0;
+	spawn_venus(false);
+	root = root_fid();
+	fid = fid_of("file");
+	cr_assert_eq(open_fid(&fid, C_O_READ, &fd), 0);
+	assert_fd(fd, want);
+	close(fd);
+	cr_assert_eq(file_count(cache, ".w."), 0, "a dead venus's write container is removed");
+	cr_assert(!container_lists(&root, ".coda-store."));
+	cr_assert_eq(file_count(vol, ".coda-store."), 0,
+		     "listing removes a dead store's temp file");
+	/* And the new venus writes. */
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, "after\n");
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", "after\n");
+}
+
+Test(venus_write, crash_after_temp_created_keeps_old_file)
+{
+	crash_during_store(1, OLD);
+}
+
+Test(venus_write, crash_after_copy_before_sync_keeps_old_file)
+{
+	crash_during_store(2, OLD);
+}
+
+Test(venus_write, crash_before_rename_keeps_old_file)
+{
+	crash_during_store(3, OLD);
+}
+
+Test(venus_write, crash_after_rename_has_new_file)
+{
+	crash_during_store(4, NEWB);
+}
+
+/* kill -9 from outside while a big file is stored: old or new, whole. */
+Test(venus_write, sigkill_during_big_store_leaves_whole_file)
+{
+	const size_t size = 64 << 20;
+	struct CodaFid fid = fid_of("file");
+	struct coda_msg m;
+	char *buf, *got;
+	size_t len;
+	int fd, status;
+
+	buf = malloc(size);
+	cr_assert_not_null(buf);
+	memset(buf, 'o', size);
+	write_file("file", buf, size);
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	memset(buf, 'n', size);
+	for (size_t off = 0; off < size;) {
+		ssize_t n = write(fd, buf + off, size - off);
+
+		cr_assert_gt(n, 0);
+		off += (size_t)n;
+	}
+	close(fd);
+	coda_msg_upcall(&m, CODA_CLOSE, &me);
+	m.in.coda_close.VFid = fid;
+	m.in.coda_close.flags = C_O_WRITE | C_O_TRUNC;
+	send_upcall(&m);
+	/* Kill as soon as the temp file shows; if the store wins the race,
+	 * the file is simply new. */
+	for (int i = 0; i < 200000 && !file_count(vol, ".coda-store."); i++) {
+		struct pollfd p = {.fd = chan, .events = POLLIN};
+
+		if (poll(&p, 1, 0) == 1)
+			break;
+	}
+	cr_log_info("temp file seen before the kill: %d", file_count(vol, ".coda-store."));
+	kill(venus_pid, SIGKILL);
+	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
+	venus_pid = -1;
+	close(chan);
+	chan = -1;
+	got = read_vol("file", &len);
+	cr_assert_eq(len, size);
+	cr_assert(got[0] == 'o' || got[0] == 'n');
+	cr_log_info("after the kill the file is %s", got[0] == 'o' ? "old" : "new");
+	for (size_t i = 0; i < len; i++)
+		if (got[i] != got[0])
+			cr_assert_fail("mixed file at byte %zu", i);
+	free(got);
+	free(buf);
+	spawn_venus(false);
+	fid = fid_of("file");
+	cr_assert_eq(open_fid(&fid, C_O_READ, &fd), 0);
+	close(fd);
+	cr_assert_eq(file_count(cache, ".w."), 0);
+}
