@@ -66,7 +66,7 @@ static struct uid_groups *groups_of(struct venus *v, uid_t uid)
 	return g;
 }
 
-static bool in_group(struct venus *v, uid_t uid, gid_t gid)
+bool access_in_group(struct venus *v, uid_t uid, gid_t gid)
 {
 	struct uid_groups *g = groups_of(v, uid);
 
@@ -92,12 +92,26 @@ int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask)
 	}
 	if (uid == st->st_uid)
 		granted = (mode >> 6) & 7;
-	else if (in_group(v, uid, st->st_gid))
+	else if (access_in_group(v, uid, st->st_gid))
 		granted = (mode >> 3) & 7;
 	else
 		granted = mode & 7;
 	/* C_A_R_OK/W_OK/X_OK are 4/2/1, the same bits as rwx. */
 	return (mask & ~granted) ? -EACCES : 0;
+}
+
+/* The kernel's may_delete: write and search on the directory, and in a
+ * sticky directory only the owner of the directory or of the victim (or
+ * root) may remove or rename it away. */
+int access_may_delete(struct venus *v, uid_t uid, const struct stat *dir, const struct stat *victim)
+{
+	int err = access_check(v, uid, dir, C_A_W_OK | C_A_X_OK);
+
+	if (err)
+		return err;
+	if ((dir->st_mode & S_ISVTX) && uid != 0 && uid != dir->st_uid && uid != victim->st_uid)
+		return -EPERM;
+	return 0;
 }
 
 void access_fini(struct venus *v)

@@ -5,13 +5,18 @@
  * mtime for a file, mtime and ctime (kept in the container's mtime and
  * atime) for a directory. A stale container is never rewritten in place,
  * since a target may still have the old one open: a new file is filled and
- * renamed over the old name (Coda's recycle by unlink + create). */
+ * renamed over the old name (Coda's recycle by unlink + create).
+ *
+ * Temp files carry the pid of the venus that made them, so a later venus on
+ * the same cache (or volume) can tell a crash's leftovers from the files of
+ * a venus still running there. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -27,6 +32,45 @@ void container_name(const struct CodaFid *fid, char *buf, size_t len)
 		 fid->opaque[3]);
 }
 
+/* Whether `name` is a temp file (prefix.PID.SEQ) whose venus has gone. */
+bool tmp_stale(const char *name, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, plen) != 0)
+		return false;
+	errno = 0;
+	pid = strtol(name + plen, &end, 10);
+	if (errno || pid <= 0 || *end != '.')
+		return false;
+	if (pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Fills that a killed venus never finished and write containers it never
+ * stored: their data has no owner any more. */
+static void cache_sweep(struct venus *v)
+{
+	int fd = openat(v->cache_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (tmp_stale(de->d_name, ".new.") || tmp_stale(de->d_name, WC_PREFIX))
+			unlinkat(v->cache_fd, de->d_name, 0);
+	closedir(d);
+}
+
 int container_init(struct venus *v)
 {
 	if (mkdir(v->cfg->cache, 0700) < 0 && errno != EEXIST)
@@ -37,7 +81,17 @@ int container_init(struct venus *v)
 	v->cache_path = realpath(v->cfg->cache, NULL);
 	if (!v->cache_path)
 		return -errno;
+	cache_sweep(v);
 	return 0;
+}
+
+/* The object is gone: so is its container (open fds keep their copy). */
+void container_drop(struct venus *v, const struct CodaFid *fid)
+{
+	char name[CONTAINER_NAME_LEN];
+
+	container_name(fid, name, sizeof(name));
+	unlinkat(v->cache_fd, name, 0);
 }
 
 static bool ts_eq(const struct timespec *a, const struct timespec *b)
@@ -84,11 +138,11 @@ static int container_reuse(struct venus *v, const char *name, const struct stat 
 	return fd;
 }
 
-static int tmp_create(struct venus *v, char *name, size_t len)
+int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len)
 {
 	int fd;
 
-	snprintf(name, len, ".new.%ld.%lu", (long)getpid(), v->tmp_seq++);
+	snprintf(name, len, "%s%ld.%lu", prefix, (long)getpid(), v->tmp_seq++);
 	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
 }
@@ -184,8 +238,9 @@ static bool copy_unsupported(int err)
 	       err == -EPERM;
 }
 
-/* Cheapest first: share the extents, copy in the kernel, copy by hand. */
-static int copy_data(int src, int dst)
+/* Cheapest first: share the extents, copy in the kernel, copy by hand.
+ * From both fds' current offsets, which should be 0. */
+int container_copy(int src, int dst)
 {
 	int err;
 
@@ -236,12 +291,12 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 		close(src);
 		return fd;
 	}
-	tmp = tmp_create(v, tmpname, sizeof(tmpname));
+	tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
 	if (tmp < 0) {
 		close(src);
 		return tmp;
 	}
-	err = copy_data(src, tmp);
+	err = container_copy(src, tmp);
 	close(src);
 	if (err) {
 		close(tmp);
@@ -303,7 +358,8 @@ static uint8_t dirent_type(DIR *d, const struct dirent *de)
 	return (uint8_t)IFTODT(st.st_mode);
 }
 
-/* Every entry of the directory, "." and ".." included, in readdir order. */
+/* Every entry of the directory, "." and ".." included, in readdir order,
+ * but for our store temp files; those a crash left behind are removed. */
 static int dir_read(int dfd, struct dirbuf *b)
 {
 	DIR *d = fdopendir(dfd);
@@ -322,6 +378,11 @@ static int dir_read(int dfd, struct dirbuf *b)
 			err = -errno;
 			break;
 		}
+		if (strncmp(de->d_name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0) {
+			if (tmp_stale(de->d_name, STORE_TMP_PREFIX))
+				unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
 		err = dirbuf_add(b, dirent_ino(de->d_ino), dirent_type(d, de), de->d_name);
 		if (err)
 			break;
@@ -332,6 +393,7 @@ static int dir_read(int dfd, struct dirbuf *b)
 
 static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 {
+	unsigned long gen = e->gen;
 	struct dirbuf b = {0};
 	char tmpname[64];
 	struct stat st;
@@ -340,7 +402,7 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 	dfd = backing_open(v, e, O_RDONLY | O_DIRECTORY, &st);
 	if (dfd < 0)
 		return dfd == -ENOTDIR ? -ENOENT : dfd;
-	fd = container_reuse(v, name, &st, dir_current);
+	fd = gen == e->gen_built ? container_reuse(v, name, &st, dir_current) : -ENOENT;
 	if (fd >= 0) {
 		close(dfd);
 		return fd;
@@ -348,7 +410,7 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 	err = dir_read(dfd, &b);
 	if (err)
 		goto out;
-	tmp = tmp_create(v, tmpname, sizeof(tmpname));
+	tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
 	if (tmp < 0) {
 		err = tmp;
 		goto out;
@@ -361,6 +423,8 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 	}
 	/* The stamp: mtime for mtime, atime for the directory's ctime. */
 	err = container_commit(v, tmp, tmpname, name, &st.st_ctim, &st.st_mtim);
+	if (err >= 0)
+		e->gen_built = gen;
 out:
 	free(b.buf);
 	return err;

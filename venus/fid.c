@@ -1,9 +1,11 @@
 /* The fid table: which backing object each fid we handed out stands for.
  *
- * A fid is derived from the backing inode (realm, volume from st_dev, inode
- * low, inode high), so the same object always gets the same fid, across runs
- * too, and the table is only a cache of where to find it: a fid whose path
- * no longer leads to that inode is forgotten and reported as ENOENT. */
+ * A fid is derived from the backing inode when the object is first seen
+ * (realm, volume from st_dev, inode low, inode high), so an unchanged object
+ * gets the same fid across runs too. Within a run the entry then follows its
+ * object: a store re-keys it to the new inode, a rename moves its path (and
+ * the paths below it). A fid whose path no longer leads to its inode has
+ * been changed behind our back: it is forgotten and reported as ENOENT. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,12 +38,19 @@ void fid_format(const struct CodaFid *fid, char *buf, size_t len)
 		 fid->opaque[3]);
 }
 
+static void ino_key(const struct stat *st, struct fid_ino *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->dev = (uint64_t)st->st_dev;
+	k->ino = (uint64_t)st->st_ino;
+}
+
 bool fid_matches(const struct fid_entry *e, const struct stat *st)
 {
-	struct CodaFid fid;
+	struct fid_ino k;
 
-	fid_make(st, &fid);
-	return coda_fid_eq(&fid, &e->fid);
+	ino_key(st, &k);
+	return e->ino_hashed && memcmp(&k, &e->ikey, sizeof(k)) == 0;
 }
 
 struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid)
@@ -52,24 +61,82 @@ struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid)
 	return e;
 }
 
-static void fid_drop(struct venus *v, struct fid_entry *e)
+struct fid_entry *fid_by_inode(struct venus *v, const struct stat *st)
+{
+	struct fid_ino k;
+	struct fid_entry *e;
+
+	ino_key(st, &k);
+	HASH_FIND(hh_ino, v->inodes, &k, sizeof(k), e);
+	return e;
+}
+
+static void fid_unhash_ino(struct venus *v, struct fid_entry *e)
+{
+	if (e->ino_hashed)
+		HASH_DELETE(hh_ino, v->inodes, e);
+	e->ino_hashed = false;
+}
+
+static void fid_free(struct venus *v, struct fid_entry *e)
+{
+	fid_unhash_ino(v, e);
+	HASH_DEL(v->fids, e);
+	free(e->path);
+	free(e->wc);
+	free(e);
+}
+
+/* The object of e has gone. An entry still open stays, dead, until its last
+ * CODA_CLOSE matches (a writer of a removed file writes into the void); the
+ * others go now, and so does their container. */
+void fid_drop(struct venus *v, struct fid_entry *e)
 {
 	/* The root stays: it is reached through vol_fd, never by name. */
 	if (e == v->root)
 		return;
-	HASH_DEL(v->fids, e);
+	fid_unhash_ino(v, e);
 	free(e->path);
-	free(e);
+	e->path = NULL;
+	e->dead = true;
+	if (e->opens || e->writers)
+		return;
+	wc_discard(v, e);
+	container_drop(v, &e->fid);
+	fid_free(v, e);
+}
+
+/* After a store the backing file is another inode: the fid follows it. */
+void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st)
+{
+	struct fid_entry *old = fid_by_inode(v, st);
+
+	if (old && old != e)
+		fid_drop(v, old); /* a forgotten object whose inode was reused */
+	fid_unhash_ino(v, e);
+	ino_key(st, &e->ikey);
+	HASH_ADD(hh_ino, v->inodes, ikey, sizeof(e->ikey), e);
+	e->ino_hashed = true;
+}
+
+/* The fid made from the inode, unless an entry holds it already (its object
+ * was stored under a new inode and the old number came back): then one of
+ * ours, marked by the top bit of opaque[3], which inode numbers below 2^63
+ * never set. */
+static void fid_alloc(struct venus *v, const struct stat *st, struct CodaFid *fid)
+{
+	fid_make(st, fid);
+	while (fid_find(v, fid)) {
+		fid->opaque[2] = ++v->fid_seq;
+		fid->opaque[3] = 0x80000000u;
+	}
 }
 
 /* Records (or re-points) the fid of the object found at `path`; takes path. */
-static int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep)
+int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep)
 {
-	struct CodaFid fid;
-	struct fid_entry *e;
+	struct fid_entry *e = fid_by_inode(v, st);
 
-	fid_make(st, &fid);
-	e = fid_find(v, &fid);
 	if (e) {
 		/* Same inode under a new name (a hard link, or a rename): the
 		 * latest name found is as good as any and known to work. */
@@ -87,11 +154,51 @@ static int fid_enter(struct venus *v, const struct stat *st, char *path, struct 
 		free(path);
 		return -ENOMEM;
 	}
-	e->fid = fid;
+	fid_alloc(v, st, &e->fid);
 	e->path = path;
+	/* A directory's first container of the run is built afresh: one left
+	 * by an earlier run may predate a change made within its tick. */
+	e->gen = 1;
 	HASH_ADD(hh, v->fids, fid, sizeof(e->fid), e);
+	ino_key(st, &e->ikey);
+	HASH_ADD(hh_ino, v->inodes, ikey, sizeof(e->ikey), e);
+	e->ino_hashed = true;
 	*ep = e;
 	return 0;
+}
+
+/* A rename moved `from` to `to`: every entry at or below it moves along. */
+int fid_moved(struct venus *v, const char *from, const char *to)
+{
+	size_t flen = strlen(from);
+	struct fid_entry *e, *tmp;
+
+	HASH_ITER(hh, v->fids, e, tmp)
+	{
+		char *p;
+
+		if (!e->path || e == v->root || strncmp(e->path, from, flen) != 0 ||
+		    (e->path[flen] != '\0' && e->path[flen] != '/'))
+			continue;
+		if (asprintf(&p, "%s%s", to, e->path + flen) < 0)
+			return -ENOMEM;
+		free(e->path);
+		e->path = p;
+	}
+	return 0;
+}
+
+/* Venus changed the directory at path: its container is stale now. */
+void fid_dir_changed(struct venus *v, const char *path)
+{
+	struct fid_entry *e;
+	struct stat st;
+
+	if (fstatat(v->vol_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	e = fid_by_inode(v, &st);
+	if (e)
+		e->gen++;
 }
 
 int fid_init(struct venus *v)
@@ -118,9 +225,7 @@ void fid_fini(struct venus *v)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		HASH_DEL(v->fids, e);
-		free(e->path);
-		free(e);
+		fid_free(v, e);
 	}
 	v->root = NULL;
 	if (v->vol_fd >= 0)
@@ -132,8 +237,8 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 {
 	struct fid_entry *e = fid_find(v, fid);
 
-	if (!e)
-		return -ENOENT;
+	if (!e || e->dead || !e->path)
+		return -ENOENT; /* gone, or a hard link's removed name was its only known one */
 	if (fstatat(v->vol_fd, e->path, st, AT_SYMLINK_NOFOLLOW) < 0) {
 		int err = -errno;
 
@@ -151,7 +256,7 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 	return 0;
 }
 
-static char *path_parent(const char *path)
+char *fid_path_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -160,7 +265,7 @@ static char *path_parent(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-static char *path_join(const char *dir, const char *name)
+char *fid_path_join(const char *dir, const char *name)
 {
 	char *p;
 
@@ -178,12 +283,16 @@ int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct f
 
 	if (!name[0] || strchr(name, '/'))
 		return -EINVAL;
+	if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0)
+		return -ENOENT; /* a store under way, or one a crash left behind */
+	if (!dir->path)
+		return -ENOENT;
 	if (strcmp(name, ".") == 0)
 		path = strdup(dir->path);
 	else if (strcmp(name, "..") == 0)
-		path = path_parent(dir->path); /* the root's parent is "." again */
+		path = fid_path_parent(dir->path); /* the root's parent is "." again */
 	else
-		path = path_join(dir->path, name);
+		path = fid_path_join(dir->path, name);
 	if (!path)
 		return -ENOMEM;
 	if (strlen(path) >= PATH_MAX) {

@@ -15,10 +15,12 @@
 struct vnop {
 	vnop_fn fn;
 	bool has_fid; /* a CodaFid follows the header (only used for logging) */
+	bool mutates; /* EROFS on a read-only volume */
 };
 
-/* Everything not listed here gets EOPNOTSUPP. The mutating calls answer
- * EROFS until the write path replaces vn_rofs with real handlers. */
+/* Everything not listed here gets EOPNOTSUPP. CODA_FSYNC and CODA_STORE do
+ * not mutate by themselves: on a read-only volume there is never a write
+ * session to store, and fsync(2) of a read-only file succeeds. */
 static const struct vnop vnops[CODA_NCALLS] = {
     [CODA_ROOT] = {vn_root, false},
     [CODA_LOOKUP] = {vn_lookup, true},
@@ -31,16 +33,16 @@ static const struct vnop vnops[CODA_NCALLS] = {
     [CODA_READLINK] = {vn_readlink, true},
     [CODA_STATFS] = {vn_statfs, false},
     [CODA_ACCESS_INTENT] = {vn_access_intent, true},
-    [CODA_CREATE] = {vn_rofs, true},
-    [CODA_MKDIR] = {vn_rofs, true},
-    [CODA_REMOVE] = {vn_rofs, true},
-    [CODA_RMDIR] = {vn_rofs, true},
-    [CODA_RENAME] = {vn_rofs, true},
-    [CODA_LINK] = {vn_rofs, true},
-    [CODA_SYMLINK] = {vn_rofs, true},
-    [CODA_SETATTR] = {vn_rofs, true},
-    [CODA_STORE] = {vn_rofs, true},
-    [CODA_FSYNC] = {vn_rofs, true},
+    [CODA_CREATE] = {vn_create, true, true},
+    [CODA_MKDIR] = {vn_mkdir, true, true},
+    [CODA_REMOVE] = {vn_remove, true, true},
+    [CODA_RMDIR] = {vn_rmdir, true, true},
+    [CODA_RENAME] = {vn_rename, true, true},
+    [CODA_LINK] = {vn_link, true, true},
+    [CODA_SYMLINK] = {vn_symlink, true, true},
+    [CODA_SETATTR] = {vn_setattr, true, true},
+    [CODA_STORE] = {vn_store, true},
+    [CODA_FSYNC] = {vn_fsync, true},
 };
 
 static const struct vnop *vnop_of(uint32_t opcode)
@@ -80,6 +82,8 @@ static void dispatch(struct venus *v)
 		op = vnop_of(in->ih.opcode);
 		err = op ? 0 : -EOPNOTSUPP;
 	}
+	if (!err && op->mutates && v->cfg->read_only)
+		err = -EROFS;
 	if (!err) {
 		coda_msg_reply(out, &in->ih, 0);
 		err = op->fn(v, in, out);

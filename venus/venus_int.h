@@ -15,12 +15,30 @@
 /* opaque[0] of every fid we hand out: no realms here, but keep the slot fixed. */
 #define VENUS_REALM 0x7f000001u
 
-/* A cnode, as much of one as the read path needs. */
+/* Names venus itself puts in the volume (store.c's temp files): never shown. */
+#define STORE_TMP_PREFIX ".coda-store."
+
+/* The backing inode a fid stands for: key of the inode hash. */
+struct fid_ino {
+	uint64_t dev, ino;
+};
+
+/* A cnode. The fid is made from the backing inode when first seen and then
+ * kept: a store gives the backing file a new inode and a rename a new path,
+ * and both are followed here, so a fid names one object for the whole run. */
 struct fid_entry {
-	struct CodaFid fid; /* hash key */
-	char *path;	    /* backing object relative to the volume root; "." is the root */
-	unsigned int opens; /* CODA_OPEN_* not yet matched by CODA_CLOSE */
-	UT_hash_handle hh;
+	struct CodaFid fid;   /* hash key */
+	struct fid_ino ikey;  /* key of the inode hash (when ino_hashed) */
+	char *path;	      /* relative to the volume root; "." is the root; NULL: unknown */
+	bool ino_hashed;      /* found by inode; false once the object is gone */
+	bool dead;	      /* gone, kept only until its last CODA_CLOSE */
+	unsigned int opens;   /* CODA_OPEN_* not yet matched by CODA_CLOSE */
+	unsigned int writers; /* of those, opens for write, sharing wc */
+	char *wc;	      /* the write container in the cache dir, or NULL */
+	/* Directories: bumped on every change venus makes, so a change within
+	 * one timestamp tick still makes the directory container stale. */
+	unsigned long gen, gen_built;
+	UT_hash_handle hh, hh_ino;
 };
 
 struct uid_groups; /* access.c */
@@ -32,6 +50,8 @@ struct venus {
 	char *cache_path; /* absolute, for CODA_OPEN_BY_PATH replies */
 	unsigned long tmp_seq;
 	struct fid_entry *fids;
+	struct fid_entry *inodes; /* the same entries by backing inode */
+	uint32_t fid_seq;	  /* for fids whose inode-made value is taken */
 	struct fid_entry *root;
 	struct uid_groups *groups;
 	struct coda_msg in, out;
@@ -47,6 +67,14 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct fid_entry **ep,
 	      struct stat *st);
 bool fid_matches(const struct fid_entry *e, const struct stat *st);
+struct fid_entry *fid_by_inode(struct venus *v, const struct stat *st);
+int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep);
+void fid_drop(struct venus *v, struct fid_entry *e);
+void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st);
+int fid_moved(struct venus *v, const char *from, const char *to);
+void fid_dir_changed(struct venus *v, const char *path);
+char *fid_path_join(const char *dir, const char *name);
+char *fid_path_parent(const char *path);
 #define FID_STR_LEN 40
 
 /* attr.c: backing attributes in Coda's terms. */
@@ -55,12 +83,33 @@ void attr_fill(const struct stat *st, struct coda_vattr *va);
 
 /* access.c: mode-bit permission checks for the calling uid. */
 int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask);
+bool access_in_group(struct venus *v, uid_t uid, gid_t gid);
+int access_may_delete(struct venus *v, uid_t uid, const struct stat *dir,
+		      const struct stat *victim);
 void access_fini(struct venus *v);
 
 /* container.c: whole-file copies handed to the supervisor. */
 int container_init(struct venus *v);
 int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp);
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
+int container_copy(int src, int dst);
+void container_drop(struct venus *v, const struct CodaFid *fid);
+int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
+bool tmp_stale(const char *name, const char *prefix);
+
+/* store.c: write containers and the store of their bytes to the volume. */
+int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp);
+int wc_close(struct venus *v, struct fid_entry *e);
+int wc_store(struct venus *v, struct fid_entry *e);
+void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st);
+int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
+int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
+void wc_discard(struct venus *v, struct fid_entry *e);
+#define WC_PREFIX ".w."
+
+/* namespace.c: names in a directory, checked as the kernel's namei does. */
+int name_check(const char *name);
+void owner_set(struct venus *v, const char *path, uid_t uid, const struct stat *dir);
 
 /* vnops.c: one handler per upcall; reply already initialised for success. */
 typedef int (*vnop_fn)(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
@@ -75,6 +124,15 @@ int vn_close(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
 int vn_readlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
 int vn_statfs(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
 int vn_access_intent(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
-int vn_rofs(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_fsync(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_store(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_mkdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_remove(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_rmdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_rename(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_link(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_symlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+int vn_setattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * A handler gets the checked upcall and a reply already set up for success;
  * it fills in the reply or returns a negative errno, which the dispatcher
- * turns into an error reply. The write path plugs in beside these. */
+ * turns into an error reply. The calls that change names are in
+ * namespace.c, CODA_SETATTR in setattr.c, write sessions in store.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +51,7 @@ int vn_getattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 
 	if (err)
 		return err;
+	wc_attr(v, e, &st);
 	attr_fill(&st, &out->out.coda_getattr.attr);
 	return 0;
 }
@@ -79,25 +81,30 @@ int vn_access(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	return access_check(v, in->ih.uid, &st, in->in.coda_access.flags);
 }
 
-/* Opens that would change the object belong to the write path. */
-static bool open_mutates(int flags)
+/* Opens that change the object get the write container. O_TRUNC without
+ * write access is one of them: Linux truncates anyway. */
+static bool open_writes(int flags)
 {
-	return flags & (C_O_WRITE | C_O_TRUNC | C_O_CREAT);
+	return flags & (C_O_WRITE | C_O_TRUNC);
 }
 
-/* The container of fid, counted as open; a read-only fd of it in *fdp. */
+/* A container of fid, counted as open, in *fdp: the write container (read-
+ * write) for a write open, else the read container (read-only). */
 static int open_container(struct venus *v, const struct CodaFid *fid, int flags,
 			  struct fid_entry **ep, int *fdp)
 {
 	struct stat st;
 	int err;
 
-	if (open_mutates(flags))
+	if (open_writes(flags) && v->cfg->read_only)
 		return -EROFS;
 	err = fid_stat(v, fid, ep, &st);
 	if (err)
 		return err;
-	err = container_open(v, *ep, &st, fdp);
+	if (open_writes(flags))
+		err = wc_open(v, *ep, &st, flags, fdp);
+	else
+		err = container_open(v, *ep, &st, fdp);
 	if (err)
 		return err;
 	(*ep)->opens++;
@@ -132,26 +139,58 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 		return err;
 	close(fd); /* the caller opens the path itself */
 	container_name(&e->fid, name, sizeof(name));
-	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, name);
+	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path,
+		     open_writes(req->flags) ? e->wc : name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		err = -ENAMETOOLONG;
 	else
 		err = coda_msg_put_string(out, &out->out.coda_open_by_path.path, path, (size_t)n);
-	if (err)
+	if (err) {
 		e->opens--;
+		if (open_writes(req->flags))
+			e->writers--; /* no store: the container is the one we had */
+	}
 	return err;
 }
 
+/* CODA_CLOSE carries the flags of its open: the last write close stores. */
 int vn_close(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
-	struct fid_entry *e = fid_find(v, &in->in.coda_close.VFid);
+	const struct coda_close_in *req = &in->in.coda_close;
+	struct fid_entry *e = fid_find(v, &req->VFid);
+	int err = 0;
 
 	(void)out;
 	/* A close we cannot match (forgotten fid, double close) changes nothing. */
-	if (!e || !e->opens)
+	if (!e || !e->opens || (open_writes(req->flags) && !e->writers))
 		return -EBADF;
 	e->opens--;
-	return 0;
+	if (open_writes(req->flags))
+		err = wc_close(v, e);
+	if (e->dead && !e->opens && !e->writers)
+		fid_drop(v, e); /* removed while open: now it can go */
+	return err;
+}
+
+/* fsync(2): the write session's bytes reach the volume now; it stays open. */
+int vn_fsync(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e = fid_find(v, &in->in.coda_fsync.VFid);
+
+	(void)out;
+	if (!e)
+		return -ENOENT;
+	return wc_store(v, e);
+}
+
+int vn_store(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	struct fid_entry *e = fid_find(v, &in->in.coda_store.VFid);
+
+	(void)out;
+	if (!e)
+		return -ENOENT;
+	return wc_store(v, e);
 }
 
 int vn_readlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
@@ -215,13 +254,4 @@ int vn_access_intent(struct venus *v, const struct coda_msg *in, struct coda_msg
 	(void)in;
 	(void)out;
 	return 0;
-}
-
-int vn_rofs(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
-{
-	/* The write path comes later; until then the volume is read-only. */
-	(void)v;
-	(void)in;
-	(void)out;
-	return -EROFS;
 }

@@ -96,11 +96,12 @@ static void spawn_venus(bool read_only)
 	venus_pid = fork();
 	cr_assert_geq(venus_pid, 0);
 	if (venus_pid == 0) {
-		struct venus_config cfg = {.volume = vol, .cache = cache, .read_only = read_only};
+		struct venus_config cfg = {.volume = vol,
+					   .cache = cache,
+					   .read_only = read_only,
+					   .store_hook = crash_step ? crash_hook : NULL};
 
 		close(fds[0]);
-		if (crash_step)
-			venus_store_hook = crash_hook;
 		_exit(venus_run(fds[1], &cfg));
 	}
 	close(fds[1]);

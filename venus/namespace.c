@@ -1,0 +1,415 @@
+/* The upcalls that change names: create, mkdir, symlink, link, remove,
+ * rmdir, rename.
+ *
+ * Each checks what the kernel's namei and may_create/may_delete would check
+ * for the caller's uid, in the same order (a name that exists is EEXIST even
+ * for a caller who may not write the directory), does the one backing call,
+ * and keeps the fid table and the directory generations in step with it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "venus_int.h"
+
+int name_check(const char *name)
+{
+	if (!name[0])
+		return -ENOENT;
+	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	/* Reserved for the store's temp files, which nobody may see. */
+	if (strncmp(name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0)
+		return -EPERM;
+	return 0;
+}
+
+/* New objects belong to the caller when venus may give them away (it runs as
+ * root); their group is then the directory's if it is set-group-ID, else
+ * ours, as the kernel's inode_init_owner does. Otherwise they stay ours. */
+void owner_set(struct venus *v, const char *path, uid_t uid, const struct stat *dir)
+{
+	gid_t gid = (dir->st_mode & S_ISGID) ? dir->st_gid : getegid();
+
+	if (geteuid() != 0)
+		return;
+	/* Best effort: a volume that refuses chown still has the object. */
+	(void)fchownat(v->vol_fd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+/* One name in one directory, as an upcall gives them. */
+struct dirop {
+	struct fid_entry *dir;
+	struct stat dst; /* the directory */
+	const char *name;
+	char *path;	/* of the name, relative to the volume root */
+	struct stat st; /* of the object at path, when `exists` */
+	bool exists;
+};
+
+static int dirop_start(struct venus *v, const struct coda_msg *in, const struct CodaFid *fid,
+		       int name_off, struct dirop *op)
+{
+	int err;
+
+	memset(op, 0, sizeof(*op));
+	err = coda_msg_get_string(in, name_off, NAME_MAX, &op->name);
+	if (err)
+		return err;
+	err = fid_stat(v, fid, &op->dir, &op->dst);
+	if (err)
+		return err;
+	if (!S_ISDIR(op->dst.st_mode))
+		return -ENOTDIR;
+	/* "." and ".." by their kernel errors before the general check. */
+	err = name_check(op->name);
+	if (err)
+		return err;
+	op->path = fid_path_join(op->dir->path, op->name);
+	if (!op->path)
+		return -ENOMEM;
+	if (strlen(op->path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (fstatat(v->vol_fd, op->path, &op->st, AT_SYMLINK_NOFOLLOW) == 0)
+		op->exists = true;
+	else if (errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static void dirop_end(struct dirop *op)
+{
+	free(op->path);
+}
+
+/* The directory's listing changed under venus's hands. */
+static void dirop_changed(struct dirop *op)
+{
+	op->dir->gen++;
+}
+
+/* The checks before a new name: it must not exist, the caller must be able
+ * to write and search the directory. */
+static int may_create(struct venus *v, uid_t uid, struct dirop *op)
+{
+	if (op->exists)
+		return -EEXIST;
+	return access_check(v, uid, &op->dst, C_A_W_OK | C_A_X_OK);
+}
+
+/* Enters the new object at op->path; its fid and attributes in fid/va. */
+static int reply_new(struct venus *v, struct dirop *op, struct CodaFid *fid, struct coda_vattr *va)
+{
+	struct fid_entry *e;
+	struct stat st;
+	char *path;
+	int err;
+
+	if (fstatat(v->vol_fd, op->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	path = strdup(op->path);
+	if (!path)
+		return -ENOMEM;
+	err = fid_enter(v, &st, path, &e);
+	if (err)
+		return err;
+	wc_attr(v, e, &st);
+	*fid = e->fid;
+	attr_fill(&st, va);
+	return 0;
+}
+
+int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_create_in *req = &in->in.coda_create;
+	struct dirop op;
+	int fd, err;
+
+	err = dirop_start(v, in, &req->VFid, req->name, &op);
+	if (err)
+		goto out;
+	if (op.exists) {
+		/* open(O_CREAT) of an existing name opens it, unless O_EXCL. */
+		if (req->excl)
+			err = -EEXIST;
+		else if (S_ISDIR(op.st.st_mode))
+			err = -EISDIR;
+		else
+			err = reply_new(v, &op, &out->out.coda_create.VFid,
+					&out->out.coda_create.attr);
+		goto out;
+	}
+	err = access_check(v, in->ih.uid, &op.dst, C_A_W_OK | C_A_X_OK);
+	if (err)
+		goto out;
+	fd = openat(v->vol_fd, op.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	close(fd);
+	dirop_changed(&op);
+	owner_set(v, op.path, in->ih.uid, &op.dst);
+	/* The caller's umask is applied already; ours must not be again. */
+	if (fchmodat(v->vol_fd, op.path, (mode_t)req->mode & 07777, 0) < 0)
+		err = -errno;
+	if (!err)
+		err = reply_new(v, &op, &out->out.coda_create.VFid, &out->out.coda_create.attr);
+	if (err)
+		unlinkat(v->vol_fd, op.path, 0);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+int vn_mkdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_mkdir_in *req = &in->in.coda_mkdir;
+	mode_t mode = req->attr.va_mode & 07777;
+	struct dirop op;
+	int err;
+
+	err = dirop_start(v, in, &req->VFid, req->name, &op);
+	if (!err)
+		err = may_create(v, in->ih.uid, &op);
+	if (err)
+		goto out;
+	if (mkdirat(v->vol_fd, op.path, 0700) < 0) {
+		err = -errno;
+		goto out;
+	}
+	dirop_changed(&op);
+	owner_set(v, op.path, in->ih.uid, &op.dst);
+	/* A directory in a set-group-ID directory inherits the bit. */
+	if (op.dst.st_mode & S_ISGID)
+		mode |= S_ISGID;
+	if (fchmodat(v->vol_fd, op.path, mode, 0) < 0)
+		err = -errno;
+	if (!err)
+		err = reply_new(v, &op, &out->out.coda_mkdir.VFid, &out->out.coda_mkdir.attr);
+	if (err)
+		unlinkat(v->vol_fd, op.path, AT_REMOVEDIR);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+int vn_symlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_symlink_in *req = &in->in.coda_symlink;
+	const char *target;
+	struct dirop op;
+	int err;
+
+	(void)out;
+	err = coda_msg_get_string(in, req->srcname, PATH_MAX - 1, &target);
+	if (!err)
+		err = dirop_start(v, in, &req->VFid, req->tname, &op);
+	else
+		memset(&op, 0, sizeof(op));
+	if (!err)
+		err = may_create(v, in->ih.uid, &op);
+	if (err)
+		goto out;
+	if (symlinkat(target, v->vol_fd, op.path) < 0) {
+		err = -errno;
+		goto out;
+	}
+	dirop_changed(&op);
+	owner_set(v, op.path, in->ih.uid, &op.dst);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+int vn_link(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_link_in *req = &in->in.coda_link;
+	struct fid_entry *src;
+	struct stat sst;
+	struct dirop op;
+	int err;
+
+	(void)out;
+	memset(&op, 0, sizeof(op));
+	err = fid_stat(v, &req->sourceFid, &src, &sst);
+	if (err)
+		return err;
+	err = dirop_start(v, in, &req->destFid, req->tname, &op);
+	if (!err)
+		err = may_create(v, in->ih.uid, &op);
+	if (!err && S_ISDIR(sst.st_mode))
+		err = -EPERM; /* no hard links to directories */
+	if (err)
+		goto out;
+	/* EXDEV when the two lie on different backing file systems. */
+	if (linkat(v->vol_fd, src->path, v->vol_fd, op.path, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	dirop_changed(&op);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+/* The object at op->path has lost that name. */
+static void name_gone(struct venus *v, struct dirop *op)
+{
+	struct fid_entry *e = fid_by_inode(v, &op->st);
+
+	if (!e)
+		return;
+	if (S_ISDIR(op->st.st_mode) || op->st.st_nlink <= 1)
+		fid_drop(v, e);
+	else if (e->path && strcmp(e->path, op->path) == 0) {
+		/* Other names remain, but we do not know them: until a
+		 * LOOKUP finds one, the fid cannot be reached. */
+		free(e->path);
+		e->path = NULL;
+	}
+}
+
+int vn_remove(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_remove_in *req = &in->in.coda_remove;
+	struct dirop op;
+	int err;
+
+	(void)out;
+	err = dirop_start(v, in, &req->VFid, req->name, &op);
+	if (err)
+		goto out;
+	if (!op.exists)
+		err = -ENOENT;
+	else if (S_ISDIR(op.st.st_mode))
+		err = -EISDIR;
+	else
+		err = access_may_delete(v, in->ih.uid, &op.dst, &op.st);
+	if (err)
+		goto out;
+	if (unlinkat(v->vol_fd, op.path, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	dirop_changed(&op);
+	name_gone(v, &op);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+/* Store temp files a crash left in a directory that looks empty otherwise:
+ * they must not stop its removal. */
+static void rmdir_leftovers(struct venus *v, const char *path)
+{
+	int fd = openat(v->vol_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (tmp_stale(de->d_name, STORE_TMP_PREFIX))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+int vn_rmdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_rmdir_in *req = &in->in.coda_rmdir;
+	struct dirop op;
+	int err;
+
+	(void)out;
+	err = dirop_start(v, in, &req->VFid, req->name, &op);
+	if (err == -EINVAL && op.name && strcmp(op.name, "..") == 0)
+		err = -ENOTEMPTY; /* as the kernel's do_rmdir says it */
+	if (err)
+		goto out;
+	if (!op.exists)
+		err = -ENOENT;
+	else if (!S_ISDIR(op.st.st_mode))
+		err = -ENOTDIR;
+	else
+		err = access_may_delete(v, in->ih.uid, &op.dst, &op.st);
+	if (err)
+		goto out;
+	if (unlinkat(v->vol_fd, op.path, AT_REMOVEDIR) < 0) {
+		err = -errno;
+		if (err == -ENOTEMPTY) {
+			rmdir_leftovers(v, op.path);
+			err = unlinkat(v->vol_fd, op.path, AT_REMOVEDIR) < 0 ? -errno : 0;
+		}
+		if (err)
+			goto out;
+	}
+	dirop_changed(&op);
+	name_gone(v, &op);
+out:
+	dirop_end(&op);
+	return err;
+}
+
+/* rename(2) on the backing volume, replacing the destination as it does,
+ * with the kernel's checks: may_delete in both directories (may_create when
+ * the destination is new), and write permission on a directory that moves
+ * to another parent, whose ".." changes. */
+int vn_rename(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
+{
+	const struct coda_rename_in *req = &in->in.coda_rename;
+	uid_t uid = in->ih.uid;
+	struct dirop from, to;
+	struct fid_entry *moved;
+	int err;
+
+	(void)out;
+	memset(&to, 0, sizeof(to));
+	err = dirop_start(v, in, &req->sourceFid, req->srcname, &from);
+	if (!err)
+		err = dirop_start(v, in, &req->destFid, req->destname, &to);
+	if (!err && !from.exists)
+		err = -ENOENT;
+	if (err)
+		goto out;
+	/* Two names of one inode: rename(2) does nothing and succeeds. */
+	if (to.exists && to.st.st_dev == from.st.st_dev && to.st.st_ino == from.st.st_ino)
+		goto out;
+	err = access_may_delete(v, uid, &from.dst, &from.st);
+	if (!err && to.exists)
+		err = access_may_delete(v, uid, &to.dst, &to.st);
+	else if (!err)
+		err = access_check(v, uid, &to.dst, C_A_W_OK | C_A_X_OK);
+	if (!err && S_ISDIR(from.st.st_mode) && from.dir != to.dir)
+		err = access_check(v, uid, &from.st, C_A_W_OK);
+	if (err)
+		goto out;
+	/* EXDEV, ENOTEMPTY, EISDIR, ENOTDIR and EINVAL (a directory into
+	 * itself) come from the backing call, as the kernel gives them. */
+	if (renameat(v->vol_fd, from.path, v->vol_fd, to.path) < 0) {
+		err = -errno;
+		goto out;
+	}
+	dirop_changed(&from);
+	dirop_changed(&to);
+	if (to.exists)
+		name_gone(v, &to);
+	moved = fid_by_inode(v, &from.st);
+	if (moved && S_ISDIR(from.st.st_mode))
+		moved->gen++; /* its ".." is another directory now */
+	err = fid_moved(v, from.path, to.path);
+out:
+	dirop_end(&from);
+	dirop_end(&to);
+	return err;
+}

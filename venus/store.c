@@ -1,0 +1,317 @@
+/* Write containers and the store: Coda's session semantics.
+ *
+ * A write open gets the fid's write container, a private copy in the cache
+ * that all writers of the fid share. Readers keep getting the read container,
+ * which holds what was last stored. The last writer's CODA_CLOSE (and every
+ * CODA_FSYNC or CODA_STORE) stores: the backing file is made to hold exactly
+ * the container's bytes, atomically, by a temp file renamed over it. After
+ * the last close the write container becomes the read container, so opens
+ * from then on see the new bytes while older readers keep the old ones. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "venus_int.h"
+
+static void store_step(const struct venus *v, int step)
+{
+	if (v->cfg->store_hook)
+		v->cfg->store_hook(step);
+}
+
+static int wc_reopen(struct venus *v, struct fid_entry *e, int flags)
+{
+	int fd = openat(v->cache_fd, e->wc, flags | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A new write container: the backing bytes, or nothing for C_O_TRUNC. It
+ * gets the backing file's times, so a session that writes nothing stores
+ * the same mtime back; any write moves the container's mtime on. */
+static int wc_create(struct venus *v, struct fid_entry *e, bool trunc)
+{
+	char name[64];
+	struct stat st;
+	int fd, src, err = 0;
+
+	fd = cache_tmp_create(v, WC_PREFIX, name, sizeof(name));
+	if (fd < 0)
+		return fd;
+	src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0)
+		err = -errno;
+	else if (fstat(src, &st) < 0)
+		err = -errno;
+	else if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
+		err = -ENOENT; /* replaced since the caller's lstat */
+	if (!err && !trunc) {
+		struct timespec times[2] = {st.st_atim, st.st_mtim};
+
+		err = container_copy(src, fd);
+		if (!err && futimens(fd, times) < 0)
+			err = -errno;
+	}
+	if (src >= 0)
+		close(src);
+	close(fd);
+	if (!err) {
+		e->wc = strdup(name);
+		if (!e->wc)
+			err = -ENOMEM;
+	}
+	if (err)
+		unlinkat(v->cache_fd, name, 0);
+	return err;
+}
+
+int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp)
+{
+	bool trunc = flags & C_O_TRUNC;
+	bool created = false;
+	int fd, err;
+
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
+	if (!e->wc) {
+		err = wc_create(v, e, trunc);
+		if (err)
+			return err;
+		created = true;
+	}
+	/* Each open its own open file description: its own offset. */
+	fd = wc_reopen(v, e, O_RDWR);
+	if (fd < 0)
+		return fd;
+	/* O_TRUNC by a second writer truncates the file they share, as it
+	 * would on a local file system. */
+	if (trunc && !created && ftruncate(fd, 0) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	e->writers++;
+	*fdp = fd;
+	return 0;
+}
+
+void wc_discard(struct venus *v, struct fid_entry *e)
+{
+	if (!e->wc)
+		return;
+	unlinkat(v->cache_fd, e->wc, 0);
+	free(e->wc);
+	e->wc = NULL;
+	e->writers = 0;
+}
+
+/* Writes the whole of src into dst (both at offset 0), syncs and stamps it. */
+static int store_fill(const struct venus *v, int src, int dst, const struct timespec times[2])
+{
+	int err = container_copy(src, dst);
+
+	if (err)
+		return err;
+	store_step(v, 2);
+	if (futimens(dst, times) < 0)
+		return -errno;
+	if (fsync(dst) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A file with hard links must stay one inode, so it is rewritten where it
+ * is. This is NOT atomic: a crash during it leaves the file truncated or
+ * part-written. */
+static int store_in_place(struct venus *v, struct fid_entry *e, int src,
+			  const struct timespec times[2])
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = openat(v->vol_fd, e->path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!fid_matches(e, &st))
+		err = -ENOENT;
+	else if (ftruncate(fd, 0) < 0)
+		err = -errno;
+	if (!err)
+		err = store_fill(v, src, fd, times);
+	close(fd);
+	return err;
+}
+
+/* The atomic store: a temp file beside the backing file, filled, given the
+ * backing file's owner and mode and synced, then renamed over it. A crash
+ * at any point leaves the old file or the new one; the temp file it may
+ * leave is hidden from listings and removed by the next venus that lists
+ * the directory. -EPERM or -EACCES: not possible here (owner we may not
+ * give, directory we may not write); the caller stores in place instead. */
+static int store_replace(struct venus *v, struct fid_entry *e, int src, const struct stat *st,
+			 const struct timespec times[2])
+{
+	const char *base = strrchr(e->path, '/');
+	char *parent = fid_path_parent(e->path);
+	char tmp[64];
+	struct stat nst;
+	int dfd, fd, err = 0;
+
+	base = base ? base + 1 : e->path;
+	if (!parent)
+		return -ENOMEM;
+	dfd = openat(v->vol_fd, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 && errno == EACCES)
+		dfd = openat(v->vol_fd, parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		free(parent);
+		return err;
+	}
+	snprintf(tmp, sizeof(tmp), "%s%ld.%lu", STORE_TMP_PREFIX, (long)getpid(), v->tmp_seq++);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	store_step(v, 1);
+	/* Owner before mode: a chown clears the set-id bits. */
+	if (fchown(fd, st->st_uid, st->st_gid) < 0)
+		err = -errno;
+	if (!err && fchmod(fd, st->st_mode & 07777) < 0)
+		err = -errno;
+	if (!err)
+		err = store_fill(v, src, fd, times);
+	if (!err && fstat(fd, &nst) < 0)
+		err = -errno;
+	close(fd);
+	if (!err) {
+		store_step(v, 3);
+		if (renameat(dfd, tmp, dfd, base) < 0)
+			err = -errno;
+	}
+	if (err) {
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	store_step(v, 4);
+	fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
+	fid_rekey(v, e, &nst);
+	fid_dir_changed(v, parent); /* its entry has a new inode number */
+out:
+	close(dfd);
+	free(parent);
+	return err;
+}
+
+int wc_store(struct venus *v, struct fid_entry *e)
+{
+	struct timespec times[2];
+	struct stat st, cst;
+	int src, err;
+
+	if (!e->wc || e->dead)
+		return 0; /* nothing written, or nowhere left to store it */
+	if (!e->path)
+		return -ENOENT;
+	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
+		return -ENOENT; /* replaced behind our back: nowhere to store */
+	src = wc_reopen(v, e, O_RDONLY);
+	if (src < 0)
+		return src;
+	if (fstat(src, &cst) < 0) {
+		err = -errno;
+		close(src);
+		return err;
+	}
+	/* The backing file keeps its atime and takes the container's mtime,
+	 * which is then the read container's stamp too. */
+	times[0] = st.st_atim;
+	times[1] = cst.st_mtim;
+
+	if (st.st_nlink > 1) {
+		err = store_in_place(v, e, src, times);
+	} else {
+		err = store_replace(v, e, src, &st, times);
+		if (err == -EPERM || err == -EACCES) {
+			if (lseek(src, 0, SEEK_SET) < 0)
+				err = -errno;
+			else
+				err = store_in_place(v, e, src, times);
+		}
+	}
+	close(src);
+	return err;
+}
+
+int wc_close(struct venus *v, struct fid_entry *e)
+{
+	char name[64];
+	int err;
+
+	if (!e->writers)
+		return -EBADF;
+	if (--e->writers)
+		return 0;
+	if (e->dead || !e->path) {
+		wc_discard(v, e); /* removed while written: nothing to store to */
+		return 0;
+	}
+	err = wc_store(v, e);
+	if (err)
+		return err; /* kept: the next write open reuses it, its close retries */
+	/* Recycled by rename, never rewritten: a reader may hold the old one. */
+	container_name(&e->fid, name, sizeof(name));
+	if (renameat(v->cache_fd, e->wc, v->cache_fd, name) < 0)
+		unlinkat(v->cache_fd, e->wc, 0); /* the next read open refills */
+	free(e->wc);
+	e->wc = NULL;
+	return 0;
+}
+
+/* What GETATTR shows while a write session is open: the container's size,
+ * and its times once it has been written to, as a local file would. */
+void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
+{
+	struct stat cst;
+
+	if (!e->wc || fstatat(v->cache_fd, e->wc, &cst, 0) < 0)
+		return;
+	st->st_size = cst.st_size;
+	st->st_blocks = cst.st_blocks;
+	if (cst.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	    cst.st_mtim.tv_nsec != st->st_mtim.tv_nsec) {
+		st->st_mtim = cst.st_mtim;
+		st->st_ctim = cst.st_ctim;
+	}
+}
+
+int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
+{
+	int fd, err = 0;
+
+	if (!e->wc)
+		return 0;
+	fd = wc_reopen(v, e, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, size) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2])
+{
+	if (!e->wc)
+		return 0;
+	return utimensat(v->cache_fd, e->wc, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
