@@ -39,7 +39,8 @@ static const char *const path_calls[] = {
 
 /* Calls on an fd: trapped only for fds in the band, where /coda files live. */
 static const char *const band_fd_calls[] = {
-    "fstat", "fstatfs", "getdents", "getdents64", "dup", "dup2", "dup3",
+    "fstat",  "fstatfs", "getdents",  "getdents64", "dup",	 "dup2",      "dup3",
+    "fchmod", "fchown",	 "ftruncate", "fsync",	    "fdatasync", "fsetxattr", "fremovexattr",
 };
 
 /* Calls that change credentials or the umask: seen so the supervisor re-reads them. */

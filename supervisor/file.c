@@ -9,6 +9,7 @@
 #include "file.h"
 #include "notify.h"
 #include "proc.h"
+#include "release.h"
 #include "super.h"
 #include "upcall.h"
 
@@ -33,6 +34,12 @@ struct coda_file *coda_file_lookup(struct call *c, long fd)
 	return fdtable_lookup(c, c->proc->files, fd);
 }
 
+/* A writer's open file is not kept: its last release must reach inotify. */
+static bool keeps_copy(int flags)
+{
+	return (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH);
+}
+
 static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
 				  int container)
 {
@@ -48,8 +55,8 @@ static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const ch
 	f->path = strdup(path);
 	/* Our copy shares the target's open file: a directory's position is its
 	 * readdir cursor, and dup of the target's fd hands out this file again. */
-	f->host_fd = fcntl(container, F_DUPFD_CLOEXEC, 3);
-	if (!f->path || f->host_fd < 0 || fstat(container, &st) < 0)
+	f->host_fd = keeps_copy(flags) ? fcntl(container, F_DUPFD_CLOEXEC, 3) : -1;
+	if (!f->path || (keeps_copy(flags) && f->host_fd < 0) || fstat(container, &st) < 0)
 		goto fail;
 	f->cdev = st.st_dev;
 	f->cino = st.st_ino;
@@ -59,7 +66,7 @@ fail:
 	return NULL;
 }
 
-int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloexec)
+int coda_file_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec)
 {
 	struct files_state *files = c->proc->files;
 	int fd = -EMFILE;
@@ -68,13 +75,13 @@ int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloex
 		int slot = fdtable_alloc(c, files, f->vtype);
 
 		if (slot >= 0)
-			fd = call_inject_fd(c, f->host_fd, slot, cloexec);
+			fd = call_inject_fd(c, src, slot, cloexec);
 		/* Band full, or above the target's RLIMIT_NOFILE: its lowest free
 		 * fd, where fd calls are not seen (see README). */
 		if (fd < 0 && !c->answered)
-			fd = call_inject_fd(c, f->host_fd, -1, cloexec);
+			fd = call_inject_fd(c, src, -1, cloexec);
 	} else {
-		fd = call_inject_fd(c, f->host_fd, newfd, cloexec);
+		fd = call_inject_fd(c, src, newfd, cloexec);
 	}
 	if (fd >= 0 && coda_fd_in_band(fd))
 		fdtable_set(files, fd, f);
@@ -85,14 +92,14 @@ int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloex
  * as its own open would have (F_GETFL shows them, O_NONBLOCK and O_APPEND
  * act on them). A directory keeps O_NOATIME: venus stamps its containers'
  * times, and our reads of it must not move them. */
-static void set_status_flags(struct coda_file *f, int flags)
+static void set_status_flags(int container, int vtype, int flags)
 {
 	int wanted = flags & (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_ASYNC);
 
-	if (f->vtype == C_VDIR)
+	if (vtype == C_VDIR)
 		wanted |= O_NOATIME;
-	if (fcntl(f->host_fd, F_SETFL, wanted) < 0)
-		fcntl(f->host_fd, F_SETFL, wanted & ~O_DIRECT); /* not on every fs */
+	if (fcntl(container, F_SETFL, wanted) < 0)
+		fcntl(container, F_SETFL, wanted & ~O_DIRECT); /* not on every fs */
 }
 
 /* O_PATH opens nothing in the kernel, so venus is not asked: the target gets
@@ -120,37 +127,71 @@ static void coda_open_path(struct call *c, const struct CodaFid *fid, int vtype,
 	}
 	f = file_new(fid, vtype, path, flags, handle);
 	close(handle);
-	rc = f ? coda_file_install(c, f, -1, flags & O_CLOEXEC) : -ENOMEM;
+	rc = f ? coda_file_install(c, f, f->host_fd, -1, flags & O_CLOEXEC) : -ENOMEM;
 	if (f)
 		coda_file_put(f);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);
 }
 
+/* The Coda open flags of an open(2), as the kernel's coda_flags_to_cflags. */
+static int open_cflags(int flags)
+{
+	int cflags = 0;
+
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		cflags |= C_O_READ;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		cflags |= C_O_WRITE;
+	if (flags & O_TRUNC)
+		cflags |= C_O_TRUNC | C_O_WRITE;
+	return cflags;
+}
+
+/* Answers the open with the container venus passed: a reader's through our
+ * copy, a writer's directly once inotify watches it. */
+static int install_container(struct call *c, const struct CodaFid *fid, int vtype, const char *path,
+			     int flags, int cflags, int container)
+{
+	struct coda_file *f;
+	int rc = 0;
+
+	if (cflags & C_O_WRITE)
+		rc = release_watch(c, container, fid, cflags);
+	if (rc < 0)
+		return rc;
+	f = file_new(fid, vtype, path, flags, container);
+	if (!f)
+		return -ENOMEM;
+	set_status_flags(container, vtype, flags);
+	rc = coda_file_install(c, f, container, -1, flags & O_CLOEXEC);
+	coda_file_put(f);
+	return rc;
+}
+
 void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags)
 {
+	int cflags = open_cflags(flags);
 	struct coda_caller who;
-	struct coda_file *f;
 	int container, rc;
 
 	if (flags & O_PATH) {
 		coda_open_path(c, fid, vtype, path, flags);
 		return;
 	}
+	/* Stores of earlier writers first: opens after a store see it. */
+	release_sync(c, fid);
 	rc = call_caller(c, &who);
 	if (!rc)
-		rc = venus_open(c->task, &who, fid, C_O_READ, &container);
+		rc = venus_open(c->task, &who, fid, cflags, &container);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
-	f = file_new(fid, vtype, path, flags, container);
+	rc = install_container(c, fid, vtype, path, flags, cflags, container);
+	/* A writer not installed is released here: inotify turns it into the
+	 * CODA_CLOSE that balances the open. */
 	close(container);
-	if (f)
-		set_status_flags(f, flags);
-	rc = f ? coda_file_install(c, f, -1, flags & O_CLOEXEC) : -ENOMEM;
-	if (f)
-		coda_file_put(f);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);
 }

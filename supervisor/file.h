@@ -30,9 +30,10 @@ void coda_file_put(struct coda_file *f);
  * flags and injects it into the band; answers the call. */
 void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags);
 
-/* Puts f into the target as its call's result: at newfd (as dup2 does), or
- * in the band when newfd < 0. Returns the target's fd or -errno. */
-int coda_file_install(struct call *c, struct coda_file *f, int newfd, bool cloexec);
+/* Puts the open file src (of f) into the target as its call's result: at
+ * newfd (as dup2 does), or in the band when newfd < 0. Returns the target's
+ * fd or -errno. */
+int coda_file_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec);
 
 /* The /coda file behind target fd `fd`, or NULL when it is not one. */
 struct coda_file *coda_file_lookup(struct call *c, long fd);

@@ -4,6 +4,7 @@
 
 #include "inode.h"
 #include "notify.h"
+#include "release.h"
 #include "super.h"
 #include "upcall.h"
 
@@ -51,23 +52,41 @@ mode_t coda_vtype_to_mode(long vtype)
 	return 0;
 }
 
+/* While a file is being written its container is the file, as the kernel's
+ * coda_file_write_iter copies the host inode's size and times. */
+static void overlay_container(struct call *c, const struct CodaFid *fid, struct coda_vattr *attr)
+{
+	struct stat st;
+
+	if (!release_container_stat(c->sup, fid, &st))
+		return;
+	attr->va_size = (u_quad_t)st.st_size;
+	attr->va_bytes = (u_quad_t)st.st_blocks * 512;
+	attr->va_mtime.tv_sec = st.st_mtim.tv_sec;
+	attr->va_mtime.tv_nsec = st.st_mtim.tv_nsec;
+	attr->va_ctime.tv_sec = st.st_ctim.tv_sec;
+	attr->va_ctime.tv_nsec = st.st_ctim.tv_nsec;
+}
+
 int coda_getattr(struct call *c, const struct CodaFid *fid, struct coda_vattr *attr)
 {
 	struct coda_caches *caches = &c->sup->sb.caches;
 	struct coda_caller who;
 	int rc;
 
-	if (cache_attr_get(caches, fid, attr))
-		return 0;
-	rc = call_caller(c, &who);
-	if (!rc)
-		rc = venus_getattr(c->task, &who, fid, attr);
-	if (rc < 0)
-		return rc;
-	/* An object of no known type would be a lie in every stat. */
-	if (!coda_vtype_to_mode(attr->va_type))
-		return -EIO;
-	cache_attr_put(caches, fid, attr);
+	release_sync(c, fid);
+	if (!cache_attr_get(caches, fid, attr)) {
+		rc = call_caller(c, &who);
+		if (!rc)
+			rc = venus_getattr(c->task, &who, fid, attr);
+		if (rc < 0)
+			return rc;
+		/* An object of no known type would be a lie in every stat. */
+		if (!coda_vtype_to_mode(attr->va_type))
+			return -EIO;
+		cache_attr_put(caches, fid, attr);
+	}
+	overlay_container(c, fid, attr);
 	return 0;
 }
 
@@ -131,4 +150,26 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st)
 	st->f_files = (fsfilcnt_t)(cs->f_files > 0 ? cs->f_files : 0);
 	st->f_ffree = (fsfilcnt_t)(cs->f_ffree > 0 ? cs->f_ffree : 0);
 	st->f_namelen = CODA_MAXNAMLEN;
+}
+
+int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_vattr *attr)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_setattr(c->task, &who, fid, attr);
+	cache_attr_drop(&c->sup->sb.caches, fid);
+	return rc;
+}
+
+int coda_fsync(struct call *c, const struct CodaFid *fid)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_fsync(c->task, &who, fid);
+	cache_attr_drop(&c->sup->sb.caches, fid);
+	return rc;
 }

@@ -15,6 +15,11 @@ struct coda_sb;
 int coda_root(struct call *c, struct CodaFid *root);
 int coda_getattr(struct call *c, const struct CodaFid *fid, struct coda_vattr *attr);
 
+/* CODA_SETATTR of the fields set in attr (the others all ones), then the
+ * cached attributes forgotten; and CODA_FSYNC. */
+int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_vattr *attr);
+int coda_fsync(struct call *c, const struct CodaFid *fid);
+
 /* The S_IF* type of a vnode type, 0 if it is not one. */
 mode_t coda_vtype_to_mode(long vtype);
 

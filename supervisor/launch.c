@@ -27,6 +27,7 @@ int launch_venus(struct sup *s)
 	    .volume = s->opt.volume,
 	    .cache = s->opt.cache,
 	    .verbose = s->opt.verbose,
+	    .read_only = s->opt.read_only,
 	};
 	int chan[2], rc = chan_pair(chan);
 	pid_t pid;

@@ -134,7 +134,9 @@ int loop_run(struct sup *s)
 {
 	struct epoll_event evs[32];
 
-	while (!s->target_exited) {
+	/* Once the command has gone, its last closes still have to reach
+	 * venus: the data would be lost otherwise. */
+	while (!s->target_exited || (!s->vc.dead && release_pending(s))) {
 		int timeout = psdev_expire(s);
 		int n = epoll_wait(s->epfd, evs, 32, timeout);
 
@@ -142,7 +144,7 @@ int loop_run(struct sup *s)
 			fprintf(stderr, "coda-exec: epoll_wait: %s\n", strerror(errno));
 			return 125;
 		}
-		for (int i = 0; i < n && !s->target_exited; i++)
+		for (int i = 0; i < n; i++)
 			on_event(s, &evs[i]);
 	}
 	return shell_status(s->target_status);

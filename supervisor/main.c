@@ -35,6 +35,7 @@ static void usage(FILE *out)
 		"  -c, --cache DIR     venus cache directory\n"
 		"                      (default $XDG_CACHE_HOME/coda-exec/venus)\n"
 		"  -t, --timeout SECS  how long a call waits for venus (default %d)\n"
+		"  -r, --read-only     serve the volume read-only (writes fail with EROFS)\n"
 		"  -v, --verbose       log every upcall\n"
 		"      --help          show this help and exit\n"
 		"      --version       show the version and exit\n"
@@ -151,17 +152,22 @@ static void check_volume(const char *volume)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-	    {"mount", required_argument, NULL, 'm'}, {"volume", required_argument, NULL, 'V'},
-	    {"cache", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
-	    {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'r'},     {NULL, 0, NULL, 0},
+	    {"mount", required_argument, NULL, 'm'},
+	    {"volume", required_argument, NULL, 'V'},
+	    {"cache", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"read-only", no_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'W'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = "/coda";
 	int c;
 
 	opterr = 0;
 	opt->timeout_s = DEFAULT_TIMEOUT_S;
-	while ((c = getopt_long(argc, argv, "+m:V:c:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:V:c:t:vr", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -185,9 +191,12 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case 'r':
+		case 'W':
 			printf("coda-exec %s\n", CODA_EXEC_VERSION);
 			exit(0);
+		case 'r':
+			opt->read_only = true;
+			break;
 		default:
 			die("%s '%s' (try --help)",
 			    optopt && strchr("mVct", optopt) ? "option needs an argument:"

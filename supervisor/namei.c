@@ -22,6 +22,7 @@ struct walk {
 	bool touched; /* passed through the mount: the target's string is no use */
 	bool missing;
 	bool named;    /* the last step was a name (not "." or ".."): parent and last are set */
+	int dots;      /* the last step was "." (1) or ".." (2) */
 	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
 	int links;
 	struct CodaFid fid;
@@ -265,6 +266,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	if (rc < 0)
 		return rc;
 	w->named = false;
+	w->dots = !last ? 0 : is_dot(name, len) ? 1 : is_dotdot(name, len) ? 2 : 0;
 	if (is_dot(name, len))
 		return 0;
 	if (is_dotdot(name, len)) {
@@ -435,6 +437,7 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	memcpy(nd->path, w->path, w->len + 1);
 	memcpy(nd->last, w->last, sizeof(nd->last));
 	nd->named = w->named;
+	nd->dots = w->dots;
 	nd->parent = w->parent;
 	if (kind == NAMEI_CODA && !w->missing && (w->flags & LOOKUP_DIRECTORY) &&
 	    w->vtype != C_VDIR)

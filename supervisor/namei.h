@@ -32,6 +32,7 @@ struct nameidata {
 	char last[CODA_MAXNAMLEN + 1]; /* the last name (missing: the one not found) */
 	bool named;		       /* NAMEI_CODA ended on a name: parent and last are set */
 	struct CodaFid parent;	       /* the directory holding `last` */
+	int dots;		       /* it ended on "." (1) or ".." (2) */
 };
 
 /* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the calling task.

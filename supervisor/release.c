@@ -186,6 +186,19 @@ void release_sync(struct call *c, const struct CodaFid *fid)
 	}
 }
 
+bool release_pending(struct sup *s)
+{
+	struct writer *w, *tmp;
+
+	drain_events(s, NULL);
+	HASH_ITER(hh, s->release.by_wd, w, tmp)
+	{
+		if (w->closing > 0)
+			return true;
+	}
+	return false;
+}
+
 bool release_container_stat(struct sup *s, const struct CodaFid *fid, struct stat *st)
 {
 	struct writer *w = s->release.active ? writer_by_fid(&s->release, fid) : NULL;

@@ -38,6 +38,11 @@ void release_readable(struct sup *s);
  * only after CODA_CLOSE). */
 void release_sync(struct call *c, const struct CodaFid *fid);
 
+/* After the command has exited: takes in the closes already done and
+ * returns whether CODA_CLOSE upcalls are still under way (the loop must go
+ * on until venus has stored them). */
+bool release_pending(struct sup *s);
+
 /* While fid is being written: the container's stat (size, times). */
 bool release_container_stat(struct sup *s, const struct CodaFid *fid, struct stat *st);
 

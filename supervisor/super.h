@@ -20,6 +20,7 @@ struct options {
 	const char *volume; /* directory the embedded venus serves */
 	const char *cache;  /* venus cache directory */
 	bool verbose;
+	bool read_only;				  /* the volume is served read-only (EROFS) */
 	int timeout_s;				  /* upcall timeout, as the kernel's coda_timeout */
 	char **argv;				  /* the command */
 	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */

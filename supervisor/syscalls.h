@@ -47,9 +47,18 @@ void sys_execve(struct call *c);
 void sys_execveat(struct call *c);
 void sys_setcred(struct call *c);
 
-void sys_modify(struct call *c);
-void sys_create(struct call *c);
-void sys_two_paths(struct call *c);
-void sys_utimensat(struct call *c);
+void sys_mkdir(struct call *c);
+void sys_mknod(struct call *c);
+void sys_symlink(struct call *c);
+void sys_unlink(struct call *c);
+void sys_rename(struct call *c);
+void sys_link(struct call *c);
+
+void sys_chmod(struct call *c);
+void sys_chown(struct call *c);
+void sys_truncate(struct call *c);
+void sys_utimes(struct call *c);
+void sys_fsync(struct call *c);
+void sys_setxattr(struct call *c);
 
 #endif

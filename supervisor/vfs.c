@@ -1,5 +1,6 @@
 #include <errno.h>
 
+#include "proc.h"
 #include "vfs.h"
 
 bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
@@ -21,6 +22,17 @@ bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidat
 	return true;
 }
 
+bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
+{
+	if (!vfs_resolve(c, dirfd, arg, flags, nd))
+		return false;
+	if (nd->kind == NAMEI_CONTINUE)
+		call_continue(c);
+	else if (nd->kind == NAMEI_HOST)
+		call_return(c, -EOPNOTSUPP);
+	return nd->kind == NAMEI_CODA;
+}
+
 bool vfs_exists(struct call *c, const struct nameidata *nd)
 {
 	if (nd->missing) {
@@ -28,4 +40,17 @@ bool vfs_exists(struct call *c, const struct nameidata *nd)
 		return false;
 	}
 	return true;
+}
+
+/* The mode a new file gets: the VFS applies the umask before the file
+ * system sees it. */
+int vfs_create_mode(struct call *c, mode_t mode, mode_t *out)
+{
+	struct creds cred;
+	int rc = proc_creds(c->proc, &cred);
+
+	if (rc < 0)
+		return rc;
+	*out = mode & ~cred.umask & 07777;
+	return 0;
 }

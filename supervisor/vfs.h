@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "namei.h"
 #include "notify.h"
@@ -15,5 +16,14 @@ bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidat
 
 /* The object must exist: answers ENOENT and returns false if it does not. */
 bool vfs_exists(struct call *c, const struct nameidata *nd);
+
+/* Resolves like vfs_resolve and answers every outcome but a /coda one: the
+ * kernel continues a host path, and a host path reached through /coda is
+ * refused (EOPNOTSUPP: not done on the target's behalf yet, see README).
+ * True when nd is in the volume and the caller must answer. */
+bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
+
+/* The permission bits of a new object: mode less the caller's umask. */
+int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
 
 #endif

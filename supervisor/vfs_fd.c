@@ -14,7 +14,7 @@
 
 static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexec)
 {
-	int fd = coda_file_install(c, f, newfd, cloexec);
+	int fd = coda_file_install(c, f, f->host_fd, newfd, cloexec);
 
 	if (fd < 0 && !c->answered)
 		call_return(c, fd);
@@ -28,8 +28,10 @@ void sys_dup(struct call *c)
 	long newfd = nr == SYS_dup ? -1 : (long)call_arg(c, 1);
 	int flags = nr == SYS_dup3 ? (int)call_arg(c, 2) : 0;
 
-	if (!f) {
-		/* Not ours to copy, but it may land on one of our slots. */
+	if (!f || f->host_fd < 0) {
+		/* Not ours to copy (or a writer's, which the kernel copies: the
+		 * copy then is not seen as a /coda fd), but it may land on one of
+		 * our slots. */
 		if (nr != SYS_dup)
 			fdtable_suspect(c->proc->files, newfd, newfd);
 		call_continue(c);
@@ -55,7 +57,7 @@ void sys_fcntl_dup(struct call *c)
 	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
 	long min = (long)call_arg(c, 2);
 
-	if (!f || min > CODA_FD_BAND_LO) {
+	if (!f || f->host_fd < 0 || min > CODA_FD_BAND_LO) {
 		call_continue(c);
 		return;
 	}

@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "dir.h"
 #include "file.h"
 #include "host.h"
+#include "proc.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -20,24 +23,56 @@ static int open_lookup_flags(int flags)
 	return lf;
 }
 
-/* The checks a kernel open makes of a read-only Coda mount, in its order. */
-static int coda_may_open(struct call *c, const struct nameidata *nd, int flags)
+/* O_CREAT of a missing name: CODA_CREATE, and nd becomes the new file. */
+static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
+{
+	struct CodaFid fid;
+	mode_t perm;
+	int rc = vfs_create_mode(c, mode, &perm);
+
+	if (!rc)
+		rc =
+		    coda_create(c, &nd->parent, nd->last, !!(flags & O_EXCL), S_IFREG | perm, &fid);
+	if (rc < 0)
+		return rc;
+	if (snprintf(nd->path + strlen(nd->path), PATH_MAX - strlen(nd->path), "%s%s",
+		     strcmp(nd->path, "/") ? "/" : "",
+		     nd->last) >= (int)(PATH_MAX - strlen(nd->path)))
+		return -ENAMETOOLONG;
+	nd->fid = fid;
+	nd->vtype = C_VREG;
+	nd->missing = false;
+	return 0;
+}
+
+/* The checks a kernel open makes, in its order; creates a missing file for
+ * O_CREAT. A file it has just created is opened without permission checks,
+ * as the kernel does (a new mode 0444 file still opens for writing). */
+static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
 {
 	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	int mask = 0;
 
-	if (nd->missing)
-		return flags & O_CREAT ? -EROFS : -ENOENT;
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return nd->missing ? -ENOENT : -EOPNOTSUPP; /* Coda has no tmpfile */
+	if (nd->missing) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		return create_for_open(c, nd, flags, mode);
+	}
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
 	if (nd->vtype == C_VLNK && !(flags & O_PATH))
 		return -ELOOP;
 	if (nd->vtype == C_VDIR && (writing || (flags & O_CREAT)))
 		return -EISDIR;
-	if (writing)
-		return -EROFS; /* the write path is not there yet */
 	if (flags & O_PATH)
 		return 0;
-	return coda_permission(c, &nd->fid, C_A_R_OK);
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		mask |= C_A_R_OK;
+	if (writing)
+		mask |= C_A_W_OK;
+	return coda_permission(c, &nd->fid, mask);
 }
 
 static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t mode,
@@ -61,7 +96,7 @@ static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t 
 	case NAMEI_CODA:
 		break;
 	}
-	rc = coda_may_open(c, &nd, flags);
+	rc = coda_may_open(c, &nd, flags, mode);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

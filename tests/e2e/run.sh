@@ -587,8 +587,8 @@ coda_path_to_missing_file_fails_cleanly() {
 	expect_rc c 1 && expect_grep c err 'No such file or directory'
 }
 
-t cx writes_fail_with_EROFS
-writes_fail_with_EROFS() {
+t cx writes_fail_with_EROFS_when_read_only
+writes_fail_with_EROFS_when_read_only() {
 	local ok=0 i cmd
 	local cmds=(
 		'touch /coda/x'
@@ -607,7 +607,7 @@ writes_fail_with_EROFS() {
 	)
 	for i in "${!cmds[@]}"; do
 		cmd=${cmds[$i]}
-		cx_vol w$i "$cmd"
+		cx w$i --read-only --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
 		if [ "$(cat "$T/w$i.rc")" = 0 ]; then
 			note "'$cmd' succeeded; it must fail"
 			ok=1
