@@ -161,7 +161,7 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const st
 	const char *base = strrchr(e->path, '/');
 	char *parent = fid_path_parent(e->path);
 	char tmp[64];
-	struct stat nst;
+	struct stat nst, dst;
 	int dfd, fd, err = 0;
 
 	base = base ? base + 1 : e->path;
@@ -174,6 +174,12 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const st
 		err = -errno;
 		free(parent);
 		return err;
+	}
+	/* Writing a file does not change its directory on a kernel mount: the
+	 * temp file and the rename must not show in the directory's times. */
+	if (fstat(dfd, &dst) < 0) {
+		err = -errno;
+		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s%ld.%lu", STORE_TMP_PREFIX, (long)getpid(), v->tmp_seq++);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -202,6 +208,7 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const st
 		goto out;
 	}
 	store_step(v, 4);
+	futimens(dfd, (struct timespec[2]){dst.st_atim, dst.st_mtim});
 	fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
 	fid_rekey(v, e, &nst);
 	fid_dir_changed(v, parent); /* its entry has a new inode number */
