@@ -14,7 +14,7 @@ cd -- "$(dirname -- "$0")"
 
 PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion-dev
 	uthash-dev scdoc linux-libc-dev busybox-static python3 git tar findutils coreutils
-	grep sqlite3 clang-format hyperfine file util-linux)
+	grep sqlite3 clang-format hyperfine file util-linux rsync make)
 
 usage() {
 	echo "usage: $0 demo|test" >&2
@@ -118,7 +118,8 @@ if [ "$MODE" = demo ]; then
 echo; echo "\$ cat /coda/README.md"; cat /coda/README.md
 echo; echo "\$ cd /coda/repo && git log --oneline"; cd /coda/repo && git -c safe.directory="*" --no-pager log --oneline --decorate
 echo; echo "\$ python3 -c \"import pkg\" (from /coda)"; python3 -B -c "import sys; sys.path.insert(0, \"/coda\"); import pkg; print(pkg.greet(\"demo\"), pkg.VERSION)"
-echo; echo "\$ touch /coda/new-file   (the embedded venus serves the volume read-only)"; touch /coda/new-file || true'
+echo; echo "\$ date >> /coda/demo-log.txt; tail -3 /coda/demo-log.txt   (stored back to the volume on close)"
+date >> /coda/demo-log.txt; tail -3 /coda/demo-log.txt'
 	step "build/supervisor/coda-exec --volume $vol -- sh -c '...'"
 	exec build/supervisor/coda-exec --volume "$vol" --cache "$cache" -- sh -c "$demo"
 fi
