@@ -9,6 +9,7 @@
 #include "file.h"
 #include "inode.h"
 #include "notify.h"
+#include "release.h"
 #include "super.h"
 #include "upcall.h"
 #include "venus_dirent.h"
@@ -230,7 +231,12 @@ int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *d
 	      const char *name)
 {
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc;
+
+	/* A file closed by the target but not yet stored must be stored under
+	 * the name venus knows before it gets another (git writes objects so). */
+	release_sync(c, fid);
+	rc = call_caller(c, &who);
 
 	if (!rc)
 		rc = venus_link(c->task, &who, fid, dir, name, strlen(name));
@@ -247,8 +253,10 @@ static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, c
 		       const struct CodaFid *victim)
 {
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc;
 
+	release_sync(c, victim);
+	rc = call_caller(c, &who);
 	if (!rc && is_dir)
 		rc = venus_rmdir(c->task, &who, dir, name, strlen(name));
 	else if (!rc)
@@ -279,8 +287,12 @@ int coda_rename(struct call *c, const struct CodaFid *from_dir, const char *from
 {
 	struct coda_caches *caches = &c->sup->sb.caches;
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc;
 
+	release_sync(c, moved);
+	if (replaced)
+		release_sync(c, replaced);
+	rc = call_caller(c, &who);
 	if (!rc)
 		rc = venus_rename(c->task, &who, from_dir, from, strlen(from), to_dir, to,
 				  strlen(to));

@@ -155,7 +155,10 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st)
 int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_vattr *attr)
 {
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc;
+
+	release_sync(c, fid);
+	rc = call_caller(c, &who);
 
 	if (!rc)
 		rc = venus_setattr(c->task, &who, fid, attr);
@@ -166,7 +169,10 @@ int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_va
 int coda_fsync(struct call *c, const struct CodaFid *fid)
 {
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc;
+
+	release_sync(c, fid);
+	rc = call_caller(c, &who);
 
 	if (!rc)
 		rc = venus_fsync(c->task, &who, fid);

@@ -144,8 +144,10 @@ int loop_run(struct sup *s)
 			fprintf(stderr, "coda-exec: epoll_wait: %s\n", strerror(errno));
 			return 125;
 		}
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			on_event(s, &evs[i]);
+			task_run_ready(s);
+		}
 	}
 	return shell_status(s->target_status);
 }

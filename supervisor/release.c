@@ -90,7 +90,8 @@ int release_watch(struct call *c, int container, const struct CodaFid *fid, int 
 	return 0;
 }
 
-/* Wakes whoever waits on w; w may be freed here, so waiters look it up again. */
+/* Wakes whoever waits on w (through the loop: we may be in a task); w may
+ * be freed here, so waiters look it up again. */
 static void writer_settle(struct sup *s, struct writer *w)
 {
 	struct release_state *r = &s->release;
@@ -107,7 +108,7 @@ static void writer_settle(struct sup *s, struct writer *w)
 	while (list) {
 		struct waiter *next = list->next;
 
-		task_wake(list->task);
+		task_wake_later(list->task);
 		list = next;
 	}
 }

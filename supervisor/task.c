@@ -146,6 +146,26 @@ void task_wake(struct task *t)
 	switch_to(&t->sup->tasks, t);
 }
 
+void task_wake_later(struct task *t)
+{
+	struct task_pool *pool = &t->sup->tasks;
+
+	t->next_ready = pool->ready;
+	pool->ready = t;
+}
+
+void task_run_ready(struct sup *s)
+{
+	struct task_pool *pool = &s->tasks;
+
+	while (pool->ready) {
+		struct task *t = pool->ready;
+
+		pool->ready = t->next_ready;
+		task_wake(t);
+	}
+}
+
 void task_pool_destroy(struct task_pool *pool)
 {
 	while (pool->free) {

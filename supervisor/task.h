@@ -25,6 +25,7 @@ struct task {
 	void *arg;
 	bool finished;
 	struct task *next_free;
+	struct task *next_ready;
 	void *asan_fake_stack;
 };
 
@@ -34,6 +35,7 @@ struct task_pool {
 	struct task *current;
 	struct task *free;
 	unsigned live;
+	struct task *ready; /* woken from a task: run by the loop next */
 	void *asan_fake_stack;
 	const void *loop_stack; /* the loop's stack, as AddressSanitizer saw it */
 	size_t loop_stack_size;
@@ -48,6 +50,12 @@ void task_sleep(struct task *t);
 
 /* Called by the event loop: runs t until it sleeps again or finishes. */
 void task_wake(struct task *t);
+
+/* Wakes t from wherever: a task must never run another itself (the switch
+ * back to the loop would land in the waker instead), so t is queued for the
+ * loop, which calls task_run_ready() after every event. */
+void task_wake_later(struct task *t);
+void task_run_ready(struct sup *s);
 
 void task_pool_destroy(struct task_pool *pool);
 

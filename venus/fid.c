@@ -83,6 +83,7 @@ static void fid_free(struct venus *v, struct fid_entry *e)
 	fid_unhash_ino(v, e);
 	HASH_DEL(v->fids, e);
 	free(e->path);
+	free(e->alt_path);
 	free(e->wc);
 	free(e);
 }
@@ -97,7 +98,9 @@ void fid_drop(struct venus *v, struct fid_entry *e)
 		return;
 	fid_unhash_ino(v, e);
 	free(e->path);
+	free(e->alt_path);
 	e->path = NULL;
+	e->alt_path = NULL;
 	e->dead = true;
 	if (e->opens || e->writers)
 		return;

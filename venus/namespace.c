@@ -252,6 +252,10 @@ int vn_link(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = -errno;
 		goto out;
 	}
+	/* Remembered so that the fid keeps a name when the first one goes
+	 * (a temp file linked to its final name, then unlinked: git). */
+	if (!src->alt_path)
+		src->alt_path = strdup(op.path);
 	dirop_changed(&op);
 out:
 	dirop_end(&op);
@@ -267,11 +271,15 @@ static void name_gone(struct venus *v, struct dirop *op)
 		return;
 	if (S_ISDIR(op->st.st_mode) || op->st.st_nlink <= 1)
 		fid_drop(v, e);
-	else if (e->path && strcmp(e->path, op->path) == 0) {
-		/* Other names remain, but we do not know them: until a
-		 * LOOKUP finds one, the fid cannot be reached. */
+	else if (e->alt_path && strcmp(e->alt_path, op->path) == 0) {
+		free(e->alt_path);
+		e->alt_path = NULL;
+	} else if (e->path && strcmp(e->path, op->path) == 0) {
+		/* Other names remain: the one a LINK made, if we have it; else
+		 * the fid cannot be reached until a LOOKUP finds one. */
 		free(e->path);
-		e->path = NULL;
+		e->path = e->alt_path;
+		e->alt_path = NULL;
 	}
 }
 

@@ -30,6 +30,7 @@ struct fid_entry {
 	struct CodaFid fid;   /* hash key */
 	struct fid_ino ikey;  /* key of the inode hash (when ino_hashed) */
 	char *path;	      /* relative to the volume root; "." is the root; NULL: unknown */
+	char *alt_path;	      /* another name made by CODA_LINK, for when path goes */
 	bool ino_hashed;      /* found by inode; false once the object is gone */
 	bool dead;	      /* gone, kept only until its last CODA_CLOSE */
 	unsigned int opens;   /* CODA_OPEN_* not yet matched by CODA_CLOSE */
