@@ -78,6 +78,32 @@ int main(int argc, char **argv)
 }
 EOF
 
+# The write path: a tree of 5,000 files to unpack, and a C project (ten
+# sources, a static library, a binary) for make -j2.
+python3 - "$WORK/tree" <<'EOF2'
+import os, sys
+root = sys.argv[1]
+for i in range(5000):
+    d = os.path.join(root, "d%02d" % (i // 100), "s%d" % (i % 5))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%04d.txt" % i), "w") as f:
+        f.write("line %d\n" % i * (1 + i % 40))
+EOF2
+tar cf "$WORK/tree.tar" -C "$WORK/tree" .
+make_project() { # DIR
+	mkdir -p "$1/lib"
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' \
+			"$i" "$i" >"$1/lib/f$i.c"
+	done
+	printf '#include <stdio.h>\nint f0(int);int f9(int);\nint main(void) { printf("%%d\\n", f0(9) + f9(9)); return 0; }\n' >"$1/main.c"
+	printf 'OBJ = %s\nprog: main.o libf.a\n\t$(CC) -o $@ main.o libf.a\nlibf.a: $(OBJ)\n\t$(AR) rcs $@ $(OBJ)\n%%.o: %%.c\n\t$(CC) -O2 -c -o $@ $<\nclean:\n\trm -f prog main.o libf.a $(OBJ)\n' \
+		"$(cd "$1" && echo lib/f*.c | sed 's/\.c/.o/g')" >"$1/Makefile"
+}
+make_project "$VOL/proj"
+make_project "$WORK/proj"
+mkdir -p "$VOL/untar" "$WORK/untar"
+
 CXV=("$CX" --volume "$VOL" --cache "$CACHE" --)
 
 # Correctness first (a fast wrong answer is no result): a workload whose
@@ -120,6 +146,33 @@ hf cc "cc -O2 -o $WORK/out/hello $WORK/src/hello.c" \
 	"$CX --volume $VOL --cache $CACHE -- cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
 hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
 
+# Write workloads: hyperfine's --prepare puts the tree back before each run.
+hfw() { # NAME PREPARE-NATIVE NATIVE-CMD PREPARE-CODA CODA-CMD
+	local name=$1
+	rm -f "$WORK/$name.json"
+	echo
+	echo "=== $name"
+	if ! hyperfine -N --warmup 1 --min-runs "$RUNS" --export-json "$WORK/$name.json" \
+		--prepare "$2" -n native "$3" --prepare "$4" -n coda-exec "$5"; then
+		echo "bench: $name failed" >&2
+		rm -f "$WORK/$name.json"
+	fi
+	return 0
+}
+hfw untar "sh -c 'rm -rf $WORK/untar && mkdir $WORK/untar'" "tar xf $WORK/tree.tar -C $WORK/untar" \
+	"sh -c 'rm -rf $VOL/untar && mkdir $VOL/untar'" \
+	"$CX --volume $VOL --cache $CACHE -- tar xf $WORK/tree.tar -C /coda/untar"
+hfw make "make -s -C $WORK/proj clean" "make -s -j2 -C $WORK/proj" \
+	"make -s -C $VOL/proj clean" "$CX --volume $VOL --cache $CACHE -- make -s -j2 -C /coda/proj"
+if ! diff -r "$WORK/tree" "$VOL/untar" >/dev/null; then
+	echo "bench: the tree unpacked in /coda differs from the original" >&2
+	rm -f "$WORK/untar.json"
+fi
+if [ "$("$VOL/proj/prog")" != "$("$WORK/proj/prog")" ]; then
+	echo "bench: the program built in /coda gives another answer" >&2
+	rm -f "$WORK/make.json"
+fi
+
 echo
 python3 - "$WORK" "$READ_MB" "$NFILES" <<'EOF'
 import json, os, sys
@@ -147,6 +200,8 @@ else:
     rows.append(("sequential read %d MiB from /coda" % read_mb, "-", "-", "failed"))
 for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
                     ("cc", "cc -O2 hello.c outside /coda"),
+                    ("untar", "tar x of 5,000 files into /coda"),
+                    ("make", "make -j2 of a 10-file C project in /coda"),
                     ("startup", "start-up: true")):
     r = load(name)
     if r:

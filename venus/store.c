@@ -111,7 +111,8 @@ void wc_discard(struct venus *v, struct fid_entry *e)
 }
 
 /* Writes the whole of src into dst (both at offset 0), syncs and stamps it. */
-static int store_fill(const struct venus *v, int src, int dst, const struct timespec times[2])
+static int store_fill(const struct venus *v, int src, int dst, const struct timespec times[2],
+		      bool durable)
 {
 	int err = container_copy(src, dst);
 
@@ -120,7 +121,7 @@ static int store_fill(const struct venus *v, int src, int dst, const struct time
 	store_step(v, 2);
 	if (futimens(dst, times) < 0)
 		return -errno;
-	if (fsync(dst) < 0)
+	if (durable && fsync(dst) < 0)
 		return -errno;
 	return 0;
 }
@@ -128,7 +129,7 @@ static int store_fill(const struct venus *v, int src, int dst, const struct time
 /* A file with hard links must stay one inode, so it is rewritten where it
  * is. This is NOT atomic: a crash during it leaves the file truncated or
  * part-written. */
-static int store_in_place(struct venus *v, struct fid_entry *e, int src,
+static int store_in_place(struct venus *v, struct fid_entry *e, int src, bool durable,
 			  const struct timespec times[2])
 {
 	struct stat st;
@@ -144,7 +145,7 @@ static int store_in_place(struct venus *v, struct fid_entry *e, int src,
 	else if (ftruncate(fd, 0) < 0)
 		err = -errno;
 	if (!err)
-		err = store_fill(v, src, fd, times);
+		err = store_fill(v, src, fd, times, durable);
 	close(fd);
 	return err;
 }
@@ -155,8 +156,8 @@ static int store_in_place(struct venus *v, struct fid_entry *e, int src,
  * leave is hidden from listings and removed by the next venus that lists
  * the directory. -EPERM or -EACCES: not possible here (owner we may not
  * give, directory we may not write); the caller stores in place instead. */
-static int store_replace(struct venus *v, struct fid_entry *e, int src, const struct stat *st,
-			 const struct timespec times[2])
+static int store_replace(struct venus *v, struct fid_entry *e, int src, bool durable,
+			 const struct stat *st, const struct timespec times[2])
 {
 	const char *base = strrchr(e->path, '/');
 	char *parent = fid_path_parent(e->path);
@@ -194,7 +195,7 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const st
 	if (!err && fchmod(fd, st->st_mode & 07777) < 0)
 		err = -errno;
 	if (!err)
-		err = store_fill(v, src, fd, times);
+		err = store_fill(v, src, fd, times, durable);
 	if (!err && fstat(fd, &nst) < 0)
 		err = -errno;
 	close(fd);
@@ -209,7 +210,8 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const st
 	}
 	store_step(v, 4);
 	futimens(dfd, (struct timespec[2]){dst.st_atim, dst.st_mtim});
-	fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
+	if (durable)
+		fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
 	fid_rekey(v, e, &nst);
 	fid_dir_changed(v, parent); /* its entry has a new inode number */
 out:
@@ -218,7 +220,7 @@ out:
 	return err;
 }
 
-int wc_store(struct venus *v, struct fid_entry *e)
+int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 {
 	struct timespec times[2];
 	struct stat st, cst;
@@ -246,14 +248,14 @@ int wc_store(struct venus *v, struct fid_entry *e)
 	times[1] = cst.st_mtim;
 
 	if (st.st_nlink > 1) {
-		err = store_in_place(v, e, src, times);
+		err = store_in_place(v, e, src, durable, times);
 	} else {
-		err = store_replace(v, e, src, &st, times);
+		err = store_replace(v, e, src, durable, &st, times);
 		if (err == -EPERM || err == -EACCES) {
 			if (lseek(src, 0, SEEK_SET) < 0)
 				err = -errno;
 			else
-				err = store_in_place(v, e, src, times);
+				err = store_in_place(v, e, src, durable, times);
 		}
 	}
 	close(src);
@@ -273,7 +275,7 @@ int wc_close(struct venus *v, struct fid_entry *e)
 		wc_discard(v, e); /* removed while written: nothing to store to */
 		return 0;
 	}
-	err = wc_store(v, e);
+	err = wc_store(v, e, false);
 	if (err)
 		return err; /* kept: the next write open reuses it, its close retries */
 	/* Recycled by rename, never rewritten: a reader may hold the old one. */

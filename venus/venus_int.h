@@ -101,7 +101,7 @@ bool tmp_stale(const char *name, const char *prefix);
 /* store.c: write containers and the store of their bytes to the volume. */
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp);
 int wc_close(struct venus *v, struct fid_entry *e);
-int wc_store(struct venus *v, struct fid_entry *e);
+int wc_store(struct venus *v, struct fid_entry *e, bool durable);
 void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st);
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);

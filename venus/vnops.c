@@ -172,7 +172,10 @@ int vn_close(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	return err;
 }
 
-/* fsync(2): the write session's bytes reach the volume now; it stays open. */
+/* fsync(2): the write session's bytes reach the volume, durably, now; the
+ * session stays open. (A store on close is atomic against any crash of a
+ * process, by rename; it is made durable against power loss only when the
+ * target asks with fsync, as a kernel file system does.) */
 int vn_fsync(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	struct fid_entry *e = fid_find(v, &in->in.coda_fsync.VFid);
@@ -180,7 +183,7 @@ int vn_fsync(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	(void)out;
 	if (!e)
 		return -ENOENT;
-	return wc_store(v, e);
+	return wc_store(v, e, true);
 }
 
 int vn_store(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
@@ -190,7 +193,7 @@ int vn_store(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	(void)out;
 	if (!e)
 		return -ENOENT;
-	return wc_store(v, e);
+	return wc_store(v, e, true);
 }
 
 int vn_readlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
