@@ -810,6 +810,30 @@ Test(venus_write, rename_replaces_destination)
 	cr_assert_eq(rename_as(0, &dir, "a", &root, "empty"), -EISDIR);
 }
 
+Test(venus_write, fid_keeps_its_linked_name_when_the_first_name_goes)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), tmp, final;
+	struct coda_vattr va;
+	int fd;
+
+	/* How git writes an object: a temp file, linked to its final name,
+	 * then unlinked. */
+	cr_assert_eq(create(&root, "tmp_obj", 0444, 1, &tmp), 0);
+	cr_assert_eq(open_fid(&tmp, C_O_WRITE, &fd), 0);
+	write_fd(fd, "object");
+	close(fd);
+	cr_assert_eq(close_fid(&tmp, C_O_WRITE), 0);
+	cr_assert_eq(link_fid(&tmp, &dir, "final"), 0);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "tmp_obj"), 0);
+	final = fid_of("dir/final");
+	cr_assert(coda_fid_eq(&final, &tmp), "the link is the same fid");
+	cr_assert_eq(getattr(&tmp, &va), 0, "the fid is reached through its other name");
+	cr_assert_eq(va.va_size, 6);
+	cr_assert_eq(open_fid(&tmp, C_O_READ, &fd), 0);
+	assert_fd(fd, "object");
+	close(fd);
+}
+
 Test(venus_write, link_and_symlink)
 {
 	struct CodaFid root = root_fid(), dir = fid_of("dir"), file = fid_of("file"), got;
