@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -445,6 +446,63 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	return 0;
 }
 
+/* Skips `prefix` at *p; true if it was there. */
+static bool skip(const char **p, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (strncmp(*p, prefix, len))
+		return false;
+	*p += len;
+	return true;
+}
+
+/* The directory of the caller's own fd table in /proc: self, thread-self,
+ * its tid or tgid, and /dev/fd (a symlink to /proc/self/fd). */
+static bool skip_own_fd_dir(struct call *c, const char **p)
+{
+	char pid[40];
+
+	if (skip(p, "/dev/fd/") || skip(p, "/proc/self/fd/") || skip(p, "/proc/thread-self/fd/"))
+		return true;
+	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tgid);
+	if (skip(p, pid))
+		return true;
+	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tid);
+	return skip(p, pid);
+}
+
+struct coda_file *coda_magic_link(struct call *c, const char *name, const char **rest)
+{
+	const char *p = name;
+	char *end;
+	long fd;
+
+	if (!skip_own_fd_dir(c, &p) || *p < '0' || *p > '9')
+		return NULL;
+	fd = strtol(p, &end, 10);
+	if (*end && *end != '/')
+		return NULL;
+	*rest = end;
+	return coda_file_lookup(c, fd);
+}
+
+/* /proc/self/fd/N of a /coda fd: the kernel follows such a magic link to the
+ * open object itself, which only we know. Returns 1 when it applied. */
+static int start_magic(struct walk *w, const char *name)
+{
+	const char *rest;
+	struct coda_file *f = coda_magic_link(w->c, name, &rest);
+
+	if (!f)
+		return 0;
+	if (!*rest && !(w->flags & LOOKUP_FOLLOW))
+		return 0; /* the link itself, in procfs */
+	start_coda(w, f->path, &f->fid, f->vtype);
+	snprintf(w->rest, sizeof(w->rest), "%s", rest);
+	return 1;
+}
+
 int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd)
 {
 	struct walk w;
@@ -457,6 +515,10 @@ int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct n
 	w.flags = flags;
 	if (!*name && !(flags & LOOKUP_EMPTY))
 		return -ENOENT;
+	if (name[0] == '/' && start_magic(&w, name)) {
+		rc = walk_rest(&w);
+		return finish(&w, rc, nd);
+	}
 	if (name[0] == '/') {
 		path_set(&w, "/");
 	} else {

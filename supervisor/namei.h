@@ -10,6 +10,7 @@
 #include "coda_wire.h"
 
 struct call;
+struct coda_file;
 
 #define LOOKUP_FOLLOW	   0x1 /* follow a symlink in the last component */
 #define LOOKUP_DIRECTORY   0x2 /* the result must be a directory */
@@ -38,6 +39,10 @@ struct nameidata {
 /* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the calling task.
  * 0 with nd filled, or a negative errno as the kernel would give it. */
 int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd);
+
+/* /proc/self/fd/N (and /dev/fd/N, /proc/PID/fd/N of the caller) naming a
+ * /coda fd: that file, with *rest what follows N ("" or "/..."). */
+struct coda_file *coda_magic_link(struct call *c, const char *name, const char **rest);
 
 /* Is `path` (absolute, normalised) the mount point or inside it? */
 bool coda_path_in_mount(const struct call *c, const char *path);

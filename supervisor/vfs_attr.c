@@ -11,6 +11,7 @@
 #include "dir.h"
 #include "file.h"
 #include "inode.h"
+#include "super.h"
 #include "syscalls.h"
 #include "upcall.h"
 #include "vfs.h"
@@ -216,15 +217,17 @@ void sys_fsync(struct call *c)
 	call_return(c, coda_fsync(c, &fid));
 }
 
-/* xattr changes: Coda has none (EOPNOTSUPP), as the kernel's module. */
+/* xattr changes: Coda has none (EOPNOTSUPP), as the kernel's module; on a
+ * read-only mount the kernel says EROFS first. */
 void sys_setxattr(struct call *c)
 {
 	long nr = c->n->data.nr;
+	int err = c->sup->opt.read_only ? -EROFS : -EOPNOTSUPP;
 	struct nameidata nd;
 
 	if (nr == SYS_fsetxattr || nr == SYS_fremovexattr) {
 		if (coda_file_lookup(c, (long)call_arg(c, 0)))
-			call_return(c, -EOPNOTSUPP);
+			call_return(c, err);
 		else
 			call_continue(c);
 		return;
@@ -233,5 +236,5 @@ void sys_setxattr(struct call *c)
 			     nr == SYS_setxattr || nr == SYS_removexattr ? LOOKUP_FOLLOW : 0,
 			     &nd) &&
 	    vfs_exists(c, &nd))
-		call_return(c, -EOPNOTSUPP);
+		call_return(c, err);
 }

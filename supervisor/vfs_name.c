@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "dir.h"
+#include "file.h"
 #include "proc.h"
 #include "symlink.h"
 #include "syscalls.h"
@@ -103,6 +104,27 @@ static long coda_readlink_to(struct call *c, const struct nameidata *nd, bool em
 	return rc < 0 ? rc : n;
 }
 
+/* readlink("/proc/self/fd/N") of a /coda fd names the object as the kernel
+ * would: by its /coda path, not the container's. Returns true if it applied
+ * (*result: the length written, or -errno). */
+static bool magic_link_target(struct call *c, const char *name, uint64_t buf, long size,
+			      ssize_t *result)
+{
+	const char *rest;
+	struct coda_file *f = coda_magic_link(c, name, &rest);
+	size_t len;
+	int rc;
+
+	if (!f || *rest)
+		return false;
+	len = strlen(f->path);
+	if (len > (size_t)size)
+		len = (size_t)size;
+	rc = call_write(c, buf, f->path, len);
+	*result = rc < 0 ? rc : (ssize_t)len;
+	return true;
+}
+
 static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, long size)
 {
 	struct nameidata nd;
@@ -117,6 +139,10 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 	}
 	/* read here, not by vfs_resolve: NULL is EFAULT, and "" matters below */
 	rc = call_read_path(c, call_arg(c, path_arg), name);
+	if (!rc && name[0] == '/' && magic_link_target(c, name, buf, size, &n)) {
+		call_return(c, n);
+		return;
+	}
 	if (!rc)
 		rc = coda_namei(c, dirfd, name, LOOKUP_EMPTY, &nd);
 	if (rc < 0) {

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "dir.h"
+#include "super.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -51,7 +52,10 @@ void sys_mknod(struct call *c)
 	} else if (!vfs_resolve_coda(c, AT_FDCWD, 0, 0, &nd)) {
 		return;
 	}
-	call_return(c, nd.missing ? -EPERM : -EEXIST);
+	if (!nd.missing)
+		call_return(c, -EEXIST);
+	else
+		call_return(c, c->sup->opt.read_only ? -EROFS : -EPERM);
 }
 
 void sys_symlink(struct call *c)

@@ -1,7 +1,8 @@
 /* Attributes: what lstat says about a backing object, in struct coda_vattr.
  *
  * The end-to-end tests compare ls -lR, du and find output under the mount
- * with the plain directory, so every field is the backing value unchanged. */
+ * with the plain directory, so every field is the backing value unchanged,
+ * but for the file number (see attr_fill). */
 #include <limits.h>
 
 #include "venus_int.h"
@@ -34,7 +35,12 @@ static void attr_time(struct coda_timespec *ct, const struct timespec *ts)
 	ct->tv_nsec = ts->tv_nsec;
 }
 
-void attr_fill(const struct stat *st, struct coda_vattr *va)
+uint64_t attr_fileid(const struct CodaFid *fid)
+{
+	return (uint64_t)fid->opaque[2] | (uint64_t)fid->opaque[3] << 32;
+}
+
+void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vattr *va)
 {
 	memset(va, 0, sizeof(*va));
 	va->va_type = attr_vtype(st->st_mode);
@@ -44,7 +50,9 @@ void attr_fill(const struct stat *st, struct coda_vattr *va)
 	va->va_nlink = st->st_nlink > SHRT_MAX ? SHRT_MAX : (short)st->st_nlink;
 	va->va_uid = st->st_uid;
 	va->va_gid = st->st_gid;
-	va->va_fileid = (long)st->st_ino;
+	/* The file's number is its fid's, not the backing inode's: a store
+	 * replaces the backing file, and tar and sqlite compare st_ino. */
+	va->va_fileid = (long)attr_fileid(fid);
 	va->va_size = (u_quad_t)st->st_size;
 	va->va_blocksize = st->st_blksize;
 	attr_time(&va->va_atime, &st->st_atim);

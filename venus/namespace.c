@@ -120,7 +120,7 @@ static int reply_new(struct venus *v, struct dirop *op, struct CodaFid *fid, str
 		return err;
 	wc_attr(v, e, &st);
 	*fid = e->fid;
-	attr_fill(&st, va);
+	attr_fill(&st, &e->fid, va);
 	return 0;
 }
 

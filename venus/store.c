@@ -29,34 +29,44 @@ static int wc_reopen(struct venus *v, struct fid_entry *e, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Fills a new write container with the backing bytes. The backing file is
+ * read only when there is something to copy: a caller may write a file it
+ * may not read (mode 0200, or O_CREAT with mode 0), as on a kernel mount. */
+static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
+{
+	struct stat st;
+	int src, err = 0;
+
+	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
+		return -ENOENT; /* replaced since the caller's lstat */
+	if (trunc)
+		return 0;
+	if (st.st_size > 0) {
+		src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0)
+			return -errno;
+		err = container_copy(src, fd);
+		close(src);
+	}
+	if (!err && futimens(fd, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
+		err = -errno;
+	return err;
+}
+
 /* A new write container: the backing bytes, or nothing for C_O_TRUNC. It
  * gets the backing file's times, so a session that writes nothing stores
  * the same mtime back; any write moves the container's mtime on. */
 static int wc_create(struct venus *v, struct fid_entry *e, bool trunc)
 {
 	char name[64];
-	struct stat st;
-	int fd, src, err = 0;
+	int fd, err;
 
 	fd = cache_tmp_create(v, WC_PREFIX, name, sizeof(name));
 	if (fd < 0)
 		return fd;
-	src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (src < 0)
-		err = -errno;
-	else if (fstat(src, &st) < 0)
-		err = -errno;
-	else if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
-		err = -ENOENT; /* replaced since the caller's lstat */
-	if (!err && !trunc) {
-		struct timespec times[2] = {st.st_atim, st.st_mtim};
-
-		err = container_copy(src, fd);
-		if (!err && futimens(fd, times) < 0)
-			err = -errno;
-	}
-	if (src >= 0)
-		close(src);
+	err = wc_fill(v, e, fd, trunc);
 	close(fd);
 	if (!err) {
 		e->wc = strdup(name);
