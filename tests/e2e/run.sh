@@ -30,6 +30,8 @@
 # Environment: CODA_E2E_FILTER=REGEX runs only the tests whose name matches;
 # CODA_E2E_KEEP=1 keeps the temp dir; CODA_E2E_TIMEOUT (seconds, default 120)
 # bounds each command.
+#
+# The helpers shared with the other suite are in tests/e2e/lib.sh.
 set -uo pipefail
 
 usage() {
@@ -39,6 +41,7 @@ usage() {
 [ $# -ge 1 ] && [ $# -le 3 ] || usage
 
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+. "$HERE/lib.sh"
 MODE=real
 if [ "$1" = --self-test ]; then
 	MODE=self
@@ -53,48 +56,19 @@ fi
 MMAP_PROG=${2:-}
 BADCALLS_PROG=${3:-}
 
-# A fixed, boring environment, the same for both sides of every comparison.
-export LC_ALL=C TZ=UTC PYTHONDONTWRITEBYTECODE=1
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_PAGER=cat PAGER=cat
-unset LANG LANGUAGE CDPATH ENV BASH_ENV GREP_OPTIONS GIT_DIR GIT_WORK_TREE \
-	PYTHONPATH PYTHONHOME PYTHONSTARTUP TAR_OPTIONS POSIXLY_CORRECT QUOTING_STYLE \
-	LS_COLORS TIME_STYLE BLOCK_SIZE DU_BLOCK_SIZE
-umask 022
-
-PREFIX=${CODA_E2E_PREFIX:-}
-FILTER=${CODA_E2E_FILTER:-}
-TMO=${CODA_E2E_TIMEOUT:-120}
-MNT=/coda
-BUSYBOX=/bin/busybox
-PY=/usr/bin/python3
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/coda-e2e.XXXXXX") || exit 125
-WORK=$(realpath -- "$WORK")
-cleanup() {
-	if [ -n "${CODA_E2E_KEEP:-}" ]; then
-		echo "kept $WORK"
-	else
-		rm -rf -- "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-chmod 755 "$WORK"
+fixed_environment
+suite_settings
+make_workdir coda-e2e
 
 VOL=$WORK/vol       # the plain volume directory, served as /coda
 VOL2=$WORK/vol2     # self-test only: the stand-in for /coda
 CACHE=$WORK/cache   # coda-exec --cache
 T=$WORK/t           # per-command scratch (outputs, diffs)
 HOSTDIR=$WORK/host  # files outside the volume
-mkdir -p "$CACHE" "$T" "$HOSTDIR"
-chmod 755 "$CACHE" "$T" "$HOSTDIR"
+make_dirs "$CACHE" "$T" "$HOSTDIR"
 
 if ! "$HERE/make-volume.sh" "$VOL" >"$T/make-volume.log" 2>&1; then
-	echo "make-volume.sh failed:" >&2
-	cat "$T/make-volume.log" >&2
-	echo "0 passed, 1 failed"
-	exit 1
+	setup_failed "make-volume.sh failed:" "$T/make-volume.log"
 fi
 chmod 755 "$VOL"
 if [ "$MODE" = self ]; then
@@ -126,7 +100,6 @@ manifest() {
 }
 manifest "$VOL" >"$WORK/manifest.before"
 
-sed_escape() { printf '%s' "$1" | sed 's/[][\.*^$|/]/\\&/g'; }
 VOL_RE=$(sed_escape "$VOL")
 VOL2_RE=$(sed_escape "$VOL2")
 
@@ -161,13 +134,6 @@ run_coda() {
 	drop_sanitizer_notes "$T/$tag.err"
 }
 
-# An ASan build of coda-exec that switches stacks with swapcontext prints this
-# one harmless line on the shared stderr; any other sanitizer output stays and
-# fails the comparison.
-drop_sanitizer_notes() {
-	sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext\/swapcontext functions/d" "$1"
-}
-
 # run_host TAG CMD: CMD natively, cwd unchanged, no mapping.
 run_host() {
 	local tag=$1 cmd=$2
@@ -179,12 +145,7 @@ run_host() {
 cx() {
 	local tag=$1
 	shift
-	# in a subshell, so that bash's "Killed"/"Terminated" notes go nowhere
-	(
-		timeout -k 5 "$TMO" "$CODA_EXEC" "$@" <"${STDIN:-/dev/null}" >"$T/$tag.out" 2>"$T/$tag.err"
-		echo $? >"$T/$tag.rc"
-	) 2>/dev/null
-	drop_sanitizer_notes "$T/$tag.err"
+	cx_capture "$tag" "" "$@"
 }
 
 # cx_vol TAG CMD: CMD under coda-exec with the fixture volume, cwd unchanged.
@@ -193,59 +154,8 @@ cx_vol() {
 	cx "$tag" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
 }
 
-blob() { # TAG: what is compared
-	cat "$T/$1.out"
-	printf -- '--- stderr ---\n'
-	cat "$T/$1.err"
-	printf -- '--- exit status %s ---\n' "$(cat "$T/$1.rc")"
-}
-
 # ---------------------------------------------------------------- reporting
-PASSED=0
-FAILED=0
-DETAIL=$T/detail
-note() { printf '%s\n' "$*" >>"$DETAIL"; }
-
-# same_outputs A B LABEL: fail unless stdout, stderr and status of A and B
-# are identical; the report shows the status, then the stderr diff (usually
-# the telling part), then the stdout diff, each cut short.
-same_outputs() {
-	local a=$1 b=$2 label=$3
-	blob "$a" >"$T/$a.blob"
-	blob "$b" >"$T/$b.blob"
-	if cmp -s "$T/$a.blob" "$T/$b.blob"; then
-		return 0
-	fi
-	note "$label"
-	note "  differs (--- $a, +++ $b)"
-	if ! cmp -s "$T/$a.rc" "$T/$b.rc"; then
-		note "  exit status: $a $(cat "$T/$a.rc"), $b $(cat "$T/$b.rc")"
-	fi
-	if ! cmp -s "$T/$a.err" "$T/$b.err"; then
-		note "  stderr:"
-		diff -a -u --label "$a" --label "$b" "$T/$a.err" "$T/$b.err" | tail -n +3 |
-			head -n 25 | cut -c1-300 >>"$DETAIL"
-	fi
-	if ! cmp -s "$T/$a.out" "$T/$b.out"; then
-		note "  stdout ($(wc -l <"$T/$a.out") vs $(wc -l <"$T/$b.out") lines):"
-		diff -a -u --label "$a" --label "$b" "$T/$a.out" "$T/$b.out" | tail -n +3 |
-			head -n 50 | cut -c1-300 >>"$DETAIL"
-	fi
-	return 1
-}
-
-# expect_rc TAG N: the recorded status must be N.
-expect_rc() {
-	local got
-	got=$(cat "$T/$1.rc")
-	if [ "$got" = "$2" ]; then
-		return 0
-	fi
-	note "$1: exit status $got, expected $2"
-	note "  stdout: $(head -c 600 "$T/$1.out")"
-	note "  stderr: $(head -c 600 "$T/$1.err")"
-	return 1
-}
+init_reporting
 
 # expect_grep TAG STREAM TEXT: STREAM (out or err) of TAG must contain TEXT.
 expect_grep() {
@@ -302,19 +212,6 @@ KINDS=()
 t() {
 	KINDS+=("$1")
 	TESTS+=("$2")
-}
-
-run_test() {
-	local name=$1
-	: >"$DETAIL"
-	if "$name"; then
-		echo "PASS $PREFIX$name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $PREFIX$name"
-		sed 's/^/    /' "$DETAIL"
-		FAILED=$((FAILED + 1))
-	fi
 }
 
 # ============================================================== scenarios
@@ -953,8 +850,8 @@ volume_unchanged_by_the_suite() {
 }
 
 # ================================================================ main
-if [ "$MODE" = real ] && [ -e "$MNT" ]; then
-	echo "warning: $MNT exists on this host; paths under it are shadowed by coda-exec" >&2
+if [ "$MODE" = real ]; then
+	warn_if_mount_exists
 fi
 export MMAP_PROG BADCALLS_PROG
 
@@ -969,45 +866,17 @@ for i in "${!TESTS[@]}"; do
 done
 
 # ------------------------------------------- the same again, unprivileged
-if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
-	N=$WORK/nobody
-	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run"
-	cp -- "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c" "$N/e2e/"
+if nobody_rerun_wanted; then
+	nobody_prepare "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c"
 	cp -- "$MMAP_PROG" "$N/bin/mmap_md5"
 	cp -- "$BADCALLS_PROG" "$N/bin/badcalls"
 	[ "$MODE" = real ] && cp -- "$CODA_EXEC" "$N/bin/coda-exec"
-	chmod -R a+rX "$N"
-	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
-	chmod 700 "$N/run"
 	if [ "$MODE" = real ]; then
 		first=$N/bin/coda-exec
 	else
 		first=--self-test
 	fi
-	envs=(HOME="$N/home" TMPDIR="$N/tmp" XDG_RUNTIME_DIR="$N/run"
-		XDG_CONFIG_HOME="$N/home/.config" XDG_CACHE_HOME="$N/home/.cache"
-		XDG_DATA_HOME="$N/home/.local/share" XDG_STATE_HOME="$N/home/.local/state"
-		CODA_E2E_NESTED=1 CODA_E2E_PREFIX=nobody: CODA_E2E_COUNTS="$N/tmp/counts"
-		CODA_E2E_FILTER="$FILTER" CODA_E2E_TIMEOUT="$TMO")
-	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MSAN_OPTIONS MALLOC_PERTURB_; do
-		[ -n "${!v:-}" ] && envs+=("$v=${!v}")
-	done
-	echo "--- rerunning as nobody:nogroup"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
-		env "${envs[@]}" bash "$N/e2e/run.sh" "$first" "$N/bin/mmap_md5" "$N/bin/badcalls" </dev/null
-	if [ -r "$N/tmp/counts" ] && read -r np nf <"$N/tmp/counts"; then
-		PASSED=$((PASSED + np))
-		FAILED=$((FAILED + nf))
-	else
-		echo "FAIL nobody:suite_completed"
-		FAILED=$((FAILED + 1))
-	fi
+	rerun_as_nobody -- run.sh "$first" "$N/bin/mmap_md5" "$N/bin/badcalls"
 fi
 
-if [ -n "${CODA_E2E_COUNTS:-}" ]; then
-	echo "$PASSED $FAILED" >"$CODA_E2E_COUNTS"
-	echo "(unprivileged run: $PASSED passed and $FAILED failed, counted in the total below)"
-else
-	echo "$PASSED passed, $FAILED failed"
-fi
-[ "$FAILED" = 0 ]
+report_totals

@@ -30,6 +30,8 @@
 # Environment: CODA_E2E_FILTER=REGEX runs only the matching tests;
 # CODA_E2E_KEEP=1 keeps the temp dir; CODA_E2E_TIMEOUT (seconds, default
 # 120) bounds each command.
+#
+# The helpers shared with the other suite are in tests/e2e/lib.sh.
 set -uo pipefail
 
 usage() {
@@ -42,47 +44,27 @@ usage() {
 	exit 2
 }
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+. "$HERE/lib.sh"
 CODA_EXEC=$(realpath -- "$1")
 
-# A fixed, boring environment, the same for both sides of every comparison.
-export LC_ALL=C TZ=UTC PYTHONDONTWRITEBYTECODE=1
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_PAGER=cat PAGER=cat
+# A fixed, boring environment, the same for both sides of every comparison:
+# lib.sh's, with fixed git identities and dates and no make or rsync options.
+fixed_environment
 export GIT_AUTHOR_NAME='E2E Author' GIT_AUTHOR_EMAIL=author@example.org
 export GIT_COMMITTER_NAME='E2E Committer' GIT_COMMITTER_EMAIL=committer@example.org
 export GIT_AUTHOR_DATE='2021-03-04T05:06:07Z' GIT_COMMITTER_DATE='2021-03-04T05:06:07Z'
-unset LANG LANGUAGE CDPATH ENV BASH_ENV GREP_OPTIONS GIT_DIR GIT_WORK_TREE \
-	PYTHONPATH PYTHONHOME PYTHONSTARTUP TAR_OPTIONS POSIXLY_CORRECT QUOTING_STYLE \
-	LS_COLORS TIME_STYLE BLOCK_SIZE DU_BLOCK_SIZE MAKEFLAGS MFLAGS RSYNC_RSH
-umask 022
+unset MAKEFLAGS MFLAGS RSYNC_RSH
 
-PREFIX=${CODA_E2E_PREFIX:-}
-FILTER=${CODA_E2E_FILTER:-}
-TMO=${CODA_E2E_TIMEOUT:-120}
-MNT=/coda
-BUSYBOX=/bin/busybox
-PY=/usr/bin/python3
+suite_settings
 export PY BUSYBOX
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/coda-e2e-write.XXXXXX") || exit 125
-WORK=$(realpath -- "$WORK")
-cleanup() {
-	if [ -n "${CODA_E2E_KEEP:-}" ]; then
-		echo "kept $WORK"
-	else
-		rm -rf -- "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-chmod 755 "$WORK"
+make_workdir coda-e2e-write
 
 LIB=$WORK/lib       # generated helper scripts
 SRC=$WORK/src       # generated source trees (outside every volume)
 CASES=$WORK/cases   # one directory per scenario
 T=$WORK/t           # outputs and diffs
-mkdir -p "$LIB" "$SRC" "$CASES" "$T"
-chmod 755 "$LIB" "$SRC" "$CASES" "$T"
+make_dirs "$LIB" "$SRC" "$CASES" "$T"
 
 # ----------------------------------------------------------------- helpers
 # gentree.py DIR NDIRS FILES_PER_DIR: a deterministic tree of text and binary
@@ -233,63 +215,13 @@ for dirpath, dirnames, filenames in os.walk(root):
 print("\n".join(sorted(out)))
 EOF
 
-sed_escape() { printf '%s' "$1" | sed 's/[][\.*^$|/]/\\&/g'; }
-
-# An ASan build of coda-exec that switches stacks with swapcontext prints this
-# one harmless line on the shared stderr; any other sanitizer output stays.
-drop_sanitizer_notes() {
-	sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext\/swapcontext functions/d" "$1"
-}
-
 # ---------------------------------------------------------------- reporting
-PASSED=0
-FAILED=0
-DETAIL=$T/detail
-note() { printf '%s\n' "$*" >>"$DETAIL"; }
+init_reporting
+# same_outputs (lib.sh) says "outputs differ" and shows 40 lines of stdout diff
+SAME_OUTPUTS_DIFFER="outputs differ"
+SAME_OUTPUTS_LINES=40
 note_file() { # FILE [LINES]: a file's head, indented
 	head -n "${2:-20}" "$1" | cut -c1-300 | sed 's/^/    /' >>"$DETAIL"
-}
-
-blob() { # TAG: what is compared
-	cat "$T/$1.out"
-	printf -- '--- stderr ---\n'
-	cat "$T/$1.err"
-	printf -- '--- exit status %s ---\n' "$(cat "$T/$1.rc")"
-}
-
-# same_outputs A B LABEL: stdout, stderr and status of A and B identical.
-same_outputs() {
-	local a=$1 b=$2 label=$3
-	blob "$a" >"$T/$a.blob"
-	blob "$b" >"$T/$b.blob"
-	cmp -s "$T/$a.blob" "$T/$b.blob" && return 0
-	note "$label"
-	note "  outputs differ (--- $a, +++ $b)"
-	if ! cmp -s "$T/$a.rc" "$T/$b.rc"; then
-		note "  exit status: $a $(cat "$T/$a.rc"), $b $(cat "$T/$b.rc")"
-	fi
-	if ! cmp -s "$T/$a.err" "$T/$b.err"; then
-		note "  stderr:"
-		diff -a -u --label "$a" --label "$b" "$T/$a.err" "$T/$b.err" | tail -n +3 |
-			head -n 25 | cut -c1-300 >>"$DETAIL"
-	fi
-	if ! cmp -s "$T/$a.out" "$T/$b.out"; then
-		note "  stdout ($(wc -l <"$T/$a.out") vs $(wc -l <"$T/$b.out") lines):"
-		diff -a -u --label "$a" --label "$b" "$T/$a.out" "$T/$b.out" | tail -n +3 |
-			head -n 40 | cut -c1-300 >>"$DETAIL"
-	fi
-	return 1
-}
-
-# expect_rc TAG N
-expect_rc() {
-	local got
-	got=$(cat "$T/$1.rc")
-	[ "$got" = "$2" ] && return 0
-	note "$1: exit status $got, expected $2"
-	note "  stdout: $(head -c 600 "$T/$1.out")"
-	note "  stderr: $(head -c 600 "$T/$1.err")"
-	return 1
 }
 
 # expect_text TAG STREAM WANT: STREAM (out or err) of TAG is exactly WANT.
@@ -359,11 +291,7 @@ run_coda() {
 cx() {
 	local tag=$1
 	shift
-	(
-		timeout -k 5 "$TMO" "$CODA_EXEC" "$@" <"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
-		echo $? >"$T/$tag.rc"
-	) 2>/dev/null
-	drop_sanitizer_notes "$T/$tag.err.raw"
+	cx_capture "$tag" .raw "$@"
 	map_paths "$T/$tag.out.raw" "$T/$tag.out"
 	map_paths "$T/$tag.err.raw" "$T/$tag.err"
 }
@@ -420,17 +348,11 @@ no_store_temps() {
 TESTS=()
 t() { TESTS+=("$1"); }
 
-run_test() {
+# run_timed NAME: run_test NAME (lib.sh); with CODA_E2E_TIMES set, its wall
+# time on stderr too.
+run_timed() {
 	local name=$1 start=$EPOCHREALTIME
-	: >"$DETAIL"
-	if "$name"; then
-		echo "PASS $PREFIX$name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $PREFIX$name"
-		sed 's/^/    /' "$DETAIL"
-		FAILED=$((FAILED + 1))
-	fi
+	run_test "$name"
 	[ -z "${CODA_E2E_TIMES:-}" ] || awk -v a="$start" -v b="$EPOCHREALTIME" -v n="$name" \
 		'BEGIN { printf "  (%s: %.1f s)\n", n, b - a }' >&2
 }
@@ -1195,33 +1117,23 @@ other" || ok=1
 	"$PY" "$LIB/gentree.py" "$SRC/small" 6 30 >>"$T/gentree.log" 2>&1 &&
 	tar -C "$SRC" --sort=name -cf "$WORK/tree.tar" tree &&
 	tar -C "$SRC" --sort=name -cf "$WORK/small.tar" small || {
-	echo "generating the source trees failed:" >&2
-	cat "$T/gentree.log" >&2
-	echo "0 passed, 1 failed"
-	exit 1
+	setup_failed "generating the source trees failed:" "$T/gentree.log"
 }
 TARBALL=$WORK/tree.tar
 SMALLTAR=$WORK/small.tar
 export SRC TARBALL SMALLTAR
 
-if [ -e "$MNT" ]; then
-	echo "warning: $MNT exists on this host; paths under it are shadowed by coda-exec" >&2
-fi
+warn_if_mount_exists
 
 for name in "${TESTS[@]}"; do
 	[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
-	run_test "$name"
+	run_timed "$name"
 done
 
 # ------------------------------------------- the same again, unprivileged
-if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
-	N=$WORK/nobody
-	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run" "$N/locked"
-	cp -- "$HERE/write.sh" "$N/e2e/"
+if nobody_rerun_wanted; then
+	nobody_prepare "$HERE/write.sh"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
-	chmod -R a+rX "$N"
-	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
-	chmod 700 "$N/run"
 	# for the EACCES scenario: volumes owned by nobody, each holding a
 	# root-owned 0755 directory with a root-owned file
 	for d in plain vol; do
@@ -1230,30 +1142,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]; then
 		chmod 755 "$N/locked/$d" "$N/locked/$d/locked"
 		chown nobody:nogroup "$N/locked/$d"
 	done
-	envs=(HOME="$N/home" TMPDIR="$N/tmp" XDG_RUNTIME_DIR="$N/run"
-		XDG_CONFIG_HOME="$N/home/.config" XDG_CACHE_HOME="$N/home/.cache"
-		XDG_DATA_HOME="$N/home/.local/share" XDG_STATE_HOME="$N/home/.local/state"
-		CODA_E2E_NESTED=1 CODA_E2E_PREFIX=nobody: CODA_E2E_COUNTS="$N/tmp/counts"
-		CODA_E2E_LOCKED="$N/locked" CODA_E2E_FILTER="$FILTER" CODA_E2E_TIMEOUT="$TMO")
-	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MSAN_OPTIONS MALLOC_PERTURB_; do
-		[ -n "${!v:-}" ] && envs+=("$v=${!v}")
-	done
-	echo "--- rerunning as nobody:nogroup"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
-		env "${envs[@]}" bash "$N/e2e/write.sh" "$N/bin/coda-exec" </dev/null
-	if [ -r "$N/tmp/counts" ] && read -r np nf <"$N/tmp/counts"; then
-		PASSED=$((PASSED + np))
-		FAILED=$((FAILED + nf))
-	else
-		echo "FAIL nobody:suite_completed"
-		FAILED=$((FAILED + 1))
-	fi
+	rerun_as_nobody CODA_E2E_LOCKED="$N/locked" -- write.sh "$N/bin/coda-exec"
 fi
 
-if [ -n "${CODA_E2E_COUNTS:-}" ]; then
-	echo "$PASSED $FAILED" >"$CODA_E2E_COUNTS"
-	echo "(unprivileged run: $PASSED passed and $FAILED failed, counted in the total below)"
-else
-	echo "$PASSED passed, $FAILED failed"
-fi
-[ "$FAILED" = 0 ]
+report_totals

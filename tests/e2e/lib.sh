@@ -1,0 +1,243 @@
+# Shared helpers of the end-to-end suites tests/e2e/run.sh and
+# tests/e2e/write.sh; sourced (never run) after they set HERE to their own
+# directory:  . "$HERE/lib.sh"
+#
+# Conventions the helpers rely on: $T is the per-command scratch dir, where a
+# command run as TAG leaves $T/TAG.out, $T/TAG.err and $T/TAG.rc; $DETAIL
+# collects the report of the current test; PASSED and FAILED count tests.
+# Both suites run with `set -uo pipefail`.
+
+# fixed_environment: a fixed, boring environment (locale, time zone, PATH, no
+# user git config or pager, umask 022), the same for both sides of every
+# comparison.
+fixed_environment() {
+	export LC_ALL=C TZ=UTC PYTHONDONTWRITEBYTECODE=1
+	export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_PAGER=cat PAGER=cat
+	unset LANG LANGUAGE CDPATH ENV BASH_ENV GREP_OPTIONS GIT_DIR GIT_WORK_TREE \
+		PYTHONPATH PYTHONHOME PYTHONSTARTUP TAR_OPTIONS POSIXLY_CORRECT QUOTING_STYLE \
+		LS_COLORS TIME_STYLE BLOCK_SIZE DU_BLOCK_SIZE
+	umask 022
+}
+
+# suite_settings: the settings read from the environment (CODA_E2E_PREFIX,
+# CODA_E2E_FILTER, CODA_E2E_TIMEOUT) and the fixed paths of the suites.
+suite_settings() {
+	PREFIX=${CODA_E2E_PREFIX:-}
+	FILTER=${CODA_E2E_FILTER:-}
+	TMO=${CODA_E2E_TIMEOUT:-120}
+	MNT=/coda
+	BUSYBOX=/bin/busybox
+	PY=/usr/bin/python3
+}
+
+# make_workdir NAME: a fresh world-readable temp dir $TMPDIR/NAME.XXXXXX as
+# $WORK (exit 125 if that fails), removed on exit unless CODA_E2E_KEEP is set.
+make_workdir() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || exit 125
+	WORK=$(realpath -- "$WORK")
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	chmod 755 "$WORK"
+}
+
+# cleanup: the EXIT trap of make_workdir; removes (or, with CODA_E2E_KEEP,
+# names) $WORK.
+cleanup() {
+	if [ -n "${CODA_E2E_KEEP:-}" ]; then
+		echo "kept $WORK"
+	else
+		rm -rf -- "$WORK"
+	fi
+}
+
+# make_dirs DIR...: create the directories, mode 755.
+make_dirs() {
+	mkdir -p "$@"
+	chmod 755 "$@"
+}
+
+# setup_failed WHAT LOG: report a failed set-up step (WHAT, then LOG on
+# stderr) as one failure and exit 1.
+setup_failed() {
+	echo "$1" >&2
+	cat "$2" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+# sed_escape STRING: STRING quoted for use as a literal in a sed regex.
+sed_escape() { printf '%s' "$1" | sed 's/[][\.*^$|/]/\\&/g'; }
+
+# drop_sanitizer_notes FILE: an ASan build of coda-exec that switches stacks
+# with swapcontext prints this one harmless line on the shared stderr; it is
+# removed from FILE.  Any other sanitizer output stays (and fails the
+# comparison).
+drop_sanitizer_notes() {
+	sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext\/swapcontext functions/d" "$1"
+}
+
+# cx_capture TAG SUFFIX ARGS...: coda-exec ARGS verbatim, stdin $STDIN
+# (default /dev/null), stdout and stderr to $T/TAG.out$SUFFIX and
+# $T/TAG.err$SUFFIX (the ASan note dropped), status to $T/TAG.rc.  Run in a
+# subshell, so that bash's "Killed"/"Terminated" notes go nowhere.
+cx_capture() {
+	local tag=$1 sfx=$2
+	shift 2
+	(
+		timeout -k 5 "$TMO" "$CODA_EXEC" "$@" <"${STDIN:-/dev/null}" >"$T/$tag.out$sfx" 2>"$T/$tag.err$sfx"
+		echo $? >"$T/$tag.rc"
+	) 2>/dev/null
+	drop_sanitizer_notes "$T/$tag.err$sfx"
+}
+
+# ---------------------------------------------------------------- reporting
+
+# init_reporting: no test passed or failed yet; $DETAIL is $T/detail.
+init_reporting() {
+	PASSED=0
+	FAILED=0
+	DETAIL=$T/detail
+}
+
+# note TEXT...: a line for the report of the current test.
+note() { printf '%s\n' "$*" >>"$DETAIL"; }
+
+# blob TAG: what is compared of a run: stdout, stderr and exit status.
+blob() {
+	cat "$T/$1.out"
+	printf -- '--- stderr ---\n'
+	cat "$T/$1.err"
+	printf -- '--- exit status %s ---\n' "$(cat "$T/$1.rc")"
+}
+
+# same_outputs A B LABEL: fail unless stdout, stderr and status of A and B
+# are identical; the report shows LABEL, the status, then the stderr diff
+# (usually the telling part), then the stdout diff, each cut short.  The
+# suites set the wording of the headline and the length of the stdout diff:
+# SAME_OUTPUTS_DIFFER (default "differs") and SAME_OUTPUTS_LINES (default 50).
+same_outputs() {
+	local a=$1 b=$2 label=$3
+	blob "$a" >"$T/$a.blob"
+	blob "$b" >"$T/$b.blob"
+	if cmp -s "$T/$a.blob" "$T/$b.blob"; then
+		return 0
+	fi
+	note "$label"
+	note "  ${SAME_OUTPUTS_DIFFER:-differs} (--- $a, +++ $b)"
+	if ! cmp -s "$T/$a.rc" "$T/$b.rc"; then
+		note "  exit status: $a $(cat "$T/$a.rc"), $b $(cat "$T/$b.rc")"
+	fi
+	if ! cmp -s "$T/$a.err" "$T/$b.err"; then
+		note "  stderr:"
+		diff -a -u --label "$a" --label "$b" "$T/$a.err" "$T/$b.err" | tail -n +3 |
+			head -n 25 | cut -c1-300 >>"$DETAIL"
+	fi
+	if ! cmp -s "$T/$a.out" "$T/$b.out"; then
+		note "  stdout ($(wc -l <"$T/$a.out") vs $(wc -l <"$T/$b.out") lines):"
+		diff -a -u --label "$a" --label "$b" "$T/$a.out" "$T/$b.out" | tail -n +3 |
+			head -n "${SAME_OUTPUTS_LINES:-50}" | cut -c1-300 >>"$DETAIL"
+	fi
+	return 1
+}
+
+# expect_rc TAG N: the recorded status of TAG must be N.
+expect_rc() {
+	local got
+	got=$(cat "$T/$1.rc")
+	if [ "$got" = "$2" ]; then
+		return 0
+	fi
+	note "$1: exit status $got, expected $2"
+	note "  stdout: $(head -c 600 "$T/$1.out")"
+	note "  stderr: $(head -c 600 "$T/$1.err")"
+	return 1
+}
+
+# run_test NAME: run the test function NAME; print "PASS NAME" or "FAIL NAME"
+# with its report indented, and count it.
+run_test() {
+	local name=$1
+	: >"$DETAIL"
+	if "$name"; then
+		echo "PASS $PREFIX$name"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL $PREFIX$name"
+		sed 's/^/    /' "$DETAIL"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# warn_if_mount_exists: a note on stderr if $MNT exists on this host.
+warn_if_mount_exists() {
+	if [ -e "$MNT" ]; then
+		echo "warning: $MNT exists on this host; paths under it are shadowed by coda-exec" >&2
+	fi
+}
+
+# ------------------------------------------- the same again, unprivileged
+
+# nobody_rerun_wanted: true when run as root and not already the nested run.
+nobody_rerun_wanted() {
+	[ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]
+}
+
+# nobody_prepare FILE...: $N=$WORK/nobody with e2e/ (holding lib.sh and the
+# FILEs), bin/ (for copies of the binaries), and home/, tmp/ and run/ for
+# the rerun.
+nobody_prepare() {
+	N=$WORK/nobody
+	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run"
+	cp -- "$HERE/lib.sh" "$@" "$N/e2e/"
+}
+
+# rerun_as_nobody [VAR=VALUE...] -- SCRIPT ARGS...: make $N readable to all,
+# then run bash $N/e2e/SCRIPT ARGS as nobody:nogroup (setpriv, a clean
+# environment with its own home and temp dirs, the sanitizer options, the
+# filter and timeout, and the VAR=VALUEs), its tests prefixed "nobody:"; its
+# counts are added to PASSED and FAILED (one failure if it did not finish).
+rerun_as_nobody() {
+	local extra=() v np nf
+	while [ "$1" != -- ]; do
+		extra+=("$1")
+		shift
+	done
+	shift
+	local script=$1
+	shift
+	chmod -R a+rX "$N"
+	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
+	chmod 700 "$N/run"
+	local envs=(HOME="$N/home" TMPDIR="$N/tmp" XDG_RUNTIME_DIR="$N/run"
+		XDG_CONFIG_HOME="$N/home/.config" XDG_CACHE_HOME="$N/home/.cache"
+		XDG_DATA_HOME="$N/home/.local/share" XDG_STATE_HOME="$N/home/.local/state"
+		CODA_E2E_NESTED=1 CODA_E2E_PREFIX=nobody: CODA_E2E_COUNTS="$N/tmp/counts"
+		"${extra[@]}" CODA_E2E_FILTER="$FILTER" CODA_E2E_TIMEOUT="$TMO")
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MSAN_OPTIONS MALLOC_PERTURB_; do
+		[ -n "${!v:-}" ] && envs+=("$v=${!v}")
+	done
+	echo "--- rerunning as nobody:nogroup"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+		env "${envs[@]}" bash "$N/e2e/$script" "$@" </dev/null
+	if [ -r "$N/tmp/counts" ] && read -r np nf <"$N/tmp/counts"; then
+		PASSED=$((PASSED + np))
+		FAILED=$((FAILED + nf))
+	else
+		echo "FAIL nobody:suite_completed"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# report_totals: the closing line "N passed, N failed" (a nested run instead
+# hands its counts to the outer one through $CODA_E2E_COUNTS); the status is
+# non-zero if anything failed.
+report_totals() {
+	if [ -n "${CODA_E2E_COUNTS:-}" ]; then
+		echo "$PASSED $FAILED" >"$CODA_E2E_COUNTS"
+		echo "(unprivileged run: $PASSED passed and $FAILED failed, counted in the total below)"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
+	[ "$FAILED" = 0 ]
+}
