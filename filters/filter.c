@@ -34,7 +34,8 @@ static const char *const path_calls[] = {
     "lgetxattr",    "listxattr",
     "llistxattr",   "removexattr",
     "lremovexattr", "inotify_add_watch",
-    "chroot",	    "name_to_handle_at",
+    "chroot",	    "bind",
+    "connect",	    "name_to_handle_at",
 };
 
 /* Calls on an fd: trapped only for fds in the band, where /coda files live. */

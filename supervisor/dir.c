@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -248,14 +249,32 @@ int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *d
 	return 0;
 }
 
+/* An open file outlives its last name: its attributes stay, one link less,
+ * as the kernel's coda_unlink drops the inode's link count (fstat of an fd
+ * of an unlinked file works). */
+static void link_dropped(struct call *c, const struct CodaFid *victim, bool is_dir,
+			 struct coda_vattr *attr)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	attr->va_nlink = is_dir || attr->va_nlink <= 1 ? 0 : attr->va_nlink - 1;
+	attr->va_ctime.tv_sec = now.tv_sec;
+	attr->va_ctime.tv_nsec = now.tv_nsec;
+	cache_attr_put(&c->sup->sb.caches, victim, attr);
+}
+
 /* unlink and rmdir: the same shape, one venus call each. */
 static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, const char *name,
 		       const struct CodaFid *victim)
 {
+	struct coda_vattr attr;
 	struct coda_caller who;
+	bool known;
 	int rc;
 
 	release_sync(c, victim);
+	known = coda_getattr(c, victim, &attr) == 0;
 	rc = call_caller(c, &who);
 	if (!rc && is_dir)
 		rc = venus_rmdir(c->task, &who, dir, name, strlen(name));
@@ -265,7 +284,10 @@ static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, c
 		return rc;
 	name_gone(c, dir, name);
 	attrs_changed(c, dir);
-	attrs_changed(c, victim);
+	if (known)
+		link_dropped(c, victim, is_dir, &attr);
+	else
+		attrs_changed(c, victim);
 	return 0;
 }
 

@@ -30,7 +30,7 @@ struct walk {
 	struct CodaFid parent;
 	int vtype;
 	size_t len;
-	char path[PATH_MAX];
+	char path[CODA_PATH_MAX];
 	char last[CODA_MAXNAMLEN + 1];
 	char rest[PATH_MAX];	    /* what is left to walk */
 	char scratch[2 * PATH_MAX]; /* symlink target spliced before the rest */
@@ -163,7 +163,7 @@ static int enter_root(struct walk *w)
  * normally a name cache hit). Used for "..", since we keep no parent links. */
 static int walk_canonical(struct walk *w)
 {
-	char target[PATH_MAX];
+	char target[CODA_PATH_MAX];
 	size_t mlen;
 	const char *p;
 	int rc;

@@ -9,6 +9,11 @@
 
 #include "coda_wire.h"
 
+/* The longest absolute path the supervisor keeps. A name given to the
+ * kernel is limited to PATH_MAX, but a relative one walked from a deep cwd
+ * makes a longer absolute path, which the kernel does not limit. */
+#define CODA_PATH_MAX (4 * PATH_MAX)
+
 struct call;
 struct coda_file;
 
@@ -29,7 +34,7 @@ struct nameidata {
 	bool missing;		       /* NAMEI_CODA: the last name does not exist */
 	struct CodaFid fid;	       /* the object (missing: its would-be parent) */
 	int vtype;		       /* C_V* of the object */
-	char path[PATH_MAX];	       /* absolute path of the result */
+	char path[CODA_PATH_MAX];      /* absolute path of the result */
 	char last[CODA_MAXNAMLEN + 1]; /* the last name (missing: the one not found) */
 	bool named;		       /* NAMEI_CODA ended on a name: parent and last are set */
 	struct CodaFid parent;	       /* the directory holding `last` */

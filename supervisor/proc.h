@@ -13,6 +13,7 @@
 #include "coda_wire.h"
 #include "fdtable.h"
 #include "file.h"
+#include "namei.h"
 
 struct sup;
 
@@ -25,8 +26,8 @@ enum cwd_kind {
 struct fs_state {
 	int refs;
 	enum cwd_kind kind;
-	char path[PATH_MAX]; /* absolute, for CWD_CODA and CWD_EMULATED */
-	struct CodaFid fid;  /* CWD_CODA */
+	char path[CODA_PATH_MAX]; /* absolute, for CWD_CODA and CWD_EMULATED */
+	struct CodaFid fid;	  /* CWD_CODA */
 };
 
 struct creds {

@@ -97,6 +97,8 @@ static const struct syscall_entry table[] = {
     {SYS_utimensat, sys_utimes},
     {SYS_fsync, sys_fsync},
     {SYS_fdatasync, sys_fsync},
+    {SYS_bind, sys_socket_path},
+    {SYS_connect, sys_socket_path},
     {SYS_setxattr, sys_setxattr},
     {SYS_lsetxattr, sys_setxattr},
     {SYS_fsetxattr, sys_setxattr},

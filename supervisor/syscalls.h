@@ -61,4 +61,6 @@ void sys_utimes(struct call *c);
 void sys_fsync(struct call *c);
 void sys_setxattr(struct call *c);
 
+void sys_socket_path(struct call *c);
+
 #endif

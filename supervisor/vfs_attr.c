@@ -100,7 +100,6 @@ void sys_truncate(struct call *c)
 	struct coda_vattr attr;
 	struct nameidata nd;
 	long length = (long)call_arg(c, 1);
-	struct coda_file *f;
 	int rc;
 
 	if (length < 0) {
@@ -110,12 +109,10 @@ void sys_truncate(struct call *c)
 	coda_vattr_unset(&attr);
 	attr.va_size = (u_quad_t)length;
 	if (c->n->data.nr == SYS_ftruncate) {
-		/* Only a writer may; the kernel says so for readers' fds. */
-		f = coda_file_lookup(c, (long)call_arg(c, 0));
-		if (f && (f->flags & O_ACCMODE) != O_RDONLY)
-			setattr_fd(c, (long)call_arg(c, 0), &attr);
-		else
-			call_continue(c);
+		/* The fd is the container: a writer's truncates the data venus
+		 * stores on its last close (no permission check, as for any
+		 * fd open for writing), and a reader's fails in the kernel. */
+		call_continue(c);
 		return;
 	}
 	if (!vfs_resolve_coda(c, AT_FDCWD, 0, LOOKUP_FOLLOW, &nd) || !vfs_exists(c, &nd))

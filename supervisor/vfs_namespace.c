@@ -40,8 +40,8 @@ void sys_mkdir(struct call *c)
 		do_mkdir(c, AT_FDCWD, 0, (mode_t)call_arg(c, 1));
 }
 
-/* Coda has no device nodes, fifos or sockets: the kernel's coda module has
- * no mknod, and the VFS then says EPERM. */
+/* Coda has no device nodes, fifos or sockets: the kernel's coda module
+ * answers mknod with EIO (CODA_EIO_ERROR). */
 void sys_mknod(struct call *c)
 {
 	struct nameidata nd;
@@ -55,7 +55,7 @@ void sys_mknod(struct call *c)
 	if (!nd.missing)
 		call_return(c, -EEXIST);
 	else
-		call_return(c, c->sup->opt.read_only ? -EROFS : -EPERM);
+		call_return(c, c->sup->opt.read_only ? -EROFS : -EIO);
 }
 
 void sys_symlink(struct call *c)

@@ -26,19 +26,23 @@ static int open_lookup_flags(int flags)
 /* O_CREAT of a missing name: CODA_CREATE, and nd becomes the new file. */
 static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
 {
+	size_t dir_len = strlen(nd->path);
+	bool root = dir_len == 1;
 	struct CodaFid fid;
 	mode_t perm;
-	int rc = vfs_create_mode(c, mode, &perm);
+	int rc;
 
+	/* Its path is checked before it is made: an error after would leave
+	 * a file the caller was told was not created. */
+	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
+		return -ENAMETOOLONG;
+	rc = vfs_create_mode(c, mode, &perm);
 	if (!rc)
 		rc =
 		    coda_create(c, &nd->parent, nd->last, !!(flags & O_EXCL), S_IFREG | perm, &fid);
 	if (rc < 0)
 		return rc;
-	if (snprintf(nd->path + strlen(nd->path), PATH_MAX - strlen(nd->path), "%s%s",
-		     strcmp(nd->path, "/") ? "/" : "",
-		     nd->last) >= (int)(PATH_MAX - strlen(nd->path)))
-		return -ENAMETOOLONG;
+	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
 	nd->fid = fid;
 	nd->vtype = C_VREG;
 	nd->missing = false;

@@ -786,6 +786,58 @@ ln: failed to create hard link '/coda/h' => '/SCR/h': Invalid cross-device link"
 	return $ok
 }
 
+# The answers where a Coda mount differs from a local file system, as the
+# README's table documents them (not compared with a native run).
+t coda_answers_where_it_differs_from_a_local_fs
+coda_answers_where_it_differs_from_a_local_fs() {
+	new_case
+	printf 'data\n' >"$C/seed/f"
+	copy_seed || return 1
+	local ok=0
+	run_coda c '"$PY" - <<"EOF"
+import errno, os, socket
+def t(name, fn, *a):
+    try:
+        fn(*a); print(name, "ok")
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+t("mkfifo", os.mkfifo, "fifo")
+t("mknod", os.mknod, "node")
+s = socket.socket(socket.AF_UNIX)
+t("bind", s.bind, "sock")
+t("connect to a file", s.connect, "f")
+t("connect to nothing", s.connect, "none")
+fd = os.open("f", os.O_RDONLY); os.unlink("f")
+print("fstat after unlink: nlink", os.fstat(fd).st_nlink, "size", os.fstat(fd).st_size)
+w = os.open("w", os.O_CREAT | os.O_RDWR, 0)
+os.write(w, b"12345"); os.ftruncate(w, 2); os.close(w)
+print("ftruncate of a mode-0 file opened for writing:", os.stat("w").st_size)
+# 4095 bytes relative to /coda: past PATH_MAX as an absolute path, as
+# pjdfstest */03.t use them; the kernel limits only the string passed.
+base = "d/" * 2000
+for i in range(1, 2001):
+    os.mkdir("d/" * i)
+name = base + "f" * (4095 - len(base))
+t("create a 4095-byte relative name", lambda: os.close(os.open(name, os.O_CREAT | os.O_WRONLY, 0o644)))
+t("stat it", os.stat, name)
+t("unlink it", os.unlink, name)
+t("a 4096-byte one", os.stat, name + "f")
+EOF'
+	expect_rc c 0 || ok=1
+	expect_text c out "mkfifo EIO
+mknod EIO
+bind EIO
+connect to a file ECONNREFUSED
+connect to nothing ENOENT
+fstat after unlink: nlink 0 size 5
+ftruncate of a mode-0 file opened for writing: 2
+create a 4095-byte relative name ok
+stat it ok
+unlink it ok
+a 4096-byte one ENAMETOOLONG" || ok=1
+	return $ok
+}
+
 t read_only_gives_EROFS_for_every_write
 read_only_gives_EROFS_for_every_write() {
 	new_case
