@@ -78,9 +78,28 @@ static void fid_unhash_ino(struct venus *v, struct fid_entry *e)
 	e->ino_hashed = false;
 }
 
+static void fid_retire(struct venus *v, const struct CodaFid *fid)
+{
+	struct retired_fid *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;
+	r->fid = *fid;
+	HASH_ADD(hh, v->retired, fid, sizeof(r->fid), r);
+}
+
+static bool fid_retired(struct venus *v, const struct CodaFid *fid)
+{
+	struct retired_fid *r;
+
+	HASH_FIND(hh, v->retired, fid, sizeof(*fid), r);
+	return r != NULL;
+}
+
 static void fid_free(struct venus *v, struct fid_entry *e)
 {
 	fid_unhash_ino(v, e);
+	fid_retire(v, &e->fid);
 	HASH_DEL(v->fids, e);
 	free(e->path);
 	free(e->alt_path);
@@ -122,14 +141,14 @@ void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st)
 	e->ino_hashed = true;
 }
 
-/* The fid made from the inode, unless an entry holds it already (its object
- * was stored under a new inode and the old number came back): then one of
- * ours, marked by the top bit of opaque[3], which inode numbers below 2^63
- * never set. */
+/* The fid made from the inode, unless it was given before in this run (its
+ * object was stored under a new inode, or removed, and the inode number came
+ * back): then one of ours, marked by the top bit of opaque[3], which inode
+ * numbers below 2^63 never set. */
 static void fid_alloc(struct venus *v, const struct stat *st, struct CodaFid *fid)
 {
 	fid_make(st, fid);
-	while (fid_find(v, fid)) {
+	while (fid_find(v, fid) || fid_retired(v, fid)) {
 		fid->opaque[2] = ++v->fid_seq;
 		fid->opaque[3] = 0x80000000u;
 	}
@@ -225,10 +244,16 @@ int fid_init(struct venus *v)
 void fid_fini(struct venus *v)
 {
 	struct fid_entry *e, *tmp;
+	struct retired_fid *r, *rtmp;
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
 		fid_free(v, e);
+	}
+	HASH_ITER(hh, v->retired, r, rtmp)
+	{
+		HASH_DEL(v->retired, r);
+		free(r);
 	}
 	v->root = NULL;
 	if (v->vol_fd >= 0)

@@ -42,6 +42,13 @@ struct fid_entry {
 	UT_hash_handle hh, hh_ino;
 };
 
+/* A fid whose object is gone: never given to another object in this run,
+ * as Coda fids are never reused (the supervisor may still cache it). */
+struct retired_fid {
+	struct CodaFid fid;
+	UT_hash_handle hh;
+};
+
 struct uid_groups; /* access.c */
 
 struct venus {
@@ -52,7 +59,8 @@ struct venus {
 	unsigned long tmp_seq;
 	struct fid_entry *fids;
 	struct fid_entry *inodes; /* the same entries by backing inode */
-	uint32_t fid_seq;	  /* for fids whose inode-made value is taken */
+	struct retired_fid *retired;
+	uint32_t fid_seq; /* for fids whose inode-made value is taken */
 	struct fid_entry *root;
 	struct uid_groups *groups;
 	struct coda_msg in, out;

@@ -838,6 +838,22 @@ Test(venus_write, fid_keeps_its_linked_name_when_the_first_name_goes)
 	cr_assert(coda_fid_eq(&final, &tmp), "the link is the same fid");
 }
 
+Test(venus_write, a_removed_objects_fid_is_never_given_again)
+{
+	struct CodaFid root = root_fid(), first, second;
+	struct stat a, b;
+
+	cr_assert_eq(mkdir_as(0, &root, "x", 0755, &first), 0);
+	lstat_vol("x", &a);
+	cr_assert_eq(unlink_as(0, CODA_RMDIR, &root, "x"), 0);
+	cr_assert_eq(mkdir_as(0, &root, "x", 0700, &second), 0);
+	lstat_vol("x", &b);
+	/* The file system may give the new directory the old inode number;
+	 * the supervisor still caches the old fid's attributes. */
+	cr_assert(!coda_fid_eq(&first, &second), "inode %lu then %lu: fid reused",
+		  (unsigned long)a.st_ino, (unsigned long)b.st_ino);
+}
+
 Test(venus_write, link_and_symlink)
 {
 	struct CodaFid root = root_fid(), dir = fid_of("dir"), file = fid_of("file"), got;
