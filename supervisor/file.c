@@ -148,24 +148,47 @@ static int open_cflags(int flags)
 	return cflags;
 }
 
+/* A writer's own open file of the container, with the target's flags: venus
+ * passes it read-only (its copy may be closed after the target's, and only
+ * the target's may look like a last release to inotify). */
+static int open_for_writing(int container, int flags)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", container);
+	fd = open(path,
+		  (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC)) |
+		      O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Answers the open with the container venus passed: a reader's through our
- * copy, a writer's directly once inotify watches it. */
+ * copy, a writer's through an open file of its own, watched by inotify. */
 static int install_container(struct call *c, const struct CodaFid *fid, int vtype, const char *path,
 			     int flags, int cflags, int container)
 {
 	struct coda_file *f;
-	int rc = 0;
+	int rc = 0, src = container;
 
-	if (cflags & C_O_WRITE)
-		rc = release_watch(c, container, fid, cflags);
-	if (rc < 0)
-		return rc;
-	f = file_new(fid, vtype, path, flags, container);
-	if (!f)
-		return -ENOMEM;
-	set_status_flags(container, vtype, flags);
-	rc = coda_file_install(c, f, container, -1, flags & O_CLOEXEC);
-	coda_file_put(f);
+	if (cflags & C_O_WRITE) {
+		src = open_for_writing(container, flags);
+		if (src < 0)
+			return src;
+		rc = release_watch(c, src, fid, cflags);
+	}
+	f = rc < 0 ? NULL : file_new(fid, vtype, path, flags, src);
+	if (f) {
+		set_status_flags(src, vtype, flags);
+		rc = coda_file_install(c, f, src, -1, flags & O_CLOEXEC);
+		coda_file_put(f);
+	} else if (!rc) {
+		rc = -ENOMEM;
+	}
+	/* A writer not installed is released here: inotify turns it into the
+	 * CODA_CLOSE that balances the open. */
+	if (src != container)
+		close(src);
 	return rc;
 }
 
@@ -189,8 +212,6 @@ void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char 
 		return;
 	}
 	rc = install_container(c, fid, vtype, path, flags, cflags, container);
-	/* A writer not installed is released here: inotify turns it into the
-	 * CODA_CLOSE that balances the open. */
 	close(container);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);

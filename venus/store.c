@@ -94,17 +94,20 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 			return err;
 		created = true;
 	}
-	/* Each open its own open file description: its own offset. */
-	fd = wc_reopen(v, e, O_RDWR);
-	if (fd < 0)
-		return fd;
 	/* O_TRUNC by a second writer truncates the file they share, as it
 	 * would on a local file system. */
-	if (trunc && !created && ftruncate(fd, 0) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
+	if (trunc && !created) {
+		err = wc_truncate(v, e, 0);
+		if (err)
+			return err;
 	}
+	/* Passed read-only: the supervisor opens the container for writing
+	 * itself. Our own fd is closed after the reply is sent, perhaps after
+	 * the target's: were it writable, its close would look like the
+	 * target's last release (inotify IN_CLOSE_WRITE) and come too late. */
+	fd = wc_reopen(v, e, O_RDONLY);
+	if (fd < 0)
+		return fd;
 	e->writers++;
 	*fdp = fd;
 	return 0;

@@ -277,6 +277,17 @@ static int open_fid(const struct CodaFid *fid, int flags, int *fd)
 	if (!err) {
 		cr_assert_geq(m.fd, 0, "OPEN_BY_FD reply without an fd");
 		*fd = m.fd;
+		if (flags & (C_O_WRITE | C_O_TRUNC)) {
+			/* As the supervisor does: the container comes read-only,
+			 * and it is opened for writing through /proc. */
+			char path[64];
+
+			cr_assert_eq(fcntl(m.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", m.fd);
+			*fd = open(path, O_RDWR | O_CLOEXEC);
+			cr_assert_geq(*fd, 0);
+			close(m.fd);
+		}
 	} else {
 		cr_assert_eq(m.fd, -1);
 	}
