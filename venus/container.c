@@ -50,11 +50,11 @@ bool tmp_stale(const char *name, const char *prefix)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-/* Fills that a killed venus never finished and write containers it never
- * stored: their data has no owner any more. */
-static void cache_sweep(struct venus *v)
+/* Removes from directory `path` (relative to `at`) the temp files of a dead
+ * venus whose names start with one of `prefixes` (NULL-terminated). */
+void tmp_sweep(int at, const char *path, const char *const *prefixes)
 {
-	int fd = openat(v->cache_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 
@@ -66,9 +66,21 @@ static void cache_sweep(struct venus *v)
 		return;
 	}
 	while ((de = readdir(d)))
-		if (tmp_stale(de->d_name, ".new.") || tmp_stale(de->d_name, WC_PREFIX))
-			unlinkat(v->cache_fd, de->d_name, 0);
+		for (const char *const *p = prefixes; *p; p++)
+			if (tmp_stale(de->d_name, *p)) {
+				unlinkat(dirfd(d), de->d_name, 0);
+				break;
+			}
 	closedir(d);
+}
+
+/* Fills that a killed venus never finished and write containers it never
+ * stored: their data has no owner any more. */
+static void cache_sweep(struct venus *v)
+{
+	static const char *const prefixes[] = {".new.", WC_PREFIX, NULL};
+
+	tmp_sweep(v->cache_fd, ".", prefixes);
 }
 
 int container_init(struct venus *v)

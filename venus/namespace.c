@@ -316,21 +316,9 @@ out:
  * they must not stop its removal. */
 static void rmdir_leftovers(struct venus *v, const char *path)
 {
-	int fd = openat(v->vol_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
+	static const char *const prefixes[] = {STORE_TMP_PREFIX, NULL};
 
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (tmp_stale(de->d_name, STORE_TMP_PREFIX))
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
+	tmp_sweep(v->vol_fd, path, prefixes);
 }
 
 int vn_rmdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)

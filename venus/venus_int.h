@@ -107,6 +107,7 @@ int container_copy(int src, int dst);
 void container_drop(struct venus *v, const struct CodaFid *fid);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 bool tmp_stale(const char *name, const char *prefix);
+void tmp_sweep(int at, const char *path, const char *const *prefixes);
 
 /* store.c: write containers and the store of their bytes to the volume. */
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp);
