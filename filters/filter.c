@@ -1,7 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fd_band.h"
 #include "filter.h"
@@ -171,10 +177,60 @@ static int build_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/* The filter as BPF, through a memfd: this libseccomp cannot load it with
+ * the flag we want. The caller frees prog->filter. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	int fd = memfd_create("coda-exec-filter", MFD_CLOEXEC);
+	off_t size;
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = seccomp_export_bpf(ctx, fd);
+	size = rc ? 0 : lseek(fd, 0, SEEK_END);
+	if (!rc && (size <= 0 || size % sizeof(struct sock_filter)))
+		rc = -EINVAL;
+	prog->filter = rc ? NULL : malloc((size_t)size);
+	if (!rc && !prog->filter)
+		rc = -ENOMEM;
+	if (!rc && pread(fd, prog->filter, (size_t)size, 0) != size)
+		rc = -EIO;
+	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	close(fd);
+	if (rc) {
+		free(prog->filter);
+		prog->filter = NULL;
+	}
+	return rc;
+}
+
+/* Loads prog and returns its listener. Once the supervisor has taken a call,
+ * only a fatal signal may end the target's wait (WAIT_KILLABLE_RECV): as the
+ * kernel's Coda module blocks signals during an upcall, a signal handler then
+ * runs after the call, which is neither done twice by a restart nor lost.
+ * Kernels before 5.19 lack the flag and get the plain interruptible wait. */
+static int load_with_listener(struct sock_fprog *prog)
+{
+	unsigned long flags =
+	    SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+
+	if (fd < 0 && errno == EINVAL) {
+		flags &= ~(unsigned long)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	}
+	/* Only one listener may sit in a task's filter stack. */
+	if (fd < 0)
+		return errno == EBUSY ? -EBUSY : -errno;
+	return (int)fd;
+}
+
 int filter_install_target(void)
 {
+	struct sock_fprog prog = {0};
 	scmp_filter_ctx ctx;
-	int rc, fd;
+	int rc;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
@@ -186,13 +242,11 @@ int filter_install_target(void)
 	if (!rc)
 		rc = build_rules(ctx);
 	if (!rc)
-		rc = seccomp_load(ctx);
-	/* libseccomp keeps the listener open past seccomp_release(): take it
-	 * as it is, for a second copy left open here would keep the filter's
-	 * listener alive and hang this task if the supervisor died. */
-	fd = rc ? rc : seccomp_notify_fd(ctx);
+		rc = export_bpf(ctx, &prog);
 	seccomp_release(ctx);
-	if (fd >= 0 && fcntl(fd, F_GETFD) < 0)
-		fd = -EBADF;
-	return fd;
+	if (rc)
+		return rc;
+	rc = load_with_listener(&prog);
+	free(prog.filter);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "filter.h"
 #include "launch.h"
+#include "notify.h"
 #include "super.h"
 #include "venus.h"
 
@@ -52,6 +53,7 @@ int launch_venus(struct sup *s)
 	close(chan[1]);
 	s->venus_pid = pid;
 	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
+	s->vc.abandoned = call_task_abandoned;
 	return 0;
 }
 
@@ -62,6 +64,12 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 
 	unblock_signals();
 	listener = filter_install_target();
+	if (listener == -EBUSY) {
+		fprintf(stderr,
+			"coda-exec: this process already has a seccomp supervisor (coda-exec "
+			"inside coda-exec?); only one may watch a process\n");
+		_exit(125);
+	}
 	if (listener < 0) {
 		fprintf(stderr, "coda-exec: cannot install the seccomp filter: %s\n",
 			strerror(-listener));

@@ -80,6 +80,13 @@ static void reap_children(struct sup *s)
 	}
 }
 
+/* A ^C from the terminal reaches the whole foreground group: a command
+ * still in our group has had it already, and must not get it twice. */
+static bool sent_to_our_group(struct sup *s, const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_KERNEL && getpgid(s->target) == getpgrp();
+}
+
 static void on_signal(struct sup *s)
 {
 	struct signalfd_siginfo si;
@@ -87,7 +94,7 @@ static void on_signal(struct sup *s)
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			reap_children(s);
-		else if (!s->target_exited)
+		else if (!s->target_exited && !sent_to_our_group(s, &si))
 			kill(s->target, (int)si.ssi_signo); /* the command decides */
 	}
 }

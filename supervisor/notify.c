@@ -19,9 +19,13 @@ static void send_response(struct call *c, long val, int error, uint32_t flags)
 	};
 
 	/* ENOENT: the target was killed or interrupted meanwhile; nothing waits. */
-	if (ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-		fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n", c->n->data.nr,
-			c->n->pid, strerror(errno));
+	if (ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
+		if (errno == ENOENT)
+			c->abandoned = true;
+		else
+			fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n",
+				c->n->data.nr, c->n->pid, strerror(errno));
+	}
 	c->answered = true;
 }
 
@@ -51,7 +55,7 @@ int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			c->answered = true;
+			c->answered = c->abandoned = true;
 		return -errno;
 	}
 	c->answered = true;
@@ -76,6 +80,15 @@ int call_caller(struct call *c, struct coda_caller *caller)
 	caller->pgid = cred.pgid;
 	caller->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
 	return 0;
+}
+
+bool call_task_abandoned(struct sup *s, struct task *t)
+{
+	uint64_t id = t->notif.id;
+
+	if (!t->notif.pid)
+		return false; /* not a syscall's task */
+	return ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
 }
 
 void call_serve(struct task *t)

@@ -22,6 +22,7 @@ struct call {
 	struct proc *proc;
 	int64_t uid_override; /* the uid upcalls carry instead of fsuid, or -1 */
 	bool answered;
+	bool abandoned; /* the target left the call (killed) before our answer */
 };
 
 static inline uint64_t call_arg(const struct call *c, int i)
@@ -49,6 +50,10 @@ bool call_valid(struct call *c);
 int call_read_path(struct call *c, uint64_t addr, char buf[PATH_MAX]);
 int call_read(struct call *c, uint64_t addr, void *buf, size_t len);
 int call_write(struct call *c, uint64_t addr, const void *buf, size_t len);
+
+/* Has the target given up the call task t serves (interrupted by a signal,
+ * or killed)? For the venus channel's checks of held calls. */
+bool call_task_abandoned(struct sup *s, struct task *t);
 
 /* Serves one notification (the body of a syscall task). */
 void call_serve(struct task *t);

@@ -11,6 +11,10 @@
 
 enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT };
 
+/* How often a call held by venus is checked for a caller that gave up. The
+ * kernel learns of a signal at once; we learn of it only by asking. */
+#define ABANDON_CHECK_MS 10
+
 struct upc_req {
 	uint32_t unique;
 	uint32_t opcode;
@@ -18,6 +22,8 @@ struct upc_req {
 	struct coda_msg *msg; /* the upcall going out, its reply coming in */
 	enum req_state state;
 	int64_t deadline_ms;
+	int64_t check_ms;
+	bool signalled; /* venus has been told nobody waits (CODA_SIGNAL) */
 	struct upc_req *next_done;
 	UT_hash_handle hh;
 };
@@ -37,6 +43,7 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 	vc->seq = 0;
 	vc->timeout_ms = timeout_s * 1000;
 	vc->pending = NULL;
+	vc->abandoned = NULL;
 }
 
 /* Tells venus that nobody waits for `unique` any more, as the kernel does for
@@ -55,6 +62,8 @@ static int finish_request(struct upc_req *req)
 {
 	switch (req->state) {
 	case REQ_ANSWERED:
+		if (req->signalled)
+			break;
 		return coda_msg_check_reply(req->msg, req->opcode);
 	case REQ_ABORTED:
 	case REQ_TIMED_OUT:
@@ -88,6 +97,7 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	req.msg = m;
 	req.state = REQ_WAITING;
 	req.deadline_ms = now_ms() + vc->timeout_ms;
+	req.check_ms = now_ms() + ABANDON_CHECK_MS;
 	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
 		task_sleep(t);
@@ -172,6 +182,28 @@ void psdev_readable(struct sup *s)
 	deliver_reply(s, &in);
 }
 
+/* A caller killed (or, on kernels without WAIT_KILLABLE_RECV, interrupted)
+ * has left the call: venus is told, as fs/coda/upcall.c does, and may stop
+ * working on it. The task waits for the reply all the same, so that a passed
+ * fd is closed, then fails with EINTR and makes no further upcall. */
+static void check_abandoned(struct sup *s, struct upc_req *req, int64_t now)
+{
+	req->check_ms = now + ABANDON_CHECK_MS;
+	if (req->signalled || !s->vc.abandoned || !s->vc.abandoned(s, req->task))
+		return;
+	if (s->opt.verbose)
+		fprintf(stderr, "coda-exec: %s (unique %u) abandoned by its caller\n",
+			coda_opcode_name(req->opcode), req->unique);
+	send_signal(&s->vc, req->unique);
+	req->signalled = true;
+}
+
+static int64_t next_check(const struct upc_req *req)
+{
+	return req->signalled || req->check_ms > req->deadline_ms ? req->deadline_ms
+								  : req->check_ms;
+}
+
 int psdev_expire(struct sup *s)
 {
 	struct venus_comm *vc = &s->vc;
@@ -181,14 +213,17 @@ int psdev_expire(struct sup *s)
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		if (req->deadline_ms > now) {
-			if (next < 0 || req->deadline_ms - now < next)
-				next = req->deadline_ms - now;
+			if (req->check_ms <= now)
+				check_abandoned(s, req, now);
+			if (next < 0 || next_check(req) - now < next)
+				next = next_check(req) - now;
 			continue;
 		}
 		HASH_DEL(vc->pending, req);
 		fprintf(stderr, "coda-exec: venus did not answer %s within %d s\n",
 			coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
-		send_signal(vc, req->unique);
+		if (!req->signalled)
+			send_signal(vc, req->unique);
 		req->state = REQ_TIMED_OUT;
 		req->next_done = done;
 		done = req;

@@ -19,6 +19,8 @@ struct venus_comm {
 	uint32_t seq;		 /* last unique handed out */
 	int timeout_ms;		 /* how long a task waits for a reply */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
+	/* Has the caller behind t given its call up (a signal)? NULL: never. */
+	bool (*abandoned)(struct sup *s, struct task *t);
 };
 
 void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
@@ -32,7 +34,8 @@ int coda_upcall(struct task *t, struct coda_msg *m);
 /* Event-loop side: a message is waiting on the channel. */
 void psdev_readable(struct sup *s);
 
-/* Fails the calls whose time is up; returns ms until the next deadline or -1. */
+/* Fails the calls whose time is up, and tells venus (CODA_SIGNAL) of those
+ * whose caller has given up; returns ms until the next check or -1. */
 int psdev_expire(struct sup *s);
 
 /* The channel is gone: fail every pending call and refuse new ones. */

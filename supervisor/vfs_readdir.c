@@ -1,6 +1,7 @@
 /* getdents64 and getdents on /coda directory fds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "dir.h"
 #include "file.h"
@@ -10,6 +11,7 @@
 void sys_getdents64(struct call *c)
 {
 	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	off_t before;
 
 	if (!f) {
 		call_continue(c);
@@ -19,7 +21,11 @@ void sys_getdents64(struct call *c)
 		call_return(c, -EBADF);
 		return;
 	}
+	before = f->host_fd >= 0 ? lseek(f->host_fd, 0, SEEK_CUR) : -1;
 	call_return(c, coda_getdents64(c, f, call_arg(c, 1), (size_t)(unsigned)call_arg(c, 2)));
+	/* A call the target missed (a signal) is made again: from where it was. */
+	if (c->abandoned && before >= 0)
+		lseek(f->host_fd, before, SEEK_SET);
 }
 
 /* The old getdents has no d_type slot of its own and no user on x86-64 that
