@@ -141,6 +141,16 @@ same_outputs() {
 	return 1
 }
 
+# expect_grep TAG STREAM TEXT: STREAM (out or err) of TAG must contain TEXT.
+expect_grep() {
+	if grep -qF -- "$3" "$T/$1.$2"; then
+		return 0
+	fi
+	note "$1: $2 does not contain '$3':"
+	head -c 600 "$T/$1.$2" >>"$DETAIL"
+	return 1
+}
+
 # expect_rc TAG N: the recorded status of TAG must be N.
 expect_rc() {
 	local got

@@ -157,16 +157,6 @@ cx_vol() {
 # ---------------------------------------------------------------- reporting
 init_reporting
 
-# expect_grep TAG STREAM TEXT: STREAM (out or err) of TAG must contain TEXT.
-expect_grep() {
-	if grep -qF -- "$3" "$T/$1.$2"; then
-		return 0
-	fi
-	note "$1: $2 does not contain '$3':"
-	head -c 600 "$T/$1.$2" >>"$DETAIL"
-	return 1
-}
-
 # same_as_plain CMD [STATUS [MESSAGE]]: the heart of the suite.  CMD must
 # behave natively as declared (exit STATUS, default 0; with status 0 it must
 # print something; with MESSAGE, stderr must contain it) -- so a comparison

@@ -1,0 +1,291 @@
+/* Signals against held calls, for tests/e2e/signals.sh.
+ *
+ *   sigcalls storm DIR SECONDS
+ *	A 1 ms SIGALRM timer (SA_RESTART) runs while rounds of mkdir, O_EXCL
+ *	create, write, stat, readdir, rename, unlink and rmdir are made in DIR
+ *	for SECONDS; every result is checked. Prints "storm ok"; the numbers of
+ *	rounds and signals go to stderr.
+ *   sigcalls held VENUS_PID PATH restart|eintr
+ *	Stops venus, makes mkdir(PATH) while a thread sends it SIGUSR1 (with
+ *	or without SA_RESTART) and then continues venus. Prints what mkdir
+ *	returned: "mkdir 0" (made once, restarted) or "mkdir EINTR".
+ *   sigcalls excl VENUS_PID PATH
+ *	The same with open(PATH, O_CREAT|O_EXCL|O_WRONLY) under SA_RESTART: the
+ *	restarted create must open the file it made, not fail with EEXIST.
+ *   sigcalls killed VENUS_PID PATH
+ *	Stops venus; a child makes mkdir(PATH), held, and is sent SIGTERM
+ *	(default action): it must be gone within 500 ms, venus still stopped.
+ *	100 ms later venus is continued. Prints "killed in time".
+ *   sigcalls unblocked VENUS_PID CODA_FILE HOST_FILE
+ *	Stops venus; one thread opens CODA_FILE (held); meanwhile the main
+ *	thread stats HOST_FILE and CODA_FILE (cached by an earlier stat), each
+ *	within 100 ms; then venus is continued and the open completes.
+ *
+ * Exit status 0 when every check held, 1 otherwise (the reason on stderr). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_seen++;
+}
+
+static void catch (int sig, int flags)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = flags};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) < 0) {
+		perror("sigaction");
+		exit(1);
+	}
+}
+
+static void fail(const char *what, const char *path, long got)
+{
+	fprintf(stderr, "sigcalls: %s %s: got %ld (%s)\n", what, path, got, strerror(errno));
+	exit(1);
+}
+
+static void expect(long got, long want, const char *what, const char *path)
+{
+	if (got != want)
+		fail(what, path, got);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		fail("opendir", dir, -1);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void storm_round(const char *dir, int i)
+{
+	char sub[4096], a[4200], b[4200];
+	struct stat st;
+	int fd;
+
+	snprintf(sub, sizeof(sub), "%s/r%d", dir, i);
+	snprintf(a, sizeof(a), "%s/a", sub);
+	snprintf(b, sizeof(b), "%s/b", sub);
+	expect(mkdir(sub, 0755), 0, "mkdir", sub);
+	fd = open(a, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	if (fd < 0)
+		fail("create", a, fd);
+	expect(write(fd, sub, strlen(sub)), (long)strlen(sub), "write", a);
+	expect(close(fd), 0, "close", a);
+	expect(stat(a, &st), 0, "stat", a);
+	expect(st.st_size, (long)strlen(sub), "size of", a);
+	expect(count_entries(sub), 1, "entries of", sub);
+	expect(rename(a, b), 0, "rename", a);
+	expect(access(a, F_OK), -1, "access of renamed", a);
+	expect(unlink(b), 0, "unlink", b);
+	expect(rmdir(sub), 0, "rmdir", sub);
+}
+
+static long elapsed_ms(const struct timespec *t0);
+
+static int storm(const char *dir, int seconds)
+{
+	struct itimerval every_ms = {{0, 1000}, {0, 1000}};
+	struct timespec t0;
+	int rounds = 0;
+
+	catch (SIGALRM, SA_RESTART);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (setitimer(ITIMER_REAL, &every_ms, NULL) < 0)
+		fail("setitimer", dir, -1);
+	while (elapsed_ms(&t0) < seconds * 1000L)
+		storm_round(dir, rounds++);
+	setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+	printf("storm ok\n");
+	fprintf(stderr, "sigcalls: %d rounds, %d signals\n", rounds, (int)signals_seen);
+	return 0;
+}
+
+struct poke {
+	pthread_t target;
+	pid_t venus;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Signals the held thread, then lets venus go on. */
+static void *poke_then_continue(void *arg)
+{
+	struct poke *p = arg;
+
+	sleep_ms(300);
+	pthread_kill(p->target, SIGUSR1);
+	sleep_ms(300);
+	kill(p->venus, SIGCONT);
+	return NULL;
+}
+
+static void stop_venus_and_poke(struct poke *p, pthread_t *th)
+{
+	p->target = pthread_self();
+	if (kill(p->venus, SIGSTOP) < 0)
+		fail("kill -STOP", "venus", -1);
+	if (pthread_create(th, NULL, poke_then_continue, p))
+		fail("pthread_create", "", -1);
+}
+
+static int held(pid_t venus, const char *path, int restart)
+{
+	struct poke p = {.venus = venus};
+	pthread_t th;
+	int rc, err;
+
+	catch (SIGUSR1, restart ? SA_RESTART : 0);
+	stop_venus_and_poke(&p, &th);
+	rc = mkdir(path, 0755);
+	err = errno;
+	pthread_join(th, NULL);
+	if (!signals_seen)
+		fail("no signal arrived during mkdir of", path, rc);
+	if (rc == 0)
+		printf("mkdir 0\n");
+	else
+		printf("mkdir %s\n", err == EINTR ? "EINTR" : strerror(err));
+	return 0;
+}
+
+static int excl(pid_t venus, const char *path)
+{
+	struct poke p = {.venus = venus};
+	pthread_t th;
+	struct stat st;
+	int fd;
+
+	catch (SIGUSR1, SA_RESTART);
+	stop_venus_and_poke(&p, &th);
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	pthread_join(th, NULL);
+	if (fd < 0)
+		fail("restarted O_EXCL create", path, fd);
+	expect(write(fd, "made once\n", 10), 10, "write", path);
+	expect(close(fd), 0, "close", path);
+	expect(stat(path, &st), 0, "stat", path);
+	printf("create ok, %ld bytes, %d signal\n", (long)st.st_size, (int)signals_seen);
+	return 0;
+}
+
+static int killed(pid_t venus, const char *path)
+{
+	struct timespec t0;
+	int status;
+	pid_t child;
+
+	if (kill(venus, SIGSTOP) < 0)
+		fail("kill -STOP", "venus", -1);
+	child = fork();
+	if (child == 0)
+		_exit(mkdir(path, 0755) < 0 ? 3 : 4);
+	sleep_ms(200);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(child, SIGTERM);
+	waitpid(child, &status, 0);
+	sleep_ms(100); /* for coda-exec to see the call given up */
+	kill(venus, SIGCONT);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+		fail("the held child was not killed by SIGTERM:", path, status);
+	if (elapsed_ms(&t0) > 600)
+		fail("the held child took too long to die:", path, elapsed_ms(&t0));
+	printf("killed in time\n");
+	return 0;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void *open_held(void *arg)
+{
+	int fd = open(arg, O_RDONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return (void *)(long)(fd >= 0 ? 0 : errno);
+}
+
+/* Each stat must come back in time though another thread's call is held. */
+static void stat_within(const char *path, int ms)
+{
+	struct timespec t0;
+	struct stat st;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect(stat(path, &st), 0, "stat", path);
+	if (elapsed_ms(&t0) > ms)
+		fail("stat took too long:", path, elapsed_ms(&t0));
+}
+
+static int unblocked(pid_t venus, const char *coda_file, const char *host_file)
+{
+	struct stat st;
+	pthread_t th;
+	void *res;
+
+	expect(stat(coda_file, &st), 0, "stat", coda_file);
+	if (kill(venus, SIGSTOP) < 0)
+		fail("kill -STOP", "venus", -1);
+	if (pthread_create(&th, NULL, open_held, (void *)coda_file))
+		fail("pthread_create", "", -1);
+	sleep_ms(100);
+	stat_within(host_file, 100);
+	stat_within(coda_file, 100);
+	kill(venus, SIGCONT);
+	pthread_join(th, &res);
+	expect((long)res, 0, "held open of", coda_file);
+	printf("unblocked ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "storm"))
+		return storm(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "held"))
+		return held(atoi(argv[2]), argv[3], !strcmp(argv[4], "restart"));
+	if (argc == 4 && !strcmp(argv[1], "excl"))
+		return excl(atoi(argv[2]), argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "killed"))
+		return killed(atoi(argv[2]), argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "unblocked"))
+		return unblocked(atoi(argv[2]), argv[3], argv[4]);
+	fprintf(stderr, "usage: sigcalls storm DIR ROUNDS | held VENUS PATH restart|eintr |"
+			" excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE\n");
+	return 2;
+}
