@@ -1,12 +1,14 @@
 /* coda-exec: runs a command with a Coda volume mounted at /coda, without a
  * kernel module and without privilege. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/mman.h>
@@ -14,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "launch.h"
 #include "loop.h"
 #include "proc.h"
@@ -274,6 +277,9 @@ int main(int argc, char **argv)
 	struct sup s = {.listener = -1, .sigfd = -1, .epfd = -1, .venus_pid = -1};
 	int rc, status;
 
+	/* In a target, as the interpreter of an exec plan (supervisor/exec.h). */
+	if (argc >= 3 && !strcmp(argv[1], EXEC_PLAN_OPTION))
+		return exec_plan_run(argv[2]);
 	parse_options(argc, argv, &s.opt);
 	s.self_pid = getpid();
 	init_sb(&s);
@@ -282,6 +288,9 @@ int main(int argc, char **argv)
 		rc = release_init(&s);
 	s.opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC);
 	if (!rc && s.opath_anchor < 0)
+		rc = -errno;
+	s.self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (!rc && s.self_exe < 0)
 		rc = -errno;
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "notify.h"
 #include "proc.h"
 #include "super.h"
@@ -42,24 +43,35 @@ void call_continue(struct call *c)
 	send_response(c, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+static int add_fd(struct call *c, int srcfd, int newfd, uint32_t flags, bool cloexec)
 {
 	struct seccomp_notif_addfd addfd = {
 	    .id = c->n->id,
-	    .flags = SECCOMP_ADDFD_FLAG_SEND | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
+	    .flags = flags | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
 	    .srcfd = (uint32_t)srcfd,
 	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
 	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int fd = ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			c->answered = c->abandoned = true;
-		return -errno;
-	}
-	c->answered = true;
+	return fd < 0 ? -errno : fd;
+}
+
+int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+{
+	int fd = add_fd(c, srcfd, newfd, SECCOMP_ADDFD_FLAG_SEND, cloexec);
+
+	/* ENOENT: the target is gone; either way nothing waits for an answer. */
+	if (fd >= 0 || fd == -ENOENT)
+		c->answered = true;
+	if (fd == -ENOENT)
+		c->abandoned = true;
 	return fd;
+}
+
+int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+{
+	return add_fd(c, srcfd, newfd, 0, cloexec);
 }
 
 bool call_valid(struct call *c)
@@ -102,6 +114,7 @@ void call_serve(struct task *t)
 		return;
 	}
 	proc_hold(c.proc);
+	coda_exec_undo(&c);
 	syscall_dispatch(&c);
 	if (!c.answered) {
 		fprintf(stderr, "coda-exec: internal error: syscall %d left unanswered\n",

@@ -41,6 +41,10 @@ void call_continue(struct call *c);
  * target, or -errno (the call is then still unanswered). */
 int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec);
 
+/* Adds srcfd to the target without answering the call: at newfd (replacing
+ * what is there), or the lowest free fd when newfd < 0. The fd or -errno. */
+int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec);
+
 /* Is the target still waiting in this call? (Checked after every lookup in
  * /proc that names the target by pid.) */
 bool call_valid(struct call *c);
@@ -50,6 +54,11 @@ bool call_valid(struct call *c);
 int call_read_path(struct call *c, uint64_t addr, char buf[PATH_MAX]);
 int call_read(struct call *c, uint64_t addr, void *buf, size_t len);
 int call_write(struct call *c, uint64_t addr, const void *buf, size_t len);
+/* A string of up to cap bytes, NUL included: its length or -errno. */
+long call_read_string(struct call *c, uint64_t addr, char *buf, size_t cap);
+/* Writes read-only pages too (/proc/PID/mem); of any process we may trace. */
+int call_write_force(struct call *c, uint64_t addr, const void *buf, size_t len);
+int mem_write_force(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 /* Has the target given up the call task t serves (interrupted by a signal,
  * or killed)? For the venus channel's checks of held calls. */

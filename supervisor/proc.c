@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "loop.h"
 #include "proc.h"
 #include "super.h"
@@ -54,6 +55,14 @@ static int read_status(pid_t tid, struct status_info *info)
 		info->cred.pgid = info->tgid;
 	info->cred.valid = true;
 	return 0;
+}
+
+pid_t proc_parent(pid_t tid)
+{
+	struct status_info info = {0};
+	int rc = read_status(tid, &info);
+
+	return rc < 0 ? rc : info.ppid;
 }
 
 static struct fs_state *fs_new(void)
@@ -214,6 +223,7 @@ void proc_exit(struct sup *s, pid_t tgid)
 			close(p->pidfd);
 			p->pidfd = -1;
 		}
+		coda_exec_undo_exit(&p->undo);
 		if (p->users) {
 			/* Out of the table now, so a reused tid starts afresh. */
 			HASH_DEL(s->procs, p);

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <uthash.h>
 
@@ -38,6 +39,16 @@ struct creds {
 	gid_t rgid, egid, fsgid;
 };
 
+/* Bytes an exec of a /coda program overwrote in the caller (exec.c). */
+struct exec_undo {
+	uint64_t addr;
+	size_t len;		   /* 0: nothing to undo */
+	unsigned char bytes[32];   /* what was there */
+	unsigned char written[32]; /* what we put there */
+	uint64_t mark_addr, mark;  /* tells the caller's memory from a new program's */
+	pid_t parent;		   /* shares that memory (vfork), or 0 */
+};
+
 struct proc {
 	pid_t tid;
 	pid_t tgid;
@@ -45,6 +56,7 @@ struct proc {
 	struct fs_state *fs;
 	struct files_state *files;
 	struct creds cred;
+	struct exec_undo undo;
 	int users;   /* calls being served: they hold pointers into us */
 	bool exited; /* gone, freed when the last user lets go */
 	UT_hash_handle hh;
@@ -61,6 +73,9 @@ void proc_release(struct sup *s, struct proc *p);
 /* Credentials as they are now (re-read after a set*id call). */
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);
+
+/* The parent of task tid, or -errno. */
+pid_t proc_parent(pid_t tid);
 
 /* The process tgid has exited: forget it and its threads. */
 void proc_exit(struct sup *s, pid_t tgid);

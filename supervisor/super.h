@@ -53,6 +53,7 @@ struct sup {
 	pid_t venus_pid;
 	pid_t self_pid;
 	int opath_anchor; /* what O_PATH fds of /coda objects refer to */
+	int self_exe;	  /* our own program: it runs exec plans in targets */
 };
 
 #endif

@@ -2,17 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "exec.h"
 #include "proc.h"
 #include "syscalls.h"
 #include "vfs.h"
 
-/* Running a program stored in /coda needs the kernel to open it by a path it
- * can see; that comes with the process-tree work (see README). Until then
- * such an exec fails cleanly, and every other exec runs untouched. */
+/* A host program runs untouched; a /coda one through an exec plan (exec.h). */
 static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 {
 	struct nameidata nd;
 	int lf = at_flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW;
+	char first;
 
 	if (at_flags & AT_EMPTY_PATH)
 		lf |= LOOKUP_EMPTY;
@@ -22,10 +22,14 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 		/* Its close-on-exec fds go if it succeeds, unseen by us. */
 		fdtable_suspect(c->proc->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		call_continue(c);
-	} else if (nd.kind == NAMEI_CODA && nd.missing)
-		call_return(c, -ENOENT);
-	else
+	} else if (nd.kind == NAMEI_HOST) {
 		call_return(c, -EACCES);
+	} else {
+		first = '\0';
+		if (call_arg(c, path_arg))
+			call_read(c, call_arg(c, path_arg), &first, 1);
+		coda_exec(c, &nd, path_arg, dirfd, (at_flags & AT_EMPTY_PATH) && !first);
+	}
 }
 
 void sys_execve(struct call *c)
