@@ -38,6 +38,7 @@ static const struct syscall_entry table[] = {
     {SYS_llistxattr, sys_listxattr},
     {SYS_inotify_add_watch, sys_unsupported_on_coda},
     {SYS_name_to_handle_at, sys_unsupported_on_coda},
+    {SYS_fanotify_mark, sys_unsupported_on_coda},
     {SYS_chroot, sys_unsupported_on_coda},
     {SYS_chdir, sys_chdir},
     {SYS_fchdir, sys_fchdir},

@@ -2,6 +2,7 @@
  * a Coda mount does not support (xattrs, inotify, file handles, chroot). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/fanotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -210,6 +211,23 @@ void sys_listxattr(struct call *c)
 	unsupported_on_coda(c, AT_FDCWD, 0, follow ? LOOKUP_FOLLOW : 0);
 }
 
+/* fanotify_mark(fd, flags, mask, dirfd, path): venus sends no change
+ * notifications, so a mark on a /coda object would never fire. With no
+ * path, dirfd itself is the object. */
+static void fanotify_mark_on_coda(struct call *c)
+{
+	long dirfd = (long)call_arg(c, 3);
+
+	if (call_arg(c, 4) == 0) {
+		if (coda_file_lookup(c, dirfd))
+			call_return(c, -EOPNOTSUPP);
+		else
+			call_continue(c);
+		return;
+	}
+	unsupported_on_coda(c, dirfd, 4, call_arg(c, 1) & FAN_MARK_DONT_FOLLOW ? 0 : LOOKUP_FOLLOW);
+}
+
 void sys_unsupported_on_coda(struct call *c)
 {
 	switch (c->n->data.nr) {
@@ -218,6 +236,9 @@ void sys_unsupported_on_coda(struct call *c)
 		break;
 	case SYS_name_to_handle_at:
 		unsupported_on_coda(c, (long)call_arg(c, 0), 1, LOOKUP_EMPTY);
+		break;
+	case SYS_fanotify_mark:
+		fanotify_mark_on_coda(c);
 		break;
 	default: /* chroot */
 		unsupported_on_coda(c, AT_FDCWD, 0, LOOKUP_FOLLOW);

@@ -474,6 +474,33 @@ coda_path_to_missing_file_fails_cleanly() {
 	expect_rc c 1 && expect_grep c err 'No such file or directory'
 }
 
+# Venus sends no change notifications: a watch on a /coda object would never
+# fire, so it is refused; the same calls on host paths work.
+t cx change_watches_on_coda_give_EOPNOTSUPP
+change_watches_on_coda_give_EOPNOTSUPP() {
+	cx_vol c "$PY"' -c "
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def show(what, r):
+    print(what, \"ok\" if r >= 0 else os.strerror(ctypes.get_errno()))
+ino = libc.inotify_init1(0)
+show(\"inotify /coda\", libc.inotify_add_watch(ino, b\"/coda/README.md\", 2))
+show(\"inotify host\", libc.inotify_add_watch(ino, b\"/tmp\", 2))
+fan = libc.fanotify_init(0, 0)
+if fan >= 0:
+    show(\"fanotify /coda\", libc.fanotify_mark(fan, 1, 8, -100, b\"/coda/README.md\"))
+    show(\"fanotify host\", libc.fanotify_mark(fan, 1, 8, -100, b\"/tmp\"))
+"'
+	expect_rc c 0 || return 1
+	expect_grep c out 'inotify /coda Operation not supported' || return 1
+	expect_grep c out 'inotify host ok' || return 1
+	# fanotify_init needs CAP_SYS_ADMIN before Linux 5.13's unprivileged mode
+	if grep -q fanotify "$T/c.out"; then
+		expect_grep c out 'fanotify /coda Operation not supported' || return 1
+		expect_grep c out 'fanotify host ok' || return 1
+	fi
+}
+
 t cx writes_fail_with_EROFS_when_read_only
 writes_fail_with_EROFS_when_read_only() {
 	local ok=0 i cmd
