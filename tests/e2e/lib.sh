@@ -309,6 +309,15 @@ run_timed() {
 		'BEGIN { printf "  (%s: %.1f s)\n", n, b - a }' >&2
 }
 
+# run_tests: run_timed each test of TESTS that matches $FILTER (all if empty).
+run_tests() {
+	local name
+	for name in "${TESTS[@]}"; do
+		[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
+		run_timed "$name"
+	done
+}
+
 # ------------------------------------------- the same again, unprivileged
 
 # nobody_rerun_wanted: true when run as root and not already the nested run.

@@ -1044,10 +1044,7 @@ export SRC TARBALL SMALLTAR
 
 warn_if_mount_exists
 
-for name in "${TESTS[@]}"; do
-	[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
-	run_timed "$name"
-done
+run_tests
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
