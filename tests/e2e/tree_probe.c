@@ -311,11 +311,15 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* A /coda file and directory passed to another process over a Unix socket:
- * the receiver reads and stats them as the /coda objects. */
+/* A /coda file passed to another process over a Unix socket: the receiver
+ * reads it through the sender's open file (offset and flags shared).
+ * (fstat of a received fd, and a received directory fd, show venus's
+ * container: see README, "fds received over a Unix socket".) */
 static void scm_rights(void)
 {
-	int sv[2], file, dir;
+	char head[4] = "", rest[64] = "";
+	int sv[2], file;
+	ssize_t n;
 	pid_t pid;
 
 	in("a");
@@ -326,23 +330,19 @@ static void scm_rights(void)
 		die("fork");
 	if (pid == 0) {
 		file = recv_fd(sv[1]);
-		dir = recv_fd(sv[1]);
-		in("b");
-		describe("received file", file, "../a/g");
-		describe("received dir", dir, "../a/sub");
-		if (fchdir(dir) < 0)
-			die("fchdir");
-		where("after fchdir to received dir", "h");
+		n = read(file, rest, sizeof(rest) - 1);
+		rest[n < 0 ? 0 : n] = '\0';
+		printf("receiver goes on with: %s", rest);
+		printf("receiver: size %lld, flags %s\n", (long long)lseek(file, 0, SEEK_END),
+		       fcntl(file, F_GETFL) & O_NONBLOCK ? "nonblock" : "blocking");
 		_exit(0);
 	}
-	file = open("g", O_RDONLY);
-	dir = open("sub", O_RDONLY | O_DIRECTORY);
-	if (file < 0 || dir < 0)
-		die("open");
+	file = open("g", O_RDONLY | O_NONBLOCK);
+	if (file < 0 || read(file, head, 3) != 3)
+		die("open g");
+	printf("sender read %.3s\n", head);
 	send_fd(sv[0], file);
-	send_fd(sv[0], dir);
 	close(file);
-	close(dir);
 	wait_child(pid);
 }
 
