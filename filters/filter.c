@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <linux/filter.h>
 #include <stdlib.h>
@@ -149,6 +150,19 @@ static int add_fcntl_dup(scmp_filter_ctx ctx)
 				SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC));
 }
 
+/* New processes, so the supervisor can give them their parent's state as
+ * it was at the fork. clone of a thread (CLONE_THREAD) is not; clone3 keeps
+ * its flags in memory, so it is trapped whatever they are. */
+static int add_forks(scmp_filter_ctx ctx)
+{
+	int rc = add_all(ctx, (const char *const[]){"fork", "vfork", "clone3"}, 3);
+
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("clone"),
+				      1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	return rc;
+}
+
 static int build_rules(scmp_filter_ctx ctx)
 {
 	int rc;
@@ -168,6 +182,8 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_dir_reads(ctx);
 	if (!rc)
 		rc = add_band_closers(ctx);
+	if (!rc)
+		rc = add_forks(ctx);
 	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -12,6 +13,10 @@
 
 /* How far up the process tree a new process looks for state to inherit. */
 #define MAX_ANCESTRY 64
+
+/* Forks of one task whose children were not seen yet: the oldest go first
+ * (children that exited unseen, or forks that failed). */
+#define MAX_PENDING_FORKS 32
 
 struct status_info {
 	pid_t tgid;
@@ -95,10 +100,23 @@ static void fs_put(struct fs_state *fs)
 		free(fs);
 }
 
+static void fork_records_free(struct fork_record *r)
+{
+	while (r) {
+		struct fork_record *next = r->next;
+
+		fs_put(r->fs);
+		fdtable_put(r->files);
+		free(r);
+		r = next;
+	}
+}
+
 static void proc_free(struct sup *s, struct proc *p)
 {
 	if (!p->exited)
 		HASH_DEL(s->procs, p);
+	fork_records_free(p->forks);
 	fs_put(p->fs);
 	fdtable_put(p->files);
 	if (p->pidfd >= 0)
@@ -114,13 +132,94 @@ static struct proc *proc_find(struct sup *s, pid_t tid)
 	return p;
 }
 
+/* The last pid handed out in our pid namespace (0 if unknown). */
+static pid_t last_pid(void)
+{
+	pid_t pid = 0;
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "re");
+
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+static void drop_oldest_forks(struct fork_record *r)
+{
+	for (int n = 1; r; r = r->next, n++) {
+		if (n == MAX_PENDING_FORKS) {
+			fork_records_free(r->next);
+			r->next = NULL;
+			return;
+		}
+	}
+}
+
+int proc_note_fork(struct proc *p, unsigned long flags)
+{
+	struct fork_record *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->last_pid = last_pid();
+	if (flags & CLONE_FS) {
+		r->fs = p->fs;
+		r->fs->refs++;
+	} else {
+		r->fs = fs_copy(p->fs);
+	}
+	if (flags & CLONE_FILES) {
+		r->files = p->files;
+		r->files->refs++;
+	} else {
+		r->files = fdtable_copy(p->files);
+	}
+	if (!r->fs || !r->files) {
+		fork_records_free(r);
+		return -ENOMEM;
+	}
+	r->next = p->forks;
+	p->forks = r;
+	drop_oldest_forks(r);
+	return 0;
+}
+
+/* The fork of process ppid that made child tid: of its threads' pending
+ * forks, the one whose last pid is the highest below tid. Unlinked. */
+static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid)
+{
+	struct fork_record **best = NULL, **rp;
+	struct proc *p, *tmp;
+
+	HASH_ITER(hh, s->procs, p, tmp)
+	{
+		if (p->tgid != ppid)
+			continue;
+		for (rp = &p->forks; *rp; rp = &(*rp)->next) {
+			if ((*rp)->last_pid < tid && (!best || (*rp)->last_pid > (*best)->last_pid))
+				best = rp;
+		}
+	}
+	if (best) {
+		struct fork_record *r = *best;
+
+		*best = r->next;
+		return r;
+	}
+	return NULL;
+}
+
 static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth);
 
-/* A thread shares its leader's fs and files; a process copies its parent's. */
+/* A thread shares its leader's fs and files; a process starts with what its
+ * parent had at the fork, or else with a copy of what its parent has now. */
 static int proc_attach_state(struct sup *s, struct proc *p, const struct status_info *info,
 			     int depth)
 {
 	struct proc *from = NULL;
+	struct fork_record *r;
 
 	if (info->tgid != p->tid) {
 		from = proc_lookup_depth(s, info->tgid, depth + 1);
@@ -133,6 +232,16 @@ static int proc_attach_state(struct sup *s, struct proc *p, const struct status_
 		}
 	} else if (info->ppid > 1 && info->ppid != s->self_pid) {
 		from = proc_lookup_depth(s, info->ppid, depth + 1);
+		r = from ? take_fork_record(s, info->ppid, p->tid) : NULL;
+		if (r) {
+			p->fs = r->fs;
+			p->files = r->files;
+			r->fs = NULL;
+			r->files = NULL;
+			r->next = NULL;
+			fork_records_free(r);
+			return 0;
+		}
 	}
 	p->fs = fs_copy(from ? from->fs : NULL);
 	p->files = fdtable_copy(from ? from->files : NULL);

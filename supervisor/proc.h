@@ -49,6 +49,14 @@ struct exec_undo {
 	pid_t parent;		   /* shares that memory (vfork), or 0 */
 };
 
+/* A fork, clone or vfork seen before it ran: what its child starts with. */
+struct fork_record {
+	struct fork_record *next;
+	pid_t last_pid; /* the namespace's last pid then: the child's is above */
+	struct fs_state *fs;
+	struct files_state *files;
+};
+
 struct proc {
 	pid_t tid;
 	pid_t tgid;
@@ -57,8 +65,9 @@ struct proc {
 	struct files_state *files;
 	struct creds cred;
 	struct exec_undo undo;
-	int users;   /* calls being served: they hold pointers into us */
-	bool exited; /* gone, freed when the last user lets go */
+	struct fork_record *forks; /* newest first; children not seen yet */
+	int users;		   /* calls being served: they hold pointers into us */
+	bool exited;		   /* gone, freed when the last user lets go */
 	UT_hash_handle hh;
 };
 
@@ -69,6 +78,11 @@ struct proc *proc_get(struct sup *s, pid_t tid);
  * does not free it under the call's feet. */
 void proc_hold(struct proc *p);
 void proc_release(struct sup *s, struct proc *p);
+
+/* p is about to fork (clone flags): its child, when first seen, gets p's
+ * cwd and /coda fds as they are now, shared where CLONE_FS / CLONE_FILES
+ * say, whatever p does meanwhile. */
+int proc_note_fork(struct proc *p, unsigned long flags);
 
 /* Credentials as they are now (re-read after a set*id call). */
 int proc_creds(struct proc *p, struct creds *out);

@@ -43,6 +43,8 @@ void sys_fcntl_dup(struct call *c);
 void sys_close(struct call *c);
 void sys_close_range(struct call *c);
 
+void sys_fork(struct call *c);
+
 void sys_execve(struct call *c);
 void sys_execveat(struct call *c);
 void sys_setcred(struct call *c);

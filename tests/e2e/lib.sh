@@ -1,5 +1,5 @@
-# Shared helpers of the end-to-end suites tests/e2e/run.sh and
-# tests/e2e/write.sh; sourced (never run) after they set HERE to their own
+# Shared helpers of the end-to-end suites tests/e2e/run.sh,
+# tests/e2e/write.sh and tests/e2e/tree.sh; sourced (never run) after they set HERE to their own
 # directory:  . "$HERE/lib.sh"
 #
 # Conventions the helpers rely on: $T is the per-command scratch dir, where a
@@ -186,6 +186,148 @@ warn_if_mount_exists() {
 	fi
 }
 
+# ------------------------------------------- scenarios run natively and in /coda
+# The helpers of the suites that run a command twice, natively in a plain
+# copy of a seed tree and under coda-exec with another copy as the volume
+# (write.sh, tree.sh); they use $CASES (one directory per scenario), $T,
+# $CODA_EXEC, $MNT and $PY.
+
+# expect_text TAG STREAM WANT: STREAM (out or err) of TAG is exactly WANT.
+expect_text() {
+	if [ -n "$3" ]; then printf '%s\n' "$3"; fi >"$T/$1.$2.want"
+	cmp -s "$T/$1.$2.want" "$T/$1.$2" && return 0
+	note "$1: $2 differs from what is expected (--- expected, +++ got):"
+	diff -a -u "$T/$1.$2.want" "$T/$1.$2" | tail -n +3 | head -n 40 | cut -c1-300 >>"$DETAIL"
+	return 1
+}
+
+# ------------------------------------------------------------- the cases
+# new_case: fresh directories for the current scenario ($FUNCNAME[1]):
+#   $C/seed   the starting tree (filled by the scenario, then copied)
+#   $P        the plain copy (native run), $V the volume copy (coda-exec run)
+#   $K        the venus cache, $SP and $SC host scratch dirs (native, coda)
+new_case() {
+	C=$CASES/${FUNCNAME[1]}
+	rm -rf -- "$C"
+	mkdir -p "$C/seed" "$C/scr-plain" "$C/scr-coda"
+	chmod 755 "$C" "$C/seed" "$C/scr-plain" "$C/scr-coda"
+	P=$C/plain
+	V=$C/vol
+	K=$C/cache
+	SP=$C/scr-plain
+	SC=$C/scr-coda
+}
+
+# copy_seed: the seed, copied to the plain dir and the volume.
+copy_seed() {
+	cp -a -- "$C/seed" "$P" && cp -a -- "$C/seed" "$V" || {
+		note "copying the seed failed"
+		return 1
+	}
+}
+
+# map_paths IN OUT: the plain dir and the scratch dirs to fixed names.
+map_paths() {
+	sed -e "s|$(sed_escape "$P")|$MNT|g" -e "s|$(sed_escape "$SP")|/SCR|g" \
+		-e "s|$(sed_escape "$SC")|/SCR|g" -e "s|$(sed_escape "$V")|/VOL|g" "$1" >"$2"
+}
+
+# run_plain TAG CMD: CMD natively, cwd the plain dir.
+run_plain() {
+	local tag=$1 cmd=$2
+	(cd "$P" && M=$P SCR=$SP timeout -k 5 "$TMO" sh -c 'eval "$1"' sh "$cmd" \
+		<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
+	echo $? >"$T/$tag.rc") 2>/dev/null
+	map_paths "$T/$tag.out.raw" "$T/$tag.out"
+	map_paths "$T/$tag.err.raw" "$T/$tag.err"
+}
+
+# run_coda TAG CMD [OPTIONS...]: CMD under coda-exec, cwd /coda.
+run_coda() {
+	local tag=$1 cmd=$2
+	shift 2
+	(M=$MNT SCR=$SC timeout -k 5 "$TMO" "$CODA_EXEC" "$@" --volume "$V" --cache "$K" -- \
+		sh -c 'cd /coda && eval "$1"' sh "$cmd" \
+		<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
+	echo $? >"$T/$tag.rc") 2>/dev/null
+	drop_sanitizer_notes "$T/$tag.err.raw"
+	map_paths "$T/$tag.out.raw" "$T/$tag.out"
+	map_paths "$T/$tag.err.raw" "$T/$tag.err"
+}
+
+# cx TAG ARGS...: coda-exec ARGS verbatim.
+cx() {
+	local tag=$1
+	shift
+	cx_capture "$tag" .raw "$@"
+	map_paths "$T/$tag.out.raw" "$T/$tag.out"
+	map_paths "$T/$tag.err.raw" "$T/$tag.err"
+}
+
+# same_trees [TIMES [EXCLUDE_RE]]: the manifests of the plain dir and of the
+# volume must be equal (TIMES as for manifest.py; default none).
+same_trees() {
+	local times=${1:-none} excl=${2:-}
+	"$PY" "$HERE/manifest.py" "$P" "$times" "$excl" >"$T/m.plain" 2>&1
+	"$PY" "$HERE/manifest.py" "$V" "$times" "$excl" >"$T/m.vol" 2>&1
+	cmp -s "$T/m.plain" "$T/m.vol" && return 0
+	note "backing volume differs from the native tree (--- native, +++ volume; $(wc -l <"$T/m.plain") entries natively):"
+	diff -a -u "$T/m.plain" "$T/m.vol" | tail -n +3 | grep '^[-+]' | head -n 40 | cut -c1-300 >>"$DETAIL"
+	return 1
+}
+
+# same_as_native CMD [STATUS [MESSAGE]]: the heart of the suite.  CMD must
+# behave natively as declared (exit STATUS, default 0; with status 0 it must
+# print something; with MESSAGE, stdout or stderr must contain it) -- so two
+# equally broken runs cannot pass -- and coda-exec must match its outputs and
+# its tree.  The manifest's TIMES and EXCLUDE_RE come from $MT and $MX.
+# RUN_TIMES is set to the wall times of both runs.
+same_as_native() {
+	local cmd=$1 want=${2:-0} msg=${3:-} ok=0 t0=$EPOCHREALTIME t1
+	run_plain plain "$cmd"
+	t1=$EPOCHREALTIME
+	run_coda coda "$cmd"
+	RUN_TIMES=$(awk -v a="$t0" -v b="$t1" -v c="$EPOCHREALTIME" \
+		'BEGIN { printf "native %.2f s, coda-exec %.2f s", b - a, c - b }')
+	if [ "$(cat "$T/plain.rc")" != "$want" ]; then
+		note "reference run in the plain directory exited $(cat "$T/plain.rc"), expected $want:"
+		note "  stdout: $(tail -c 600 "$T/plain.out")"
+		note "  stderr: $(head -c 800 "$T/plain.err")"
+		ok=1
+	elif [ "$want" = 0 ] && [ ! -s "$T/plain.out" ]; then
+		note "reference run printed nothing"
+		ok=1
+	elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$T/plain.out" "$T/plain.err"; then
+		note "reference output lacks '$msg': $(head -c 400 "$T/plain.err")"
+		ok=1
+	fi
+	same_outputs plain coda "outputs of the command" || ok=1
+	same_trees "${MT:-none}" "${MX:-}" || ok=1
+	return $ok
+}
+
+# The test registry: `t NAME` before each test function adds it to TESTS.
+TESTS=()
+t() { TESTS+=("$1"); }
+
+# run_timed NAME: run_test NAME (lib.sh); with CODA_E2E_TIMES set, its wall
+# time on stderr too.
+run_timed() {
+	local name=$1 start=$EPOCHREALTIME
+	run_test "$name"
+	[ -z "${CODA_E2E_TIMES:-}" ] || awk -v a="$start" -v b="$EPOCHREALTIME" -v n="$name" \
+		'BEGIN { printf "  (%s: %.1f s)\n", n, b - a }' >&2
+}
+
+# run_tests: run_timed each test of TESTS that matches $FILTER (all if empty).
+run_tests() {
+	local name
+	for name in "${TESTS[@]}"; do
+		[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
+		run_timed "$name"
+	done
+}
+
 # ------------------------------------------- the same again, unprivileged
 
 # nobody_rerun_wanted: true when run as root and not already the nested run.
@@ -193,13 +335,13 @@ nobody_rerun_wanted() {
 	[ "$(id -u)" = 0 ] && [ -z "${CODA_E2E_NESTED:-}" ]
 }
 
-# nobody_prepare FILE...: $N=$WORK/nobody with e2e/ (holding lib.sh and the
-# FILEs), bin/ (for copies of the binaries), and home/, tmp/ and run/ for
+# nobody_prepare FILE...: $N=$WORK/nobody with e2e/ (holding lib.sh,
+# manifest.py and the FILEs), bin/ (for copies of the binaries), and home/, tmp/ and run/ for
 # the rerun.
 nobody_prepare() {
 	N=$WORK/nobody
 	mkdir -p "$N/e2e" "$N/bin" "$N/home" "$N/tmp" "$N/run"
-	cp -- "$HERE/lib.sh" "$@" "$N/e2e/"
+	cp -- "$HERE/lib.sh" "$HERE/manifest.py" "$@" "$N/e2e/"
 }
 
 # rerun_as_nobody [VAR=VALUE...] -- SCRIPT ARGS...: make $N readable to all,

@@ -165,56 +165,6 @@ for i, d in enumerate(sorted(alldirs, key=lambda x: -x.count("/"))):
     os.utime(d, ns=((t0 + i) * 10**9 + 1, (t0 + i * 5) * 10**9 + 250000000))
 EOF
 
-# manifest.py DIR TIMES [EXCLUDE_RE]: one line per entry below DIR, sorted:
-# path, type, mode, uid:gid, link count, size (not for directories), MD5 of
-# a file, target of a symlink; mtime (ns) too where TIMES says so: "none",
-# "reg" (regular files), "files" (everything but directories), "all", or a
-# regex of paths.  The
-# top directory itself: mode and owner only.
-cat >"$LIB/manifest.py" <<'EOF'
-import hashlib, os, re, stat, sys
-
-root, times = sys.argv[1], sys.argv[2]
-excl = re.compile(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
-times_re = None if times in ("none", "reg", "files", "all") else re.compile(times)
-
-def md5(p):
-    h = hashlib.md5()
-    with open(p, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-
-st = os.lstat(root)
-print(". d %o %d:%d" % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
-out = []
-for dirpath, dirnames, filenames in os.walk(root):
-    for name in dirnames + filenames:
-        p = os.path.join(dirpath, name)
-        rel = "./" + os.path.relpath(p, root)
-        if excl and excl.search(rel):
-            continue
-        st = os.lstat(p)
-        m = st.st_mode
-        kind = "d" if stat.S_ISDIR(m) else "l" if stat.S_ISLNK(m) else "f" if stat.S_ISREG(m) else "?"
-        line = "%s %s %o %d:%d n%d" % (rel, kind, stat.S_IMODE(m), st.st_uid, st.st_gid, st.st_nlink)
-        if not stat.S_ISDIR(m):
-            line += " s%d" % st.st_size
-        if stat.S_ISREG(m):
-            try:
-                line += " " + md5(p)
-            except PermissionError:
-                line += " unreadable"
-        if stat.S_ISLNK(m):
-            line += " -> " + os.readlink(p)
-        if (times == "all" or (times == "files" and not stat.S_ISDIR(m))
-                or (times == "reg" and stat.S_ISREG(m))
-                or (times_re and times_re.search(rel))):
-            line += " t%d" % st.st_mtime_ns
-        out.append(line)
-print("\n".join(sorted(out)))
-EOF
-
 # ---------------------------------------------------------------- reporting
 init_reporting
 # same_outputs (lib.sh) says "outputs differ" and shows 40 lines of stdout diff
@@ -222,116 +172,6 @@ SAME_OUTPUTS_DIFFER="outputs differ"
 SAME_OUTPUTS_LINES=40
 note_file() { # FILE [LINES]: a file's head, indented
 	head -n "${2:-20}" "$1" | cut -c1-300 | sed 's/^/    /' >>"$DETAIL"
-}
-
-# expect_text TAG STREAM WANT: STREAM (out or err) of TAG is exactly WANT.
-expect_text() {
-	if [ -n "$3" ]; then printf '%s\n' "$3"; fi >"$T/$1.$2.want"
-	cmp -s "$T/$1.$2.want" "$T/$1.$2" && return 0
-	note "$1: $2 differs from what is expected (--- expected, +++ got):"
-	diff -a -u "$T/$1.$2.want" "$T/$1.$2" | tail -n +3 | head -n 40 | cut -c1-300 >>"$DETAIL"
-	return 1
-}
-
-# ------------------------------------------------------------- the cases
-# new_case: fresh directories for the current scenario ($FUNCNAME[1]):
-#   $C/seed   the starting tree (filled by the scenario, then copied)
-#   $P        the plain copy (native run), $V the volume copy (coda-exec run)
-#   $K        the venus cache, $SP and $SC host scratch dirs (native, coda)
-new_case() {
-	C=$CASES/${FUNCNAME[1]}
-	rm -rf -- "$C"
-	mkdir -p "$C/seed" "$C/scr-plain" "$C/scr-coda"
-	chmod 755 "$C" "$C/seed" "$C/scr-plain" "$C/scr-coda"
-	P=$C/plain
-	V=$C/vol
-	K=$C/cache
-	SP=$C/scr-plain
-	SC=$C/scr-coda
-}
-
-# copy_seed: the seed, copied to the plain dir and the volume.
-copy_seed() {
-	cp -a -- "$C/seed" "$P" && cp -a -- "$C/seed" "$V" || {
-		note "copying the seed failed"
-		return 1
-	}
-}
-
-# map_paths IN OUT: the plain dir and the scratch dirs to fixed names.
-map_paths() {
-	sed -e "s|$(sed_escape "$P")|$MNT|g" -e "s|$(sed_escape "$SP")|/SCR|g" \
-		-e "s|$(sed_escape "$SC")|/SCR|g" -e "s|$(sed_escape "$V")|/VOL|g" "$1" >"$2"
-}
-
-# run_plain TAG CMD: CMD natively, cwd the plain dir.
-run_plain() {
-	local tag=$1 cmd=$2
-	(cd "$P" && M=$P SCR=$SP timeout -k 5 "$TMO" sh -c 'eval "$1"' sh "$cmd" \
-		<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
-	echo $? >"$T/$tag.rc") 2>/dev/null
-	map_paths "$T/$tag.out.raw" "$T/$tag.out"
-	map_paths "$T/$tag.err.raw" "$T/$tag.err"
-}
-
-# run_coda TAG CMD [OPTIONS...]: CMD under coda-exec, cwd /coda.
-run_coda() {
-	local tag=$1 cmd=$2
-	shift 2
-	(M=$MNT SCR=$SC timeout -k 5 "$TMO" "$CODA_EXEC" "$@" --volume "$V" --cache "$K" -- \
-		sh -c 'cd /coda && eval "$1"' sh "$cmd" \
-		<"${STDIN:-/dev/null}" >"$T/$tag.out.raw" 2>"$T/$tag.err.raw"
-	echo $? >"$T/$tag.rc") 2>/dev/null
-	drop_sanitizer_notes "$T/$tag.err.raw"
-	map_paths "$T/$tag.out.raw" "$T/$tag.out"
-	map_paths "$T/$tag.err.raw" "$T/$tag.err"
-}
-
-# cx TAG ARGS...: coda-exec ARGS verbatim.
-cx() {
-	local tag=$1
-	shift
-	cx_capture "$tag" .raw "$@"
-	map_paths "$T/$tag.out.raw" "$T/$tag.out"
-	map_paths "$T/$tag.err.raw" "$T/$tag.err"
-}
-
-# same_trees [TIMES [EXCLUDE_RE]]: the manifests of the plain dir and of the
-# volume must be equal (TIMES as for manifest.py; default none).
-same_trees() {
-	local times=${1:-none} excl=${2:-}
-	"$PY" "$LIB/manifest.py" "$P" "$times" "$excl" >"$T/m.plain" 2>&1
-	"$PY" "$LIB/manifest.py" "$V" "$times" "$excl" >"$T/m.vol" 2>&1
-	cmp -s "$T/m.plain" "$T/m.vol" && return 0
-	note "backing volume differs from the native tree (--- native, +++ volume; $(wc -l <"$T/m.plain") entries natively):"
-	diff -a -u "$T/m.plain" "$T/m.vol" | tail -n +3 | grep '^[-+]' | head -n 40 | cut -c1-300 >>"$DETAIL"
-	return 1
-}
-
-# same_as_native CMD [STATUS [MESSAGE]]: the heart of the suite.  CMD must
-# behave natively as declared (exit STATUS, default 0; with status 0 it must
-# print something; with MESSAGE, stdout or stderr must contain it) -- so two
-# equally broken runs cannot pass -- and coda-exec must match its outputs and
-# its tree.  The manifest's TIMES and EXCLUDE_RE come from $MT and $MX.
-same_as_native() {
-	local cmd=$1 want=${2:-0} msg=${3:-} ok=0
-	run_plain plain "$cmd"
-	run_coda coda "$cmd"
-	if [ "$(cat "$T/plain.rc")" != "$want" ]; then
-		note "reference run in the plain directory exited $(cat "$T/plain.rc"), expected $want:"
-		note "  stdout: $(tail -c 600 "$T/plain.out")"
-		note "  stderr: $(head -c 800 "$T/plain.err")"
-		ok=1
-	elif [ "$want" = 0 ] && [ ! -s "$T/plain.out" ]; then
-		note "reference run printed nothing"
-		ok=1
-	elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$T/plain.out" "$T/plain.err"; then
-		note "reference output lacks '$msg': $(head -c 400 "$T/plain.err")"
-		ok=1
-	fi
-	same_outputs plain coda "outputs of the command" || ok=1
-	same_trees "${MT:-none}" "${MX:-}" || ok=1
-	return $ok
 }
 
 # no_leftovers DIR: nothing but what the scenario made may be in the volume
@@ -342,19 +182,6 @@ no_store_temps() {
 	[ -z "$junk" ] && return 0
 	note "temp files left in the volume: $junk"
 	return 1
-}
-
-# ------------------------------------------------------------ test registry
-TESTS=()
-t() { TESTS+=("$1"); }
-
-# run_timed NAME: run_test NAME (lib.sh); with CODA_E2E_TIMES set, its wall
-# time on stderr too.
-run_timed() {
-	local name=$1 start=$EPOCHREALTIME
-	run_test "$name"
-	[ -z "${CODA_E2E_TIMES:-}" ] || awk -v a="$start" -v b="$EPOCHREALTIME" -v n="$name" \
-		'BEGIN { printf "  (%s: %.1f s)\n", n, b - a }' >&2
 }
 
 ME=$(id -un)
@@ -1217,10 +1044,7 @@ export SRC TARBALL SMALLTAR
 
 warn_if_mount_exists
 
-for name in "${TESTS[@]}"; do
-	[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
-	run_timed "$name"
-done
+run_tests
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then

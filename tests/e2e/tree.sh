@@ -1,0 +1,183 @@
+#!/bin/bash
+# End-to-end suite for process trees and threads in /coda (issue 5).
+#
+#   tests/e2e/tree.sh CODA_EXEC TREE_PROBE STRESS
+#
+# Every scenario runs the same command twice from the same starting tree, as
+# tests/e2e/write.sh does (lib.sh's same_as_native): natively in a plain copy
+# directory (its path mapped to /coda in the outputs) and under coda-exec
+# with a second copy as the volume, cwd /coda; stdout, stderr, exit status
+# and the final trees (names, sizes, MD5s) must be equal.  In both runs $M
+# is the mount (the plain dir natively, /coda under coda-exec).
+#
+#   probe_*    tree_probe SCENARIO $M: fork, vfork, clone with and without
+#              CLONE_FS, posix_spawn and pthreads against the cwd; /coda fds
+#              across dup*, F_DUPFD, fork and SCM_RIGHTS; a directory's
+#              position across fork; open flags (tests/e2e/tree_probe.c).
+#   stress_*   tests/e2e/stress.c: 8 threads x 5,000 checked operations; its
+#              times natively and under coda-exec are printed.
+#   make_*, xargs_*, pipeline_*, shell_*: process trees of ordinary tools.
+#
+# Run as root, the suite reruns itself as nobody:nogroup (setpriv) on copies
+# of the binaries.  Every test prints "PASS name" or "FAIL name" (with the
+# differences); the last line is "N passed, N failed"; the exit status is
+# non-zero on failure.  Environment: CODA_E2E_FILTER=REGEX runs only the
+# matching tests; CODA_E2E_KEEP=1 keeps the temp dir; CODA_E2E_TIMEOUT
+# (seconds, default 120) bounds each command.
+set -uo pipefail
+
+usage() {
+	echo "usage: $0 CODA_EXEC TREE_PROBE STRESS" >&2
+	exit 2
+}
+[ $# -eq 3 ] || usage
+for f in "$@"; do
+	[ -x "$f" ] || {
+		echo "$0: $f: not an executable file" >&2
+		exit 2
+	}
+done
+HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+. "$HERE/lib.sh"
+CODA_EXEC=$(realpath -- "$1")
+PROBE=$(realpath -- "$2")
+STRESS=$(realpath -- "$3")
+export PROBE STRESS
+
+fixed_environment
+unset MAKEFLAGS MFLAGS
+suite_settings
+make_workdir coda-e2e-tree
+CASES=$WORK/cases
+T=$WORK/t
+make_dirs "$CASES" "$T"
+init_reporting
+
+# ----------------------------------------------------------- tree_probe
+# The tree tree_probe.c expects.
+seed_probe() {
+	mkdir -p "$C/seed/a/sub" "$C/seed/b/sub"
+	printf 'alpha\n' >"$C/seed/a/f"
+	printf 'gamma-data\n' >"$C/seed/a/g"
+	printf 'hotel\n' >"$C/seed/a/sub/h"
+	printf 'bravo\n' >"$C/seed/b/f"
+	printf 'b-hotel\n' >"$C/seed/b/sub/h"
+	copy_seed
+}
+
+# probe SCENARIO: tree_probe SCENARIO, natively and in /coda.
+probe() {
+	new_case
+	seed_probe || return 1
+	same_as_native "\"\$PROBE\" $1 \"\$M\""
+}
+
+# Each test: its name, then the tree_probe scenario it runs.
+while read -r name scenario; do
+	t "$name"
+	eval "$name() { probe $scenario; }"
+done <<'EOF'
+probe_fork_copies_cwd_at_the_fork fork_cwd
+probe_vfork_child_chdir_leaves_parent vfork_cwd
+probe_clone_fs_shares_cwd clone_fs
+probe_clone_without_fs_copies_cwd clone_nofs
+probe_posix_spawn_cwd_and_addchdir spawn_cwd
+probe_threads_share_cwd thread_cwd
+probe_fds_over_scm_rights scm_rights
+probe_dup_family_and_fork_keep_coda_fds dup_family
+probe_dir_position_across_fork_and_rewind dir_pos
+probe_open_flags_shared_across_fork open_flags
+EOF
+
+# --------------------------------------------------------------- stress
+t stress_8_threads_5000_ops_each
+stress_8_threads_5000_ops_each() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$STRESS" "$M" 1 8 5000'
+	local ok=$?
+	echo "  (stress: $RUN_TIMES)"
+	return $ok
+}
+
+# ------------------------------------------------------- process trees
+# A small C project: sources in src/, a Makefile that compiles each into
+# obj/ (cd-ing into src/ for it), generates headers and sums everything.
+seed_project() {
+	mkdir -p "$C/seed/src" "$C/seed/data"
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '#include "gen%d.h"\nint f%d(int x) { return x * %d + GEN%d; }\n' \
+			"$i" "$i" "$i" "$i" >"$C/seed/src/m$i.c"
+		seq 1 $((i * 300)) | sed "s/^/line $i /" >"$C/seed/data/d$i.txt"
+	done
+	cat >"$C/seed/Makefile" <<'EOF'
+N := 1 2 3 4 5 6 7 8
+OBJ := $(N:%=obj/m%.o)
+all: sums.txt
+obj:
+	mkdir -p obj
+src/gen%.h: data/d%.txt
+	cd data && printf '#define GEN$* %s\n' "$$(wc -l < d$*.txt)" > ../$@
+obj/m%.o: src/m%.c src/gen%.h | obj
+	cd src && gcc -O1 -c m$*.c -o ../$@
+sums.txt: $(OBJ)
+	md5sum $(sort $^) src/*.h > $@
+clean:
+	rm -rf obj sums.txt src/*.h
+EOF
+	copy_seed
+}
+
+t make_j2_builds_as_natively
+make_j2_builds_as_natively() {
+	new_case
+	seed_project || return 1
+	same_as_native 'make -j2 -s && cat sums.txt && make -s -q && echo up to date &&
+		make -j2 -s clean && make -j2 -s && cat sums.txt'
+}
+
+t xargs_P4_runs_as_natively
+xargs_P4_runs_as_natively() {
+	new_case
+	seed_project || return 1
+	same_as_native 'find data -name "*.txt" | sort | xargs -P4 -n1 sh -c '\''cd "$(dirname "$1")" &&
+		sort -r "$(basename "$1")" > "$(basename "$1" .txt).rev" && wc -l < "$(basename "$1" .txt).rev"'\'' sh |
+		sort -n && ls data | sort && cat data/*.rev | md5sum'
+}
+
+t pipeline_find_sort_xargs_md5sum
+pipeline_find_sort_xargs_md5sum() {
+	new_case
+	seed_project || return 1
+	same_as_native 'find . -type f | sort | xargs md5sum | sort -k2 | tee "$SCR/list.txt" | awk "{ print \$2 }" |
+		xargs -n3 wc -c | sort -k2 | tail -n 5 && cd data && find . -type f | sort | xargs cat | sort | uniq -c |
+		sort -rn | head -n 3 && grep -c line *.txt | awk -F: "{ n += \$2 } END { print n }"'
+}
+
+# The shell's own forks: subshells and background jobs keep their cwd.
+t shell_subshells_and_jobs_keep_their_cwd
+shell_subshells_and_jobs_keep_their_cwd() {
+	new_case
+	seed_probe || return 1
+	same_as_native '(cd a && pwd && cd sub && pwd && cat h); pwd
+		(cd b; sleep 0.2; pwd; cat f) & cd a; pwd; wait; pwd; cat f
+		i=0; for d in sub ../b ../b/sub; do i=$((i + 1)); (cd $d && pwd && ls) >"$SCR/job$i" & done
+		wait; cat "$SCR"/job*
+		cd "$M" && bash -c "cd a/sub; pwd; exec bash -c pwd"; pwd'
+}
+
+# ================================================================ main
+warn_if_mount_exists
+
+run_tests
+
+# ------------------------------------------- the same again, unprivileged
+if nobody_rerun_wanted; then
+	nobody_prepare "$HERE/tree.sh"
+	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	cp -- "$PROBE" "$N/bin/tree_probe"
+	cp -- "$STRESS" "$N/bin/stress"
+	rerun_as_nobody -- tree.sh "$N/bin/coda-exec" "$N/bin/tree_probe" "$N/bin/stress"
+fi
+
+report_totals
