@@ -1,17 +1,11 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <linux/filter.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "fd_band.h"
 #include "filter.h"
+#include "load.h"
 
 /* Every call that names a path: the supervisor decides whether it is in the
  * mount. Write calls are trapped too, so a /coda path never reaches the host. */
@@ -57,21 +51,6 @@ static const char *const cred_calls[] = {
     "setuid",	 "setgid",   "setreuid", "setregid",  "setresuid",
     "setresgid", "setfsuid", "setfsgid", "setgroups", "umask",
 };
-
-static int add_all(scmp_filter_ctx ctx, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(names[i]);
-		int rc;
-
-		if (nr == __NR_SCMP_ERROR)
-			continue;
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
 
 static int add_band_fd_calls(scmp_filter_ctx ctx)
 {
@@ -155,7 +134,7 @@ static int add_fcntl_dup(scmp_filter_ctx ctx)
  * its flags in memory, so it is trapped whatever they are. */
 static int add_forks(scmp_filter_ctx ctx)
 {
-	int rc = add_all(ctx, (const char *const[]){"fork", "vfork", "clone3"}, 3);
+	int rc = filter_notify_all(ctx, (const char *const[]){"fork", "vfork", "clone3"}, 3);
 
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("clone"),
@@ -167,9 +146,9 @@ static int build_rules(scmp_filter_ctx ctx)
 {
 	int rc;
 
-	rc = add_all(ctx, path_calls, sizeof(path_calls) / sizeof(path_calls[0]));
+	rc = filter_notify_all(ctx, path_calls, sizeof(path_calls) / sizeof(path_calls[0]));
 	if (!rc)
-		rc = add_all(ctx, cred_calls, sizeof(cred_calls) / sizeof(cred_calls[0]));
+		rc = filter_notify_all(ctx, cred_calls, sizeof(cred_calls) / sizeof(cred_calls[0]));
 	if (!rc)
 		rc = add_band_fd_calls(ctx);
 	if (!rc)
@@ -194,76 +173,7 @@ static int build_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
-/* The filter as BPF, through a memfd: this libseccomp cannot load it with
- * the flag we want. The caller frees prog->filter. */
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
-{
-	int fd = memfd_create("coda-exec-filter", MFD_CLOEXEC);
-	off_t size;
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = seccomp_export_bpf(ctx, fd);
-	size = rc ? 0 : lseek(fd, 0, SEEK_END);
-	if (!rc && (size <= 0 || size % sizeof(struct sock_filter)))
-		rc = -EINVAL;
-	prog->filter = rc ? NULL : malloc((size_t)size);
-	if (!rc && !prog->filter)
-		rc = -ENOMEM;
-	if (!rc && pread(fd, prog->filter, (size_t)size, 0) != size)
-		rc = -EIO;
-	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-	close(fd);
-	if (rc) {
-		free(prog->filter);
-		prog->filter = NULL;
-	}
-	return rc;
-}
-
-/* Loads prog and returns its listener. Once the supervisor has taken a call,
- * only a fatal signal may end the target's wait (WAIT_KILLABLE_RECV): as the
- * kernel's Coda module blocks signals during an upcall, a signal handler then
- * runs after the call, which is neither done twice by a restart nor lost.
- * Kernels before 5.19 lack the flag and get the plain interruptible wait. */
-static int load_with_listener(struct sock_fprog *prog)
-{
-	unsigned long flags =
-	    SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
-
-	if (fd < 0 && errno == EINVAL) {
-		flags &= ~(unsigned long)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
-	}
-	/* Only one listener may sit in a task's filter stack. */
-	if (fd < 0)
-		return errno == EBUSY ? -EBUSY : -errno;
-	return (int)fd;
-}
-
 int filter_install_target(void)
 {
-	struct sock_fprog prog = {0};
-	scmp_filter_ctx ctx;
-	int rc;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	/* Calls of another ABI (int 0x80) would bypass every rule: refuse them. */
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		return -ENOMEM;
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
-	if (!rc)
-		rc = build_rules(ctx);
-	if (!rc)
-		rc = export_bpf(ctx, &prog);
-	seccomp_release(ctx);
-	if (rc)
-		return rc;
-	rc = load_with_listener(&prog);
-	free(prog.filter);
-	return rc;
+	return filter_load(build_rules);
 }

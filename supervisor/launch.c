@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "super.h"
 #include "venus.h"
+#include "venus_filter.h"
 
 static void unblock_signals(void)
 {
@@ -57,13 +58,35 @@ int launch_venus(struct sup *s)
 	return 0;
 }
 
-static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
+/* The listener comes back over a channel of its own; EOF means the child
+ * could not install the filter (it said why and exited). */
+static int receive_listener(pid_t child, int sock, int *listener)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	struct coda_msg m = {.fd = -1};
+	int rc = -EAGAIN;
+
+	while (rc == -EAGAIN && (poll(&pfd, 1, -1) >= 0 || errno == EINTR))
+		rc = chan_recv(sock, &m);
+	if (rc < 0 || m.fd < 0) {
+		int status;
+
+		if (m.fd >= 0)
+			close(m.fd);
+		waitpid(child, &status, 0);
+		return -ECHILD;
+	}
+	*listener = m.fd;
+	return 0;
+}
+
+/* In a child: installs the filter, hands its listener to the supervisor
+ * over sock. Exits with 125 on failure, having said why. */
+static void install_and_send(int (*install)(void), int sock)
 {
 	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
-	int listener, err;
+	int listener = install();
 
-	unblock_signals();
-	listener = filter_install_target();
 	if (listener == -EBUSY) {
 		fprintf(stderr,
 			"coda-exec: this process already has a seccomp supervisor (coda-exec "
@@ -81,35 +104,12 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 		_exit(125);
 	close(listener);
 	close(sock);
-	execvp(s->opt.argv[0], s->opt.argv);
-	err = errno;
-	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));
-	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
-/* The listener comes back over a channel of its own; EOF means the child
- * could not install the filter (it said why and exited). */
-static int receive_listener(struct sup *s, int sock)
-{
-	struct pollfd pfd = {.fd = sock, .events = POLLIN};
-	struct coda_msg m = {.fd = -1};
-	int rc = -EAGAIN;
-
-	while (rc == -EAGAIN && (poll(&pfd, 1, -1) >= 0 || errno == EINTR))
-		rc = chan_recv(sock, &m);
-	if (rc < 0 || m.fd < 0) {
-		int status;
-
-		if (m.fd >= 0)
-			close(m.fd);
-		waitpid(s->target, &status, 0);
-		return -ECHILD;
-	}
-	s->listener = m.fd;
-	return 0;
-}
-
-int launch_target(struct sup *s)
+/* Forks a child that runs child_main(s) under its filter; returns its pid
+ * and its listener, or -errno. */
+static pid_t fork_filtered(struct sup *s, void (*child_main)(struct sup *s, int sock),
+			   int *listener)
 {
 	int sock[2], rc = chan_pair(sock);
 	pid_t pid;
@@ -125,22 +125,83 @@ int launch_target(struct sup *s)
 	}
 	if (pid == 0) {
 		close(sock[0]);
-		target_child(s, sock[1]);
+		child_main(s, sock[1]);
 	}
 	close(sock[1]);
-	s->target = pid;
-	rc = receive_listener(s, sock[0]);
+	rc = receive_listener(pid, sock[0], listener);
 	close(sock[0]);
-	return rc;
+	return rc < 0 ? rc : pid;
+}
+
+static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
+{
+	int err;
+
+	unblock_signals();
+	install_and_send(filter_install_target, sock);
+	execvp(s->opt.argv[0], s->opt.argv);
+	err = errno;
+	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+int launch_target(struct sup *s)
+{
+	pid_t pid = fork_filtered(s, target_child, &s->listener);
+
+	if (pid < 0)
+		return (int)pid;
+	s->target = pid;
+	return 0;
+}
+
+/* The hosted venus: its own process group, as the embedded one; its command
+ * line through the shell, as the user wrote it. */
+static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
+{
+	setpgid(0, 0);
+	unblock_signals();
+	install_and_send(filter_install_venus, sock);
+	execl("/bin/sh", "sh", "-c", s->hosted.cmd, (char *)NULL);
+	fprintf(stderr, "coda-exec: /bin/sh: %s\n", strerror(errno));
+	_exit(127);
+}
+
+int launch_hosted_venus(struct sup *s)
+{
+	int chan[2], rc = chan_pair(chan);
+	pid_t pid;
+
+	if (rc < 0)
+		return rc;
+	pid = fork_filtered(s, hosted_child, &s->hosted.listener);
+	if (pid < 0) {
+		close(chan[0]);
+		close(chan[1]);
+		return (int)pid;
+	}
+	s->venus_pid = pid;
+	/* Kept open here: venus closes its device between its two opens. */
+	s->hosted.venus_end = chan[1];
+	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
+	s->vc.abandoned = call_task_abandoned;
+	return 0;
 }
 
 void stop_venus(struct sup *s)
 {
+	if (s->hosted.cmd && s->venus_pid > 0)
+		kill(-s->venus_pid, SIGTERM); /* its group: sh and what it started */
+	if (s->hosted.venus_end >= 0) {
+		close(s->hosted.venus_end);
+		s->hosted.venus_end = -1;
+	}
 	if (s->vc.chan >= 0) {
 		close(s->vc.chan);
 		s->vc.chan = -1;
 	}
-	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
+	/* Stock venus flushes its RVM log before it exits. */
+	for (int i = 0; i < (s->hosted.cmd ? 2000 : 200) && s->venus_pid > 0; i++) {
 		if (waitpid(s->venus_pid, NULL, WNOHANG) == s->venus_pid) {
 			s->venus_pid = -1;
 			return;
@@ -148,7 +209,7 @@ void stop_venus(struct sup *s)
 		usleep(5000);
 	}
 	if (s->venus_pid > 0) {
-		kill(s->venus_pid, SIGKILL);
+		kill(s->hosted.cmd ? -s->venus_pid : s->venus_pid, SIGKILL);
 		waitpid(s->venus_pid, NULL, 0);
 	}
 }

@@ -12,7 +12,12 @@ int launch_venus(struct sup *s);
  * s->listener. On failure prints why and returns a negative errno. */
 int launch_target(struct sup *s);
 
-/* Closes the channel and waits (briefly) for venus to leave. */
+/* Forks the --venus-cmd venus under its filter (s->hosted.listener), with
+ * the channel it will find behind its device (s->vc.chan, s->venus_pid). */
+int launch_hosted_venus(struct sup *s);
+
+/* Closes the channel and waits (briefly) for venus to leave. A hosted venus
+ * is sent SIGTERM first: on an empty device it would loop forever. */
 void stop_venus(struct sup *s);
 
 #endif

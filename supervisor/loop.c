@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hosted.h"
 #include "loop.h"
 #include "notify.h"
 #include "proc.h"
@@ -43,22 +44,22 @@ static void loop_forget(struct sup *s, int fd)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void on_notification(struct sup *s)
+static void on_notification(struct sup *s, int listener, task_fn serve)
 {
 	struct seccomp_notif n;
 
 	memset(&n, 0, sizeof(n));
-	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
 		/* ENOENT: the target gave up the call (killed, signalled). */
 		if (errno != ENOENT && errno != EINTR)
 			fprintf(stderr, "coda-exec: receiving a notification: %s\n",
 				strerror(errno));
 		return;
 	}
-	if (task_spawn(s, call_serve, &n, NULL) < 0) {
+	if (task_spawn(s, serve, &n, NULL) < 0) {
 		struct seccomp_notif_resp resp = {.id = n.id, .error = -ENOMEM};
 
-		ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	}
 }
 
@@ -107,9 +108,15 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 	switch (kind) {
 	case EV_LISTENER:
 		if (ev->events & EPOLLIN)
-			on_notification(s);
+			on_notification(s, s->listener, call_serve);
 		else if (ev->events & (EPOLLHUP | EPOLLERR))
 			loop_forget(s, s->listener); /* no task of ours is left */
+		break;
+	case EV_VENUS_LISTENER:
+		if (ev->events & EPOLLIN)
+			on_notification(s, s->hosted.listener, hosted_serve);
+		else if (ev->events & (EPOLLHUP | EPOLLERR))
+			loop_forget(s, s->hosted.listener);
 		break;
 	case EV_VENUS:
 		psdev_readable(s);
@@ -125,6 +132,10 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 	case EV_INOTIFY:
 		release_readable(s);
 		break;
+	case EV_TIMER:
+		s->hosted.too_late = true;
+		loop_forget(s, s->hosted.timer);
+		break;
 	}
 }
 
@@ -137,24 +148,38 @@ static int shell_status(int status)
 	return 125;
 }
 
-int loop_run(struct sup *s)
+/* One round: waits for events (or the next upcall deadline) and serves them. */
+static int loop_once(struct sup *s)
 {
 	struct epoll_event evs[32];
+	int timeout = psdev_expire(s);
+	int n = epoll_wait(s->epfd, evs, 32, timeout);
 
+	if (n < 0 && errno != EINTR) {
+		fprintf(stderr, "coda-exec: epoll_wait: %s\n", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		on_event(s, &evs[i]);
+		task_run_ready(s);
+	}
+	return 0;
+}
+
+int loop_run_until(struct sup *s, bool (*done)(struct sup *s))
+{
+	while (!done(s))
+		if (loop_once(s) < 0)
+			return -1;
+	return 0;
+}
+
+int loop_run(struct sup *s)
+{
 	/* Once the command has gone, its last closes still have to reach
 	 * venus: the data would be lost otherwise. */
-	while (!s->target_exited || (!s->vc.dead && release_pending(s))) {
-		int timeout = psdev_expire(s);
-		int n = epoll_wait(s->epfd, evs, 32, timeout);
-
-		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "coda-exec: epoll_wait: %s\n", strerror(errno));
+	while (!s->target_exited || (!s->vc.dead && release_pending(s)))
+		if (loop_once(s) < 0)
 			return 125;
-		}
-		for (int i = 0; i < n; i++) {
-			on_event(s, &evs[i]);
-			task_run_ready(s);
-		}
-	}
 	return shell_status(s->target_status);
 }

@@ -3,16 +3,29 @@
 #ifndef CODA_LOOP_H
 #define CODA_LOOP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct sup;
 
-enum ev_kind { EV_LISTENER = 1, EV_VENUS, EV_SIGNAL, EV_PIDFD, EV_INOTIFY };
+enum ev_kind {
+	EV_LISTENER = 1,
+	EV_VENUS,
+	EV_SIGNAL,
+	EV_PIDFD,
+	EV_INOTIFY,
+	EV_VENUS_LISTENER,
+	EV_TIMER
+};
 
 /* Asks the kernel to wake targets synchronously (Linux 6.6+), if it can. */
 void loop_tune_listener(struct sup *s);
 
 int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid);
+
+/* Serves events until done(s) is true (checked after each round). 0, or -1
+ * when the loop itself failed (said on stderr). */
+int loop_run_until(struct sup *s, bool (*done)(struct sup *s));
 
 /* Runs until the target has exited; returns its status as a shell reports it. */
 int loop_run(struct sup *s);

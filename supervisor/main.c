@@ -14,9 +14,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "exec.h"
+#include "hosted.h"
 #include "launch.h"
 #include "loop.h"
 #include "proc.h"
@@ -40,6 +42,10 @@ static void usage(FILE *out)
 		"  -t, --timeout SECS  how long a call waits for venus (default %d)\n"
 		"  -r, --read-only     serve the volume read-only (writes fail with EROFS)\n"
 		"  -v, --verbose       log every upcall\n"
+		"      --venus-cmd CMD host this Coda venus (a shell command line) instead\n"
+		"                      of the embedded one; the mount point is the one it mounts\n"
+		"      --venus-device PATHS  its device paths, comma-separated\n"
+		"                      (default /dev/cfs0,/dev/coda/0; add venus's -k PATH)\n"
 		"      --help          show this help and exit\n"
 		"      --version       show the version and exit\n"
 		"\n"
@@ -163,6 +169,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'W'},
+	    {"venus-cmd", required_argument, NULL, 'H'},
+	    {"venus-device", required_argument, NULL, 'D'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = "/coda";
@@ -199,6 +207,12 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			exit(0);
 		case 'r':
 			opt->read_only = true;
+			break;
+		case 'H':
+			opt->venus_cmd = optarg;
+			break;
+		case 'D':
+			opt->venus_devices = optarg;
 			break;
 		default:
 			die("%s '%s' (try --help)",
@@ -272,15 +286,59 @@ static void init_sb(struct sup *s)
 	sb->mnt_parent_ino = mount_parent_ino(sb->mnt);
 }
 
+static int start_embedded_venus(struct sup *s)
+{
+	int rc = launch_venus(s);
+
+	return rc ? rc : loop_add(s, s->vc.chan, EV_VENUS, 0);
+}
+
+/* A hosted venus starts, then mounts: the command runs once it has, under
+ * the mount point it named. */
+static int start_hosted_venus(struct sup *s)
+{
+	struct itimerspec deadline = {.it_value.tv_sec = s->opt.timeout_s};
+	int rc = launch_hosted_venus(s);
+
+	if (!rc)
+		rc = loop_add(s, s->hosted.listener, EV_VENUS_LISTENER, 0);
+	if (!rc)
+		rc = loop_add(s, s->vc.chan, EV_VENUS, 0);
+	s->hosted.timer = rc ? -1 : timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!rc &&
+	    (s->hosted.timer < 0 || timerfd_settime(s->hosted.timer, 0, &deadline, NULL) < 0))
+		rc = -errno;
+	if (!rc)
+		rc = loop_add(s, s->hosted.timer, EV_TIMER, 0);
+	if (!rc)
+		rc = loop_run_until(s, hosted_ready) < 0 ? -EIO : 0;
+	if (rc < 0)
+		return rc;
+	if (!s->hosted.mounted) {
+		stop_venus(s);
+		die("venus did not mount %s within %d s",
+		    s->venus_pid < 0 ? "before it exited" : "", s->opt.timeout_s);
+	}
+	s->opt.mount = s->hosted.mnt;
+	init_sb(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct sup s = {.listener = -1, .sigfd = -1, .epfd = -1, .venus_pid = -1};
+	struct sup s = {.listener = -1,
+			.sigfd = -1,
+			.epfd = -1,
+			.venus_pid = -1,
+			.hosted = {.listener = -1, .venus_end = -1, .timer = -1}};
 	int rc, status;
 
 	/* In a target, as the interpreter of an exec plan (supervisor/exec.h). */
 	if (argc >= 3 && !strcmp(argv[1], EXEC_PLAN_OPTION))
 		return exec_plan_run(argv[2]);
 	parse_options(argc, argv, &s.opt);
+	s.hosted.cmd = s.opt.venus_cmd;
+	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	s.self_pid = getpid();
 	init_sb(&s);
 	rc = setup_events(&s);
@@ -294,12 +352,10 @@ int main(int argc, char **argv)
 		rc = -errno;
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));
-	rc = launch_venus(&s);
+	rc = s.hosted.cmd ? start_hosted_venus(&s) : start_embedded_venus(&s);
 	if (rc < 0)
 		die("cannot start venus: %s", strerror(-rc));
-	rc = loop_add(&s, s.vc.chan, EV_VENUS, 0);
-	if (!rc)
-		rc = launch_target(&s);
+	rc = launch_target(&s);
 	if (rc < 0) {
 		stop_venus(&s);
 		if (rc == -ECHILD)

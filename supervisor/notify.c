@@ -20,7 +20,7 @@ static void send_response(struct call *c, long val, int error, uint32_t flags)
 	};
 
 	/* ENOENT: the target was killed or interrupted meanwhile; nothing waits. */
-	if (ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
+	if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
 		if (errno == ENOENT)
 			c->abandoned = true;
 		else
@@ -52,7 +52,7 @@ static int add_fd(struct call *c, int srcfd, int newfd, uint32_t flags, bool clo
 	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
 	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
-	int fd = ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	int fd = ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -78,7 +78,7 @@ bool call_valid(struct call *c)
 {
 	uint64_t id = c->n->id;
 
-	return ioctl(c->sup->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+	return ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
 int call_caller(struct call *c, struct coda_caller *caller)
@@ -105,7 +105,11 @@ bool call_task_abandoned(struct sup *s, struct task *t)
 
 void call_serve(struct task *t)
 {
-	struct call c = {.sup = t->sup, .task = t, .n = &t->notif, .uid_override = -1};
+	struct call c = {.sup = t->sup,
+			 .task = t,
+			 .n = &t->notif,
+			 .listener = t->sup->listener,
+			 .uid_override = -1};
 
 	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
 	if (!c.proc) {

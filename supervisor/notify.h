@@ -19,6 +19,7 @@ struct call {
 	struct sup *sup;
 	struct task *task;
 	const struct seccomp_notif *n;
+	int listener; /* the seccomp listener the call came from */
 	struct proc *proc;
 	int64_t uid_override; /* the uid upcalls carry instead of fsuid, or -1 */
 	bool answered;

@@ -150,6 +150,23 @@ static bool is_downcall(uint32_t opcode)
 	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
 }
 
+void psdev_deliver(struct sup *s, struct coda_msg *in)
+{
+	if (in->len < sizeof(struct coda_out_hdr)) {
+		fprintf(stderr, "coda-exec: malformed message from venus dropped (too short)\n");
+		if (in->fd >= 0)
+			close(in->fd);
+		return;
+	}
+	if (is_downcall(in->oh.opcode)) {
+		if (in->fd >= 0)
+			close(in->fd);
+		coda_cache_downcall(&s->sb.caches, in);
+		return;
+	}
+	deliver_reply(s, in);
+}
+
 /* One message per wakeup: the epoll set is level-triggered, so a second one
  * waiting brings us back, and the common case costs no EAGAIN read. */
 void psdev_readable(struct sup *s)
@@ -166,20 +183,14 @@ void psdev_readable(struct sup *s)
 		psdev_venus_gone(s);
 		return;
 	}
-	if (rc < 0 || in.len < sizeof(struct coda_out_hdr)) {
+	if (rc < 0) {
 		fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
-			rc < 0 ? strerror(-rc) : "too short");
+			strerror(-rc));
 		if (in.fd >= 0)
 			close(in.fd);
 		return;
 	}
-	if (is_downcall(in.oh.opcode)) {
-		if (in.fd >= 0)
-			close(in.fd);
-		coda_cache_downcall(&s->sb.caches, &in);
-		return;
-	}
-	deliver_reply(s, &in);
+	psdev_deliver(s, &in);
 }
 
 /* A caller killed (or, on kernels without WAIT_KILLABLE_RECV, interrupted)

@@ -34,6 +34,11 @@ int coda_upcall(struct task *t, struct coda_msg *m);
 /* Event-loop side: a message is waiting on the channel. */
 void psdev_readable(struct sup *s);
 
+/* A message from venus however it came (the channel, or a hosted venus's
+ * write on its device): a reply wakes its caller, a downcall reaches the
+ * caches. Takes in->fd. */
+void psdev_deliver(struct sup *s, struct coda_msg *in);
+
 /* Fails the calls whose time is up, and tells venus (CODA_SIGNAL) of those
  * whose caller has given up; returns ms until the next check or -1. */
 int psdev_expire(struct sup *s);

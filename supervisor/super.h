@@ -9,6 +9,7 @@
 
 #include "cache.h"
 #include "coda_wire.h"
+#include "hosted.h"
 #include "psdev.h"
 #include "release.h"
 #include "task.h"
@@ -23,6 +24,8 @@ struct options {
 	bool read_only;				  /* the volume is served read-only (EROFS) */
 	int timeout_s;				  /* upcall timeout, as the kernel's coda_timeout */
 	char **argv;				  /* the command */
+	const char *venus_cmd;			  /* a Coda venus to host, or NULL */
+	const char *venus_devices;		  /* its device paths, or NULL */
 	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */
 };
 
@@ -51,6 +54,7 @@ struct sup {
 	int target_status;
 	bool target_exited;
 	pid_t venus_pid;
+	struct hosted_venus hosted; /* --venus-cmd: a stock venus we host */
 	pid_t self_pid;
 	int opath_anchor; /* what O_PATH fds of /coda objects refer to */
 	int self_exe;	  /* our own program: it runs exec plans in targets */

@@ -1,0 +1,190 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fakeroot.h"
+#include "hosted.h"
+#include "notify.h"
+#include "super.h"
+#include "venus_filter.h"
+
+/* Is path one of venus's device paths ("/dev/cfs0,/dev/coda/0" by default,
+ * a comma-separated list as venus's own kerneldevice setting)? */
+static bool is_device(const struct hosted_venus *h, const char *path)
+{
+	size_t len = strlen(path);
+
+	for (const char *p = h->devices; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && !memcmp(p, path, n))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static void open_call(struct call *c, int path_arg, int flags)
+{
+	struct hosted_venus *h = &c->sup->hosted;
+	char path[PATH_MAX];
+	int rc = call_read_path(c, call_arg(c, path_arg), path);
+
+	if (rc < 0 || !is_device(h, path)) {
+		call_continue(c); /* the kernel says what is wrong with it */
+		return;
+	}
+	rc = call_inject_fd(c, h->venus_end, VENUS_DEV_FD, flags & O_CLOEXEC);
+	if (rc < 0 && !c->answered)
+		call_return(c, rc);
+}
+
+static void openat2_call(struct call *c)
+{
+	struct open_how how;
+
+	if (call_arg(c, 3) < sizeof(how) || call_read(c, call_arg(c, 2), &how, sizeof(how)) < 0)
+		call_continue(c);
+	else
+		open_call(c, 1, (int)how.flags);
+}
+
+/* CIOC_KERNEL_VERSION: venus passes a pointer to an int. */
+static long device_ioctl(struct call *c)
+{
+	int version = CODA_KERNEL_VERSION;
+
+	if (call_arg(c, 1) != CIOC_KERNEL_VERSION)
+		return -ENOTTY;
+	return call_write(c, call_arg(c, 2), &version, sizeof(version));
+}
+
+/* The container venus names by its own fd number, taken while its write is
+ * held: it closes that fd as soon as the write returns. */
+static void take_container(struct call *c, struct coda_msg *m)
+{
+	char path[64];
+
+	if (m->len < sizeof(struct coda_open_by_fd_out) || m->oh.result)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, m->out.coda_open_by_fd.fd);
+	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0) {
+		fprintf(stderr, "coda-exec: the container of venus's open reply: %s\n",
+			strerror(errno));
+		m->oh.result = EBADF;
+	}
+}
+
+/* write(2) on the device: one reply or downcall, as psdev_write() takes it. */
+static long device_write(struct call *c)
+{
+	size_t len = (size_t)call_arg(c, 2);
+	struct coda_msg m = {.fd = -1};
+	int rc;
+
+	if (len < sizeof(struct coda_out_hdr) || len > sizeof(m.raw))
+		return -EINVAL;
+	rc = call_read(c, call_arg(c, 1), m.raw, len);
+	if (rc < 0)
+		return rc;
+	m.len = len;
+	if (m.oh.opcode == CODA_OPEN_BY_FD)
+		take_container(c, &m);
+	psdev_deliver(c->sup, &m);
+	return (long)len;
+}
+
+/* mount("coda", dir, "coda", flags, {version, fd}): the mount point is
+ * recorded and the mount succeeds; any other mount is the kernel's. */
+static void mount_call(struct call *c)
+{
+	struct hosted_venus *h = &c->sup->hosted;
+	char type[PATH_MAX], dir[PATH_MAX];
+
+	if (call_read_path(c, call_arg(c, 2), type) < 0 || strcmp(type, "coda") ||
+	    call_read_path(c, call_arg(c, 1), dir) < 0) {
+		call_continue(c);
+		return;
+	}
+	if (dir[0] != '/') {
+		call_return(c, -EINVAL);
+		return;
+	}
+	snprintf(h->mnt, sizeof(h->mnt), "%s", dir);
+	h->mounted = true;
+	call_return(c, 0);
+}
+
+static void umount_call(struct call *c)
+{
+	struct hosted_venus *h = &c->sup->hosted;
+	char dir[PATH_MAX];
+
+	if (h->mounted && call_read_path(c, call_arg(c, 0), dir) == 0 && !strcmp(dir, h->mnt))
+		call_return(c, 0);
+	else
+		call_continue(c);
+}
+
+static void dispatch(struct call *c)
+{
+	switch (c->n->data.nr) {
+	case SYS_open:
+		open_call(c, 0, (int)call_arg(c, 1));
+		break;
+	case SYS_openat:
+		open_call(c, 1, (int)call_arg(c, 2));
+		break;
+	case SYS_openat2:
+		openat2_call(c);
+		break;
+	case SYS_ioctl:
+		call_return(c, device_ioctl(c));
+		break;
+	case SYS_write:
+		call_return(c, device_write(c));
+		break;
+	case SYS_writev:
+		call_return(c, -EINVAL); /* venus writes each message whole */
+		break;
+	case SYS_mount:
+		mount_call(c);
+		break;
+	case SYS_umount2:
+		umount_call(c);
+		break;
+	case SYS_chown:
+	case SYS_fchown:
+	case SYS_lchown:
+	case SYS_fchownat:
+		fakeroot_chown(c);
+		break;
+	default:
+		fakeroot_stat(c);
+		break;
+	}
+}
+
+void hosted_serve(struct task *t)
+{
+	struct call c = {.sup = t->sup,
+			 .task = t,
+			 .n = &t->notif,
+			 .listener = t->sup->hosted.listener,
+			 .uid_override = -1};
+
+	dispatch(&c);
+	if (!c.answered)
+		call_return(&c, -ENOSYS);
+}
+
+bool hosted_ready(struct sup *s)
+{
+	return s->hosted.mounted || s->venus_pid < 0 || s->hosted.too_late;
+}

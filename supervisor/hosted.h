@@ -1,0 +1,37 @@
+/* An unmodified Coda venus, hosted without the kernel module. It runs under
+ * a seccomp filter of its own (filters/venus_filter.c) and every call that
+ * would reach the kernel's Coda device comes here: the open of the device
+ * gets an end of our channel (at VENUS_DEV_FD), the version ioctl is
+ * answered, mount(2) of type coda succeeds and names the mount point, and
+ * each write of a reply or downcall is read from venus's memory and taken
+ * in as psdev_write() would, the container of a CODA_OPEN_BY_FD reply taken
+ * from venus's fd table while the write is held (venus closes it as soon as
+ * its write returns). Upcalls reach venus's reads through the channel.
+ * What it would need root for is answered as fakeroot would (fakeroot.h). */
+#ifndef CODA_HOSTED_H
+#define CODA_HOSTED_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct sup;
+struct task;
+
+struct hosted_venus {
+	const char *cmd;     /* --venus-cmd, or NULL: the embedded venus */
+	const char *devices; /* --venus-device: the paths of its device */
+	int listener;	     /* venus's seccomp listener */
+	int venus_end;	     /* what each open of its device gets */
+	bool mounted;	     /* it has mounted (the mount point is in mnt) */
+	int timer;	     /* fires when it has taken too long to mount */
+	bool too_late;
+	char mnt[PATH_MAX];
+};
+
+/* The body of a task serving one of venus's trapped calls. */
+void hosted_serve(struct task *t);
+
+/* Start-up is done: venus has mounted, or has gone. */
+bool hosted_ready(struct sup *s);
+
+#endif
