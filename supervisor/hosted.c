@@ -75,7 +75,7 @@ static void take_container(struct call *c, struct coda_msg *m)
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, m->out.coda_open_by_fd.fd);
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0) {
-		fprintf(stderr, "coda-exec: the container of venus's open reply: %s\n",
+		fprintf(stderr, "coda-exec: the container of venus's open reply (%s): %s\n", path,
 			strerror(errno));
 		m->oh.result = EBADF;
 	}

@@ -143,7 +143,11 @@ void task_sleep(struct task *t)
 
 void task_wake(struct task *t)
 {
-	switch_to(&t->sup->tasks, t);
+	/* From a task (a hosted venus's reply comes in one), the loop runs it. */
+	if (t->sup->tasks.current)
+		task_wake_later(t);
+	else
+		switch_to(&t->sup->tasks, t);
 }
 
 void task_wake_later(struct task *t)

@@ -48,7 +48,8 @@ int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, voi
 /* Called by a task: gives the CPU back to the event loop until task_wake(). */
 void task_sleep(struct task *t);
 
-/* Called by the event loop: runs t until it sleeps again or finishes. */
+/* Called by the event loop: runs t until it sleeps again or finishes. Called
+ * by a task: as task_wake_later(). */
 void task_wake(struct task *t);
 
 /* Wakes t from wherever: a task must never run another itself (the switch
