@@ -102,14 +102,14 @@ void fakeroot_chown(struct call *c)
 
 	switch (c->n->data.nr) {
 	case SYS_fchown:
-		dirfd = (long)call_arg(c, 0);
+		dirfd = (int)call_arg(c, 0);
 		path_arg = -1;
 		break;
 	case SYS_lchown:
 		flags = AT_SYMLINK_NOFOLLOW;
 		break;
 	case SYS_fchownat:
-		dirfd = (long)call_arg(c, 0);
+		dirfd = (int)call_arg(c, 0);
 		path_arg = 1;
 		id_arg = 2;
 		flags = (int)call_arg(c, 4);
@@ -141,17 +141,17 @@ static void decode_stat(struct call *c, struct stat_call *sc)
 		sc->flags = AT_SYMLINK_NOFOLLOW;
 		break;
 	case SYS_fstat:
-		sc->dirfd = (long)call_arg(c, 0);
+		sc->dirfd = (int)call_arg(c, 0);
 		sc->path_arg = -1;
 		break;
 	case SYS_newfstatat:
-		sc->dirfd = (long)call_arg(c, 0);
+		sc->dirfd = (int)call_arg(c, 0);
 		sc->path_arg = 1;
 		sc->buf = call_arg(c, 2);
 		sc->flags = (int)call_arg(c, 3);
 		break;
 	case SYS_statx:
-		sc->dirfd = (long)call_arg(c, 0);
+		sc->dirfd = (int)call_arg(c, 0);
 		sc->path_arg = 1;
 		sc->flags = (int)call_arg(c, 2);
 		sc->mask = (unsigned)call_arg(c, 3);
