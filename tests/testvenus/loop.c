@@ -92,7 +92,9 @@ static void downcalls_due(struct tv *t)
 		err = downcall(t, d->opcode, &t->in);
 		fprintf(stderr, "testvenus: %s after upcall %lu: %s\n", coda_opcode_name(d->opcode),
 			d->after,
-			err == -EINVAL ? "not sent, that upcall has no fid" : strerror(-err));
+			err == -EINVAL ? "not sent, that upcall has no fid"
+			: err	       ? strerror(-err)
+				       : "sent");
 	}
 }
 
@@ -141,7 +143,8 @@ static void take_signals(struct tv *t, const struct tv_signals *sig)
 	if (*sig->flush_req) {
 		*sig->flush_req = 0;
 		err = downcall(t, CODA_FLUSH, &t->in);
-		fprintf(stderr, "testvenus: CODA_FLUSH on SIGUSR2: %s\n", strerror(-err));
+		fprintf(stderr, "testvenus: CODA_FLUSH on SIGUSR2: %s\n",
+			err ? strerror(-err) : "sent");
 	}
 }
 
