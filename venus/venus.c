@@ -1,15 +1,13 @@
-/* The embedded venus: its event loop and the dispatch of upcalls.
+/* The embedded venus: its life cycle and the dispatch of upcalls.
  *
  * One upcall at a time, one reply each, as venus's worker would give them;
- * nothing that arrives on the channel may crash it or stop it serving. */
+ * nothing that arrives may crash it or stop it serving. How messages travel
+ * (the embedded channel, a stock-like device) is the caller's business. */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "channel.h"
 #include "venus_int.h"
 
 struct vnop {
@@ -69,11 +67,9 @@ static void log_upcall(struct venus *v, const struct coda_msg *in, int err)
 		fid[0] ? " fid=" : "", fid, name ? " name=" : "", name ? name : "", -err);
 }
 
-/* Builds the reply to v->in in v->out; the reply may carry an fd. */
-static void dispatch(struct venus *v)
+/* Builds the reply to `in` in `out`; the reply may carry an fd. */
+static void dispatch(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
-	const struct coda_msg *in = &v->in;
-	struct coda_msg *out = &v->out;
 	const struct vnop *op = NULL;
 	int err;
 
@@ -96,84 +92,43 @@ static void dispatch(struct venus *v)
 	log_upcall(v, in, err);
 }
 
-/* Serves one received upcall. Only a vanished peer is an error here. */
-static int serve_one(struct venus *v, int chan)
+int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
-	int err;
-
-	v->out.fd = -1;
-	if (v->in.fd >= 0) {
-		/* No upcall hands venus an fd: do not keep one we were sent. */
-		close(v->in.fd);
-		v->in.fd = -1;
-	}
-	if (v->in.len < sizeof(struct coda_in_hdr)) {
+	out->fd = -1;
+	out->len = 0;
+	if (in->len < sizeof(struct coda_in_hdr)) {
 		fprintf(stderr, "venus: dropped a %zu-byte upcall: no header to reply to\n",
-			v->in.len);
+			in->len);
 		return 0;
 	}
-	if (v->in.ih.opcode == CODA_SIGNAL) {
+	if (in->ih.opcode == CODA_SIGNAL) {
 		/* The caller gave up on an upcall we have already answered
 		 * (we answer each before reading the next): no reply. */
-		log_upcall(v, &v->in, 0);
+		log_upcall(v, in, 0);
 		return 0;
 	}
-	dispatch(v);
-	err = chan_send(chan, &v->out);
-	if (v->out.fd >= 0)
-		close(v->out.fd); /* the peer has its own copy now, or never will */
-	v->out.fd = -1;
-	if (err && err != -EPIPE)
-		fprintf(stderr, "venus: cannot send the %s reply: %s\n",
-			coda_opcode_name(v->in.ih.opcode), strerror(-err));
-	return err == -EPIPE ? err : 0;
+	dispatch(v, in, out);
+	return 1;
 }
 
-/* Reads everything waiting on the channel. -EPIPE once the peer is gone. */
-static int serve_ready(struct venus *v, int chan)
+bool venus_upcall_fid(const struct coda_msg *in, struct CodaFid *fid)
 {
-	for (;;) {
-		int err = chan_recv(chan, &v->in);
+	const struct vnop *op;
 
-		if (err == -EAGAIN)
-			return 0;
-		if (err == -EMSGSIZE) {
-			fprintf(stderr, "venus: dropped an oversized upcall\n");
-			continue;
-		}
-		if (err)
-			return err;
-		err = serve_one(v, chan);
-		if (err)
-			return err;
-	}
+	if (in->len < sizeof(struct coda_in_hdr) + sizeof(struct CodaFid))
+		return false;
+	op = vnop_of(in->ih.opcode);
+	if (!op || !op->has_fid)
+		return false;
+	/* Every upcall with a fid has it first after the header. */
+	*fid = in->in.coda_getattr.VFid;
+	return true;
 }
 
-static int serve(struct venus *v, int chan)
+void venus_destroy(struct venus *v)
 {
-	struct pollfd pfd = {.fd = chan, .events = POLLIN};
-
-	for (;;) {
-		int err;
-
-		if (poll(&pfd, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "venus: poll: %s\n", strerror(errno));
-			return 1;
-		}
-		err = serve_ready(v, chan);
-		if (err == -EPIPE)
-			return 0; /* the supervisor closed the channel: we are done */
-		if (err) {
-			fprintf(stderr, "venus: channel: %s\n", strerror(-err));
-			return 1;
-		}
-	}
-}
-
-static void venus_free(struct venus *v)
-{
+	if (!v)
+		return;
 	fid_fini(v);
 	access_fini(v);
 	if (v->cache_fd >= 0)
@@ -182,40 +137,31 @@ static void venus_free(struct venus *v)
 	free(v);
 }
 
-int venus_run(int chan, const struct venus_config *cfg)
+int venus_new(const struct venus_config *cfg, struct venus **vp)
 {
-	struct sigaction sa = {.sa_handler = SIG_IGN};
-	struct venus *v;
-	int err, status;
+	struct venus *v = calloc(1, sizeof(*v));
+	int err;
 
-	/* A reply to a supervisor that has gone must not kill us. */
-	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
-		fprintf(stderr, "venus: sigaction: %s\n", strerror(errno));
-		return 1;
-	}
-	v = calloc(1, sizeof(*v));
+	*vp = NULL;
 	if (!v) {
 		fprintf(stderr, "venus: out of memory\n");
-		return 1;
+		return -ENOMEM;
 	}
 	v->cfg = cfg;
 	v->vol_fd = -1;
 	v->cache_fd = -1;
-	v->in.fd = -1;
-	v->out.fd = -1;
 	err = fid_init(v);
 	if (err) {
 		fprintf(stderr, "venus: volume %s: %s\n", cfg->volume, strerror(-err));
-		venus_free(v);
-		return 1;
+		venus_destroy(v);
+		return err;
 	}
 	err = container_init(v);
 	if (err) {
 		fprintf(stderr, "venus: cache %s: %s\n", cfg->cache, strerror(-err));
-		venus_free(v);
-		return 1;
+		venus_destroy(v);
+		return err;
 	}
-	status = serve(v, chan);
-	venus_free(v);
-	return status;
+	*vp = v;
+	return 0;
 }

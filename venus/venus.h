@@ -1,9 +1,12 @@
 /* The embedded venus: a Coda cache manager serving a local directory as a
- * volume, over the same message channel a hosted Coda venus uses. */
+ * volume. The serving is here; the transport is the caller's: venus_run()
+ * is the embedded channel, tests/testvenus a stock-like device shell. */
 #ifndef CODA_VENUS_H
 #define CODA_VENUS_H
 
 #include <stdbool.h>
+
+#include "msg.h"
 
 struct venus_config {
 	const char *volume; /* directory served as the volume root */
@@ -15,6 +18,24 @@ struct venus_config {
 	 * before the rename). NULL in coda-exec. */
 	void (*store_hook)(int step);
 };
+
+struct venus;
+
+/* A venus serving cfg->volume, caching in cfg->cache; cfg must outlive it.
+ * 0, or a negative errno with the reason already on stderr. */
+int venus_new(const struct venus_config *cfg, struct venus **vp);
+
+/* Serves one upcall message as it was received (in->fd is ignored: no
+ * upcall hands venus an fd). Returns 1 with the reply in *out, or 0 when no
+ * reply is due (CODA_SIGNAL, a message without a whole header). out->fd is
+ * our container fd to hand over with the reply, or -1; the caller closes it
+ * once the reply has gone, or will never go. */
+int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+
+/* The fid an upcall is about, if its opcode carries one. */
+bool venus_upcall_fid(const struct coda_msg *in, struct CodaFid *fid);
+
+void venus_destroy(struct venus *v);
 
 /* Serves upcalls read from `chan` until the peer closes it. Returns an exit
  * status: 0 after an orderly end, 1 after a fatal error (reported on stderr). */

@@ -63,7 +63,6 @@ struct venus {
 	uint32_t fid_seq; /* for fids whose inode-made value is taken */
 	struct fid_entry *root;
 	struct uid_groups *groups;
-	struct coda_msg in, out;
 };
 
 /* fid.c: the fid table and the backing objects behind it. */

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "scratch.h"
 #include "venus.h"
 #include "venus_dirent.h"
 
@@ -85,15 +85,6 @@ static void start_venus(void)
 	chan = fds[0];
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 /* Closing the channel is the orderly end: venus must exit 0. */
 static int stop_venus(void)
 {
@@ -115,7 +106,7 @@ static void teardown(void)
 {
 	stop_venus();
 	if (base[0])
-		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		scratch_remove(base);
 }
 
 TestSuite(venus, .init = start_venus, .fini = teardown, .timeout = 30);

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "scratch.h"
 #include "venus.h"
 #include "venus_dirent.h"
 
@@ -133,15 +133,6 @@ static void setup(void)
 	spawn_venus(false);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 static int stop_venus(void)
 {
 	int status = -1;
@@ -162,7 +153,7 @@ static void teardown(void)
 {
 	stop_venus();
 	if (base[0])
-		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		scratch_remove(base);
 }
 
 TestSuite(venus_write, .init = setup, .fini = teardown, .timeout = 60);

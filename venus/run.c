@@ -1,0 +1,111 @@
+/* The embedded venus's transport: a SOCK_SEQPACKET channel, one Coda message
+ * per record, the container of a CODA_OPEN_BY_FD reply passed by SCM_RIGHTS. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "venus.h"
+
+struct link {
+	struct venus *v;
+	int chan;
+	struct coda_msg in, out;
+};
+
+/* Serves one received upcall. Only a vanished peer is an error here. */
+static int serve_one(struct link *l)
+{
+	int err;
+
+	if (l->in.fd >= 0) {
+		/* No upcall hands venus an fd: do not keep one we were sent. */
+		close(l->in.fd);
+		l->in.fd = -1;
+	}
+	if (!venus_serve(l->v, &l->in, &l->out))
+		return 0;
+	err = chan_send(l->chan, &l->out);
+	if (l->out.fd >= 0)
+		close(l->out.fd); /* the peer has its own copy now, or never will */
+	l->out.fd = -1;
+	if (err && err != -EPIPE)
+		fprintf(stderr, "venus: cannot send the %s reply: %s\n",
+			coda_opcode_name(l->in.ih.opcode), strerror(-err));
+	return err == -EPIPE ? err : 0;
+}
+
+/* Reads everything waiting on the channel. -EPIPE once the peer is gone. */
+static int serve_ready(struct link *l)
+{
+	for (;;) {
+		int err = chan_recv(l->chan, &l->in);
+
+		if (err == -EAGAIN)
+			return 0;
+		if (err == -EMSGSIZE) {
+			fprintf(stderr, "venus: dropped an oversized upcall\n");
+			continue;
+		}
+		if (err)
+			return err;
+		err = serve_one(l);
+		if (err)
+			return err;
+	}
+}
+
+static int serve(struct link *l)
+{
+	struct pollfd pfd = {.fd = l->chan, .events = POLLIN};
+
+	for (;;) {
+		int err;
+
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "venus: poll: %s\n", strerror(errno));
+			return 1;
+		}
+		err = serve_ready(l);
+		if (err == -EPIPE)
+			return 0; /* the supervisor closed the channel: we are done */
+		if (err) {
+			fprintf(stderr, "venus: channel: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+}
+
+int venus_run(int chan, const struct venus_config *cfg)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+	struct link *l;
+	int status;
+
+	/* A reply to a supervisor that has gone must not kill us. */
+	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
+		fprintf(stderr, "venus: sigaction: %s\n", strerror(errno));
+		return 1;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		fprintf(stderr, "venus: out of memory\n");
+		return 1;
+	}
+	l->chan = chan;
+	l->in.fd = -1;
+	l->out.fd = -1;
+	if (venus_new(cfg, &l->v) < 0) {
+		free(l);
+		return 1;
+	}
+	status = serve(l);
+	venus_destroy(l->v);
+	free(l);
+	return status;
+}
