@@ -65,15 +65,23 @@ static long device_ioctl(struct call *c)
 }
 
 /* The container venus names by its own fd number, taken while its write is
- * held: it closes that fd as soon as the write returns. */
+ * held: it closes that fd as soon as the write returns. Venus's fd is then
+ * replaced by our read-only copy, so that its own open file (for writing,
+ * if the open was) is released now, before the writer's release is watched:
+ * its close later must not look like the target's last release. */
 static void take_container(struct call *c, struct coda_msg *m)
 {
+	int venus_fd = m->out.coda_open_by_fd.fd;
 	char path[64];
 
 	if (m->len < sizeof(struct coda_open_by_fd_out) || m->oh.result)
 		return;
-	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, m->out.coda_open_by_fd.fd);
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, venus_fd);
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd >= 0 && call_add_fd(c, m->fd, venus_fd, false) < 0) {
+		close(m->fd);
+		m->fd = -1;
+	}
 	if (m->fd < 0) {
 		fprintf(stderr, "coda-exec: the container of venus's open reply (%s): %s\n", path,
 			strerror(errno));

@@ -151,7 +151,9 @@ static void drain_events(struct sup *s, struct task *self)
 			if (!(ev->mask & IN_CLOSE_WRITE))
 				continue;
 			HASH_FIND_INT(r->by_wd, &ev->wd, w);
-			if (!w)
+			/* With no open of the target's left, the close is venus's
+			 * own (a pioctl's answer written into the container). */
+			if (!w || w->opens <= 0)
 				continue;
 			w->opens--;
 			w->closing++;
