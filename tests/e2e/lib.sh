@@ -77,6 +77,29 @@ drop_sanitizer_notes() {
 	sed -i "/^==[0-9]*==WARNING: ASan doesn't fully support makecontext\/swapcontext functions/d" "$1"
 }
 
+# hosted_args ARGS...: with CODA_E2E_TESTVENUS set (the test venus of
+# tests/testvenus), the coda-exec options --volume V and --cache C become
+# --venus-cmd 'TESTVENUS -volume V -cache C', so that a suite runs against a
+# hosted stock-like venus instead of the embedded one; the result is in the
+# positional parameters of the caller (set -- "${HOSTED_ARGS[@]}").
+hosted_args() {
+	local vol='' cache='' flags='' rest=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case $1 in
+		--volume) vol=$2; shift 2 ;;
+		--cache) cache=$2; shift 2 ;;
+		--read-only) flags+=" -read-only"; shift ;;
+		--mount) flags+=" -mountpoint $2"; shift 2 ;;
+		*) rest+=("$1"); shift ;;
+		esac
+	done
+	HOSTED_ARGS=("${rest[@]}")
+	if [ -n "$vol" ]; then
+		HOSTED_ARGS+=(--venus-cmd "exec $CODA_E2E_TESTVENUS -volume $vol -cache ${cache:-$vol.cache}$flags")
+	fi
+	HOSTED_ARGS+=("$@")
+}
+
 # cx_capture TAG SUFFIX ARGS...: coda-exec ARGS verbatim, stdin $STDIN
 # (default /dev/null), stdout and stderr to $T/TAG.out$SUFFIX and
 # $T/TAG.err$SUFFIX (the ASan note dropped), status to $T/TAG.rc.  Run in a
@@ -84,6 +107,10 @@ drop_sanitizer_notes() {
 cx_capture() {
 	local tag=$1 sfx=$2
 	shift 2
+	if [ -n "${CODA_E2E_TESTVENUS:-}" ]; then
+		hosted_args "$@"
+		set -- "${HOSTED_ARGS[@]}"
+	fi
 	(
 		timeout -k 5 "$TMO" "$CODA_EXEC" "$@" <"${STDIN:-/dev/null}" >"$T/$tag.out$sfx" 2>"$T/$tag.err$sfx"
 		echo $? >"$T/$tag.rc"
@@ -358,6 +385,10 @@ rerun_as_nobody() {
 	shift
 	local script=$1
 	shift
+	if [ -n "${CODA_E2E_TESTVENUS:-}" ]; then
+		cp -- "$CODA_E2E_TESTVENUS" "$N/bin/testvenus"
+		extra+=(CODA_E2E_TESTVENUS="$N/bin/testvenus")
+	fi
 	chmod -R a+rX "$N"
 	chown nobody:nogroup "$N/home" "$N/tmp" "$N/run"
 	chmod 700 "$N/run"

@@ -138,7 +138,8 @@ static void take_signals(struct tv *t, const struct tv_signals *sig)
 
 	if (*sig->mounted) {
 		*sig->mounted = 0;
-		fprintf(stderr, "testvenus: mounted at %s\n", t->mountpoint);
+		if (t->cfg.verbose)
+			fprintf(stderr, "testvenus: mounted at %s\n", t->mountpoint);
 	}
 	if (*sig->flush_req) {
 		*sig->flush_req = 0;
