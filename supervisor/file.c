@@ -25,6 +25,8 @@ void coda_file_put(struct coda_file *f)
 		return;
 	if (f->host_fd >= 0)
 		close(f->host_fd);
+	if (f->venus_reader)
+		release_reader(f->sup, &f->fid, &f->who, f->cflags);
 	free(f->path);
 	free(f);
 }
@@ -165,8 +167,9 @@ static int open_for_writing(int container, int flags)
 
 /* Answers the open with the container venus passed: a reader's through our
  * copy, a writer's through an open file of its own, watched by inotify. */
-static int install_container(struct call *c, const struct CodaFid *fid, int vtype, const char *path,
-			     int flags, int cflags, int container)
+static int install_container(struct call *c, const struct coda_caller *who,
+			     const struct CodaFid *fid, int vtype, const char *path, int flags,
+			     int cflags, int container)
 {
 	struct coda_file *f;
 	int rc = 0, src = container;
@@ -178,6 +181,12 @@ static int install_container(struct call *c, const struct CodaFid *fid, int vtyp
 		rc = release_watch(c, src, fid, cflags);
 	}
 	f = rc < 0 ? NULL : file_new(fid, vtype, path, flags, src);
+	if (f && !(cflags & C_O_WRITE)) {
+		f->sup = c->sup;
+		f->venus_reader = true;
+		f->who = *who;
+		f->cflags = cflags;
+	}
 	if (f) {
 		set_status_flags(src, vtype, flags);
 		rc = coda_file_install(c, f, src, -1, flags & O_CLOEXEC);
@@ -211,7 +220,7 @@ void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char 
 		call_return(c, rc);
 		return;
 	}
-	rc = install_container(c, fid, vtype, path, flags, cflags, container);
+	rc = install_container(c, &who, fid, vtype, path, flags, cflags, container);
 	close(container);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);

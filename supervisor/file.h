@@ -21,6 +21,12 @@ struct coda_file {
 	dev_t cdev;  /* the container, to recognise the target's fd later */
 	ino_t cino;
 	char *path; /* absolute path of the object, for getcwd after fchdir */
+	/* A reader's open of venus: its last release is a CODA_CLOSE, as
+	 * coda_release() sends (writers' go through release.c). */
+	struct sup *sup;
+	bool venus_reader;
+	struct coda_caller who;
+	int cflags;
 };
 
 struct coda_file *coda_file_get(struct coda_file *f);

@@ -168,6 +168,37 @@ static void drain_events(struct sup *s, struct task *self)
 	}
 }
 
+struct reader_close {
+	struct CodaFid fid;
+	struct coda_caller who;
+	int cflags;
+};
+
+static void reader_close_task(struct task *t)
+{
+	struct reader_close *rc = t->arg;
+
+	/* As coda_release(): an error of venus here has nobody to go to. */
+	venus_close(t, &rc->who, &rc->fid, rc->cflags);
+	t->sup->release.reader_closes--;
+	free(rc);
+}
+
+void release_reader(struct sup *s, const struct CodaFid *fid, const struct coda_caller *who,
+		    int cflags)
+{
+	struct reader_close *rc = malloc(sizeof(*rc));
+
+	if (!rc)
+		return;
+	*rc = (struct reader_close){.fid = *fid, .who = *who, .cflags = cflags};
+	s->release.reader_closes++;
+	if (task_spawn(s, reader_close_task, NULL, rc) < 0) {
+		s->release.reader_closes--;
+		free(rc);
+	}
+}
+
 void release_readable(struct sup *s)
 {
 	drain_events(s, NULL);
@@ -193,6 +224,8 @@ bool release_pending(struct sup *s)
 {
 	struct writer *w, *tmp;
 
+	if (s->release.reader_closes)
+		return true;
 	drain_events(s, NULL);
 	HASH_ITER(hh, s->release.by_wd, w, tmp)
 	{

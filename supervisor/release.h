@@ -22,13 +22,19 @@ struct writer;
 struct release_state {
 	int inotify_fd;
 	struct writer *by_wd;
-	unsigned active; /* writers not yet closed with venus */
+	unsigned active;	/* writers not yet closed with venus */
+	unsigned reader_closes; /* readers' CODA_CLOSEs under way */
 };
 
 int release_init(struct sup *s);
 
 /* Before the container of a write open is injected: watch it. 0 or -errno. */
 int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags);
+
+/* The last release of a reader's open: its CODA_CLOSE is sent by a task of
+ * its own (venus counts opens, and holds on to what is open). */
+void release_reader(struct sup *s, const struct CodaFid *fid, const struct coda_caller *who,
+		    int cflags);
 
 /* The event loop: IN_CLOSE_WRITE events are waiting. */
 void release_readable(struct sup *s);

@@ -118,12 +118,13 @@ static void switch_to(struct task_pool *pool, struct task *t)
 	}
 }
 
-int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg)
+static struct task *task_prepare(struct sup *s, task_fn fn, const struct seccomp_notif *notif,
+				 void *arg)
 {
 	struct task *t = task_alloc(s);
 
 	if (!t)
-		return -ENOMEM;
+		return NULL;
 	t->fn = fn;
 	t->arg = arg;
 	t->finished = false;
@@ -132,7 +133,16 @@ int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, voi
 	else
 		memset(&t->notif, 0, sizeof(t->notif));
 	s->tasks.live++;
-	switch_to(&s->tasks, t);
+	return t;
+}
+
+int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg)
+{
+	struct task *t = task_prepare(s, fn, notif, arg);
+
+	if (!t)
+		return -ENOMEM;
+	task_wake(t);
 	return 0;
 }
 

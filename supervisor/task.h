@@ -41,8 +41,9 @@ struct task_pool {
 	size_t loop_stack_size;
 };
 
-/* Creates a task running fn(t) and runs it until it finishes or sleeps.
- * `notif` (may be NULL) is copied into the task. 0 or -ENOMEM. */
+/* Creates a task running fn(t) and runs it until it finishes or sleeps (from
+ * a task: the loop runs it next, see task_wake). `notif` (may be NULL) is
+ * copied into the task. 0 or -ENOMEM. */
 int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg);
 
 /* Called by a task: gives the CPU back to the event loop until task_wake(). */
