@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "fakeroot.h"
 #include "hosted.h"
+#include "loop.h"
 #include "notify.h"
 #include "super.h"
 #include "venus_filter.h"
@@ -190,6 +193,31 @@ void hosted_serve(struct task *t)
 	dispatch(&c);
 	if (!c.answered)
 		call_return(&c, -ENOSYS);
+}
+
+static bool hosted_gone(struct sup *s)
+{
+	return s->venus_pid < 0 || s->hosted.too_late;
+}
+
+void hosted_stop(struct sup *s, int secs)
+{
+	struct itimerspec deadline = {.it_value.tv_sec = secs};
+	struct hosted_venus *h = &s->hosted;
+	int rc;
+
+	if (s->venus_pid < 0)
+		return;
+	h->stopping = true;
+	h->too_late = false;
+	if (kill(-s->venus_pid, SIGTERM) < 0)
+		return;
+	if (h->timer < 0 || timerfd_settime(h->timer, 0, &deadline, NULL) < 0)
+		return;
+	rc = loop_add(s, h->timer, EV_TIMER, 0); /* still there if start-up was quick */
+	if (rc < 0 && rc != -EEXIST)
+		return;
+	loop_run_until(s, hosted_gone);
 }
 
 bool hosted_ready(struct sup *s)

@@ -25,6 +25,7 @@ struct hosted_venus {
 	bool mounted;	     /* it has mounted (the mount point is in mnt) */
 	int timer;	     /* fires when it has taken too long to mount */
 	bool too_late;
+	bool stopping; /* we asked it to leave (SIGTERM): its exit is expected */
 	char mnt[PATH_MAX];
 };
 
@@ -33,5 +34,11 @@ void hosted_serve(struct task *t);
 
 /* Start-up is done: venus has mounted, or has gone. */
 bool hosted_ready(struct sup *s);
+
+/* At the end: asks venus's process group to leave (SIGTERM; stock venus then
+ * flushes its RVM log, or the next start finds a dirty shutdown and loses its
+ * cache) and serves its calls until it has, for at most `secs`. The channel
+ * stays open meanwhile: on a closed device venus loops, deaf to SIGTERM. */
+void hosted_stop(struct sup *s, int secs);
 
 #endif

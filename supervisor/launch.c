@@ -190,8 +190,6 @@ int launch_hosted_venus(struct sup *s)
 
 void stop_venus(struct sup *s)
 {
-	if (s->hosted.cmd && s->venus_pid > 0)
-		kill(-s->venus_pid, SIGTERM); /* its group: sh and what it started */
 	if (s->hosted.venus_end >= 0) {
 		close(s->hosted.venus_end);
 		s->hosted.venus_end = -1;
@@ -200,8 +198,7 @@ void stop_venus(struct sup *s)
 		close(s->vc.chan);
 		s->vc.chan = -1;
 	}
-	/* Stock venus flushes its RVM log before it exits. */
-	for (int i = 0; i < (s->hosted.cmd ? 2000 : 200) && s->venus_pid > 0; i++) {
+	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
 		if (waitpid(s->venus_pid, NULL, WNOHANG) == s->venus_pid) {
 			s->venus_pid = -1;
 			return;

@@ -16,8 +16,9 @@ int launch_target(struct sup *s);
  * the channel it will find behind its device (s->vc.chan, s->venus_pid). */
 int launch_hosted_venus(struct sup *s);
 
-/* Closes the channel and waits (briefly) for venus to leave. A hosted venus
- * is sent SIGTERM first: on an empty device it would loop forever. */
+/* Closes the channel and waits (briefly) for venus to leave; then kills it
+ * (a hosted venus: its process group). See hosted_stop() for the orderly
+ * end of a hosted venus. */
 void stop_venus(struct sup *s);
 
 #endif

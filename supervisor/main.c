@@ -26,6 +26,7 @@
 
 #define EXIT_OWN_FAILURE  125
 #define DEFAULT_TIMEOUT_S 30 /* the kernel's coda_timeout */
+#define HOSTED_STOP_S	  30 /* for a hosted venus to flush and leave */
 
 static void usage(FILE *out)
 {
@@ -357,16 +358,21 @@ int main(int argc, char **argv)
 		die("cannot start venus: %s", strerror(-rc));
 	rc = launch_target(&s);
 	if (rc < 0) {
+		if (s.hosted.cmd)
+			hosted_stop(&s, HOSTED_STOP_S);
 		stop_venus(&s);
-		if (rc == -ECHILD)
-			return EXIT_OWN_FAILURE; /* the child said why */
-		die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
+		if (rc != -ECHILD)
+			die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
+		options_free(&s.opt); /* the child said why */
+		return EXIT_OWN_FAILURE;
 	}
 	loop_tune_listener(&s);
 	rc = loop_add(&s, s.listener, EV_LISTENER, 0);
 	if (rc < 0)
 		die("cannot watch the seccomp listener: %s", strerror(-rc));
 	status = loop_run(&s);
+	if (s.hosted.cmd)
+		hosted_stop(&s, HOSTED_STOP_S);
 	stop_venus(&s);
 	proc_table_destroy(&s);
 	cache_flush(&s.sb.caches);

@@ -251,8 +251,9 @@ void psdev_venus_gone(struct sup *s)
 	if (vc->dead)
 		return;
 	vc->dead = true;
-	fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
-		s->sb.mnt);
+	if (!s->hosted.stopping)
+		fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
+			s->sb.mnt);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		HASH_DEL(vc->pending, req);
