@@ -246,11 +246,22 @@ static void drop_names(struct coda_caches *c, const struct CodaFid *dir, bool al
 	}
 }
 
+/* Every user's access rights, as the kernel's coda_cache_clear_all(). */
+static void drop_all_access(struct coda_caches *c)
+{
+	struct access_entry *e, *etmp;
+
+	HASH_ITER(hh, c->access, e, etmp)
+	{
+		HASH_DEL(c->access, e);
+		free(e);
+	}
+}
+
 void cache_flush(struct coda_caches *c)
 {
 	struct name_entry *n, *ntmp;
 	struct attr_entry *a, *atmp;
-	struct access_entry *e, *etmp;
 	struct link_entry *l, *ltmp;
 
 	HASH_ITER(hh, c->names, n, ntmp)
@@ -263,11 +274,7 @@ void cache_flush(struct coda_caches *c)
 		HASH_DEL(c->attrs, a);
 		free(a);
 	}
-	HASH_ITER(hh, c->access, e, etmp)
-	{
-		HASH_DEL(c->access, e);
-		free(e);
-	}
+	drop_all_access(c);
 	HASH_ITER(hh, c->links, l, ltmp)
 	{
 		HASH_DEL(c->links, l);
@@ -283,9 +290,11 @@ void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m)
 		return;
 	switch (m->oh.opcode) {
 	case CODA_FLUSH:
-	case CODA_PURGEUSER:
 	case CODA_REPLACE: /* fids change under every name: ask again */
 		cache_flush(c);
+		break;
+	case CODA_PURGEUSER: /* a user's tokens went: rights, not names */
+		drop_all_access(c);
 		break;
 	case CODA_ZAPFILE:
 		cache_attr_drop(c, &m->out.coda_zapfile.CodaFid);

@@ -316,9 +316,12 @@ static int start_hosted_venus(struct sup *s)
 	if (rc < 0)
 		return rc;
 	if (!s->hosted.mounted) {
+		bool exited = s->venus_pid < 0;
+
 		stop_venus(s);
-		die("venus did not mount %s within %d s",
-		    s->venus_pid < 0 ? "before it exited" : "", s->opt.timeout_s);
+		if (exited)
+			die("venus did not mount before it exited");
+		die("venus did not mount within %d s", s->opt.timeout_s);
 	}
 	s->opt.mount = s->hosted.mnt;
 	init_sb(s);

@@ -251,7 +251,8 @@ void psdev_venus_gone(struct sup *s)
 	if (vc->dead)
 		return;
 	vc->dead = true;
-	if (!s->hosted.stopping)
+	/* A hosted venus gone before it mounted: start-up says why. */
+	if (!s->hosted.stopping && (!s->hosted.cmd || s->hosted.mounted))
 		fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
 			s->sb.mnt);
 	HASH_ITER(hh, vc->pending, req, tmp)

@@ -51,6 +51,28 @@ cleanup() {
 	fi
 }
 
+# suite_start NAME: the start of a suite: the fixed environment and
+# settings, a work dir $WORK (NAME.XXXXXX) with $T in it, no test run yet and
+# none registered (TESTS).
+suite_start() {
+	fixed_environment
+	suite_settings
+	make_workdir "$1"
+	T=$WORK/t
+	make_dirs "$T"
+	init_reporting
+	TESTS=()
+}
+
+# new_volume TEXT: a fresh $VOL holding f.txt (printf TEXT), and an empty
+# $CACHE, both in $WORK.
+new_volume() {
+	VOL=$WORK/vol.$RANDOM$RANDOM
+	CACHE=$WORK/cache.$RANDOM$RANDOM
+	make_dirs "$VOL" "$CACHE"
+	printf "$1" >"$VOL/f.txt"
+}
+
 # make_dirs DIR...: create the directories, mode 755.
 make_dirs() {
 	mkdir -p "$@"
@@ -177,6 +199,23 @@ expect_grep() {
 	head -c 600 "$T/$1.$2" >>"$DETAIL"
 	return 1
 }
+
+# expect_out TAG TEXT: stdout of TAG must be TEXT (and a newline).
+expect_out() {
+	local want
+	want=$(printf '%s\n' "$2")
+	if [ "$(cat "$T/$1.out")" = "$want" ]; then
+		return 0
+	fi
+	note "$1: stdout is not what was expected:"
+	diff <(printf '%s\n' "$want") "$T/$1.out" >>"$DETAIL"
+	note "  stderr: $(head -c 600 "$T/$1.err")"
+	return 1
+}
+
+# FIND_VENUS: shell code for a target's `sh -c` started by coda-exec: sets $v
+# to the pid of venus, coda-exec's other child (exit 99 if not one).
+FIND_VENUS='v=$(pgrep -P $PPID | grep -vx $$); [ "$(echo $v | wc -w)" = 1 ] || { echo "venus not found: [$v]" >&2; exit 99; }'
 
 # expect_rc TAG N: the recorded status of TAG must be N.
 expect_rc() {

@@ -737,7 +737,6 @@ no_processes_left() {
 }
 
 # The venus is the other child of coda-exec ($PPID of the target's shell).
-FIND_VENUS='v=$(pgrep -P $PPID | grep -vx $$); [ "$(echo $v | wc -w)" = 1 ] || { echo "venus not found: [$v]" >&2; exit 99; }'
 
 t cx venus_killed_mid_run_gives_ENXIO_not_a_hang
 venus_killed_mid_run_gives_ENXIO_not_a_hang() {

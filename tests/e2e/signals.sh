@@ -33,22 +33,13 @@ HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 CODA_EXEC=$(realpath -- "$1")
 SIGCALLS=$(realpath -- "$2")
 
-fixed_environment
-suite_settings
-make_workdir coda-e2e-signals
-T=$WORK/t
-make_dirs "$T"
-init_reporting
-
-TESTS=()
+suite_start coda-e2e-signals
 t() { TESTS+=("$1"); }
 
 # fresh_volume: $VOL (holding f.txt and dir d/) and an empty $CACHE.
 fresh_volume() {
-	VOL=$WORK/vol.$RANDOM$RANDOM
-	CACHE=$WORK/cache.$RANDOM$RANDOM
-	make_dirs "$VOL/d" "$CACHE"
-	printf 'a file in the volume\n' >"$VOL/f.txt"
+	new_volume 'a file in the volume\n'
+	make_dirs "$VOL/d"
 }
 
 # cx TAG ARGS...: coda-exec on $VOL and $CACHE with ARGS; see cx_capture.
@@ -58,20 +49,6 @@ cx() {
 	cx_capture "$tag" "" --volume "$VOL" --cache "$CACHE" "$@"
 }
 
-# The target's shell finds venus: coda-exec's other child.
-FIND_VENUS='v=$(pgrep -P $PPID | grep -vx $$); [ "$(echo $v | wc -w)" = 1 ] || { echo "venus not found: [$v]" >&2; exit 99; }'
-
-expect_out() {
-	local want
-	want=$(printf '%s\n' "$2")
-	if [ "$(cat "$T/$1.out")" = "$want" ]; then
-		return 0
-	fi
-	note "$1: stdout is not what was expected:"
-	diff <(printf '%s\n' "$want") "$T/$1.out" >>"$DETAIL"
-	note "  stderr: $(head -c 600 "$T/$1.err")"
-	return 1
-}
 
 t alarm_every_ms_during_coda_calls_changes_no_result
 alarm_every_ms_during_coda_calls_changes_no_result() {
@@ -233,10 +210,7 @@ coda_exec_inside_coda_exec_says_so_in_one_line() {
 }
 
 warn_if_mount_exists
-for name in "${TESTS[@]}"; do
-	[ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]] && continue
-	run_test "$name"
-done
+run_tests
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/signals.sh"

@@ -115,10 +115,11 @@ static int serve_one(struct tv *t)
 	t->in.len = (size_t)n;
 	t->in.fd = -1;
 	t->upcalls++;
-	if (t->cfg.verbose)
-		fprintf(stderr, "testvenus: upcall %lu: %s\n", t->upcalls,
-			coda_opcode_name(t->in.len >= sizeof(struct coda_in_hdr) ? t->in.ih.opcode
-										 : 0));
+	if (t->cfg.verbose && t->in.len >= sizeof(struct coda_in_hdr))
+		fprintf(stderr, "testvenus: upcall %lu: %s uid=%u\n", t->upcalls,
+			coda_opcode_name(t->in.ih.opcode), t->in.ih.uid);
+	else if (t->cfg.verbose)
+		fprintf(stderr, "testvenus: upcall %lu: (no header)\n", t->upcalls);
 	if (venus_serve(t->venus, &t->in, &t->out)) {
 		err = write_msg(t, &t->out);
 		if (t->out.fd >= 0 && close(t->out.fd) < 0)

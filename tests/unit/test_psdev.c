@@ -628,17 +628,32 @@ Test(psdev, too_short_downcall_is_ignored)
 	cr_assert(name_cached(100, "a"));
 	cr_assert(name_cached(100, "gone"));
 	cr_assert(attr_cached(100));
-	/* A PURGEUSER without its uid: applied, it would empty the cache. */
+	/* A PURGEUSER without its uid: applied, it would drop the rights. */
+	cache_access_grant(&s.sb.caches, &d, 1000, C_A_R_OK);
 	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_out_hdr), NULL);
 	psdev_readable(&s);
-	cr_assert(name_cached(100, "a"), "a short PURGEUSER was applied");
-	cr_assert(name_cached(200, "c"));
-	cr_assert(attr_cached(200));
+	cr_assert(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK),
+		  "a short PURGEUSER was applied");
 	/* And a whole one is applied: the check above is not vacuous. */
 	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_purgeuser_out), NULL);
 	psdev_readable(&s);
-	cr_assert_not(name_cached(200, "c"));
+	cr_assert_not(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK));
 	check_channel_works(5, 55);
+}
+
+/* As the kernel's coda_cache_clear_all(): rights go, names and attributes stay. */
+Test(psdev, purgeuser_drops_access_rights_only)
+{
+	struct CodaFid d = fid_of(100);
+
+	fill_cache();
+	cache_access_grant(&s.sb.caches, &d, 1000, C_A_R_OK);
+	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_purgeuser_out), NULL);
+	psdev_readable(&s);
+	cr_assert_not(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK));
+	cr_assert(name_cached(100, "a"));
+	cr_assert(name_cached(200, "c"));
+	cr_assert(attr_cached(200));
 }
 
 Test(psdev, downcall_does_not_disturb_a_waiting_call)

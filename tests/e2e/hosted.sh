@@ -1,0 +1,120 @@
+#!/bin/bash
+# End-to-end suite: what only a hosted venus (--venus-cmd) does.
+#
+#   tests/e2e/hosted.sh CODA_EXEC TESTVENUS
+#
+# TESTVENUS is tests/testvenus, which behaves as stock Coda venus does on
+# its device. The read and write suites run against it too (e2e-hosted,
+# e2e-write-hosted); this one covers the rest:
+#   - downcalls reach the supervisor's caches: a change made behind venus's
+#     back is seen after venus's CODA_FLUSH, and not before;
+#   - a venus that never mounts, or exits at start, gives one clear line and
+#     status 125, without a hang;
+#   - the upcalls carry the target's fsuid.
+# Run as root, the suite reruns itself as nobody (setpriv) on copies of the
+# binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
+set -uo pipefail
+
+usage() {
+	echo "usage: $0 CODA_EXEC TESTVENUS" >&2
+	exit 2
+}
+[ $# -eq 2 ] || usage
+HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+. "$HERE/lib.sh"
+CODA_EXEC=$(realpath -- "$1")
+TESTVENUS=$(realpath -- "$2")
+
+suite_start coda-e2e-hosted
+t() { TESTS+=("$1"); }
+
+# fresh_volume: $VOL holding f.txt (6 bytes), and an empty $CACHE.
+fresh_volume() {
+	new_volume 'hello\n'
+}
+
+# hx TAG [VENUS_FLAGS] -- ARGS...: coda-exec hosting the test venus on $VOL.
+hx() {
+	local tag=$1 flags=''
+	shift
+	while [ "$1" != -- ]; do
+		flags+=" $1"
+		shift
+	done
+	shift
+	cx_capture "$tag" "" --venus-cmd "exec $TESTVENUS -volume $VOL -cache $CACHE$flags" "$@"
+}
+
+
+t flush_downcall_makes_a_change_behind_venus_seen
+flush_downcall_makes_a_change_behind_venus_seen() {
+	local ok=0
+	fresh_volume
+	hx c -- -- sh -c "$FIND_VENUS"'
+stat -c %s /coda/f.txt
+printf "more bytes\n" >>"$0/f.txt"
+stat -c %s /coda/f.txt
+kill -USR2 $v
+sleep 0.3
+stat -c %s /coda/f.txt' "$VOL"
+	expect_rc c 0 || ok=1
+	# cached until venus says otherwise, as a kernel mount's inode
+	expect_out c "6
+6
+17" || ok=1
+	return $ok
+}
+
+t upcalls_carry_the_targets_fsuid
+upcalls_carry_the_targets_fsuid() {
+	local ok=0
+	fresh_volume
+	hx c -v -- -- cat /coda/f.txt
+	expect_rc c 0 || ok=1
+	if ! grep -q "uid=$(id -u)\b" "$T/c.err" || grep -v "uid=$(id -u)\b" "$T/c.err" | grep -q 'uid='; then
+		note "upcalls do not all carry uid $(id -u):"
+		grep 'uid=' "$T/c.err" | head -5 >>"$DETAIL"
+		ok=1
+	fi
+	return $ok
+}
+
+# expect_err_line TAG TEXT: stderr of TAG is the one line TEXT.
+expect_err_line() {
+	[ "$(cat "$T/$1.err")" = "$2" ] && return 0
+	note "$1: stderr is not the one line '$2':"
+	head -c 600 "$T/$1.err" >>"$DETAIL"
+	return 1
+}
+
+t venus_that_never_mounts_gives_one_line_and_125
+venus_that_never_mounts_gives_one_line_and_125() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --timeout 2 --venus-cmd 'exec sleep 60' -- true
+	expect_rc c 125 || ok=1
+	expect_err_line c "coda-exec: venus did not mount within 2 s" || ok=1
+	return $ok
+}
+
+t venus_that_exits_at_start_gives_one_line_and_125
+venus_that_exits_at_start_gives_one_line_and_125() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --timeout 5 --venus-cmd 'exit 3' -- true
+	expect_rc c 125 || ok=1
+	expect_err_line c "coda-exec: venus did not mount before it exited" || ok=1
+	return $ok
+}
+
+warn_if_mount_exists
+run_tests
+
+if nobody_rerun_wanted; then
+	nobody_prepare "$HERE/hosted.sh"
+	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	cp -- "$TESTVENUS" "$N/bin/testvenus"
+	rerun_as_nobody -- hosted.sh "$N/bin/coda-exec" "$N/bin/testvenus"
+fi
+
+report_totals
