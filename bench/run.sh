@@ -43,7 +43,7 @@ trap cleanup EXIT
 chmod 755 "$WORK"
 VOL=$WORK/vol
 CACHE=$WORK/cache
-mkdir -p "$VOL" "$CACHE" "$WORK/src" "$WORK/out"
+mkdir -p "$VOL" "$CACHE" "$CACHE.h" "$WORK/src" "$WORK/out"
 
 echo "preparing: ${READ_MB} MiB file, ${NFILES} files, a C source ($WORK)"
 head -c "$((READ_MB * 1024 * 1024))" /dev/urandom >"$VOL/big.bin"
@@ -163,6 +163,22 @@ hf cc "cc -O2 -o $WORK/out/hello $WORK/src/hello.c" \
 	"$CX --volume $VOL --cache $CACHE -- cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
 hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
 
+# How containers come from venus: CODA_OPEN_BY_FD (venus's fd, passed or taken
+# from its fd table) against CODA_OPEN_BY_PATH (venus names it, we open it),
+# with the embedded venus and, when built, the hosted test venus.
+READ_ALL="find /coda/many -type f -exec cat {} +"
+hf open_fd "find $VOL/many -type f -exec cat {} +" \
+	"$CX --venus-open fd --volume $VOL --cache $CACHE -- $READ_ALL"
+hf open_path "find $VOL/many -type f -exec cat {} +" \
+	"$CX --venus-open path --volume $VOL --cache $CACHE -- $READ_ALL"
+TV=$ROOT/build/tests/testvenus
+if [ -x "$TV" ]; then
+	hf open_fd_hosted "find $VOL/many -type f -exec cat {} +" \
+		"$CX --venus-open fd --venus-cmd 'exec $TV -volume $VOL -cache $CACHE.h' -- $READ_ALL"
+	hf open_path_hosted "find $VOL/many -type f -exec cat {} +" \
+		"$CX --venus-open path --venus-cmd 'exec $TV -volume $VOL -cache $CACHE.h' -- $READ_ALL"
+fi
+
 # Write workloads: hyperfine's --prepare puts the tree back before each run.
 hfw() { # NAME PREPARE-NATIVE NATIVE-CMD PREPARE-CODA CODA-CMD
 	local name=$1
@@ -223,7 +239,13 @@ for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
                     ("cc", "cc -O2 hello.c outside /coda"),
                     ("untar", "tar x of 5,000 files into /coda"),
                     ("make", "make -j2 of a 10-file C project in /coda"),
-                    ("startup", "start-up: true")):
+                    ("startup", "start-up: true"),
+                    ("open_fd", "open+read %d files, CODA_OPEN_BY_FD" % nfiles),
+                    ("open_path", "open+read %d files, CODA_OPEN_BY_PATH" % nfiles),
+                    ("open_fd_hosted", "the same, hosted test venus, BY_FD"),
+                    ("open_path_hosted", "the same, hosted test venus, BY_PATH")):
+    if name.endswith("_hosted") and not os.path.exists(os.path.join(work, name + ".json")):
+        continue
     r = load(name)
     if r:
         rows.append((label, ms(r[0], r[1]), ms(r[2], r[3]), "%.2fx (time, coda/native)" % (r[2] / r[0])))

@@ -201,6 +201,25 @@ static int install_container(struct call *c, const struct coda_caller *who,
 	return rc;
 }
 
+/* CODA_OPEN_BY_PATH: venus names the container and we open it ourselves, by
+ * venus's cwd if the name is relative (a hosted venus). The embedded venus
+ * names it absolutely. */
+static int open_by_path(struct call *c, const struct coda_caller *who, const struct CodaFid *fid,
+			int cflags, int *fd)
+{
+	char name[PATH_MAX], full[PATH_MAX + 32];
+	int rc = venus_open_by_path(c->task, who, fid, cflags, name, sizeof(name));
+
+	if (rc < 0)
+		return rc;
+	if (name[0] == '/')
+		snprintf(full, sizeof(full), "%s", name);
+	else
+		snprintf(full, sizeof(full), "/proc/%d/cwd/%s", c->sup->venus_pid, name);
+	*fd = open(full, O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
 void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char *path, int flags)
 {
 	int cflags = open_cflags(flags);
@@ -214,7 +233,9 @@ void coda_open(struct call *c, const struct CodaFid *fid, int vtype, const char 
 	/* Stores of earlier writers first: opens after a store see it. */
 	release_sync(c, fid);
 	rc = call_caller(c, &who);
-	if (!rc)
+	if (!rc && c->sup->opt.open_by_path)
+		rc = open_by_path(c, &who, fid, cflags, &container);
+	else if (!rc)
 		rc = venus_open(c->task, &who, fid, cflags, &container);
 	if (rc < 0) {
 		call_return(c, rc);

@@ -47,6 +47,8 @@ static void usage(FILE *out)
 		"                      of the embedded one; the mount point is the one it mounts\n"
 		"      --venus-device PATHS  its device paths, comma-separated\n"
 		"                      (default /dev/cfs0,/dev/coda/0; add venus's -k PATH)\n"
+		"      --venus-open fd|path  how containers come from venus: CODA_OPEN_BY_FD\n"
+		"                      (default) or CODA_OPEN_BY_PATH\n"
 		"      --help          show this help and exit\n"
 		"      --version       show the version and exit\n"
 		"\n"
@@ -172,6 +174,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"version", no_argument, NULL, 'W'},
 	    {"venus-cmd", required_argument, NULL, 'H'},
 	    {"venus-device", required_argument, NULL, 'D'},
+	    {"venus-open", required_argument, NULL, 'O'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = "/coda";
@@ -214,6 +217,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'D':
 			opt->venus_devices = optarg;
+			break;
+		case 'O':
+			if (strcmp(optarg, "fd") && strcmp(optarg, "path"))
+				die("invalid --venus-open '%s' (fd or path)", optarg);
+			opt->open_by_path = !strcmp(optarg, "path");
 			break;
 		default:
 			die("%s '%s' (try --help)",

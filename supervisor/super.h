@@ -21,11 +21,12 @@ struct options {
 	const char *volume; /* directory the embedded venus serves */
 	const char *cache;  /* venus cache directory */
 	bool verbose;
-	bool read_only;				  /* the volume is served read-only (EROFS) */
-	int timeout_s;				  /* upcall timeout, as the kernel's coda_timeout */
-	char **argv;				  /* the command */
-	const char *venus_cmd;			  /* a Coda venus to host, or NULL */
-	const char *venus_devices;		  /* its device paths, or NULL */
+	bool read_only;		   /* the volume is served read-only (EROFS) */
+	int timeout_s;		   /* upcall timeout, as the kernel's coda_timeout */
+	char **argv;		   /* the command */
+	const char *venus_cmd;	   /* a Coda venus to host, or NULL */
+	const char *venus_devices; /* its device paths, or NULL */
+	bool open_by_path;	   /* CODA_OPEN_BY_PATH, not _BY_FD (bench/ compares them) */
 	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */
 };
 

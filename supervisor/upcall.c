@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "psdev.h"
@@ -77,6 +78,25 @@ int venus_open(struct task *t, const struct coda_caller *who, const struct CodaF
 	if (m.fd < 0)
 		return -EIO; /* venus said yes but passed no file */
 	*fd = m.fd;
+	return 0;
+}
+
+int venus_open_by_path(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		       int cflags, char *path, size_t cap)
+{
+	struct coda_msg m;
+	const char *p;
+	int rc;
+
+	coda_msg_upcall(&m, CODA_OPEN_BY_PATH, who);
+	m.in.coda_open_by_path.VFid = *fid;
+	m.in.coda_open_by_path.flags = cflags;
+	rc = coda_upcall(t, &m);
+	if (rc < 0)
+		return rc;
+	if (coda_msg_get_reply_string(&m, m.out.coda_open_by_path.path, cap - 1, &p) < 0)
+		return -EIO;
+	snprintf(path, cap, "%s", p);
 	return 0;
 }
 

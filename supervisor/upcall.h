@@ -20,6 +20,10 @@ int venus_access(struct task *t, const struct coda_caller *who, const struct Cod
 /* The container fd venus passed (ours to close). */
 int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int cflags,
 	       int *fd);
+/* The container's path as venus names it (relative to venus's cwd, or
+ * absolute), NUL-terminated in path. */
+int venus_open_by_path(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+		       int cflags, char *path, size_t cap);
 int venus_close(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
 		int cflags);
 /* Fills buf (not NUL-terminated) and returns the length. */
