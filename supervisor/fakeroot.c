@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -15,7 +16,8 @@
 #define OWNER_XATTR "user.coda-exec.owner"
 
 /* The call's object as a path we can use: the target's own fd, cwd or dirfd
- * through /proc, so that it resolves as it would for venus. */
+ * through /proc, so that it resolves as it would for venus; its /proc/self
+ * and /dev/fd are venus's, not ours. */
 static int venus_path(struct call *c, long dirfd, int path_arg, char *out, size_t cap)
 {
 	pid_t pid = (pid_t)c->n->pid;
@@ -29,7 +31,13 @@ static int venus_path(struct call *c, long dirfd, int path_arg, char *out, size_
 	rc = call_read_path(c, call_arg(c, path_arg), path);
 	if (rc < 0)
 		return rc;
-	if (path[0] == '/')
+	if (!strncmp(path, "/proc/self/", 11))
+		rc = snprintf(out, cap, "/proc/%d/%s", pid, path + 11);
+	else if (!strncmp(path, "/proc/thread-self/", 18))
+		rc = snprintf(out, cap, "/proc/%d/task/%d/%s", pid, pid, path + 18);
+	else if (!strncmp(path, "/dev/fd/", 8))
+		rc = snprintf(out, cap, "/proc/%d/fd/%s", pid, path + 8);
+	else if (path[0] == '/')
 		rc = snprintf(out, cap, "%s", path);
 	else if (dirfd == AT_FDCWD)
 		rc = snprintf(out, cap, "/proc/%d/cwd/%s", pid, path);

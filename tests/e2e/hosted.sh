@@ -79,6 +79,30 @@ upcalls_carry_the_targets_fsuid() {
 	return $ok
 }
 
+# As root a chown is made; as an ordinary user it is recorded (an xattr on
+# the file) and reported by stat: venus's cache files keep the owner venus
+# gave them, in this run and the next, as stock venus checks at start.
+t venus_chown_is_seen_by_its_stat_in_this_run_and_the_next
+venus_chown_is_seen_by_its_stat_in_this_run_and_the_next() {
+	local ok=0 f
+	fresh_volume
+	f=$CACHE/owned-by-venus
+	cx_capture c "" --venus-cmd "touch $f && chown 0:65534 $f && stat -c %u:%g $f >$CACHE/first &&
+exec $TESTVENUS -volume $VOL -cache $CACHE" -- true
+	cx_capture d "" --venus-cmd "stat -c %u:%g $f >$CACHE/second &&
+$PY -c 'import os, sys; st = os.fstat(os.open(sys.argv[1], os.O_RDONLY)); print(\"%d:%d\" % (st.st_uid, st.st_gid))' $f >$CACHE/third &&
+exec $TESTVENUS -volume $VOL -cache $CACHE" -- true
+	expect_rc c 0 || ok=1
+	expect_rc d 0 || ok=1
+	for run in first second third; do # stat, stat again, fstat
+		if [ "$(cat "$CACHE/$run" 2>/dev/null)" != 0:65534 ]; then
+			note "venus's stat in the $run look: $(cat "$CACHE/$run" 2>/dev/null)"
+			ok=1
+		fi
+	done
+	return $ok
+}
+
 # expect_err_line TAG TEXT: stderr of TAG is the one line TEXT.
 expect_err_line() {
 	[ "$(cat "$T/$1.err")" = "$2" ] && return 0
