@@ -147,6 +147,10 @@ static int open_cflags(int flags)
 		cflags |= C_O_WRITE;
 	if (flags & O_TRUNC)
 		cflags |= C_O_TRUNC | C_O_WRITE;
+	/* As coda_open(): O_CREAT goes to venus, O_EXCL (done by the create)
+	 * does not. */
+	if (flags & O_CREAT)
+		cflags |= C_O_CREAT;
 	return cflags;
 }
 

@@ -13,6 +13,8 @@
 #include "hosted.h"
 #include "loop.h"
 #include "notify.h"
+#include "psdev.h"
+#include "release.h"
 #include "super.h"
 #include "venus_filter.h"
 
@@ -67,6 +69,40 @@ static long device_ioctl(struct call *c)
 	return call_write(c, call_arg(c, 2), &version, sizeof(version));
 }
 
+/* For a write open, venus's own open is writable: its release, which the
+ * replacement below brings about when venus's write returns, would pass for
+ * the target's last release unless the writer's watch, taken now, knows. */
+static bool venus_fd_writable(pid_t pid, int fd)
+{
+	char path[64], line[128];
+	unsigned flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "flags: %o", &flags) != 1)
+		;
+	fclose(f);
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+static void expect_venus_release(struct sup *s, pid_t pid, const struct coda_msg *m)
+{
+	const struct coda_msg *up = psdev_upcall_of(s, m->oh.unique);
+	struct coda_caller who;
+
+	if (!up || up->ih.opcode != CODA_OPEN_BY_FD ||
+	    !(up->in.coda_open_by_fd.flags & C_O_WRITE) ||
+	    !venus_fd_writable(pid, m->out.coda_open_by_fd.fd))
+		return;
+	who = (struct coda_caller){up->ih.pid, up->ih.pgid, up->ih.uid};
+	if (release_expect_venus_close(s, m->fd, &up->in.coda_open_by_fd.VFid,
+				       up->in.coda_open_by_fd.flags, &who) < 0)
+		fprintf(stderr, "coda-exec: cannot watch a container: a store may come early\n");
+}
+
 /* The container venus names by its own fd number, taken while its write is
  * held: it closes that fd as soon as the write returns. Venus's fd is then
  * replaced by our read-only copy, so that its own open file (for writing,
@@ -81,6 +117,8 @@ static void take_container(struct call *c, struct coda_msg *m)
 		return;
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, venus_fd);
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd >= 0)
+		expect_venus_release(c->sup, (pid_t)c->n->pid, m);
 	if (m->fd >= 0 && call_add_fd(c, m->fd, venus_fd, false) < 0) {
 		close(m->fd);
 		m->fd = -1;

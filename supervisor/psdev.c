@@ -150,6 +150,14 @@ static bool is_downcall(uint32_t opcode)
 	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
 }
 
+const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique)
+{
+	struct upc_req *req;
+
+	HASH_FIND(hh, s->vc.pending, &unique, sizeof(unique), req);
+	return req ? req->msg : NULL;
+}
+
 void psdev_deliver(struct sup *s, struct coda_msg *in)
 {
 	if (in->len < sizeof(struct coda_out_hdr)) {

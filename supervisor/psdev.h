@@ -39,6 +39,9 @@ void psdev_readable(struct sup *s);
  * caches. Takes in->fd. */
 void psdev_deliver(struct sup *s, struct coda_msg *in);
 
+/* The upcall still waiting for the reply `unique`, or NULL. */
+const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique);
+
 /* Fails the calls whose time is up, and tells venus (CODA_SIGNAL) of those
  * whose caller has given up; returns ms until the next check or -1. */
 int psdev_expire(struct sup *s);

@@ -28,8 +28,9 @@ struct writer {
 	struct coda_caller who; /* of the first opener: CODA_CLOSE goes as it */
 	int cflags;
 	char *container;
-	int opens;   /* open file descriptions not yet released */
-	int closing; /* CODA_CLOSE upcalls in flight */
+	int opens;	  /* open file descriptions not yet released */
+	int venus_closes; /* close events to come from a hosted venus's own open */
+	int closing;	  /* CODA_CLOSE upcalls in flight */
 	struct waiter *waiters;
 	UT_hash_handle hh;
 };
@@ -54,15 +55,17 @@ static struct writer *writer_by_fid(struct release_state *r, const struct CodaFi
 	return NULL;
 }
 
-int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags)
+/* The writer of the container open at fd, watched from now on; created for
+ * fid (CODA_CLOSE will go as who) if it is the first. */
+static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid, int cflags,
+		      const struct coda_caller *who, struct writer **out)
 {
-	struct release_state *r = &c->sup->release;
 	char link[64], path[PATH_MAX];
 	struct writer *w;
 	ssize_t n;
 	int wd;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", container);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
 	if (n < 0)
 		return -errno;
@@ -81,13 +84,37 @@ int release_watch(struct call *c, int container, const struct CodaFid *fid, int 
 		w->wd = wd;
 		w->fid = *fid;
 		w->cflags = cflags;
-		if (call_caller(c, &w->who) < 0)
-			w->who = (struct coda_caller){c->proc->tid, c->proc->tgid, 0};
+		w->who = *who;
 		HASH_ADD_INT(r->by_wd, wd, w);
 		r->active++;
 	}
-	w->opens++;
+	*out = w;
 	return 0;
+}
+
+int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags)
+{
+	struct coda_caller who;
+	struct writer *w;
+	int rc;
+
+	if (call_caller(c, &who) < 0)
+		who = (struct coda_caller){c->proc->tid, c->proc->tgid, 0};
+	rc = writer_get(&c->sup->release, container, fid, cflags, &who, &w);
+	if (!rc)
+		w->opens++;
+	return rc;
+}
+
+int release_expect_venus_close(struct sup *s, int container, const struct CodaFid *fid, int cflags,
+			       const struct coda_caller *who)
+{
+	struct writer *w;
+	int rc = writer_get(&s->release, container, fid, cflags, who, &w);
+
+	if (!rc)
+		w->venus_closes++;
+	return rc;
 }
 
 /* Wakes whoever waits on w (through the loop: we may be in a task); w may
@@ -151,9 +178,17 @@ static void drain_events(struct sup *s, struct task *self)
 			if (!(ev->mask & IN_CLOSE_WRITE))
 				continue;
 			HASH_FIND_INT(r->by_wd, &ev->wd, w);
+			if (!w)
+				continue;
+			/* A hosted venus's release of its own writable open. */
+			if (w->venus_closes > 0) {
+				w->venus_closes--;
+				writer_settle(s, w);
+				continue;
+			}
 			/* With no open of the target's left, the close is venus's
 			 * own (a pioctl's answer written into the container). */
-			if (!w || w->opens <= 0)
+			if (w->opens <= 0)
 				continue;
 			w->opens--;
 			w->closing++;

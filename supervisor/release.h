@@ -36,6 +36,12 @@ int release_watch(struct call *c, int container, const struct CodaFid *fid, int 
 void release_reader(struct sup *s, const struct CodaFid *fid, const struct coda_caller *who,
 		    int cflags);
 
+/* A hosted venus passed its own writable open of this container (a write
+ * CODA_OPEN_BY_FD): the close event of its release, which follows, is not
+ * the target's. Called while venus still holds it. 0 or -errno. */
+int release_expect_venus_close(struct sup *s, int container, const struct CodaFid *fid, int cflags,
+			       const struct coda_caller *who);
+
 /* The event loop: IN_CLOSE_WRITE events are waiting. */
 void release_readable(struct sup *s);
 
