@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -136,14 +137,56 @@ static struct task *task_prepare(struct sup *s, task_fn fn, const struct seccomp
 	return t;
 }
 
+struct deferred_spawn {
+	task_fn fn;
+	void *arg;
+	bool has_notif;
+	struct seccomp_notif notif;
+	struct deferred_spawn *next;
+};
+
+static int defer_spawn(struct task_pool *pool, task_fn fn, const struct seccomp_notif *notif,
+		       void *arg)
+{
+	struct deferred_spawn *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	d->has_notif = notif != NULL;
+	if (notif)
+		d->notif = *notif;
+	d->next = pool->deferred;
+	pool->deferred = d;
+	return 0;
+}
+
 int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg)
 {
-	struct task *t = task_prepare(s, fn, notif, arg);
+	struct task *t;
 
+	if (s->tasks.current)
+		return defer_spawn(&s->tasks, fn, notif, arg);
+	t = task_prepare(s, fn, notif, arg);
 	if (!t)
 		return -ENOMEM;
-	task_wake(t);
+	switch_to(&s->tasks, t);
 	return 0;
+}
+
+static void spawn_deferred(struct sup *s)
+{
+	struct task_pool *pool = &s->tasks;
+
+	while (pool->deferred) {
+		struct deferred_spawn *d = pool->deferred;
+
+		pool->deferred = d->next;
+		if (task_spawn(s, d->fn, d->has_notif ? &d->notif : NULL, d->arg) < 0)
+			fprintf(stderr, "coda-exec: out of memory: a deferred task is lost\n");
+		free(d);
+	}
 }
 
 void task_sleep(struct task *t)
@@ -172,9 +215,13 @@ void task_run_ready(struct sup *s)
 {
 	struct task_pool *pool = &s->tasks;
 
-	while (pool->ready) {
-		struct task *t = pool->ready;
+	for (;;) {
+		struct task *t;
 
+		spawn_deferred(s);
+		t = pool->ready;
+		if (!t)
+			return;
 		pool->ready = t->next_ready;
 		task_wake(t);
 	}
@@ -182,6 +229,12 @@ void task_run_ready(struct sup *s)
 
 void task_pool_destroy(struct task_pool *pool)
 {
+	while (pool->deferred) {
+		struct deferred_spawn *d = pool->deferred;
+
+		pool->deferred = d->next;
+		free(d);
+	}
 	while (pool->free) {
 		struct task *t = pool->free;
 

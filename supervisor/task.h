@@ -12,6 +12,7 @@
 
 struct sup;
 struct task;
+struct deferred_spawn;
 
 typedef void (*task_fn)(struct task *t);
 
@@ -35,15 +36,17 @@ struct task_pool {
 	struct task *current;
 	struct task *free;
 	unsigned live;
-	struct task *ready; /* woken from a task: run by the loop next */
+	struct task *ready;		 /* woken from a task: run by the loop next */
+	struct deferred_spawn *deferred; /* spawned from a task: started by the loop */
 	void *asan_fake_stack;
 	const void *loop_stack; /* the loop's stack, as AddressSanitizer saw it */
 	size_t loop_stack_size;
 };
 
-/* Creates a task running fn(t) and runs it until it finishes or sleeps (from
- * a task: the loop runs it next, see task_wake). `notif` (may be NULL) is
- * copied into the task. 0 or -ENOMEM. */
+/* Creates a task running fn(t) and runs it until it finishes or sleeps.
+ * From a task, the loop creates and runs it next (a task's stack is started
+ * from the loop's). `notif` (may be NULL) is copied into the task. 0 or
+ * -ENOMEM. */
 int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg);
 
 /* Called by a task: gives the CPU back to the event loop until task_wake(). */
