@@ -158,46 +158,66 @@ static void close_task(struct task *t)
 	close_with_venus(t, t->arg);
 }
 
-/* Reads the queued close events; each is handed to `closer` (a task of its
- * own from the loop, the calling task itself from release_sync). */
+/* The writer a close event releases (its CLOSE is then counted as under
+ * way), or NULL when the event is none of the target's. */
+static struct writer *take_event(struct sup *s, const struct inotify_event *ev)
+{
+	struct release_state *r = &s->release;
+	struct writer *w;
+
+	if (ev->mask & IN_Q_OVERFLOW)
+		fprintf(stderr, "coda-exec: inotify queue overflow: a store may be "
+				"late until the file is opened again\n");
+	if (!(ev->mask & IN_CLOSE_WRITE))
+		return NULL;
+	HASH_FIND_INT(r->by_wd, &ev->wd, w);
+	if (!w)
+		return NULL;
+	/* A hosted venus's release of its own writable open. */
+	if (w->venus_closes > 0) {
+		w->venus_closes--;
+		writer_settle(s, w);
+		return NULL;
+	}
+	/* With no open of the target's left, the close is venus's own (a
+	 * pioctl's answer written into the container). */
+	if (w->opens <= 0)
+		return NULL;
+	w->opens--;
+	w->closing++;
+	return w;
+}
+
+/* Reads the queued close events. Every one is counted before any CODA_CLOSE
+ * is sent: a task that sleeps on one must not hide the others from a
+ * release_sync meanwhile (an open would then see the file before its store).
+ * The closes are made by tasks of their own from the loop, or in order by
+ * the calling task (release_sync). */
 static void drain_events(struct sup *s, struct task *self)
 {
 	struct release_state *r = &s->release;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct writer *todo[sizeof(buf) / sizeof(struct inotify_event)];
 	ssize_t n;
 
 	while ((n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+		size_t count = 0;
+
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			struct writer *w;
+			struct writer *w = take_event(s, ev);
 
 			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_Q_OVERFLOW)
-				fprintf(stderr, "coda-exec: inotify queue overflow: a store may be "
-						"late until the file is opened again\n");
-			if (!(ev->mask & IN_CLOSE_WRITE))
-				continue;
-			HASH_FIND_INT(r->by_wd, &ev->wd, w);
-			if (!w)
-				continue;
-			/* A hosted venus's release of its own writable open. */
-			if (w->venus_closes > 0) {
-				w->venus_closes--;
-				writer_settle(s, w);
-				continue;
-			}
-			/* With no open of the target's left, the close is venus's
-			 * own (a pioctl's answer written into the container). */
-			if (w->opens <= 0)
-				continue;
-			w->opens--;
-			w->closing++;
+			if (w)
+				todo[count++] = w;
+		}
+		for (size_t i = 0; i < count; i++) {
 			if (self) {
-				close_with_venus(self, w);
-			} else if (task_spawn(s, close_task, NULL, w) < 0) {
+				close_with_venus(self, todo[i]);
+			} else if (task_spawn(s, close_task, NULL, todo[i]) < 0) {
 				fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
-				w->closing--;
-				writer_settle(s, w);
+				todo[i]->closing--;
+				writer_settle(s, todo[i]);
 			}
 		}
 	}
