@@ -74,11 +74,15 @@ int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec)
 	return add_fd(c, srcfd, newfd, 0, cloexec);
 }
 
+/* 0 while the target waits in notification id, -errno (ENOENT) once not. */
+static int id_valid(int listener, uint64_t id)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 ? 0 : -errno;
+}
+
 bool call_valid(struct call *c)
 {
-	uint64_t id = c->n->id;
-
-	return ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+	return id_valid(c->listener, c->n->id) == 0;
 }
 
 int call_caller(struct call *c, struct coda_caller *caller)
@@ -96,11 +100,9 @@ int call_caller(struct call *c, struct coda_caller *caller)
 
 bool call_task_abandoned(struct sup *s, struct task *t)
 {
-	uint64_t id = t->notif.id;
-
 	if (!t->notif.pid)
 		return false; /* not a syscall's task */
-	return ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
+	return id_valid(s->listener, t->notif.id) == -ENOENT;
 }
 
 void call_serve(struct task *t)

@@ -111,24 +111,25 @@ expect_err_line() {
 	return 1
 }
 
-t venus_that_never_mounts_gives_one_line_and_125
-venus_that_never_mounts_gives_one_line_and_125() {
+# fails_at_start TIMEOUT CMD MESSAGE: coda-exec hosting CMD, a venus that
+# never mounts, exits 125 with MESSAGE as its one line on stderr.
+fails_at_start() {
 	local ok=0
 	fresh_volume
-	cx_capture c "" --timeout 2 --venus-cmd 'exec sleep 60' -- true
+	cx_capture c "" --timeout "$1" --venus-cmd "$2" -- true
 	expect_rc c 125 || ok=1
-	expect_err_line c "coda-exec: venus did not mount within 2 s" || ok=1
+	expect_err_line c "$3" || ok=1
 	return $ok
+}
+
+t venus_that_never_mounts_gives_one_line_and_125
+venus_that_never_mounts_gives_one_line_and_125() {
+	fails_at_start 2 'exec sleep 60' "coda-exec: venus did not mount within 2 s"
 }
 
 t venus_that_exits_at_start_gives_one_line_and_125
 venus_that_exits_at_start_gives_one_line_and_125() {
-	local ok=0
-	fresh_volume
-	cx_capture c "" --timeout 5 --venus-cmd 'exit 3' -- true
-	expect_rc c 125 || ok=1
-	expect_err_line c "coda-exec: venus did not mount before it exited" || ok=1
-	return $ok
+	fails_at_start 5 'exit 3' "coda-exec: venus did not mount before it exited"
 }
 
 warn_if_mount_exists
