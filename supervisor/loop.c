@@ -174,12 +174,16 @@ int loop_run_until(struct sup *s, bool (*done)(struct sup *s))
 	return 0;
 }
 
+/* Once the command has gone, its last closes still have to reach venus:
+ * the data would be lost otherwise. */
+static bool command_done(struct sup *s)
+{
+	return s->target_exited && (s->vc.dead || !release_pending(s));
+}
+
 int loop_run(struct sup *s)
 {
-	/* Once the command has gone, its last closes still have to reach
-	 * venus: the data would be lost otherwise. */
-	while (!s->target_exited || (!s->vc.dead && release_pending(s)))
-		if (loop_once(s) < 0)
-			return 125;
+	if (loop_run_until(s, command_done) < 0)
+		return 125;
 	return shell_status(s->target_status);
 }
