@@ -54,7 +54,7 @@ int launch_venus(struct sup *s)
 	close(chan[1]);
 	s->venus_pid = pid;
 	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
-	s->vc.abandoned = call_task_abandoned;
+	s->vc.interrupted = call_task_interrupted;
 	return 0;
 }
 
@@ -184,7 +184,7 @@ int launch_hosted_venus(struct sup *s)
 	/* Kept open here: venus closes its device between its two opens. */
 	s->hosted.venus_end = chan[1];
 	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
-	s->vc.abandoned = call_task_abandoned;
+	s->vc.interrupted = call_task_interrupted;
 	return 0;
 }
 

@@ -98,11 +98,12 @@ int call_caller(struct call *c, struct coda_caller *caller)
 	return 0;
 }
 
-bool call_task_abandoned(struct sup *s, struct task *t)
+bool call_task_interrupted(struct sup *s, struct task *t)
 {
 	if (!t->notif.pid)
 		return false; /* not a syscall's task */
-	return id_valid(s->listener, t->notif.id) == -ENOENT;
+	return id_valid(s->listener, t->notif.id) == -ENOENT ||
+	       proc_sigint_pending((pid_t)t->notif.pid);
 }
 
 void call_serve(struct task *t)

@@ -61,9 +61,9 @@ long call_read_string(struct call *c, uint64_t addr, char *buf, size_t cap);
 int call_write_force(struct call *c, uint64_t addr, const void *buf, size_t len);
 int mem_write_force(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
-/* Has the target given up the call task t serves (interrupted by a signal,
- * or killed)? For the venus channel's checks of held calls. */
-bool call_task_abandoned(struct sup *s, struct task *t);
+/* Is the call task t serves to end now: its caller killed, or a SIGINT
+ * waiting for it? For the venus channel's checks of held calls. */
+bool call_task_interrupted(struct sup *s, struct task *t);
 
 /* Serves one notification (the body of a syscall task). */
 void call_serve(struct task *t);

@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,7 +24,15 @@ struct status_info {
 	pid_t tgid;
 	pid_t ppid;
 	struct creds cred;
+	unsigned long long pending, shared_pending, blocked, caught; /* signal masks */
 };
+
+static bool read_sigmask(const char *line, const char *name, unsigned long long *mask)
+{
+	size_t n = strlen(name);
+
+	return strncmp(line, name, n) == 0 && sscanf(line + n, "%llx", mask) == 1;
+}
 
 static int read_status(pid_t tid, struct status_info *info)
 {
@@ -51,7 +61,10 @@ static int read_status(pid_t tid, struct status_info *info)
 		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
 			info->cred.rgid = a, info->cred.egid = b, info->cred.fsgid = d;
 			found |= 8;
-		}
+		} else if (!read_sigmask(line, "SigPnd:", &info->pending) &&
+			   !read_sigmask(line, "ShdPnd:", &info->shared_pending) &&
+			   !read_sigmask(line, "SigBlk:", &info->blocked))
+			read_sigmask(line, "SigCgt:", &info->caught);
 	}
 	fclose(f);
 	if ((found & 15) != 15)
@@ -60,6 +73,20 @@ static int read_status(pid_t tid, struct status_info *info)
 		info->cred.pgid = info->tgid;
 	info->cred.valid = true;
 	return 0;
+}
+
+bool proc_sigint_pending(pid_t tid)
+{
+	struct status_info info = {0};
+	unsigned long long sigint = 1ULL << (SIGINT - 1);
+
+	if (read_status(tid, &info) < 0)
+		return false;
+	/* Blocked or caught: coda_block_signals unblocks SIGINT for the upcall
+	 * whatever the caller's mask, and a default SIGINT is fatal (seen by
+	 * the caller leaving its call instead). */
+	return ((info.pending | info.shared_pending) & sigint) &&
+	       ((info.blocked | info.caught) & sigint);
 }
 
 pid_t proc_parent(pid_t tid)

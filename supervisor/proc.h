@@ -88,6 +88,10 @@ int proc_note_fork(struct proc *p, unsigned long flags);
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);
 
+/* Is a SIGINT waiting for task tid that the kernel's Coda module lets end an
+ * upcall (fs/coda/upcall.c leaves only SIGINT, SIGKILL and SIGSTOP open)? */
+bool proc_sigint_pending(pid_t tid);
+
 /* The parent of task tid, or -errno. */
 pid_t proc_parent(pid_t tid);
 

@@ -9,11 +9,11 @@
 #include "super.h"
 #include "task.h"
 
-enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT };
+enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT, REQ_INTERRUPTED };
 
-/* How often a call held by venus is checked for a caller that gave up. The
+/* How often a call held by venus is checked for a signal that ends it. The
  * kernel learns of a signal at once; we learn of it only by asking. */
-#define ABANDON_CHECK_MS 10
+#define INTERRUPT_CHECK_MS 10
 
 struct upc_req {
 	uint32_t unique;
@@ -23,7 +23,6 @@ struct upc_req {
 	enum req_state state;
 	int64_t deadline_ms;
 	int64_t check_ms;
-	bool signalled; /* venus has been told nobody waits (CODA_SIGNAL) */
 	struct upc_req *next_done;
 	UT_hash_handle hh;
 };
@@ -43,7 +42,7 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 	vc->seq = 0;
 	vc->timeout_ms = timeout_s * 1000;
 	vc->pending = NULL;
-	vc->abandoned = NULL;
+	vc->interrupted = NULL;
 }
 
 /* Tells venus that nobody waits for `unique` any more, as the kernel does for
@@ -62,11 +61,10 @@ static int finish_request(struct upc_req *req)
 {
 	switch (req->state) {
 	case REQ_ANSWERED:
-		if (req->signalled)
-			break;
 		return coda_msg_check_reply(req->msg, req->opcode);
 	case REQ_ABORTED:
 	case REQ_TIMED_OUT:
+	case REQ_INTERRUPTED:
 	case REQ_WAITING:
 		break;
 	}
@@ -97,7 +95,7 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	req.msg = m;
 	req.state = REQ_WAITING;
 	req.deadline_ms = now_ms() + vc->timeout_ms;
-	req.check_ms = now_ms() + ABANDON_CHECK_MS;
+	req.check_ms = now_ms() + INTERRUPT_CHECK_MS;
 	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
 		task_sleep(t);
@@ -201,51 +199,59 @@ void psdev_readable(struct sup *s)
 	psdev_deliver(s, &in);
 }
 
-/* A caller killed (or, on kernels without WAIT_KILLABLE_RECV, interrupted)
- * has left the call: venus is told, as fs/coda/upcall.c does, and may stop
- * working on it. The task waits for the reply all the same, so that a passed
- * fd is closed, then fails with EINTR and makes no further upcall. */
-static void check_abandoned(struct sup *s, struct upc_req *req, int64_t now)
+/* The kernel never interrupts these before venus has read them (open counts,
+ * stored data); we cannot tell when venus has, so never. */
+static bool interruptible(uint32_t opcode)
 {
-	req->check_ms = now + ABANDON_CHECK_MS;
-	if (req->signalled || !s->vc.abandoned || !s->vc.abandoned(s, req->task))
-		return;
-	if (s->opt.verbose)
-		fprintf(stderr, "coda-exec: %s (unique %u) abandoned by its caller\n",
-			coda_opcode_name(req->opcode), req->unique);
-	send_signal(&s->vc, req->unique);
-	req->signalled = true;
+	return opcode != CODA_CLOSE && opcode != CODA_STORE && opcode != CODA_RELEASE &&
+	       opcode != CODA_ACCESS_INTENT;
 }
 
-static int64_t next_check(const struct upc_req *req)
+/* Is the caller of req killed, or has a SIGINT come for it (or, on kernels
+ * without WAIT_KILLABLE_RECV, any signal)? */
+static bool caller_interrupted(struct sup *s, struct upc_req *req, int64_t now)
 {
-	return req->signalled || req->check_ms > req->deadline_ms ? req->deadline_ms
-								  : req->check_ms;
+	req->check_ms = now + INTERRUPT_CHECK_MS;
+	return interruptible(req->opcode) && s->vc.interrupted && s->vc.interrupted(s, req->task);
+}
+
+/* As fs/coda/upcall.c: venus is told that nobody waits (CODA_SIGNAL), so it
+ * sends no reply and undoes an open; the caller gets EINTR at once. A reply
+ * that comes all the same finds no request and is dropped. */
+static void end_request(struct venus_comm *vc, struct upc_req *req, enum req_state why,
+			struct upc_req **done)
+{
+	HASH_DEL(vc->pending, req);
+	send_signal(vc, req->unique);
+	req->state = why;
+	req->next_done = *done;
+	*done = req;
 }
 
 int psdev_expire(struct sup *s)
 {
 	struct venus_comm *vc = &s->vc;
 	struct upc_req *req, *tmp, *done = NULL;
-	int64_t now = now_ms(), next = -1;
+	int64_t now = now_ms(), next = -1, due;
 
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
-		if (req->deadline_ms > now) {
-			if (req->check_ms <= now)
-				check_abandoned(s, req, now);
-			if (next < 0 || next_check(req) - now < next)
-				next = next_check(req) - now;
+		if (req->deadline_ms <= now) {
+			fprintf(stderr, "coda-exec: venus did not answer %s within %d s\n",
+				coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
+			end_request(vc, req, REQ_TIMED_OUT, &done);
 			continue;
 		}
-		HASH_DEL(vc->pending, req);
-		fprintf(stderr, "coda-exec: venus did not answer %s within %d s\n",
-			coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
-		if (!req->signalled)
-			send_signal(vc, req->unique);
-		req->state = REQ_TIMED_OUT;
-		req->next_done = done;
-		done = req;
+		if (req->check_ms <= now && caller_interrupted(s, req, now)) {
+			if (s->opt.verbose)
+				fprintf(stderr, "coda-exec: %s (unique %u) interrupted\n",
+					coda_opcode_name(req->opcode), req->unique);
+			end_request(vc, req, REQ_INTERRUPTED, &done);
+			continue;
+		}
+		due = req->check_ms < req->deadline_ms ? req->check_ms : req->deadline_ms;
+		if (next < 0 || due - now < next)
+			next = due - now;
 	}
 	wake_list(done);
 	return (int)next;

@@ -19,15 +19,16 @@ struct venus_comm {
 	uint32_t seq;		 /* last unique handed out */
 	int timeout_ms;		 /* how long a task waits for a reply */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
-	/* Has the caller behind t given its call up (a signal)? NULL: never. */
-	bool (*abandoned)(struct sup *s, struct task *t);
+	/* Is the call behind t to end now (a signal)? NULL: never. */
+	bool (*interrupted)(struct sup *s, struct task *t);
 };
 
 void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
 
 /* Sends the upcall in m and sleeps until its reply is in m. Returns the venus
  * result as a negative errno, -ENXIO when venus is gone, -EINTR when it went
- * away or gave no reply in time (as the kernel does), -EIO for a bad reply.
+ * away, gave no reply in time or the caller was interrupted (as the kernel
+ * does), -EIO for a bad reply.
  * A passed fd comes back in m->fd and belongs to the caller. */
 int coda_upcall(struct task *t, struct coda_msg *m);
 
@@ -42,8 +43,8 @@ void psdev_deliver(struct sup *s, struct coda_msg *in);
 /* The upcall still waiting for the reply `unique`, or NULL. */
 const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique);
 
-/* Fails the calls whose time is up, and tells venus (CODA_SIGNAL) of those
- * whose caller has given up; returns ms until the next check or -1. */
+/* Fails the calls whose time is up or whose caller was interrupted, telling
+ * venus (CODA_SIGNAL); returns ms until the next check or -1. */
 int psdev_expire(struct sup *s);
 
 /* The channel is gone: fail every pending call and refuse new ones. */

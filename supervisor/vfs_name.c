@@ -9,6 +9,7 @@
 #include "dir.h"
 #include "file.h"
 #include "proc.h"
+#include "super.h"
 #include "symlink.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -28,10 +29,13 @@ static int coda_access(struct call *c, const struct nameidata *nd, int mode, int
 		mask |= C_A_R_OK;
 	if (mode & X_OK)
 		mask |= C_A_X_OK;
-	rc = coda_permission(c, &nd->fid, mask);
-	if (!rc && (mode & W_OK))
-		rc = -EROFS; /* the write path is not there yet */
-	return rc;
+	if (mode & W_OK) {
+		/* as do_faccessat(): a read-only mount says so first */
+		if (c->sup->opt.read_only)
+			return -EROFS;
+		mask |= C_A_W_OK;
+	}
+	return coda_permission(c, &nd->fid, mask);
 }
 
 static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at_flags)

@@ -92,6 +92,41 @@ static void dispatch(struct venus *v, const struct coda_msg *in, struct coda_msg
 	log_upcall(v, in, err);
 }
 
+static bool is_open(uint32_t opcode)
+{
+	return opcode == CODA_OPEN_BY_FD || opcode == CODA_OPEN_BY_PATH;
+}
+
+static void remember_open(struct venus *v, const struct coda_msg *in, const struct coda_msg *out)
+{
+	struct recent_open *r = &v->recent_opens[in->ih.unique % RECENT_OPENS];
+
+	if (!is_open(in->ih.opcode) || out->oh.result != 0)
+		return;
+	r->unique = in->ih.unique;
+	r->fid = in->in.coda_open_by_fd.VFid;
+	r->flags = in->in.coda_open_by_fd.flags;
+}
+
+/* The caller of `unique` gave up (CODA_SIGNAL). We answer every upcall before
+ * reading the next, so its reply went out already and was dropped: an open is
+ * undone, as stock venus's worker aborts an interrupted open with a close. */
+static void undo_interrupted(struct venus *v, uint32_t unique)
+{
+	struct recent_open *r = &v->recent_opens[unique % RECENT_OPENS];
+	struct coda_msg close_in, close_out;
+	struct coda_caller nobody = {0, 0, 0};
+
+	if (!unique || r->unique != unique)
+		return;
+	coda_msg_upcall(&close_in, CODA_CLOSE, &nobody);
+	close_in.in.coda_close.VFid = r->fid;
+	close_in.in.coda_close.flags = r->flags;
+	r->unique = 0;
+	close_out.fd = -1;
+	dispatch(v, &close_in, &close_out);
+}
+
 int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	out->fd = -1;
@@ -102,12 +137,12 @@ int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out
 		return 0;
 	}
 	if (in->ih.opcode == CODA_SIGNAL) {
-		/* The caller gave up on an upcall we have already answered
-		 * (we answer each before reading the next): no reply. */
 		log_upcall(v, in, 0);
-		return 0;
+		undo_interrupted(v, in->ih.unique);
+		return 0; /* no reply, as to any interrupted upcall */
 	}
 	dispatch(v, in, out);
+	remember_open(v, in, out);
 	return 1;
 }
 

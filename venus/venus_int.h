@@ -51,6 +51,15 @@ struct retired_fid {
 
 struct uid_groups; /* access.c */
 
+/* Opens answered lately, by unique (unique % RECENT_OPENS): a CODA_SIGNAL for
+ * one says its caller never took the file, and the open is undone. */
+#define RECENT_OPENS 1024
+struct recent_open {
+	uint32_t unique; /* 0: free */
+	struct CodaFid fid;
+	int flags;
+};
+
 struct venus {
 	const struct venus_config *cfg;
 	int vol_fd;	  /* O_PATH fd of the volume root: every backing path is relative to it */
@@ -63,6 +72,7 @@ struct venus {
 	uint32_t fid_seq; /* for fids whose inode-made value is taken */
 	struct fid_entry *root;
 	struct uid_groups *groups;
+	struct recent_open recent_opens[RECENT_OPENS];
 };
 
 /* fid.c: the fid table and the backing objects behind it. */

@@ -12,6 +12,13 @@
  *   sigcalls excl VENUS_PID PATH
  *	The same with open(PATH, O_CREAT|O_EXCL|O_WRONLY) under SA_RESTART: the
  *	restarted create must open the file it made, not fail with EEXIST.
+ *   sigcalls sigint VENUS_PID PATH
+ *	Opens PATH for writing once (so that only the open upcall is left to
+ *	make), stops venus, and opens PATH for writing again while a thread
+ *	sends SIGINT (caught, SA_RESTART) and continues venus 300 ms later: the
+ *	open must fail with EINTR before venus goes on, as the kernel's Coda
+ *	module ends an upcall on SIGINT and never restarts it. Then PATH is
+ *	written again ("written after\n") by a fresh open. Prints "open EINTR".
  *   sigcalls killed VENUS_PID PATH
  *	Stops venus; a child makes mkdir(PATH), held, and is sent SIGTERM
  *	(default action): it must be gone within 500 ms, venus still stopped.
@@ -128,6 +135,7 @@ static int storm(const char *dir, int seconds)
 struct poke {
 	pthread_t target;
 	pid_t venus;
+	int sig; /* 0: SIGUSR1 */
 };
 
 static void sleep_ms(int ms)
@@ -143,7 +151,7 @@ static void *poke_then_continue(void *arg)
 	struct poke *p = arg;
 
 	sleep_ms(300);
-	pthread_kill(p->target, SIGUSR1);
+	pthread_kill(p->target, p->sig ? p->sig : SIGUSR1);
 	sleep_ms(300);
 	kill(p->venus, SIGCONT);
 	return NULL;
@@ -175,6 +183,39 @@ static int held(pid_t venus, const char *path, int restart)
 		printf("mkdir 0\n");
 	else
 		printf("mkdir %s\n", err == EINTR ? "EINTR" : strerror(err));
+	return 0;
+}
+
+static int sigint(pid_t venus, const char *path)
+{
+	struct poke p = {.venus = venus, .sig = SIGINT};
+	struct timespec t0;
+	struct stat st;
+	pthread_t th;
+	int fd, err;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		fail("open", path, fd);
+	expect(close(fd), 0, "close", path);
+	expect(stat(path, &st), 0, "stat (waits for the store)", path);
+	expect(access(path, W_OK), 0, "access (cached for the open)", path);
+	catch (SIGINT, SA_RESTART);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop_venus_and_poke(&p, &th);
+	fd = open(path, O_WRONLY);
+	err = errno;
+	if (fd >= 0 || err != EINTR)
+		fail("open during SIGINT did not fail with EINTR:", path, fd);
+	if (elapsed_ms(&t0) >= 550)
+		fail("open waited for venus despite SIGINT:", path, elapsed_ms(&t0));
+	pthread_join(th, NULL);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		fail("open after the interrupted one", path, fd);
+	expect(write(fd, "written after\n", 14), 14, "write", path);
+	expect(close(fd), 0, "close", path);
+	printf("open EINTR\n");
 	return 0;
 }
 
@@ -279,13 +320,16 @@ int main(int argc, char **argv)
 		return storm(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "held"))
 		return held(atoi(argv[2]), argv[3], !strcmp(argv[4], "restart"));
+	if (argc == 4 && !strcmp(argv[1], "sigint"))
+		return sigint(atoi(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "excl"))
 		return excl(atoi(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "killed"))
 		return killed(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "unblocked"))
 		return unblocked(atoi(argv[2]), argv[3], argv[4]);
-	fprintf(stderr, "usage: sigcalls storm DIR ROUNDS | held VENUS PATH restart|eintr |"
-			" excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE\n");
+	fprintf(stderr,
+		"usage: sigcalls storm DIR ROUNDS | held VENUS PATH restart|eintr |"
+		" sigint VENUS PATH | excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE\n");
 	return 2;
 }

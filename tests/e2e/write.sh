@@ -545,6 +545,23 @@ EOF
 	true' 0 EISDIR
 }
 
+t access_checks_match_a_kernel_mount
+access_checks_match_a_kernel_mount() {
+	new_case
+	seed_docs "$C/seed"
+	printf 'x\n' >"$C/seed/ro"
+	printf 'x\n' >"$C/seed/wo"
+	copy_seed || return 1
+	chmod 444 "$P/ro" "$V/ro"
+	chmod 200 "$P/wo" "$V/wo"
+	same_as_native '"$PY" -c "
+import os
+for n in (\"a.txt\", \"ro\", \"wo\", \"dir1\", \"nope\"):
+    print(n, [m for m, b in ((\"r\", os.R_OK), (\"w\", os.W_OK), (\"x\", os.X_OK), (\"wx\", os.W_OK | os.X_OK))
+             if os.access(n, b)], os.access(n, os.W_OK, effective_ids=True))
+" && { test -w a.txt && echo a.txt writable; test -w ro || echo ro not writable; }'
+}
+
 # EACCES: as nobody, into a root-owned 0755 directory of the volume (the
 # suite's root run prepares it); as root, the same calls succeed. Run by an
 # ordinary user directly, nobody prepared it: not registered.
@@ -712,7 +729,7 @@ read_only_gives_EROFS_for_every_write() {
 	copy_seed || return 1
 	local ok=0 want
 	run_coda c '"$PY" - <<"EOF"
-import errno, os
+import ctypes, errno, os
 def t(name, f, *a, **k):
     try:
         r = f(*a, **k)
@@ -743,6 +760,12 @@ t("utime now", os.utime, "a.txt")
 t("truncate", os.truncate, "a.txt", 0)
 t("mkfifo", os.mkfifo, "fifo")
 t("setxattr", os.setxattr, "a.txt", "user.x", b"1")
+libc = ctypes.CDLL(None, use_errno=True)
+def access(path, mode):
+    if libc.access(path.encode(), mode):
+        raise OSError(ctypes.get_errno(), "access")
+t("access W_OK", access, "a.txt", os.W_OK)
+t("access R_OK", access, "a.txt", os.R_OK)
 fd = os.open("a.txt", os.O_RDONLY)
 t("fchmod", os.fchmod, fd, 0o600)
 t("fchown", os.fchown, fd, os.getuid(), os.getgid())
@@ -753,7 +776,9 @@ EOF
 touch new-by-touch; echo x >>a.txt; mkdir -p deep/er; rm -r dir1; mv a.txt b.txt; true' --read-only
 	want=$(for n in 'open O_WRONLY' 'open O_RDWR' 'open O_APPEND' 'open O_TRUNC' 'open O_RDONLY|O_TRUNC' \
 		'creat new' 'creat existing' mkdir rmdir unlink rename 'rename dir' link symlink chmod chown lchown \
-		utime 'utime now' truncate mkfifo setxattr fchmod fchown; do echo "$n EROFS"; done
+		utime 'utime now' truncate mkfifo setxattr 'access W_OK'; do echo "$n EROFS"; done
+	echo 'access R_OK ok'
+	for n in fchmod fchown; do echo "$n EROFS"; done
 	echo 'ftruncate EINVAL'
 	echo 'futimens EROFS')
 	expect_rc c 0 || ok=1
