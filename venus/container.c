@@ -459,7 +459,9 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	int fd;
 
 	container_name(&e->fid, name, sizeof(name));
-	if (S_ISREG(st->st_mode))
+	if (S_ISREG(st->st_mode) && e->kept)
+		fd = container_reopen(v, e->kept); /* not stored yet: it is the file */
+	else if (S_ISREG(st->st_mode))
 		fd = file_container(v, e, name);
 	else if (S_ISDIR(st->st_mode))
 		fd = dir_container(v, e, name);

@@ -104,6 +104,7 @@ static void fid_free(struct venus *v, struct fid_entry *e)
 	free(e->path);
 	free(e->alt_path);
 	free(e->wc);
+	free(e->kept);
 	free(e);
 }
 
@@ -124,6 +125,7 @@ void fid_drop(struct venus *v, struct fid_entry *e)
 	if (e->opens || e->writers)
 		return;
 	wc_discard(v, e);
+	cml_forget(v, e);
 	container_drop(v, &e->fid);
 	fid_free(v, e);
 }

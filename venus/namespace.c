@@ -280,6 +280,7 @@ static void name_gone(struct venus *v, struct dirop *op)
 		free(e->path);
 		e->path = e->alt_path;
 		e->alt_path = NULL;
+		cml_paths_changed(v);
 	}
 }
 
@@ -404,6 +405,7 @@ int vn_rename(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	if (moved && S_ISDIR(from.st.st_mode))
 		moved->gen++; /* its ".." is another directory now */
 	err = fid_moved(v, from.path, to.path);
+	cml_paths_changed(v);
 out:
 	dirop_end(&from);
 	dirop_end(&to);

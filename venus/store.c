@@ -6,7 +6,9 @@
  * CODA_FSYNC or CODA_STORE) stores: the backing file is made to hold exactly
  * the container's bytes, atomically, by a temp file renamed over it. After
  * the last close the write container becomes the read container, so opens
- * from then on see the new bytes while older readers keep the old ones. */
+ * from then on see the new bytes while older readers keep the old ones.
+ * With cfg->defer_stores the last close keeps the container instead (cml.c),
+ * and it stands for the file until a later venus stores it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,11 +24,33 @@ static void store_step(const struct venus *v, int step)
 		v->cfg->store_hook(step);
 }
 
-static int wc_reopen(struct venus *v, struct fid_entry *e, int flags)
+static int wc_reopen(struct venus *v, const char *name, int flags)
 {
-	int fd = openat(v->cache_fd, e->wc, flags | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(v->cache_fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/* The container holding the file's latest bytes: the open session's, else
+ * a closed session's not yet stored, else none (the backing file's). */
+const char *wc_latest(const struct fid_entry *e)
+{
+	return e->wc ? e->wc : e->kept;
+}
+
+/* A session after one not yet stored starts from that one's bytes and times. */
+static int wc_fill_kept(struct venus *v, struct fid_entry *e, int fd)
+{
+	struct stat kst;
+	int src = wc_reopen(v, e->kept, O_RDONLY), err;
+
+	if (src < 0)
+		return src;
+	err = fstat(src, &kst) < 0 ? -errno : container_copy(src, fd);
+	close(src);
+	if (!err && futimens(fd, (struct timespec[2]){kst.st_atim, kst.st_mtim}) < 0)
+		err = -errno;
+	return err;
 }
 
 /* Fills a new write container with the backing bytes. The backing file is
@@ -43,6 +67,8 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 		return -ENOENT; /* replaced since the caller's lstat */
 	if (trunc)
 		return 0;
+	if (e->kept)
+		return wc_fill_kept(v, e, fd);
 	if (st.st_size > 0) {
 		src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
@@ -105,7 +131,7 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * itself. Our own fd is closed after the reply is sent, perhaps after
 	 * the target's: were it writable, its close would look like the
 	 * target's last release (inotify IN_CLOSE_WRITE) and come too late. */
-	fd = wc_reopen(v, e, O_RDONLY);
+	fd = wc_reopen(v, e->wc, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	e->writers++;
@@ -233,21 +259,20 @@ out:
 	return err;
 }
 
-int wc_store(struct venus *v, struct fid_entry *e, bool durable)
+/* Makes the backing file of e hold exactly the bytes of container `name`. */
+int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable)
 {
 	struct timespec times[2];
 	struct stat st, cst;
 	int src, err;
 
-	if (!e->wc || e->dead)
-		return 0; /* nothing written, or nowhere left to store it */
 	if (!e->path)
 		return -ENOENT;
 	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
 		return -ENOENT; /* replaced behind our back: nowhere to store */
-	src = wc_reopen(v, e, O_RDONLY);
+	src = wc_reopen(v, name, O_RDONLY);
 	if (src < 0)
 		return src;
 	if (fstat(src, &cst) < 0) {
@@ -275,6 +300,15 @@ int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 	return err;
 }
 
+int wc_store(struct venus *v, struct fid_entry *e, bool durable)
+{
+	if (!e->wc || e->dead)
+		return 0; /* nothing written, or nowhere left to store it */
+	if (v->cfg->defer_stores)
+		return 0; /* disconnected: the session's last close logs it */
+	return store_container(v, e, e->wc, durable);
+}
+
 int wc_close(struct venus *v, struct fid_entry *e)
 {
 	char name[64];
@@ -288,6 +322,8 @@ int wc_close(struct venus *v, struct fid_entry *e)
 		wc_discard(v, e); /* removed while written: nothing to store to */
 		return 0;
 	}
+	if (v->cfg->defer_stores)
+		return cml_keep(v, e);
 	err = wc_store(v, e, false);
 	if (err)
 		return err; /* kept: the next write open reuses it, its close retries */
@@ -300,13 +336,15 @@ int wc_close(struct venus *v, struct fid_entry *e)
 	return 0;
 }
 
-/* What GETATTR shows while a write session is open: the container's size,
- * and its times once it has been written to, as a local file would. */
+/* What GETATTR shows while a write session is open, or its bytes are kept
+ * unstored: the container's size, and its times once it has been written
+ * to, as a local file would. */
 void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
 {
+	const char *name = wc_latest(e);
 	struct stat cst;
 
-	if (!e->wc || fstatat(v->cache_fd, e->wc, &cst, 0) < 0)
+	if (!name || fstatat(v->cache_fd, name, &cst, 0) < 0)
 		return;
 	st->st_size = cst.st_size;
 	st->st_blocks = cst.st_blocks;
@@ -322,17 +360,20 @@ void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
  * so venus must never close a writable fd of one while it is in use. */
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
 {
+	const char *name = wc_latest(e);
 	char path[64 + NAME_MAX];
 
-	if (!e->wc)
+	if (!name)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", v->cache_fd, e->wc);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", v->cache_fd, name);
 	return truncate(path, size) < 0 ? -errno : 0;
 }
 
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2])
 {
-	if (!e->wc)
+	const char *name = wc_latest(e);
+
+	if (!name)
 		return 0;
-	return utimensat(v->cache_fd, e->wc, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	return utimensat(v->cache_fd, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }

@@ -197,6 +197,12 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 		venus_destroy(v);
 		return err;
 	}
+	err = cml_start(v);
+	if (err) {
+		fprintf(stderr, "venus: cache %s: " CML_NAME ": %s\n", cfg->cache, strerror(-err));
+		venus_destroy(v);
+		return err;
+	}
 	*vp = v;
 	return 0;
 }

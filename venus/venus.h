@@ -13,6 +13,11 @@ struct venus_config {
 	const char *cache;  /* directory holding the container files */
 	bool verbose;	    /* log each upcall to stderr */
 	bool read_only;	    /* every mutating call and every write open: EROFS */
+	/* A disconnected client, for restart tests (tests/testvenus
+	 * -write-disconnected): the last write close keeps the container in
+	 * the cache and logs it in the CML (cml.c) instead of storing it; a
+	 * venus started without it stores what is logged. false in coda-exec. */
+	bool defer_stores;
 	/* For crash tests only: when set, called at each numbered step of a
 	 * store (1: temp file created, 2: half the bytes copied, 3: synced,
 	 * before the rename). NULL in coda-exec. */

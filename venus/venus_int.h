@@ -36,6 +36,7 @@ struct fid_entry {
 	unsigned int opens;   /* CODA_OPEN_* not yet matched by CODA_CLOSE */
 	unsigned int writers; /* of those, opens for write, sharing wc */
 	char *wc;	      /* the write container in the cache dir, or NULL */
+	char *kept;	      /* a closed session's container not yet stored (cml.c), or NULL */
 	/* Directories: bumped on every change venus makes, so a change within
 	 * one timestamp tick still makes the directory container stale. */
 	unsigned long gen, gen_built;
@@ -73,6 +74,8 @@ struct venus {
 	struct fid_entry *root;
 	struct uid_groups *groups;
 	struct recent_open recent_opens[RECENT_OPENS];
+	unsigned int kept; /* fids with a kept container: entries of the CML */
+	bool chown_warned; /* a kept container's chown failed, and we said so */
 };
 
 /* fid.c: the fid table and the backing objects behind it. */
@@ -126,7 +129,17 @@ void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st);
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
 void wc_discard(struct venus *v, struct fid_entry *e);
+int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable);
+const char *wc_latest(const struct fid_entry *e);
 #define WC_PREFIX ".w."
+
+/* cml.c: the client modify log, of stores deferred by cfg->defer_stores. */
+int cml_keep(struct venus *v, struct fid_entry *e);
+void cml_forget(struct venus *v, struct fid_entry *e);
+void cml_paths_changed(struct venus *v);
+int cml_start(struct venus *v);
+#define CML_NAME   "CML"
+#define CML_PREFIX "cml."
 
 /* namespace.c: names in a directory, checked as the kernel's namei does. */
 int name_check(const char *name);

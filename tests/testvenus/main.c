@@ -2,11 +2,18 @@
  * making the system calls stock venus makes, in its order.
  *
  *   testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR
- *             [-downcall-after N:OP]... [-v]
+ *             [-downcall-after N:OP]... [-read-only] [-write-disconnected] [-v]
  *
  * OP is flush, zapfile, zapdir, purgefid, purgeuser or replace, about the
  * fid (or uid) of upcall N. SIGUSR2 writes a CODA_FLUSH; SIGTERM exits 1,
- * writing nothing, as stock venus does. */
+ * writing nothing, as stock venus does.
+ *
+ * -write-disconnected plays a venus cut off from its server: the last close
+ * of a written file does not store it in the volume but keeps its container
+ * in the cache (owned 0:65534, mode 0600) and logs it in CACHE/CML; /coda
+ * shows the kept bytes. At start, a logged container not owned so is
+ * truncated, as stock venus's ValidContainer does; a start without the
+ * option stores everything logged (reintegration) and empties the log. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,16 +40,19 @@ static void on_usr2(int sig)
 static void on_term(int sig)
 {
 	(void)sig;
-	/* Every store is already whole on the volume: nothing to flush. Quiet,
-	 * as stock venus, which logs to its own files. */
+	/* Every store is already whole on the volume, every kept container
+	 * logged in the CML: nothing to flush. Quiet, as stock venus, which
+	 * logs to its own files. */
 	_exit(1);
 }
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR "
-			"[-downcall-after N:OP]... [-v]\n"
-			"  OP: flush zapfile zapdir purgefid purgeuser replace\n");
+			"[-downcall-after N:OP]... [-read-only] [-write-disconnected] [-v]\n"
+			"  OP: flush zapfile zapdir purgefid purgeuser replace\n"
+			"  -write-disconnected: keep written files in the cache's CML, unstored;\n"
+			"    a start without it stores them\n");
 	return 2;
 }
 
@@ -65,6 +75,10 @@ static int parse(struct tv *t, int argc, char **argv)
 		}
 		if (is_opt(a, "-read-only")) {
 			t->cfg.read_only = true;
+			continue;
+		}
+		if (is_opt(a, "-write-disconnected")) {
+			t->cfg.defer_stores = true;
 			continue;
 		}
 		if (!val)
