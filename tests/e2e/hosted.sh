@@ -10,7 +10,10 @@
 #     back is seen after venus's CODA_FLUSH, and not before;
 #   - a venus that never mounts, or exits at start, gives one clear line and
 #     status 125, without a hang;
-#   - the upcalls carry the target's fsuid.
+#   - the upcalls carry the target's fsuid;
+#   - a write a disconnected venus (-write-disconnected) has not stored
+#     survives its restart, by the owner fakeroot keeps on its container,
+#     and is stored when a connected venus starts.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -100,6 +103,76 @@ exec $TESTVENUS -volume $VOL -cache $CACHE" -- true
 			ok=1
 		fi
 	done
+	return $ok
+}
+
+# expect_vol TEXT: the volume's f.txt holds exactly TEXT (printf format).
+expect_vol() {
+	cmp -s <(printf "$1") "$VOL/f.txt" && return 0
+	note "volume's f.txt is not '$1': $(head -c 200 "$VOL/f.txt" | od -c | head -3)"
+	return 1
+}
+
+# unsent_write: run 1 of a disconnected venus on a fresh volume writes
+# "new bytes\n" to f.txt and reads it back; it stays in venus's cache.
+unsent_write() {
+	local ok=0
+	fresh_volume
+	hx w1 -write-disconnected -- -- sh -c 'printf "new bytes\n" >/coda/f.txt && cat /coda/f.txt && stat -c %s /coda/f.txt'
+	expect_rc w1 0 || ok=1
+	expect_out w1 "new bytes
+10" || ok=1
+	expect_vol 'hello\n' || ok=1 # not stored: venus is disconnected
+	return $ok
+}
+
+# Stock venus truncates at start every cache file not owned by 0:65534 with
+# mode 0600 (ValidContainer); as nobody only fakeroot's record of venus's
+# chown keeps the unsent bytes. Then a connected venus stores them.
+t unsent_write_survives_a_venus_restart_and_is_stored_on_reintegration
+unsent_write_survives_a_venus_restart_and_is_stored_on_reintegration() {
+	local ok=0
+	unsent_write || ok=1
+	hx w2 -write-disconnected -- -- sh -c 'cat /coda/f.txt && stat -c %s /coda/f.txt'
+	expect_rc w2 0 || ok=1
+	expect_out w2 "new bytes
+10" || ok=1
+	expect_vol 'hello\n' || ok=1
+	hx w3 -- -- cat /coda/f.txt
+	expect_rc w3 0 || ok=1
+	expect_out w3 "new bytes" || ok=1
+	expect_vol 'new bytes\n' || ok=1
+	if [ -e "$CACHE/CML" ] || compgen -G "$CACHE/cml.*" >/dev/null; then
+		note "the log or a kept container is left after reintegration: $(ls "$CACHE")"
+		ok=1
+	fi
+	return $ok
+}
+
+# lose_owner FILE: FILE is no longer owned by 0:65534 as venus sees it: as
+# root really, as an ordinary user by removing fakeroot's record.
+lose_owner() {
+	if [ "$(id -u)" = 0 ]; then
+		chown 0:0 "$1"
+	else
+		"$PY" -c 'import os, sys; os.removexattr(sys.argv[1], "user.coda-exec.owner")' "$1"
+	fi
+}
+
+# The control of the test above: without the owner, the restart loses the
+# bytes, so that test passing means the owner was kept.
+t unsent_write_is_truncated_when_the_container_owner_is_lost
+unsent_write_is_truncated_when_the_container_owner_is_lost() {
+	local ok=0 f
+	unsent_write || ok=1
+	for f in "$CACHE"/cml.*; do
+		lose_owner "$f" || { note "could not take the owner of $f away"; ok=1; }
+	done
+	hx w2 -write-disconnected -- -- sh -c 'cat /coda/f.txt && stat -c %s /coda/f.txt'
+	expect_rc w2 0 || ok=1
+	expect_out w2 "0" || ok=1
+	expect_grep w2 err "fails the owner check" || ok=1
+	expect_grep w2 err ": truncated" || ok=1
 	return $ok
 }
 
