@@ -121,7 +121,7 @@ static int kept_own(struct venus *v, const char *name)
 		return -errno;
 	if (fchown(fd, KEPT_UID, KEPT_GID) < 0 && !v->chown_warned) {
 		/* Not fatal: the check at the next start truncates it. */
-		fprintf(stderr, "venus: chown of kept container %s to %d:%d: %s\n", name, KEPT_UID,
+		fprintf(stderr, "venus: chown of a kept container to %d:%d: %s\n", KEPT_UID,
 			KEPT_GID, strerror(errno));
 		v->chown_warned = true;
 	}
