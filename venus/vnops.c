@@ -131,6 +131,7 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 {
 	const struct coda_open_by_path_in *req = &in->in.coda_open_by_path;
 	char name[64], path[PATH_MAX];
+	const char *cname;
 	struct fid_entry *e;
 	int fd, err, n;
 
@@ -139,8 +140,13 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 		return err;
 	close(fd); /* the caller opens the path itself */
 	container_name(&e->fid, name, sizeof(name));
-	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path,
-		     open_writes(req->flags) ? e->wc : name);
+	/* The container open_container opened: a reader of a file whose
+	 * store is deferred gets the kept one (cml.c). */
+	if (open_writes(req->flags))
+		cname = e->wc;
+	else
+		cname = e->kept ? e->kept : name;
+	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, cname);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		err = -ENAMETOOLONG;
 	else

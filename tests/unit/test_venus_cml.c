@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -215,4 +216,20 @@ Test(cml, remove_of_a_kept_file_drops_it_from_the_log)
 	cr_assert_eq(serve(), 0);
 	cr_assert_eq(cache_count("cml."), 0);
 	cr_assert_eq(cache_count("CML"), 0);
+}
+
+Test(cml, open_by_path_of_a_kept_file_names_the_kept_container)
+{
+	struct CodaFid fid;
+	const char *path;
+
+	write_session(NEW);
+	fid = lookup_f();
+	coda_msg_upcall(&in, CODA_OPEN_BY_PATH, &me);
+	in.in.coda_open_by_path.VFid = fid;
+	in.in.coda_open_by_path.flags = C_O_READ;
+	cr_assert_eq(serve(), 0);
+	cr_assert_eq(
+	    coda_msg_get_reply_string(&out, out.out.coda_open_by_path.path, PATH_MAX, &path), 0);
+	cr_assert_not_null(strstr(path, "/cml."), "%s is not the kept container", path);
 }
