@@ -33,19 +33,9 @@ static void start(bool disconnected)
 
 static void setup(void)
 {
-	char p[256];
-	int fd;
-
 	snprintf(base, sizeof(base), "/tmp/venus-cml-XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(vol, sizeof(vol), "%s/vol", base);
-	snprintf(cache, sizeof(cache), "%s/cache", base);
-	cr_assert_eq(mkdir(vol, 0755), 0);
-	snprintf(p, sizeof(p), "%s/f.txt", vol);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, OLD, strlen(OLD)), (ssize_t)strlen(OLD));
-	close(fd);
+	cr_assert_eq(scratch_volume(base, vol, cache, sizeof(vol), "f.txt", OLD), 0,
+		     "scratch volume: %s", strerror(errno));
 	v = NULL;
 	start(true);
 }

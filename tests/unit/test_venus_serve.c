@@ -22,19 +22,9 @@ static const struct coda_caller me = {.pid = 100, .pgid = 100, .uid = 0};
 
 static void setup(void)
 {
-	char p[256];
-	int fd;
-
 	snprintf(base, sizeof(base), "/tmp/venus-serve-XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(vol, sizeof(vol), "%s/vol", base);
-	snprintf(cache, sizeof(cache), "%s/cache", base);
-	cr_assert_eq(mkdir(vol, 0755), 0);
-	snprintf(p, sizeof(p), "%s/hello.txt", vol);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, HELLO, strlen(HELLO)), (ssize_t)strlen(HELLO));
-	close(fd);
+	cr_assert_eq(scratch_volume(base, vol, cache, sizeof(vol), "hello.txt", HELLO), 0,
+		     "scratch volume: %s", strerror(errno));
 	cfg = (struct venus_config){.volume = vol, .cache = cache};
 	cr_assert_eq(venus_new(&cfg, &v), 0);
 }
