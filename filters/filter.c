@@ -163,6 +163,10 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_band_closers(ctx);
 	if (!rc)
 		rc = add_forks(ctx);
+	/* fds passed over a Unix socket: a /coda one must land in the band. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("recvmsg"),
+				      0);
 	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);

@@ -42,8 +42,8 @@ static bool keeps_copy(int flags)
 	return (flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH);
 }
 
-static struct coda_file *file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
-				  int container)
+struct coda_file *coda_file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
+				int container)
 {
 	struct coda_file *f = calloc(1, sizeof(*f));
 	struct stat st;
@@ -68,7 +68,48 @@ fail:
 	return NULL;
 }
 
-int coda_file_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec)
+static void remember(struct coda_file_memos *m, const struct coda_file *f)
+{
+	struct coda_file_memo *e = &m->ring[m->next++ % CODA_FILE_MEMOS];
+	char *path = strdup(f->path);
+
+	if (!path)
+		return;
+	free(e->path);
+	*e = (struct coda_file_memo){f->fid, f->vtype, f->flags, f->cdev, f->cino, path};
+}
+
+struct coda_file *coda_file_recall(struct coda_file_memos *m, int container)
+{
+	struct stat st;
+
+	if (fstat(container, &st) < 0)
+		return NULL;
+	/* O_PATH records share one anchor file: a memo cannot tell them apart. */
+	for (unsigned k = 1; k <= CODA_FILE_MEMOS; k++) {
+		const struct coda_file_memo *e = &m->ring[(m->next - k) % CODA_FILE_MEMOS];
+
+		if (e->path && e->cdev == st.st_dev && e->cino == st.st_ino && !(e->flags & O_PATH))
+			return coda_file_new(&e->fid, e->vtype, e->path, e->flags, container);
+	}
+	return NULL;
+}
+
+void coda_file_memos_free(struct coda_file_memos *m)
+{
+	for (unsigned i = 0; i < CODA_FILE_MEMOS; i++)
+		free(m->ring[i].path);
+}
+
+/* The call's answer (SEND) when `answer`, else one more fd of the call's. */
+static int add_fd(struct call *c, int src, int newfd, bool cloexec, bool answer)
+{
+	return answer ? call_inject_fd(c, src, newfd, cloexec)
+		      : call_add_fd(c, src, newfd, cloexec);
+}
+
+static int install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec,
+		   bool answer)
 {
 	struct files_state *files = c->proc->files;
 	int fd = -EMFILE;
@@ -77,17 +118,29 @@ int coda_file_install(struct call *c, struct coda_file *f, int src, int newfd, b
 		int slot = fdtable_alloc(c, files, f->vtype);
 
 		if (slot >= 0)
-			fd = call_inject_fd(c, src, slot, cloexec);
+			fd = add_fd(c, src, slot, cloexec, answer);
 		/* Band full, or above the target's RLIMIT_NOFILE: its lowest free
 		 * fd, where fd calls are not seen (see README). */
 		if (fd < 0 && !c->answered)
-			fd = call_inject_fd(c, src, -1, cloexec);
+			fd = add_fd(c, src, -1, cloexec, answer);
 	} else {
-		fd = call_inject_fd(c, src, newfd, cloexec);
+		fd = add_fd(c, src, newfd, cloexec, answer);
 	}
-	if (fd >= 0 && coda_fd_in_band(fd))
+	if (fd >= 0 && coda_fd_in_band(fd)) {
 		fdtable_set(files, fd, f);
+		remember(&c->sup->file_memos, f);
+	}
 	return fd;
+}
+
+int coda_file_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec)
+{
+	return install(c, f, src, newfd, cloexec, true);
+}
+
+int coda_file_add(struct call *c, struct coda_file *f, int src, bool cloexec)
+{
+	return install(c, f, src, -1, cloexec, false);
 }
 
 /* The open file is venus's; give it the status flags the target asked for,
@@ -127,7 +180,7 @@ static void coda_open_path(struct call *c, const struct CodaFid *fid, int vtype,
 		call_return(c, -errno);
 		return;
 	}
-	f = file_new(fid, vtype, path, flags, handle);
+	f = coda_file_new(fid, vtype, path, flags, handle);
 	close(handle);
 	rc = f ? coda_file_install(c, f, f->host_fd, -1, flags & O_CLOEXEC) : -ENOMEM;
 	if (f)
@@ -184,7 +237,7 @@ static int install_container(struct call *c, const struct coda_caller *who,
 			return src;
 		rc = release_watch(c, src, fid, cflags);
 	}
-	f = rc < 0 ? NULL : file_new(fid, vtype, path, flags, src);
+	f = rc < 0 ? NULL : coda_file_new(fid, vtype, path, flags, src);
 	if (f && !(cflags & C_O_WRITE)) {
 		f->sup = c->sup;
 		f->venus_reader = true;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdwait.h"
 #include "hosted.h"
 #include "loop.h"
 #include "notify.h"
@@ -29,17 +30,27 @@ void loop_tune_listener(struct sup *s)
 	ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 }
 
-int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid)
+static int add_events(struct sup *s, int fd, uint32_t events, enum ev_kind kind, pid_t pid)
 {
 	struct epoll_event ev = {
-	    .events = EPOLLIN,
+	    .events = events,
 	    .data.u64 = ((uint64_t)kind << 32) | (uint32_t)pid,
 	};
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void loop_forget(struct sup *s, int fd)
+int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid)
+{
+	return add_events(s, fd, EPOLLIN, kind, pid);
+}
+
+int loop_add_oneshot(struct sup *s, int fd, enum ev_kind kind, pid_t pid)
+{
+	return add_events(s, fd, EPOLLIN | EPOLLONESHOT, kind, pid);
+}
+
+void loop_remove(struct sup *s, int fd)
 {
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
@@ -110,18 +121,18 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 		if (ev->events & EPOLLIN)
 			on_notification(s, s->listener, call_serve);
 		else if (ev->events & (EPOLLHUP | EPOLLERR))
-			loop_forget(s, s->listener); /* no task of ours is left */
+			loop_remove(s, s->listener); /* no task of ours is left */
 		break;
 	case EV_VENUS_LISTENER:
 		if (ev->events & EPOLLIN)
 			on_notification(s, s->hosted.listener, hosted_serve);
 		else if (ev->events & (EPOLLHUP | EPOLLERR))
-			loop_forget(s, s->hosted.listener);
+			loop_remove(s, s->hosted.listener);
 		break;
 	case EV_VENUS:
 		psdev_readable(s);
 		if (s->vc.dead)
-			loop_forget(s, s->vc.chan);
+			loop_remove(s, s->vc.chan);
 		break;
 	case EV_SIGNAL:
 		on_signal(s);
@@ -134,7 +145,10 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 		break;
 	case EV_TIMER:
 		s->hosted.too_late = true;
-		loop_forget(s, s->hosted.timer);
+		loop_remove(s, s->hosted.timer);
+		break;
+	case EV_FDWAIT:
+		fdwait_ready(s, pid);
 		break;
 	}
 }
@@ -152,7 +166,8 @@ static int shell_status(int status)
 static int loop_once(struct sup *s)
 {
 	struct epoll_event evs[32];
-	int timeout = psdev_expire(s);
+	int upcalls = psdev_expire(s), waits = fdwait_expire(s);
+	int timeout = upcalls < 0 || (waits >= 0 && waits < upcalls) ? waits : upcalls;
 	int n = epoll_wait(s->epfd, evs, 32, timeout);
 
 	if (n < 0 && errno != EINTR) {

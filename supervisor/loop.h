@@ -15,13 +15,17 @@ enum ev_kind {
 	EV_PIDFD,
 	EV_INOTIFY,
 	EV_VENUS_LISTENER,
-	EV_TIMER
+	EV_TIMER,
+	EV_FDWAIT
 };
 
 /* Asks the kernel to wake targets synchronously (Linux 6.6+), if it can. */
 void loop_tune_listener(struct sup *s);
 
 int loop_add(struct sup *s, int fd, enum ev_kind kind, pid_t pid);
+/* Once: the fd is dropped from the set after its first event is served. */
+int loop_add_oneshot(struct sup *s, int fd, enum ev_kind kind, pid_t pid);
+void loop_remove(struct sup *s, int fd);
 
 /* Serves events until done(s) is true (checked after each round). 0, or -1
  * when the loop itself failed (said on stderr). */

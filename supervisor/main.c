@@ -386,6 +386,7 @@ int main(int argc, char **argv)
 		hosted_stop(&s, HOSTED_STOP_S);
 	stop_venus(&s);
 	proc_table_destroy(&s);
+	coda_file_memos_free(&s.file_memos);
 	cache_flush(&s.sb.caches);
 	task_pool_destroy(&s.tasks);
 	options_free(&s.opt);

@@ -74,15 +74,14 @@ int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec)
 	return add_fd(c, srcfd, newfd, 0, cloexec);
 }
 
-/* 0 while the target waits in notification id, -errno (ENOENT) once not. */
-static int id_valid(int listener, uint64_t id)
+bool call_id_valid(int listener, uint64_t id)
 {
-	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 ? 0 : -errno;
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT;
 }
 
 bool call_valid(struct call *c)
 {
-	return id_valid(c->listener, c->n->id) == 0;
+	return call_id_valid(c->listener, c->n->id);
 }
 
 int call_caller(struct call *c, struct coda_caller *caller)
@@ -102,8 +101,7 @@ bool call_task_interrupted(struct sup *s, struct task *t)
 {
 	if (!t->notif.pid)
 		return false; /* not a syscall's task */
-	return id_valid(s->listener, t->notif.id) == -ENOENT ||
-	       proc_sigint_pending((pid_t)t->notif.pid);
+	return !call_id_valid(s->listener, t->notif.id) || proc_sigint_pending((pid_t)t->notif.pid);
 }
 
 void call_serve(struct task *t)

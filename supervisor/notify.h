@@ -49,6 +49,8 @@ int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec);
 /* Is the target still waiting in this call? (Checked after every lookup in
  * /proc that names the target by pid.) */
 bool call_valid(struct call *c);
+/* The same for notification id of listener (not ENOENT). */
+bool call_id_valid(int listener, uint64_t id);
 
 /* Target memory. A path is read once, up to its NUL: -EFAULT for a bad
  * pointer, -ENAMETOOLONG when it has PATH_MAX bytes or more, as the kernel. */

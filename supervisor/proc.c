@@ -25,6 +25,7 @@ struct status_info {
 	pid_t ppid;
 	struct creds cred;
 	unsigned long long pending, shared_pending, blocked, caught; /* signal masks */
+	int threads;
 };
 
 static bool read_sigmask(const char *line, const char *name, unsigned long long *mask)
@@ -53,6 +54,8 @@ static int read_status(pid_t tid, struct status_info *info)
 			found |= 2;
 		else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
 			found |= 16;
+		else if (sscanf(line, "Threads: %d", &info->threads) == 1)
+			continue;
 		else if (sscanf(line, "Umask: %o", &a) == 1)
 			info->cred.umask = (mode_t)a;
 		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
@@ -73,6 +76,18 @@ static int read_status(pid_t tid, struct status_info *info)
 		info->cred.pgid = info->tgid;
 	info->cred.valid = true;
 	return 0;
+}
+
+bool proc_signal_pending(pid_t tid)
+{
+	struct status_info info = {0};
+
+	if (read_status(tid, &info) < 0)
+		return false;
+	/* A process-wide signal may go to another thread, which is where it
+	 * is handled then: only the caller's own, or a lone thread's. */
+	return (info.pending & ~info.blocked) ||
+	       (info.threads == 1 && (info.shared_pending & ~info.blocked));
 }
 
 bool proc_sigint_pending(pid_t tid)

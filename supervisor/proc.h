@@ -92,6 +92,10 @@ void proc_creds_changed(struct proc *p);
  * upcall (fs/coda/upcall.c leaves only SIGINT, SIGKILL and SIGSTOP open)? */
 bool proc_sigint_pending(pid_t tid);
 
+/* Is a signal the caller does not block waiting to be delivered to task
+ * tid (so that a blocking call of its must end now)? */
+bool proc_signal_pending(pid_t tid);
+
 /* The parent of task tid, or -errno. */
 pid_t proc_parent(pid_t tid);
 

@@ -9,12 +9,14 @@
 
 #include "cache.h"
 #include "coda_wire.h"
+#include "file.h"
 #include "hosted.h"
 #include "psdev.h"
 #include "release.h"
 #include "task.h"
 
 struct proc;
+struct fd_wait;
 
 struct options {
 	const char *mount;  /* mount point, absolute and normalised */
@@ -49,7 +51,9 @@ struct sup {
 	struct venus_comm vc;
 	struct release_state release;
 	struct coda_sb sb;
-	struct proc *procs; /* by tid */
+	struct proc *procs;	  /* by tid */
+	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
+	struct coda_file_memos file_memos;
 	struct task_pool tasks;
 	pid_t target;
 	int target_status;

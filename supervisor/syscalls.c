@@ -104,6 +104,7 @@ static const struct syscall_entry table[] = {
     {SYS_fdatasync, sys_fsync},
     {SYS_bind, sys_socket_path},
     {SYS_connect, sys_socket_path},
+    {SYS_recvmsg, sys_recvmsg},
     {SYS_setxattr, sys_setxattr},
     {SYS_lsetxattr, sys_setxattr},
     {SYS_fsetxattr, sys_setxattr},

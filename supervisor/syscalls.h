@@ -64,5 +64,6 @@ void sys_fsync(struct call *c);
 void sys_setxattr(struct call *c);
 
 void sys_socket_path(struct call *c);
+void sys_recvmsg(struct call *c);
 
 #endif

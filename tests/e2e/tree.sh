@@ -42,11 +42,10 @@ HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 CODA_EXEC=$(realpath -- "$1")
 PROBE=$(realpath -- "$2")
 STRESS=$(realpath -- "$3")
-export PROBE STRESS
-
 fixed_environment
 unset MAKEFLAGS MFLAGS
 suite_settings
+export PROBE STRESS PY
 make_workdir coda-e2e-tree
 CASES=$WORK/cases
 T=$WORK/t
@@ -84,10 +83,41 @@ probe_clone_without_fs_copies_cwd clone_nofs
 probe_posix_spawn_cwd_and_addchdir spawn_cwd
 probe_threads_share_cwd thread_cwd
 probe_fds_over_scm_rights scm_rights
+probe_recvmsg_wait_ends_on_signal_or_timeout recv_waits
 probe_dup_family_and_fork_keep_coda_fds dup_family
 probe_dir_position_across_fork_and_rewind dir_pos
 probe_open_flags_shared_across_fork open_flags
 EOF
+
+# A Python parent passes a /coda file and directory to a forked child with
+# socket.send_fds; the child uses them as the objects they are.
+t python_send_fds_of_coda_file_and_dir_to_a_child
+python_send_fds_of_coda_file_and_dir_to_a_child() {
+	new_case
+	seed_probe || return 1
+	same_as_native '"$PY" - <<"EOF"
+import os, socket, stat
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+pid = os.fork()
+if pid == 0:
+    msg, fds, flags, addr = socket.recv_fds(b, 16, 4)
+    f, d = fds
+    st = os.fstat(f)
+    print(msg, stat.S_ISREG(st.st_mode), st.st_size, oct(st.st_mode & 0o777), st.st_ino == os.stat("a/g").st_ino)
+    print(os.read(f, 64))
+    print(stat.S_ISDIR(os.fstat(d).st_mode), sorted(os.listdir(d)))
+    os.fchdir(d)
+    print(os.getcwd().endswith("/a/sub"), open("h").read(), end="")
+    os._exit(0)
+f = os.open("a/g", os.O_RDONLY)
+d = os.open("a/sub", os.O_RDONLY | os.O_DIRECTORY)
+os.read(f, 6)
+socket.send_fds(a, [b"fds"], [f, d])
+os.close(f)
+os.close(d)
+print("child", os.waitpid(pid, 0)[1])
+EOF'
+}
 
 # --------------------------------------------------------------- stress
 t stress_8_threads_5000_ops_each

@@ -8,7 +8,8 @@
  *
  * DIR must hold a/f ("alpha\n"), a/g ("gamma-data\n"), a/sub/h ("hotel\n"),
  * b/f ("bravo\n") and b/sub/h ("b-hotel\n") (tree.sh makes them).  Scenarios: fork_cwd vfork_cwd
- * clone_fs clone_nofs spawn_cwd thread_cwd scm_rights dup_family dir_pos open_flags.
+ * clone_fs clone_nofs spawn_cwd thread_cwd scm_rights recv_waits dup_family dir_pos
+ * open_flags.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -311,14 +312,31 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* A /coda file passed to another process over a Unix socket: the receiver
- * reads it through the sender's open file (offset and flags shared).
- * (fstat of a received fd, and a received directory fd, show venus's
- * container: see README, "fds received over a Unix socket".) */
+static int rest(DIR *d, const char *who);
+
+/* What a receiver can do with a directory fd passed to it: fstat, list it,
+ * fchdir to it and open relative to it. */
+static void use_received_dir(int dir)
+{
+	DIR *d = fdopendir(dup(dir));
+
+	describe("receiver dir", dir, "sub");
+	if (!d)
+		die("fdopendir");
+	rest(d, "receiver dir");
+	closedir(d);
+	if (fchdir(dir) < 0)
+		die("fchdir to the received dir");
+	where("receiver after fchdir", "h");
+}
+
+/* /coda fds passed to another process over a Unix socket: the receiver
+ * reads a file through the sender's open file (offset and flags shared),
+ * fstats it as the object it is, and uses a directory fd as a directory. */
 static void scm_rights(void)
 {
-	char head[4] = "", rest[64] = "";
-	int sv[2], file;
+	char head[4] = "", rest_of[64] = "";
+	int sv[2], file, dir;
 	ssize_t n;
 	pid_t pid;
 
@@ -330,17 +348,88 @@ static void scm_rights(void)
 		die("fork");
 	if (pid == 0) {
 		file = recv_fd(sv[1]);
-		n = read(file, rest, sizeof(rest) - 1);
-		rest[n < 0 ? 0 : n] = '\0';
-		printf("receiver goes on with: %s", rest);
-		printf("receiver: size %lld, flags %s\n", (long long)lseek(file, 0, SEEK_END),
-		       fcntl(file, F_GETFL) & O_NONBLOCK ? "nonblock" : "blocking");
+		n = read(file, rest_of, sizeof(rest_of) - 1);
+		rest_of[n < 0 ? 0 : n] = '\0';
+		printf("receiver goes on with: %s", rest_of);
+		describe("receiver", file, "g");
+		printf("receiver: size %lld\n", (long long)lseek(file, 0, SEEK_END));
+		use_received_dir(recv_fd(sv[1]));
 		_exit(0);
 	}
 	file = open("g", O_RDONLY | O_NONBLOCK);
-	if (file < 0 || read(file, head, 3) != 3)
-		die("open g");
+	dir = open("sub", O_RDONLY | O_DIRECTORY);
+	if (file < 0 || dir < 0 || read(file, head, 3) != 3)
+		die("open g and sub");
 	printf("sender read %.3s\n", head);
+	send_fd(sv[0], file);
+	send_fd(sv[0], dir);
+	close(file);
+	close(dir);
+	wait_child(pid);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* One recvmsg for an fd: what ended it. */
+static const char *try_recv(int sock)
+{
+	static char got[80];
+	char data, cbuf[CMSG_SPACE(sizeof(int))], text[16] = "";
+	struct iovec iov = {&data, 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(sock, &msg, 0);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int fd;
+
+	if (n < 0)
+		return errno == EINTR ? "EINTR" : errno == EAGAIN ? "EAGAIN" : strerror(errno);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return "no fd";
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (pread(fd, text, sizeof(text) - 1, 0) < 0)
+		return "unreadable fd";
+	snprintf(got, sizeof(got), "%zd byte and an fd that reads %s", n, text);
+	return got;
+}
+
+/* A receiver waiting in recvmsg for an fd, and what ends its wait: a signal
+ * whose handler lacks SA_RESTART (EINTR), one with SA_RESTART (the wait goes
+ * on until the fd comes), SO_RCVTIMEO (EAGAIN). */
+static void recv_waits(void)
+{
+	struct timespec gap = {0, 300000000};
+	int sv[2], file;
+	pid_t pid;
+
+	in("a");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair");
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = {.sa_handler = on_usr1};
+		struct timeval tv = {0, 200000};
+
+		sigaction(SIGUSR1, &sa, NULL);
+		printf("receiver without SA_RESTART: %s\n", try_recv(sv[1]));
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGUSR1, &sa, NULL);
+		printf("receiver with SA_RESTART: %s", try_recv(sv[1]));
+		setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		printf("receiver with SO_RCVTIMEO: %s\n", try_recv(sv[1]));
+		_exit(0);
+	}
+	nanosleep(&gap, NULL);
+	kill(pid, SIGUSR1);
+	nanosleep(&gap, NULL);
+	kill(pid, SIGUSR1);
+	nanosleep(&gap, NULL);
+	file = open("g", O_RDONLY);
+	if (file < 0)
+		die("open g");
 	send_fd(sv[0], file);
 	close(file);
 	wait_child(pid);
@@ -521,7 +610,7 @@ static const struct {
 } scenarios[] = {
     {"fork_cwd", fork_cwd},	{"vfork_cwd", vfork_cwd},   {"spawn_cwd", spawn_cwd},
     {"thread_cwd", thread_cwd}, {"scm_rights", scm_rights}, {"dup_family", dup_family},
-    {"dir_pos", dir_pos},	{"open_flags", open_flags},
+    {"dir_pos", dir_pos},	{"open_flags", open_flags}, {"recv_waits", recv_waits},
 };
 
 int main(int argc, char **argv)
