@@ -142,6 +142,22 @@ static int add_forks(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/* unshare of the cwd or the fd table: the caller's copy becomes its own. */
+static int add_unshare(scmp_filter_ctx ctx)
+{
+	static const unsigned long flags[] = {CLONE_FS, CLONE_FILES, CLONE_NEWNS};
+	int nr = seccomp_syscall_resolve_name("unshare");
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+					  SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int build_rules(scmp_filter_ctx ctx)
 {
 	int rc;
@@ -163,6 +179,8 @@ static int build_rules(scmp_filter_ctx ctx)
 		rc = add_band_closers(ctx);
 	if (!rc)
 		rc = add_forks(ctx);
+	if (!rc)
+		rc = add_unshare(ctx);
 	/* fds passed over a Unix socket: a /coda one must land in the band. */
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("recvmsg"),

@@ -230,6 +230,28 @@ int proc_note_fork(struct proc *p, unsigned long flags)
 
 /* The fork of process ppid that made child tid: of its threads' pending
  * forks, the one whose last pid is the highest below tid. Unlinked. */
+int proc_unshare(struct proc *p, unsigned long flags)
+{
+	/* CLONE_NEWNS implies CLONE_FS, as in the kernel's unshare. */
+	if ((flags & (CLONE_FS | CLONE_NEWNS)) && p->fs->refs > 1) {
+		struct fs_state *own = fs_copy(p->fs);
+
+		if (!own)
+			return -ENOMEM;
+		fs_put(p->fs);
+		p->fs = own;
+	}
+	if ((flags & CLONE_FILES) && p->files->refs > 1) {
+		struct files_state *own = fdtable_copy(p->files);
+
+		if (!own)
+			return -ENOMEM;
+		fdtable_put(p->files);
+		p->files = own;
+	}
+	return 0;
+}
+
 static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid)
 {
 	struct fork_record **best = NULL, **rp;

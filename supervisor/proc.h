@@ -84,6 +84,10 @@ void proc_release(struct sup *s, struct proc *p);
  * say, whatever p does meanwhile. */
 int proc_note_fork(struct proc *p, unsigned long flags);
 
+/* p unshares its cwd or fd table (unshare(2) flags) from the tasks it shared
+ * them with: it gets a copy of its own. */
+int proc_unshare(struct proc *p, unsigned long flags);
+
 /* Credentials as they are now (re-read after a set*id call). */
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);

@@ -60,6 +60,7 @@ static const struct syscall_entry table[] = {
     {SYS_vfork, sys_fork},
     {SYS_clone, sys_fork},
     {SYS_clone3, sys_fork},
+    {SYS_unshare, sys_unshare},
     {SYS_execve, sys_execve},
     {SYS_execveat, sys_execveat},
     {SYS_setuid, sys_setcred},

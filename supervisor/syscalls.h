@@ -44,6 +44,7 @@ void sys_close(struct call *c);
 void sys_close_range(struct call *c);
 
 void sys_fork(struct call *c);
+void sys_unshare(struct call *c);
 
 void sys_execve(struct call *c);
 void sys_execveat(struct call *c);

@@ -1,4 +1,4 @@
-/* fork, vfork, clone and clone3: seen before they run, so that the child
+/* fork, vfork, clone and clone3, and unshare: seen before they run, so that the child
  * starts with its parent's cwd and /coda fds as they were at the fork
  * (copied, or shared with CLONE_FS / CLONE_FILES), as the kernel's
  * copy_fs_struct and dup_fd give it. New threads are not trapped for
@@ -34,6 +34,18 @@ void sys_fork(struct call *c)
 		flags = CLONE_THREAD; /* the kernel gives the error */
 	if (!(flags & CLONE_THREAD))
 		rc = proc_note_fork(c->proc, (unsigned long)flags);
+	if (rc < 0)
+		call_return(c, rc);
+	else
+		call_continue(c);
+}
+
+/* unshare(CLONE_FS / CLONE_FILES) gives the caller its own copy of what it
+ * shared with its threads (or CLONE_VM siblings), as the kernel does. */
+void sys_unshare(struct call *c)
+{
+	int rc = proc_unshare(c->proc, (unsigned long)call_arg(c, 0));
+
 	if (rc < 0)
 		call_return(c, rc);
 	else

@@ -8,8 +8,8 @@
  *
  * DIR must hold a/f ("alpha\n"), a/g ("gamma-data\n"), a/sub/h ("hotel\n"),
  * b/f ("bravo\n") and b/sub/h ("b-hotel\n") (tree.sh makes them).  Scenarios: fork_cwd vfork_cwd
- * clone_fs clone_nofs spawn_cwd thread_cwd scm_rights recv_waits dup_family dir_pos
- * open_flags.
+ * clone_fs clone_nofs spawn_cwd thread_cwd unshare_fs_files scm_rights recv_waits
+ * dup_family dir_pos open_flags.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -232,6 +232,39 @@ static void *thread_chdir(void *unused)
 }
 
 /* Threads share one cwd (CLONE_FS): a thread's chdir moves the process. */
+static void describe(const char *who, int fd, const char *rel);
+
+/* A thread that unshares its cwd (CLONE_FS) moves alone; one that unshares
+ * its fd table (CLONE_FILES) closes a /coda fd for itself only. */
+static void *unshare_and_move(void *arg)
+{
+	int *fd = arg;
+
+	if (unshare(CLONE_FS | CLONE_FILES) < 0)
+		die("unshare");
+	in("b/sub");
+	where("unshared thread", "h");
+	if (close(*fd) < 0)
+		die("close in the unshared thread");
+	return NULL;
+}
+
+static void unshare_fs_files(void)
+{
+	pthread_t t;
+	int fd;
+
+	in("a");
+	fd = open("g", O_RDONLY);
+	if (fd < 0)
+		die("open g");
+	if (pthread_create(&t, NULL, unshare_and_move, &fd))
+		die("pthread_create");
+	pthread_join(t, NULL);
+	where("main", "f");
+	describe("main's fd after the thread closed its copy", fd, "g");
+}
+
 static void thread_cwd(void)
 {
 	pthread_t t[4];
@@ -608,9 +641,11 @@ static const struct {
 	const char *name;
 	void (*fn)(void);
 } scenarios[] = {
-    {"fork_cwd", fork_cwd},	{"vfork_cwd", vfork_cwd},   {"spawn_cwd", spawn_cwd},
-    {"thread_cwd", thread_cwd}, {"scm_rights", scm_rights}, {"dup_family", dup_family},
-    {"dir_pos", dir_pos},	{"open_flags", open_flags}, {"recv_waits", recv_waits},
+    {"fork_cwd", fork_cwd},	{"vfork_cwd", vfork_cwd},
+    {"spawn_cwd", spawn_cwd},	{"thread_cwd", thread_cwd},
+    {"scm_rights", scm_rights}, {"dup_family", dup_family},
+    {"dir_pos", dir_pos},	{"open_flags", open_flags},
+    {"recv_waits", recv_waits}, {"unshare_fs_files", unshare_fs_files},
 };
 
 int main(int argc, char **argv)
