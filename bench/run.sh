@@ -163,6 +163,12 @@ hf cc "cc -O2 -o $WORK/out/hello $WORK/src/hello.c" \
 	"$CX --volume $VOL --cache $CACHE -- cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
 hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
 
+# recvmsg is trapped, so that fds passed over a Unix socket land in the band:
+# one with room for control data is done by the supervisor.
+printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
+	'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' >"$WORK/recvmsg.py"
+hf recvmsg "python3 $WORK/recvmsg.py" "$CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
+
 # How containers come from venus: CODA_OPEN_BY_FD (venus's fd, passed or taken
 # from its fd table) against CODA_OPEN_BY_PATH (venus names it, we open it),
 # with the embedded venus and, when built, the hosted test venus.
@@ -240,6 +246,7 @@ for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
                     ("untar", "tar x of 5,000 files into /coda"),
                     ("make", "make -j2 of a 10-file C project in /coda"),
                     ("startup", "start-up: true"),
+                    ("recvmsg", "20,000 recvmsg with control room (python3)"),
                     ("open_fd", "open+read %d files, CODA_OPEN_BY_FD" % nfiles),
                     ("open_path", "open+read %d files, CODA_OPEN_BY_PATH" % nfiles),
                     ("open_fd_hosted", "the same, hosted test venus, BY_FD"),
