@@ -2,6 +2,9 @@
  * a Coda mount does not support (xattrs, inotify, file handles, chroot). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/fanotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -130,6 +133,61 @@ static bool magic_link_target(struct call *c, const char *name, uint64_t buf, lo
 	return true;
 }
 
+/* The task whose exe link name is ("/proc/self/exe", "/proc/thread-self/exe",
+ * "/proc/PID/exe", "/proc/PID/task/TID/exe"), or 0 for any other name. */
+static pid_t exe_link_owner(struct call *c, const char *name)
+{
+	char who[16];
+	unsigned tid;
+	int end = 0;
+
+	if (sscanf(name, "/proc/%15[^/]/task/%u/exe%n", who, &tid, &end) == 2 && !name[end])
+		return (pid_t)tid;
+	end = 0;
+	if (sscanf(name, "/proc/%15[^/]/exe%n", who, &end) != 1 || name[end])
+		return 0;
+	if (!strcmp(who, "self"))
+		return c->proc->tgid;
+	if (!strcmp(who, "thread-self"))
+		return c->proc->tid;
+	return who[strspn(who, "0123456789")] ? 0 : (pid_t)atoi(who);
+}
+
+/* A /coda program runs from a memfd named by its path (exec.c): its exe link
+ * reads "/memfd:/coda/... (deleted)", and is answered with that path, as a
+ * kernel mount would name it. Returns true if it applied (*result: the
+ * length written, or -errno). */
+static bool exe_link_target(struct call *c, const char *name, uint64_t buf, long size,
+			    ssize_t *result)
+{
+	static const char memfd[] = "/memfd:", deleted[] = " (deleted)";
+	const char *mnt = c->sup->sb.mnt;
+	pid_t owner = exe_link_owner(c, name);
+	char link[64], target[PATH_MAX];
+	size_t len, mlen = strlen(mnt);
+	ssize_t n;
+	int rc;
+
+	if (owner <= 0)
+		return false;
+	snprintf(link, sizeof(link), "/proc/%d/exe", owner);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < (ssize_t)(sizeof(memfd) + sizeof(deleted)))
+		return false;
+	target[n] = '\0';
+	len = (size_t)n - (sizeof(memfd) - 1) - (sizeof(deleted) - 1);
+	if (strncmp(target, memfd, sizeof(memfd) - 1) ||
+	    strcmp(target + n - (sizeof(deleted) - 1), deleted) ||
+	    strncmp(target + sizeof(memfd) - 1, mnt, mlen) ||
+	    target[sizeof(memfd) - 1 + mlen] != '/')
+		return false;
+	if (len > (size_t)size)
+		len = (size_t)size;
+	rc = call_write(c, buf, target + sizeof(memfd) - 1, len);
+	*result = rc < 0 ? rc : (ssize_t)len;
+	return true;
+}
+
 static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, long size)
 {
 	struct nameidata nd;
@@ -144,7 +202,9 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 	}
 	/* read here, not by vfs_resolve: NULL is EFAULT, and "" matters below */
 	rc = call_read_path(c, call_arg(c, path_arg), name);
-	if (!rc && name[0] == '/' && magic_link_target(c, name, buf, size, &n)) {
+	if (!rc && name[0] == '/' &&
+	    (magic_link_target(c, name, buf, size, &n) ||
+	     exe_link_target(c, name, buf, size, &n))) {
 		call_return(c, n);
 		return;
 	}

@@ -218,10 +218,13 @@ t proc_self_exe_and_execfn
 proc_self_exe_and_execfn() {
 	local v=$WORK/who.vol k=$WORK/who.cache ok=0
 	rm -rf "$v" && seed "$v" "$MNT"
-	M=$MNT cx_capture who '' --volume "$v" --cache "$k" -- sh -c 'cd /coda/bin && ./whoami a'
+	M=$MNT cx_capture who '' --volume "$v" --cache "$k" -- sh -c 'cd /coda/bin && ./whoami a &&
+		/coda/busybox readlink /proc/self/exe && /coda/busybox readlink /proc/thread-self/exe &&
+		/coda/busybox sh -c "readlink /proc/\$\$/exe"'
 	expect_rc who 0 || return 1
+	[ "$(grep -c '^/coda/busybox$' "$T/who.out")" = 3 ] || ok=1
 	grep -qx 'argv0=./whoami argc=2' "$T/who.out" || ok=1
-	grep -qx 'exe=/memfd:/coda/bin/whoami (deleted)' "$T/who.out" || ok=1
+	grep -qx 'exe=/coda/bin/whoami' "$T/who.out" || ok=1
 	grep -qx 'execfn=/dev/fd/[0-9]*' "$T/who.out" || ok=1
 	[ $ok = 0 ] || note "unexpected: $(cat "$T/who.out")"
 	return $ok
