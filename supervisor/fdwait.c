@@ -1,16 +1,11 @@
 #include <errno.h>
 #include <stdbool.h>
-#include <sys/epoll.h>
-#include <time.h>
 
 #include "fdwait.h"
 #include "loop.h"
 #include "notify.h"
 #include "proc.h"
 #include "super.h"
-
-/* A signal is seen by asking /proc, as for held upcalls (psdev.c). */
-#define SIGNAL_CHECK_MS 10
 
 struct fd_wait {
 	struct task *task;
@@ -22,14 +17,6 @@ struct fd_wait {
 	int result; /* 1: waiting; 0 or -errno once over */
 	struct fd_wait *next;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void unlink_wait(struct sup *s, struct fd_wait *w)
 {
@@ -44,14 +31,14 @@ static void unlink_wait(struct sup *s, struct fd_wait *w)
 int fdwait_readable(struct call *c, int fd, int64_t timeout_ms)
 {
 	struct sup *s = c->sup;
-	int64_t now = now_ms();
+	int64_t now = loop_now_ms();
 	struct fd_wait w = {
 	    .task = c->task,
 	    .tid = (pid_t)c->n->pid,
 	    .listener = c->listener,
 	    .notif_id = c->n->id,
 	    .deadline_ms = timeout_ms > 0 ? now + timeout_ms : 0,
-	    .check_ms = now + SIGNAL_CHECK_MS,
+	    .check_ms = now + LOOP_SIGNAL_CHECK_MS,
 	    .result = 1,
 	};
 	int rc = loop_add_oneshot(s, fd, EV_FDWAIT, w.tid);
@@ -85,7 +72,7 @@ static int wait_outcome(struct fd_wait *w, int64_t now)
 		return -EAGAIN;
 	if (w->check_ms > now)
 		return 1;
-	w->check_ms = now + SIGNAL_CHECK_MS;
+	w->check_ms = now + LOOP_SIGNAL_CHECK_MS;
 	if (!call_id_valid(w->listener, w->notif_id))
 		return -EINTR;
 	if (proc_signal_pending(w->tid))
@@ -101,7 +88,7 @@ static int64_t next_due(const struct fd_wait *w)
 int fdwait_expire(struct sup *s)
 {
 	struct fd_wait *w = s->fd_waits, *done = NULL, *next;
-	int64_t now = now_ms(), wait = -1;
+	int64_t now = loop_now_ms(), wait = -1;
 
 	for (; w; w = next) {
 		next = w->next;

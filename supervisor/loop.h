@@ -4,7 +4,9 @@
 #define CODA_LOOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct sup;
 
@@ -18,6 +20,20 @@ enum ev_kind {
 	EV_TIMER,
 	EV_FDWAIT
 };
+
+/* How often a call held for a target (an upcall, a blocking receive) is
+ * checked for a signal that ends it: the kernel learns of one at once, we
+ * only by asking /proc. */
+#define LOOP_SIGNAL_CHECK_MS 10
+
+/* The monotonic clock in ms: the deadlines of held calls. */
+static inline int64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Asks the kernel to wake targets synchronously (Linux 6.6+), if it can. */
 void loop_tune_listener(struct sup *s);

@@ -1,19 +1,15 @@
 #include <errno.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "channel.h"
+#include "loop.h"
 #include "psdev.h"
 #include "super.h"
 #include "task.h"
 
 enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT, REQ_INTERRUPTED };
-
-/* How often a call held by venus is checked for a signal that ends it. The
- * kernel learns of a signal at once; we learn of it only by asking. */
-#define INTERRUPT_CHECK_MS 10
 
 struct upc_req {
 	uint32_t unique;
@@ -26,14 +22,6 @@ struct upc_req {
 	struct upc_req *next_done;
 	UT_hash_handle hh;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 {
@@ -94,8 +82,8 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	req.task = t;
 	req.msg = m;
 	req.state = REQ_WAITING;
-	req.deadline_ms = now_ms() + vc->timeout_ms;
-	req.check_ms = now_ms() + INTERRUPT_CHECK_MS;
+	req.deadline_ms = loop_now_ms() + vc->timeout_ms;
+	req.check_ms = loop_now_ms() + LOOP_SIGNAL_CHECK_MS;
 	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
 		task_sleep(t);
@@ -211,7 +199,7 @@ static bool interruptible(uint32_t opcode)
  * without WAIT_KILLABLE_RECV, any signal)? */
 static bool caller_interrupted(struct sup *s, struct upc_req *req, int64_t now)
 {
-	req->check_ms = now + INTERRUPT_CHECK_MS;
+	req->check_ms = now + LOOP_SIGNAL_CHECK_MS;
 	return interruptible(req->opcode) && s->vc.interrupted && s->vc.interrupted(s, req->task);
 }
 
@@ -232,7 +220,7 @@ int psdev_expire(struct sup *s)
 {
 	struct venus_comm *vc = &s->vc;
 	struct upc_req *req, *tmp, *done = NULL;
-	int64_t now = now_ms(), next = -1, due;
+	int64_t now = loop_now_ms(), next = -1, due;
 
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
