@@ -228,8 +228,6 @@ int proc_note_fork(struct proc *p, unsigned long flags)
 	return 0;
 }
 
-/* The fork of process ppid that made child tid: of its threads' pending
- * forks, the one whose last pid is the highest below tid. Unlinked. */
 int proc_unshare(struct proc *p, unsigned long flags)
 {
 	/* CLONE_NEWNS implies CLONE_FS, as in the kernel's unshare. */
@@ -252,6 +250,8 @@ int proc_unshare(struct proc *p, unsigned long flags)
 	return 0;
 }
 
+/* The fork of process ppid that made child tid: of its threads' pending
+ * forks, the one whose last pid is the highest below tid. Unlinked. */
 static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid)
 {
 	struct fork_record **best = NULL, **rp;
