@@ -5,6 +5,7 @@
 #define CODA_VENUS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "msg.h"
 
@@ -36,6 +37,10 @@ int venus_new(const struct venus_config *cfg, struct venus **vp);
  * our container fd to hand over with the reply, or -1; the caller closes it
  * once the reply has gone, or will never go. */
 int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out);
+
+/* The Coda attributes of an object as stat shows it (its file number from
+ * fid), as GETATTR replies carry them. */
+void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vattr *va);
 
 /* The fid an upcall is about, if its opcode carries one. */
 bool venus_upcall_fid(const struct coda_msg *in, struct CodaFid *fid);

@@ -100,7 +100,6 @@ char *fid_path_parent(const char *path);
 
 /* attr.c: backing attributes in Coda's terms. */
 int attr_vtype(mode_t mode);
-void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vattr *va);
 /* The file number of a fid: the backing inode it was first seen with. */
 uint64_t attr_fileid(const struct CodaFid *fid);
 

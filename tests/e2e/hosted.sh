@@ -1,11 +1,13 @@
 #!/bin/bash
 # End-to-end suite: what only a hosted venus (--venus-cmd) does.
 #
-#   tests/e2e/hosted.sh CODA_EXEC TESTVENUS
+#   tests/e2e/hosted.sh CODA_EXEC TESTVENUS PIOCTL
 #
 # TESTVENUS is tests/testvenus, which behaves as stock Coda venus does on
-# its device. The read and write suites run against it too (e2e-hosted,
-# e2e-write-hosted); this one covers the rest:
+# its device; PIOCTL is tests/e2e/pioctl.c, a pioctl through a virtual
+# pioctl file as the Coda tools (cfs, clog, ctokens) make one. The read and
+# write suites run against it too (e2e-hosted, e2e-write-hosted); this one
+# covers the rest:
 #   - downcalls reach the supervisor's caches: a change made behind venus's
 #     back is seen after venus's CODA_FLUSH, and not before;
 #   - a venus that never mounts, or exits at start, gives one clear line and
@@ -13,20 +15,23 @@
 #   - the upcalls carry the target's fsuid;
 #   - a write a disconnected venus (-write-disconnected) has not stored
 #     survives its restart, by the owner fakeroot keeps on its container,
-#     and is stored when a connected venus starts.
+#     and is stored when a connected venus starts;
+#   - a pioctl through a virtual pioctl file gets venus's answer, made for
+#     the caller's uid.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 CODA_EXEC TESTVENUS" >&2
+	echo "usage: $0 CODA_EXEC TESTVENUS PIOCTL" >&2
 	exit 2
 }
-[ $# -eq 2 ] || usage
+[ $# -eq 3 ] || usage
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 . "$HERE/lib.sh"
 CODA_EXEC=$(realpath -- "$1")
 TESTVENUS=$(realpath -- "$2")
+PIOCTL=$(realpath -- "$3")
 
 suite_start coda-e2e-hosted
 t() { TESTS+=("$1"); }
@@ -79,6 +84,26 @@ upcalls_carry_the_targets_fsuid() {
 		grep 'uid=' "$T/c.err" | head -5 >>"$DETAIL"
 		ok=1
 	fi
+	return $ok
+}
+
+# The exchange cfs, clog and ctokens make with venus: the request written
+# into a virtual file at the mount's root must reach venus before the file is
+# opened again, and that open must give venus's answer, made then.
+t pioctl_through_a_virtual_file_gets_venus_answer
+pioctl_through_a_virtual_file_gets_venus_answer() {
+	local ok=0
+	fresh_volume
+	local open
+	for open in fd path; do
+		hx "$open" -- --venus-open "$open" -- sh -c '"$0" /coda 1 /coda/f.txt "tokens please" &&
+cd /coda && "$0" . 1 f.txt relative && "$0" /coda 7 / x && ls -A /coda' "$PIOCTL"
+		expect_rc "$open" 0 || ok=1
+		expect_out "$open" "code 0: uid $(id -u): /coda/f.txt: tokens please
+code 0: uid $(id -u): f.txt: relative
+code 22: 
+f.txt" || ok=1
+	done
 	return $ok
 }
 
@@ -212,7 +237,8 @@ if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/hosted.sh"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
 	cp -- "$TESTVENUS" "$N/bin/testvenus"
-	rerun_as_nobody -- hosted.sh "$N/bin/coda-exec" "$N/bin/testvenus"
+	cp -- "$PIOCTL" "$N/bin/pioctl"
+	rerun_as_nobody -- hosted.sh "$N/bin/coda-exec" "$N/bin/testvenus" "$N/bin/pioctl"
 fi
 
 report_totals

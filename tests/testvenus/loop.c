@@ -120,7 +120,7 @@ static int serve_one(struct tv *t)
 			coda_opcode_name(t->in.ih.opcode), t->in.ih.uid);
 	else if (t->cfg.verbose)
 		fprintf(stderr, "testvenus: upcall %lu: (no header)\n", t->upcalls);
-	if (venus_serve(t->venus, &t->in, &t->out)) {
+	if (tv_pioctl_serve(t, &t->in, &t->out) || venus_serve(t->venus, &t->in, &t->out)) {
 		err = write_msg(t, &t->out);
 		if (t->out.fd >= 0 && close(t->out.fd) < 0)
 			fprintf(stderr, "testvenus: close container: %s\n", strerror(errno));

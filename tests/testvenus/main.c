@@ -13,7 +13,10 @@
  * in the cache (owned 0:65534, mode 0600) and logs it in CACHE/CML; /coda
  * shows the kept bytes. At start, a logged container not owned so is
  * truncated, as stock venus's ValidContainer does; a start without the
- * option stores everything logged (reintegration) and empties the log. */
+ * option stores everything logged (reintegration) and empties the log.
+ *
+ * Like stock venus it serves virtual pioctl files, "...PIOCTL.<hex>" at the
+ * root, through which the Coda tools talk to venus (pioctl.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -16,6 +16,16 @@ struct tv_downcall {
 
 #define TV_MAX_DOWNCALLS 32
 
+/* A virtual pioctl file (pioctl.c), looked up by its owner. */
+struct tv_pioctl {
+	bool used;
+	struct CodaFid fid;
+	uid_t owner;
+	int opens;
+};
+
+#define TV_MAX_PIOCTLS 16
+
 struct tv {
 	const char *device;	/* -k; NULL: /dev/cfs0, then /dev/coda/0 */
 	const char *mountpoint; /* -mountpoint */
@@ -25,6 +35,7 @@ struct tv {
 	int devfd;
 	unsigned long upcalls; /* read so far */
 	struct venus *venus;
+	struct tv_pioctl pioctls[TV_MAX_PIOCTLS];
 	struct coda_msg in, out;
 };
 
@@ -40,6 +51,10 @@ struct tv_signals {
 int tv_device_probe(struct tv *t);
 int tv_device_open(struct tv *t);
 int tv_mount(struct tv *t);
+
+/* pioctl.c: answers in out an upcall about a virtual pioctl file (true), or
+ * leaves it to the venus (false). */
+bool tv_pioctl_serve(struct tv *t, const struct coda_msg *in, struct coda_msg *out);
 
 /* loop.c: serves the device until SIGTERM or its end. An exit status. */
 int tv_loop(struct tv *t, const struct tv_signals *sig);
