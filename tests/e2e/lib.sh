@@ -112,6 +112,7 @@ hosted_args() {
 		--cache) cache=$2; shift 2 ;;
 		--read-only) flags+=" -read-only"; shift ;;
 		--mount) flags+=" -mountpoint $2"; shift 2 ;;
+		-v) rest+=("$1"); flags+=" -v"; shift ;;
 		*) rest+=("$1"); shift ;;
 		esac
 	done
