@@ -16,6 +16,7 @@
 #   - a write a disconnected venus (-write-disconnected) has not stored
 #     survives its restart, by the owner fakeroot keeps on its container,
 #     and is stored when a connected venus starts;
+#   - an open reply naming an fd venus has not open fails the opens alone;
 #   - a pioctl through a virtual pioctl file gets venus's answer, made for
 #     the caller's uid.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
@@ -104,6 +105,25 @@ code 0: uid $(id -u): f.txt: relative
 code 22: 
 f.txt" || ok=1
 	done
+	return $ok
+}
+
+# Bad input from a hosted venus: an open reply naming an fd it has not open
+# fails that open with EBADF, and nothing else.
+t open_reply_naming_an_fd_not_open_fails_only_the_opens
+open_reply_naming_an_fd_not_open_fails_only_the_opens() {
+	local ok=0
+	fresh_volume
+	hx c -bad-open-fd -- -- sh -c 'cat /coda/f.txt; echo "cat $?"; ls /coda; echo "ls $?"
+stat -c %s /coda/f.txt; cat /etc/hostname >/dev/null && echo host-ok'
+	# A directory is opened by CODA_OPEN_BY_FD too; stat needs no open.
+	expect_rc c 0 || ok=1
+	expect_out c "cat 1
+ls 2
+6
+host-ok" || ok=1
+	expect_grep c err "cat: /coda/f.txt: Bad file descriptor" || ok=1
+	expect_grep c err "coda-exec: the container of venus's open reply" || ok=1
 	return $ok
 }
 

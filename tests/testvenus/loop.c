@@ -40,6 +40,9 @@ int tv_downcall_parse(const char *arg, struct tv_downcall *d)
 	return -EINVAL;
 }
 
+/* Never open in the test venus (its device is at a low fd, as stock venus's). */
+#define BAD_FD 987
+
 static int write_msg(struct tv *t, const struct coda_msg *m)
 {
 	ssize_t n = write(t->devfd, m->raw, m->len);
@@ -121,6 +124,8 @@ static int serve_one(struct tv *t)
 	else if (t->cfg.verbose)
 		fprintf(stderr, "testvenus: upcall %lu: (no header)\n", t->upcalls);
 	if (tv_pioctl_serve(t, &t->in, &t->out) || venus_serve(t->venus, &t->in, &t->out)) {
+		if (t->bad_open_fd && t->out.oh.opcode == CODA_OPEN_BY_FD && !t->out.oh.result)
+			t->out.out.coda_open_by_fd.fd = BAD_FD;
 		err = write_msg(t, &t->out);
 		if (t->out.fd >= 0 && close(t->out.fd) < 0)
 			fprintf(stderr, "testvenus: close container: %s\n", strerror(errno));

@@ -2,7 +2,11 @@
  * making the system calls stock venus makes, in its order.
  *
  *   testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR
- *             [-downcall-after N:OP]... [-read-only] [-write-disconnected] [-v]
+ *             [-downcall-after N:OP]... [-read-only] [-write-disconnected]
+ *             [-bad-open-fd] [-v]
+ *
+ * -bad-open-fd is bad input for the kernel side: each CODA_OPEN_BY_FD reply
+ * names an fd that is not open.
  *
  * OP is flush, zapfile, zapdir, purgefid, purgeuser or replace, about the
  * fid (or uid) of upcall N. SIGUSR2 writes a CODA_FLUSH; SIGTERM exits 1,
@@ -51,11 +55,12 @@ static void on_term(int sig)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR "
-			"[-downcall-after N:OP]... [-read-only] [-write-disconnected] [-v]\n"
-			"  OP: flush zapfile zapdir purgefid purgeuser replace\n"
-			"  -write-disconnected: keep written files in the cache's CML, unstored;\n"
-			"    a start without it stores them\n");
+	fprintf(stderr,
+		"usage: testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR "
+		"[-downcall-after N:OP]... [-read-only] [-write-disconnected] [-bad-open-fd] [-v]\n"
+		"  OP: flush zapfile zapdir purgefid purgeuser replace\n"
+		"  -write-disconnected: keep written files in the cache's CML, unstored;\n"
+		"    a start without it stores them\n");
 	return 2;
 }
 
@@ -82,6 +87,10 @@ static int parse(struct tv *t, int argc, char **argv)
 		}
 		if (is_opt(a, "-write-disconnected")) {
 			t->cfg.defer_stores = true;
+			continue;
+		}
+		if (is_opt(a, "-bad-open-fd")) {
+			t->bad_open_fd = true;
 			continue;
 		}
 		if (!val)

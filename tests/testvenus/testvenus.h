@@ -34,6 +34,7 @@ struct tv {
 	unsigned int ndowncalls;
 	int devfd;
 	unsigned long upcalls; /* read so far */
+	bool bad_open_fd;      /* -bad-open-fd: open replies name an fd not open */
 	struct venus *venus;
 	struct tv_pioctl pioctls[TV_MAX_PIOCTLS];
 	struct coda_msg in, out;
