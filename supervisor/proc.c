@@ -159,6 +159,7 @@ static void proc_free(struct sup *s, struct proc *p)
 	if (!p->exited)
 		HASH_DEL(s->procs, p);
 	fork_records_free(p->forks);
+	lent_fd_drop(&p->lent);
 	fs_put(p->fs);
 	fdtable_put(p->files);
 	if (p->pidfd >= 0)

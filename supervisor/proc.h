@@ -12,6 +12,7 @@
 #include <uthash.h>
 
 #include "coda_wire.h"
+#include "fd_borrow.h"
 #include "fdtable.h"
 #include "file.h"
 #include "namei.h"
@@ -66,6 +67,7 @@ struct proc {
 	struct creds cred;
 	struct exec_undo undo;
 	struct fork_record *forks; /* newest first; children not seen yet */
+	struct lent_fd lent;	   /* a borrowed fd for the call it restarted */
 	int users;		   /* calls being served: they hold pointers into us */
 	bool exited;		   /* gone, freed when the last user lets go */
 	UT_hash_handle hh;

@@ -5,10 +5,11 @@
  * is put in the band and known as the /coda file it is; every other fd goes
  * where the kernel would have put it, the lowest free one.
  *
- * The socket is taken with pidfd_getfd. Where that is denied (the default
- * seccomp profiles of Docker and containerd), or for what we do not do
- * ourselves (MSG_PEEK, MSG_WAITALL, MSG_ERRQUEUE, other socket families),
- * the kernel does the call as it is. */
+ * The socket is taken with pidfd_getfd, or where that is denied (the default
+ * seccomp profiles of Docker and containerd) borrowed with ptrace. Where
+ * neither may be done, or for what we do not do ourselves (MSG_PEEK,
+ * MSG_WAITALL, MSG_ERRQUEUE, other socket families), the kernel does the
+ * call as it is. */
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <uthash.h>
 
+#include "fd_borrow.h"
 #include "fdtable.h"
 #include "fdwait.h"
 #include "file.h"
@@ -51,17 +53,24 @@ struct recv_job {
 	int flags;
 };
 
+/* The target's socket fd, ours now; -errno when we cannot have it. Where
+ * pidfd_getfd is denied, c may be answered instead (fd_borrow): the call
+ * then comes again, and finds the socket lent. */
 static int take_socket(struct call *c, int fd)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, c->proc->tgid, 0);
-	int sock;
+	int pidfd, sock;
 
+	if (fd_borrowed(c, fd, &sock))
+		return sock;
+	pidfd = (int)syscall(SYS_pidfd_open, c->proc->tgid, 0);
 	if (pidfd < 0)
 		return -errno;
 	sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (sock < 0)
 		sock = -errno;
 	close(pidfd);
+	if ((sock == -EPERM || sock == -ENOSYS) && fd_borrow(c, fd) == 0)
+		return -EAGAIN;
 	/* The pid named the caller only if it is still in its call. */
 	if (sock >= 0 && !call_valid(c)) {
 		close(sock);
@@ -309,16 +318,15 @@ void sys_recvmsg(struct call *c)
 {
 	struct recv_job j = {.msg_addr = call_arg(c, 1), .flags = (int)call_arg(c, 2)};
 	int sock = -1;
-	long rc;
 
 	if (we_do(c, &j))
 		sock = take_socket(c, (int)call_arg(c, 0));
-	if (sock < 0 || !is_unix_socket(sock)) {
+	if (c->answered)
+		; /* to be made again, with the socket lent */
+	else if (sock < 0 || !is_unix_socket(sock))
 		call_continue(c);
-	} else {
-		rc = recv_for_target(c, sock, &j);
-		call_return(c, rc);
-	}
+	else
+		call_return(c, recv_for_target(c, sock, &j));
 	if (sock >= 0)
 		close(sock);
 	free(j.iov);

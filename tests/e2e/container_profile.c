@@ -1,6 +1,7 @@
 /* container_profile COMMAND ARGS...: runs COMMAND under a seccomp filter that
  * denies pidfd_getfd and kcmp with EPERM, as the default profiles of Docker
- * and containerd do for a container without CAP_SYS_PTRACE. Everything the
+ * and containerd do for a container without CAP_SYS_PTRACE; ptrace stays
+ * allowed, as those profiles allow it from Linux 4.8. Everything the
  * command starts inherits the filter, so a whole suite run under it shows
  * that coda-exec needs neither call. Exit 125 if the filter cannot be set. */
 #include <errno.h>

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -468,6 +469,63 @@ static void recv_waits(void)
 	wait_child(pid);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* One thread's share of scm_under_timer: how many fds it got back that were
+ * not g as the object it is. */
+static void *pass_to_self(void *arg)
+{
+	struct stat want, got;
+	long wrong = 0;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0 || stat("g", &want) < 0)
+		die("socketpair");
+	for (int i = 0; i < 1000; i++) {
+		int file = open("g", O_RDONLY), back;
+		char c;
+
+		if (file < 0)
+			die("open g");
+		send_fd(sv[0], file);
+		back = recv_fd(sv[1]);
+		if (fstat(back, &got) < 0 || got.st_ino != want.st_ino ||
+		    (got.st_mode & 07777) != (want.st_mode & 07777) || pread(back, &c, 1, 0) != 1)
+			wrong++;
+		close(back);
+		close(file);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	*(long *)arg = wrong;
+	return NULL;
+}
+
+/* Two threads each pass a /coda fd to themselves 1,000 times while a 1 ms
+ * timer interrupts them (SA_RESTART): every fd comes back as the object it
+ * is, whenever the signals land. */
+static void scm_under_timer(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
+	struct itimerval every_ms = {{0, 1000}, {0, 1000}}, off = {0};
+	long wrong[2] = {0, 0};
+	pthread_t t;
+
+	in("a");
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &every_ms, NULL);
+	if (pthread_create(&t, NULL, pass_to_self, &wrong[1]))
+		die("pthread_create");
+	pass_to_self(&wrong[0]);
+	pthread_join(t, NULL);
+	setitimer(ITIMER_REAL, &off, NULL);
+	printf("2 x 1000 fds passed under a 1 ms timer, not the object they are: %ld\n",
+	       wrong[0] + wrong[1]);
+}
+
 static void check_shared_offset(const char *who, int a, int b)
 {
 	char x[4] = "", y[4] = "";
@@ -641,11 +699,17 @@ static const struct {
 	const char *name;
 	void (*fn)(void);
 } scenarios[] = {
-    {"fork_cwd", fork_cwd},	{"vfork_cwd", vfork_cwd},
-    {"spawn_cwd", spawn_cwd},	{"thread_cwd", thread_cwd},
-    {"scm_rights", scm_rights}, {"dup_family", dup_family},
-    {"dir_pos", dir_pos},	{"open_flags", open_flags},
-    {"recv_waits", recv_waits}, {"unshare_fs_files", unshare_fs_files},
+    {"fork_cwd", fork_cwd},
+    {"vfork_cwd", vfork_cwd},
+    {"spawn_cwd", spawn_cwd},
+    {"thread_cwd", thread_cwd},
+    {"scm_rights", scm_rights},
+    {"dup_family", dup_family},
+    {"dir_pos", dir_pos},
+    {"open_flags", open_flags},
+    {"recv_waits", recv_waits},
+    {"unshare_fs_files", unshare_fs_files},
+    {"scm_under_timer", scm_under_timer},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,301 @@
+/* Borrowing a target's fd without pidfd_getfd, the way a debugger makes its
+ * tracee call something: ptrace stops the thread that waits in the trapped
+ * call, whose answer is ERESTARTSYS; the stopped thread is made to run
+ * sendmsg(fd) to a socket we put in it, then close() of that socket, from
+ * the very syscall instruction it stopped in; its registers are then put
+ * back, with the restart the kernel would have made, and it goes on into the
+ * same call again. The kernel checks the same right (PTRACE_MODE_ATTACH) for
+ * ptrace as for pidfd_getfd, so nothing is got that pidfd_getfd would not
+ * give. x86-64 only. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fd_borrow.h"
+#include "notify.h"
+#include "proc.h"
+
+void lent_fd_drop(struct lent_fd *l)
+{
+	if (l->held && l->sock >= 0)
+		close(l->sock);
+	l->held = false;
+}
+
+bool fd_borrowed(struct call *c, int fd, int *sock)
+{
+	struct lent_fd *l = &c->proc->lent;
+
+	if (!l->held)
+		return false;
+	if (l->fd != fd) {
+		lent_fd_drop(l); /* its call went elsewhere (a handler ran first) */
+		return false;
+	}
+	*sock = l->sock;
+	l->held = false;
+	return true;
+}
+
+#if defined(__x86_64__)
+
+#define ERESTARTSYS	 512
+#define RED_ZONE	 128 /* below the stack pointer: the code's own */
+#define SYSCALL_INSN	 0x050f
+#define MAX_KEPT_SIGNALS 8
+
+enum stop { STOP_GONE, STOP_SYSCALL, STOP_EVENT, STOP_SIGNAL };
+
+struct borrow {
+	pid_t tid, tgid;
+	uint64_t insn; /* the syscall instruction the thread stopped in */
+	struct user_regs_struct saved;
+	int kept[MAX_KEPT_SIGNALS]; /* signals that came while we held it */
+	int nkept;
+};
+
+/* Room for the control data of one fd, aligned as a cmsghdr. */
+union one_fd_control {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* What the thread reads for its sendmsg, at `at` on its stack. */
+struct scratch {
+	struct msghdr msg;
+	struct iovec iov;
+	union one_fd_control control;
+	char byte;
+};
+
+static enum stop wait_stop(struct borrow *b, int *sig)
+{
+	int status;
+	pid_t r;
+
+	do
+		r = waitpid(b->tid, &status, __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r != b->tid || !WIFSTOPPED(status))
+		return STOP_GONE;
+	if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+		return STOP_SYSCALL;
+	if (status >> 16)
+		return STOP_EVENT;
+	*sig = WSTOPSIG(status);
+	return STOP_SIGNAL;
+}
+
+static void keep_signal(struct borrow *b, int sig)
+{
+	for (int i = 0; i < b->nkept; i++)
+		if (b->kept[i] == sig)
+			return; /* pending twice is pending once */
+	if (b->nkept < MAX_KEPT_SIGNALS)
+		b->kept[b->nkept++] = sig;
+}
+
+/* Lets the thread go on (req; 0: it runs already) until it stops as `want`.
+ * A signal that comes meanwhile is kept back, to be sent again afterwards. */
+static int run_until(struct borrow *b, int req, enum stop want)
+{
+	for (;;) {
+		int sig = 0;
+		enum stop s;
+
+		if (req && ptrace(req, b->tid, 0, 0) < 0)
+			return -errno;
+		s = wait_stop(b, &sig);
+		if (s == want)
+			return 0;
+		if (s == STOP_GONE)
+			return -ESRCH;
+		if (s == STOP_SIGNAL)
+			keep_signal(b, sig);
+		req = want == STOP_EVENT ? PTRACE_CONT : PTRACE_SYSCALL;
+	}
+}
+
+/* The thread makes syscall nr from its own syscall instruction: the result. */
+static long inject(struct borrow *b, long nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct user_regs_struct r = b->saved;
+	struct __ptrace_syscall_info info;
+	int rc;
+
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1; /* no restart of what it stopped in */
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.rip = b->insn;
+	if (ptrace(PTRACE_SETREGS, b->tid, 0, &r) < 0)
+		return -errno;
+	rc = run_until(b, PTRACE_SYSCALL, STOP_SYSCALL);
+	if (rc < 0)
+		return rc;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, b->tid, sizeof(info), &info) < 0 ||
+	    info.op != PTRACE_SYSCALL_INFO_ENTRY || info.entry.nr != (uint64_t)nr)
+		return -EPROTO;
+	rc = run_until(b, PTRACE_SYSCALL, STOP_SYSCALL);
+	if (rc < 0)
+		return rc;
+	if (ptrace(PTRACE_GETREGS, b->tid, 0, &r) < 0)
+		return -errno;
+	return (long)r.rax;
+}
+
+static void fill_scratch(struct scratch *s, uint64_t at, int fd)
+{
+	struct cmsghdr *cm;
+
+	memset(s, 0, sizeof(*s));
+	s->iov.iov_base = (void *)(uintptr_t)(at + offsetof(struct scratch, byte));
+	s->iov.iov_len = 1;
+	s->msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct scratch, iov));
+	s->msg.msg_iovlen = 1;
+	s->msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct scratch, control));
+	s->msg.msg_controllen = sizeof(s->control.buf);
+	cm = (struct cmsghdr *)s->control.buf;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+}
+
+/* The one fd sent to us over `ours`. */
+static int take_sent_fd(int ours)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union one_fd_control control;
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = control.buf,
+			   .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(ours, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&m);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
+/* The stopped thread sends fd over its end `theirs` of our socket `ours`,
+ * reading its msghdr from below its stack's red zone (restored after). */
+static int send_to_us(struct call *c, struct borrow *b, int fd, int theirs, int ours)
+{
+	uint64_t at = (b->saved.rsp - RED_ZONE - sizeof(struct scratch)) & ~(uint64_t)15;
+	struct scratch s, was;
+	long sent;
+
+	fill_scratch(&s, at, fd);
+	if (call_read(c, at, &was, sizeof(was)) < 0 || call_write(c, at, &s, sizeof(s)) < 0)
+		return -EFAULT;
+	sent = inject(b, SYS_sendmsg, (uint64_t)theirs, at + offsetof(struct scratch, msg),
+		      MSG_DONTWAIT | MSG_NOSIGNAL);
+	call_write(c, at, &was, sizeof(was));
+	return sent < 0 ? (int)sent : take_sent_fd(ours);
+}
+
+/* Puts the thread back as it stopped, about to make its call again, and
+ * lets it go with the signals it was sent meanwhile. */
+static void let_go(struct borrow *b)
+{
+	struct user_regs_struct r = b->saved;
+
+	r.rax = b->saved.orig_rax;
+	r.orig_rax = (uint64_t)-1;
+	r.rip = b->insn;
+	ptrace(PTRACE_SETREGS, b->tid, 0, &r);
+	ptrace(PTRACE_DETACH, b->tid, 0, 0);
+	for (int i = 0; i < b->nkept; i++)
+		syscall(SYS_tgkill, b->tgid, b->tid, b->kept[i]);
+}
+
+/* The thread, stopped after our ERESTARTSYS, still in the call we answered? */
+static bool stopped_in_call(struct call *c, struct borrow *b)
+{
+	if (ptrace(PTRACE_GETREGS, b->tid, 0, &b->saved) < 0)
+		return false;
+	return b->saved.rax == (uint64_t)-ERESTARTSYS &&
+	       b->saved.orig_rax == (uint64_t)c->n->data.nr && b->saved.rip == b->insn + 2;
+}
+
+/* Our end of a socket pair whose other end is in the target, at *theirs. */
+static int plant_socket(struct call *c, int *theirs)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	*theirs = call_add_fd(c, sv[1], -1, true);
+	close(sv[1]);
+	if (*theirs < 0) {
+		close(sv[0]);
+		return *theirs;
+	}
+	return sv[0];
+}
+
+static bool from_syscall_insn(struct call *c, uint64_t insn)
+{
+	uint16_t op;
+
+	return c->n->data.arch == AUDIT_ARCH_X86_64 && call_read(c, insn, &op, sizeof(op)) == 0 &&
+	       op == SYSCALL_INSN;
+}
+
+int fd_borrow(struct call *c, int fd)
+{
+	struct borrow b = {.tid = (pid_t)c->n->pid, .tgid = c->proc->tgid};
+	int theirs = -1, ours, got = -EPERM;
+
+	b.insn = c->n->data.instruction_pointer - 2;
+	if (!from_syscall_insn(c, b.insn))
+		return -ENOSYS;
+	if (ptrace(PTRACE_SEIZE, b.tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		return -errno;
+	ours = plant_socket(c, &theirs);
+	ptrace(PTRACE_INTERRUPT, b.tid, 0, 0);
+	call_return(c, -ERESTARTSYS);
+	if (run_until(&b, 0, STOP_EVENT) < 0) {
+		got = -ESRCH; /* killed: nothing to put back */
+	} else if (stopped_in_call(c, &b)) {
+		if (ours >= 0)
+			got = send_to_us(c, &b, fd, theirs, ours);
+		if (theirs >= 0)
+			inject(&b, SYS_close, (uint64_t)theirs, 0, 0);
+		let_go(&b);
+	} else {
+		ptrace(PTRACE_DETACH, b.tid, 0, 0);
+	}
+	if (ours >= 0)
+		close(ours);
+	c->proc->lent = (struct lent_fd){.held = true, .fd = fd, .sock = got};
+	return 0;
+}
+
+#else
+
+int fd_borrow(struct call *c, int fd)
+{
+	(void)c;
+	(void)fd;
+	return -ENOSYS;
+}
+
+#endif
