@@ -168,6 +168,13 @@ hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
 printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
 	'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' >"$WORK/recvmsg.py"
 hf recvmsg "python3 $WORK/recvmsg.py" "$CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
+# Under a Docker-like profile pidfd_getfd is denied and each such socket is
+# borrowed with ptrace (supervisor/fd_borrow.c).
+CP=$ROOT/build/tests/container_profile
+if [ -x "$CP" ]; then
+	hf recvmsg_profile "$CP python3 $WORK/recvmsg.py" \
+		"$CP $CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
+fi
 
 # How containers come from venus: CODA_OPEN_BY_FD (venus's fd, passed or taken
 # from its fd table) against CODA_OPEN_BY_PATH (venus names it, we open it),
@@ -247,11 +254,12 @@ for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
                     ("make", "make -j2 of a 10-file C project in /coda"),
                     ("startup", "start-up: true"),
                     ("recvmsg", "20,000 recvmsg with control room (python3)"),
+                    ("recvmsg_profile", "the same under tests/e2e/container_profile"),
                     ("open_fd", "open+read %d files, CODA_OPEN_BY_FD" % nfiles),
                     ("open_path", "open+read %d files, CODA_OPEN_BY_PATH" % nfiles),
                     ("open_fd_hosted", "the same, hosted test venus, BY_FD"),
                     ("open_path_hosted", "the same, hosted test venus, BY_PATH")):
-    if name.endswith("_hosted") and not os.path.exists(os.path.join(work, name + ".json")):
+    if (name.endswith("_hosted") or name.endswith("_profile")) and not os.path.exists(os.path.join(work, name + ".json")):
         continue
     r = load(name)
     if r:

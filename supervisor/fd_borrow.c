@@ -59,7 +59,8 @@ struct borrow {
 	pid_t tid, tgid;
 	uint64_t insn; /* the syscall instruction the thread stopped in */
 	struct user_regs_struct saved;
-	int kept[MAX_KEPT_SIGNALS]; /* signals that came while we held it */
+	uint64_t mask;		    /* its blocked signals */
+	int kept[MAX_KEPT_SIGNALS]; /* signals dequeued while we held it */
 	int nkept;
 };
 
@@ -104,25 +105,54 @@ static void keep_signal(struct borrow *b, int sig)
 		b->kept[b->nkept++] = sig;
 }
 
-/* Lets the thread go on (req; 0: it runs already) until it stops as `want`.
- * A signal that comes meanwhile is kept back, to be sent again afterwards. */
-static int run_until(struct borrow *b, int req, enum stop want)
+/* Waits for the stop PTRACE_INTERRUPT asked for. A signal dequeued first is
+ * delivered as it would have been (its handler may then run first). */
+static int interrupt_stop(struct borrow *b)
+{
+	for (;;) {
+		int sig = 0;
+		enum stop s = wait_stop(b, &sig);
+
+		if (s == STOP_EVENT)
+			return 0;
+		if (s == STOP_GONE)
+			return -ESRCH;
+		if (ptrace(PTRACE_CONT, b->tid, 0, s == STOP_SIGNAL ? sig : 0) < 0)
+			return -errno;
+	}
+}
+
+/* Lets the thread run to its next syscall stop. Its signals are blocked
+ * meanwhile (block_signals): one that is dequeued all the same (SIGSTOP) is
+ * kept back, to be sent again when we let go. */
+static int next_syscall_stop(struct borrow *b)
 {
 	for (;;) {
 		int sig = 0;
 		enum stop s;
 
-		if (req && ptrace(req, b->tid, 0, 0) < 0)
+		if (ptrace(PTRACE_SYSCALL, b->tid, 0, 0) < 0)
 			return -errno;
 		s = wait_stop(b, &sig);
-		if (s == want)
+		if (s == STOP_SYSCALL)
 			return 0;
 		if (s == STOP_GONE)
 			return -ESRCH;
 		if (s == STOP_SIGNAL)
 			keep_signal(b, sig);
-		req = want == STOP_EVENT ? PTRACE_CONT : PTRACE_SYSCALL;
 	}
+}
+
+/* While the thread runs our calls, signals wait for it, pending. */
+static int block_signals(struct borrow *b)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	if (ptrace(PTRACE_GETSIGMASK, b->tid, sizeof(b->mask), &b->mask) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(uint64_t), &all) < 0)
+		return -errno;
+	return 0;
 }
 
 /* The thread makes syscall nr from its own syscall instruction: the result. */
@@ -140,13 +170,13 @@ static long inject(struct borrow *b, long nr, uint64_t a0, uint64_t a1, uint64_t
 	r.rip = b->insn;
 	if (ptrace(PTRACE_SETREGS, b->tid, 0, &r) < 0)
 		return -errno;
-	rc = run_until(b, PTRACE_SYSCALL, STOP_SYSCALL);
+	rc = next_syscall_stop(b);
 	if (rc < 0)
 		return rc;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, b->tid, sizeof(info), &info) < 0 ||
 	    info.op != PTRACE_SYSCALL_INFO_ENTRY || info.entry.nr != (uint64_t)nr)
 		return -EPROTO;
-	rc = run_until(b, PTRACE_SYSCALL, STOP_SYSCALL);
+	rc = next_syscall_stop(b);
 	if (rc < 0)
 		return rc;
 	if (ptrace(PTRACE_GETREGS, b->tid, 0, &r) < 0)
@@ -221,6 +251,7 @@ static void let_go(struct borrow *b)
 	r.orig_rax = (uint64_t)-1;
 	r.rip = b->insn;
 	ptrace(PTRACE_SETREGS, b->tid, 0, &r);
+	ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(b->mask), &b->mask);
 	ptrace(PTRACE_DETACH, b->tid, 0, 0);
 	for (int i = 0; i < b->nkept; i++)
 		syscall(SYS_tgkill, b->tgid, b->tid, b->kept[i]);
@@ -272,16 +303,16 @@ int fd_borrow(struct call *c, int fd)
 	ours = plant_socket(c, &theirs);
 	ptrace(PTRACE_INTERRUPT, b.tid, 0, 0);
 	call_return(c, -ERESTARTSYS);
-	if (run_until(&b, 0, STOP_EVENT) < 0) {
+	if (interrupt_stop(&b) < 0) {
 		got = -ESRCH; /* killed: nothing to put back */
-	} else if (stopped_in_call(c, &b)) {
+	} else if (stopped_in_call(c, &b) && block_signals(&b) == 0) {
 		if (ours >= 0)
 			got = send_to_us(c, &b, fd, theirs, ours);
 		if (theirs >= 0)
 			inject(&b, SYS_close, (uint64_t)theirs, 0, 0);
 		let_go(&b);
 	} else {
-		ptrace(PTRACE_DETACH, b.tid, 0, 0);
+		ptrace(PTRACE_DETACH, b.tid, 0, 0); /* the kernel restarts its call */
 	}
 	if (ours >= 0)
 		close(ours);

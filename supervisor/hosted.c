@@ -258,6 +258,13 @@ void hosted_stop(struct sup *s, int secs)
 	loop_run_until(s, hosted_gone);
 }
 
+int hosted_mount_preempted(void)
+{
+	if (syscall(SYS_mount, NULL, (void *)1, NULL, 0UL, NULL) < 0 && errno != EFAULT)
+		return errno;
+	return 0;
+}
+
 bool hosted_ready(struct sup *s)
 {
 	return s->hosted.mounted || s->venus_pid < 0 || s->hosted.too_late;

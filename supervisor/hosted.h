@@ -32,6 +32,13 @@ struct hosted_venus {
 /* The body of a task serving one of venus's trapped calls. */
 void hosted_serve(struct task *t);
 
+/* Does a seccomp filter we run under (a container's profile) answer mount(2)
+ * itself? venus's mount would then fail before its own filter could trap
+ * it: every filter runs, and an errno beats a user notification. The kernel
+ * fails our probe with EFAULT (its mount point is no string); the errno a
+ * filter gave instead, or 0. */
+int hosted_mount_preempted(void);
+
 /* Start-up is done: venus has mounted, or has gone. */
 bool hosted_ready(struct sup *s);
 

@@ -307,7 +307,14 @@ static int start_embedded_venus(struct sup *s)
 static int start_hosted_venus(struct sup *s)
 {
 	struct itimerspec deadline = {.it_value.tv_sec = s->opt.timeout_s};
-	int rc = launch_hosted_venus(s);
+	int rc = hosted_mount_preempted();
+
+	if (rc)
+		die("cannot host venus here: a seccomp filter coda-exec runs under (a container's "
+		    "profile?) answers mount(2) with %s before coda-exec can trap venus's mount; "
+		    "let mount(2) through that profile (it mounts nothing without CAP_SYS_ADMIN)",
+		    strerror(rc));
+	rc = launch_hosted_venus(s);
 
 	if (!rc)
 		rc = loop_add(s, s->hosted.listener, EV_VENUS_LISTENER, 0);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end suite: what only a hosted venus (--venus-cmd) does.
 #
-#   tests/e2e/hosted.sh CODA_EXEC TESTVENUS PIOCTL
+#   tests/e2e/hosted.sh CODA_EXEC TESTVENUS PIOCTL [CONTAINER_PROFILE]
 #
 # TESTVENUS is tests/testvenus, which behaves as stock Coda venus does on
 # its device; PIOCTL is tests/e2e/pioctl.c, a pioctl through a virtual
@@ -18,21 +18,25 @@
 #     and is stored when a connected venus starts;
 #   - an open reply naming an fd venus has not open fails the opens alone;
 #   - a pioctl through a virtual pioctl file gets venus's answer, made for
-#     the caller's uid.
+#     the caller's uid;
+#   - under CONTAINER_PROFILE (tests/e2e/container_profile, Docker's default
+#     profile), which denies mount(2) before coda-exec can trap it, one
+#     clear line says so and venus is not started.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 CODA_EXEC TESTVENUS PIOCTL" >&2
+	echo "usage: $0 CODA_EXEC TESTVENUS PIOCTL [CONTAINER_PROFILE]" >&2
 	exit 2
 }
-[ $# -eq 3 ] || usage
+[ $# -eq 3 ] || [ $# -eq 4 ] || usage
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 . "$HERE/lib.sh"
 CODA_EXEC=$(realpath -- "$1")
 TESTVENUS=$(realpath -- "$2")
 PIOCTL=$(realpath -- "$3")
+PROFILE=${4:+$(realpath -- "$4")}
 
 suite_start coda-e2e-hosted
 t() { TESTS+=("$1"); }
@@ -250,6 +254,23 @@ venus_that_exits_at_start_gives_one_line_and_125() {
 	fails_at_start 5 'exit 3' "coda-exec: venus did not mount before it exited"
 }
 
+if [ -n "$PROFILE" ]; then
+	t venus_under_a_profile_that_denies_mount_gives_one_line_and_125
+fi
+venus_under_a_profile_that_denies_mount_gives_one_line_and_125() {
+	local ok=0 real=$CODA_EXEC
+	fresh_volume
+	CODA_EXEC=$PROFILE cx_capture c "" "$real" \
+		--venus-cmd "touch $T/started; exec $TESTVENUS -volume $VOL -cache $CACHE" -- true
+	expect_rc c 125 || ok=1
+	expect_err_line c "coda-exec: cannot host venus here: a seccomp filter coda-exec runs under (a container's profile?) answers mount(2) with Operation not permitted before coda-exec can trap venus's mount; let mount(2) through that profile (it mounts nothing without CAP_SYS_ADMIN)" || ok=1
+	if [ -e "$T/started" ]; then
+		note "venus was started"
+		ok=1
+	fi
+	return $ok
+}
+
 warn_if_mount_exists
 run_tests
 
@@ -258,7 +279,9 @@ if nobody_rerun_wanted; then
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
 	cp -- "$TESTVENUS" "$N/bin/testvenus"
 	cp -- "$PIOCTL" "$N/bin/pioctl"
-	rerun_as_nobody -- hosted.sh "$N/bin/coda-exec" "$N/bin/testvenus" "$N/bin/pioctl"
+	[ -z "$PROFILE" ] || cp -- "$PROFILE" "$N/bin/container_profile"
+	rerun_as_nobody -- hosted.sh "$N/bin/coda-exec" "$N/bin/testvenus" "$N/bin/pioctl" \
+		${PROFILE:+"$N/bin/container_profile"}
 fi
 
 report_totals
