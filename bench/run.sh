@@ -168,12 +168,19 @@ hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
 printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
 	'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' >"$WORK/recvmsg.py"
 hf recvmsg "python3 $WORK/recvmsg.py" "$CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
-# Under a Docker-like profile pidfd_getfd is denied and each such socket is
-# borrowed with ptrace (supervisor/fd_borrow.c).
+# Under Docker's profile pidfd_getfd is denied: once a /coda fd has been
+# sent (sends are trapped there), each such socket is borrowed with ptrace
+# (supervisor/fd_borrow.c); recvmsg_fd_sent sends one first.
+printf '%s\n' 'import os, socket, sys' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
+	'socket.send_fds(a, [b"f"], [os.open(sys.argv[1], os.O_RDONLY)])' \
+	'socket.recv_fds(b, 1, 1)' 'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' \
+	>"$WORK/recvmsg_fd_sent.py"
 CP=$ROOT/build/tests/container_profile
 if [ -x "$CP" ]; then
 	hf recvmsg_profile "$CP python3 $WORK/recvmsg.py" \
 		"$CP $CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
+	hf recvmsg_fd_sent_profile "$CP python3 $WORK/recvmsg_fd_sent.py $VOL/big.bin" \
+		"$CP $CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg_fd_sent.py /coda/big.bin"
 fi
 
 # How containers come from venus: CODA_OPEN_BY_FD (venus's fd, passed or taken
@@ -255,6 +262,7 @@ for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
                     ("startup", "start-up: true"),
                     ("recvmsg", "20,000 recvmsg with control room (python3)"),
                     ("recvmsg_profile", "the same under tests/e2e/container_profile"),
+                    ("recvmsg_fd_sent_profile", "the same after a /coda fd was sent (borrowed)"),
                     ("open_fd", "open+read %d files, CODA_OPEN_BY_FD" % nfiles),
                     ("open_path", "open+read %d files, CODA_OPEN_BY_PATH" % nfiles),
                     ("open_fd_hosted", "the same, hosted test venus, BY_FD"),

@@ -195,7 +195,27 @@ static int build_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/* Where fds must be borrowed to receive (fd_borrow.h), the sends show when
+ * that may be needed: only once a /coda fd has been sent. */
+static int build_rules_tracking_sends(scmp_filter_ctx ctx)
+{
+	int rc = build_rules(ctx);
+
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("sendmsg"),
+				      1, SCMP_A2(SCMP_CMP_NE, FILTER_UNTRAPPED_SEND_FLAGS));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				      seccomp_syscall_resolve_name("sendmmsg"), 0);
+	return rc;
+}
+
 int filter_install_target(void)
 {
 	return filter_load(build_rules);
+}
+
+int filter_install_target_tracking_sends(void)
+{
+	return filter_load(build_rules_tracking_sends);
 }

@@ -13,6 +13,11 @@ int chan_pair(int fds[2])
 
 int chan_send(int sock, const struct coda_msg *m)
 {
+	return chan_send_flags(sock, m, MSG_NOSIGNAL);
+}
+
+int chan_send_flags(int sock, const struct coda_msg *m, int flags)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align; /* CMSG_* need an aligned buffer */
@@ -33,7 +38,7 @@ int chan_send(int sock, const struct coda_msg *m)
 		memcpy(CMSG_DATA(cmsg), &m->fd, sizeof(int));
 	}
 	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == ECONNRESET ? -EPIPE : -errno;

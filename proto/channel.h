@@ -11,6 +11,8 @@ int chan_pair(int fds[2]);
 
 /* Sends m->len bytes of m, and m->fd if it is not -1. 0 or negative errno. */
 int chan_send(int sock, const struct coda_msg *m);
+/* The same with sendmsg flags of the caller's (chan_send: MSG_NOSIGNAL). */
+int chan_send_flags(int sock, const struct coda_msg *m, int flags);
 
 /* Receives one message into m (m->fd set to a received fd or -1).
  * 0 on success, -EPIPE when the peer has gone, -EAGAIN when nothing is

@@ -8,6 +8,8 @@
  * ptrace as for pidfd_getfd, so nothing is got that pidfd_getfd would not
  * give. x86-64 only. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "fd_borrow.h"
+#include "filter.h"
 #include "notify.h"
 #include "proc.h"
 
@@ -44,6 +47,21 @@ bool fd_borrowed(struct call *c, int fd, int *sock)
 	*sock = l->sock;
 	l->held = false;
 	return true;
+}
+
+bool fd_borrow_needed(void)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0), fd;
+	bool denied;
+
+	if (pidfd < 0)
+		return false;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, pidfd, 0);
+	denied = fd < 0 && (errno == EPERM || errno == ENOSYS);
+	if (fd >= 0)
+		close(fd);
+	close(pidfd);
+	return denied;
 }
 
 #if defined(__x86_64__)
@@ -236,7 +254,7 @@ static int send_to_us(struct call *c, struct borrow *b, int fd, int theirs, int 
 	if (call_read(c, at, &was, sizeof(was)) < 0 || call_write(c, at, &s, sizeof(s)) < 0)
 		return -EFAULT;
 	sent = inject(b, SYS_sendmsg, (uint64_t)theirs, at + offsetof(struct scratch, msg),
-		      MSG_DONTWAIT | MSG_NOSIGNAL);
+		      FILTER_UNTRAPPED_SEND_FLAGS);
 	call_write(c, at, &was, sizeof(was));
 	return sent < 0 ? (int)sent : take_sent_fd(ours);
 }
@@ -320,7 +338,50 @@ int fd_borrow(struct call *c, int fd)
 	return 0;
 }
 
+/* Is thread tid in recvmsg now (/proc/TID/syscall names its call)? */
+static bool in_recvmsg(pid_t tid)
+{
+	char path[64], buf[32] = "";
+	int fd, nr;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && sscanf(buf, "%d ", &nr) == 1 && nr == SYS_recvmsg;
+}
+
+void fd_borrow_kick(pid_t tid)
+{
+	struct borrow b = {.tid = tid};
+	struct user_regs_struct r;
+
+	if (!in_recvmsg(tid) || ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		return;
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	if (interrupt_stop(&b) < 0)
+		return;
+	/* A wait bounded by SO_RCVTIMEO ends with EINTR: the kernel would not
+	 * restart it, we do. ERESTARTSYS the kernel restarts itself. */
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) == 0 && r.orig_rax == SYS_recvmsg &&
+	    r.rax == (uint64_t)-EINTR) {
+		r.rax = r.orig_rax;
+		r.rip -= 2;
+		r.orig_rax = (uint64_t)-1;
+		ptrace(PTRACE_SETREGS, tid, 0, &r);
+	}
+	ptrace(PTRACE_DETACH, tid, 0, 0);
+}
+
 #else
+
+void fd_borrow_kick(pid_t tid)
+{
+	(void)tid;
+}
 
 int fd_borrow(struct call *c, int fd)
 {

@@ -27,4 +27,12 @@ bool fd_borrowed(struct call *c, int fd, int *sock);
 
 void lent_fd_drop(struct lent_fd *l);
 
+/* Thread tid, if it waits in a recvmsg the kernel does (one let through
+ * untrapped), is made to make the call again from the start: trapped again.
+ * It does not see it happen (a wait SO_RCVTIMEO bounds starts over). */
+void fd_borrow_kick(pid_t tid);
+
+/* Is pidfd_getfd denied to us (so that fds must be borrowed)? */
+bool fd_borrow_needed(void);
+
 #endif

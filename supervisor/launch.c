@@ -100,7 +100,7 @@ static void install_and_send(int (*install)(void), int sock)
 	}
 	memset(m.raw, 0, m.len);
 	m.fd = listener;
-	if (chan_send(sock, &m) < 0)
+	if (chan_send_flags(sock, &m, FILTER_UNTRAPPED_SEND_FLAGS) < 0)
 		_exit(125);
 	close(listener);
 	close(sock);
@@ -138,7 +138,8 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 	int err;
 
 	unblock_signals();
-	install_and_send(filter_install_target, sock);
+	install_and_send(
+	    s->borrow_fds ? filter_install_target_tracking_sends : filter_install_target, sock);
 	execvp(s->opt.argv[0], s->opt.argv);
 	err = errno;
 	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "fd_borrow.h"
 #include "hosted.h"
 #include "launch.h"
 #include "loop.h"
@@ -359,6 +360,7 @@ int main(int argc, char **argv)
 	s.hosted.cmd = s.opt.venus_cmd;
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	s.self_pid = getpid();
+	s.borrow_fds = fd_borrow_needed();
 	init_sb(&s);
 	rc = setup_events(&s);
 	if (!rc)

@@ -119,6 +119,7 @@ void call_serve(struct task *t)
 		return;
 	}
 	proc_hold(c.proc);
+	c.proc->in_kernel_recvmsg = false; /* it is here, so out of any */
 	coda_exec_undo(&c);
 	syscall_dispatch(&c);
 	if (!c.answered) {

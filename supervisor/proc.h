@@ -68,6 +68,7 @@ struct proc {
 	struct exec_undo undo;
 	struct fork_record *forks; /* newest first; children not seen yet */
 	struct lent_fd lent;	   /* a borrowed fd for the call it restarted */
+	bool in_kernel_recvmsg;	   /* its last trapped call: a recvmsg let through */
 	int users;		   /* calls being served: they hold pointers into us */
 	bool exited;		   /* gone, freed when the last user lets go */
 	UT_hash_handle hh;

@@ -54,6 +54,8 @@ struct sup {
 	struct proc *procs;	  /* by tid */
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
 	struct coda_file_memos file_memos;
+	bool borrow_fds;   /* pidfd_getfd is denied here: fds are borrowed (fd_borrow.h) */
+	bool coda_fd_sent; /* (then) a target has sent a /coda fd over a socket */
 	struct task_pool tasks;
 	pid_t target;
 	int target_status;

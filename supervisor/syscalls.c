@@ -106,6 +106,8 @@ static const struct syscall_entry table[] = {
     {SYS_bind, sys_socket_path},
     {SYS_connect, sys_socket_path},
     {SYS_recvmsg, sys_recvmsg},
+    {SYS_sendmsg, sys_sendmsg},
+    {SYS_sendmmsg, sys_sendmmsg},
     {SYS_setxattr, sys_setxattr},
     {SYS_lsetxattr, sys_setxattr},
     {SYS_fsetxattr, sys_setxattr},

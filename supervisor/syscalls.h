@@ -66,5 +66,7 @@ void sys_setxattr(struct call *c);
 
 void sys_socket_path(struct call *c);
 void sys_recvmsg(struct call *c);
+void sys_sendmsg(struct call *c);
+void sys_sendmmsg(struct call *c);
 
 #endif

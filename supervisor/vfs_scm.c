@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +24,7 @@
 
 #include "fd_borrow.h"
 #include "fdtable.h"
+#include "fd_band.h"
 #include "fdwait.h"
 #include "file.h"
 #include "notify.h"
@@ -62,6 +64,10 @@ static int take_socket(struct call *c, int fd)
 
 	if (fd_borrowed(c, fd, &sock))
 		return sock;
+	if (c->sup->borrow_fds && !c->sup->coda_fd_sent) {
+		c->proc->in_kernel_recvmsg = true; /* see note_sent */
+		return -EPERM;			   /* no /coda fd can be in any message */
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, c->proc->tgid, 0);
 	if (pidfd < 0)
 		return -errno;
@@ -332,4 +338,84 @@ void sys_recvmsg(struct call *c)
 	free(j.iov);
 	free(j.buf.iov_base);
 	free(j.ours.msg_control);
+}
+
+/* Does SCM_RIGHTS message cm, which the target wrote, name a band fd? Its
+ * length is trusted no further than `end` of the control data. */
+static bool names_band_fd(const struct cmsghdr *cm, const char *end)
+{
+	const char *data = (const char *)CMSG_DATA(cm);
+	size_t len = cm->cmsg_len < CMSG_LEN(0) ? 0 : cm->cmsg_len - CMSG_LEN(0);
+	int fd;
+
+	if (len > (size_t)(end - data))
+		len = (size_t)(end - data);
+	for (size_t off = 0; off + sizeof(fd) <= len; off += sizeof(fd)) {
+		memcpy(&fd, data + off, sizeof(fd));
+		if (coda_fd_in_band(fd))
+			return true;
+	}
+	return false;
+}
+
+/* Does the control data of msghdr m (the target's) pass a band fd? */
+static bool passes_band_fd(struct call *c, const struct msghdr *m)
+{
+	struct msghdr ours = {.msg_controllen = m->msg_controllen};
+	bool found = false;
+
+	if (!m->msg_control || !m->msg_controllen || m->msg_controllen > MAX_CONTROL)
+		return m->msg_controllen > MAX_CONTROL;
+	ours.msg_control = malloc(ours.msg_controllen);
+	if (!ours.msg_control ||
+	    call_read(c, (uint64_t)m->msg_control, ours.msg_control, ours.msg_controllen) < 0) {
+		free(ours.msg_control);
+		return false; /* the kernel says ENOMEM or EFAULT */
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&ours); cm && !found; cm = CMSG_NXTHDR(&ours, cm))
+		found = is_rights(cm) &&
+			names_band_fd(cm, (char *)ours.msg_control + ours.msg_controllen);
+	free(ours.msg_control);
+	return found;
+}
+
+/* Sends are trapped only where receives are borrowed for (fd_borrow.h): from
+ * the first that passes a /coda fd on, a recvmsg may get one. The kernel
+ * sends. */
+/* The first /coda fd is being sent. A recvmsg let through to the kernel
+ * before may be waiting there for this very message: each such receiver is
+ * made to make its call again, trapped, so that it is borrowed for. */
+static void note_sent(struct sup *s)
+{
+	struct proc *p, *tmp;
+
+	s->coda_fd_sent = true;
+	HASH_ITER(hh, s->procs, p, tmp)
+	{
+		if (p->in_kernel_recvmsg && !p->exited)
+			fd_borrow_kick(p->tid);
+		p->in_kernel_recvmsg = false;
+	}
+}
+
+void sys_sendmsg(struct call *c)
+{
+	struct msghdr m;
+
+	if (!c->sup->coda_fd_sent && call_read(c, call_arg(c, 1), &m, sizeof(m)) == 0 &&
+	    passes_band_fd(c, &m))
+		note_sent(c->sup);
+	call_continue(c);
+}
+
+void sys_sendmmsg(struct call *c)
+{
+	unsigned int n = (unsigned int)call_arg(c, 2);
+	struct mmsghdr m;
+
+	for (unsigned int i = 0; i < n && i < MAX_IOV && !c->sup->coda_fd_sent; i++)
+		if (call_read(c, call_arg(c, 1) + i * sizeof(m), &m, sizeof(m)) == 0 &&
+		    passes_band_fd(c, &m.msg_hdr))
+			note_sent(c->sup);
+	call_continue(c);
 }
