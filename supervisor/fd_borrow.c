@@ -6,13 +6,14 @@
  * back, with the restart the kernel would have made, and it goes on into the
  * same call again. The kernel checks the same right (PTRACE_MODE_ATTACH) for
  * ptrace as for pidfd_getfd, so nothing is got that pidfd_getfd would not
- * give. x86-64 only. */
+ * give. A thread waiting in a receive the kernel was let make is stopped
+ * the same way, only to make its call again (fd_borrow_kick). x86-64 only. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>

@@ -327,12 +327,13 @@ void sys_recvmsg(struct call *c)
 
 	if (we_do(c, &j))
 		sock = take_socket(c, (int)call_arg(c, 0));
-	if (c->answered)
-		; /* to be made again, with the socket lent */
-	else if (sock < 0 || !is_unix_socket(sock))
+	if (c->answered) {
+		/* borrowing: the call comes again, and finds the socket lent */
+	} else if (sock < 0 || !is_unix_socket(sock)) {
 		call_continue(c);
-	else
+	} else {
 		call_return(c, recv_for_target(c, sock, &j));
+	}
 	if (sock >= 0)
 		close(sock);
 	free(j.iov);
@@ -379,9 +380,6 @@ static bool passes_band_fd(struct call *c, const struct msghdr *m)
 	return found;
 }
 
-/* Sends are trapped only where receives are borrowed for (fd_borrow.h): from
- * the first that passes a /coda fd on, a recvmsg may get one. The kernel
- * sends. */
 /* The first /coda fd is being sent. A recvmsg let through to the kernel
  * before may be waiting there for this very message: each such receiver is
  * made to make its call again, trapped, so that it is borrowed for. */
@@ -398,6 +396,9 @@ static void note_sent(struct sup *s)
 	}
 }
 
+/* Sends are trapped only where receives are borrowed for (fd_borrow.h): from
+ * the first that passes a /coda fd on, a recvmsg may get one. The kernel
+ * sends. */
 void sys_sendmsg(struct call *c)
 {
 	struct msghdr m;
