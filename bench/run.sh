@@ -170,7 +170,7 @@ printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.S
 hf recvmsg "python3 $WORK/recvmsg.py" "$CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
 # Under Docker's profile pidfd_getfd is denied: once a /coda fd has been
 # sent (sends are trapped there), each such socket is borrowed with ptrace
-# (supervisor/fd_borrow.c); recvmsg_fd_sent sends one first.
+# (supervisor/ptrace_call.c); recvmsg_fd_sent sends one first.
 printf '%s\n' 'import os, socket, sys' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
 	'socket.send_fds(a, [b"f"], [os.open(sys.argv[1], os.O_RDONLY)])' \
 	'socket.recv_fds(b, 1, 1)' 'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' \

@@ -195,7 +195,7 @@ static int build_rules(scmp_filter_ctx ctx)
 	return rc;
 }
 
-/* Where fds must be borrowed to receive (fd_borrow.h), the sends show when
+/* Where fds must be borrowed to receive (ptrace_call.h), the sends show when
  * that may be needed: only once a /coda fd has been sent. */
 static int build_rules_tracking_sends(scmp_filter_ctx ctx)
 {

@@ -10,7 +10,7 @@ int filter_install_target(void);
 /* The same, and sendmsg and sendmmsg trapped too, but for a sendmsg with
  * exactly FILTER_UNTRAPPED_SEND_FLAGS: the new filter's listener going to
  * the supervisor (nobody could answer that send yet) and the sends the
- * supervisor makes a stopped thread run (fd_borrow.h). MSG_CONFIRM means
+ * supervisor makes a stopped thread run (ptrace_call.h). MSG_CONFIRM means
  * nothing on a Unix socket, and no program sends with it there. */
 int filter_install_target_tracking_sends(void);
 #define FILTER_UNTRAPPED_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM)

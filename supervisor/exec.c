@@ -16,6 +16,7 @@
 #include "namei.h"
 #include "notify.h"
 #include "proc.h"
+#include "ptrace_call.h"
 #include "release.h"
 #include "super.h"
 #include "upcall.h"
@@ -279,11 +280,32 @@ static int mark_memory(struct call *c, struct exec_undo *u)
 	return 0;
 }
 
+/* Would writing the u->len bytes of the plan's name over the caller's
+ * string write past its NUL? */
+static bool past_nul(const struct exec_undo *u)
+{
+	return memchr(u->bytes, '\0', u->len - 1) != NULL;
+}
+
+/* A vfork parent shares the caller's memory and runs on as soon as the exec
+ * is done, maybe before the undo: bytes past the string's NUL are its own
+ * (a heap chunk's header, say). There the call is made again instead,
+ * pointed at the name written below the mark (ptrace_call.h). 0 when so
+ * answered. */
+static int point_elsewhere(struct call *c, int path_arg, const struct exec_undo *u)
+{
+	uint64_t at = (u->mark_addr - sizeof(u->written)) & ~15ULL;
+	int rc = call_write(c, at, u->written, u->len);
+
+	return rc < 0 ? rc : call_restart_with_arg(c, path_arg, at);
+}
+
 /* Points the caller's path string at the plan. "/dev/fd/N" may be longer
  * than the string: the bytes written are kept and put back once the exec is
  * past (coda_exec_undo), wherever the old memory still lives. */
-static int rewrite_path(struct call *c, uint64_t path, int plan)
+static int rewrite_path(struct call *c, int path_arg, int plan)
 {
+	uint64_t path = call_arg(c, path_arg);
 	struct exec_undo u = {0};
 	char name[32];
 	int rc;
@@ -295,6 +317,8 @@ static int rewrite_path(struct call *c, uint64_t path, int plan)
 	if (!rc)
 		rc = mark_memory(c, &u);
 	memcpy(u.written, name, u.len);
+	if (!rc && u.parent && past_nul(&u) && point_elsewhere(c, path_arg, &u) == 0)
+		return 0;
 	if (!rc)
 		rc = call_write_force(c, path, name, u.len);
 	if (!rc) {
@@ -368,7 +392,7 @@ static int plan_memfd(void)
 /* Puts the plan, coda-exec and the program into the target, and points its
  * call at the plan. The plan goes in first, at the lowest free fd, for the
  * shortest "/dev/fd/N". */
-static int start_plan(struct call *c, const struct binprm *b, uint64_t path, long dirfd,
+static int start_plan(struct call *c, const struct binprm *b, int path_arg, long dirfd,
 		      bool fd_itself)
 {
 	int plan = plan_memfd(), p, h, e = -1, rc;
@@ -383,7 +407,7 @@ static int start_plan(struct call *c, const struct binprm *b, uint64_t path, lon
 	close(plan);
 	if (rc < 0 || fd_itself)
 		return rc;
-	return rewrite_path(c, path, p);
+	return rewrite_path(c, path_arg, p);
 }
 
 static void binprm_free(struct binprm *b)
@@ -427,13 +451,14 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
 	if (!rc)
 		rc = load_binary(c, b);
 	if (!rc)
-		rc = start_plan(c, b, path, dirfd, fd_itself);
+		rc = start_plan(c, b, path_arg, dirfd, fd_itself);
 	if (!rc) {
 		/* Its close-on-exec fds go if it succeeds, unseen by us. */
 		if (fd_itself)
 			fdtable_close(c->proc->files, dirfd);
 		fdtable_suspect(c->proc->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
-		call_continue(c);
+		if (!c->answered) /* else made again, pointed at the plan */
+			call_continue(c);
 	} else {
 		call_return(c, rc);
 	}

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "fd_borrow.h"
+#include "ptrace_call.h"
 #include "hosted.h"
 #include "launch.h"
 #include "loop.h"

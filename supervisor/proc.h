@@ -12,7 +12,7 @@
 #include <uthash.h>
 
 #include "coda_wire.h"
-#include "fd_borrow.h"
+#include "ptrace_call.h"
 #include "fdtable.h"
 #include "file.h"
 #include "namei.h"

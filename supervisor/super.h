@@ -54,7 +54,7 @@ struct sup {
 	struct proc *procs;	  /* by tid */
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
 	struct coda_file_memos file_memos;
-	bool borrow_fds;   /* pidfd_getfd is denied here: fds are borrowed (fd_borrow.h) */
+	bool borrow_fds;   /* pidfd_getfd is denied here: fds are borrowed (ptrace_call.h) */
 	bool coda_fd_sent; /* (then) a target has sent a /coda fd over a socket */
 	struct task_pool tasks;
 	pid_t target;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#include "fd_borrow.h"
+#include "ptrace_call.h"
 #include "fdtable.h"
 #include "fd_band.h"
 #include "fdwait.h"
@@ -396,7 +396,7 @@ static void note_sent(struct sup *s)
 	}
 }
 
-/* Sends are trapped only where receives are borrowed for (fd_borrow.h): from
+/* Sends are trapped only where receives are borrowed for (ptrace_call.h): from
  * the first that passes a /coda fd on, a recvmsg may get one. The kernel
  * sends. */
 void sys_sendmsg(struct call *c)

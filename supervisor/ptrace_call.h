@@ -1,10 +1,13 @@
-/* A target's fd, got where pidfd_getfd is denied (the default seccomp
- * profiles of Docker and containerd deny it but allow ptrace): the calling
- * thread is stopped and made to send the fd to us over a socket. */
-#ifndef CODA_FD_BORROW_H
-#define CODA_FD_BORROW_H
+/* What ptrace lets us do to a thread held in a trapped call, which seccomp
+ * alone does not: borrow one of its fds where pidfd_getfd is denied (the
+ * default seccomp profiles of Docker and containerd deny it but allow
+ * ptrace), and have it make its call again, with an argument changed or as
+ * it was. */
+#ifndef CODA_PTRACE_CALL_H
+#define CODA_PTRACE_CALL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct call;
 
@@ -26,6 +29,11 @@ int fd_borrow(struct call *c, int fd);
 bool fd_borrowed(struct call *c, int fd, int *sock);
 
 void lent_fd_drop(struct lent_fd *l);
+
+/* Answers c so that its thread makes the same call again, but with its
+ * argument `arg` (0-5) set to `value`. 0, or -errno with c unanswered and
+ * the thread untouched (no ptrace here, or it is traced). */
+int call_restart_with_arg(struct call *c, int arg, uint64_t value);
 
 /* Thread tid, if it waits in a recvmsg the kernel does (one let through
  * untrapped), is made to make the call again from the start: trapped again.

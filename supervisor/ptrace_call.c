@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fd_borrow.h"
+#include "ptrace_call.h"
 #include "filter.h"
 #include "notify.h"
 #include "proc.h"
@@ -78,7 +78,8 @@ struct borrow {
 	pid_t tid, tgid;
 	uint64_t insn; /* the syscall instruction the thread stopped in */
 	struct user_regs_struct saved;
-	uint64_t mask;		    /* its blocked signals */
+	uint64_t mask;		    /* its blocked signals, */
+	bool masked;		    /* which we blocked all of */
 	int kept[MAX_KEPT_SIGNALS]; /* signals dequeued while we held it */
 	int nkept;
 };
@@ -171,6 +172,7 @@ static int block_signals(struct borrow *b)
 	if (ptrace(PTRACE_GETSIGMASK, b->tid, sizeof(b->mask), &b->mask) < 0 ||
 	    ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(uint64_t), &all) < 0)
 		return -errno;
+	b->masked = true;
 	return 0;
 }
 
@@ -270,7 +272,8 @@ static void let_go(struct borrow *b)
 	r.orig_rax = (uint64_t)-1;
 	r.rip = b->insn;
 	ptrace(PTRACE_SETREGS, b->tid, 0, &r);
-	ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(b->mask), &b->mask);
+	if (b->masked)
+		ptrace(PTRACE_SETSIGMASK, b->tid, sizeof(b->mask), &b->mask);
 	ptrace(PTRACE_DETACH, b->tid, 0, 0);
 	for (int i = 0; i < b->nkept; i++)
 		syscall(SYS_tgkill, b->tgid, b->tid, b->kept[i]);
@@ -307,6 +310,36 @@ static bool from_syscall_insn(struct call *c, uint64_t insn)
 
 	return c->n->data.arch == AUDIT_ARCH_X86_64 && call_read(c, insn, &op, sizeof(op)) == 0 &&
 	       op == SYSCALL_INSN;
+}
+
+static void set_arg(struct user_regs_struct *r, int arg, uint64_t value)
+{
+	unsigned long long *regs[] = {&r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9};
+
+	*regs[arg] = value;
+}
+
+int call_restart_with_arg(struct call *c, int arg, uint64_t value)
+{
+	struct borrow b = {.tid = (pid_t)c->n->pid, .tgid = c->proc->tgid};
+
+	b.insn = c->n->data.instruction_pointer - 2;
+	if (arg < 0 || arg > 5 || !from_syscall_insn(c, b.insn))
+		return -ENOSYS;
+	if (ptrace(PTRACE_SEIZE, b.tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		return -errno;
+	ptrace(PTRACE_INTERRUPT, b.tid, 0, 0);
+	call_return(c, -ERESTARTSYS);
+	if (interrupt_stop(&b) < 0)
+		return 0; /* killed: nothing to put back */
+	if (stopped_in_call(c, &b)) {
+		set_arg(&b.saved, arg, value);
+		let_go(&b);
+	} else {
+		ptrace(PTRACE_DETACH, b.tid, 0, 0); /* a handler runs first: the
+						     * kernel restarts the call as it was */
+	}
+	return 0;
 }
 
 int fd_borrow(struct call *c, int fd)
@@ -382,6 +415,14 @@ void fd_borrow_kick(pid_t tid)
 void fd_borrow_kick(pid_t tid)
 {
 	(void)tid;
+}
+
+int call_restart_with_arg(struct call *c, int arg, uint64_t value)
+{
+	(void)c;
+	(void)arg;
+	(void)value;
+	return -ENOSYS;
 }
 
 int fd_borrow(struct call *c, int fd)
