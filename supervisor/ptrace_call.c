@@ -319,52 +319,70 @@ static void set_arg(struct user_regs_struct *r, int arg, uint64_t value)
 	*regs[arg] = value;
 }
 
+/* Seizes c's thread, which waits in its call: 0, or -errno with the thread
+ * untouched (no ptrace here, it is traced, or the call is not from a
+ * syscall instruction we can run again). */
+static int seize(struct call *c, struct borrow *b)
+{
+	b->tid = (pid_t)c->n->pid;
+	b->tgid = c->proc->tgid;
+	b->insn = c->n->data.instruction_pointer - 2;
+	if (!from_syscall_insn(c, b->insn))
+		return -ENOSYS;
+	return ptrace(PTRACE_SEIZE, b->tid, 0, PTRACE_O_TRACESYSGOOD) < 0 ? -errno : 0;
+}
+
+/* Answers c with ERESTARTSYS and stops its thread on the way out: 0 when it
+ * is stopped as it was in the call (b->saved), -ESRCH when it was killed,
+ * -EINTR when a handler is to run first (the thread is let go, and the
+ * kernel makes its call again after the handler). */
+static int stop_in_call(struct call *c, struct borrow *b)
+{
+	ptrace(PTRACE_INTERRUPT, b->tid, 0, 0);
+	call_return(c, -ERESTARTSYS);
+	if (interrupt_stop(b) < 0)
+		return -ESRCH;
+	if (stopped_in_call(c, b))
+		return 0;
+	ptrace(PTRACE_DETACH, b->tid, 0, 0);
+	return -EINTR;
+}
+
 int call_restart_with_arg(struct call *c, int arg, uint64_t value)
 {
-	struct borrow b = {.tid = (pid_t)c->n->pid, .tgid = c->proc->tgid};
+	struct borrow b = {0};
+	int rc = arg < 0 || arg > 5 ? -EINVAL : seize(c, &b);
 
-	b.insn = c->n->data.instruction_pointer - 2;
-	if (arg < 0 || arg > 5 || !from_syscall_insn(c, b.insn))
-		return -ENOSYS;
-	if (ptrace(PTRACE_SEIZE, b.tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
-		return -errno;
-	ptrace(PTRACE_INTERRUPT, b.tid, 0, 0);
-	call_return(c, -ERESTARTSYS);
-	if (interrupt_stop(&b) < 0)
-		return 0; /* killed: nothing to put back */
-	if (stopped_in_call(c, &b)) {
+	if (rc < 0)
+		return rc;
+	if (stop_in_call(c, &b) == 0) {
 		set_arg(&b.saved, arg, value);
 		let_go(&b);
-	} else {
-		ptrace(PTRACE_DETACH, b.tid, 0, 0); /* a handler runs first: the
-						     * kernel restarts the call as it was */
 	}
 	return 0;
 }
 
 int fd_borrow(struct call *c, int fd)
 {
-	struct borrow b = {.tid = (pid_t)c->n->pid, .tgid = c->proc->tgid};
-	int theirs = -1, ours, got = -EPERM;
+	struct borrow b = {0};
+	int theirs = -1, ours, got = -EPERM, rc = seize(c, &b);
 
-	b.insn = c->n->data.instruction_pointer - 2;
-	if (!from_syscall_insn(c, b.insn))
-		return -ENOSYS;
-	if (ptrace(PTRACE_SEIZE, b.tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
-		return -errno;
+	if (rc < 0)
+		return rc;
 	ours = plant_socket(c, &theirs);
-	ptrace(PTRACE_INTERRUPT, b.tid, 0, 0);
-	call_return(c, -ERESTARTSYS);
-	if (interrupt_stop(&b) < 0) {
-		got = -ESRCH; /* killed: nothing to put back */
-	} else if (stopped_in_call(c, &b) && block_signals(&b) == 0) {
+	rc = stop_in_call(c, &b);
+	if (rc == 0 && block_signals(&b) < 0) {
+		ptrace(PTRACE_DETACH, b.tid, 0, 0); /* the kernel restarts its call */
+		rc = -EPERM;
+	}
+	if (rc == 0) {
 		if (ours >= 0)
 			got = send_to_us(c, &b, fd, theirs, ours);
 		if (theirs >= 0)
 			inject(&b, SYS_close, (uint64_t)theirs, 0, 0);
 		let_go(&b);
-	} else {
-		ptrace(PTRACE_DETACH, b.tid, 0, 0); /* the kernel restarts its call */
+	} else if (rc == -ESRCH) {
+		got = -ESRCH; /* killed: nothing to put back */
 	}
 	if (ours >= 0)
 		close(ours);
