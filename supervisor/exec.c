@@ -438,8 +438,9 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
 	uint64_t path = call_arg(c, path_arg);
 	int rc = b && s ? 0 : -ENOMEM;
 
+	if (b)
+		b->prog = -1; /* binprm_free closes it */
 	if (!rc) {
-		b->prog = -1;
 		b->nd = *nd;
 		first_name(c, b, path, dirfd, fd_itself);
 		rc = read_uvec(c, call_arg(c, path_arg + 1), &b->uargv, s);
