@@ -91,6 +91,22 @@ probe_dir_position_across_fork_and_rewind dir_pos
 probe_open_flags_shared_across_fork open_flags
 EOF
 
+# Where receives are borrowed (a container profile), a session's first send
+# of a /coda fd makes every receiver let into the kernel's recvmsg before
+# call again, trapped; one still on its way into its wait too. Only a
+# session's first send is so: 30 sessions.
+t first_fd_sent_reaches_a_receiver_just_let_into_recvmsg
+first_fd_sent_reaches_a_receiver_just_let_into_recvmsg() {
+	local i
+	new_case
+	seed_probe || return 1
+	run_plain plain '"$PROBE" first_send "$M"'
+	for i in $(seq 30); do
+		run_coda coda '"$PROBE" first_send "$M"'
+		same_outputs plain coda "session $i of 30" || return 1
+	done
+}
+
 # A Python parent passes a /coda file and directory to a forked child with
 # socket.send_fds; the child uses them as the objects they are.
 t python_send_fds_of_coda_file_and_dir_to_a_child

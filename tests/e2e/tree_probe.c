@@ -350,6 +350,18 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+/* Sends a new open file of g over sock, then waits for the receiver. */
+static void send_g_and_wait(int sock, pid_t pid)
+{
+	int file = open("g", O_RDONLY);
+
+	if (file < 0)
+		die("open g");
+	send_fd(sock, file);
+	close(file);
+	wait_child(pid);
+}
+
 static int rest(DIR *d, const char *who);
 
 /* What a receiver can do with a directory fd passed to it: fstat, list it,
@@ -406,6 +418,33 @@ static void scm_rights(void)
 	wait_child(pid);
 }
 
+/* The first /coda fd sent in a session, to a receiver that has only just
+ * gone into its recvmsg: the sender sends as soon as the receiver says it
+ * is about to wait, so that under a container profile the receiver is often
+ * still on its way into the kernel's wait when the send is seen. */
+static void first_send(void)
+{
+	int sv[2], ready[2];
+	char byte;
+	pid_t pid;
+
+	in("a");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe(ready) < 0)
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		if (write(ready[1], "r", 1) != 1)
+			die("write");
+		describe("receiver", recv_fd(sv[1]), "g");
+		_exit(0);
+	}
+	if (read(ready[0], &byte, 1) != 1)
+		die("read");
+	send_g_and_wait(sv[0], pid);
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -440,7 +479,7 @@ static const char *try_recv(int sock)
 static void recv_waits(void)
 {
 	struct timespec gap = {0, 300000000};
-	int sv[2], file;
+	int sv[2];
 	pid_t pid;
 
 	in("a");
@@ -465,12 +504,7 @@ static void recv_waits(void)
 	nanosleep(&gap, NULL);
 	kill(pid, SIGUSR1);
 	nanosleep(&gap, NULL);
-	file = open("g", O_RDONLY);
-	if (file < 0)
-		die("open g");
-	send_fd(sv[0], file);
-	close(file);
-	wait_child(pid);
+	send_g_and_wait(sv[0], pid);
 }
 
 static void on_alarm(int sig)
@@ -714,6 +748,7 @@ static const struct {
     {"recv_waits", recv_waits},
     {"unshare_fs_files", unshare_fs_files},
     {"scm_under_timer", scm_under_timer},
+    {"first_send", first_send},
 };
 
 int main(int argc, char **argv)
