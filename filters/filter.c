@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <seccomp.h>
 
 #include "fd_band.h"
@@ -129,16 +130,36 @@ static int add_fcntl_dup(scmp_filter_ctx ctx)
 				SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC));
 }
 
-/* New processes, so the supervisor can give them their parent's state as
- * it was at the fork. clone of a thread (CLONE_THREAD) is not; clone3 keeps
- * its flags in memory, so it is trapped whatever they are. */
-static int add_forks(scmp_filter_ctx ctx)
+/* New processes that share their parent's cwd or fd table (CLONE_FS,
+ * CLONE_FILES), so the supervisor can share them too. A plain fork or vfork
+ * is not trapped (but with all): its child copies what its parent has when
+ * first seen, and a parent's children are first adopted that way before it
+ * changes what they would copy (proc_adopt_children). A trapped fork could
+ * fail with EINTR: a signal that comes before the supervisor has read the
+ * call ends its wait, and a shell's SIGCHLD handler has no SA_RESTART.
+ * clone3 keeps its flags in memory, where a filter cannot look: it fails
+ * with ENOSYS, and the C library falls back to clone, as under Docker's
+ * default profile. */
+static int add_forks(scmp_filter_ctx ctx, bool all)
 {
-	int rc = filter_notify_all(ctx, (const char *const[]){"fork", "vfork", "clone3"}, 3);
+	static const unsigned long shared[] = {CLONE_FS, CLONE_FILES};
+	int nr = seccomp_syscall_resolve_name("clone");
+	int rc = 0;
 
+	if (all) {
+		rc = filter_notify_all(ctx, (const char *const[]){"fork", "vfork"}, 2);
+		if (!rc)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+					      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	} else {
+		for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]) && !rc; i++)
+			rc = seccomp_rule_add(
+			    ctx, SCMP_ACT_NOTIFY, nr, 1,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | shared[i], shared[i]));
+	}
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("clone"),
-				      1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      seccomp_syscall_resolve_name("clone3"), 0);
 	return rc;
 }
 
@@ -158,7 +179,20 @@ static int add_unshare(scmp_filter_ctx ctx)
 	return 0;
 }
 
-static int build_rules(scmp_filter_ctx ctx)
+/* Where fds must be borrowed to receive (ptrace_call.h), the sends show when
+ * that may be needed: only once a /coda fd has been sent. */
+static int add_sends(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("sendmsg"), 1,
+				  SCMP_A2(SCMP_CMP_NE, FILTER_UNTRAPPED_SEND_FLAGS));
+
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				      seccomp_syscall_resolve_name("sendmmsg"), 0);
+	return rc;
+}
+
+static int build_rules(scmp_filter_ctx ctx, unsigned flags)
 {
 	int rc;
 
@@ -178,7 +212,7 @@ static int build_rules(scmp_filter_ctx ctx)
 	if (!rc)
 		rc = add_band_closers(ctx);
 	if (!rc)
-		rc = add_forks(ctx);
+		rc = add_forks(ctx, flags & FILTER_TRAP_FORKS);
 	if (!rc)
 		rc = add_unshare(ctx);
 	/* fds passed over a Unix socket: a /coda one must land in the band. */
@@ -192,30 +226,12 @@ static int build_rules(scmp_filter_ctx ctx)
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 				      seccomp_syscall_resolve_name("io_uring_setup"), 0);
+	if (!rc && (flags & FILTER_TRACK_SENDS))
+		rc = add_sends(ctx);
 	return rc;
 }
 
-/* Where fds must be borrowed to receive (ptrace_call.h), the sends show when
- * that may be needed: only once a /coda fd has been sent. */
-static int build_rules_tracking_sends(scmp_filter_ctx ctx)
+int filter_install_target(unsigned flags)
 {
-	int rc = build_rules(ctx);
-
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("sendmsg"),
-				      1, SCMP_A2(SCMP_CMP_NE, FILTER_UNTRAPPED_SEND_FLAGS));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
-				      seccomp_syscall_resolve_name("sendmmsg"), 0);
-	return rc;
-}
-
-int filter_install_target(void)
-{
-	return filter_load(build_rules);
-}
-
-int filter_install_target_tracking_sends(void)
-{
-	return filter_load(build_rules_tracking_sends);
+	return filter_load(build_rules, flags);
 }

@@ -4,15 +4,21 @@
 
 #include <sys/socket.h>
 
+enum filter_flags {
+	/* sendmsg and sendmmsg trapped too, but for a sendmsg with exactly
+	 * FILTER_UNTRAPPED_SEND_FLAGS: the new filter's listener going to the
+	 * supervisor (nobody could answer that send yet) and the sends the
+	 * supervisor makes a stopped thread run (ptrace_call.h). MSG_CONFIRM
+	 * means nothing on a Unix socket, and no program sends with it there. */
+	FILTER_TRACK_SENDS = 1 << 0,
+	/* Every fork trapped, not only those that share a cwd or fd table:
+	 * where /proc cannot list a process's children (proc_adopt_children). */
+	FILTER_TRAP_FORKS = 1 << 1,
+};
+
 /* Installs the target filter on the calling thread (NO_NEW_PRIVS set here).
  * Returns the listener fd, or a negative errno. */
-int filter_install_target(void);
-/* The same, and sendmsg and sendmmsg trapped too, but for a sendmsg with
- * exactly FILTER_UNTRAPPED_SEND_FLAGS: the new filter's listener going to
- * the supervisor (nobody could answer that send yet) and the sends the
- * supervisor makes a stopped thread run (ptrace_call.h). MSG_CONFIRM means
- * nothing on a Unix socket, and no program sends with it there. */
-int filter_install_target_tracking_sends(void);
+int filter_install_target(unsigned flags);
 #define FILTER_UNTRAPPED_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM)
 
 #endif

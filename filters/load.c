@@ -74,7 +74,7 @@ static int load_with_listener(struct sock_fprog *prog)
 	return (int)fd;
 }
 
-int filter_load(int (*build_rules)(scmp_filter_ctx ctx))
+int filter_load(int (*build_rules)(scmp_filter_ctx ctx, unsigned flags), unsigned flags)
 {
 	struct sock_fprog prog = {0};
 	scmp_filter_ctx ctx;
@@ -88,7 +88,7 @@ int filter_load(int (*build_rules)(scmp_filter_ctx ctx))
 		return -ENOMEM;
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
 	if (!rc)
-		rc = build_rules(ctx);
+		rc = build_rules(ctx, flags);
 	if (!rc)
 		rc = export_bpf(ctx, &prog);
 	seccomp_release(ctx);

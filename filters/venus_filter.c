@@ -27,14 +27,15 @@ static int add_device_calls(scmp_filter_ctx ctx)
 	return 0;
 }
 
-static int build_venus_rules(scmp_filter_ctx ctx)
+static int build_venus_rules(scmp_filter_ctx ctx, unsigned flags)
 {
+	(void)flags; /* none of the target's apply */
 	int rc = filter_notify_all(ctx, venus_calls, sizeof(venus_calls) / sizeof(venus_calls[0]));
 
 	return rc ? rc : add_device_calls(ctx);
 }
 
-int filter_install_venus(void)
+int filter_install_venus(unsigned flags)
 {
-	return filter_load(build_venus_rules);
+	return filter_load(build_venus_rules, flags);
 }

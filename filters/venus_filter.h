@@ -10,6 +10,6 @@
 
 /* Installs the filter on the calling thread (NO_NEW_PRIVS set here).
  * Returns the listener fd, or a negative errno. */
-int filter_install_venus(void);
+int filter_install_venus(unsigned flags);
 
 #endif

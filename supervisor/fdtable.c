@@ -132,6 +132,18 @@ void fdtable_close(struct files_state *files, long fd)
 		drop(files, (int)(fd - CODA_FD_BAND_LO));
 }
 
+bool fdtable_holds_any(const struct files_state *files, long first, long last)
+{
+	if (first < CODA_FD_BAND_LO)
+		first = CODA_FD_BAND_LO;
+	if (last >= CODA_FD_BAND_HI)
+		last = CODA_FD_BAND_HI - 1;
+	for (long fd = first; fd <= last; fd++)
+		if (files->slot[fd - CODA_FD_BAND_LO])
+			return true;
+	return false;
+}
+
 void fdtable_suspect(struct files_state *files, long first, long last)
 {
 	if (first < CODA_FD_BAND_LO)

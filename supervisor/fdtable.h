@@ -34,6 +34,9 @@ void fdtable_set(struct files_state *files, int fd, struct coda_file *f);
 /* The target closes fd: the slot is free. */
 void fdtable_close(struct files_state *files, long fd);
 
+/* Does files have a /coda file at an fd in [first, last]? */
+bool fdtable_holds_any(const struct files_state *files, long first, long last);
+
 /* A call that may close or replace the fds first..last (close_range, dup2
  * onto a band fd, exec): believe those slots only after a look in /proc. */
 void fdtable_suspect(struct files_state *files, long first, long last);

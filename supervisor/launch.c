@@ -82,10 +82,10 @@ static int receive_listener(pid_t child, int sock, int *listener)
 
 /* In a child: installs the filter, hands its listener to the supervisor
  * over sock. Exits with 125 on failure, having said why. */
-static void install_and_send(int (*install)(void), int sock)
+static void install_and_send(int (*install)(unsigned flags), unsigned flags, int sock)
 {
 	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
-	int listener = install();
+	int listener = install(flags);
 
 	if (listener == -EBUSY) {
 		fprintf(stderr,
@@ -138,8 +138,10 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 	int err;
 
 	unblock_signals();
-	install_and_send(
-	    s->borrow_fds ? filter_install_target_tracking_sends : filter_install_target, sock);
+	install_and_send(filter_install_target,
+			 (s->borrow_fds ? FILTER_TRACK_SENDS : 0) |
+			     (s->trap_forks ? FILTER_TRAP_FORKS : 0),
+			 sock);
 	execvp(s->opt.argv[0], s->opt.argv);
 	err = errno;
 	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));
@@ -162,7 +164,7 @@ static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 {
 	setpgid(0, 0);
 	unblock_signals();
-	install_and_send(filter_install_venus, sock);
+	install_and_send(filter_install_venus, 0, sock);
 	execl("/bin/sh", "sh", "-c", s->hosted.cmd, (char *)NULL);
 	fprintf(stderr, "coda-exec: /bin/sh: %s\n", strerror(errno));
 	_exit(127);

@@ -361,6 +361,7 @@ int main(int argc, char **argv)
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	s.self_pid = getpid();
 	s.borrow_fds = fd_borrow_needed();
+	s.trap_forks = !proc_children_listed();
 	init_sb(&s);
 	rc = setup_events(&s);
 	if (!rc)

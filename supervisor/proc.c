@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -310,7 +311,12 @@ static int proc_attach_state(struct sup *s, struct proc *p, const struct status_
 	}
 	p->fs = fs_copy(from ? from->fs : NULL);
 	p->files = fdtable_copy(from ? from->files : NULL);
-	return p->fs && p->files ? 0 : -ENOMEM;
+	if (!p->fs || !p->files)
+		return -ENOMEM;
+	/* Its parent may have opened more since the fork: each /coda fd is
+	 * believed once /proc shows that the child holds it. */
+	fdtable_suspect(p->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
+	return 0;
 }
 
 static void proc_watch_exit(struct sup *s, struct proc *p)
@@ -348,6 +354,11 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
 	if (p->tid == p->tgid)
 		proc_watch_exit(s, p);
 	return p;
+}
+
+bool proc_known(struct sup *s, pid_t tid)
+{
+	return proc_find(s, tid) != NULL;
 }
 
 struct proc *proc_get(struct sup *s, pid_t tid)
@@ -416,9 +427,53 @@ void proc_table_destroy(struct sup *s)
 	proc_free(s, p);
 }
 
-void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path, const struct CodaFid *fid)
+/* Adopts the children that thread task/TID/children of process tgid lists. */
+static void adopt_children_of(struct sup *s, pid_t tgid, pid_t tid)
+{
+	char path[64];
+	FILE *f;
+	int child;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%d", &child) == 1)
+		if (!proc_find(s, child))
+			proc_get(s, child);
+	fclose(f);
+}
+
+void proc_adopt_children(struct sup *s, struct proc *p)
+{
+	char path[32];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", p->tgid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			adopt_children_of(s, p->tgid, (pid_t)atoi(e->d_name));
+	closedir(d);
+}
+
+bool proc_children_listed(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", getpid(), getpid());
+	return access(path, R_OK) == 0;
+}
+
+void proc_set_cwd(struct sup *s, struct proc *p, enum cwd_kind kind, const char *path,
+		  const struct CodaFid *fid)
 {
 	struct fs_state *fs = p->fs;
+
+	proc_adopt_children(s, p);
 
 	fs->kind = kind;
 	if (path)

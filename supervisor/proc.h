@@ -74,6 +74,9 @@ struct proc {
 	UT_hash_handle hh;
 };
 
+/* Has task tid made a trapped call (or been adopted)? */
+bool proc_known(struct sup *s, pid_t tid);
+
 /* The state of task tid, created on first sight. NULL if it is gone. */
 struct proc *proc_get(struct sup *s, pid_t tid);
 
@@ -82,9 +85,9 @@ struct proc *proc_get(struct sup *s, pid_t tid);
 void proc_hold(struct proc *p);
 void proc_release(struct sup *s, struct proc *p);
 
-/* p is about to fork (clone flags): its child, when first seen, gets p's
- * cwd and /coda fds as they are now, shared where CLONE_FS / CLONE_FILES
- * say, whatever p does meanwhile. */
+/* p is about to clone a process sharing its cwd or fd table (clone flags):
+ * its child, when first seen, gets p's cwd and /coda fds as they are now,
+ * shared where CLONE_FS / CLONE_FILES say, whatever p does meanwhile. */
 int proc_note_fork(struct proc *p, unsigned long flags);
 
 /* p unshares its cwd or fd table (unshare(2) flags) from the tasks it shared
@@ -111,7 +114,16 @@ void proc_exit(struct sup *s, pid_t tgid);
 
 void proc_table_destroy(struct sup *s);
 
+/* p is about to change its cwd or close a /coda fd: its children not seen
+ * yet (forks are not trapped) are first given what p has now, which is what
+ * they had at the fork. */
+void proc_adopt_children(struct sup *s, struct proc *p);
+
+/* Does /proc list a task's children here (CONFIG_PROC_CHILDREN)? */
+bool proc_children_listed(void);
+
 /* Replaces the cwd of p (all tasks sharing its fs see it). */
-void proc_set_cwd(struct proc *p, enum cwd_kind kind, const char *path, const struct CodaFid *fid);
+void proc_set_cwd(struct sup *s, struct proc *p, enum cwd_kind kind, const char *path,
+		  const struct CodaFid *fid);
 
 #endif

@@ -56,6 +56,7 @@ struct sup {
 	struct coda_file_memos file_memos;
 	bool borrow_fds;   /* pidfd_getfd is denied here: fds are borrowed (ptrace_call.h) */
 	bool coda_fd_sent; /* (then) a target has sent a /coda fd over a socket */
+	bool trap_forks;   /* /proc lists no children here: every fork is trapped */
 	struct task_pool tasks;
 	pid_t target;
 	int target_status;

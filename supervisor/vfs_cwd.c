@@ -42,7 +42,7 @@ static void chdir_continue(struct call *c, const char *path)
 	if (c->proc->fs->kind != CWD_HOST) {
 		rc = host_may_chdir(path);
 		if (!rc)
-			proc_set_cwd(c->proc, CWD_HOST, NULL, NULL);
+			proc_set_cwd(c->sup, c->proc, CWD_HOST, NULL, NULL);
 	}
 	if (rc < 0)
 		call_return(c, rc);
@@ -69,7 +69,7 @@ void sys_chdir(struct call *c)
 	case NAMEI_HOST:
 		rc = host_may_chdir(nd.path);
 		if (!rc)
-			proc_set_cwd(c->proc, CWD_EMULATED, nd.path, NULL);
+			proc_set_cwd(c->sup, c->proc, CWD_EMULATED, nd.path, NULL);
 		call_return(c, rc);
 		return;
 	case NAMEI_CODA:
@@ -77,7 +77,7 @@ void sys_chdir(struct call *c)
 	}
 	rc = coda_may_chdir(c, &nd);
 	if (!rc)
-		proc_set_cwd(c->proc, CWD_CODA, nd.path, &nd.fid);
+		proc_set_cwd(c->sup, c->proc, CWD_CODA, nd.path, &nd.fid);
 	call_return(c, rc);
 }
 
@@ -91,7 +91,7 @@ void sys_fchdir(struct call *c)
 		int rc = f->vtype == C_VDIR ? 0 : -ENOTDIR;
 
 		if (!rc)
-			proc_set_cwd(c->proc, CWD_CODA, f->path, &f->fid);
+			proc_set_cwd(c->sup, c->proc, CWD_CODA, f->path, &f->fid);
 		call_return(c, rc);
 		return;
 	}

@@ -20,6 +20,14 @@ static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexe
 		call_return(c, fd);
 }
 
+/* A /coda fd in [first, last] is about to go: children forked before, not
+ * seen yet, must still find it in theirs. */
+static void before_band_closes(struct call *c, long first, long last)
+{
+	if (fdtable_holds_any(c->proc->files, first, last))
+		proc_adopt_children(c->sup, c->proc);
+}
+
 void sys_dup(struct call *c)
 {
 	long oldfd = (long)call_arg(c, 0);
@@ -28,6 +36,8 @@ void sys_dup(struct call *c)
 	long newfd = nr == SYS_dup ? -1 : (long)call_arg(c, 1);
 	int flags = nr == SYS_dup3 ? (int)call_arg(c, 2) : 0;
 
+	if (nr != SYS_dup && newfd != oldfd)
+		before_band_closes(c, newfd, newfd);
 	if (!f || f->host_fd < 0) {
 		/* Not ours to copy (or a writer's, which the kernel copies: the
 		 * copy then is not seen as a /coda fd), but it may land on one of
@@ -66,7 +76,10 @@ void sys_fcntl_dup(struct call *c)
 
 void sys_close(struct call *c)
 {
-	fdtable_close(c->proc->files, (long)call_arg(c, 0));
+	long fd = (long)call_arg(c, 0);
+
+	before_band_closes(c, fd, fd);
+	fdtable_close(c->proc->files, fd);
 	call_continue(c);
 }
 
@@ -86,6 +99,7 @@ void sys_close_range(struct call *c)
 		fdtable_put(files);
 		c->proc->files = files = copy;
 	}
+	before_band_closes(c, first, last);
 	fdtable_suspect(files, first, last);
 	call_continue(c);
 }

@@ -1,8 +1,10 @@
-/* fork, vfork, clone and clone3, and unshare: seen before they run, so that the child
- * starts with its parent's cwd and /coda fds as they were at the fork
- * (copied, or shared with CLONE_FS / CLONE_FILES), as the kernel's
- * copy_fs_struct and dup_fd give it. New threads are not trapped for
- * clone, and are let through for clone3: they share their leader's. */
+/* clone of a process that shares its parent's cwd or fd table (CLONE_FS,
+ * CLONE_FILES): seen before it runs, so that the child shares ours too, as
+ * the kernel's copy_fs_struct and dup_fd give it. Threads are not trapped:
+ * they share their leader's. Nor, where /proc lists a task's children, are
+ * plain forks and vforks: a new process copies its parent's state when first
+ * seen (proc.h); elsewhere they are recorded here as the clone is. And
+ * unshare. */
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
@@ -12,28 +14,14 @@
 #include "syscalls.h"
 #include "notify.h"
 
-/* The flags of a clone3: the first field of its struct clone_args. */
-static int clone3_flags(struct call *c, uint64_t *flags)
-{
-	if (call_arg(c, 1) < sizeof(*flags))
-		return -EINVAL;
-	return call_read(c, call_arg(c, 0), flags, sizeof(*flags));
-}
-
 void sys_fork(struct call *c)
 {
 	long nr = c->n->data.nr;
-	uint64_t flags = 0;
-	int rc = 0;
+	unsigned long flags = nr == SYS_clone	? (unsigned long)call_arg(c, 0)
+			      : nr == SYS_vfork ? CLONE_VM | CLONE_VFORK
+						: 0;
+	int rc = proc_note_fork(c->proc, flags);
 
-	if (nr == SYS_clone)
-		flags = call_arg(c, 0);
-	else if (nr == SYS_vfork)
-		flags = CLONE_VM | CLONE_VFORK;
-	else if (nr == SYS_clone3 && clone3_flags(c, &flags) < 0)
-		flags = CLONE_THREAD; /* the kernel gives the error */
-	if (!(flags & CLONE_THREAD))
-		rc = proc_note_fork(c->proc, (unsigned long)flags);
 	if (rc < 0)
 		call_return(c, rc);
 	else

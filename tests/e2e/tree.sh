@@ -77,6 +77,8 @@ while read -r name scenario; do
 	eval "$name() { probe $scenario; }"
 done <<'EOF'
 probe_fork_copies_cwd_at_the_fork fork_cwd
+probe_fork_keeps_coda_fds_the_parent_closes_before_the_child_calls fork_then_close
+probe_forks_never_fail_with_eintr_under_sigchld forks_under_sigchld
 probe_vfork_child_chdir_leaves_parent vfork_cwd
 probe_clone_fs_shares_cwd clone_fs
 probe_clone_without_fs_copies_cwd clone_nofs
@@ -200,6 +202,15 @@ pipeline_find_sort_xargs_md5sum() {
 	same_as_native 'find . -type f | sort | xargs md5sum | sort -k2 | tee "$SCR/list.txt" | awk "{ print \$2 }" |
 		xargs -n3 wc -c | sort -k2 | tail -n 5 && cd data && find . -type f | sort | xargs cat | sort | uniq -c |
 		sort -rn | head -n 3 && grep -c line *.txt | awk -F: "{ n += \$2 } END { print n }"'
+}
+
+# dash's SIGCHLD handler has no SA_RESTART: a fork must never fail because a
+# child's SIGCHLD came while it ran ("Cannot fork").
+t shell_runs_300_pipelines_without_a_lost_fork
+shell_runs_300_pipelines_without_a_lost_fork() {
+	new_case
+	seed_project || return 1
+	same_as_native 'for i in $(seq 300); do echo x | cat | cat; done | wc -l'
 }
 
 # The shell's own forks: subshells and background jobs keep their cwd.

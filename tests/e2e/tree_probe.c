@@ -98,6 +98,21 @@ static void await_pipe(int fd)
 		die("read pipe");
 }
 
+/* fork, with the child held until the parent writes to go[1]: its pid in
+ * the parent, 0 in the child once let go. */
+static pid_t fork_held(int go[2])
+{
+	pid_t pid;
+
+	pipe_or_die(go);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		await_pipe(go[0]);
+	return pid;
+}
+
 /* fork copies the cwd as it is at the fork: the parent moving before the
  * child's first call must not move the child, nor the child the parent. */
 static void fork_cwd(void)
@@ -106,12 +121,8 @@ static void fork_cwd(void)
 	pid_t pid;
 
 	in("a");
-	pipe_or_die(go);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid = fork_held(go);
 	if (pid == 0) {
-		await_pipe(go[0]);
 		where("child", "f");
 		if (chdir("sub") < 0)
 			die("chdir sub");
@@ -416,6 +427,63 @@ static void scm_rights(void)
 	close(file);
 	close(dir);
 	wait_child(pid);
+}
+
+/* A child keeps the /coda fds it had at the fork when its parent closes
+ * them before the child has made any call: a file it fstats and reads, a
+ * directory it lists and enters. */
+static void fork_then_close(void)
+{
+	int go[2], file, dir;
+	pid_t pid;
+
+	in("a");
+	file = open("g", O_RDONLY);
+	dir = open("sub", O_RDONLY | O_DIRECTORY);
+	if (file < 0 || dir < 0)
+		die("open g and sub");
+	pid = fork_held(go);
+	if (pid == 0) {
+		describe("child's file after the parent closed it", file, "g");
+		use_received_dir(dir);
+		_exit(0);
+	}
+	close(file);
+	close(dir);
+	signal_pipe(go[1]);
+	wait_child(pid);
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+/* fork never fails with EINTR, whatever signal comes while it runs: 2,000
+ * forks while the children's SIGCHLDs come, to a handler without SA_RESTART
+ * (as dash's is), each child gone at once. */
+static void forks_under_sigchld(void)
+{
+	struct sigaction sa = {.sa_handler = on_sigchld};
+	int failed = 0, eintr = 0;
+
+	if (sigaction(SIGCHLD, &sa, NULL) < 0)
+		die("sigaction");
+	for (int i = 0; i < 2000; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0) {
+			failed++;
+			eintr += errno == EINTR;
+		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	while (wait(NULL) > 0)
+		;
+	printf("forks failed: %d, with EINTR: %d\n", failed, eintr);
 }
 
 /* The first /coda fd sent in a session, to a receiver that has only just
@@ -749,6 +817,8 @@ static const struct {
     {"unshare_fs_files", unshare_fs_files},
     {"scm_under_timer", scm_under_timer},
     {"first_send", first_send},
+    {"fork_then_close", fork_then_close},
+    {"forks_under_sigchld", forks_under_sigchld},
 };
 
 int main(int argc, char **argv)
