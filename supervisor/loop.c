@@ -4,8 +4,10 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include "fdwait.h"
 #include "hosted.h"
@@ -74,6 +76,59 @@ static void on_notification(struct sup *s, int listener, task_fn serve)
 	}
 }
 
+#define MAX_LEFTOVERS 1024
+
+/* Our children but venus (we are the subreaper of the command's tree): up
+ * to max of them into out; how many. */
+static int tree_children(const struct sup *s, pid_t *out, int max)
+{
+	char path[64];
+	int n = 0, child;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", s->self_pid, s->self_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (n < max && fscanf(f, "%d", &child) == 1)
+		if (child != s->venus_pid)
+			out[n++] = child;
+	fclose(f);
+	return n;
+}
+
+/* What the command left behind gets a signal meant for the job: every
+ * process of the tree we know of that is still there, and our children
+ * (orphans) that made no trapped call yet. */
+static void signal_leftovers(struct sup *s, int sig)
+{
+	pid_t children[MAX_LEFTOVERS];
+	int n = tree_children(s, children, MAX_LEFTOVERS);
+	struct proc *p, *tmp;
+
+	HASH_ITER(hh, s->procs, p, tmp)
+	{
+		if (p->pidfd >= 0 && p->tid != s->target)
+			syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+	}
+	for (int i = 0; i < n; i++)
+		if (children[i] != s->target && !proc_known(s, children[i]))
+			kill(children[i], sig); /* a zombie of ours until reaped: no other pid */
+}
+
+/* No task is left under the filter: what is left of the tree among our
+ * children is dead, and is reaped now rather than left to init. */
+static void reap_tree(struct sup *s)
+{
+	pid_t children[MAX_LEFTOVERS];
+	int n = tree_children(s, children, MAX_LEFTOVERS);
+
+	for (int i = 0; i < n; i++)
+		waitpid(children[i], NULL, 0);
+}
+
+/* Our children: the command, venus, and (we are their subreaper) what the
+ * command's processes left behind when they went. */
 static void reap_children(struct sup *s)
 {
 	int status;
@@ -83,6 +138,8 @@ static void reap_children(struct sup *s)
 		if (pid == s->target) {
 			s->target_status = status;
 			s->target_exited = true;
+			if (s->forwarded_signal)
+				signal_leftovers(s, s->forwarded_signal);
 		} else if (pid == s->venus_pid) {
 			s->venus_pid = -1;
 			/* One line tells the user, whichever we see first: its
@@ -104,10 +161,14 @@ static void on_signal(struct sup *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
 			reap_children(s);
-		else if (!s->target_exited && !sent_to_our_group(s, &si))
+		} else if (!s->target_exited && !sent_to_our_group(s, &si)) {
 			kill(s->target, (int)si.ssi_signo); /* the command decides */
+			s->forwarded_signal = (int)si.ssi_signo;
+		} else if (s->target_exited) {
+			signal_leftovers(s, (int)si.ssi_signo);
+		}
 	}
 }
 
@@ -118,10 +179,12 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 
 	switch (kind) {
 	case EV_LISTENER:
-		if (ev->events & EPOLLIN)
+		if (ev->events & EPOLLIN) {
 			on_notification(s, s->listener, call_serve);
-		else if (ev->events & (EPOLLHUP | EPOLLERR))
+		} else if (ev->events & EPOLLHUP) {
 			loop_remove(s, s->listener); /* no task of ours is left */
+			s->tree_gone = true;
+		}
 		break;
 	case EV_VENUS_LISTENER:
 		if (ev->events & EPOLLIN)
@@ -189,16 +252,18 @@ int loop_run_until(struct sup *s, bool (*done)(struct sup *s))
 	return 0;
 }
 
-/* Once the command has gone, its last closes still have to reach venus:
- * the data would be lost otherwise. */
+/* Once the command has gone, what it left running is still served (with no
+ * supervisor its every trapped call would fail with ENOSYS), and the last
+ * closes still have to reach venus: the data would be lost otherwise. */
 static bool command_done(struct sup *s)
 {
-	return s->target_exited && (s->vc.dead || !release_pending(s));
+	return s->target_exited && s->tree_gone && (s->vc.dead || !release_pending(s));
 }
 
 int loop_run(struct sup *s)
 {
 	if (loop_run_until(s, command_done) < 0)
 		return 125;
+	reap_tree(s);
 	return shell_status(s->target_status);
 }

@@ -61,6 +61,8 @@ struct sup {
 	pid_t target;
 	int target_status;
 	bool target_exited;
+	int forwarded_signal; /* the last one passed on to the command */
+	bool tree_gone;	      /* no task is left under the target's filter */
 	pid_t venus_pid;
 	struct hosted_venus hosted; /* --venus-cmd: a stock venus we host */
 	pid_t self_pid;

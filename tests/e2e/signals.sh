@@ -188,6 +188,56 @@ SIGHUP_reaches_the_command() { forwarded HUP 129; }
 t SIGQUIT_reaches_the_command
 SIGQUIT_reaches_the_command() { forwarded QUIT 131; }
 
+# A process the command leaves running keeps /coda (without the supervisor
+# its every trapped call would fail with ENOSYS): coda-exec ends when it has,
+# with the command's status, and what it wrote is on the volume.
+t process_left_behind_keeps_coda_until_it_exits
+process_left_behind_keeps_coda_until_it_exits() {
+	local ok=0
+	fresh_volume
+	cx c -- sh -c '(sleep 0.3; cat /coda/f.txt; echo late >/coda/d/late) & echo early; exit 7'
+	expect_rc c 7 || ok=1
+	expect_out c "early
+a file in the volume" || ok=1
+	[ "$(cat "$VOL/d/late" 2>/dev/null)" = late ] || {
+		note "what the process left behind wrote is not on the volume"
+		ok=1
+	}
+	return $ok
+}
+
+# A SIGTERM that ends the command ends what it left running too (a busy
+# subshell that never made a trapped call as well): coda-exec does not wait
+# for them.
+t SIGTERM_that_ends_the_command_ends_what_it_left_running
+SIGTERM_that_ends_the_command_ends_what_it_left_running() {
+	local ok=0 left
+	fresh_volume
+	(
+		set -m
+		"$CODA_EXEC" --volume "$VOL" --cache "$CACHE" -- sh -c \
+			'sleep 30 & echo $! >"$0/left.pids"; (while :; do :; done) & echo $! >>"$0/left.pids"
+			echo ready; exec sleep 30' "$T" >"$T/c.out" 2>"$T/c.err" &
+		pid=$!
+		for _ in $(seq 100); do grep -q ready "$T/c.out" && break; sleep 0.05; done
+		sleep 0.1
+		kill -TERM "$pid"
+		for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$pid" 2>/dev/null && echo "still running 10 s after SIGTERM" >>"$T/c.err"
+		wait "$pid"
+		echo $? >"$T/c.rc"
+	)
+	expect_rc c 143 || ok=1
+	for left in $(cat "$T/left.pids"); do
+		if kill -0 "$left" 2>/dev/null; then
+			note "process $left the command left running is still there"
+			kill -KILL "$left"
+			ok=1
+		fi
+	done
+	return $ok
+}
+
 t venus_killed_during_held_call_gives_EINTR_then_ENXIO
 venus_killed_during_held_call_gives_EINTR_then_ENXIO() {
 	local ok=0
