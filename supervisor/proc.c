@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -427,37 +426,38 @@ void proc_table_destroy(struct sup *s)
 	proc_free(s, p);
 }
 
-/* Adopts the children that thread task/TID/children of process tgid lists. */
+/* Adopts the children that /proc/TGID/task/TID/children lists (read with
+ * plain read(2): this runs at every close of a /coda fd). */
 static void adopt_children_of(struct sup *s, pid_t tgid, pid_t tid)
 {
-	char path[64];
-	FILE *f;
-	int child;
+	char path[64], list[4096], *p, *end;
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	while (fscanf(f, "%d", &child) == 1)
-		if (!proc_find(s, child))
-			proc_get(s, child);
-	fclose(f);
+	n = read(fd, list, sizeof(list) - 1);
+	close(fd);
+	list[n > 0 ? n : 0] = '\0';
+	for (p = list;; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (!proc_find(s, (pid_t)child))
+			proc_get(s, (pid_t)child);
+	}
 }
 
+/* The children of the calling thread and of its leader: where forks come
+ * from. (Listing every thread's would cost a directory read per close.) */
 void proc_adopt_children(struct sup *s, struct proc *p)
 {
-	char path[32];
-	struct dirent *e;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", p->tgid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			adopt_children_of(s, p->tgid, (pid_t)atoi(e->d_name));
-	closedir(d);
+	adopt_children_of(s, p->tgid, p->tid);
+	if (p->tid != p->tgid)
+		adopt_children_of(s, p->tgid, p->tgid);
 }
 
 bool proc_children_listed(void)

@@ -116,7 +116,8 @@ void proc_table_destroy(struct sup *s);
 
 /* p is about to change its cwd or close a /coda fd: its children not seen
  * yet (forks are not trapped) are first given what p has now, which is what
- * they had at the fork. */
+ * they had at the fork. Those of p's thread and of its leader: a child of
+ * another thread copies what the process has when it is first seen. */
 void proc_adopt_children(struct sup *s, struct proc *p);
 
 /* Does /proc list a task's children here (CONFIG_PROC_CHILDREN)? */
