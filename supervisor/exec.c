@@ -244,17 +244,10 @@ static int load_binary(struct call *c, struct binprm *b)
 
 static int target_sp(struct call *c, uint64_t *sp)
 {
-	char path[64], line[512];
-	FILE *f;
-	int n;
+	long nr;
+	int rc = proc_syscall((pid_t)c->n->pid, &nr, sp);
 
-	snprintf(path, sizeof(path), "/proc/%u/syscall", c->n->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fgets(line, sizeof(line), f) ? sscanf(line, "%*d %*x %*x %*x %*x %*x %*x %lx", sp) : 0;
-	fclose(f);
-	return n == 1 && call_valid(c) ? 0 : -ESRCH;
+	return rc == 0 && nr == c->n->data.nr && call_valid(c) ? 0 : -ESRCH;
 }
 
 /* Marks the caller's memory, in the free stack below its sp, so that the

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +103,44 @@ bool proc_sigint_pending(pid_t tid)
 	 * the caller leaving its call instead). */
 	return ((info.pending | info.shared_pending) & sigint) &&
 	       ((info.blocked | info.caught) & sigint);
+}
+
+#define SYSCALL_SETTLE_US 50000
+#define SYSCALL_POLL_US	  200
+
+/* One look at /proc/TID/syscall: -EAGAIN while the task runs. */
+static int read_syscall(pid_t tid, long *nr, uint64_t *sp)
+{
+	char path[64], line[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	line[n > 0 ? n : 0] = '\0';
+	if (!strncmp(line, "running", 7))
+		return -EAGAIN;
+	if (sscanf(line, "%ld", nr) != 1)
+		return -ESRCH;
+	*sp = 0;
+	if (*nr >= 0 && sscanf(line, "%*d %*x %*x %*x %*x %*x %*x %" SCNx64, sp) != 1)
+		return -ESRCH;
+	return 0;
+}
+
+int proc_syscall(pid_t tid, long *nr, uint64_t *sp)
+{
+	for (int waited = 0;; waited += SYSCALL_POLL_US) {
+		int rc = read_syscall(tid, nr, sp);
+
+		if (rc != -EAGAIN || waited >= SYSCALL_SETTLE_US)
+			return rc == -EAGAIN ? -ESRCH : rc;
+		usleep(SYSCALL_POLL_US);
+	}
 }
 
 pid_t proc_parent(pid_t tid)

@@ -106,6 +106,13 @@ bool proc_sigint_pending(pid_t tid);
  * tid (so that a blocking call of its must end now)? */
 bool proc_signal_pending(pid_t tid);
 
+/* The call task tid is in and its stack pointer, from /proc/TID/syscall
+ * (nr -1: in none); -ESRCH if it is gone. A task the supervisor has just
+ * let go, or woken to take an fd (ADDFD), runs on its way back to its wait,
+ * and /proc says which call it is in only once it sleeps: it is given up to
+ * 50 ms for that. */
+int proc_syscall(pid_t tid, long *nr, uint64_t *sp);
+
 /* The parent of task tid, or -errno. */
 pid_t proc_parent(pid_t tid);
 

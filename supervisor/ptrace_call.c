@@ -390,41 +390,13 @@ int fd_borrow(struct call *c, int fd)
 	return 0;
 }
 
-#define CALL_RUNNING (-2)
-#define KICK_WAIT_US 50000 /* for a receiver let through to reach its wait */
-#define KICK_POLL_US 200
-
-/* The call thread tid is in (/proc/TID/syscall): its number, -1 for none,
- * CALL_RUNNING while it runs (on its way into a call, say). */
-static int current_call(pid_t tid)
-{
-	char path[64], buf[32] = "";
-	int fd, nr;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0 && !strncmp(buf, "running", 7))
-		return CALL_RUNNING;
-	return n > 0 && sscanf(buf, "%d ", &nr) == 1 ? nr : -1;
-}
-
-/* Is thread tid in recvmsg? One just let through may still be on its way to
- * its wait, running: /proc says which call it is in only once it sleeps. */
+/* Is thread tid in recvmsg? */
 static bool in_recvmsg(pid_t tid)
 {
-	for (int waited = 0; waited < KICK_WAIT_US; waited += KICK_POLL_US) {
-		int nr = current_call(tid);
+	uint64_t sp;
+	long nr;
 
-		if (nr != CALL_RUNNING)
-			return nr == SYS_recvmsg;
-		usleep(KICK_POLL_US);
-	}
-	return false;
+	return proc_syscall(tid, &nr, &sp) == 0 && nr == SYS_recvmsg;
 }
 
 void fd_borrow_kick(pid_t tid)
