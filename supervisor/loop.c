@@ -78,32 +78,13 @@ static void on_notification(struct sup *s, int listener, task_fn serve)
 
 #define MAX_LEFTOVERS 1024
 
-/* Our children but venus (we are the subreaper of the command's tree): up
- * to max of them into out; how many. */
-static int tree_children(const struct sup *s, pid_t *out, int max)
-{
-	char path[64];
-	int n = 0, child;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", s->self_pid, s->self_pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (n < max && fscanf(f, "%d", &child) == 1)
-		if (child != s->venus_pid)
-			out[n++] = child;
-	fclose(f);
-	return n;
-}
-
 /* What the command left behind gets a signal meant for the job: every
  * process of the tree we know of that is still there, and our children
  * (orphans) that made no trapped call yet. */
 static void signal_leftovers(struct sup *s, int sig)
 {
 	pid_t children[MAX_LEFTOVERS];
-	int n = tree_children(s, children, MAX_LEFTOVERS);
+	int n = proc_our_children(s, children, MAX_LEFTOVERS);
 	struct proc *p, *tmp;
 
 	HASH_ITER(hh, s->procs, p, tmp)
@@ -121,7 +102,7 @@ static void signal_leftovers(struct sup *s, int sig)
 static void reap_tree(struct sup *s)
 {
 	pid_t children[MAX_LEFTOVERS];
-	int n = tree_children(s, children, MAX_LEFTOVERS);
+	int n = proc_our_children(s, children, MAX_LEFTOVERS);
 
 	for (int i = 0; i < n; i++)
 		waitpid(children[i], NULL, 0);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +106,7 @@ bool proc_sigint_pending(pid_t tid)
 	       ((info.blocked | info.caught) & sigint);
 }
 
+#define MAX_ORPHANS	  1024
 #define SYSCALL_SETTLE_US 50000
 #define SYSCALL_POLL_US	  200
 
@@ -315,18 +317,19 @@ static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid
 	return NULL;
 }
 
-static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth);
+static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struct proc *orphan_of);
 
 /* A thread shares its leader's fs and files; a process starts with what its
- * parent had at the fork, or else with a copy of what its parent has now. */
+ * parent had at the fork, or else with a copy of what its parent has now (an
+ * orphan: what the parent it lost had last). */
 static int proc_attach_state(struct sup *s, struct proc *p, const struct status_info *info,
-			     int depth)
+			     int depth, struct proc *orphan_of)
 {
 	struct proc *from = NULL;
 	struct fork_record *r;
 
 	if (info->tgid != p->tid) {
-		from = proc_lookup_depth(s, info->tgid, depth + 1);
+		from = proc_lookup_depth(s, info->tgid, depth + 1, NULL);
 		if (from) {
 			p->fs = from->fs;
 			p->files = from->files;
@@ -334,8 +337,10 @@ static int proc_attach_state(struct sup *s, struct proc *p, const struct status_
 			p->files->refs++;
 			return 0;
 		}
-	} else if (info->ppid > 1 && info->ppid != s->self_pid) {
-		from = proc_lookup_depth(s, info->ppid, depth + 1);
+	} else if (info->ppid == s->self_pid) {
+		from = orphan_of;
+	} else if (info->ppid > 1) {
+		from = proc_lookup_depth(s, info->ppid, depth + 1, NULL);
 		r = from ? take_fork_record(s, info->ppid, p->tid) : NULL;
 		if (r) {
 			p->fs = r->fs;
@@ -366,7 +371,31 @@ static void proc_watch_exit(struct sup *s, struct proc *p)
 	}
 }
 
-static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
+/* Handles the exits of the tree's processes that the loop has not seen yet:
+ * their orphans are adopted with their state first (proc_exit). */
+static void exits_seen_now(struct sup *s)
+{
+	size_t n = HASH_COUNT(s->procs), k = 0;
+	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
+	pid_t *tgid = calloc(n + 1, sizeof(*tgid));
+	struct proc *p, *tmp;
+
+	HASH_ITER(hh, s->procs, p, tmp)
+	{
+		if (pfd && tgid && p->pidfd >= 0) {
+			tgid[k] = p->tgid;
+			pfd[k++] = (struct pollfd){.fd = p->pidfd, .events = POLLIN};
+		}
+	}
+	if (k && poll(pfd, (nfds_t)k, 0) > 0)
+		for (size_t i = 0; i < k; i++)
+			if (pfd[i].revents & POLLIN)
+				proc_exit(s, tgid[i]);
+	free(pfd);
+	free(tgid);
+}
+
+static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struct proc *orphan_of)
 {
 	struct status_info info = {0};
 	struct proc *p = proc_find(s, tid);
@@ -375,6 +404,14 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
 		return p;
 	if (read_status(tid, &info) < 0)
 		return NULL;
+	/* An orphan of ours: the process it lost may have exited just now,
+	 * unseen yet by the loop, and it is the one to copy. */
+	if (info.ppid == s->self_pid && info.tgid == tid && tid != s->target && !orphan_of) {
+		exits_seen_now(s);
+		p = proc_find(s, tid);
+		if (p)
+			return p;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -382,7 +419,7 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
 	p->tgid = info.tgid;
 	p->pidfd = -1;
 	p->cred = info.cred;
-	if (proc_attach_state(s, p, &info, depth) < 0) {
+	if (proc_attach_state(s, p, &info, depth, orphan_of) < 0) {
 		fs_put(p->fs);
 		fdtable_put(p->files);
 		free(p);
@@ -394,6 +431,30 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth)
 	return p;
 }
 
+int proc_our_children(const struct sup *s, pid_t *out, int max)
+{
+	char path[64], list[8192], *p, *end;
+	ssize_t len;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", s->self_pid, s->self_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, list, sizeof(list) - 1);
+	close(fd);
+	list[len > 0 ? len : 0] = '\0';
+	for (p = list; n < max; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if ((pid_t)child != s->venus_pid)
+			out[n++] = (pid_t)child;
+	}
+	return n;
+}
+
 bool proc_known(struct sup *s, pid_t tid)
 {
 	return proc_find(s, tid) != NULL;
@@ -401,7 +462,7 @@ bool proc_known(struct sup *s, pid_t tid)
 
 struct proc *proc_get(struct sup *s, pid_t tid)
 {
-	return proc_lookup_depth(s, tid, 0);
+	return proc_lookup_depth(s, tid, 0, NULL);
 }
 
 int proc_creds(struct proc *p, struct creds *out)
@@ -434,10 +495,25 @@ void proc_release(struct sup *s, struct proc *p)
 		proc_free(s, p);
 }
 
+/* Our children (we are the subreaper of the tree) that no trapped call has
+ * shown yet: orphans of a process that has just exited, which had its state
+ * at their fork or later. They get what it has. */
+static void adopt_orphans(struct sup *s, struct proc *gone)
+{
+	pid_t child[MAX_ORPHANS];
+	int n = proc_our_children(s, child, MAX_ORPHANS);
+
+	for (int i = 0; i < n; i++)
+		if (child[i] != s->target && !proc_find(s, child[i]))
+			proc_lookup_depth(s, child[i], 0, gone);
+}
+
 void proc_exit(struct sup *s, pid_t tgid)
 {
-	struct proc *p, *tmp;
+	struct proc *p = proc_find(s, tgid), *tmp;
 
+	if (p)
+		adopt_orphans(s, p);
 	HASH_ITER(hh, s->procs, p, tmp)
 	{
 		if (p->tgid != tgid)

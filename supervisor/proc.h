@@ -74,6 +74,10 @@ struct proc {
 	UT_hash_handle hh;
 };
 
+/* Our children but venus: the command, and the orphans of its tree (we are
+ * its subreaper). Up to max of them into out; how many. */
+int proc_our_children(const struct sup *s, pid_t *out, int max);
+
 /* Has task tid made a trapped call (or been adopted)? */
 bool proc_known(struct sup *s, pid_t tid);
 

@@ -189,16 +189,27 @@ t SIGQUIT_reaches_the_command
 SIGQUIT_reaches_the_command() { forwarded QUIT 131; }
 
 # A process the command leaves running keeps /coda (without the supervisor
-# its every trapped call would fail with ENOSYS): coda-exec ends when it has,
-# with the command's status, and what it wrote is on the volume.
+# its every trapped call would fail with ENOSYS) and its cwd there, though
+# its parent has gone before its first trapped call: coda-exec ends when it
+# has, with the command's status, and what it wrote is on the volume.
 t process_left_behind_keeps_coda_until_it_exits
 process_left_behind_keeps_coda_until_it_exits() {
 	local ok=0
 	fresh_volume
-	cx c -- sh -c '(sleep 0.3; cat /coda/f.txt; echo late >/coda/d/late) & echo early; exit 7'
+	cx c -- "$PY" -c '
+import os, sys, time
+os.chdir("/coda/d")
+if os.fork() == 0:
+    time.sleep(0.3)
+    open("late", "w").write("late\n")
+    print(open("../f.txt").read(), os.getcwd(), sep="", flush=True)
+    os._exit(0)
+print("early", flush=True)
+sys.exit(7)'
 	expect_rc c 7 || ok=1
 	expect_out c "early
-a file in the volume" || ok=1
+a file in the volume
+/coda/d" || ok=1
 	[ "$(cat "$VOL/d/late" 2>/dev/null)" = late ] || {
 		note "what the process left behind wrote is not on the volume"
 		ok=1
