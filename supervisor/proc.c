@@ -110,6 +110,32 @@ bool proc_sigint_pending(pid_t tid)
 #define SYSCALL_SETTLE_US 50000
 #define SYSCALL_POLL_US	  200
 
+/* The children /proc/TGID/task/TID/children lists, up to max of them into
+ * out (read with plain read(2): this runs at every close of a /coda fd);
+ * how many. */
+static int read_children(pid_t tgid, pid_t tid, pid_t *out, int max)
+{
+	char path[64], list[8192], *p, *end;
+	ssize_t len;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, list, sizeof(list) - 1);
+	close(fd);
+	list[len > 0 ? len : 0] = '\0';
+	for (p = list; n < max; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		out[n++] = (pid_t)child;
+	}
+	return n;
+}
+
 /* One look at /proc/TID/syscall: -EAGAIN while the task runs. */
 static int read_syscall(pid_t tid, long *nr, uint64_t *sp)
 {
@@ -433,26 +459,12 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struc
 
 int proc_our_children(const struct sup *s, pid_t *out, int max)
 {
-	char path[64], list[8192], *p, *end;
-	ssize_t len;
-	int fd, n = 0;
+	int n = read_children(s->self_pid, s->self_pid, out, max), kept = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", s->self_pid, s->self_pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = read(fd, list, sizeof(list) - 1);
-	close(fd);
-	list[len > 0 ? len : 0] = '\0';
-	for (p = list; n < max; p = end) {
-		long child = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		if ((pid_t)child != s->venus_pid)
-			out[n++] = (pid_t)child;
-	}
-	return n;
+	for (int i = 0; i < n; i++)
+		if (out[i] != s->venus_pid)
+			out[kept++] = out[i];
+	return kept;
 }
 
 bool proc_known(struct sup *s, pid_t tid)
@@ -541,29 +553,15 @@ void proc_table_destroy(struct sup *s)
 	proc_free(s, p);
 }
 
-/* Adopts the children that /proc/TGID/task/TID/children lists (read with
- * plain read(2): this runs at every close of a /coda fd). */
+/* Adopts the children that /proc/TGID/task/TID/children lists. */
 static void adopt_children_of(struct sup *s, pid_t tgid, pid_t tid)
 {
-	char path[64], list[4096], *p, *end;
-	ssize_t n;
-	int fd;
+	pid_t child[MAX_ORPHANS];
+	int n = read_children(tgid, tid, child, MAX_ORPHANS);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, list, sizeof(list) - 1);
-	close(fd);
-	list[n > 0 ? n : 0] = '\0';
-	for (p = list;; p = end) {
-		long child = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		if (!proc_find(s, (pid_t)child))
-			proc_get(s, (pid_t)child);
-	}
+	for (int i = 0; i < n; i++)
+		if (!proc_find(s, child[i]))
+			proc_get(s, child[i]);
 }
 
 /* The children of the calling thread and of its leader: where forks come
