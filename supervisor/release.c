@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
@@ -158,9 +159,42 @@ static void close_task(struct task *t)
 	close_with_venus(t, t->arg);
 }
 
-/* The writer a close event releases (its CLOSE is then counted as under
- * way), or NULL when the event is none of the target's. */
-static struct writer *take_event(struct sup *s, const struct inotify_event *ev)
+/* Whether anyone still has the container open for writing: a read lease
+ * is granted only when nobody has (the kernel's i_writecount). 1 yes, 0 no,
+ * -1 cannot tell (no leases on that file system, or not its owner). A
+ * lease break while we hold it raises SIGURG, which is ignored. */
+static int still_written(const char *container)
+{
+	int fd = open(container, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETSIG, SIGURG) == 0) {
+		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+			fcntl(fd, F_SETLEASE, F_UNLCK);
+			rc = 0;
+		} else if (errno == EAGAIN) {
+			rc = 1;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* How many of w's opens one close event releases. inotify merges a close
+ * event into an identical one not read yet, so two writers closing at once
+ * may give one event: when nobody writes the container any more, every
+ * open left is released. */
+static int released_by_event(struct writer *w)
+{
+	if (w->opens > 1 && still_written(w->container) == 0)
+		return w->opens;
+	return 1;
+}
+
+/* The writer a close event releases (its CLOSEs, *n of them, are then
+ * counted as under way), or NULL when the event is none of the target's. */
+static struct writer *take_event(struct sup *s, const struct inotify_event *ev, int *n)
 {
 	struct release_state *r = &s->release;
 	struct writer *w;
@@ -183,9 +217,22 @@ static struct writer *take_event(struct sup *s, const struct inotify_event *ev)
 	 * pioctl's answer written into the container). */
 	if (w->opens <= 0)
 		return NULL;
-	w->opens--;
-	w->closing++;
+	*n = released_by_event(w);
+	w->opens -= *n;
+	w->closing += *n;
 	return w;
+}
+
+/* One CODA_CLOSE for w: by the calling task, or by a task of its own. */
+static void close_one(struct sup *s, struct task *self, struct writer *w)
+{
+	if (self) {
+		close_with_venus(self, w);
+	} else if (task_spawn(s, close_task, NULL, w) < 0) {
+		fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
+		w->closing--;
+		writer_settle(s, w);
+	}
 }
 
 /* Reads the queued close events. Every one is counted before any CODA_CLOSE
@@ -198,6 +245,7 @@ static void drain_events(struct sup *s, struct task *self)
 	struct release_state *r = &s->release;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct writer *todo[sizeof(buf) / sizeof(struct inotify_event)];
+	int closes[sizeof(buf) / sizeof(struct inotify_event)];
 	ssize_t n;
 
 	while ((n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
@@ -205,21 +253,15 @@ static void drain_events(struct sup *s, struct task *self)
 
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			struct writer *w = take_event(s, ev);
+			struct writer *w = take_event(s, ev, &closes[count]);
 
 			p += sizeof(*ev) + ev->len;
 			if (w)
 				todo[count++] = w;
 		}
-		for (size_t i = 0; i < count; i++) {
-			if (self) {
-				close_with_venus(self, todo[i]);
-			} else if (task_spawn(s, close_task, NULL, todo[i]) < 0) {
-				fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
-				todo[i]->closing--;
-				writer_settle(s, todo[i]);
-			}
-		}
+		for (size_t i = 0; i < count; i++)
+			for (int k = 0; k < closes[i]; k++)
+				close_one(s, self, todo[i]);
 	}
 }
 
