@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <uthash.h>
@@ -17,6 +18,7 @@ struct upc_req {
 	struct task *task;
 	struct coda_msg *msg; /* the upcall going out, its reply coming in */
 	enum req_state state;
+	int64_t sent_ms;
 	int64_t deadline_ms;
 	int64_t check_ms;
 	struct upc_req *next_done;
@@ -29,6 +31,9 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 	vc->dead = false;
 	vc->seq = 0;
 	vc->timeout_ms = timeout_s * 1000;
+	vc->progress_ms = loop_now_ms();
+	vc->sample_ms = 0;
+	vc->cpu = 0;
 	vc->pending = NULL;
 	vc->interrupted = NULL;
 }
@@ -82,7 +87,8 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	req.task = t;
 	req.msg = m;
 	req.state = REQ_WAITING;
-	req.deadline_ms = loop_now_ms() + vc->timeout_ms;
+	req.sent_ms = loop_now_ms();
+	req.deadline_ms = req.sent_ms + vc->timeout_ms;
 	req.check_ms = loop_now_ms() + LOOP_SIGNAL_CHECK_MS;
 	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
@@ -146,6 +152,7 @@ const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique)
 
 void psdev_deliver(struct sup *s, struct coda_msg *in)
 {
+	s->vc.progress_ms = loop_now_ms();
 	if (in->len < sizeof(struct coda_out_hdr)) {
 		fprintf(stderr, "coda-exec: malformed message from venus dropped (too short)\n");
 		if (in->fd >= 0)
@@ -216,16 +223,73 @@ static void end_request(struct venus_comm *vc, struct upc_req *req, enum req_sta
 	*done = req;
 }
 
+/* Venus's state and CPU time (utime + stime) from /proc/PID/stat. */
+static int venus_stat(pid_t pid, char *state, unsigned long long *cpu)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime, stime;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold anything */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state,
+			 &utime, &stime) != 3)
+		return -EIO;
+	*cpu = utime + stime;
+	return 0;
+}
+
+/* Once a second while calls wait: a venus that used CPU time since the last
+ * look, or is running or waiting for its disk, is working on them. */
+static void sample_progress(struct sup *s, int64_t now)
+{
+	struct venus_comm *vc = &s->vc;
+	unsigned long long cpu;
+	char state;
+
+	if (now - vc->sample_ms < 1000 || s->venus_pid <= 0)
+		return;
+	vc->sample_ms = now;
+	if (venus_stat(s->venus_pid, &state, &cpu) < 0)
+		return;
+	if (cpu != vc->cpu || state == 'R' || state == 'D')
+		vc->progress_ms = now;
+	vc->cpu = cpu;
+}
+
+/* A call times out only when venus has made no progress at all for the
+ * timeout since it was sent. */
+static int64_t deadline(const struct venus_comm *vc, const struct upc_req *req)
+{
+	int64_t from = req->sent_ms > vc->progress_ms ? req->sent_ms : vc->progress_ms;
+
+	return from + vc->timeout_ms;
+}
+
 int psdev_expire(struct sup *s)
 {
 	struct venus_comm *vc = &s->vc;
 	struct upc_req *req, *tmp, *done = NULL;
 	int64_t now = loop_now_ms(), next = -1, due;
 
+	if (vc->pending)
+		sample_progress(s, now);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
+		req->deadline_ms = deadline(vc, req);
 		if (req->deadline_ms <= now) {
-			fprintf(stderr, "coda-exec: venus did not answer %s within %d s\n",
+			fprintf(stderr,
+				"coda-exec: venus made no progress on %s for %d s: the call "
+				"fails\n",
 				coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
 			end_request(vc, req, REQ_TIMED_OUT, &done);
 			continue;

@@ -1,17 +1,23 @@
-/* The client modify log: stores a disconnected venus (cfg->defer_stores)
- * has not made yet, as Coda's CML holds them until reintegration.
+/* The client modify log: the stores venus has not made yet, as Coda's CML
+ * holds them until reintegration.
  *
- * The last close of a write session keeps its container in the cache as
- * cml.FID, owned 0:65534 with mode 0600 as stock venus makes its cache
- * files, and appends an entry naming it to the CML file. Opens, attributes
- * and later sessions of the fid are served from the kept container. At
- * start each logged container is checked as stock venus's ValidContainer
- * (coda-src/venus/fso_cachefile.cc) checks every cache file, and truncated
- * if it fails: a host that loses the owner loses the data, as stock venus
- * would. A venus started without defer_stores then stores every entry.
+ * The first write open of a file logs its dirty container (cml.PID.SEQ,
+ * store.c) here, before the target gets it; the entry goes when its bytes
+ * are stored. So a venus killed with sessions open or closed but not
+ * stored leaves them to the next venus on the cache, which stores every
+ * entry at start (a store is atomic and can be made twice).
+ *
+ * A disconnected venus (cfg->defer_stores) stores nothing: the last close
+ * of a session makes its container owned 0:65534 with mode 0600, as stock
+ * venus makes its cache files, and opens, attributes and later sessions of
+ * the fid are served from it. A disconnected start checks each logged
+ * container as stock venus's ValidContainer (coda-src/venus/fso_cachefile.cc)
+ * checks every cache file, and truncates it if it fails: a host that loses
+ * the owner loses the data, as stock venus would.
  *
  * An entry is "FID CONTAINER PATH", the path from the volume root, ended
  * by a NUL and a newline: a path may hold any byte but NUL. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,7 +39,7 @@ static int entry_format(const struct fid_entry *e, char *buf, size_t len)
 	int n;
 
 	fid_format(&e->fid, fid, sizeof(fid));
-	n = snprintf(buf, len, "%s %s %s%c\n", fid, e->kept, e->path, '\0');
+	n = snprintf(buf, len, "%s %s %s%c\n", fid, e->dirty, e->path, '\0');
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -72,7 +78,7 @@ static int entries_write(struct venus *v, int fd)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		if (!e->kept || !e->path)
+		if (!e->dirty || !e->path)
 			continue;
 		err = entry_write(fd, e);
 		if (err)
@@ -81,13 +87,13 @@ static int entries_write(struct venus *v, int fd)
 	return 0;
 }
 
-/* The log made anew from the kept containers, by rename; none: no log. */
+/* The log made anew from the dirty containers, by rename; none: no log. */
 static int cml_rewrite(struct venus *v)
 {
 	char tmp[64];
 	int fd, err;
 
-	if (!v->kept)
+	if (!v->dirty)
 		return unlinkat(v->cache_fd, CML_NAME, 0) < 0 && errno != ENOENT ? -errno : 0;
 	fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
 	if (fd < 0)
@@ -131,62 +137,48 @@ static int kept_own(struct venus *v, const char *name)
 	return err;
 }
 
-/* The last close of a write session, disconnected: the container is kept
- * under the fid's name, replacing an older kept one by rename (a reader may
- * hold it), and logged once. On failure the write container stays, and the
- * next session's close tries again. */
+/* e's container has just become dirty: logged before anyone writes it. */
+int cml_log(struct venus *v, struct fid_entry *e)
+{
+	int err = cml_append(v, e);
+
+	if (!err)
+		v->dirty++;
+	return err;
+}
+
+/* A dirty container was stored (or is gone): its entry leaves the log. */
+void cml_drop(struct venus *v)
+{
+	v->dirty--;
+	cml_rewrite_or_say(v);
+}
+
+/* The last close of a write session, disconnected: the container stays,
+ * logged, with the owner and mode of a stock venus cache file. */
 int cml_keep(struct venus *v, struct fid_entry *e)
 {
-	char hex[64], name[64 + sizeof(CML_PREFIX)];
-	char *kept = e->kept;
-	int err;
-
-	container_name(&e->fid, hex, sizeof(hex));
-	snprintf(name, sizeof(name), CML_PREFIX "%s", hex);
-	err = kept_own(v, e->wc);
-	if (err)
-		return err;
-	if (!kept) {
-		kept = e->kept = strdup(name);
-		if (!kept)
-			return -ENOMEM;
-		err = cml_append(v, e);
-		if (err) {
-			free(kept);
-			e->kept = NULL;
-			return err;
-		}
-		v->kept++;
-	}
-	if (renameat(v->cache_fd, e->wc, v->cache_fd, kept) < 0)
-		return -errno;
-	free(e->wc);
-	e->wc = NULL;
-	return 0;
+	return kept_own(v, e->dirty);
 }
 
-/* e's entry leaves the log (at its next rewrite). */
-static void kept_release(struct venus *v, struct fid_entry *e)
-{
-	free(e->kept);
-	e->kept = NULL;
-	v->kept--;
-}
-
-/* The object is gone, and its unsent store with it. */
+/* The object is gone, and its unsent store with it: out of the log first,
+ * as wc_clean does. */
 void cml_forget(struct venus *v, struct fid_entry *e)
 {
-	if (!e->kept)
+	char *dirty = e->dirty;
+
+	if (!dirty)
 		return;
-	unlinkat(v->cache_fd, e->kept, 0);
-	kept_release(v, e);
-	cml_rewrite_or_say(v);
+	e->dirty = NULL;
+	cml_drop(v);
+	unlinkat(v->cache_fd, dirty, 0);
+	free(dirty);
 }
 
 /* A rename moved paths that entries name. */
 void cml_paths_changed(struct venus *v)
 {
-	if (v->kept)
+	if (v->dirty)
 		cml_rewrite_or_say(v);
 }
 
@@ -214,8 +206,9 @@ static int kept_check(struct venus *v, const char *name)
 	return kept_own(v, name); /* a valid cache file again, as venus's Reset */
 }
 
+/* The fid an entry names is the one of the run that logged it, for a
+ * reader of the log: a later run finds the object by its path. */
 struct cml_entry {
-	struct CodaFid fid;
 	const char *name, *path;
 };
 
@@ -235,20 +228,16 @@ static int entry_parse(char *rec, struct cml_entry *ce)
 	if (strncmp(name, CML_PREFIX, strlen(CML_PREFIX)) != 0 || strchr(name, '/') || !path[0] ||
 	    path[0] == '/')
 		return -EINVAL;
-	for (int i = 0; i < 4; i++)
-		ce->fid.opaque[i] = o[i];
 	ce->name = name;
 	ce->path = path;
 	return 0;
 }
 
-/* The fid of the logged object, which is unchanged since it was not stored:
- * its fid is made from the same inode again. */
+/* The logged object, found by its path: fids are made anew in every run. */
 static int entry_bind(struct venus *v, const struct cml_entry *ce, struct fid_entry **ep)
 {
 	struct stat st;
 	char *path;
-	int err;
 
 	if (fstatat(v->vol_fd, ce->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -257,24 +246,21 @@ static int entry_bind(struct venus *v, const struct cml_entry *ce, struct fid_en
 	path = strdup(ce->path);
 	if (!path)
 		return -ENOMEM;
-	err = fid_enter(v, &st, path, ep);
-	if (err)
-		return err;
-	return coda_fid_eq(&(*ep)->fid, &ce->fid) ? 0 : -ESTALE;
+	return fid_enter(v, &st, path, ep);
 }
 
 static void entry_load(struct venus *v, const struct cml_entry *ce)
 {
 	struct fid_entry *e;
-	int err = kept_check(v, ce->name);
+	int err = v->cfg->defer_stores ? kept_check(v, ce->name) : 0;
 
 	if (!err)
 		err = entry_bind(v, ce, &e);
-	if (!err && e->kept)
-		return; /* logged twice: a close whose rename failed */
+	if (!err && e->dirty)
+		err = -EEXIST; /* two entries for one file: which is newer is unknown */
 	if (!err) {
-		e->kept = strdup(ce->name);
-		err = e->kept ? 0 : -ENOMEM;
+		e->dirty = strdup(ce->name);
+		err = e->dirty ? 0 : -ENOMEM;
 	}
 	if (err) {
 		fprintf(stderr,
@@ -283,7 +269,7 @@ static void entry_load(struct venus *v, const struct cml_entry *ce)
 		unlinkat(v->cache_fd, ce->name, 0);
 		return;
 	}
-	v->kept++;
+	v->dirty++;
 }
 
 /* The whole log, NUL-terminated, in *bufp; 0 and NULL if there is none. */
@@ -344,30 +330,56 @@ static void entries_load(struct venus *v, char *buf, size_t len)
 	}
 }
 
-/* Connected again: each kept container is stored, then becomes the read
- * container as a write session's does. Only the kept objects and the root
- * are known yet, all of whose inodes are in use: no store drops an entry. */
+/* Connected again: each dirty container is stored, then becomes the read
+ * container as a write session's does. Only the logged objects and the
+ * root are known yet, all of whose inodes are in use: no store drops an
+ * entry. */
 static void cml_reintegrate(struct venus *v)
 {
 	struct fid_entry *e, *tmp;
-	char name[64];
 	int err;
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		if (!e->kept)
+		if (!e->dirty)
 			continue;
-		err = store_container(v, e, e->kept, true);
-		if (err) {
+		err = wc_store(v, e, true);
+		if (err)
 			fprintf(stderr, "venus: reintegrating %s: %s: still logged\n", e->path,
 				strerror(-err));
-			continue;
-		}
-		container_name(&e->fid, name, sizeof(name));
-		if (renameat(v->cache_fd, e->kept, v->cache_fd, name) < 0)
-			unlinkat(v->cache_fd, e->kept, 0); /* the next read open refills */
-		kept_release(v, e);
 	}
+}
+
+static bool logged(struct venus *v, const char *name)
+{
+	struct fid_entry *e, *tmp;
+
+	HASH_ITER(hh, v->fids, e, tmp)
+	{
+		if (e->dirty && strcmp(e->dirty, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Containers named cml.* that no entry names: made by a venus killed before
+ * it logged them (nobody had them) or after it stored them. */
+static void orphans_sweep(struct venus *v)
+{
+	int fd = openat(v->cache_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, CML_PREFIX, strlen(CML_PREFIX)) == 0 &&
+		    !logged(v, de->d_name))
+			unlinkat(v->cache_fd, de->d_name, 0);
+	closedir(d);
 }
 
 int cml_start(struct venus *v)
@@ -376,10 +388,14 @@ int cml_start(struct venus *v)
 	char *buf;
 	int err = cml_read(v, &buf, &len);
 
-	if (err || !buf)
+	if (err)
 		return err;
-	entries_load(v, buf, len);
+	if (buf)
+		entries_load(v, buf, len);
 	free(buf);
+	orphans_sweep(v);
+	if (!buf)
+		return 0;
 	if (!v->cfg->defer_stores && !v->cfg->read_only)
 		cml_reintegrate(v);
 	return cml_rewrite(v);

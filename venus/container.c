@@ -74,11 +74,11 @@ void tmp_sweep(int at, const char *path, const char *const *prefixes)
 	closedir(d);
 }
 
-/* Fills that a killed venus never finished and write containers it never
- * stored: their data has no owner any more. */
+/* Fills that a killed venus never finished: nobody was given them. (What
+ * it never stored is logged, and cml.c keeps it.) */
 static void cache_sweep(struct venus *v)
 {
-	static const char *const prefixes[] = {".new.", WC_PREFIX, NULL};
+	static const char *const prefixes[] = {".new.", NULL};
 
 	tmp_sweep(v->cache_fd, ".", prefixes);
 }
@@ -190,10 +190,10 @@ fail:
 	return err;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int write_all_at(int fd, const char *buf, size_t len, off_t off)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = pwrite(fd, buf, len, off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -202,46 +202,9 @@ static int write_all(int fd, const char *buf, size_t len)
 		}
 		buf += n;
 		len -= (size_t)n;
+		off += n;
 	}
 	return 0;
-}
-
-static int copy_rw(int src, int dst)
-{
-	char buf[65536];
-
-	for (;;) {
-		ssize_t n = read(src, buf, sizeof(buf));
-		int err;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return 0;
-		err = write_all(dst, buf, (size_t)n);
-		if (err)
-			return err;
-	}
-}
-
-/* In-kernel copy until EOF. Both file offsets advance, so a fallback to
- * read/write after a partial copy carries on where this stopped. */
-static int copy_range(int src, int dst)
-{
-	for (;;) {
-		ssize_t n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return 0;
-	}
 }
 
 static bool copy_unsupported(int err)
@@ -250,18 +213,93 @@ static bool copy_unsupported(int err)
 	       err == -EPERM;
 }
 
-/* Cheapest first: share the extents, copy in the kernel, copy by hand.
- * From both fds' current offsets, which should be 0. */
-int container_copy(int src, int dst)
+static int copy_by_hand(int src, int dst, off_t off, off_t len)
 {
+	char buf[65536];
+
+	while (len > 0) {
+		ssize_t n =
+		    pread(src, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off);
+		int err;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0; /* shrunk meanwhile: the size is set after */
+		err = write_all_at(dst, buf, (size_t)n, off);
+		if (err)
+			return err;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* len bytes at off, in the kernel where it can. */
+static int copy_segment(int src, int dst, off_t off, off_t len)
+{
+	while (len > 0) {
+		loff_t in = off, out = off;
+		ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && copy_unsupported(-errno))
+			return copy_by_hand(src, dst, off, len);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The next data segment at or after *off, as [*off, *end); false at EOF.
+ * A file system without SEEK_DATA is all data. */
+static bool next_data(int src, off_t size, off_t *off, off_t *end)
+{
+	off_t data = lseek(src, *off, SEEK_DATA), hole;
+
+	if (data < 0 && errno == ENXIO)
+		return false;
+	if (data < 0)
+		data = *off;
+	hole = lseek(src, data, SEEK_HOLE);
+	*off = data;
+	*end = hole < 0 || hole > size ? size : hole;
+	return data < size;
+}
+
+/* The data segments of src into dst, holes left as holes, so that copying
+ * a sparse file costs its data, not its size. */
+static int copy_sparse(int src, int dst)
+{
+	struct stat st;
+	off_t off = 0, end;
 	int err;
 
+	if (fstat(src, &st) < 0)
+		return -errno;
+	while (off < st.st_size && next_data(src, st.st_size, &off, &end)) {
+		err = copy_segment(src, dst, off, end - off);
+		if (err)
+			return err;
+		off = end;
+	}
+	return ftruncate(dst, st.st_size) < 0 ? -errno : 0;
+}
+
+/* Cheapest first: share the extents, else copy the data in the kernel or
+ * by hand. dst is empty. */
+int container_copy(int src, int dst)
+{
 	if (ioctl(dst, FICLONE, src) == 0)
 		return 0;
-	err = copy_range(src, dst);
-	if (!err || !copy_unsupported(err))
-		return err;
-	return copy_rw(src, dst);
+	return copy_sparse(src, dst);
 }
 
 /* Opens the backing object of e and checks it is still the one e names. */
@@ -318,6 +356,21 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 	/* Stamped with the mtime seen before copying: a change during the copy
 	 * leaves the stamp behind the backing file and the next open refills. */
 	return container_commit(v, tmp, tmpname, name, &st.st_atim, &st.st_mtim);
+}
+
+/* The fid's read container, if current, renamed to `name` for a write
+ * session: the open files of it are the session's file from now on. */
+int container_take(struct venus *v, struct fid_entry *e, const char *name)
+{
+	char cname[CONTAINER_NAME_LEN];
+	struct stat st, cst;
+
+	container_name(&e->fid, cname, sizeof(cname));
+	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !fid_matches(e, &st))
+		return -ENOENT;
+	if (fstatat(v->cache_fd, cname, &cst, AT_SYMLINK_NOFOLLOW) < 0 || !file_current(&cst, &st))
+		return -ENOENT;
+	return renameat(v->cache_fd, cname, v->cache_fd, name) < 0 ? -errno : 0;
 }
 
 struct dirbuf {
@@ -438,7 +491,7 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 		err = tmp;
 		goto out;
 	}
-	err = write_all(tmp, b.buf, b.len);
+	err = write_all_at(tmp, b.buf, b.len, 0);
 	if (err) {
 		close(tmp);
 		unlinkat(v->cache_fd, tmpname, 0);
@@ -459,8 +512,8 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	int fd;
 
 	container_name(&e->fid, name, sizeof(name));
-	if (S_ISREG(st->st_mode) && e->kept)
-		fd = container_reopen(v, e->kept); /* not stored yet: it is the file */
+	if (S_ISREG(st->st_mode) && e->dirty)
+		fd = container_reopen(v, e->dirty); /* not stored yet: it is the file */
 	else if (S_ISREG(st->st_mode))
 		fd = file_container(v, e, name);
 	else if (S_ISDIR(st->st_mode))

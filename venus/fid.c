@@ -103,8 +103,7 @@ static void fid_free(struct venus *v, struct fid_entry *e)
 	HASH_DEL(v->fids, e);
 	free(e->path);
 	free(e->alt_path);
-	free(e->wc);
-	free(e->kept);
+	free(e->dirty);
 	free(e);
 }
 
@@ -125,7 +124,6 @@ void fid_drop(struct venus *v, struct fid_entry *e)
 	if (e->opens || e->writers)
 		return;
 	wc_discard(v, e);
-	cml_forget(v, e);
 	container_drop(v, &e->fid);
 	fid_free(v, e);
 }

@@ -1,13 +1,18 @@
-/* Write containers and the store: Coda's session semantics.
+/* Write sessions and the store: Coda's session semantics, on one
+ * container per file.
  *
- * A write open gets the fid's write container, a private copy in the cache
- * that all writers of the fid share. Readers keep getting the read container,
- * which holds what was last stored. The last writer's CODA_CLOSE (and every
- * CODA_FSYNC or CODA_STORE) stores: the backing file is made to hold exactly
- * the container's bytes, atomically, by a temp file renamed over it. After
- * the last close the write container becomes the read container, so opens
- * from then on see the new bytes while older readers keep the old ones.
- * With cfg->defer_stores the last close keeps the container instead (cml.c),
+ * As on a kernel mount, every open of a file shares one container: a write
+ * open takes the fid's current read container (or fills one) and writes
+ * into it in place, so readers that hold it, and every open made while the
+ * session lasts, see the writers' bytes. Its first write open moves the
+ * container to a name of its own (cml.PID.SEQ) and logs it in the client
+ * modify log (cml.c): from then on it holds bytes the volume may not have.
+ * The last writer's CODA_CLOSE (and every CODA_FSYNC or CODA_STORE) stores:
+ * the backing file is made to hold exactly the container's bytes,
+ * atomically, by a temp file renamed over it. The entry then leaves the log
+ * and the container is the read container again. A venus killed before
+ * that leaves the entry, and the next venus on the cache stores it.
+ * With cfg->defer_stores the last close keeps the container logged instead,
  * and it stands for the file until a later venus stores it. */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,31 +36,11 @@ static int wc_reopen(struct venus *v, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The container holding the file's latest bytes: the open session's, else
- * a closed session's not yet stored, else none (the backing file's). */
-const char *wc_latest(const struct fid_entry *e)
-{
-	return e->wc ? e->wc : e->kept;
-}
-
-/* A session after one not yet stored starts from that one's bytes and times. */
-static int wc_fill_kept(struct venus *v, struct fid_entry *e, int fd)
-{
-	struct stat kst;
-	int src = wc_reopen(v, e->kept, O_RDONLY), err;
-
-	if (src < 0)
-		return src;
-	err = fstat(src, &kst) < 0 ? -errno : container_copy(src, fd);
-	close(src);
-	if (!err && futimens(fd, (struct timespec[2]){kst.st_atim, kst.st_mtim}) < 0)
-		err = -errno;
-	return err;
-}
-
-/* Fills a new write container with the backing bytes. The backing file is
- * read only when there is something to copy: a caller may write a file it
- * may not read (mode 0200, or O_CREAT with mode 0), as on a kernel mount. */
+/* Fills a new container with the backing bytes, holes kept. The backing
+ * file is read only when there is something to copy: a caller may write a
+ * file it may not read (mode 0200, or O_CREAT with mode 0), as on a kernel
+ * mount. It gets the backing file's times, so a session that writes
+ * nothing stores the same mtime back; any write moves its mtime on. */
 static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 {
 	struct stat st;
@@ -67,8 +52,6 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 		return -ENOENT; /* replaced since the caller's lstat */
 	if (trunc)
 		return 0;
-	if (e->kept)
-		return wc_fill_kept(v, e, fd);
 	if (st.st_size > 0) {
 		src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
@@ -81,48 +64,71 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 	return err;
 }
 
-/* A new write container: the backing bytes, or nothing for C_O_TRUNC. It
- * gets the backing file's times, so a session that writes nothing stores
- * the same mtime back; any write moves the container's mtime on. */
-static int wc_create(struct venus *v, struct fid_entry *e, bool trunc)
+/* A freshly filled container under `name`. */
+static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
 {
-	char name[64];
+	char tmp[64];
 	int fd, err;
 
-	fd = cache_tmp_create(v, WC_PREFIX, name, sizeof(name));
+	fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
 	err = wc_fill(v, e, fd, trunc);
 	close(fd);
-	if (!err) {
-		e->wc = strdup(name);
-		if (!e->wc)
-			err = -ENOMEM;
-	}
+	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, name) < 0)
+		err = -errno;
 	if (err)
+		unlinkat(v->cache_fd, tmp, 0);
+	return err;
+}
+
+/* The session's container under `name`: the read container itself when it
+ * is current (readers holding it then see the writes, as on a kernel
+ * mount), else a new one. */
+static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
+{
+	if (container_take(v, e, name) == 0)
+		return 0;
+	return wc_create(v, e, trunc, name);
+}
+
+/* The first write open of a file not dirty yet: its container, logged. */
+static int wc_begin(struct venus *v, struct fid_entry *e, bool trunc)
+{
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), CML_PREFIX "%ld.%lu", (long)getpid(), v->tmp_seq++);
+	err = wc_take(v, e, trunc, name);
+	if (err)
+		return err;
+	e->dirty = strdup(name);
+	err = e->dirty ? cml_log(v, e) : -ENOMEM;
+	if (err) {
+		free(e->dirty);
+		e->dirty = NULL;
 		unlinkat(v->cache_fd, name, 0);
+	}
 	return err;
 }
 
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp)
 {
 	bool trunc = flags & C_O_TRUNC;
-	bool created = false;
 	int fd, err;
 
 	if (S_ISDIR(st->st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st->st_mode))
 		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
-	if (!e->wc) {
-		err = wc_create(v, e, trunc);
+	if (!e->dirty) {
+		err = wc_begin(v, e, trunc);
 		if (err)
 			return err;
-		created = true;
 	}
-	/* O_TRUNC by a second writer truncates the file they share, as it
+	/* O_TRUNC truncates the one container, which readers may hold, as it
 	 * would on a local file system. */
-	if (trunc && !created) {
+	if (trunc) {
 		err = wc_truncate(v, e, 0);
 		if (err)
 			return err;
@@ -131,7 +137,7 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * itself. Our own fd is closed after the reply is sent, perhaps after
 	 * the target's: were it writable, its close would look like the
 	 * target's last release (inotify IN_CLOSE_WRITE) and come too late. */
-	fd = wc_reopen(v, e->wc, O_RDONLY);
+	fd = wc_reopen(v, e->dirty, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	e->writers++;
@@ -139,14 +145,13 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	return 0;
 }
 
+/* The object is gone, and its unstored bytes with it. */
 void wc_discard(struct venus *v, struct fid_entry *e)
 {
-	if (!e->wc)
+	if (!e->dirty)
 		return;
-	unlinkat(v->cache_fd, e->wc, 0);
-	free(e->wc);
-	e->wc = NULL;
 	e->writers = 0;
+	cml_forget(v, e);
 }
 
 /* Writes the whole of src into dst (both at offset 0), syncs and stamps it. */
@@ -289,31 +294,45 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 		err = store_in_place(v, e, src, durable, times);
 	} else {
 		err = store_replace(v, e, src, durable, &st, times);
-		if (err == -EPERM || err == -EACCES) {
-			if (lseek(src, 0, SEEK_SET) < 0)
-				err = -errno;
-			else
-				err = store_in_place(v, e, src, durable, times);
-		}
+		if (err == -EPERM || err == -EACCES)
+			err = store_in_place(v, e, src, durable, times);
 	}
 	close(src);
 	return err;
 }
 
+/* Stored: the entry leaves the log first, then the container becomes the
+ * read container (recycled by rename, never rewritten: a reader may hold
+ * the old one). Killed in between, the next venus finds a container no
+ * entry names and removes it; the volume has its bytes. */
+static void wc_clean(struct venus *v, struct fid_entry *e)
+{
+	char name[64], *dirty = e->dirty;
+
+	e->dirty = NULL;
+	cml_drop(v);
+	container_name(&e->fid, name, sizeof(name));
+	if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0)
+		unlinkat(v->cache_fd, dirty, 0); /* the next read open refills */
+	free(dirty);
+}
+
 int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 {
-	if (!e->wc || e->dead)
+	int err;
+
+	if (!e->dirty || e->dead)
 		return 0; /* nothing written, or nowhere left to store it */
 	if (v->cfg->defer_stores)
-		return 0; /* disconnected: the session's last close logs it */
-	return store_container(v, e, e->wc, durable);
+		return 0; /* disconnected: the log keeps it */
+	err = store_container(v, e, e->dirty, durable);
+	if (!err && !e->writers)
+		wc_clean(v, e);
+	return err;
 }
 
 int wc_close(struct venus *v, struct fid_entry *e)
 {
-	char name[64];
-	int err;
-
 	if (!e->writers)
 		return -EBADF;
 	if (--e->writers)
@@ -324,16 +343,9 @@ int wc_close(struct venus *v, struct fid_entry *e)
 	}
 	if (v->cfg->defer_stores)
 		return cml_keep(v, e);
-	err = wc_store(v, e, false);
-	if (err)
-		return err; /* kept: the next write open reuses it, its close retries */
-	/* Recycled by rename, never rewritten: a reader may hold the old one. */
-	container_name(&e->fid, name, sizeof(name));
-	if (renameat(v->cache_fd, e->wc, v->cache_fd, name) < 0)
-		unlinkat(v->cache_fd, e->wc, 0); /* the next read open refills */
-	free(e->wc);
-	e->wc = NULL;
-	return 0;
+	/* On failure it stays dirty and logged: the next close, or the next
+	 * venus, stores it. */
+	return wc_store(v, e, false);
 }
 
 /* What GETATTR shows while a write session is open, or its bytes are kept
@@ -341,7 +353,7 @@ int wc_close(struct venus *v, struct fid_entry *e)
  * to, as a local file would. */
 void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
 {
-	const char *name = wc_latest(e);
+	const char *name = e->dirty;
 	struct stat cst;
 
 	if (!name || fstatat(v->cache_fd, name, &cst, 0) < 0)
@@ -360,7 +372,7 @@ void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
  * so venus must never close a writable fd of one while it is in use. */
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
 {
-	const char *name = wc_latest(e);
+	const char *name = e->dirty;
 	char path[64 + NAME_MAX];
 
 	if (!name)
@@ -371,7 +383,7 @@ int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
 
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2])
 {
-	const char *name = wc_latest(e);
+	const char *name = e->dirty;
 
 	if (!name)
 		return 0;

@@ -34,9 +34,12 @@ struct fid_entry {
 	bool ino_hashed;      /* found by inode; false once the object is gone */
 	bool dead;	      /* gone, kept only until its last CODA_CLOSE */
 	unsigned int opens;   /* CODA_OPEN_* not yet matched by CODA_CLOSE */
-	unsigned int writers; /* of those, opens for write, sharing wc */
-	char *wc;	      /* the write container in the cache dir, or NULL */
-	char *kept;	      /* a closed session's container not yet stored (cml.c), or NULL */
+	unsigned int writers; /* of those, opens for write */
+	/* The container holding bytes the volume may not have yet: the open
+	 * write session's, or a closed one's not stored yet (a failed or a
+	 * deferred store). Logged in the CML from the first write open on, so
+	 * that a killed venus leaves it to the next. NULL: none. */
+	char *dirty;
 	/* Directories: bumped on every change venus makes, so a change within
 	 * one timestamp tick still makes the directory container stale. */
 	unsigned long gen, gen_built;
@@ -74,8 +77,8 @@ struct venus {
 	struct fid_entry *root;
 	struct uid_groups *groups;
 	struct recent_open recent_opens[RECENT_OPENS];
-	unsigned int kept; /* fids with a kept container: entries of the CML */
-	bool chown_warned; /* a kept container's chown failed, and we said so */
+	unsigned int dirty; /* fids with a dirty container: entries of the CML */
+	bool chown_warned;  /* a kept container's chown failed, and we said so */
 };
 
 /* fid.c: the fid table and the backing objects behind it. */
@@ -115,12 +118,13 @@ int container_init(struct venus *v);
 int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp);
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
 int container_copy(int src, int dst);
+int container_take(struct venus *v, struct fid_entry *e, const char *name);
 void container_drop(struct venus *v, const struct CodaFid *fid);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
 
-/* store.c: write containers and the store of their bytes to the volume. */
+/* store.c: write sessions and the store of their bytes to the volume. */
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp);
 int wc_close(struct venus *v, struct fid_entry *e);
 int wc_store(struct venus *v, struct fid_entry *e, bool durable);
@@ -129,10 +133,10 @@ int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
 void wc_discard(struct venus *v, struct fid_entry *e);
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable);
-const char *wc_latest(const struct fid_entry *e);
-#define WC_PREFIX ".w."
 
-/* cml.c: the client modify log, of stores deferred by cfg->defer_stores. */
+/* cml.c: the client modify log, of the dirty containers. */
+int cml_log(struct venus *v, struct fid_entry *e);
+void cml_drop(struct venus *v);
 int cml_keep(struct venus *v, struct fid_entry *e);
 void cml_forget(struct venus *v, struct fid_entry *e);
 void cml_paths_changed(struct venus *v);

@@ -140,12 +140,9 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 		return err;
 	close(fd); /* the caller opens the path itself */
 	container_name(&e->fid, name, sizeof(name));
-	/* The container open_container opened: a reader of a file whose
-	 * store is deferred gets the kept one (cml.c). */
-	if (open_writes(req->flags))
-		cname = e->wc;
-	else
-		cname = e->kept ? e->kept : name;
+	/* The container open_container opened: a dirty file's, or the read
+	 * container. */
+	cname = e->dirty ? e->dirty : name;
 	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, cname);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		err = -ENAMETOOLONG;
@@ -154,7 +151,7 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 	if (err) {
 		e->opens--;
 		if (open_writes(req->flags))
-			e->writers--; /* no store: the container is the one we had */
+			wc_close(v, e); /* as the close of an open nobody took */
 	}
 	return err;
 }

@@ -508,7 +508,9 @@ Test(venus_write, create_write_close_stores_bytes)
 	cr_assert(coda_fid_eq(&fid, &again), "LOOKUP after a store gives the same fid");
 }
 
-Test(venus_write, reader_before_store_keeps_old_bytes_new_open_sees_new)
+/* As on a kernel mount, one container per file: readers that opened before
+ * the write session and opens made during it see the writers' bytes. */
+Test(venus_write, every_open_shares_the_writers_container)
 {
 	struct CodaFid fid = fid_of("file");
 	int rfd, wfd, rfd2;
@@ -518,13 +520,15 @@ Test(venus_write, reader_before_store_keeps_old_bytes_new_open_sees_new)
 	assert_fd(wfd, OLD); /* a write session starts from the current bytes */
 	cr_assert_eq(ftruncate(wfd, 0), 0);
 	write_fd(wfd, "new contents\n");
-	/* Not stored yet: a new reader still gets the stored bytes. */
 	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd2), 0);
-	assert_fd(rfd2, OLD);
+	assert_fd(rfd2, "new contents\n");
+	assert_fd(rfd, "new contents\n");
 	close(rfd2);
+	cr_assert_eq(close_fid(&fid, C_O_READ), 0);
+	assert_vol("file", OLD); /* stored at the last writer's close */
 	close(wfd);
 	cr_assert_eq(close_fid(&fid, C_O_READ | C_O_WRITE), 0);
-	assert_fd(rfd, OLD);
+	assert_vol("file", "new contents\n");
 	cr_assert_eq(open_fid(&fid, C_O_READ, &rfd2), 0);
 	assert_fd(rfd2, "new contents\n");
 	close(rfd);
@@ -1030,7 +1034,7 @@ static int file_count(const char *dir, const char *prefix)
 
 /* venus killed at a step of the store of a session that writes `NEWB`; the
  * volume must hold the old or the new file whole, and a new venus on the
- * same cache must start and serve it. */
+ * same cache must store the closed session (it is logged) and serve it. */
 #define NEWB "the new contents, longer than the old\n"
 static void crash_during_store(int step, const char *want)
 {
@@ -1055,16 +1059,18 @@ static void crash_during_store(int step, const char *want)
 	close(chan);
 	chan = -1;
 	assert_vol("file", want);
-	cr_assert_eq(file_count(cache, ".w."), 1, "the unstored session is in the cache");
+	cr_assert_eq(file_count(cache, "cml."), 1, "the unstored session is in the cache");
 
 	crash_step = 0;
 	spawn_venus(false);
 	root = root_fid();
 	fid = fid_of("file");
 	cr_assert_eq(open_fid(&fid, C_O_READ, &fd), 0);
-	assert_fd(fd, want);
+	assert_fd(fd, NEWB);
 	close(fd);
-	cr_assert_eq(file_count(cache, ".w."), 0, "a dead venus's write container is removed");
+	assert_vol("file", NEWB);
+	cr_assert_eq(file_count(cache, "cml."), 0, "the stored session left the cache");
+	cr_assert_eq(file_count(cache, "CML"), 0, "the log is empty, so gone");
 	cr_assert(!container_lists(&root, ".coda-store."));
 	cr_assert_eq(file_count(vol, ".coda-store."), 0,
 		     "listing removes a dead store's temp file");
@@ -1076,22 +1082,22 @@ static void crash_during_store(int step, const char *want)
 	assert_vol("file", "after\n");
 }
 
-Test(venus_write, crash_after_temp_created_keeps_old_file)
+Test(venus_write, crash_after_temp_created_keeps_old_file_until_restart_stores)
 {
 	crash_during_store(1, OLD);
 }
 
-Test(venus_write, crash_after_copy_before_sync_keeps_old_file)
+Test(venus_write, crash_after_copy_before_sync_keeps_old_file_until_restart_stores)
 {
 	crash_during_store(2, OLD);
 }
 
-Test(venus_write, crash_before_rename_keeps_old_file)
+Test(venus_write, crash_before_rename_keeps_old_file_until_restart_stores)
 {
 	crash_during_store(3, OLD);
 }
 
-Test(venus_write, crash_after_rename_has_new_file)
+Test(venus_write, crash_after_rename_has_new_file_and_restart_stores_again)
 {
 	crash_during_store(4, NEWB);
 }
@@ -1150,5 +1156,61 @@ Test(venus_write, sigkill_during_big_store_leaves_whole_file)
 	fid = fid_of("file");
 	cr_assert_eq(open_fid(&fid, C_O_READ, &fd), 0);
 	close(fd);
-	cr_assert_eq(file_count(cache, ".w."), 0);
+	got = read_vol("file", &len);
+	cr_assert(len == size && got[0] == 'n' && got[size - 1] == 'n',
+		  "the restart stored the closed session");
+	free(got);
+	cr_assert_eq(file_count(cache, "cml."), 0);
+}
+
+/* A venus killed while a session is still open: the writer goes on writing
+ * into the container and closes it, and the next venus on the cache
+ * stores what it holds (as stock venus replays its log). */
+Test(venus_write, session_open_when_venus_dies_is_stored_by_the_next)
+{
+	struct CodaFid fid = fid_of("file");
+	int fd, status;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, "half ");
+	kill(venus_pid, SIGKILL);
+	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
+	venus_pid = -1;
+	close(chan);
+	chan = -1;
+	write_fd(fd, "and the rest\n");
+	close(fd);
+	assert_vol("file", OLD);
+	spawn_venus(false);
+	fid = fid_of("file");
+	assert_vol("file", "half and the rest\n");
+	cr_assert_eq(file_count(cache, "cml."), 0);
+}
+
+/* Only the data of a sparse file is copied, and its holes stay holes on
+ * the volume after a store. */
+Test(venus_write, store_of_a_sparse_file_keeps_its_holes)
+{
+	const off_t size = (off_t)1 << 30;
+	struct CodaFid fid = fid_of("file");
+	struct stat st;
+	int fd;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	cr_assert_eq(pwrite(fd, "head", 4, 0), 4);
+	cr_assert_eq(pwrite(fd, "tail", 4, size - 4), 4);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	lstat_vol("file", &st);
+	cr_assert_eq(st.st_size, size);
+	cr_assert_lt(st.st_blocks * 512, 1 << 20, "%lld bytes allocated for 8 written",
+		     (long long)st.st_blocks * 512);
+	/* And again from the volume into a new session's container. */
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), 0);
+	cr_assert_eq(pwrite(fd, "mid!", 4, size / 2), 4);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	lstat_vol("file", &st);
+	cr_assert_eq(st.st_size, size);
+	cr_assert_lt(st.st_blocks * 512, 1 << 20);
 }
