@@ -236,6 +236,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die("no command given (try --help)");
 	opt->argv = argv + optind;
 	opt->mount = opt->mount_buf = normalise_mount(mount);
+	if (opt->venus_cmd)
+		return; /* its volume and cache are its own business */
 	if (!opt->volume)
 		opt->volume = opt->volume_buf = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
 	if (!opt->cache)

@@ -21,7 +21,8 @@
 #     the caller's uid;
 #   - under CONTAINER_PROFILE (tests/e2e/container_profile, Docker's default
 #     profile), which denies mount(2) before coda-exec can trap it, one
-#     clear line says so and venus is not started.
+#     clear line says so and venus is not started;
+#   - --venus-cmd makes none of the embedded venus's directories.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -252,6 +253,24 @@ venus_that_never_mounts_gives_one_line_and_125() {
 t venus_that_exits_at_start_gives_one_line_and_125
 venus_that_exits_at_start_gives_one_line_and_125() {
 	fails_at_start 5 'exit 3' "coda-exec: venus did not mount before it exited"
+}
+
+# A home that cannot be written to: nothing is made there, and venus runs.
+t venus_cmd_makes_no_embedded_venus_directory
+venus_cmd_makes_no_embedded_venus_directory() {
+	local ok=0 home=$WORK/home.$RANDOM
+	fresh_volume
+	make_dirs "$home"
+	chmod 555 "$home"
+	HOME=$home XDG_DATA_HOME='' XDG_CACHE_HOME='' cx_capture c "" \
+		--venus-cmd "exec $TESTVENUS -volume $VOL -cache $CACHE" -- cat /coda/f.txt
+	expect_rc c 0 || ok=1
+	expect_out c "hello" || ok=1
+	if [ -n "$(ls -A "$home")" ]; then
+		note "made in \$HOME: $(cd "$home" && find . -mindepth 1 | head -5)"
+		ok=1
+	fi
+	return $ok
 }
 
 if [ -n "$PROFILE" ]; then
