@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct sup;
 struct task;
@@ -22,6 +23,9 @@ struct hosted_venus {
 	const char *devices; /* --venus-device: the paths of its device */
 	int listener;	     /* venus's seccomp listener */
 	int venus_end;	     /* what each open of its device gets */
+	pid_t pid;	     /* venus itself, the process that opened the device */
+	int pidfd;	     /* its pidfd until it exits */
+	bool exited;	     /* (its pidfd said so) */
 	bool mounted;	     /* it has mounted (the mount point is in mnt) */
 	int timer;	     /* fires when it has taken too long to mount */
 	bool too_late;
@@ -42,10 +46,20 @@ int hosted_mount_preempted(void);
 /* Start-up is done: venus has mounted, or has gone. */
 bool hosted_ready(struct sup *s);
 
-/* At the end: asks venus's process group to leave (SIGTERM; stock venus then
- * flushes its RVM log, or the next start finds a dirty shutdown and loses its
- * cache) and serves its calls until it has, for at most `secs`. The channel
- * stays open meanwhile: on a closed device venus loops, deaf to SIGTERM. */
+/* Has venus exited? Its own process once its device open named it; until
+ * then, the one --venus-cmd started. */
+bool hosted_exited(const struct sup *s);
+
+/* Venus's pidfd says it has exited: the channel is dead. */
+void hosted_venus_exited(struct sup *s);
+
+/* At the end: asks venus to leave (SIGTERM; stock venus then flushes its RVM
+ * log, or the next start finds a dirty shutdown and loses its cache) and
+ * serves its calls until it has, for at most `secs`, then kills it; then
+ * asks the rest of its command line to leave (stop_venus kills it). Venus
+ * first, by its own pid: it leaves the process group it was started in.
+ * The channel stays open meanwhile: on a closed device venus loops, deaf to
+ * SIGTERM. */
 void hosted_stop(struct sup *s, int secs);
 
 #endif

@@ -22,6 +22,10 @@
 #   - under CONTAINER_PROFILE (tests/e2e/container_profile, Docker's default
 #     profile), which denies mount(2) before coda-exec can trap it, one
 #     clear line says so and venus is not started;
+#   - no venus outlives coda-exec: not the README's example line, not one a
+#     shell forks (the test venus, as stock venus, moves into a process
+#     group of its own and spins on a device that has gone away, deaf to
+#     SIGTERM);
 #   - --venus-cmd makes none of the embedded venus's directories.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
@@ -253,6 +257,60 @@ venus_that_never_mounts_gives_one_line_and_125() {
 t venus_that_exits_at_start_gives_one_line_and_125
 venus_that_exits_at_start_gives_one_line_and_125() {
 	fails_at_start 5 'exit 3' "coda-exec: venus did not mount before it exited"
+}
+
+# venus_pids: the test venuses serving $CACHE (pgrep's status: 1 if none).
+venus_pids() {
+	pgrep -f "^$(sed_escape "$TESTVENUS") .*-cache $(sed_escape "$CACHE")( |\$)"
+}
+
+# expect_no_venus_within SECS: no test venus of $CACHE is left SECS seconds
+# from now; one that is fails the test and is killed.
+expect_no_venus_within() {
+	local i left
+	for ((i = 0; i < $1 * 10; i++)); do
+		left=$(venus_pids) || return 0
+		sleep 0.1
+	done
+	note "venus is still there $1 s later:"
+	ps -o pid,ppid,pgid,stat,pcpu,args -p "$(echo $left | tr ' ' ,)" >>"$DETAIL"
+	kill -KILL $left
+	return 1
+}
+
+# A plain command line is exec'ed, no shell between: venus is coda-exec's
+# child (and gets its PR_SET_PDEATHSIG).
+t venus_of_the_readme_line_is_gone_when_coda_exec_ends
+venus_of_the_readme_line_is_gone_when_coda_exec_ends() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --venus-cmd "$TESTVENUS -nofork -k /dev/cfs0 -volume $VOL -cache $CACHE" \
+		-- sh -c "$FIND_VENUS"'; ps -o comm= -p $v; cat /coda/f.txt'
+	expect_rc c 0 || ok=1
+	expect_out c "testvenus
+hello" || ok=1
+	expect_no_venus_within 5 || ok=1
+	return $ok
+}
+
+# A shell runs this line and forks venus: coda-exec's child is the shell,
+# and venus is the process that opens the device. It is stopped first, with
+# its device still there (no "Failed to read upcall"), then the shell.
+t venus_a_shell_forks_is_stopped_before_its_device_goes
+venus_a_shell_forks_is_stopped_before_its_device_goes() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --venus-cmd "$TESTVENUS -volume $VOL -cache $CACHE; echo shell after venus >&2" \
+		-- cat /coda/f.txt
+	expect_rc c 0 || ok=1
+	expect_out c "hello" || ok=1
+	expect_no_venus_within 5 || ok=1
+	expect_grep c err "shell after venus" || ok=1
+	if grep -q "Failed to read upcall" "$T/c.err"; then
+		note "venus saw its device go away before it was stopped"
+		ok=1
+	fi
+	return $ok
 }
 
 # A home that cannot be written to: nothing is made there, and venus runs.
