@@ -35,6 +35,17 @@ static bool is_device(const struct hosted_venus *h, const char *path)
 	return false;
 }
 
+int hosted_lifeline(struct hosted_venus *h)
+{
+	if (pipe2(h->lifeline, O_CLOEXEC) < 0)
+		return -errno;
+	/* The signal first: O_ASYNC alone would send SIGIO, which venus ignores. */
+	if (fcntl(h->lifeline[0], F_SETSIG, SIGTERM) < 0 ||
+	    fcntl(h->lifeline[0], F_SETFL, O_ASYNC) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The first process to open the device is venus, whether the command line
  * exec'ed it or a shell forked it: from now on we follow that one. */
 static int follow_venus(struct call *c)
@@ -57,6 +68,8 @@ static int follow_venus(struct call *c)
 	/* Until its open is answered the pid cannot be anyone else's. */
 	if (!call_valid(c))
 		rc = -ESRCH;
+	else if (fcntl(h->lifeline[0], F_SETOWN, pid) < 0)
+		rc = -errno;
 	else
 		rc = loop_add(s, pidfd, EV_VENUS_PIDFD, pid);
 	if (rc < 0) {
@@ -66,6 +79,17 @@ static int follow_venus(struct call *c)
 	h->pid = pid;
 	h->pidfd = pidfd;
 	return 0;
+}
+
+/* Beside the device: the lifeline's read end and our end of the channel
+ * (hosted.h). Again at each open: venus may have closed them meanwhile. */
+static int give_lifeline(struct call *c)
+{
+	int rc = call_add_fd(c, c->sup->hosted.lifeline[0], VENUS_LIFELINE_FD, true);
+
+	if (rc >= 0)
+		rc = call_add_fd(c, c->sup->vc.chan, VENUS_PEER_FD, true);
+	return rc < 0 ? rc : 0;
 }
 
 static void open_call(struct call *c, int path_arg, int flags)
@@ -79,8 +103,10 @@ static void open_call(struct call *c, int path_arg, int flags)
 		return;
 	}
 	rc = follow_venus(c);
+	if (!rc)
+		rc = give_lifeline(c);
 	if (rc < 0 && rc != -ENXIO)
-		fprintf(stderr, "coda-exec: cannot follow venus (pid %u): %s\n", c->n->pid,
+		fprintf(stderr, "coda-exec: cannot tie venus (pid %u) to us: %s\n", c->n->pid,
 			strerror(-rc));
 	if (!rc)
 		rc = call_inject_fd(c, h->venus_end, VENUS_DEV_FD, flags & O_CLOEXEC);
@@ -285,6 +311,10 @@ void hosted_venus_exited(struct sup *s)
 	close(h->pidfd);
 	h->pidfd = -1;
 	h->exited = true;
+	/* Nobody is left for the lifeline to signal. */
+	close(h->lifeline[0]);
+	close(h->lifeline[1]);
+	h->lifeline[0] = h->lifeline[1] = -1;
 	psdev_venus_gone(s);
 }
 

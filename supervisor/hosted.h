@@ -15,14 +15,22 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "venus_filter.h"
+
 struct sup;
 struct task;
+
+/* Where each open of the device also puts, in venus, the read end of the
+ * lifeline and the supervisor's end of the channel (hosted_lifeline). */
+#define VENUS_LIFELINE_FD (VENUS_DEV_FD + 1)
+#define VENUS_PEER_FD	  (VENUS_DEV_FD + 2)
 
 struct hosted_venus {
 	const char *cmd;     /* --venus-cmd, or NULL: the embedded venus */
 	const char *devices; /* --venus-device: the paths of its device */
 	int listener;	     /* venus's seccomp listener */
 	int venus_end;	     /* what each open of its device gets */
+	int lifeline[2];     /* a pipe whose write end only we hold */
 	pid_t pid;	     /* venus itself, the process that opened the device */
 	int pidfd;	     /* its pidfd until it exits */
 	bool exited;	     /* (its pidfd said so) */
@@ -32,6 +40,16 @@ struct hosted_venus {
 	bool stopping; /* we asked it to leave (SIGTERM): its exit is expected */
 	char mnt[PATH_MAX];
 };
+
+/* Venus is to end with us, even when we are killed, and even when a shell
+ * has forked it, out of reach of our PR_SET_PDEATHSIG. Only the kernel can
+ * do it then: the read end of a pipe whose write end only we hold goes to
+ * venus with its device, owned by venus (F_SETOWN) and set to signal
+ * SIGTERM when it becomes readable (O_ASYNC, F_SETSIG), which it does when
+ * our write end closes, at our exit. Our end of the channel goes to venus
+ * too: its device then never reads 0 bytes, as it would once we are gone,
+ * on which stock venus spins and no longer heeds SIGTERM. 0 or -errno. */
+int hosted_lifeline(struct hosted_venus *h);
 
 /* The body of a task serving one of venus's trapped calls. */
 void hosted_serve(struct task *t);

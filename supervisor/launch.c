@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,15 +194,18 @@ shell:
 }
 
 /* The hosted venus: its own process group, as the embedded one. A plain
- * command line is exec'ed here, so that venus is our child; any other, or
- * a first word no program answers to (a shell builtin such as exec), goes
- * to the shell, which forks venus (dash does, even for a lone command). */
+ * command line is exec'ed here, so that venus is our child and gets our
+ * PR_SET_PDEATHSIG; any other, or a first word no program answers to (a
+ * shell builtin such as exec), goes to the shell. A shell forks venus
+ * (dash does, even for a lone command): the lifeline reaches it then. */
 static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 {
 	char **argv = plain_words(s->hosted.cmd);
 
 	setpgid(0, 0);
 	unblock_signals();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->self_pid)
+		_exit(125); /* we have died already */
 	install_and_send(filter_install_venus, 0, sock);
 	if (argv) {
 		execvp(argv[0], argv);
@@ -219,7 +223,8 @@ int launch_hosted_venus(struct sup *s)
 
 	if (rc < 0)
 		return rc;
-	pid = fork_filtered(s, hosted_child, &s->hosted.listener);
+	rc = hosted_lifeline(&s->hosted);
+	pid = rc < 0 ? rc : fork_filtered(s, hosted_child, &s->hosted.listener);
 	if (pid < 0) {
 		close(chan[0]);
 		close(chan[1]);

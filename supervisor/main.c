@@ -361,11 +361,13 @@ static int start_hosted_venus(struct sup *s)
 
 int main(int argc, char **argv)
 {
-	struct sup s = {.listener = -1,
-			.sigfd = -1,
-			.epfd = -1,
-			.venus_pid = -1,
-			.hosted = {.listener = -1, .venus_end = -1, .pidfd = -1, .timer = -1}};
+	struct sup s = {
+	    .listener = -1,
+	    .sigfd = -1,
+	    .epfd = -1,
+	    .venus_pid = -1,
+	    .hosted = {
+		.listener = -1, .venus_end = -1, .lifeline = {-1, -1}, .pidfd = -1, .timer = -1}};
 	int rc, status;
 
 	/* In a target, as the interpreter of an exec plan (supervisor/exec.h). */

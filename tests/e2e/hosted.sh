@@ -23,9 +23,9 @@
 #     profile), which denies mount(2) before coda-exec can trap it, one
 #     clear line says so and venus is not started;
 #   - no venus outlives coda-exec: not the README's example line, not one a
-#     shell forks (the test venus, as stock venus, moves into a process
-#     group of its own and spins on a device that has gone away, deaf to
-#     SIGTERM);
+#     shell forks, and not when coda-exec is killed (the test venus, as
+#     stock venus, moves into a process group of its own and spins on a
+#     device that has gone away, deaf to SIGTERM);
 #   - --venus-cmd makes none of the embedded venus's directories.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
@@ -310,6 +310,39 @@ venus_a_shell_forks_is_stopped_before_its_device_goes() {
 		note "venus saw its device go away before it was stopped"
 		ok=1
 	fi
+	return $ok
+}
+
+# kill -9 of coda-exec, venus exec'ed by it (PR_SET_PDEATHSIG) or forked by
+# a shell: venus gets SIGTERM when coda-exec's end of the lifeline closes.
+t venus_ends_when_coda_exec_is_killed
+venus_ends_when_coda_exec_is_killed() {
+	local ok=0 form line i sub
+	for form in plain forked; do
+		fresh_volume
+		line="$TESTVENUS -volume $VOL -cache $CACHE"
+		[ $form = plain ] || line+="; true"
+		rm -f "$T/cmd.pid" "$T/cx.pid"
+		(
+			"$CODA_EXEC" --venus-cmd "$line" -- sh -c 'echo $$ >"$0/cmd.pid"; exec sleep 60' "$T" \
+				>"$T/$form.out" 2>"$T/$form.err" &
+			echo $! >"$T/cx.pid"
+			wait
+		) 2>/dev/null &
+		sub=$!
+		for ((i = 0; i < 100; i++)); do
+			[ -s "$T/cmd.pid" ] && break
+			sleep 0.1
+		done
+		if ! [ -s "$T/cmd.pid" ] || ! venus_pids >/dev/null; then
+			note "$form: the command or venus did not start: $(cat "$T/$form.err")"
+			ok=1
+		fi
+		kill -KILL "$(cat "$T/cx.pid")"
+		wait $sub
+		[ -s "$T/cmd.pid" ] && kill -KILL "$(cat "$T/cmd.pid")" 2>/dev/null
+		expect_no_venus_within 5 || { note "  ($form line)"; ok=1; }
+	done
 	return $ok
 }
 
