@@ -195,9 +195,10 @@ shell:
 
 /* The hosted venus: its own process group, as the embedded one. A plain
  * command line is exec'ed here, so that venus is our child and gets our
- * PR_SET_PDEATHSIG; any other, or a first word no program answers to (a
- * shell builtin such as exec), goes to the shell. A shell forks venus
- * (dash does, even for a lone command): the lifeline reaches it then. */
+ * PR_SET_PDEATHSIG; any other, or one that cannot be exec'ed (its first
+ * word is a shell builtin such as exec), goes to the shell, which says
+ * what is wrong if anything is. A shell forks venus (dash does, even for a
+ * lone command): the lifeline reaches it then. */
 static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 {
 	char **argv = plain_words(s->hosted.cmd);
@@ -205,13 +206,10 @@ static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 	setpgid(0, 0);
 	unblock_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->self_pid)
-		_exit(125); /* we have died already */
+		_exit(125); /* coda-exec has died already */
 	install_and_send(filter_install_venus, 0, sock);
-	if (argv) {
+	if (argv)
 		execvp(argv[0], argv);
-		if (errno != ENOENT)
-			exec_failed(argv[0]);
-	}
 	execl("/bin/sh", "sh", "-c", s->hosted.cmd, (char *)NULL);
 	exec_failed("/bin/sh");
 }
