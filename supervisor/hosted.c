@@ -13,6 +13,7 @@
 #include "hosted.h"
 #include "loop.h"
 #include "notify.h"
+#include "proc.h"
 #include "psdev.h"
 #include "release.h"
 #include "super.h"
@@ -34,6 +35,63 @@ static bool is_device(const struct hosted_venus *h, const char *path)
 	return false;
 }
 
+int hosted_lifeline(struct hosted_venus *h)
+{
+	if (pipe2(h->lifeline, O_CLOEXEC) < 0)
+		return -errno;
+	/* The signal first: O_ASYNC alone would send SIGIO, which venus ignores. */
+	if (fcntl(h->lifeline[0], F_SETSIG, SIGTERM) < 0 ||
+	    fcntl(h->lifeline[0], F_SETFL, O_ASYNC) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The first process to open the device is venus, whether the command line
+ * exec'ed it or a shell forked it: from now on we follow that one. */
+static int follow_venus(struct call *c)
+{
+	struct sup *s = c->sup;
+	struct hosted_venus *h = &s->hosted;
+	pid_t pid;
+	int pidfd, rc;
+
+	if (h->exited)
+		return -ENXIO; /* its channel has gone with it */
+	if (h->pid > 0)
+		return 0;
+	pid = proc_tgid((pid_t)c->n->pid);
+	if (pid < 0)
+		return pid;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	/* Until its open is answered the pid cannot be anyone else's. */
+	if (!call_valid(c))
+		rc = -ESRCH;
+	else if (fcntl(h->lifeline[0], F_SETOWN, pid) < 0)
+		rc = -errno;
+	else
+		rc = loop_add(s, pidfd, EV_VENUS_PIDFD, pid);
+	if (rc < 0) {
+		close(pidfd);
+		return rc;
+	}
+	h->pid = pid;
+	h->pidfd = pidfd;
+	return 0;
+}
+
+/* Beside the device: the lifeline's read end and our end of the channel
+ * (hosted.h). Again at each open: venus may have closed them meanwhile. */
+static int give_lifeline(struct call *c)
+{
+	int rc = call_add_fd(c, c->sup->hosted.lifeline[0], VENUS_LIFELINE_FD, true);
+
+	if (rc >= 0)
+		rc = call_add_fd(c, c->sup->vc.chan, VENUS_PEER_FD, true);
+	return rc < 0 ? rc : 0;
+}
+
 static void open_call(struct call *c, int path_arg, int flags)
 {
 	struct hosted_venus *h = &c->sup->hosted;
@@ -44,7 +102,14 @@ static void open_call(struct call *c, int path_arg, int flags)
 		call_continue(c); /* the kernel says what is wrong with it */
 		return;
 	}
-	rc = call_inject_fd(c, h->venus_end, VENUS_DEV_FD, flags & O_CLOEXEC);
+	rc = follow_venus(c);
+	if (!rc)
+		rc = give_lifeline(c);
+	if (rc < 0 && rc != -ENXIO)
+		fprintf(stderr, "coda-exec: cannot tie venus (pid %u) to us: %s\n", c->n->pid,
+			strerror(-rc));
+	if (!rc)
+		rc = call_inject_fd(c, h->venus_end, VENUS_DEV_FD, flags & O_CLOEXEC);
 	if (rc < 0 && !c->answered)
 		call_return(c, rc);
 }
@@ -233,29 +298,76 @@ void hosted_serve(struct task *t)
 		call_return(&c, -ENOSYS);
 }
 
+bool hosted_exited(const struct sup *s)
+{
+	return s->hosted.pid > 0 ? s->hosted.exited : s->venus_pid < 0;
+}
+
+void hosted_venus_exited(struct sup *s)
+{
+	struct hosted_venus *h = &s->hosted;
+
+	loop_remove(s, h->pidfd);
+	close(h->pidfd);
+	h->pidfd = -1;
+	h->exited = true;
+	/* Nobody is left for the lifeline to signal. */
+	close(h->lifeline[0]);
+	close(h->lifeline[1]);
+	h->lifeline[0] = h->lifeline[1] = -1;
+	psdev_venus_gone(s);
+}
+
 static bool hosted_gone(struct sup *s)
+{
+	return hosted_exited(s) || s->hosted.too_late;
+}
+
+/* The process --venus-cmd started: the shell, if venus is not it. */
+static bool child_gone(struct sup *s)
 {
 	return s->venus_pid < 0 || s->hosted.too_late;
 }
 
-void hosted_stop(struct sup *s, int secs)
+/* Serves the loop until done(s), for at most secs. */
+static void serve_until(struct sup *s, bool (*done)(struct sup *s), int secs)
 {
 	struct itimerspec deadline = {.it_value.tv_sec = secs};
 	struct hosted_venus *h = &s->hosted;
 	int rc;
 
-	if (s->venus_pid < 0)
-		return;
-	h->stopping = true;
 	h->too_late = false;
-	if (kill(-s->venus_pid, SIGTERM) < 0)
-		return;
 	if (h->timer < 0 || timerfd_settime(h->timer, 0, &deadline, NULL) < 0)
 		return;
 	rc = loop_add(s, h->timer, EV_TIMER, 0); /* still there if start-up was quick */
 	if (rc < 0 && rc != -EEXIST)
 		return;
-	loop_run_until(s, hosted_gone);
+	loop_run_until(s, done);
+}
+
+/* Venus itself once its device open named it, else the process group
+ * --venus-cmd was started in. */
+static int signal_venus(struct sup *s, int sig)
+{
+	int rc = s->hosted.pidfd >= 0
+		     ? (int)syscall(SYS_pidfd_send_signal, s->hosted.pidfd, sig, NULL, 0)
+		     : kill(-s->venus_pid, sig);
+
+	return rc < 0 ? -errno : 0;
+}
+
+void hosted_stop(struct sup *s, int secs)
+{
+	s->hosted.stopping = true;
+	if (!hosted_exited(s) && signal_venus(s, SIGTERM) == 0)
+		serve_until(s, hosted_gone, secs);
+	if (!hosted_exited(s) && signal_venus(s, SIGKILL) == 0)
+		serve_until(s, hosted_gone, 1);
+	/* A shell may have more of the command line to run after venus. */
+	if (s->venus_pid > 0)
+		serve_until(s, child_gone, 1);
+	if (s->venus_pid > 0)
+		kill(-s->venus_pid, SIGTERM);
 }
 
 int hosted_mount_preempted(void)
@@ -267,5 +379,5 @@ int hosted_mount_preempted(void)
 
 bool hosted_ready(struct sup *s)
 {
-	return s->hosted.mounted || s->venus_pid < 0 || s->hosted.too_late;
+	return s->hosted.mounted || hosted_gone(s);
 }

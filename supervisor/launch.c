@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,19 +135,24 @@ static pid_t fork_filtered(struct sup *s, void (*child_main)(struct sup *s, int 
 	return rc < 0 ? rc : pid;
 }
 
+/* After a failed exec of prog: says why, and exits as a shell would. */
+static void __attribute__((noreturn)) exec_failed(const char *prog)
+{
+	int err = errno;
+
+	fprintf(stderr, "coda-exec: %s: %s\n", prog, strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
 static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 {
-	int err;
-
 	unblock_signals();
 	install_and_send(filter_install_target,
 			 (s->borrow_fds ? FILTER_TRACK_SENDS : 0) |
 			     (s->trap_forks ? FILTER_TRAP_FORKS : 0),
 			 sock);
 	execvp(s->opt.argv[0], s->opt.argv);
-	err = errno;
-	fprintf(stderr, "coda-exec: %s: %s\n", s->opt.argv[0], strerror(err));
-	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+	exec_failed(s->opt.argv[0]);
 }
 
 int launch_target(struct sup *s)
@@ -158,16 +165,53 @@ int launch_target(struct sup *s)
 	return 0;
 }
 
-/* The hosted venus: its own process group, as the embedded one; its command
- * line through the shell, as the user wrote it. */
+/* The words of a command line that needs no shell: words between blanks,
+ * made of characters that no shell takes specially (no quotes, $, globs,
+ * ~, #, redirections, separators), the first without '=' (an assignment).
+ * NULL if it needs the shell, or on failure. */
+static char **plain_words(const char *line)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789-_./,:+@%=";
+	size_t n = 0, len = strlen(line);
+	char **words, *copy, *save = NULL;
+
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(plain, line[i]) && line[i] != ' ' && line[i] != '\t')
+			return NULL;
+	words = calloc(len / 2 + 2, sizeof(*words));
+	copy = strdup(line);
+	if (!words || !copy)
+		goto shell;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	if (n > 0 && !strchr(words[0], '='))
+		return words;
+shell:
+	free(words);
+	free(copy);
+	return NULL;
+}
+
+/* The hosted venus: its own process group, as the embedded one. A plain
+ * command line is exec'ed here, so that venus is our child and gets our
+ * PR_SET_PDEATHSIG; any other, or one that cannot be exec'ed (its first
+ * word is a shell builtin such as exec), goes to the shell, which says
+ * what is wrong if anything is. A shell forks venus (dash does, even for a
+ * lone command): the lifeline reaches it then. */
 static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 {
+	char **argv = plain_words(s->hosted.cmd);
+
 	setpgid(0, 0);
 	unblock_signals();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->self_pid)
+		_exit(125); /* coda-exec has died already */
 	install_and_send(filter_install_venus, 0, sock);
+	if (argv)
+		execvp(argv[0], argv);
 	execl("/bin/sh", "sh", "-c", s->hosted.cmd, (char *)NULL);
-	fprintf(stderr, "coda-exec: /bin/sh: %s\n", strerror(errno));
-	_exit(127);
+	exec_failed("/bin/sh");
 }
 
 int launch_hosted_venus(struct sup *s)
@@ -177,7 +221,8 @@ int launch_hosted_venus(struct sup *s)
 
 	if (rc < 0)
 		return rc;
-	pid = fork_filtered(s, hosted_child, &s->hosted.listener);
+	rc = hosted_lifeline(&s->hosted);
+	pid = rc < 0 ? rc : fork_filtered(s, hosted_child, &s->hosted.listener);
 	if (pid < 0) {
 		close(chan[0]);
 		close(chan[1]);

@@ -17,8 +17,8 @@ int launch_target(struct sup *s);
 int launch_hosted_venus(struct sup *s);
 
 /* Closes the channel and waits (briefly) for venus to leave; then kills it
- * (a hosted venus: its process group). See hosted_stop() for the orderly
- * end of a hosted venus. */
+ * (a hosted venus: the process group --venus-cmd started in). See
+ * hosted_stop() for the orderly end of a hosted venus, which comes first. */
 void stop_venus(struct sup *s);
 
 #endif

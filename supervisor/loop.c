@@ -124,8 +124,11 @@ static void reap_children(struct sup *s)
 		} else if (pid == s->venus_pid) {
 			s->venus_pid = -1;
 			/* One line tells the user, whichever we see first: its
-			 * exit or the end of its channel. */
-			psdev_venus_gone(s);
+			 * exit or the end of its channel. A hosted venus named by
+			 * its device open has its own pidfd: this may be the
+			 * shell that forked it. */
+			if (s->hosted.pid <= 0)
+				psdev_venus_gone(s);
 		}
 	}
 }
@@ -193,6 +196,9 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 		break;
 	case EV_FDWAIT:
 		fdwait_ready(s, pid);
+		break;
+	case EV_VENUS_PIDFD:
+		hosted_venus_exited(s);
 		break;
 	}
 }

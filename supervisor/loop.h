@@ -18,7 +18,8 @@ enum ev_kind {
 	EV_INOTIFY,
 	EV_VENUS_LISTENER,
 	EV_TIMER,
-	EV_FDWAIT
+	EV_FDWAIT,
+	EV_VENUS_PIDFD
 };
 
 /* How often a call held for a target (an upcall, a blocking receive) is

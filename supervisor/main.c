@@ -236,6 +236,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die("no command given (try --help)");
 	opt->argv = argv + optind;
 	opt->mount = opt->mount_buf = normalise_mount(mount);
+	if (opt->venus_cmd)
+		return; /* its volume and cache are its own business */
 	if (!opt->volume)
 		opt->volume = opt->volume_buf = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
 	if (!opt->cache)
@@ -308,6 +310,14 @@ static int start_embedded_venus(struct sup *s)
 	return rc ? rc : loop_add(s, s->vc.chan, EV_VENUS, 0);
 }
 
+/* Venus leaves: a hosted one is asked first, and given time to save its state. */
+static void stop(struct sup *s)
+{
+	if (s->hosted.cmd)
+		hosted_stop(s, HOSTED_STOP_S);
+	stop_venus(s);
+}
+
 /* A hosted venus starts, then mounts: the command runs once it has, under
  * the mount point it named. */
 static int start_hosted_venus(struct sup *s)
@@ -337,9 +347,9 @@ static int start_hosted_venus(struct sup *s)
 	if (rc < 0)
 		return rc;
 	if (!s->hosted.mounted) {
-		bool exited = s->venus_pid < 0;
+		bool exited = hosted_exited(s);
 
-		stop_venus(s);
+		stop(s);
 		if (exited)
 			die("venus did not mount before it exited");
 		die("venus did not mount within %d s", s->opt.timeout_s);
@@ -351,11 +361,13 @@ static int start_hosted_venus(struct sup *s)
 
 int main(int argc, char **argv)
 {
-	struct sup s = {.listener = -1,
-			.sigfd = -1,
-			.epfd = -1,
-			.venus_pid = -1,
-			.hosted = {.listener = -1, .venus_end = -1, .timer = -1}};
+	struct sup s = {
+	    .listener = -1,
+	    .sigfd = -1,
+	    .epfd = -1,
+	    .venus_pid = -1,
+	    .hosted = {
+		.listener = -1, .venus_end = -1, .lifeline = {-1, -1}, .pidfd = -1, .timer = -1}};
 	int rc, status;
 
 	/* In a target, as the interpreter of an exec plan (supervisor/exec.h). */
@@ -384,9 +396,7 @@ int main(int argc, char **argv)
 		die("cannot start venus: %s", strerror(-rc));
 	rc = launch_target(&s);
 	if (rc < 0) {
-		if (s.hosted.cmd)
-			hosted_stop(&s, HOSTED_STOP_S);
-		stop_venus(&s);
+		stop(&s);
 		if (rc != -ECHILD)
 			die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
 		options_free(&s.opt); /* the child said why */
@@ -397,9 +407,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		die("cannot watch the seccomp listener: %s", strerror(-rc));
 	status = loop_run(&s);
-	if (s.hosted.cmd)
-		hosted_stop(&s, HOSTED_STOP_S);
-	stop_venus(&s);
+	stop(&s);
 	proc_table_destroy(&s);
 	coda_file_memos_free(&s.file_memos);
 	cache_flush(&s.sb.caches);

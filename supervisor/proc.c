@@ -179,6 +179,14 @@ pid_t proc_parent(pid_t tid)
 	return rc < 0 ? rc : info.ppid;
 }
 
+pid_t proc_tgid(pid_t tid)
+{
+	struct status_info info = {0};
+	int rc = read_status(tid, &info);
+
+	return rc < 0 ? rc : info.tgid;
+}
+
 static struct fs_state *fs_new(void)
 {
 	struct fs_state *fs = calloc(1, sizeof(*fs));

@@ -120,6 +120,9 @@ int proc_syscall(pid_t tid, long *nr, uint64_t *sp);
 /* The parent of task tid, or -errno. */
 pid_t proc_parent(pid_t tid);
 
+/* The process (thread group) of task tid, or -errno. */
+pid_t proc_tgid(pid_t tid);
+
 /* The process tgid has exited: forget it and its threads. */
 void proc_exit(struct sup *s, pid_t tgid);
 

@@ -21,7 +21,12 @@
 #     the caller's uid;
 #   - under CONTAINER_PROFILE (tests/e2e/container_profile, Docker's default
 #     profile), which denies mount(2) before coda-exec can trap it, one
-#     clear line says so and venus is not started.
+#     clear line says so and venus is not started;
+#   - no venus outlives coda-exec: not the README's example line, not one a
+#     shell forks, and not when coda-exec is killed (the test venus, as
+#     stock venus, moves into a process group of its own and spins on a
+#     device that has gone away, deaf to SIGTERM);
+#   - --venus-cmd makes none of the embedded venus's directories.
 # Run as root, the suite reruns itself as nobody (setpriv) on copies of the
 # binaries. Last line "N passed, N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -252,6 +257,111 @@ venus_that_never_mounts_gives_one_line_and_125() {
 t venus_that_exits_at_start_gives_one_line_and_125
 venus_that_exits_at_start_gives_one_line_and_125() {
 	fails_at_start 5 'exit 3' "coda-exec: venus did not mount before it exited"
+}
+
+# venus_pids: the test venuses serving $CACHE (pgrep's status: 1 if none).
+venus_pids() {
+	pgrep -f "^$(sed_escape "$TESTVENUS") .*-cache $(sed_escape "$CACHE")( |\$)"
+}
+
+# expect_no_venus_within SECS: no test venus of $CACHE is left SECS seconds
+# from now; one that is fails the test and is killed.
+expect_no_venus_within() {
+	local i left
+	for ((i = 0; i < $1 * 10; i++)); do
+		left=$(venus_pids) || return 0
+		sleep 0.1
+	done
+	note "venus is still there $1 s later:"
+	ps -o pid,ppid,pgid,stat,pcpu,args -p "$(echo $left | tr ' ' ,)" >>"$DETAIL"
+	kill -KILL $left
+	return 1
+}
+
+# A plain command line is exec'ed, no shell between: venus is coda-exec's
+# child (and gets its PR_SET_PDEATHSIG).
+t venus_of_the_readme_line_is_gone_when_coda_exec_ends
+venus_of_the_readme_line_is_gone_when_coda_exec_ends() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --venus-cmd "$TESTVENUS -nofork -k /dev/cfs0 -volume $VOL -cache $CACHE" \
+		-- sh -c "$FIND_VENUS"'; ps -o comm= -p $v; cat /coda/f.txt'
+	expect_rc c 0 || ok=1
+	expect_out c "testvenus
+hello" || ok=1
+	expect_no_venus_within 5 || ok=1
+	return $ok
+}
+
+# A shell runs this line and forks venus: coda-exec's child is the shell,
+# and venus is the process that opens the device. It is stopped first, with
+# its device still there (no "Failed to read upcall"), then the shell.
+t venus_a_shell_forks_is_stopped_before_its_device_goes
+venus_a_shell_forks_is_stopped_before_its_device_goes() {
+	local ok=0
+	fresh_volume
+	cx_capture c "" --venus-cmd "$TESTVENUS -volume $VOL -cache $CACHE; echo shell after venus >&2" \
+		-- cat /coda/f.txt
+	expect_rc c 0 || ok=1
+	expect_out c "hello" || ok=1
+	expect_no_venus_within 5 || ok=1
+	expect_grep c err "shell after venus" || ok=1
+	if grep -q "Failed to read upcall" "$T/c.err"; then
+		note "venus saw its device go away before it was stopped"
+		ok=1
+	fi
+	return $ok
+}
+
+# kill -9 of coda-exec, venus exec'ed by it (PR_SET_PDEATHSIG) or forked by
+# a shell: venus gets SIGTERM when coda-exec's end of the lifeline closes.
+t venus_ends_when_coda_exec_is_killed
+venus_ends_when_coda_exec_is_killed() {
+	local ok=0 form line i sub
+	for form in plain forked; do
+		fresh_volume
+		line="$TESTVENUS -volume $VOL -cache $CACHE"
+		[ $form = plain ] || line+="; true"
+		rm -f "$T/cmd.pid" "$T/cx.pid"
+		(
+			"$CODA_EXEC" --venus-cmd "$line" -- sh -c 'echo $$ >"$0/cmd.pid"; exec sleep 60' "$T" \
+				>"$T/$form.out" 2>"$T/$form.err" &
+			echo $! >"$T/cx.pid"
+			wait
+		) 2>/dev/null &
+		sub=$!
+		for ((i = 0; i < 100; i++)); do
+			[ -s "$T/cmd.pid" ] && break
+			sleep 0.1
+		done
+		if ! [ -s "$T/cmd.pid" ] || ! venus_pids >/dev/null; then
+			note "$form: the command or venus did not start: $(cat "$T/$form.err")"
+			ok=1
+		fi
+		kill -KILL "$(cat "$T/cx.pid")"
+		wait $sub
+		[ -s "$T/cmd.pid" ] && kill -KILL "$(cat "$T/cmd.pid")" 2>/dev/null
+		expect_no_venus_within 5 || { note "  ($form line)"; ok=1; }
+	done
+	return $ok
+}
+
+# A home that cannot be written to: nothing is made there, and venus runs.
+t venus_cmd_makes_no_embedded_venus_directory
+venus_cmd_makes_no_embedded_venus_directory() {
+	local ok=0 home=$WORK/home.$RANDOM
+	fresh_volume
+	make_dirs "$home"
+	chmod 555 "$home"
+	HOME=$home XDG_DATA_HOME='' XDG_CACHE_HOME='' cx_capture c "" \
+		--venus-cmd "exec $TESTVENUS -volume $VOL -cache $CACHE" -- cat /coda/f.txt
+	expect_rc c 0 || ok=1
+	expect_out c "hello" || ok=1
+	if [ -n "$(ls -A "$home")" ]; then
+		note "made in \$HOME: $(cd "$home" && find . -mindepth 1 | head -5)"
+		ok=1
+	fi
+	return $ok
 }
 
 if [ -n "$PROFILE" ]; then

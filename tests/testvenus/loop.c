@@ -101,7 +101,23 @@ static void downcalls_due(struct tv *t)
 	}
 }
 
-/* One read, one reply. Only a dead device is an error: a reply that cannot
+/* A device that has gone away reads 0 bytes. Stock venus's ReadUpcallMsg
+ * logs "Failed to read upcall" and returns, and its select finds the device
+ * readable again: it spins, and its SIGTERM handler, which logs too, then
+ * hangs on the log's lock. So we keep reading, deaf to SIGTERM from then
+ * on (logged once: stock venus logs each time). */
+static int device_gone(struct tv *t)
+{
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
+
+	if (t->device_gone)
+		return 0;
+	t->device_gone = true;
+	fprintf(stderr, "testvenus: Failed to read upcall: end of %s\n", t->device);
+	return sigaction(SIGTERM, &ignore, NULL) < 0 ? -errno : 0;
+}
+
+/* One read, one reply. Only a failed read is an error: a reply that cannot
  * be written is logged, and the next read tells whether the reader is gone. */
 static int serve_one(struct tv *t)
 {
@@ -110,11 +126,8 @@ static int serve_one(struct tv *t)
 
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
-	if (n == 0) {
-		/* Stock venus loops here for ever; a test wants it over. */
-		fprintf(stderr, "testvenus: Failed to read upcall: end of %s\n", t->device);
-		return -EPIPE;
-	}
+	if (n == 0)
+		return device_gone(t);
 	t->in.len = (size_t)n;
 	t->in.fd = -1;
 	t->upcalls++;
@@ -182,9 +195,7 @@ int tv_loop(struct tv *t, const struct tv_signals *sig)
 		}
 		err = serve_one(t);
 		if (err) {
-			if (err != -EPIPE)
-				fprintf(stderr, "testvenus: read of %s: %s\n", t->device,
-					strerror(-err));
+			fprintf(stderr, "testvenus: read of %s: %s\n", t->device, strerror(-err));
 			return 1;
 		}
 	}

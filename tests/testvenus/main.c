@@ -3,7 +3,7 @@
  *
  *   testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR
  *             [-downcall-after N:OP]... [-read-only] [-write-disconnected]
- *             [-bad-open-fd] [-v]
+ *             [-bad-open-fd] [-nofork] [-v]
  *
  * -bad-open-fd is bad input for the kernel side: each CODA_OPEN_BY_FD reply
  * names an fd that is not open.
@@ -11,6 +11,12 @@
  * OP is flush, zapfile, zapdir, purgefid, purgeuser or replace, about the
  * fid (or uid) of upcall N. SIGUSR2 writes a CODA_FLUSH; SIGTERM exits 1,
  * writing nothing, as stock venus does.
+ *
+ * As stock venus, it moves into a process group of its own at start (a
+ * signal to the group of whoever started it misses it), and it reads a
+ * device that has gone away (read returns 0) again and again, no longer
+ * ended by SIGTERM then (loop.c). -nofork is taken and means nothing: it
+ * never goes into the background.
  *
  * -write-disconnected plays a venus cut off from its server: the last close
  * of a written file does not store it in the volume but keeps its container
@@ -57,7 +63,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: testvenus [-k DEVICE] [-mountpoint DIR] -volume DIR -cache DIR "
-		"[-downcall-after N:OP]... [-read-only] [-write-disconnected] [-bad-open-fd] [-v]\n"
+		"[-downcall-after N:OP]... [-read-only] [-write-disconnected] [-bad-open-fd] "
+		"[-nofork] [-v]\n"
 		"  OP: flush zapfile zapdir purgefid purgeuser replace\n"
 		"  -write-disconnected: keep written files in the cache's CML, unstored;\n"
 		"    a start without it stores them\n");
@@ -93,6 +100,8 @@ static int parse(struct tv *t, int argc, char **argv)
 			t->bad_open_fd = true;
 			continue;
 		}
+		if (is_opt(a, "-nofork"))
+			continue;
 		if (!val)
 			return -EINVAL;
 		i++;
@@ -142,6 +151,10 @@ int main(int argc, char **argv)
 
 	if (parse(&t, argc, argv) < 0)
 		return usage();
+	/* As stock venus's SigInit, "to avoid extraneous signals"; a failure
+	 * is only logged there too. */
+	if (setpgid(0, 0) < 0)
+		fprintf(stderr, "testvenus: setpgid: %s\n", strerror(errno));
 	err = signals_init();
 	if (err) {
 		fprintf(stderr, "testvenus: signals: %s\n", strerror(-err));

@@ -35,6 +35,7 @@ struct tv {
 	int devfd;
 	unsigned long upcalls; /* read so far */
 	bool bad_open_fd;      /* -bad-open-fd: open replies name an fd not open */
+	bool device_gone;      /* a read has returned 0: we spin, deaf to SIGTERM */
 	struct venus *venus;
 	struct tv_pioctl pioctls[TV_MAX_PIOCTLS];
 	struct coda_msg in, out;
@@ -57,7 +58,7 @@ int tv_mount(struct tv *t);
  * leaves it to the venus (false). */
 bool tv_pioctl_serve(struct tv *t, const struct coda_msg *in, struct coda_msg *out);
 
-/* loop.c: serves the device until SIGTERM or its end. An exit status. */
+/* loop.c: serves the device until SIGTERM. An exit status. */
 int tv_loop(struct tv *t, const struct tv_signals *sig);
 int tv_downcall_parse(const char *arg, struct tv_downcall *d);
 
