@@ -3,9 +3,9 @@
 #include "proc.h"
 #include "vfs.h"
 
-bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
+int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],
+	      struct nameidata *nd)
 {
-	char name[PATH_MAX];
 	uint64_t addr = call_arg(c, arg);
 	int rc = 0;
 
@@ -13,8 +13,14 @@ bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidat
 		name[0] = '\0';
 	else
 		rc = call_read_path(c, addr, name);
-	if (!rc)
-		rc = coda_namei(c, dirfd, name, flags, nd);
+	return rc ?: coda_namei(c, dirfd, name, flags, nd);
+}
+
+bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
+{
+	char name[PATH_MAX];
+	int rc = vfs_namei(c, dirfd, arg, flags, name, nd);
+
 	if (rc < 0) {
 		call_return(c, rc);
 		return false;

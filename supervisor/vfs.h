@@ -9,6 +9,11 @@
 #include "namei.h"
 #include "notify.h"
 
+/* Reads the path at argument `arg` into name and resolves it: 0, or the
+ * kernel's -errno (the call is not answered). */
+int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],
+	      struct nameidata *nd);
+
 /* Reads the path at argument `arg` and resolves it; answers the call and
  * returns false on any error. A NULL pointer counts as "" when `flags` has
  * LOOKUP_EMPTY (as Linux 6.11 allows for AT_EMPTY_PATH). */
