@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
 
+#include "file.h"
 #include "proc.h"
 #include "vfs.h"
 
@@ -46,6 +48,19 @@ bool vfs_exists(struct call *c, const struct nameidata *nd)
 		return false;
 	}
 	return true;
+}
+
+struct coda_file *vfs_open_file(struct call *c, long fd)
+{
+	struct coda_file *f = coda_file_lookup(c, fd);
+
+	if (!f)
+		call_continue(c);
+	else if (f->flags & O_PATH)
+		call_return(c, -EBADF);
+	else
+		return f;
+	return NULL;
 }
 
 /* The mode a new file gets: the VFS applies the umask before the file

@@ -28,6 +28,11 @@ bool vfs_exists(struct call *c, const struct nameidata *nd);
  * True when nd is in the volume and the caller must answer. */
 bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
 
+/* The /coda file of target fd `fd`, for a call that needs an open file.
+ * NULL when the call has been answered: any other fd is the kernel's
+ * (continued), and an O_PATH one is EBADF, as fdget() refuses it. */
+struct coda_file *vfs_open_file(struct call *c, long fd);
+
 /* The permission bits of a new object: mode less the caller's umask. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
 
