@@ -63,6 +63,13 @@ struct coda_file *vfs_open_file(struct call *c, long fd)
 	return NULL;
 }
 
+int vfs_may_create(const struct nameidata *nd)
+{
+	if (!nd->missing)
+		return -EEXIST;
+	return nd->trailing ? -ENOENT : 0;
+}
+
 /* The mode a new file gets: the VFS applies the umask before the file
  * system sees it. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out)

@@ -33,6 +33,11 @@ bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nam
  * (continued), and an O_PATH one is EBADF, as fdget() refuses it. */
 struct coda_file *vfs_open_file(struct call *c, long fd);
 
+/* filename_create() for an object that is not a directory (nd resolved
+ * with LOOKUP_NAME): the name must be new (EEXIST), and a new name with a
+ * trailing "/" asked for a directory (ENOENT). */
+int vfs_may_create(const struct nameidata *nd);
+
 /* The permission bits of a new object: mode less the caller's umask. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
 

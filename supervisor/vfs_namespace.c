@@ -42,15 +42,6 @@ void sys_mkdir(struct call *c)
 		do_mkdir(c, AT_FDCWD, 0, (mode_t)call_arg(c, 1));
 }
 
-/* filename_create() for an object that is not a directory: the name must
- * be new, and a new name with a trailing "/" asked for a directory. */
-static int may_create(const struct nameidata *nd)
-{
-	if (!nd->missing)
-		return -EEXIST;
-	return nd->trailing ? -ENOENT : 0;
-}
-
 /* Coda has no device nodes, fifos or sockets: the kernel's coda module
  * answers mknod with EIO (CODA_EIO_ERROR). */
 void sys_mknod(struct call *c)
@@ -64,7 +55,7 @@ void sys_mknod(struct call *c)
 	} else if (!vfs_resolve_coda(c, AT_FDCWD, 0, LOOKUP_NAME, &nd)) {
 		return;
 	}
-	rc = may_create(&nd);
+	rc = vfs_may_create(&nd);
 	call_return(c, rc ?: c->sup->opt.read_only ? -EROFS : -EIO);
 }
 
@@ -85,7 +76,7 @@ void sys_symlink(struct call *c)
 	if (!vfs_resolve_coda(c, at ? (long)call_arg(c, 1) : AT_FDCWD, at ? 2 : 1, LOOKUP_NAME,
 			      &nd))
 		return;
-	rc = may_create(&nd);
+	rc = vfs_may_create(&nd);
 	call_return(c, rc ?: coda_symlink(c, &nd.parent, nd.last, target));
 }
 
@@ -251,7 +242,7 @@ static int side_error(struct call *c, const struct side *s)
 		return 0;
 	if (s->check == CHECK_OBJECT)
 		return s->nd.missing ? -ENOENT : 0;
-	return s->check == CHECK_NEW ? may_create(&s->nd) : 0;
+	return s->check == CHECK_NEW ? vfs_may_create(&s->nd) : 0;
 }
 
 /* Resolves both paths; answers and returns false unless both are in the
