@@ -115,7 +115,9 @@ static int install(struct call *c, struct coda_file *f, int src, int newfd, bool
 	int fd = -EMFILE;
 
 	if (newfd < 0) {
-		int slot = fdtable_alloc(c, files, f->vtype);
+		/* O_PATH goes with the directories, whose reads are trapped:
+		 * read(2) on it is EBADF, not the anchor's EOF */
+		int slot = fdtable_alloc(c, files, f->flags & O_PATH ? C_VDIR : f->vtype);
 
 		if (slot >= 0)
 			fd = add_fd(c, src, slot, cloexec, answer);

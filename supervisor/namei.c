@@ -24,6 +24,7 @@ struct walk {
 	bool missing;
 	bool named;    /* the last step was a name (not "." or ".."): parent and last are set */
 	int dots;      /* the last step was "." (1) or ".." (2) */
+	bool trailing; /* a "/" followed the last name */
 	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
 	int links;
 	struct CodaFid fid;
@@ -266,7 +267,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	rc = coda_permission(w->c, &w->fid, C_A_X_OK);
 	if (rc < 0)
 		return rc;
-	w->named = false;
+	w->named = w->trailing = false;
 	w->dots = !last ? 0 : is_dot(name, len) ? 1 : is_dotdot(name, len) ? 2 : 0;
 	if (is_dot(name, len))
 		return 0;
@@ -278,10 +279,14 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	}
 	if (len > CODA_MAXNAMLEN)
 		return -ENAMETOOLONG;
+	/* open_last_lookups(): O_CREAT of "name/" is refused before the lookup */
+	if (last && trailing && (w->flags & LOOKUP_CREATE))
+		return -EISDIR;
 	rc = coda_lookup(w->c, &w->fid, name, len, &fid, &vtype);
 	if (last) {
 		/* Calls that change the namespace need the parent and the name. */
 		w->named = true;
+		w->trailing = trailing;
 		w->parent = w->fid;
 		memcpy(w->last, name, len);
 		w->last[len] = '\0';
@@ -292,6 +297,8 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	}
 	if (rc < 0)
 		return rc;
+	if (last && (w->flags & LOOKUP_NAME))
+		trailing = false; /* the name itself, whatever it is */
 	if (vtype == C_VLNK && (!last || trailing || (w->flags & LOOKUP_FOLLOW))) {
 		rc = follow_link(w, &fid, rest, trailing);
 		return rc < 0 ? rc : 1;
@@ -439,6 +446,7 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	memcpy(nd->last, w->last, sizeof(nd->last));
 	nd->named = w->named;
 	nd->dots = w->dots;
+	nd->trailing = w->trailing;
 	nd->parent = w->parent;
 	if (kind == NAMEI_CODA && !w->missing && (w->flags & LOOKUP_DIRECTORY) &&
 	    w->vtype != C_VDIR)

@@ -21,6 +21,11 @@ struct coda_file;
 #define LOOKUP_DIRECTORY   0x2 /* the result must be a directory */
 #define LOOKUP_EMPTY	   0x4 /* AT_EMPTY_PATH: "" names the dirfd itself */
 #define LOOKUP_NO_SYMLINKS 0x8 /* openat2 RESOLVE_NO_SYMLINKS */
+/* The call acts on the last name itself (mkdir, unlink, rename, ...), as the
+ * kernel's filename_parentat() callers do: a trailing slash neither follows
+ * a symlink there nor requires a directory; nd.trailing tells the caller. */
+#define LOOKUP_NAME   0x10
+#define LOOKUP_CREATE 0x20 /* open's O_CREAT: a trailing slash is EISDIR */
 
 enum namei_kind {
 	NAMEI_CODA,	/* an object in the volume (or a missing last name) */
@@ -39,6 +44,7 @@ struct nameidata {
 	bool named;		       /* NAMEI_CODA ended on a name: parent and last are set */
 	struct CodaFid parent;	       /* the directory holding `last` */
 	int dots;		       /* it ended on "." (1) or ".." (2) */
+	bool trailing;		       /* a "/" followed the last name */
 };
 
 /* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the calling task.

@@ -1,11 +1,13 @@
 #include <errno.h>
+#include <fcntl.h>
 
+#include "file.h"
 #include "proc.h"
 #include "vfs.h"
 
-bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
+int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],
+	      struct nameidata *nd)
 {
-	char name[PATH_MAX];
 	uint64_t addr = call_arg(c, arg);
 	int rc = 0;
 
@@ -13,8 +15,14 @@ bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidat
 		name[0] = '\0';
 	else
 		rc = call_read_path(c, addr, name);
-	if (!rc)
-		rc = coda_namei(c, dirfd, name, flags, nd);
+	return rc ?: coda_namei(c, dirfd, name, flags, nd);
+}
+
+bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)
+{
+	char name[PATH_MAX];
+	int rc = vfs_namei(c, dirfd, arg, flags, name, nd);
+
 	if (rc < 0) {
 		call_return(c, rc);
 		return false;
@@ -40,6 +48,26 @@ bool vfs_exists(struct call *c, const struct nameidata *nd)
 		return false;
 	}
 	return true;
+}
+
+struct coda_file *vfs_open_file(struct call *c, long fd)
+{
+	struct coda_file *f = coda_file_lookup(c, fd);
+
+	if (!f)
+		call_continue(c);
+	else if (f->flags & O_PATH)
+		call_return(c, -EBADF);
+	else
+		return f;
+	return NULL;
+}
+
+int vfs_may_create(const struct nameidata *nd)
+{
+	if (!nd->missing)
+		return -EEXIST;
+	return nd->trailing ? -ENOENT : 0;
 }
 
 /* The mode a new file gets: the VFS applies the umask before the file

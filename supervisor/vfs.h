@@ -9,6 +9,11 @@
 #include "namei.h"
 #include "notify.h"
 
+/* Reads the path at argument `arg` into name and resolves it: 0, or the
+ * kernel's -errno (the call is not answered). */
+int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],
+	      struct nameidata *nd);
+
 /* Reads the path at argument `arg` and resolves it; answers the call and
  * returns false on any error. A NULL pointer counts as "" when `flags` has
  * LOOKUP_EMPTY (as Linux 6.11 allows for AT_EMPTY_PATH). */
@@ -22,6 +27,16 @@ bool vfs_exists(struct call *c, const struct nameidata *nd);
  * refused (EOPNOTSUPP: not done on the target's behalf yet, see README).
  * True when nd is in the volume and the caller must answer. */
 bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
+
+/* The /coda file of target fd `fd`, for a call that needs an open file.
+ * NULL when the call has been answered: any other fd is the kernel's
+ * (continued), and an O_PATH one is EBADF, as fdget() refuses it. */
+struct coda_file *vfs_open_file(struct call *c, long fd);
+
+/* filename_create() for an object that is not a directory (nd resolved
+ * with LOOKUP_NAME): the name must be new (EEXIST), and a new name with a
+ * trailing "/" asked for a directory (ENOENT). */
+int vfs_may_create(const struct nameidata *nd);
 
 /* The permission bits of a new object: mode less the caller's umask. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);

@@ -33,13 +33,11 @@ static void setattr_path(struct call *c, long dirfd, int arg, int lf, struct cod
 /* Applies attr to the object of a /coda fd; other fds are the kernel's. */
 static void setattr_fd(struct call *c, long fd, struct coda_vattr *attr)
 {
-	struct coda_file *f = coda_file_lookup(c, fd);
+	struct coda_file *f = vfs_open_file(c, fd);
 	struct CodaFid fid;
 
-	if (!f) {
-		call_continue(c);
+	if (!f)
 		return;
-	}
 	fid = f->fid;
 	call_return(c, coda_setattr(c, &fid, attr));
 }
@@ -112,7 +110,8 @@ void sys_truncate(struct call *c)
 		/* The fd is the container: a writer's truncates the data venus
 		 * stores on its last close (no permission check, as for any
 		 * fd open for writing), and a reader's fails in the kernel. */
-		call_continue(c);
+		if (vfs_open_file(c, (long)call_arg(c, 0)))
+			call_continue(c);
 		return;
 	}
 	if (!vfs_resolve_coda(c, AT_FDCWD, 0, LOOKUP_FOLLOW, &nd) || !vfs_exists(c, &nd))
@@ -203,13 +202,11 @@ void sys_utimes(struct call *c)
 /* fsync and fdatasync of a /coda fd: venus stores what has been written. */
 void sys_fsync(struct call *c)
 {
-	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
 	struct CodaFid fid;
 
-	if (!f) {
-		call_continue(c);
+	if (!f)
 		return;
-	}
 	fid = f->fid;
 	call_return(c, coda_fsync(c, &fid));
 }
@@ -223,10 +220,8 @@ void sys_setxattr(struct call *c)
 	struct nameidata nd;
 
 	if (nr == SYS_fsetxattr || nr == SYS_fremovexattr) {
-		if (coda_file_lookup(c, (long)call_arg(c, 0)))
+		if (vfs_open_file(c, (long)call_arg(c, 0)))
 			call_return(c, err);
-		else
-			call_continue(c);
 		return;
 	}
 	if (vfs_resolve_coda(c, AT_FDCWD, 0,

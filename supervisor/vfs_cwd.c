@@ -86,6 +86,7 @@ void sys_fchdir(struct call *c)
 	long fd = (long)call_arg(c, 0);
 	struct coda_file *f = coda_file_lookup(c, fd);
 	char path[64];
+	struct stat st;
 
 	if (f) {
 		int rc = f->vtype == C_VDIR ? 0 : -ENOTDIR;
@@ -95,8 +96,12 @@ void sys_fchdir(struct call *c)
 		call_return(c, rc);
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, (int)fd);
-	chdir_continue(c, path);
+	/* fchdir takes an unsigned fd; one not open has no link in /proc */
+	snprintf(path, sizeof(path), "/proc/%u/fd/%u", c->n->pid, (unsigned)fd);
+	if (c->proc->fs->kind != CWD_HOST && lstat(path, &st) < 0)
+		call_return(c, -EBADF);
+	else
+		chdir_continue(c, path);
 }
 
 void sys_getcwd(struct call *c)

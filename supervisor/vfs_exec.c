@@ -24,6 +24,9 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 		call_continue(c);
 	} else if (nd.kind == NAMEI_HOST) {
 		call_return(c, -EACCES);
+	} else if (!nd.missing && nd.vtype == C_VLNK) {
+		/* AT_SYMLINK_NOFOLLOW, or "" on an O_PATH symlink: may_open()'s ELOOP */
+		call_return(c, -ELOOP);
 	} else {
 		first = '\0';
 		if (call_arg(c, path_arg))

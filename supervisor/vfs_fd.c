@@ -61,11 +61,12 @@ void sys_dup(struct call *c)
 
 /* fcntl(fd, F_DUPFD[_CLOEXEC], min): the copy goes in the band, which lies
  * above any `min` a program asks for in practice; a larger one is left to
- * the kernel (the copy is then not seen as a /coda fd). */
+ * the kernel (the copy is then not seen as a /coda fd), and so is a
+ * negative one, which the kernel takes as unsigned: EINVAL. */
 void sys_fcntl_dup(struct call *c)
 {
 	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
-	long min = (long)call_arg(c, 2);
+	uint64_t min = call_arg(c, 2);
 
 	if (!f || f->host_fd < 0 || min > CODA_FD_BAND_LO) {
 		call_continue(c);

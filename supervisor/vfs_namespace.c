@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dir.h"
 #include "super.h"
@@ -20,7 +21,8 @@ static void do_mkdir(struct call *c, long dirfd, int arg, mode_t mode)
 	mode_t perm;
 	int rc;
 
-	if (!vfs_resolve_coda(c, dirfd, arg, 0, &nd))
+	/* filename_create(LOOKUP_DIRECTORY): "name/" is fine */
+	if (!vfs_resolve_coda(c, dirfd, arg, LOOKUP_NAME, &nd))
 		return;
 	if (!nd.missing) {
 		call_return(c, -EEXIST);
@@ -45,17 +47,16 @@ void sys_mkdir(struct call *c)
 void sys_mknod(struct call *c)
 {
 	struct nameidata nd;
+	int rc;
 
 	if (c->n->data.nr == SYS_mknodat) {
-		if (!vfs_resolve_coda(c, (long)call_arg(c, 0), 1, 0, &nd))
+		if (!vfs_resolve_coda(c, (long)call_arg(c, 0), 1, LOOKUP_NAME, &nd))
 			return;
-	} else if (!vfs_resolve_coda(c, AT_FDCWD, 0, 0, &nd)) {
+	} else if (!vfs_resolve_coda(c, AT_FDCWD, 0, LOOKUP_NAME, &nd)) {
 		return;
 	}
-	if (!nd.missing)
-		call_return(c, -EEXIST);
-	else
-		call_return(c, c->sup->opt.read_only ? -EROFS : -EIO);
+	rc = vfs_may_create(&nd);
+	call_return(c, rc ?: c->sup->opt.read_only ? -EROFS : -EIO);
 }
 
 void sys_symlink(struct call *c)
@@ -65,19 +66,18 @@ void sys_symlink(struct call *c)
 	struct nameidata nd;
 	int rc = call_read_path(c, call_arg(c, 0), target);
 
+	/* the target is read, and an empty one refused, before the new name */
+	if (!rc && !*target)
+		rc = -ENOENT;
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
-	if (!vfs_resolve_coda(c, at ? (long)call_arg(c, 1) : AT_FDCWD, at ? 2 : 1, 0, &nd))
+	if (!vfs_resolve_coda(c, at ? (long)call_arg(c, 1) : AT_FDCWD, at ? 2 : 1, LOOKUP_NAME,
+			      &nd))
 		return;
-	if (!nd.missing)
-		rc = -EEXIST;
-	else if (!*target)
-		rc = -ENOENT;
-	else
-		rc = coda_symlink(c, &nd.parent, nd.last, target);
-	call_return(c, rc);
+	rc = vfs_may_create(&nd);
+	call_return(c, rc ?: coda_symlink(c, &nd.parent, nd.last, target));
 }
 
 /* What rmdir and unlink say of a path ending in "." or "..", or of the
@@ -101,7 +101,8 @@ static int may_remove(const struct nameidata *nd, bool dir)
 		return -ENOTDIR;
 	if (!dir && nd->vtype == C_VDIR)
 		return -EISDIR;
-	return 0;
+	/* unlink("name/") of what is not a directory: do_unlinkat's "slashes" */
+	return !dir && nd->trailing ? -ENOTDIR : 0;
 }
 
 static void do_remove(struct call *c, long dirfd, int arg, bool dir)
@@ -109,7 +110,7 @@ static void do_remove(struct call *c, long dirfd, int arg, bool dir)
 	struct nameidata nd;
 	int rc;
 
-	if (!vfs_resolve_coda(c, dirfd, arg, 0, &nd))
+	if (!vfs_resolve_coda(c, dirfd, arg, LOOKUP_NAME, &nd))
 		return;
 	rc = may_remove(&nd, dir);
 	if (!rc && dir)
@@ -136,25 +137,136 @@ void sys_unlink(struct call *c)
 	do_remove(c, AT_FDCWD, 0, false);
 }
 
-struct two_paths {
-	struct nameidata from, to;
+/* One path of a rename or link, as the target gave it, and resolved. */
+struct side {
+	long dirfd;
+	int arg;
+	int flags;
+	enum { CHECK_PARENT, CHECK_NEW, CHECK_OBJECT } check; /* what the kernel looks up */
+	char name[PATH_MAX];
+	struct nameidata nd;
 };
 
-/* Resolves both paths; answers and returns false unless both are in the
- * volume. */
-static bool resolve_two(struct call *c, long from_dirfd, int from_arg, int from_flags,
-			long to_dirfd, int to_arg, struct two_paths *p)
+struct two_paths {
+	struct side from, to;
+};
+
+/* The directory a host name starts from, opened O_PATH by the supervisor
+ * through /proc: -EBADF if the target has no such fd. */
+static int host_base(struct call *c, const struct side *s)
 {
-	if (!vfs_resolve(c, from_dirfd, from_arg, from_flags, &p->from) ||
-	    !vfs_resolve(c, to_dirfd, to_arg, 0, &p->to))
-		return false;
-	if (p->from.kind == NAMEI_CONTINUE && p->to.kind == NAMEI_CONTINUE)
+	char base[64];
+	struct stat st;
+	int fd;
+
+	if (s->name[0] == '/')
+		snprintf(base, sizeof(base), "/");
+	else if ((int)s->dirfd == AT_FDCWD)
+		snprintf(base, sizeof(base), "/proc/%u/cwd", c->n->pid);
+	else
+		snprintf(base, sizeof(base), "/proc/%u/fd/%d", c->n->pid, (int)s->dirfd);
+	fd = open(base, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -EBADF;
+	if (s->name[0] && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+/* The walk to the parent of a host name (filename_parentat()), and for a
+ * new name filename_create()'s EEXIST, or ENOENT for "missing/". */
+static int host_name_error(int base, const char *name, bool creating)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(name);
+	bool trailing = false;
+	struct stat st;
+	char *last;
+
+	while (len > 1 && name[len - 1] == '/') {
+		len--;
+		trailing = true;
+	}
+	memcpy(path, name, len);
+	path[len] = '\0';
+	last = strrchr(path, '/');
+	if (last) {
+		char saved = last[1];
+
+		last[1] = '\0';
+		if (fstatat(base, path, &st, 0) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		last[1] = saved;
+	}
+	if (!creating)
+		return 0;
+	if (fstatat(base, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	return errno == ENOENT && trailing ? -ENOENT : 0;
+}
+
+/* What the kernel says of a host path of a rename or link before it sees
+ * that the call crosses the mount (EXDEV): a bad dirfd, a bad walk, and for
+ * link a missing old or an existing new name. The supervisor looks, with
+ * its own credentials. */
+static int host_side_error(struct call *c, const struct side *s)
+{
+	int base = host_base(c, s);
+	int rc;
+
+	if (base < 0)
+		return base;
+	if (s->check == CHECK_OBJECT) {
+		int at = (s->flags & LOOKUP_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW) |
+			 (s->flags & LOOKUP_EMPTY ? AT_EMPTY_PATH : 0);
+		struct stat st;
+
+		rc = fstatat(base, s->name, &st, at) < 0 ? -errno : 0;
+	} else {
+		rc = host_name_error(base, s->name, s->check == CHECK_NEW);
+	}
+	close(base);
+	return rc;
+}
+
+/* The errors of one side that come before the other side's, or EXDEV. */
+static int side_error(struct call *c, const struct side *s)
+{
+	if (s->nd.kind == NAMEI_CONTINUE)
+		return host_side_error(c, s);
+	if (s->nd.kind != NAMEI_CODA)
+		return 0;
+	if (s->check == CHECK_OBJECT)
+		return s->nd.missing ? -ENOENT : 0;
+	return s->check == CHECK_NEW ? vfs_may_create(&s->nd) : 0;
+}
+
+/* Resolves both paths; answers and returns false unless both are in the
+ * volume. Where one is and the other is not, each side's own errors come
+ * first, in the kernel's order, then EXDEV. */
+static bool resolve_two(struct call *c, struct two_paths *p)
+{
+	struct side *a = &p->from, *b = &p->to;
+	int rc = vfs_namei(c, a->dirfd, a->arg, a->flags, a->name, &a->nd);
+
+	if (!rc) {
+		rc = vfs_namei(c, b->dirfd, b->arg, b->flags, b->name, &b->nd);
+		if (rc < 0)
+			rc = side_error(c, a) ?: rc;
+	}
+	if (rc < 0)
+		call_return(c, rc);
+	else if (a->nd.kind == NAMEI_CONTINUE && b->nd.kind == NAMEI_CONTINUE)
 		call_continue(c);
-	else if ((p->from.kind == NAMEI_CODA) != (p->to.kind == NAMEI_CODA))
-		call_return(c, -EXDEV);
-	else if (p->from.kind != NAMEI_CODA)
+	else if ((a->nd.kind == NAMEI_CODA) != (b->nd.kind == NAMEI_CODA))
+		call_return(c, side_error(c, a) ?: side_error(c, b) ?: -EXDEV);
+	else if (a->nd.kind != NAMEI_CODA)
 		call_return(c, -EOPNOTSUPP); /* host paths reached through /coda */
-	return p->from.kind == NAMEI_CODA && p->to.kind == NAMEI_CODA;
+	return !rc && a->nd.kind == NAMEI_CODA && b->nd.kind == NAMEI_CODA;
 }
 
 static bool is_below(const char *path, const char *dir)
@@ -164,20 +276,27 @@ static bool is_below(const char *path, const char *dir)
 	return strncmp(path, dir, len) == 0 && path[len] == '/';
 }
 
+/* do_renameat2()'s checks, in its order, then vfs_rename()'s. */
 static int may_rename(const struct two_paths *p, unsigned flags)
 {
-	const struct nameidata *a = &p->from, *b = &p->to;
+	const struct nameidata *a = &p->from.nd, *b = &p->to.nd;
 
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: see README */
+	if (!a->named)
+		return -EBUSY;
+	if (!b->named)
+		return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
 	if (a->missing)
 		return -ENOENT;
-	if (!a->named || !b->named)
-		return -EBUSY;
 	if (!b->missing && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
+	if (a->vtype != C_VDIR && (a->trailing || b->trailing))
+		return -ENOTDIR;
 	if (a->vtype == C_VDIR && is_below(b->path, a->path))
 		return -EINVAL; /* into itself */
+	if (!b->missing && is_below(a->path, b->path))
+		return -ENOTEMPTY; /* over an ancestor of itself */
 	if (!b->missing && a->vtype == C_VDIR && b->vtype != C_VDIR)
 		return -ENOTDIR;
 	if (!b->missing && a->vtype != C_VDIR && b->vtype == C_VDIR)
@@ -188,17 +307,21 @@ static int may_rename(const struct two_paths *p, unsigned flags)
 static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dirfd, int to_arg,
 		      unsigned flags)
 {
-	struct two_paths p;
+	struct two_paths p = {
+	    .from = {from_dirfd, from_arg, LOOKUP_NAME, CHECK_PARENT},
+	    .to = {to_dirfd, to_arg, LOOKUP_NAME, CHECK_PARENT},
+	};
+	const struct nameidata *a = &p.from.nd, *b = &p.to.nd;
 	int rc;
 
-	if (!resolve_two(c, from_dirfd, from_arg, 0, to_dirfd, to_arg, &p))
+	if (!resolve_two(c, &p))
 		return;
 	rc = may_rename(&p, flags);
-	if (!rc && !p.to.missing && coda_fid_eq(&p.from.fid, &p.to.fid))
+	if (!rc && !b->missing && coda_fid_eq(&a->fid, &b->fid))
 		rc = 1; /* two names of one file: rename does nothing */
 	if (!rc)
-		rc = coda_rename(c, &p.from.parent, p.from.last, &p.from.fid, &p.to.parent,
-				 p.to.last, p.to.missing ? NULL : &p.to.fid);
+		rc = coda_rename(c, &a->parent, a->last, &a->fid, &b->parent, b->last,
+				 b->missing ? NULL : &b->fid);
 	call_return(c, rc > 0 ? 0 : rc);
 }
 
@@ -221,23 +344,23 @@ static void do_link(struct call *c, long from_dirfd, int from_arg, long to_dirfd
 {
 	int lf = (at_flags & AT_SYMLINK_FOLLOW ? LOOKUP_FOLLOW : 0) |
 		 (at_flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
-	struct two_paths p;
+	struct two_paths p = {
+	    .from = {from_dirfd, from_arg, lf, CHECK_OBJECT},
+	    .to = {to_dirfd, to_arg, LOOKUP_NAME, CHECK_NEW},
+	};
 	int rc;
 
 	if (at_flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
 		call_return(c, -EINVAL);
 		return;
 	}
-	if (!resolve_two(c, from_dirfd, from_arg, lf, to_dirfd, to_arg, &p))
+	if (!resolve_two(c, &p))
 		return;
-	if (p.from.missing)
-		rc = -ENOENT;
-	else if (!p.to.missing)
-		rc = -EEXIST;
-	else if (p.from.vtype == C_VDIR)
+	rc = side_error(c, &p.from) ?: side_error(c, &p.to);
+	if (!rc && p.from.nd.vtype == C_VDIR)
 		rc = -EPERM;
-	else
-		rc = coda_link(c, &p.from.fid, &p.to.parent, p.to.last);
+	if (!rc)
+		rc = coda_link(c, &p.from.nd.fid, &p.to.nd.parent, p.to.nd.last);
 	call_return(c, rc);
 }
 

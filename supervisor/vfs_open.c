@@ -12,14 +12,102 @@
 #include "syscalls.h"
 #include "vfs.h"
 
-static int open_lookup_flags(int flags)
+/* The open flags openat2 accepts, in the kernel's spelling (its O_LARGEFILE
+ * is 0100000 even where libc defines it as 0). */
+#define OPENAT2_VALID_FLAGS                                                                        \
+	((uint64_t)(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |    \
+		    O_DSYNC | O_ASYNC | O_DIRECT | 0100000 | O_DIRECTORY | O_NOFOLLOW |            \
+		    O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE))
+#define OPENAT2_VALID_RESOLVE                                                                      \
+	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |         \
+	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#define O_PATH_ALLOWED (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+/* The kernel's __O_TMPFILE (libc's O_TMPFILE includes O_DIRECTORY) */
+#define O_TMPFILE_ONLY (O_TMPFILE & ~O_DIRECTORY)
+
+/* build_open_how(): what open, openat and creat keep of their flags and
+ * mode, which then pass the checks openat2's pass. */
+static struct open_how open_how_of(int flags, mode_t mode)
 {
+	struct open_how how = {
+	    .flags = (unsigned)flags & OPENAT2_VALID_FLAGS,
+	    .mode = mode & 07777,
+	};
+
+	if (how.flags & O_PATH)
+		how.flags &= O_PATH_ALLOWED;
+	if (!(how.flags & (O_CREAT | O_TMPFILE_ONLY)))
+		how.mode = 0;
+	return how;
+}
+
+/* struct open_how as the kernel takes it (copy_struct_from_user): a larger
+ * struct is fine if the bytes we do not know are zero. */
+static int read_open_how(struct call *c, uint64_t addr, size_t size, struct open_how *how)
+{
+	char tail[256];
+	int rc;
+
+	if (size < sizeof(*how))
+		return -EINVAL;
+	if (size > 4096)
+		return -E2BIG;
+	rc = call_read(c, addr, how, sizeof(*how));
+	for (size_t off = sizeof(*how); !rc && off < size; off += sizeof(tail)) {
+		size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
+
+		rc = call_read(c, addr + off, tail, n);
+		for (size_t i = 0; !rc && i < n; i++)
+			if (tail[i])
+				rc = -E2BIG;
+	}
+	return rc;
+}
+
+/* build_open_flags()'s checks of an open_how, in its order. */
+static int check_open_how(const struct open_how *how)
+{
+	uint64_t flags = how->flags;
+
+	if (flags & ~OPENAT2_VALID_FLAGS)
+		return -EINVAL;
+	if (how->resolve & ~(uint64_t)OPENAT2_VALID_RESOLVE)
+		return -EINVAL;
+	if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if (flags & (O_CREAT | O_TMPFILE_ONLY)) {
+		if (how->mode & ~(uint64_t)07777)
+			return -EINVAL;
+	} else if (how->mode) {
+		return -EINVAL;
+	}
+	/* O_CREAT|O_DIRECTORY made regular files once (Linux 6.4) */
+	if ((flags & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT))
+		return -EINVAL;
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			return -EINVAL;
+	} else if (flags & O_TMPFILE_ONLY) {
+		return -EINVAL;
+	}
+	if ((flags & O_PATH) && (flags & ~(uint64_t)O_PATH_ALLOWED))
+		return -EINVAL;
+	return 0;
+}
+
+static int open_lookup_flags(const struct open_how *how)
+{
+	uint64_t flags = how->flags;
 	int lf = 0;
 
 	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
 		lf |= LOOKUP_FOLLOW;
 	if (flags & O_DIRECTORY)
 		lf |= LOOKUP_DIRECTORY;
+	if (flags & O_CREAT)
+		lf |= LOOKUP_CREATE;
+	if (how->resolve & RESOLVE_NO_SYMLINKS)
+		lf |= LOOKUP_NO_SYMLINKS;
 	return lf;
 }
 
@@ -79,16 +167,18 @@ static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t
 	return coda_permission(c, &nd->fid, mask);
 }
 
-static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t mode,
-		    uint64_t resolve)
+static void do_open(struct call *c, long dirfd, int path_arg, const struct open_how *how)
 {
+	int flags = (int)how->flags;
+	mode_t mode = (mode_t)how->mode;
 	struct nameidata nd;
-	int lf = open_lookup_flags(flags);
-	int rc;
+	int rc = check_open_how(how);
 
-	if (resolve & RESOLVE_NO_SYMLINKS)
-		lf |= LOOKUP_NO_SYMLINKS;
-	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	if (!vfs_resolve(c, dirfd, path_arg, open_lookup_flags(how), &nd))
 		return;
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:
@@ -110,79 +200,23 @@ static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t 
 
 void sys_open(struct call *c)
 {
-	do_open(c, AT_FDCWD, 0, (int)call_arg(c, 1), (mode_t)call_arg(c, 2), 0);
+	struct open_how how = open_how_of((int)call_arg(c, 1), (mode_t)call_arg(c, 2));
+
+	do_open(c, AT_FDCWD, 0, &how);
 }
 
 void sys_openat(struct call *c)
 {
-	do_open(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 2), (mode_t)call_arg(c, 3), 0);
+	struct open_how how = open_how_of((int)call_arg(c, 2), (mode_t)call_arg(c, 3));
+
+	do_open(c, (long)call_arg(c, 0), 1, &how);
 }
 
 void sys_creat(struct call *c)
 {
-	do_open(c, AT_FDCWD, 0, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)call_arg(c, 1), 0);
-}
+	struct open_how how = open_how_of(O_CREAT | O_WRONLY | O_TRUNC, (mode_t)call_arg(c, 1));
 
-/* The open flags openat2 accepts, in the kernel's spelling (its O_LARGEFILE
- * is 0100000 even where libc defines it as 0). */
-#define OPENAT2_VALID_FLAGS                                                                        \
-	((uint64_t)(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |    \
-		    O_DSYNC | O_ASYNC | O_DIRECT | 0100000 | O_DIRECTORY | O_NOFOLLOW |            \
-		    O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE))
-#define OPENAT2_VALID_RESOLVE                                                                      \
-	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |         \
-	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
-#define O_PATH_ALLOWED (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
-
-/* struct open_how as the kernel takes it (copy_struct_from_user): a larger
- * struct is fine if the bytes we do not know are zero. */
-static int read_open_how(struct call *c, uint64_t addr, size_t size, struct open_how *how)
-{
-	char tail[256];
-	int rc;
-
-	if (size < sizeof(*how))
-		return -EINVAL;
-	if (size > 4096)
-		return -E2BIG;
-	rc = call_read(c, addr, how, sizeof(*how));
-	for (size_t off = sizeof(*how); !rc && off < size; off += sizeof(tail)) {
-		size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
-
-		rc = call_read(c, addr + off, tail, n);
-		for (size_t i = 0; !rc && i < n; i++)
-			if (tail[i])
-				rc = -E2BIG;
-	}
-	return rc;
-}
-
-/* build_open_flags()'s checks of an open_how, in its order. */
-static int check_open_how(const struct open_how *how)
-{
-	uint64_t flags = how->flags;
-
-	if (flags & ~OPENAT2_VALID_FLAGS)
-		return -EINVAL;
-	if (how->resolve & ~(uint64_t)OPENAT2_VALID_RESOLVE)
-		return -EINVAL;
-	if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
-		return -EINVAL;
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		if (how->mode & ~(uint64_t)07777)
-			return -EINVAL;
-	} else if (how->mode) {
-		return -EINVAL;
-	}
-	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		if ((flags & O_ACCMODE) == O_RDONLY)
-			return -EINVAL;
-	} else if (flags & O_TMPFILE & ~O_DIRECTORY) {
-		return -EINVAL;
-	}
-	if ((flags & O_PATH) && (flags & ~(uint64_t)O_PATH_ALLOWED))
-		return -EINVAL;
-	return 0;
+	do_open(c, AT_FDCWD, 0, &how);
 }
 
 void sys_openat2(struct call *c)
@@ -190,13 +224,11 @@ void sys_openat2(struct call *c)
 	struct open_how how = {0};
 	int rc = read_open_how(c, call_arg(c, 2), (size_t)call_arg(c, 3), &how);
 
-	if (!rc)
-		rc = check_open_how(&how);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
 	/* Only RESOLVE_NO_SYMLINKS means anything inside the volume; the other
 	 * RESOLVE_* rules are for the host and are left to the kernel. */
-	do_open(c, (long)call_arg(c, 0), 1, (int)how.flags, (mode_t)how.mode, how.resolve);
+	do_open(c, (long)call_arg(c, 0), 1, &how);
 }

@@ -10,17 +10,11 @@
 
 void sys_getdents64(struct call *c)
 {
-	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
 	off_t before;
 
-	if (!f) {
-		call_continue(c);
+	if (!f)
 		return;
-	}
-	if (f->flags & O_PATH) {
-		call_return(c, -EBADF);
-		return;
-	}
 	before = f->host_fd >= 0 ? lseek(f->host_fd, 0, SEEK_CUR) : -1;
 	call_return(c, coda_getdents64(c, f, call_arg(c, 1), (size_t)(unsigned)call_arg(c, 2)));
 	/* A call the target missed (a signal) is made again: from where it was. */
@@ -42,12 +36,10 @@ void sys_getdents(struct call *c)
  * read as a file. Any other fd there belongs to the target: untouched. */
 void sys_read_dir(struct call *c)
 {
-	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
 
-	if (f && (f->flags & O_PATH))
-		call_return(c, -EBADF);
-	else if (f && f->vtype == C_VDIR)
+	if (f && f->vtype == C_VDIR)
 		call_return(c, -EISDIR);
-	else
+	else if (f)
 		call_continue(c);
 }

@@ -32,6 +32,17 @@ static bool unix_path(struct call *c, char path[sizeof(((struct sockaddr_un *)0)
 	return true;
 }
 
+/* unix_bind_bsd(): a mknod of the name, whose EEXIST means the address is
+ * taken */
+static int bind_error(struct call *c, const struct nameidata *nd)
+{
+	int rc = vfs_may_create(nd);
+
+	if (rc == -EEXIST)
+		return -EADDRINUSE;
+	return rc ?: c->sup->opt.read_only ? -EROFS : -EIO;
+}
+
 void sys_socket_path(struct call *c)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
@@ -43,7 +54,7 @@ void sys_socket_path(struct call *c)
 		call_continue(c);
 		return;
 	}
-	rc = coda_namei(c, AT_FDCWD, path, binding ? 0 : LOOKUP_FOLLOW, &nd);
+	rc = coda_namei(c, AT_FDCWD, path, binding ? LOOKUP_NAME : LOOKUP_FOLLOW, &nd);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
@@ -53,7 +64,7 @@ void sys_socket_path(struct call *c)
 	else if (nd.kind == NAMEI_HOST)
 		call_return(c, -EOPNOTSUPP); /* a host socket reached through /coda */
 	else if (binding)
-		call_return(c, !nd.missing ? -EADDRINUSE : c->sup->opt.read_only ? -EROFS : -EIO);
+		call_return(c, bind_error(c, &nd));
 	else
 		call_return(c, nd.missing ? -ENOENT : -ECONNREFUSED);
 }

@@ -1,7 +1,10 @@
 #!/bin/bash
 # End-to-end suite for the write path of coda-exec.
 #
-#   tests/e2e/write.sh CODA_EXEC
+#   tests/e2e/write.sh CODA_EXEC [EDGECALLS_PROG]
+#
+# EDGECALLS_PROG is the built tests/e2e/edgecalls.c; missing, it is compiled
+# here with cc.
 #
 # Most scenarios run the same shell command twice from the same starting tree
 # (a "seed", copied with cp -a):
@@ -35,10 +38,10 @@
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 CODA_EXEC" >&2
+	echo "usage: $0 CODA_EXEC [EDGECALLS_PROG]" >&2
 	exit 2
 }
-[ $# -eq 1 ] || usage
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
 [ -x "$1" ] || {
 	echo "$0: $1: not an executable file" >&2
 	exit 2
@@ -65,6 +68,15 @@ SRC=$WORK/src       # generated source trees (outside every volume)
 CASES=$WORK/cases   # one directory per scenario
 T=$WORK/t           # outputs and diffs
 make_dirs "$LIB" "$SRC" "$CASES" "$T"
+
+EDGECALLS=${2:-}
+if [ -z "$EDGECALLS" ]; then
+	EDGECALLS=$LIB/edgecalls
+	cc -O2 -o "$EDGECALLS" "$HERE/edgecalls.c" || exit 125
+else
+	EDGECALLS=$(realpath -- "$EDGECALLS")
+fi
+export EDGECALLS
 
 # ----------------------------------------------------------------- helpers
 # gentree.py DIR NDIRS FILES_PER_DIR: a deterministic tree of text and binary
@@ -543,6 +555,17 @@ t("open O_DIRECTORY file", os.open, "a.txt", os.O_RDONLY | os.O_DIRECTORY)
 EOF
 	mkdir dir1; rmdir dir1; rm dir1; rm -d dir2/; mkdir -p a.txt/b; cat dir2 >/dev/null; echo x >dir1
 	true' 0 EISDIR
+}
+
+# Every trapped call on a trailing slash (file, directory, missing name,
+# symlinks to each and dangling), and every trapped fd and *at call on fds
+# that are closed, negative, AT_FDCWD, host files and directories, O_PATH
+# fds and /coda files (tests/e2e/edgecalls.c): one line per call.
+t trapped_calls_on_edge_names_and_fds_match_the_kernel
+trapped_calls_on_edge_names_and_fds_match_the_kernel() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$EDGECALLS" "$SCR"'
 }
 
 t access_checks_match_a_kernel_mount
@@ -1334,8 +1357,9 @@ run_tests
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
-	nobody_prepare "$HERE/write.sh"
+	nobody_prepare "$HERE/write.sh" "$HERE/edgecalls.c"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	cp -- "$EDGECALLS" "$N/bin/edgecalls"
 	# for the EACCES scenario: volumes owned by nobody, each holding a
 	# root-owned 0755 directory with a root-owned file
 	for d in plain vol; do
@@ -1344,7 +1368,7 @@ if nobody_rerun_wanted; then
 		chmod 755 "$N/locked/$d" "$N/locked/$d/locked"
 		chown nobody:nogroup "$N/locked/$d"
 	done
-	rerun_as_nobody CODA_E2E_LOCKED="$N/locked" -- write.sh "$N/bin/coda-exec"
+	rerun_as_nobody CODA_E2E_LOCKED="$N/locked" -- write.sh "$N/bin/coda-exec" "$N/bin/edgecalls"
 fi
 
 report_totals

@@ -687,6 +687,33 @@ Test(namei, trailing_slash_on_symlink_to_a_file_gives_enotdir)
 	expect_error(resolve("/coda/flink/", 0), ENOTDIR);
 }
 
+Test(namei, name_calls_take_a_symlink_with_a_trailing_slash_as_itself)
+{
+	expect_coda(resolve("/coda/dlink/", LOOKUP_NAME), "/coda/dlink", n_dlink);
+	cr_assert(nd.trailing);
+	expect_coda(resolve("/coda/flink/", LOOKUP_NAME), "/coda/flink", n_flink);
+	expect_coda(resolve("/coda/a//", LOOKUP_NAME), "/coda/a", n_a);
+	cr_assert(nd.trailing);
+	cr_assert_eq(readlink_calls, 0);
+	expect_coda(resolve("/coda/a", LOOKUP_NAME), "/coda/a", n_a);
+	cr_assert_not(nd.trailing);
+}
+
+Test(namei, name_calls_see_a_trailing_slash_on_a_missing_name)
+{
+	expect_missing(resolve("/coda/dir/new/", LOOKUP_NAME), "/coda/dir", n_dir, "new");
+	cr_assert(nd.trailing);
+}
+
+Test(namei, create_with_a_trailing_slash_gives_eisdir)
+{
+	expect_error(resolve("/coda/dir/new/", LOOKUP_CREATE | LOOKUP_FOLLOW), EISDIR);
+	expect_error(resolve("/coda/a/", LOOKUP_CREATE | LOOKUP_FOLLOW), EISDIR);
+	expect_error(resolve("/coda/dlink/", LOOKUP_CREATE | LOOKUP_FOLLOW), EISDIR);
+	expect_error(resolve("/coda/nothere/new", LOOKUP_CREATE), ENOENT);
+	expect_missing(resolve("/coda/dir/new", LOOKUP_CREATE), "/coda/dir", n_dir, "new");
+}
+
 Test(namei, no_symlinks_gives_eloop)
 {
 	expect_error(resolve("/coda/dlink/b", LOOKUP_NO_SYMLINKS), ELOOP);
