@@ -90,11 +90,14 @@ int coda_getattr(struct call *c, const struct CodaFid *fid, struct coda_vattr *a
 	return 0;
 }
 
-void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, struct stat *st)
+/* The inode number is the fid's, as coda_iget sets it, not venus's
+ * va_fileid (stock venus makes them the same). */
+void coda_attr_to_stat(const struct coda_sb *sb, const struct CodaFid *fid,
+		       const struct coda_vattr *a, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_dev = sb->dev;
-	st->st_ino = (ino_t)a->va_fileid;
+	st->st_ino = coda_fid_ino(fid);
 	st->st_mode = coda_vtype_to_mode(a->va_type) | (a->va_mode & 07777);
 	st->st_nlink = (nlink_t)a->va_nlink;
 	st->st_uid = a->va_uid;
@@ -111,11 +114,12 @@ void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, str
 	st->st_ctim.tv_nsec = a->va_ctime.tv_nsec;
 }
 
-void coda_attr_to_statx(const struct coda_sb *sb, const struct coda_vattr *a, struct statx *stx)
+void coda_attr_to_statx(const struct coda_sb *sb, const struct CodaFid *fid,
+			const struct coda_vattr *a, struct statx *stx)
 {
 	struct stat st;
 
-	coda_attr_to_stat(sb, a, &st);
+	coda_attr_to_stat(sb, fid, a, &st);
 	memset(stx, 0, sizeof(*stx));
 	stx->stx_mask = STATX_BASIC_STATS;
 	stx->stx_blksize = (uint32_t)st.st_blksize;

@@ -35,11 +35,6 @@ static void attr_time(struct coda_timespec *ct, const struct timespec *ts)
 	ct->tv_nsec = ts->tv_nsec;
 }
 
-uint64_t attr_fileid(const struct CodaFid *fid)
-{
-	return (uint64_t)fid->opaque[2] | (uint64_t)fid->opaque[3] << 32;
-}
-
 void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vattr *va)
 {
 	memset(va, 0, sizeof(*va));
@@ -52,7 +47,7 @@ void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vat
 	va->va_gid = st->st_gid;
 	/* The file's number is its fid's, not the backing inode's: a store
 	 * replaces the backing file, and tar and sqlite compare st_ino. */
-	va->va_fileid = (long)attr_fileid(fid);
+	va->va_fileid = (long)coda_fid_ino(fid);
 	va->va_size = (u_quad_t)st->st_size;
 	va->va_blocksize = st->st_blksize;
 	attr_time(&va->va_atime, &st->st_atim);

@@ -57,6 +57,7 @@ unset MAKEFLAGS MFLAGS RSYNC_RSH
 
 suite_settings
 export PY BUSYBOX
+export INO_TIMES=$HERE/ino_times.py
 
 make_workdir coda-e2e-write
 
@@ -449,6 +450,15 @@ a = os.fstat(fd); os.write(fd, b\"x\"); os.fsync(fd); b = os.stat(\"g\"); os.clo
 print(\"new file: fstat/stat while open/stat after close:\", \"same\" if a.st_ino == b.st_ino == c.st_ino else \"differ\")
 "
 		[ "$i0" = "$i1" ] && [ "$i1" = "$i2" ] && echo "f: same inode number after each write" || echo "f: $i0 $i1 $i2"; cat f'
+}
+
+# st_ino against getdents64's d_ino for every name, through inode numbers
+# that come back (removed directories) and stores that replace backing files
+t st_ino_is_d_ino_below_2_63_and_kept_across_stores
+st_ino_is_d_ino_below_2_63_and_kept_across_stores() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$PY" "$INO_TIMES" ino'
 }
 
 t chmod_without_following_symlinks_reaches_the_volume
@@ -1084,7 +1094,7 @@ run_tests
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
-	nobody_prepare "$HERE/write.sh"
+	nobody_prepare "$HERE/write.sh" "$HERE/ino_times.py"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
 	# for the EACCES scenario: volumes owned by nobody, each holding a
 	# root-owned 0755 directory with a root-owned file
