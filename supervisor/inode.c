@@ -53,7 +53,9 @@ mode_t coda_vtype_to_mode(long vtype)
 }
 
 /* While a file is being written its container is the file, as the kernel's
- * coda_file_write_iter copies the host inode's size and times. */
+ * coda_file_write_iter copies the host inode's size, and its times once it
+ * has been written to: venus gives the container the file's mtime, and the
+ * container's ctime is then only when venus made it. */
 static void overlay_container(struct call *c, const struct CodaFid *fid, struct coda_vattr *attr)
 {
 	struct stat st;
@@ -62,6 +64,9 @@ static void overlay_container(struct call *c, const struct CodaFid *fid, struct 
 		return;
 	attr->va_size = (u_quad_t)st.st_size;
 	attr->va_bytes = (u_quad_t)st.st_blocks * 512;
+	if (st.st_mtim.tv_sec == attr->va_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == attr->va_mtime.tv_nsec)
+		return;
 	attr->va_mtime.tv_sec = st.st_mtim.tv_sec;
 	attr->va_mtime.tv_nsec = st.st_mtim.tv_nsec;
 	attr->va_ctime.tv_sec = st.st_ctim.tv_sec;

@@ -84,6 +84,7 @@ static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t 
 {
 	struct nameidata nd;
 	int lf = open_lookup_flags(flags);
+	bool created;
 	int rc;
 
 	if (resolve & RESOLVE_NO_SYMLINKS)
@@ -100,11 +101,16 @@ static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t 
 	case NAMEI_CODA:
 		break;
 	}
+	created = nd.missing;
 	rc = coda_may_open(c, &nd, flags, mode);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
+	/* As the kernel's do_open, no O_TRUNC for a file just made: its times
+	 * stay those of its creation. */
+	if (created)
+		flags &= ~O_TRUNC;
 	coda_open(c, &nd.fid, nd.vtype, nd.path, flags);
 }
 

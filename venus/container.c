@@ -122,15 +122,20 @@ static bool dir_current(const struct stat *c, const struct stat *b)
 	       ts_eq(&c->st_atim, &b->st_ctim);
 }
 
+int open_noatime(int at, const char *path, int flags)
+{
+	int fd = openat(at, path, flags | O_RDONLY | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(at, path, flags | O_RDONLY);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Opens a container read-only. O_NOATIME where we may (we own the cache):
  * a directory container's atime is its stamp and reads must not move it. */
 static int container_reopen(struct venus *v, const char *name)
 {
-	int fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
-
-	if (fd < 0 && errno == EPERM)
-		fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return open_noatime(v->cache_fd, name, O_NOFOLLOW | O_CLOEXEC);
 }
 
 /* The existing container if it is current by `current`; any failure means

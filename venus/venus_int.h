@@ -41,6 +41,10 @@ struct fid_entry {
 	/* Directories: bumped on every change venus makes, so a change within
 	 * one timestamp tick still makes the directory container stale. */
 	unsigned long gen, gen_built;
+	/* After a store, the ctime shown while the backing file still has the
+	 * ctime the store left it (attr_keep_ctime). */
+	bool ctime_kept;
+	struct timespec ctime_left, ctime_shown;
 	UT_hash_handle hh, hh_ino, hh_num;
 };
 
@@ -104,6 +108,14 @@ char *fid_path_parent(const char *path);
 
 /* attr.c: backing attributes in Coda's terms. */
 int attr_vtype(mode_t mode);
+/* GETATTR's answer for e, whose backing object is st (the ctime a store
+ * left, and an open write session, show as on a local file). */
+void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va);
+void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
+		     const struct timespec *changed);
+void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before,
+		 const struct stat *cst);
+void attr_made(struct venus *v, const char *path);
 
 /* access.c: mode-bit permission checks for the calling uid. */
 int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask);
@@ -117,6 +129,8 @@ int container_init(struct venus *v);
 int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp);
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
 int container_copy(int src, int dst);
+/* openat read-only, with O_NOATIME where we may (the owner, or root). */
+int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 bool tmp_stale(const char *name, const char *prefix);

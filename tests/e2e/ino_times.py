@@ -1,6 +1,11 @@
 # Identity and times of objects, printed so that a native run and one under
 # coda-exec can be compared line for line (no raw numbers, only relations).
 #
+#   python3 ino_times.py times   the order of atime, mtime and ctime of a file
+#                                and which of them moved, after each step of
+#                                its life (create, write, append, truncate,
+#                                chmod, rename, ...), while it is open and once
+#                                it is closed (stored), with its directory's
 #   python3 ino_times.py ino     st_ino against getdents64's d_ino for every
 #                                name ("." and ".." too), through directory
 #                                churn that reuses inode numbers and stores
@@ -12,6 +17,7 @@ import ctypes
 import os
 import struct
 import sys
+import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_GETDENTS64 = 217  # x86-64
@@ -38,6 +44,88 @@ def dents(path):
                 pos += reclen
     finally:
         os.close(fd)
+
+
+def rel(x, y):
+    return "<" if x < y else "=" if x == y else ">"
+
+
+# A tick of the file system's clock (coarse: a few ms) between steps, so
+# that each step's times differ from the last one's.
+def tick():
+    time.sleep(0.03)
+
+
+def write(path, data, mode="w"):
+    with open(path, mode) as f:
+        f.write(data)
+
+
+class Times:
+    def __init__(self):
+        self.last = {}
+
+    def show(self, step, path, st=None):
+        st = st or os.lstat(path)
+        d = os.lstat(os.path.dirname(path) or ".")
+        f = (st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+        g = (d.st_mtime_ns, d.st_ctime_ns)
+        pf, pg = self.last.get("f"), self.last.get("d")
+        moved = "".join(n for n, a, b in zip("amc", f, pf or f) if a != b) or "-"
+        dmoved = "".join(n for n, a, b in zip("mc", g, pg or g) if a != b) or "-"
+        print("%-26s file a%sm m%sc a%sc moved %-3s  dir m%sc moved %s" % (
+            step, rel(f[0], f[1]), rel(f[1], f[2]), rel(f[0], f[2]), moved,
+            rel(g[0], g[1]), dmoved))
+        self.last["f"], self.last["d"] = f, g
+        tick()
+
+
+def session(t, flags, step, act):
+    """An open of d/f for writing, seen once open, after act(fd), and once
+    closed (stored)."""
+    fd = os.open("d/f", flags)
+    t.show("%s: opened" % step, "d/f")
+    if act:
+        act(fd)
+        t.show("%s: done" % step, "d/f", os.fstat(fd))
+    os.close(fd)
+    t.show("%s: stored" % step, "d/f")
+
+
+def times():
+    os.mkdir("d")
+    tick()
+    t = Times()
+    # the directory's times first read after a store in it
+    fd = os.open("d/e", os.O_WRONLY | os.O_CREAT, 0o644)
+    tick()
+    os.write(fd, b"a new file\n")
+    os.close(fd)
+    t.show("new file: stored", "d/e")
+    fd = os.open("d/f", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    t.show("create: opened", "d/f", os.fstat(fd))
+    os.close(fd)
+    t.show("create: stored", "d/f")
+    session(t, os.O_WRONLY | os.O_TRUNC, "write", lambda fd: os.write(fd, b"x" * 5000))
+    session(t, os.O_WRONLY | os.O_APPEND, "append", lambda fd: os.write(fd, b"y" * 100))
+    session(t, os.O_RDWR, "no write", None)
+    os.truncate("d/f", 10)
+    t.show("truncate", "d/f")
+    session(t, os.O_RDWR, "ftruncate", lambda fd: os.ftruncate(fd, 3))
+    os.chmod("d/f", 0o600)
+    t.show("chmod", "d/f")
+    os.rename("d/f", "d/g")
+    t.show("rename", "d/g")
+    os.utime("d/g", ns=(1500000000000000000, 1600000000000000000))
+    t.show("utime", "d/g")
+    os.link("d/g", "d/h")
+    t.show("link", "d/g")
+    write("d/g", "z", "a")
+    t.show("append to a link: stored", "d/g")
+    os.symlink("g", "d/s")
+    t.show("symlink", "d/s")
+    os.mkdir("d/sub")
+    t.show("mkdir", "d/sub")
 
 
 def walk():
@@ -79,11 +167,6 @@ def check_objects(where, before):
     print("%s: %s" % (where, ", ".join(moved) + " changed number" if moved
                       else "every number as before"))
     return {p: st.st_ino for p, st in now}
-
-
-def write(path, data, mode="w"):
-    with open(path, mode) as f:
-        f.write(data)
 
 
 def ino():
@@ -129,4 +212,4 @@ def ino():
     os.close(fd)
 
 
-{"ino": ino}[sys.argv[1]]()
+{"times": times, "ino": ino}[sys.argv[1]]()

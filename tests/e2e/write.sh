@@ -452,6 +452,16 @@ print(\"new file: fstat/stat while open/stat after close:\", \"same\" if a.st_in
 		[ "$i0" = "$i1" ] && [ "$i1" = "$i2" ] && echo "f: same inode number after each write" || echo "f: $i0 $i1 $i2"; cat f'
 }
 
+# the order of atime, mtime and ctime, and which moved, after each step of a
+# file's life (tests/e2e/ino_times.py): a store's rename and venus's own
+# chown and chmod of a new file must not show
+t times_after_each_write_step_move_as_on_a_local_fs
+times_after_each_write_step_move_as_on_a_local_fs() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$PY" "$INO_TIMES" times'
+}
+
 # st_ino against getdents64's d_ino for every name, through inode numbers
 # that come back (removed directories) and stores that replace backing files
 t st_ino_is_d_ino_below_2_63_and_kept_across_stores
