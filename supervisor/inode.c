@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include "inode.h"
@@ -10,6 +11,8 @@
 
 /* What Linux reports as the Coda file system's magic number. */
 #define CODA_SUPER_MAGIC 0x73757245
+/* statfs's f_flags are set (include/linux/statfs.h; not in the C library). */
+#define ST_VALID 0x0020
 
 int coda_root(struct call *c, struct CodaFid *root)
 {
@@ -159,6 +162,8 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st)
 	st->f_files = (fsfilcnt_t)(cs->f_files > 0 ? cs->f_files : 0);
 	st->f_ffree = (fsfilcnt_t)(cs->f_ffree > 0 ? cs->f_ffree : 0);
 	st->f_namelen = CODA_MAXNAMLEN;
+	/* As the kernel's for the rw,relatime mount that mtab.c lists. */
+	st->f_flags = ST_VALID | ST_RELATIME;
 }
 
 int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_vattr *attr)

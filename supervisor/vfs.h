@@ -23,6 +23,11 @@ bool vfs_exists(struct call *c, const struct nameidata *nd);
  * True when nd is in the volume and the caller must answer. */
 bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
 
+/* The task whose /proc file `file` name is (/proc/self/FILE,
+ * /proc/thread-self/FILE, /proc/PID/FILE, /proc/PID/task/TID/FILE), or 0
+ * for any other name. */
+pid_t vfs_proc_owner(struct call *c, const char *name, const char *file);
+
 /* The permission bits of a new object: mode less the caller's umask. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
 

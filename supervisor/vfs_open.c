@@ -8,6 +8,7 @@
 #include "dir.h"
 #include "file.h"
 #include "host.h"
+#include "mtab.h"
 #include "proc.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -90,6 +91,8 @@ static void do_open(struct call *c, long dirfd, int path_arg, int flags, mode_t 
 	if (resolve & RESOLVE_NO_SYMLINKS)
 		lf |= LOOKUP_NO_SYMLINKS;
 	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
+		return;
+	if (nd.kind != NAMEI_CODA && mtab_open(c, nd.path, flags))
 		return;
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:

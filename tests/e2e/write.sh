@@ -471,6 +471,27 @@ st_ino_is_d_ino_below_2_63_and_kept_across_stores() {
 	same_as_native '"$PY" "$INO_TIMES" ino'
 }
 
+# no native counterpart: the plain directory is on the host's file system
+t statfs_and_df_name_the_file_system_coda
+statfs_and_df_name_the_file_system_coda() {
+	new_case
+	mkdir "$C/seed/d"
+	copy_seed || return 1
+	local ok=0
+	cx c --volume "$V" --cache "$K" -- sh -c 'stat -f -c "%T %t" /coda/d &&
+		df -T /coda /coda/d | awk "{ print \$1, \$2, \$NF }" &&
+		findmnt -n -o TARGET,SOURCE,FSTYPE,OPTIONS /coda && grep -c " /coda coda " /proc/mounts'
+	expect_rc c 0 || ok=1
+	expect_text c out 'coda 73757245
+Filesystem Type on
+coda coda /coda
+coda coda /coda
+/coda  coda   coda   rw,relatime
+1' || ok=1
+	expect_text c err '' || ok=1
+	return $ok
+}
+
 t chmod_without_following_symlinks_reaches_the_volume
 chmod_without_following_symlinks_reaches_the_volume() {
 	new_case
