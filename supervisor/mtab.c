@@ -31,12 +31,13 @@ static bool mtab_is_proc_link(void)
 }
 
 /* The task whose table `name` is, and which table (info: mountinfo). */
-static pid_t mtab_owner(struct call *c, const char *name, bool *info)
+static pid_t mtab_owner(struct call *c, const char *name, int flags, bool *info)
 {
 	pid_t pid;
 
 	*info = false;
-	if (!strcmp(name, "/proc/mounts") || (!strcmp(name, "/etc/mtab") && mtab_is_proc_link()))
+	if (!strcmp(name, "/proc/mounts") ||
+	    (!strcmp(name, "/etc/mtab") && !(flags & O_NOFOLLOW) && mtab_is_proc_link()))
 		return c->proc->tgid;
 	pid = vfs_proc_owner(c, name, "mounts");
 	if (pid)
@@ -186,7 +187,7 @@ bool mtab_open(struct call *c, const char *name, int flags)
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_PATH | O_DIRECTORY | O_CREAT)))
 		return false;
-	pid = mtab_owner(c, name, &info);
+	pid = mtab_owner(c, name, flags, &info);
 	if (pid <= 0)
 		return false;
 	fd = mtab_file(c, pid, info);
