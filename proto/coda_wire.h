@@ -23,6 +23,14 @@ static inline bool coda_fid_eq(const struct CodaFid *a, const struct CodaFid *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+/* The inode number a kernel mount gives the object of a fid (coda_iget
+ * hashes the fid with coda_f2i); stock venus puts the same number in
+ * va_fileid and in every directory entry's d_fileno. */
+static inline uint32_t coda_fid_ino(const struct CodaFid *fid)
+{
+	return coda_f2i(fid);
+}
+
 /* Identifies the sender of an upcall, as the kernel fills coda_in_hdr. */
 struct coda_caller {
 	pid_t pid;

@@ -76,12 +76,26 @@ static size_t dirent64_size(size_t namlen)
 	return (offsetof(struct linux_dirent64, d_name) + namlen + 1 + 7) & ~(size_t)7;
 }
 
+/* The number of "." and "..": as the kernel's dir_emit_dots, "." is the
+ * directory's own inode number whatever venus wrote; a non-zero dotdot
+ * replaces the number of "..", which venus cannot know for the volume root. */
+struct dots {
+	uint64_t dot, dotdot;
+};
+
+static uint64_t dirent_ino(const struct venus_dirent_view *v, const struct dots *dots)
+{
+	if (v->namlen == 1 && v->name[0] == '.')
+		return dots->dot;
+	if (dots->dotdot && v->namlen == 2 && v->name[0] == '.' && v->name[1] == '.')
+		return dots->dotdot;
+	return v->ino;
+}
+
 /* Converts records of the container image from *pos on into buf; stops at
- * the first that does not fit. A non-zero dotdot_ino replaces the inode of
- * "..", which venus cannot know for the volume root. Returns bytes filled,
- * or -EIO. */
+ * the first that does not fit. Returns bytes filled, or -EIO. */
 static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, size_t count,
-			 uint64_t dotdot_ino)
+			 const struct dots *dots)
 {
 	size_t used = 0;
 
@@ -104,9 +118,7 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 			break;
 		d = (struct linux_dirent64 *)(buf + used);
 		memset(d, 0, size);
-		d->d_ino = v.ino;
-		if (dotdot_ino && v.namlen == 2 && v.name[0] == '.' && v.name[1] == '.')
-			d->d_ino = dotdot_ino;
+		d->d_ino = dirent_ino(&v, dots);
 		d->d_off = (int64_t)next;
 		d->d_reclen = (unsigned short)size;
 		d->d_type = v.type;
@@ -122,7 +134,7 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t count)
 {
 	const struct coda_sb *sb = &c->sup->sb;
-	uint64_t dotdot;
+	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
 	struct stat st;
 	char *image, *buf;
 	off_t off;
@@ -144,8 +156,9 @@ long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t 
 		return -EIO;
 	buf = malloc(count);
 	pos = (size_t)off;
-	dotdot = sb->root_valid && coda_fid_eq(&f->fid, &sb->root) ? sb->mnt_parent_ino : 0;
-	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count, dotdot) : -ENOMEM;
+	if (sb->root_valid && coda_fid_eq(&f->fid, &sb->root))
+		dots.dotdot = sb->mnt_parent_ino;
+	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots) : -ENOMEM;
 	munmap(image, (size_t)st.st_size);
 	if (n == 0 && pos < (size_t)st.st_size)
 		n = -EINVAL; /* not even one entry fits */

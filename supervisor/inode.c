@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include "inode.h"
@@ -10,6 +11,8 @@
 
 /* What Linux reports as the Coda file system's magic number. */
 #define CODA_SUPER_MAGIC 0x73757245
+/* statfs's f_flags are set (include/linux/statfs.h; not in the C library). */
+#define ST_VALID 0x0020
 
 int coda_root(struct call *c, struct CodaFid *root)
 {
@@ -53,7 +56,9 @@ mode_t coda_vtype_to_mode(long vtype)
 }
 
 /* While a file is being written its container is the file, as the kernel's
- * coda_file_write_iter copies the host inode's size and times. */
+ * coda_file_write_iter copies the host inode's size, and its times once it
+ * has been written to: venus gives the container the file's mtime, and the
+ * container's ctime is then only when venus made it. */
 static void overlay_container(struct call *c, const struct CodaFid *fid, struct coda_vattr *attr)
 {
 	struct stat st;
@@ -62,6 +67,9 @@ static void overlay_container(struct call *c, const struct CodaFid *fid, struct 
 		return;
 	attr->va_size = (u_quad_t)st.st_size;
 	attr->va_bytes = (u_quad_t)st.st_blocks * 512;
+	if (st.st_mtim.tv_sec == attr->va_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == attr->va_mtime.tv_nsec)
+		return;
 	attr->va_mtime.tv_sec = st.st_mtim.tv_sec;
 	attr->va_mtime.tv_nsec = st.st_mtim.tv_nsec;
 	attr->va_ctime.tv_sec = st.st_ctim.tv_sec;
@@ -90,11 +98,14 @@ int coda_getattr(struct call *c, const struct CodaFid *fid, struct coda_vattr *a
 	return 0;
 }
 
-void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, struct stat *st)
+/* The inode number is the fid's, as coda_iget sets it, not venus's
+ * va_fileid (stock venus makes them the same). */
+void coda_attr_to_stat(const struct coda_sb *sb, const struct CodaFid *fid,
+		       const struct coda_vattr *a, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_dev = sb->dev;
-	st->st_ino = (ino_t)a->va_fileid;
+	st->st_ino = coda_fid_ino(fid);
 	st->st_mode = coda_vtype_to_mode(a->va_type) | (a->va_mode & 07777);
 	st->st_nlink = (nlink_t)a->va_nlink;
 	st->st_uid = a->va_uid;
@@ -111,11 +122,12 @@ void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, str
 	st->st_ctim.tv_nsec = a->va_ctime.tv_nsec;
 }
 
-void coda_attr_to_statx(const struct coda_sb *sb, const struct coda_vattr *a, struct statx *stx)
+void coda_attr_to_statx(const struct coda_sb *sb, const struct CodaFid *fid,
+			const struct coda_vattr *a, struct statx *stx)
 {
 	struct stat st;
 
-	coda_attr_to_stat(sb, a, &st);
+	coda_attr_to_stat(sb, fid, a, &st);
 	memset(stx, 0, sizeof(*stx));
 	stx->stx_mask = STATX_BASIC_STATS;
 	stx->stx_blksize = (uint32_t)st.st_blksize;
@@ -150,6 +162,8 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st)
 	st->f_files = (fsfilcnt_t)(cs->f_files > 0 ? cs->f_files : 0);
 	st->f_ffree = (fsfilcnt_t)(cs->f_ffree > 0 ? cs->f_ffree : 0);
 	st->f_namelen = CODA_MAXNAMLEN;
+	/* As the kernel's for the rw,relatime mount that mtab.c lists. */
+	st->f_flags = ST_VALID | ST_RELATIME;
 }
 
 int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_vattr *attr)

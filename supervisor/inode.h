@@ -23,8 +23,10 @@ int coda_fsync(struct call *c, const struct CodaFid *fid);
 /* The S_IF* type of a vnode type, 0 if it is not one. */
 mode_t coda_vtype_to_mode(long vtype);
 
-void coda_attr_to_stat(const struct coda_sb *sb, const struct coda_vattr *a, struct stat *st);
-void coda_attr_to_statx(const struct coda_sb *sb, const struct coda_vattr *a, struct statx *stx);
+void coda_attr_to_stat(const struct coda_sb *sb, const struct CodaFid *fid,
+		       const struct coda_vattr *a, struct stat *st);
+void coda_attr_to_statx(const struct coda_sb *sb, const struct CodaFid *fid,
+			const struct coda_vattr *a, struct statx *stx);
 void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st);
 
 #endif

@@ -533,6 +533,7 @@ int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct n
 		rc = start_relative(&w, dirfd, name);
 		if (rc == NAMEI_CONTINUE) {
 			nd->kind = NAMEI_CONTINUE;
+			snprintf(nd->path, sizeof(nd->path), "%s", name);
 			return 0;
 		}
 		if (rc < 0)
@@ -542,5 +543,8 @@ int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct n
 	rc = walk_rest(&w);
 	if (rc == NAMEI_CONTINUE && w.touched)
 		rc = NAMEI_HOST;
-	return finish(&w, rc, nd);
+	rc = finish(&w, rc, nd);
+	if (!rc && nd->kind == NAMEI_CONTINUE)
+		snprintf(nd->path, sizeof(nd->path), "%s", name);
+	return rc;
 }

@@ -39,7 +39,7 @@ struct nameidata {
 	bool missing;		       /* NAMEI_CODA: the last name does not exist */
 	struct CodaFid fid;	       /* the object (missing: its would-be parent) */
 	int vtype;		       /* C_V* of the object */
-	char path[CODA_PATH_MAX];      /* absolute path of the result */
+	char path[CODA_PATH_MAX];      /* absolute path of the result (continued: the name) */
 	char last[CODA_MAXNAMLEN + 1]; /* the last name (missing: the one not found) */
 	bool named;		       /* NAMEI_CODA ended on a name: parent and last are set */
 	struct CodaFid parent;	       /* the directory holding `last` */

@@ -38,6 +38,11 @@ struct coda_file *vfs_open_file(struct call *c, long fd);
  * trailing "/" asked for a directory (ENOENT). */
 int vfs_may_create(const struct nameidata *nd);
 
+/* The task whose /proc file `file` name is (/proc/self/FILE,
+ * /proc/thread-self/FILE, /proc/PID/FILE, /proc/PID/task/TID/FILE), or 0
+ * for any other name. */
+pid_t vfs_proc_owner(struct call *c, const char *name, const char *file);
+
 /* The permission bits of a new object: mode less the caller's umask. */
 int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
 

@@ -133,18 +133,17 @@ static bool magic_link_target(struct call *c, const char *name, uint64_t buf, lo
 	return true;
 }
 
-/* The task whose exe link name is ("/proc/self/exe", "/proc/thread-self/exe",
- * "/proc/PID/exe", "/proc/PID/task/TID/exe"), or 0 for any other name. */
-static pid_t exe_link_owner(struct call *c, const char *name)
+pid_t vfs_proc_owner(struct call *c, const char *name, const char *file)
 {
 	char who[16];
 	unsigned tid;
 	int end = 0;
 
-	if (sscanf(name, "/proc/%15[^/]/task/%u/exe%n", who, &tid, &end) == 2 && !name[end])
+	if (sscanf(name, "/proc/%15[^/]/task/%u/%n", who, &tid, &end) == 2 && end &&
+	    !strcmp(name + end, file))
 		return (pid_t)tid;
 	end = 0;
-	if (sscanf(name, "/proc/%15[^/]/exe%n", who, &end) != 1 || name[end])
+	if (sscanf(name, "/proc/%15[^/]/%n", who, &end) != 1 || !end || strcmp(name + end, file))
 		return 0;
 	if (!strcmp(who, "self"))
 		return c->proc->tgid;
@@ -162,7 +161,7 @@ static bool exe_link_target(struct call *c, const char *name, uint64_t buf, long
 {
 	static const char memfd[] = "/memfd:", deleted[] = " (deleted)";
 	const char *mnt = c->sup->sb.mnt;
-	pid_t owner = exe_link_owner(c, name);
+	pid_t owner = vfs_proc_owner(c, name, "exe");
 	char link[64], target[PATH_MAX];
 	size_t len, mlen = strlen(mnt);
 	ssize_t n;

@@ -8,6 +8,7 @@
 #include "dir.h"
 #include "file.h"
 #include "host.h"
+#include "mtab.h"
 #include "proc.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -173,12 +174,15 @@ static void do_open(struct call *c, long dirfd, int path_arg, const struct open_
 	mode_t mode = (mode_t)how->mode;
 	struct nameidata nd;
 	int rc = check_open_how(how);
+	bool created;
 
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
 	if (!vfs_resolve(c, dirfd, path_arg, open_lookup_flags(how), &nd))
+		return;
+	if (nd.kind != NAMEI_CODA && mtab_open(c, nd.path, flags))
 		return;
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:
@@ -190,11 +194,16 @@ static void do_open(struct call *c, long dirfd, int path_arg, const struct open_
 	case NAMEI_CODA:
 		break;
 	}
+	created = nd.missing;
 	rc = coda_may_open(c, &nd, flags, mode);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
 	}
+	/* As the kernel's do_open, no O_TRUNC for a file just made: its times
+	 * stay those of its creation. */
+	if (created)
+		flags &= ~O_TRUNC;
 	coda_open(c, &nd.fid, nd.vtype, nd.path, flags);
 }
 

@@ -24,12 +24,12 @@ static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_
 	if (kind == STAT_STATX) {
 		struct statx stx;
 
-		coda_attr_to_statx(&c->sup->sb, &attr, &stx);
+		coda_attr_to_statx(&c->sup->sb, fid, &attr, &stx);
 		return call_write(c, buf, &stx, sizeof(stx));
 	} else {
 		struct stat st;
 
-		coda_attr_to_stat(&c->sup->sb, &attr, &st);
+		coda_attr_to_stat(&c->sup->sb, fid, &attr, &st);
 		return call_write(c, buf, &st, sizeof(st));
 	}
 }

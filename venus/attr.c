@@ -2,8 +2,11 @@
  *
  * The end-to-end tests compare ls -lR, du and find output under the mount
  * with the plain directory, so every field is the backing value unchanged,
- * but for the file number (see attr_fill). */
+ * but for the file number (see attr_fill) and the ctime a store leaves (see
+ * attr_keep_ctime). */
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #include "venus_int.h"
 
@@ -35,11 +38,6 @@ static void attr_time(struct coda_timespec *ct, const struct timespec *ts)
 	ct->tv_nsec = ts->tv_nsec;
 }
 
-uint64_t attr_fileid(const struct CodaFid *fid)
-{
-	return (uint64_t)fid->opaque[2] | (uint64_t)fid->opaque[3] << 32;
-}
-
 void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vattr *va)
 {
 	memset(va, 0, sizeof(*va));
@@ -52,7 +50,7 @@ void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vat
 	va->va_gid = st->st_gid;
 	/* The file's number is its fid's, not the backing inode's: a store
 	 * replaces the backing file, and tar and sqlite compare st_ino. */
-	va->va_fileid = (long)attr_fileid(fid);
+	va->va_fileid = (long)coda_fid_ino(fid);
 	va->va_size = (u_quad_t)st->st_size;
 	va->va_blocksize = st->st_blksize;
 	attr_time(&va->va_atime, &st->st_atim);
@@ -60,4 +58,82 @@ void attr_fill(const struct stat *st, const struct CodaFid *fid, struct coda_vat
 	attr_time(&va->va_ctime, &st->st_ctim);
 	va->va_rdev = (cdev_t)st->st_rdev;
 	va->va_bytes = (u_quad_t)st->st_blocks * 512;
+}
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* The ctime of e, whose backing object is st: the one kept at a store for
+ * as long as the backing object has the ctime that store left it. */
+static struct timespec attr_ctime(const struct fid_entry *e, const struct stat *st)
+{
+	if (e->ctime_kept && ts_cmp(&e->ctime_left, &st->st_ctim) == 0)
+		return e->ctime_shown;
+	return st->st_ctim;
+}
+
+/* venus has just changed the backing object of e, which was `before`, in a
+ * way a local file system would not (a store's rename over a file, its temp
+ * file in a directory): no one can set a ctime, so the one shown stays what
+ * it was, or becomes `changed` if that is later, until the object changes
+ * again. */
+void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
+		     const struct timespec *changed)
+{
+	struct timespec shown;
+	struct stat st;
+
+	if (!e)
+		return;
+	shown = attr_ctime(e, before);
+	if (changed && ts_cmp(changed, &shown) > 0)
+		shown = *changed;
+	e->ctime_kept = e->path && fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			fid_matches(e, &st);
+	if (!e->ctime_kept)
+		return;
+	e->ctime_left = st.st_ctim;
+	e->ctime_shown = shown;
+}
+
+/* A store of container cst over the backing file that was `before`: the
+ * file changed when its container last did, as a local file changes at
+ * each write, unless the session wrote nothing (the container still has
+ * the backing mtime, as wc_attr judges). */
+void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before,
+		 const struct stat *cst)
+{
+	bool wrote = ts_cmp(&cst->st_mtim, &before->st_mtim) != 0;
+
+	attr_keep_ctime(v, e, before, wrote ? &cst->st_ctim : NULL);
+}
+
+/* venus has just made the object at path in steps (create, chown, chmod)
+ * that a kernel takes as one: its ctime is the moment it was made. */
+void attr_made(struct venus *v, const char *path)
+{
+	struct fid_entry *e;
+	struct stat st;
+	char *copy;
+
+	if (fstatat(v->vol_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	copy = strdup(path);
+	if (!copy || fid_enter(v, &st, copy, &e) < 0)
+		return;
+	st.st_ctim = st.st_mtim;
+	attr_keep_ctime(v, e, &st, NULL);
+}
+
+void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va)
+{
+	st->st_ctim = attr_ctime(e, st);
+	wc_attr(v, e, st);
+	attr_fill(st, &e->fid, va);
 }

@@ -122,15 +122,20 @@ static bool dir_current(const struct stat *c, const struct stat *b)
 	       ts_eq(&c->st_atim, &b->st_ctim);
 }
 
+int open_noatime(int at, const char *path, int flags)
+{
+	int fd = openat(at, path, flags | O_RDONLY | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(at, path, flags | O_RDONLY);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Opens a container read-only. O_NOATIME where we may (we own the cache):
  * a directory container's atime is its stamp and reads must not move it. */
 static int container_reopen(struct venus *v, const char *name)
 {
-	int fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
-
-	if (fd < 0 && errno == EPERM)
-		fd = openat(v->cache_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return open_noatime(v->cache_fd, name, O_NOFOLLOW | O_CLOEXEC);
 }
 
 /* The existing container if it is current by `current`; any failure means
@@ -400,27 +405,6 @@ static int dirbuf_add(struct dirbuf *b, uint32_t ino, uint8_t type, const char *
 	return 0;
 }
 
-/* d_fileno 0 marks an empty slot: an inode whose low 32 bits are all zero
- * must not vanish from the listing. */
-static uint32_t dirent_ino(ino_t ino)
-{
-	uint64_t i = (uint64_t)ino;
-
-	if ((uint32_t)i)
-		return (uint32_t)i;
-	return (uint32_t)(i >> 32) | 1;
-}
-
-/* An entry's number is its fid's file number when venus knows the object
- * (a stored file has a new backing inode), as GETATTR reports it. */
-static uint32_t entry_fileno(struct venus *v, dev_t dev, ino_t ino)
-{
-	struct stat key = {.st_dev = dev, .st_ino = ino};
-	struct fid_entry *e = fid_by_inode(v, &key);
-
-	return dirent_ino(e ? (ino_t)attr_fileid(&e->fid) : ino);
-}
-
 static uint8_t dirent_type(DIR *d, const struct dirent *de)
 {
 	struct stat st;
@@ -435,7 +419,7 @@ static uint8_t dirent_type(DIR *d, const struct dirent *de)
 
 /* Every entry of the directory, "." and ".." included, in readdir order,
  * but for our store temp files; those a crash left behind are removed. */
-static int dir_read(struct venus *v, int dfd, dev_t dev, struct dirbuf *b)
+static int dir_read(struct venus *v, struct fid_entry *e, int dfd, struct dirbuf *b)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
@@ -458,8 +442,8 @@ static int dir_read(struct venus *v, int dfd, dev_t dev, struct dirbuf *b)
 				unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
-		err =
-		    dirbuf_add(b, entry_fileno(v, dev, de->d_ino), dirent_type(d, de), de->d_name);
+		err = dirbuf_add(b, fid_child_number(v, e, de->d_name, de->d_ino),
+				 dirent_type(d, de), de->d_name);
 		if (err)
 			break;
 	}
@@ -483,7 +467,7 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 		close(dfd);
 		return fd;
 	}
-	err = dir_read(v, dfd, st.st_dev, &b);
+	err = dir_read(v, e, dfd, &b);
 	if (err)
 		goto out;
 	tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));

@@ -1,8 +1,10 @@
 /* The fid table: which backing object each fid we handed out stands for.
  *
  * A fid is derived from the backing inode when the object is first seen
- * (realm, volume from st_dev, inode low, inode high), so an unchanged object
- * gets the same fid across runs too. Within a run the entry then follows its
+ * (realm, volume from st_dev, inode high, and a last word chosen so that the
+ * kernel's inode number of the fid, coda_f2i, is the inode number itself
+ * when it fits in 32 bits), so an unchanged object gets the same fid, and
+ * the same st_ino, across runs too. Within a run the entry then follows its
  * object: a store re-keys it to the new inode, a rename moves its path (and
  * the paths below it). A fid whose path no longer leads to its inode has
  * been changed behind our back: it is forgotten and reported as ENOENT. */
@@ -22,14 +24,28 @@ static uint32_t volume_id(dev_t dev)
 	return (uint32_t)(d ^ (d >> 32));
 }
 
+/* coda_f2i is an xor of the four words: the last one can make it any value. */
+static void fid_compose(struct CodaFid *fid, uint32_t volume, uint32_t high, uint32_t num)
+{
+	fid->opaque[0] = VENUS_REALM;
+	fid->opaque[1] = volume;
+	fid->opaque[2] = high;
+	fid->opaque[3] = 0;
+	fid->opaque[3] = num ^ coda_fid_ino(fid);
+}
+
+/* The inode number in 32 bits: itself when it fits. With the high word
+ * beside it in the fid, the fid still names one inode. */
+static uint32_t ino_fold(uint64_t ino)
+{
+	return (uint32_t)ino ^ (uint32_t)(ino >> 32);
+}
+
 void fid_make(const struct stat *st, struct CodaFid *fid)
 {
 	uint64_t ino = (uint64_t)st->st_ino;
 
-	fid->opaque[0] = VENUS_REALM;
-	fid->opaque[1] = volume_id(st->st_dev);
-	fid->opaque[2] = (uint32_t)ino;
-	fid->opaque[3] = (uint32_t)(ino >> 32);
+	fid_compose(fid, volume_id(st->st_dev), (uint32_t)(ino >> 32), ino_fold(ino));
 }
 
 void fid_format(const struct CodaFid *fid, char *buf, size_t len)
@@ -58,6 +74,14 @@ struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid)
 	struct fid_entry *e;
 
 	HASH_FIND(hh, v->fids, fid, sizeof(*fid), e);
+	return e;
+}
+
+static struct fid_entry *fid_by_number(struct venus *v, uint32_t num)
+{
+	struct fid_entry *e;
+
+	HASH_FIND(hh_num, v->numbers, &num, sizeof(num), e);
 	return e;
 }
 
@@ -101,6 +125,7 @@ static void fid_free(struct venus *v, struct fid_entry *e)
 	fid_unhash_ino(v, e);
 	fid_retire(v, &e->fid);
 	HASH_DEL(v->fids, e);
+	HASH_DELETE(hh_num, v->numbers, e);
 	free(e->path);
 	free(e->alt_path);
 	free(e->dirty);
@@ -141,17 +166,39 @@ void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st)
 	e->ino_hashed = true;
 }
 
+static bool fid_taken(struct venus *v, const struct CodaFid *fid)
+{
+	return fid_find(v, fid) || fid_retired(v, fid);
+}
+
+/* Whether an object may be given fid_make's fid: no other has it, had it,
+ * or has its number. */
+static bool fid_usable(struct venus *v, const struct CodaFid *fid)
+{
+	uint32_t num = coda_fid_ino(fid);
+
+	return num && !fid_by_number(v, num) && !fid_taken(v, fid);
+}
+
 /* The fid made from the inode, unless it was given before in this run (its
  * object was stored under a new inode, or removed, and the inode number came
- * back): then one of ours, marked by the top bit of opaque[3], which inode
- * numbers below 2^63 never set. */
+ * back) or another object has its number (a folded 64-bit inode number, or
+ * a stored file's): then one of ours, marked by the top bit of opaque[2],
+ * which inode numbers below 2^63 never set. Its number is the inode's if no
+ * object has it, else the highest free one: no two objects show one st_ino. */
 static void fid_alloc(struct venus *v, const struct stat *st, struct CodaFid *fid)
 {
+	uint32_t num;
+
 	fid_make(st, fid);
-	while (fid_find(v, fid) || fid_retired(v, fid)) {
-		fid->opaque[2] = ++v->fid_seq;
-		fid->opaque[3] = 0x80000000u;
-	}
+	if (fid_usable(v, fid))
+		return;
+	num = coda_fid_ino(fid);
+	while (!num || fid_by_number(v, num))
+		num = v->num_next--;
+	do
+		fid_compose(fid, fid->opaque[1], 0x80000000u | ++v->fid_seq, num);
+	while (fid_taken(v, fid));
 }
 
 /* Records (or re-points) the fid of the object found at `path`; takes path. */
@@ -182,6 +229,8 @@ int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_ent
 	 * by an earlier run may predate a change made within its tick. */
 	e->gen = 1;
 	HASH_ADD(hh, v->fids, fid, sizeof(e->fid), e);
+	e->num = coda_fid_ino(&e->fid);
+	HASH_ADD(hh_num, v->numbers, num, sizeof(e->num), e);
 	ino_key(st, &e->ikey);
 	HASH_ADD(hh_ino, v->inodes, ikey, sizeof(e->ikey), e);
 	e->ino_hashed = true;
@@ -229,6 +278,7 @@ int fid_init(struct venus *v)
 	char *path;
 	int err;
 
+	v->num_next = UINT32_MAX;
 	v->vol_fd = open(v->cfg->volume, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (v->vol_fd < 0)
 		return -errno;
@@ -334,4 +384,32 @@ int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct f
 		return err;
 	}
 	return fid_enter(v, st, path, ep);
+}
+
+/* The number a listing of dir shows for its entry `name` (inode d_ino): the
+ * one GETATTR reports, of the fid the object has or will be given. Without
+ * a stat where that is sure: the object is known by its inode, or will get
+ * the fid made from it; else it is entered now. */
+uint32_t fid_child_number(struct venus *v, struct fid_entry *dir, const char *name, uint64_t d_ino)
+{
+	struct stat st = {.st_dev = (dev_t)dir->ikey.dev, .st_ino = (ino_t)d_ino};
+	struct fid_entry *e = NULL;
+	struct CodaFid fid;
+	int err;
+
+	if (strcmp(name, ".") && strcmp(name, "..")) {
+		e = fid_by_inode(v, &st);
+		if (e)
+			return e->num;
+		fid_make(&st, &fid);
+		if (fid_usable(v, &fid))
+			return coda_fid_ino(&fid);
+	}
+	err = fid_child(v, dir, name, &e, &st);
+	if (!err)
+		return e->num;
+	if (err == -ENOENT)
+		return 0; /* gone since the readdir: an empty slot */
+	/* Out of venus's reach (a path too long): no lookup finds it either. */
+	return ino_fold(d_ino) ? ino_fold(d_ino) : 1;
 }

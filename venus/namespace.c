@@ -118,9 +118,8 @@ static int reply_new(struct venus *v, struct dirop *op, struct CodaFid *fid, str
 	err = fid_enter(v, &st, path, &e);
 	if (err)
 		return err;
-	wc_attr(v, e, &st);
 	*fid = e->fid;
-	attr_fill(&st, &e->fid, va);
+	attr_entry(v, e, &st, va);
 	return 0;
 }
 
@@ -159,6 +158,8 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	if (fchmodat(v->vol_fd, op.path, (mode_t)req->mode & 07777, 0) < 0)
 		err = -errno;
 	if (!err)
+		attr_made(v, op.path);
+	if (!err)
 		err = reply_new(v, &op, &out->out.coda_create.VFid, &out->out.coda_create.attr);
 	if (err)
 		unlinkat(v->vol_fd, op.path, 0);
@@ -191,6 +192,8 @@ int vn_mkdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	if (fchmodat(v->vol_fd, op.path, mode, 0) < 0)
 		err = -errno;
 	if (!err)
+		attr_made(v, op.path);
+	if (!err)
 		err = reply_new(v, &op, &out->out.coda_mkdir.VFid, &out->out.coda_mkdir.attr);
 	if (err)
 		unlinkat(v->vol_fd, op.path, AT_REMOVEDIR);
@@ -222,6 +225,7 @@ int vn_symlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	}
 	dirop_changed(&op);
 	owner_set(v, op.path, in->ih.uid, &op.dst);
+	attr_made(v, op.path);
 out:
 	dirop_end(&op);
 	return err;

@@ -53,9 +53,10 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 	if (trunc)
 		return 0;
 	if (st.st_size > 0) {
-		src = openat(v->vol_fd, e->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		/* Copying is no read of the file: its atime stays. */
+		src = open_noatime(v->vol_fd, e->path, O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
-			return -errno;
+			return src;
 		err = container_copy(src, fd);
 		close(src);
 	}
@@ -254,6 +255,7 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, bool dur
 	}
 	store_step(v, 4);
 	futimens(dfd, (struct timespec[2]){dst.st_atim, dst.st_mtim});
+	attr_keep_ctime(v, fid_by_inode(v, &dst), &dst, NULL);
 	if (durable)
 		fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
 	fid_rekey(v, e, &nst);
@@ -298,6 +300,8 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 			err = store_in_place(v, e, src, durable, times);
 	}
 	close(src);
+	if (!err)
+		attr_stored(v, e, &st, &cst);
 	return err;
 }
 

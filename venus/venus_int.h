@@ -29,6 +29,7 @@ struct fid_ino {
 struct fid_entry {
 	struct CodaFid fid;   /* hash key */
 	struct fid_ino ikey;  /* key of the inode hash (when ino_hashed) */
+	uint32_t num;	      /* its inode number on a mount, coda_fid_ino(fid): a hash key */
 	char *path;	      /* relative to the volume root; "." is the root; NULL: unknown */
 	char *alt_path;	      /* another name made by CODA_LINK, for when path goes */
 	bool ino_hashed;      /* found by inode; false once the object is gone */
@@ -43,7 +44,11 @@ struct fid_entry {
 	/* Directories: bumped on every change venus makes, so a change within
 	 * one timestamp tick still makes the directory container stale. */
 	unsigned long gen, gen_built;
-	UT_hash_handle hh, hh_ino;
+	/* After a store, the ctime shown while the backing file still has the
+	 * ctime the store left it (attr_keep_ctime). */
+	bool ctime_kept;
+	struct timespec ctime_left, ctime_shown;
+	UT_hash_handle hh, hh_ino, hh_num;
 };
 
 /* A fid whose object is gone: never given to another object in this run,
@@ -71,9 +76,11 @@ struct venus {
 	char *cache_path; /* absolute, for CODA_OPEN_BY_PATH replies */
 	unsigned long tmp_seq;
 	struct fid_entry *fids;
-	struct fid_entry *inodes; /* the same entries by backing inode */
+	struct fid_entry *inodes;  /* the same entries by backing inode */
+	struct fid_entry *numbers; /* the same entries by number */
 	struct retired_fid *retired;
-	uint32_t fid_seq; /* for fids whose inode-made value is taken */
+	uint32_t fid_seq;  /* for fids whose inode-made value is taken */
+	uint32_t num_next; /* for numbers whose inode-made value is taken */
 	struct fid_entry *root;
 	struct uid_groups *groups;
 	struct recent_open recent_opens[RECENT_OPENS];
@@ -90,6 +97,7 @@ void fid_format(const struct CodaFid *fid, char *buf, size_t len);
 int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st);
 int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct fid_entry **ep,
 	      struct stat *st);
+uint32_t fid_child_number(struct venus *v, struct fid_entry *dir, const char *name, uint64_t d_ino);
 bool fid_matches(const struct fid_entry *e, const struct stat *st);
 struct fid_entry *fid_by_inode(struct venus *v, const struct stat *st);
 int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep);
@@ -103,8 +111,14 @@ char *fid_path_parent(const char *path);
 
 /* attr.c: backing attributes in Coda's terms. */
 int attr_vtype(mode_t mode);
-/* The file number of a fid: the backing inode it was first seen with. */
-uint64_t attr_fileid(const struct CodaFid *fid);
+/* GETATTR's answer for e, whose backing object is st (the ctime a store
+ * left, and an open write session, show as on a local file). */
+void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va);
+void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
+		     const struct timespec *changed);
+void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before,
+		 const struct stat *cst);
+void attr_made(struct venus *v, const char *path);
 
 /* access.c: mode-bit permission checks for the calling uid. */
 int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask);
@@ -119,6 +133,8 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
 int container_copy(int src, int dst);
 int container_take(struct venus *v, struct fid_entry *e, const char *name);
+/* openat read-only, with O_NOATIME where we may (the owner, or root). */
+int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 bool tmp_stale(const char *name, const char *prefix);

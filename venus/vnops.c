@@ -51,8 +51,7 @@ int vn_getattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 
 	if (err)
 		return err;
-	wc_attr(v, e, &st);
-	attr_fill(&st, &e->fid, &out->out.coda_getattr.attr);
+	attr_entry(v, e, &st, &out->out.coda_getattr.attr);
 	return 0;
 }
 

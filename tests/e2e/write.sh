@@ -60,6 +60,7 @@ unset MAKEFLAGS MFLAGS RSYNC_RSH
 
 suite_settings
 export PY BUSYBOX
+export INO_TIMES=$HERE/ino_times.py
 
 make_workdir coda-e2e-write
 
@@ -461,6 +462,46 @@ a = os.fstat(fd); os.write(fd, b\"x\"); os.fsync(fd); b = os.stat(\"g\"); os.clo
 print(\"new file: fstat/stat while open/stat after close:\", \"same\" if a.st_ino == b.st_ino == c.st_ino else \"differ\")
 "
 		[ "$i0" = "$i1" ] && [ "$i1" = "$i2" ] && echo "f: same inode number after each write" || echo "f: $i0 $i1 $i2"; cat f'
+}
+
+# the order of atime, mtime and ctime, and which moved, after each step of a
+# file's life (tests/e2e/ino_times.py): a store's rename and venus's own
+# chown and chmod of a new file must not show
+t times_after_each_write_step_move_as_on_a_local_fs
+times_after_each_write_step_move_as_on_a_local_fs() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$PY" "$INO_TIMES" times'
+}
+
+# st_ino against getdents64's d_ino for every name, through inode numbers
+# that come back (removed directories) and stores that replace backing files
+t st_ino_is_d_ino_below_2_63_and_kept_across_stores
+st_ino_is_d_ino_below_2_63_and_kept_across_stores() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$PY" "$INO_TIMES" ino'
+}
+
+# no native counterpart: the plain directory is on the host's file system
+t statfs_and_df_name_the_file_system_coda
+statfs_and_df_name_the_file_system_coda() {
+	new_case
+	mkdir "$C/seed/d"
+	copy_seed || return 1
+	local ok=0
+	cx c --volume "$V" --cache "$K" -- sh -c 'stat -f -c "%T %t" /coda/d &&
+		df -T /coda /coda/d | awk "{ print \$1, \$2, \$NF }" &&
+		findmnt -n -o TARGET,SOURCE,FSTYPE,OPTIONS /coda && grep -c " /coda coda " /proc/mounts'
+	expect_rc c 0 || ok=1
+	expect_text c out 'coda 73757245
+Filesystem Type on
+coda coda /coda
+coda coda /coda
+/coda  coda   coda   rw,relatime
+1' || ok=1
+	expect_text c err '' || ok=1
+	return $ok
 }
 
 t chmod_without_following_symlinks_reaches_the_volume
@@ -1357,7 +1398,7 @@ run_tests
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
-	nobody_prepare "$HERE/write.sh" "$HERE/edgecalls.c"
+	nobody_prepare "$HERE/write.sh" "$HERE/edgecalls.c" "$HERE/ino_times.py"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
 	cp -- "$EDGECALLS" "$N/bin/edgecalls"
 	# for the EACCES scenario: volumes owned by nobody, each holding a
