@@ -252,14 +252,16 @@ static int venus_stat(pid_t pid, char *state, unsigned long long *cpu)
  * look, or is running or waiting for its disk, is working on them. */
 static void sample_progress(struct sup *s, int64_t now)
 {
+	/* A hosted venus's own pid, not its shell's. */
+	pid_t pid = s->hosted.pid > 0 ? s->hosted.pid : s->venus_pid;
 	struct venus_comm *vc = &s->vc;
 	unsigned long long cpu;
 	char state;
 
-	if (now - vc->sample_ms < 1000 || s->venus_pid <= 0)
+	if (now - vc->sample_ms < 1000 || pid <= 0)
 		return;
 	vc->sample_ms = now;
-	if (venus_stat(s->venus_pid, &state, &cpu) < 0)
+	if (venus_stat(pid, &state, &cpu) < 0)
 		return;
 	if (cpu != vc->cpu || state == 'R' || state == 'D')
 		vc->progress_ms = now;
