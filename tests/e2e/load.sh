@@ -65,6 +65,20 @@ init_reporting
 DBENCH_LOADFILE=/usr/share/dbench/client.txt
 export DBENCH_LOADFILE
 
+# What the write-session model fails today (it is being reworked): two write
+# opens of one file whose last releases come together give two identical
+# IN_CLOSE_WRITE events, which inotify merges into one; venus sees one
+# CODA_CLOSE of two, and the file is never stored. CODA_E2E_WRITE_SESSIONS=1
+# turns on the checks that show it: two_write_opens_closed_together_are_stored,
+# fio's mmap writer reading its blocks back (fio opens the file again for
+# that while its first map of it is still there), and dbench under the
+# sanitizers (which report the writers never released as leaks at the end).
+WRITE_SESSIONS=${CODA_E2E_WRITE_SESSIONS:-}
+SANITIZED=
+if ldd "$CODA_EXEC" 2>/dev/null | grep -q libasan; then
+	SANITIZED=1
+fi
+
 # ----------------------------------------------------------------- helpers
 
 # long SHORT LONG: the value for this mode.
@@ -241,6 +255,23 @@ lsattr: Operation not supported While reading flags on f' || ok=1
 	return $ok
 }
 
+# Each of 20 files opened twice for writing, written through the first open,
+# and both closed one after the other.
+[ -z "$WRITE_SESSIONS" ] || t two_write_opens_closed_together_are_stored
+two_write_opens_closed_together_are_stored() {
+	new_case
+	copy_seed || return 1
+	same_as_native '"$PY" -c "
+import os
+for i in range(20):
+    a = os.open(\"f%02d\" % i, os.O_WRONLY | os.O_CREAT, 0o644)
+    b = os.open(\"f%02d\" % i, os.O_WRONLY)
+    os.write(a, b\"%d\\n\" % i)
+    os.close(a)
+    os.close(b)
+" && cat f*'
+}
+
 # The stress-ng stressors, one a line: name, operations in the short run and
 # in the long one, options. Those whose one operation is 8192 links (link,
 # symlink) run only in the long run: 15 s and more each under coda-exec on
@@ -298,13 +329,8 @@ stress_ng_file_system_stressors_pass_verify_at_once() {
 
 # fio's job file: sequential and random writers, and one through mmap, all at
 # once, each reading back what it wrote with crc32c checks; an fsync every 64
-# blocks. The mmap writer's own read-back is left out unless
-# CODA_E2E_FIO_MAPPED_VERIFY=1 (the test's later passes check its bytes):
-# fio opens the file again for it while its first map is still there, both
-# open files are released at once when fio exits, inotify merges the two
-# identical IN_CLOSE_WRITE events into one, venus sees one CODA_CLOSE of two,
-# and the file is never stored (a fault of the write-session model, which
-# is being reworked; see the README's *Under load*).
+# blocks. The mmap writer reads its blocks back only with WRITE_SESSIONS
+# (see above); the test's later passes check them anyway.
 fio_job() {
 	cat <<EOF
 [global]
@@ -323,7 +349,7 @@ numjobs=$(long 2 4)
 [mapped]
 ioengine=mmap
 rw=randwrite
-do_verify=${CODA_E2E_FIO_MAPPED_VERIFY:-0}
+do_verify=$([ -n "$WRITE_SESSIONS" ] && echo 1 || echo 0)
 EOF
 }
 
@@ -370,8 +396,12 @@ fio_crc32c_verify_of_sequential_random_and_mapped_jobs_at_once() {
 DBENCH_FAILED='\] .*(failed|expected)|ERROR|FAILED|Child failed|failed to (initialize|use|release)|dbench: error'
 
 # dbench replays its NetBench load file (creates, writes, reads, renames,
-# unlinks, directory searches, locks) from several clients at once.
-t dbench_clients_run_without_an_error
+# unlinks, directory searches, locks) from several clients at once. Under the
+# sanitizers only with WRITE_SESSIONS (see above): its clients open files
+# twice for writing.
+if [ -z "$SANITIZED" ] || [ -n "$WRITE_SESSIONS" ]; then
+	t dbench_clients_run_without_an_error
+fi
 dbench_clients_run_without_an_error() {
 	new_case
 	copy_seed || return 1
@@ -402,7 +432,7 @@ run_tests
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/load.sh"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
-	rerun_as_nobody CODA_E2E_FIO_MAPPED_VERIFY="${CODA_E2E_FIO_MAPPED_VERIFY:-0}" -- \
+	rerun_as_nobody CODA_E2E_WRITE_SESSIONS="$WRITE_SESSIONS" -- \
 		load.sh $LONG "$N/bin/coda-exec"
 fi
 
