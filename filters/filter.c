@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 
 #include "fd_band.h"
 #include "filter.h"
@@ -64,6 +65,15 @@ static int add_band_fd_calls(scmp_filter_ctx ctx)
 			return rc;
 	}
 	return 0;
+}
+
+/* ioctl on a band fd, but for isatty's TCGETS (each text open of Python and
+ * stdio asks it): the container answers that one as a Coda file does. */
+static int add_band_ioctl(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("ioctl"), 2,
+				SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+				SCMP_A1(SCMP_CMP_NE, TCGETS));
 }
 
 /* newfstatat and statx are how glibc and others implement fstat: with
@@ -201,6 +211,8 @@ static int build_rules(scmp_filter_ctx ctx, unsigned flags)
 		rc = filter_notify_all(ctx, cred_calls, sizeof(cred_calls) / sizeof(cred_calls[0]));
 	if (!rc)
 		rc = add_band_fd_calls(ctx);
+	if (!rc)
+		rc = add_band_ioctl(ctx);
 	if (!rc)
 		rc = add_stat_at(ctx, "newfstatat", 3);
 	if (!rc)

@@ -180,6 +180,9 @@ int coda_setattr(struct call *c, const struct CodaFid *fid, const struct coda_va
 	return rc;
 }
 
+/* The attributes stay, as the kernel's coda_fsync leaves the inode alone:
+ * while the file is written its size and times are the container's, and
+ * an unlinked open file has no name left to ask venus about. */
 int coda_fsync(struct call *c, const struct CodaFid *fid)
 {
 	struct coda_caller who;
@@ -190,6 +193,5 @@ int coda_fsync(struct call *c, const struct CodaFid *fid)
 
 	if (!rc)
 		rc = venus_fsync(c->task, &who, fid);
-	cache_attr_drop(&c->sup->sb.caches, fid);
 	return rc;
 }

@@ -103,6 +103,7 @@ static const struct syscall_entry table[] = {
     {SYS_utimensat, sys_utimes},
     {SYS_fsync, sys_fsync},
     {SYS_fdatasync, sys_fsync},
+    {SYS_ioctl, sys_ioctl},
     {SYS_bind, sys_socket_path},
     {SYS_connect, sys_socket_path},
     {SYS_recvmsg, sys_recvmsg},

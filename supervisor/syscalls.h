@@ -62,6 +62,8 @@ void sys_chown(struct call *c);
 void sys_truncate(struct call *c);
 void sys_utimes(struct call *c);
 void sys_fsync(struct call *c);
+
+void sys_ioctl(struct call *c);
 void sys_setxattr(struct call *c);
 
 void sys_socket_path(struct call *c);

@@ -201,20 +201,40 @@ static void fid_alloc(struct venus *v, const struct stat *st, struct CodaFid *fi
 	while (fid_taken(v, fid));
 }
 
-/* Records (or re-points) the fid of the object found at `path`; takes path. */
+/* Whether e's path still leads to its object. */
+static bool fid_path_works(struct venus *v, const struct fid_entry *e)
+{
+	struct stat st;
+
+	return e->path && fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fid_matches(e, &st);
+}
+
+/* Another name found for e's object: a hard link, or a rename made behind
+ * our back. A path that still works stays, and the new name becomes the
+ * spare: had a lookup of a link moved the fid to it, removing that link
+ * would leave the fid no name while the file still had others. */
+static void fid_name_found(struct venus *v, struct fid_entry *e, char *path)
+{
+	if (e == v->root || (e->path && strcmp(e->path, path) == 0)) {
+		free(path);
+	} else if (!fid_path_works(v, e)) {
+		free(e->path);
+		e->path = path;
+	} else if (!e->alt_path) {
+		e->alt_path = path;
+	} else {
+		free(path);
+	}
+}
+
+/* Records the fid of the object found at `path`; takes path. */
 int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep)
 {
 	struct fid_entry *e = fid_by_inode(v, st);
 
 	if (e) {
-		/* Same inode under a new name (a hard link, or a rename): the
-		 * latest name found is as good as any and known to work. */
-		if (e != v->root) {
-			free(e->path);
-			e->path = path;
-		} else {
-			free(path);
-		}
+		fid_name_found(v, e, path);
 		*ep = e;
 		return 0;
 	}
@@ -238,7 +258,23 @@ int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_ent
 	return 0;
 }
 
-/* A rename moved `from` to `to`: every entry at or below it moves along. */
+/* *path, if it is `from` or below it, moved to `to`. */
+static int path_moved(char **path, const char *from, size_t flen, const char *to)
+{
+	char *p;
+
+	if (!*path || strncmp(*path, from, flen) != 0 ||
+	    ((*path)[flen] != '\0' && (*path)[flen] != '/'))
+		return 0;
+	if (asprintf(&p, "%s%s", to, *path + flen) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = p;
+	return 0;
+}
+
+/* A rename moved `from` to `to`: every entry at or below it moves along,
+ * by either of its names. */
 int fid_moved(struct venus *v, const char *from, const char *to)
 {
 	size_t flen = strlen(from);
@@ -246,15 +282,11 @@ int fid_moved(struct venus *v, const char *from, const char *to)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		char *p;
-
-		if (!e->path || e == v->root || strncmp(e->path, from, flen) != 0 ||
-		    (e->path[flen] != '\0' && e->path[flen] != '/'))
+		if (e == v->root)
 			continue;
-		if (asprintf(&p, "%s%s", to, e->path + flen) < 0)
+		if (path_moved(&e->path, from, flen, to) < 0 ||
+		    path_moved(&e->alt_path, from, flen, to) < 0)
 			return -ENOMEM;
-		free(e->path);
-		e->path = p;
 	}
 	return 0;
 }

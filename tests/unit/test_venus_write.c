@@ -847,6 +847,37 @@ Test(venus_write, fid_keeps_its_linked_name_when_the_first_name_goes)
 	cr_assert(coda_fid_eq(&final, &tmp), "the link is the same fid");
 }
 
+Test(venus_write, fid_keeps_a_name_when_a_looked_up_link_goes)
+{
+	struct CodaFid root = root_fid(), fid, link;
+	struct coda_vattr va;
+
+	/* stress-ng --link: links made, each looked up, then removed. */
+	cr_assert_eq(create(&root, "linked", 0644, 1, &fid), 0);
+	cr_assert_eq(link_fid(&fid, &root, "l1"), 0);
+	cr_assert_eq(link_fid(&fid, &root, "l2"), 0);
+	link = fid_of("l2");
+	cr_assert(coda_fid_eq(&link, &fid), "the link is the same fid");
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "l1"), 0);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "l2"), 0);
+	cr_assert_eq(getattr(&fid, &va), 0, "the fid is reached through its first name");
+	cr_assert_eq(va.va_nlink, 1);
+	cr_assert_eq(link_fid(&fid, &root, "l3"), 0);
+}
+
+Test(venus_write, fid_keeps_its_linked_name_across_a_rename_of_it)
+{
+	struct CodaFid root = root_fid(), dir = fid_of("dir"), fid;
+	struct coda_vattr va;
+
+	cr_assert_eq(create(&root, "linked", 0644, 1, &fid), 0);
+	cr_assert_eq(link_fid(&fid, &root, "link"), 0);
+	cr_assert_eq(rename_as(0, &root, "link", &dir, "moved"), 0);
+	cr_assert_eq(unlink_as(0, CODA_REMOVE, &root, "linked"), 0);
+	cr_assert_eq(getattr(&fid, &va), 0, "the fid is reached through the moved link");
+	cr_assert_eq(va.va_nlink, 1);
+}
+
 Test(venus_write, a_removed_objects_fid_is_never_given_again)
 {
 	struct CodaFid root = root_fid(), first, second;
