@@ -65,19 +65,6 @@ init_reporting
 DBENCH_LOADFILE=/usr/share/dbench/client.txt
 export DBENCH_LOADFILE
 
-# What the write-session model fails today (it is being reworked): two write
-# opens of one file whose last releases come together give two identical
-# IN_CLOSE_WRITE events, which inotify merges into one; venus sees one
-# CODA_CLOSE of two, and the file is never stored. CODA_E2E_WRITE_SESSIONS=1
-# turns on the checks that show it: two_write_opens_closed_together_are_stored,
-# fio's mmap writer reading its blocks back (fio opens the file again for
-# that while its first map of it is still there), and dbench under the
-# sanitizers (which report the writers never released as leaks at the end).
-WRITE_SESSIONS=${CODA_E2E_WRITE_SESSIONS:-}
-SANITIZED=
-if ldd "$CODA_EXEC" 2>/dev/null | grep -q libasan; then
-	SANITIZED=1
-fi
 
 # ----------------------------------------------------------------- helpers
 
@@ -256,8 +243,8 @@ lsattr: Operation not supported While reading flags on f' || ok=1
 }
 
 # Each of 20 files opened twice for writing, written through the first open,
-# and both closed one after the other.
-[ -z "$WRITE_SESSIONS" ] || t two_write_opens_closed_together_are_stored
+# and both closed one after the other: inotify merges the two close events.
+t two_write_opens_closed_together_are_stored
 two_write_opens_closed_together_are_stored() {
 	new_case
 	copy_seed || return 1
@@ -329,8 +316,7 @@ stress_ng_file_system_stressors_pass_verify_at_once() {
 
 # fio's job file: sequential and random writers, and one through mmap, all at
 # once, each reading back what it wrote with crc32c checks; an fsync every 64
-# blocks. The mmap writer reads its blocks back only with WRITE_SESSIONS
-# (see above); the test's later passes check them anyway.
+# blocks.
 fio_job() {
 	cat <<EOF
 [global]
@@ -349,7 +335,6 @@ numjobs=$(long 2 4)
 [mapped]
 ioengine=mmap
 rw=randwrite
-do_verify=$([ -n "$WRITE_SESSIONS" ] && echo 1 || echo 0)
 EOF
 }
 
@@ -396,12 +381,8 @@ fio_crc32c_verify_of_sequential_random_and_mapped_jobs_at_once() {
 DBENCH_FAILED='\] .*(failed|expected)|ERROR|FAILED|Child failed|failed to (initialize|use|release)|dbench: error'
 
 # dbench replays its NetBench load file (creates, writes, reads, renames,
-# unlinks, directory searches, locks) from several clients at once. Under the
-# sanitizers only with WRITE_SESSIONS (see above): its clients open files
-# twice for writing.
-if [ -z "$SANITIZED" ] || [ -n "$WRITE_SESSIONS" ]; then
-	t dbench_clients_run_without_an_error
-fi
+# unlinks, directory searches, locks) from several clients at once.
+t dbench_clients_run_without_an_error
 dbench_clients_run_without_an_error() {
 	new_case
 	copy_seed || return 1
@@ -432,8 +413,7 @@ run_tests
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/load.sh"
 	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
-	rerun_as_nobody CODA_E2E_WRITE_SESSIONS="$WRITE_SESSIONS" -- \
-		load.sh $LONG "$N/bin/coda-exec"
+	rerun_as_nobody -- load.sh $LONG "$N/bin/coda-exec"
 fi
 
 report_totals
