@@ -469,8 +469,10 @@ int proc_our_children(const struct sup *s, pid_t *out, int max)
 {
 	int n = read_children(s->self_pid, s->self_pid, out, max), kept = 0;
 
+	/* Not venus, nor a hosted venus that forked itself into the
+	 * background and was reparented to us: it is stopped in order. */
 	for (int i = 0; i < n; i++)
-		if (out[i] != s->venus_pid)
+		if (out[i] != s->venus_pid && out[i] != s->hosted.pid)
 			out[kept++] = out[i];
 	return kept;
 }

@@ -33,7 +33,7 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 	vc->timeout_ms = timeout_s * 1000;
 	vc->progress_ms = loop_now_ms();
 	vc->sample_ms = 0;
-	vc->cpu = 0;
+	vc->runs = 0;
 	vc->pending = NULL;
 	vc->interrupted = NULL;
 }
@@ -223,49 +223,65 @@ static void end_request(struct venus_comm *vc, struct upc_req *req, enum req_sta
 	*done = req;
 }
 
-/* Venus's state and CPU time (utime + stime) from /proc/PID/stat. */
-static int venus_stat(pid_t pid, char *state, unsigned long long *cpu)
+/* Venus's state, from /proc/PID/stat. */
+static char venus_state(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long utime, stime;
+	char path[64], buf[1024], *p, state;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return -EIO;
+		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold anything */
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state,
-			 &utime, &stime) != 3)
-		return -EIO;
-	*cpu = utime + stime;
-	return 0;
+	return p && sscanf(p + 1, " %c", &state) == 1 ? state : 0;
 }
 
-/* Once a second while calls wait: a venus that used CPU time since the last
- * look, or is running or waiting for its disk, is working on them. */
+/* How many times venus has been scheduled (/proc/PID/schedstat, third
+ * field): it moves whenever venus runs at all, even for a wakeup that
+ * costs no clock tick of CPU time. 0 if unknown. */
+static unsigned long long venus_runs(pid_t pid)
+{
+	unsigned long long run_ns, wait_ns, slices;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu %llu", &run_ns, &wait_ns, &slices);
+	fclose(f);
+	return n == 3 ? slices : 0;
+}
+
+/* Once a second while calls wait: a venus that ran since the last look
+ * (it may be waiting for a server, and waking for its timers), or is
+ * running or waiting for its disk, is working on them. A stopped or
+ * deadlocked venus runs not at all. */
 static void sample_progress(struct sup *s, int64_t now)
 {
 	/* A hosted venus's own pid, not its shell's. */
 	pid_t pid = s->hosted.pid > 0 ? s->hosted.pid : s->venus_pid;
 	struct venus_comm *vc = &s->vc;
-	unsigned long long cpu;
+	unsigned long long runs;
 	char state;
 
 	if (now - vc->sample_ms < 1000 || pid <= 0)
 		return;
 	vc->sample_ms = now;
-	if (venus_stat(pid, &state, &cpu) < 0)
-		return;
-	if (cpu != vc->cpu || state == 'R' || state == 'D')
+	state = venus_state(pid);
+	runs = venus_runs(pid);
+	if ((runs && runs != vc->runs) || state == 'R' || state == 'D')
 		vc->progress_ms = now;
-	vc->cpu = cpu;
+	vc->runs = runs;
 }
 
 /* A call times out only when venus has made no progress at all for the

@@ -19,8 +19,8 @@ struct venus_comm {
 	uint32_t seq;		 /* last unique handed out */
 	int timeout_ms;		 /* how long venus may make no progress at all */
 	int64_t progress_ms;	 /* when venus last answered, or was seen working */
-	int64_t sample_ms;	 /* when its CPU time was last read */
-	unsigned long long cpu;	 /* its CPU time then, in clock ticks */
+	int64_t sample_ms;	 /* when its scheduling count was last read */
+	unsigned long long runs; /* how often it had been scheduled then */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
 	/* Is the call behind t to end now (a signal)? NULL: never. */
 	bool (*interrupted)(struct sup *s, struct task *t);
@@ -32,7 +32,7 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
  * venus makes progress (as the kernel's coda_upcall waits: a big store may
  * take minutes). Returns the venus result as a negative errno, -ENXIO when
  * venus is gone, -EINTR when it went away, made no progress at all for the
- * timeout (no reply to anything, no CPU time, not running or in a disk
+ * timeout (no reply to anything, never scheduled, not running or in a disk
  * wait) or the caller was interrupted (as the kernel does), -EIO for a bad
  * reply.
  * A passed fd comes back in m->fd and belongs to the caller. */
