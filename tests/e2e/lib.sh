@@ -215,8 +215,10 @@ expect_out() {
 }
 
 # FIND_VENUS: shell code for a target's `sh -c` started by coda-exec: sets $v
-# to the pid of venus, coda-exec's other child (exit 99 if not one).
-FIND_VENUS='v=$(pgrep -P $PPID | grep -vx $$); [ "$(echo $v | wc -w)" = 1 ] || { echo "venus not found: [$v]" >&2; exit 99; }'
+# to the pid of venus, coda-exec's oldest child (exit 99 if that is us). Not
+# "its other child": a hosted venus's mount helper, reparented to coda-exec
+# (the subreaper) for a moment, would make two.
+FIND_VENUS='v=$(pgrep -o -P $PPID); [ -n "$v" ] && [ "$v" != $$ ] || { echo "venus not found: [$v]" >&2; exit 99; }'
 
 # expect_rc TAG N: the recorded status of TAG must be N.
 expect_rc() {
