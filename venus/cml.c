@@ -187,8 +187,8 @@ void cml_paths_changed(struct venus *v)
  * too, as no write session holds it yet. */
 static int kept_check(struct venus *v, const char *name)
 {
-	char path[64 + NAME_MAX];
 	struct stat st;
+	int err;
 
 	if (fstatat(v->cache_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -200,9 +200,9 @@ static int kept_check(struct venus *v, const char *name)
 		"venus: container %s fails the owner check (uid %u gid %u mode %04o): "
 		"truncated\n",
 		name, (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", v->cache_fd, name);
-	if (truncate(path, 0) < 0)
-		return -errno;
+	err = cache_truncate(v, name, 0);
+	if (err)
+		return err;
 	return kept_own(v, name); /* a valid cache file again, as venus's Reset */
 }
 

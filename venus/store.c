@@ -374,15 +374,17 @@ void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
 /* By path, not through an fd of our own: the supervisor takes the last
  * release of a write container (inotify IN_CLOSE_WRITE) for the target's,
  * so venus must never close a writable fd of one while it is in use. */
-int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
+int cache_truncate(struct venus *v, const char *name, off_t size)
 {
-	const char *name = e->dirty;
 	char path[64 + NAME_MAX];
 
-	if (!name)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", v->cache_fd, name);
 	return truncate(path, size) < 0 ? -errno : 0;
+}
+
+int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
+{
+	return e->dirty ? cache_truncate(v, e->dirty, size) : 0;
 }
 
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2])

@@ -146,6 +146,7 @@ int wc_close(struct venus *v, struct fid_entry *e);
 int wc_store(struct venus *v, struct fid_entry *e, bool durable);
 void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st);
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
+int cache_truncate(struct venus *v, const char *name, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
 void wc_discard(struct venus *v, struct fid_entry *e);
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable);
