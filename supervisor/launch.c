@@ -11,7 +11,7 @@
 #include "channel.h"
 #include "filter.h"
 #include "launch.h"
-#include "notify.h"
+#include "trap/call.h"
 #include "super.h"
 #include "venus.h"
 #include "venus_filter.h"

@@ -18,12 +18,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "ptrace_call.h"
-#include "hosted.h"
+#include "syscalls/exec.h"
+#include "trap/ptrace_call.h"
+#include "syscalls/hosted.h"
 #include "launch.h"
-#include "loop.h"
-#include "proc.h"
+#include "trap/loop.h"
+#include "trap/proc.h"
 #include "super.h"
 
 #define EXIT_OWN_FAILURE  125

@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cache.h"
+#include "coda/cache.h"
 #include "coda_wire.h"
-#include "file.h"
-#include "hosted.h"
-#include "psdev.h"
-#include "release.h"
-#include "task.h"
+#include "coda/file.h"
+#include "syscalls/hosted.h"
+#include "coda/psdev.h"
+#include "coda/release.h"
+#include "trap/task.h"
 
 struct proc;
 struct fd_wait;

@@ -15,14 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dir.h"
-#include "file.h"
-#include "inode.h"
-#include "namei.h"
-#include "notify.h"
-#include "proc.h"
+#include "coda/dir.h"
+#include "coda/file.h"
+#include "coda/inode.h"
+#include "coda/namei.h"
+#include "trap/call.h"
+#include "trap/proc.h"
 #include "super.h"
-#include "symlink.h"
+#include "coda/symlink.h"
 
 /* ---- The volume ---- */
 

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "coda/cache.h"
 #include "channel.h"
-#include "psdev.h"
+#include "coda/psdev.h"
 #include "super.h"
-#include "task.h"
+#include "trap/task.h"
 
 static struct sup s;
 static int venus = -1; /* the test's end of the channel */

@@ -1,0 +1,343 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dir.h"
+#include "file.h"
+#include "inode.h"
+#include "trap/call.h"
+#include "release.h"
+#include "super.h"
+#include "upcall.h"
+#include "venus_dirent.h"
+
+int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, size_t len,
+		struct CodaFid *fid, int *vtype)
+{
+	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caller who;
+	int rc;
+
+	if (len > CODA_MAXNAMLEN)
+		return -ENAMETOOLONG;
+	if (cache_name_get(caches, dir, name, len, fid, vtype))
+		return *vtype == C_VNON ? -ENOENT : 0;
+	rc = call_caller(c, &who);
+	if (!rc)
+		rc = venus_lookup(c->task, &who, dir, name, len, fid, vtype);
+	if (rc == -ENOENT) {
+		struct CodaFid none = {{0}};
+
+		cache_name_put(caches, dir, name, len, &none, C_VNON);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (*vtype <= C_VNON || *vtype >= C_VBAD)
+		return -EIO;
+	cache_name_put(caches, dir, name, len, fid, *vtype);
+	return 0;
+}
+
+int coda_permission(struct call *c, const struct CodaFid *fid, int mask)
+{
+	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caller who;
+	int rc;
+
+	if (!mask)
+		return 0;
+	rc = call_caller(c, &who);
+	if (rc < 0)
+		return rc;
+	if (cache_access_ok(caches, fid, who.uid, mask))
+		return 0;
+	rc = venus_access(c->task, &who, fid, mask);
+	if (!rc)
+		cache_access_grant(caches, fid, who.uid, mask);
+	return rc;
+}
+
+/* One linux_dirent64, as getdents64 lays it out. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static size_t dirent64_size(size_t namlen)
+{
+	return (offsetof(struct linux_dirent64, d_name) + namlen + 1 + 7) & ~(size_t)7;
+}
+
+/* The number of "." and "..": as the kernel's dir_emit_dots, "." is the
+ * directory's own inode number whatever venus wrote; a non-zero dotdot
+ * replaces the number of "..", which venus cannot know for the volume root. */
+struct dots {
+	uint64_t dot, dotdot;
+};
+
+static uint64_t dirent_ino(const struct venus_dirent_view *v, const struct dots *dots)
+{
+	if (v->namlen == 1 && v->name[0] == '.')
+		return dots->dot;
+	if (dots->dotdot && v->namlen == 2 && v->name[0] == '.' && v->name[1] == '.')
+		return dots->dotdot;
+	return v->ino;
+}
+
+/* Converts records of the container image from *pos on into buf; stops at
+ * the first that does not fit. Returns bytes filled, or -EIO. */
+static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, size_t count,
+			 const struct dots *dots)
+{
+	size_t used = 0;
+
+	for (;;) {
+		struct venus_dirent_view v;
+		size_t next = *pos, size;
+		struct linux_dirent64 *d;
+		int rc = venus_dirent_decode(image, len, &next, &v);
+
+		if (rc == 0)
+			break;
+		if (rc < 0)
+			return used ? (long)used : rc;
+		if (rc == 2) {
+			*pos = next;
+			continue;
+		}
+		size = dirent64_size(v.namlen);
+		if (used + size > count)
+			break;
+		d = (struct linux_dirent64 *)(buf + used);
+		memset(d, 0, size);
+		d->d_ino = dirent_ino(&v, dots);
+		d->d_off = (int64_t)next;
+		d->d_reclen = (unsigned short)size;
+		d->d_type = v.type;
+		memcpy(d->d_name, v.name, v.namlen);
+		used += size;
+		*pos = next;
+	}
+	return (long)used;
+}
+
+/* The container's offset is the target's directory position: it shares the
+ * open file with our copy, so lseek and rewinddir need no trap. */
+long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t count)
+{
+	const struct coda_sb *sb = &c->sup->sb;
+	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
+	struct stat st;
+	char *image, *buf;
+	off_t off;
+	size_t pos;
+	long n;
+	int rc = 0;
+
+	if (f->vtype != C_VDIR || f->host_fd < 0)
+		return -ENOTDIR;
+	off = lseek(f->host_fd, 0, SEEK_CUR);
+	if (off < 0 || fstat(f->host_fd, &st) < 0)
+		return -EIO;
+	if (off >= st.st_size || st.st_size == 0)
+		return 0;
+	if (count > 1 << 20)
+		count = 1 << 20;
+	image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->host_fd, 0);
+	if (image == MAP_FAILED)
+		return -EIO;
+	buf = malloc(count);
+	pos = (size_t)off;
+	if (sb->root_valid && coda_fid_eq(&f->fid, &sb->root))
+		dots.dotdot = sb->mnt_parent_ino;
+	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots) : -ENOMEM;
+	munmap(image, (size_t)st.st_size);
+	if (n == 0 && pos < (size_t)st.st_size)
+		n = -EINVAL; /* not even one entry fits */
+	if (n > 0)
+		rc = call_write(c, addr, buf, (size_t)n);
+	free(buf);
+	if (rc < 0)
+		return rc;
+	if (n >= 0 && lseek(f->host_fd, (off_t)pos, SEEK_SET) < 0)
+		return -EIO;
+	return n;
+}
+
+static void name_known(struct call *c, const struct CodaFid *dir, const char *name,
+		       const struct CodaFid *fid, int vtype)
+{
+	cache_name_put(&c->sup->sb.caches, dir, name, strlen(name), fid, vtype);
+}
+
+static void name_gone(struct call *c, const struct CodaFid *dir, const char *name)
+{
+	struct CodaFid none = {{0}};
+
+	name_known(c, dir, name, &none, C_VNON);
+}
+
+static void attrs_changed(struct call *c, const struct CodaFid *fid)
+{
+	if (fid)
+		cache_attr_drop(&c->sup->sb.caches, fid);
+}
+
+int coda_create(struct call *c, const struct CodaFid *dir, const char *name, int excl, mode_t mode,
+		struct CodaFid *fid)
+{
+	struct coda_caller who;
+	struct coda_vattr attr;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_create(c->task, &who, dir, name, strlen(name), excl, (int)mode, fid,
+				  &attr);
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, fid, C_VREG);
+	attrs_changed(c, dir);
+	if (coda_vtype_to_mode(attr.va_type))
+		cache_attr_put(&c->sup->sb.caches, fid, &attr);
+	return 0;
+}
+
+int coda_mkdir(struct call *c, const struct CodaFid *dir, const char *name, mode_t mode)
+{
+	struct coda_caller who;
+	struct coda_vattr attr;
+	struct CodaFid fid;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_mkdir(c->task, &who, dir, name, strlen(name), (int)mode, &fid, &attr);
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, &fid, C_VDIR);
+	attrs_changed(c, dir);
+	return 0;
+}
+
+int coda_symlink(struct call *c, const struct CodaFid *dir, const char *name, const char *target)
+{
+	struct coda_caller who;
+	int rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_symlink(c->task, &who, dir, name, strlen(name), target, strlen(target));
+	if (rc < 0)
+		return rc;
+	/* No fid comes back: let the next lookup ask. */
+	cache_name_drop(&c->sup->sb.caches, dir, name, strlen(name));
+	attrs_changed(c, dir);
+	return 0;
+}
+
+int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *dir,
+	      const char *name)
+{
+	struct coda_caller who;
+	int rc;
+
+	/* A file closed by the target but not yet stored must be stored under
+	 * the name venus knows before it gets another (git writes objects so). */
+	release_sync(c, fid);
+	rc = call_caller(c, &who);
+
+	if (!rc)
+		rc = venus_link(c->task, &who, fid, dir, name, strlen(name));
+	if (rc < 0)
+		return rc;
+	name_known(c, dir, name, fid, C_VREG);
+	attrs_changed(c, dir);
+	attrs_changed(c, fid); /* its link count */
+	return 0;
+}
+
+/* An open file outlives its last name: its attributes stay, one link less,
+ * as the kernel's coda_unlink drops the inode's link count (fstat of an fd
+ * of an unlinked file works). */
+static void link_dropped(struct call *c, const struct CodaFid *victim, bool is_dir,
+			 struct coda_vattr *attr)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	attr->va_nlink = is_dir || attr->va_nlink <= 1 ? 0 : attr->va_nlink - 1;
+	attr->va_ctime.tv_sec = now.tv_sec;
+	attr->va_ctime.tv_nsec = now.tv_nsec;
+	cache_attr_put(&c->sup->sb.caches, victim, attr);
+}
+
+/* unlink and rmdir: the same shape, one venus call each. */
+static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, const char *name,
+		       const struct CodaFid *victim)
+{
+	struct coda_vattr attr;
+	struct coda_caller who;
+	bool known;
+	int rc;
+
+	release_sync(c, victim);
+	known = coda_getattr(c, victim, &attr) == 0;
+	rc = call_caller(c, &who);
+	if (!rc && is_dir)
+		rc = venus_rmdir(c->task, &who, dir, name, strlen(name));
+	else if (!rc)
+		rc = venus_remove(c->task, &who, dir, name, strlen(name));
+	if (rc < 0)
+		return rc;
+	name_gone(c, dir, name);
+	attrs_changed(c, dir);
+	if (known)
+		link_dropped(c, victim, is_dir, &attr);
+	else
+		attrs_changed(c, victim);
+	return 0;
+}
+
+int coda_unlink(struct call *c, const struct CodaFid *dir, const char *name,
+		const struct CodaFid *victim)
+{
+	return remove_name(c, false, dir, name, victim);
+}
+
+int coda_rmdir(struct call *c, const struct CodaFid *dir, const char *name,
+	       const struct CodaFid *victim)
+{
+	return remove_name(c, true, dir, name, victim);
+}
+
+int coda_rename(struct call *c, const struct CodaFid *from_dir, const char *from,
+		const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
+		const struct CodaFid *replaced)
+{
+	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caller who;
+	int rc;
+
+	release_sync(c, moved);
+	if (replaced)
+		release_sync(c, replaced);
+	rc = call_caller(c, &who);
+	if (!rc)
+		rc = venus_rename(c->task, &who, from_dir, from, strlen(from), to_dir, to,
+				  strlen(to));
+	if (rc < 0)
+		return rc;
+	name_gone(c, from_dir, from);
+	cache_name_drop(caches, to_dir, to, strlen(to));
+	attrs_changed(c, from_dir);
+	attrs_changed(c, to_dir);
+	attrs_changed(c, moved);
+	attrs_changed(c, replaced);
+	return 0;
+}

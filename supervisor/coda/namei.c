@@ -1,0 +1,550 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "dir.h"
+#include "file.h"
+#include "inode.h"
+#include "namei.h"
+#include "trap/call.h"
+#include "trap/proc.h"
+#include "super.h"
+#include "symlink.h"
+
+#define MAX_SYMLINKS 40 /* as the kernel's MAXSYMLINKS */
+
+struct walk {
+	struct call *c;
+	int flags;
+	bool in_coda;
+	bool touched; /* passed through the mount: the target's string is no use */
+	bool missing;
+	bool named;    /* the last step was a name (not "." or ".."): parent and last are set */
+	int dots;      /* the last step was "." (1) or ".." (2) */
+	bool trailing; /* a "/" followed the last name */
+	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
+	int links;
+	struct CodaFid fid;
+	struct CodaFid parent;
+	int vtype;
+	size_t len;
+	char path[CODA_PATH_MAX];
+	char last[CODA_MAXNAMLEN + 1];
+	char rest[PATH_MAX];	    /* what is left to walk */
+	char scratch[2 * PATH_MAX]; /* symlink target spliced before the rest */
+};
+
+static bool is_dot(const char *s, size_t len)
+{
+	return len == 1 && s[0] == '.';
+}
+
+static bool is_dotdot(const char *s, size_t len)
+{
+	return len == 2 && s[0] == '.' && s[1] == '.';
+}
+
+static const char *mount_point(const struct walk *w, size_t *len)
+{
+	*len = w->c->sup->sb.mnt_len;
+	return w->c->sup->sb.mnt;
+}
+
+bool coda_path_in_mount(const struct call *c, const char *path)
+{
+	const struct coda_sb *sb = &c->sup->sb;
+
+	return strncmp(path, sb->mnt, sb->mnt_len) == 0 &&
+	       (path[sb->mnt_len] == '\0' || path[sb->mnt_len] == '/');
+}
+
+/* Could this path, walked from some host directory, be the mount point or
+ * below it? Only through ".." or a name that is a component of the mount
+ * point; anything else the kernel can resolve as it stands. */
+static bool may_reach_mount(const struct walk *w, const char *name)
+{
+	size_t mlen;
+	const char *m = mount_point(w, &mlen);
+	const char *p = name;
+
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+
+		if (is_dotdot(p, len))
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	while (name[0] == '.' && name[1] == '/') /* "./coda" is "coda" */
+		name += strspn(name + 1, "/") + 1;
+	for (const char *q = m + 1; *q;) {
+		const char *end = strchrnul(q, '/');
+		size_t len = (size_t)(end - q);
+		size_t nlen = strcspn(name, "/");
+
+		if (len == nlen && memcmp(q, name, len) == 0)
+			return true;
+		q = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+static bool has_dotdot(const char *p)
+{
+	while (*p) {
+		size_t len = strcspn(p, "/");
+
+		if (is_dotdot(p, len))
+			return true;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+static void path_set(struct walk *w, const char *path)
+{
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	w->len = strlen(w->path);
+}
+
+static int path_push(struct walk *w, const char *name, size_t len)
+{
+	size_t sep = w->len > 1 ? 1 : 0;
+
+	if (w->len + sep + len >= sizeof(w->path))
+		return -ENAMETOOLONG;
+	if (sep)
+		w->path[w->len++] = '/';
+	memcpy(w->path + w->len, name, len);
+	w->len += len;
+	w->path[w->len] = '\0';
+	return 0;
+}
+
+static void path_pop(struct walk *w)
+{
+	while (w->len > 1 && w->path[w->len - 1] != '/')
+		w->len--;
+	if (w->len > 1)
+		w->len--;
+	w->path[w->len] = '\0';
+}
+
+/* Is the host path walked so far the mount point or one of its ancestors? */
+static bool on_way_to_mount(const struct walk *w)
+{
+	size_t mlen;
+	const char *m = mount_point(w, &mlen);
+
+	if (w->len == 1)
+		return true;
+	return strncmp(m, w->path, w->len) == 0 && (m[w->len] == '/' || m[w->len] == '\0');
+}
+
+static int enter_root(struct walk *w)
+{
+	size_t mlen;
+	int rc = coda_root(w->c, &w->fid);
+
+	if (rc < 0)
+		return rc;
+	path_set(w, mount_point(w, &mlen));
+	w->in_coda = true;
+	w->touched = true;
+	w->vtype = C_VDIR;
+	return 0;
+}
+
+/* The fid of the canonical path in w->path, walked from the root (every step
+ * normally a name cache hit). Used for "..", since we keep no parent links. */
+static int walk_canonical(struct walk *w)
+{
+	char target[CODA_PATH_MAX];
+	size_t mlen;
+	const char *p;
+	int rc;
+
+	mount_point(w, &mlen);
+	memcpy(target, w->path, w->len + 1);
+	rc = enter_root(w);
+	for (p = target + mlen; !rc && *p;) {
+		struct CodaFid next; /* not &w->fid: lookup caches the answer under *dir */
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if (!len)
+			break;
+		rc = coda_lookup(w->c, &w->fid, p, len, &next, &w->vtype);
+		if (!rc)
+			w->fid = next;
+		if (!rc && w->vtype != C_VDIR)
+			rc = -ENOENT; /* renamed under us: the kernel says ENOENT */
+		if (!rc)
+			rc = path_push(w, p, len);
+		p += len;
+	}
+	return rc;
+}
+
+static int host_step(struct walk *w, const char *name, size_t len)
+{
+	size_t mlen;
+	int rc = 0;
+
+	if (is_dot(name, len))
+		return 0;
+	if (is_dotdot(name, len)) {
+		path_pop(w);
+		return 0;
+	}
+	rc = path_push(w, name, len);
+	if (!rc && w->len == w->c->sup->sb.mnt_len && !strcmp(w->path, mount_point(w, &mlen)))
+		rc = enter_root(w);
+	return rc;
+}
+
+/* Puts the symlink target in front of what is left of the path. */
+static int splice_link(struct walk *w, const char *target, size_t tlen, const char *rest,
+		       bool trailing)
+{
+	int n = snprintf(w->scratch, sizeof(w->scratch), "%.*s%s%s", (int)tlen, target,
+			 *rest ? "/" : (trailing ? "/" : ""), rest);
+
+	if (n < 0 || (size_t)n >= sizeof(w->rest))
+		return -ENAMETOOLONG;
+	memcpy(w->rest, w->scratch, (size_t)n + 1);
+	if (target[0] == '/') {
+		w->in_coda = false;
+		path_set(w, "/");
+	}
+	return 0;
+}
+
+static int follow_link(struct walk *w, const struct CodaFid *fid, const char *rest, bool trailing)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (w->flags & LOOKUP_NO_SYMLINKS)
+		return -ELOOP;
+	if (++w->links > MAX_SYMLINKS)
+		return -ELOOP;
+	n = coda_readlink(w->c, fid, target, sizeof(target) - 1);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ENOENT;
+	return splice_link(w, target, (size_t)n, rest, trailing);
+}
+
+static int leave_mount(struct walk *w)
+{
+	size_t mlen;
+
+	path_set(w, mount_point(w, &mlen));
+	path_pop(w);
+	w->in_coda = false;
+	return 0;
+}
+
+/* One step inside the volume. Returns 1 when the walk restarted on a
+ * symlink's target (w->rest replaced), 0 to go on, or -errno. */
+static int coda_step(struct walk *w, const char *name, size_t len, const char *rest, bool last,
+		     bool trailing)
+{
+	struct CodaFid fid;
+	int vtype, rc;
+
+	if (w->vtype != C_VDIR)
+		return -ENOTDIR;
+	rc = coda_permission(w->c, &w->fid, C_A_X_OK);
+	if (rc < 0)
+		return rc;
+	w->named = w->trailing = false;
+	w->dots = !last ? 0 : is_dot(name, len) ? 1 : is_dotdot(name, len) ? 2 : 0;
+	if (is_dot(name, len))
+		return 0;
+	if (is_dotdot(name, len)) {
+		if (coda_path_in_mount(w->c, w->path) && w->len == w->c->sup->sb.mnt_len)
+			return leave_mount(w);
+		path_pop(w);
+		return walk_canonical(w);
+	}
+	if (len > CODA_MAXNAMLEN)
+		return -ENAMETOOLONG;
+	/* open_last_lookups(): O_CREAT of "name/" is refused before the lookup */
+	if (last && trailing && (w->flags & LOOKUP_CREATE))
+		return -EISDIR;
+	rc = coda_lookup(w->c, &w->fid, name, len, &fid, &vtype);
+	if (last) {
+		/* Calls that change the namespace need the parent and the name. */
+		w->named = true;
+		w->trailing = trailing;
+		w->parent = w->fid;
+		memcpy(w->last, name, len);
+		w->last[len] = '\0';
+	}
+	if (rc == -ENOENT && last) {
+		w->missing = true;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (last && (w->flags & LOOKUP_NAME))
+		trailing = false; /* the name itself, whatever it is */
+	if (vtype == C_VLNK && (!last || trailing || (w->flags & LOOKUP_FOLLOW))) {
+		rc = follow_link(w, &fid, rest, trailing);
+		return rc < 0 ? rc : 1;
+	}
+	rc = path_push(w, name, len);
+	if (rc < 0)
+		return rc;
+	w->fid = fid;
+	w->vtype = vtype;
+	if (last && trailing && vtype != C_VDIR)
+		return -ENOTDIR;
+	return 0;
+}
+
+/* Walks w->rest. Returns NAMEI_* or -errno. */
+static int walk_rest(struct walk *w)
+{
+	const char *p = w->rest;
+
+	for (;;) {
+		const char *name;
+		size_t len;
+		bool trailing, last;
+		int rc;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		name = p;
+		len = strcspn(p, "/");
+		p += len;
+		trailing = *p == '/';
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+		if (!w->in_coda) {
+			/* "x/" and "x/." must be directories, wherever x is. */
+			w->host_dir =
+			    last && (trailing || is_dot(name, len) || is_dotdot(name, len));
+			rc = host_step(w, name, len);
+			if (rc < 0)
+				return rc;
+			if (!w->in_coda && !w->touched && !on_way_to_mount(w) && !has_dotdot(p))
+				return NAMEI_CONTINUE;
+			continue;
+		}
+		if (w->missing)
+			return -ENOENT;
+		rc = coda_step(w, name, len, p, last, trailing);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			p = w->rest;
+	}
+	if (!w->in_coda)
+		return w->touched ? NAMEI_HOST : NAMEI_CONTINUE;
+	return NAMEI_CODA;
+}
+
+static int read_proc_link(struct call *c, const char *what, char *buf)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/%s", c->n->pid, what);
+	n = readlink(link, buf, PATH_MAX - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (!call_valid(c))
+		return -ESRCH;
+	return buf[0] == '/' ? 0 : -ENOTDIR;
+}
+
+static void start_coda(struct walk *w, const char *path, const struct CodaFid *fid, int vtype)
+{
+	path_set(w, path);
+	w->in_coda = true;
+	w->touched = true;
+	w->fid = *fid;
+	w->vtype = vtype;
+}
+
+/* Sets the walk's starting point for a relative name. Returns NAMEI_CONTINUE
+ * when the kernel can resolve it as it is, 0 to walk, or -errno. */
+static int start_relative(struct walk *w, long dirfd, const char *name)
+{
+	struct call *c = w->c;
+	struct fs_state *fs = c->proc->fs;
+	struct coda_file *f;
+	char what[32];
+	int rc;
+
+	if ((int)dirfd == AT_FDCWD) {
+		if (fs->kind == CWD_CODA) {
+			start_coda(w, fs->path, &fs->fid, C_VDIR);
+			return 0;
+		}
+		if (fs->kind == CWD_EMULATED) {
+			path_set(w, fs->path);
+			w->touched = true;
+			return 0;
+		}
+		snprintf(what, sizeof(what), "cwd");
+	} else {
+		f = coda_file_lookup(c, dirfd);
+		if (f) {
+			start_coda(w, f->path, &f->fid, f->vtype);
+			return *name && f->vtype != C_VDIR ? -ENOTDIR : 0;
+		}
+		snprintf(what, sizeof(what), "fd/%d", (int)dirfd);
+	}
+	if (!*name || !may_reach_mount(w, name))
+		return NAMEI_CONTINUE;
+	rc = read_proc_link(c, what, w->path);
+	if (rc < 0)
+		return NAMEI_CONTINUE; /* bad fd, not a directory: the kernel says which */
+	w->len = strlen(w->path);
+	return 0;
+}
+
+/* A host path we resolved has lost its trailing "/" or "."; the kernel
+ * would still have refused a non-directory there. */
+static int check_host_dir(const struct walk *w)
+{
+	struct stat st;
+
+	if (w->host_dir && stat(w->path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
+static int finish(struct walk *w, int kind, struct nameidata *nd)
+{
+	if (kind == NAMEI_HOST)
+		kind = check_host_dir(w) ?: kind;
+	if (kind < 0)
+		return kind;
+	nd->kind = (enum namei_kind)kind;
+	nd->missing = w->missing;
+	nd->fid = w->fid;
+	nd->vtype = w->vtype;
+	memcpy(nd->path, w->path, w->len + 1);
+	memcpy(nd->last, w->last, sizeof(nd->last));
+	nd->named = w->named;
+	nd->dots = w->dots;
+	nd->trailing = w->trailing;
+	nd->parent = w->parent;
+	if (kind == NAMEI_CODA && !w->missing && (w->flags & LOOKUP_DIRECTORY) &&
+	    w->vtype != C_VDIR)
+		return -ENOTDIR;
+	return 0;
+}
+
+/* Skips `prefix` at *p; true if it was there. */
+static bool skip(const char **p, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (strncmp(*p, prefix, len))
+		return false;
+	*p += len;
+	return true;
+}
+
+/* The directory of the caller's own fd table in /proc: self, thread-self,
+ * its tid or tgid, and /dev/fd (a symlink to /proc/self/fd). */
+static bool skip_own_fd_dir(struct call *c, const char **p)
+{
+	char pid[40];
+
+	if (skip(p, "/dev/fd/") || skip(p, "/proc/self/fd/") || skip(p, "/proc/thread-self/fd/"))
+		return true;
+	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tgid);
+	if (skip(p, pid))
+		return true;
+	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tid);
+	return skip(p, pid);
+}
+
+struct coda_file *coda_magic_link(struct call *c, const char *name, const char **rest)
+{
+	const char *p = name;
+	char *end;
+	long fd;
+
+	if (!skip_own_fd_dir(c, &p) || *p < '0' || *p > '9')
+		return NULL;
+	fd = strtol(p, &end, 10);
+	if (*end && *end != '/')
+		return NULL;
+	*rest = end;
+	return coda_file_lookup(c, fd);
+}
+
+/* /proc/self/fd/N of a /coda fd: the kernel follows such a magic link to the
+ * open object itself, which only we know. Returns 1 when it applied. */
+static int start_magic(struct walk *w, const char *name)
+{
+	const char *rest;
+	struct coda_file *f = coda_magic_link(w->c, name, &rest);
+
+	if (!f)
+		return 0;
+	if (!*rest && !(w->flags & LOOKUP_FOLLOW))
+		return 0; /* the link itself, in procfs */
+	start_coda(w, f->path, &f->fid, f->vtype);
+	snprintf(w->rest, sizeof(w->rest), "%s", rest);
+	return 1;
+}
+
+int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd)
+{
+	struct walk w;
+	int rc;
+
+	memset(&w, 0, sizeof(w) - sizeof(w.scratch));
+	memset(nd, 0, offsetof(struct nameidata, path));
+	nd->path[0] = '\0';
+	w.c = c;
+	w.flags = flags;
+	if (!*name && !(flags & LOOKUP_EMPTY))
+		return -ENOENT;
+	if (name[0] == '/' && start_magic(&w, name)) {
+		rc = walk_rest(&w);
+		return finish(&w, rc, nd);
+	}
+	if (name[0] == '/') {
+		path_set(&w, "/");
+	} else {
+		rc = start_relative(&w, dirfd, name);
+		if (rc == NAMEI_CONTINUE) {
+			nd->kind = NAMEI_CONTINUE;
+			snprintf(nd->path, sizeof(nd->path), "%s", name);
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	snprintf(w.rest, sizeof(w.rest), "%s", name);
+	rc = walk_rest(&w);
+	if (rc == NAMEI_CONTINUE && w.touched)
+		rc = NAMEI_HOST;
+	rc = finish(&w, rc, nd);
+	if (!rc && nd->kind == NAMEI_CONTINUE)
+		snprintf(nd->path, sizeof(nd->path), "%s", name);
+	return rc;
+}

@@ -1,0 +1,350 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "channel.h"
+#include "trap/loop.h"
+#include "psdev.h"
+#include "super.h"
+#include "trap/task.h"
+
+enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT, REQ_INTERRUPTED };
+
+struct upc_req {
+	uint32_t unique;
+	uint32_t opcode;
+	struct task *task;
+	struct coda_msg *msg; /* the upcall going out, its reply coming in */
+	enum req_state state;
+	int64_t sent_ms;
+	int64_t deadline_ms;
+	int64_t check_ms;
+	struct upc_req *next_done;
+	UT_hash_handle hh;
+};
+
+void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
+{
+	vc->chan = chan;
+	vc->dead = false;
+	vc->seq = 0;
+	vc->timeout_ms = timeout_s * 1000;
+	vc->progress_ms = loop_now_ms();
+	vc->sample_ms = 0;
+	vc->runs = 0;
+	vc->pending = NULL;
+	vc->interrupted = NULL;
+}
+
+/* Tells venus that nobody waits for `unique` any more, as the kernel does for
+ * an interrupted upcall; no reply is expected. */
+static void send_signal(struct venus_comm *vc, uint32_t unique)
+{
+	struct coda_msg sig;
+	struct coda_caller nobody = {0, 0, 0};
+
+	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
+	sig.ih.unique = unique;
+	chan_send(vc->chan, &sig);
+}
+
+static int finish_request(struct upc_req *req)
+{
+	switch (req->state) {
+	case REQ_ANSWERED:
+		return coda_msg_check_reply(req->msg, req->opcode);
+	case REQ_ABORTED:
+	case REQ_TIMED_OUT:
+	case REQ_INTERRUPTED:
+	case REQ_WAITING:
+		break;
+	}
+	return -EINTR;
+}
+
+int coda_upcall(struct task *t, struct coda_msg *m)
+{
+	struct venus_comm *vc = &t->sup->vc;
+	struct upc_req req = {0};
+	int rc;
+
+	if (vc->dead)
+		return -ENXIO;
+	if (++vc->seq == 0)
+		vc->seq = 1;
+	m->ih.unique = vc->seq;
+	rc = chan_send(vc->chan, m);
+	if (rc < 0) {
+		/* Not psdev_venus_gone() from here: a task must not run other
+		 * tasks. If venus has gone, the loop reads the end of the
+		 * channel next and fails every waiting call then. */
+		return -ENXIO;
+	}
+	req.unique = m->ih.unique;
+	req.opcode = m->ih.opcode;
+	req.task = t;
+	req.msg = m;
+	req.state = REQ_WAITING;
+	req.sent_ms = loop_now_ms();
+	req.deadline_ms = req.sent_ms + vc->timeout_ms;
+	req.check_ms = loop_now_ms() + LOOP_SIGNAL_CHECK_MS;
+	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
+	while (req.state == REQ_WAITING)
+		task_sleep(t);
+	rc = finish_request(&req);
+	/* A file passed with a failed reply is of no use to the caller. */
+	if (rc < 0 && m->fd >= 0) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	return rc;
+}
+
+static void wake_list(struct upc_req *list)
+{
+	while (list) {
+		struct upc_req *next = list->next_done;
+
+		task_wake(list->task);
+		list = next;
+	}
+}
+
+static void deliver_reply(struct sup *s, struct coda_msg *in)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req;
+	uint32_t unique = in->oh.unique;
+
+	HASH_FIND(hh, vc->pending, &unique, sizeof(unique), req);
+	if (!req) {
+		/* Late (timed out) or bogus: the kernel drops these too. */
+		if (s->opt.verbose)
+			fprintf(stderr, "coda-exec: venus reply for unknown unique %u dropped\n",
+				unique);
+		if (in->fd >= 0)
+			close(in->fd);
+		return;
+	}
+	HASH_DEL(vc->pending, req);
+	memcpy(req->msg->raw, in->raw, in->len);
+	req->msg->len = in->len;
+	req->msg->fd = in->fd;
+	req->state = REQ_ANSWERED;
+	req->next_done = NULL;
+	wake_list(req);
+}
+
+static bool is_downcall(uint32_t opcode)
+{
+	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
+}
+
+const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique)
+{
+	struct upc_req *req;
+
+	HASH_FIND(hh, s->vc.pending, &unique, sizeof(unique), req);
+	return req ? req->msg : NULL;
+}
+
+void psdev_deliver(struct sup *s, struct coda_msg *in)
+{
+	s->vc.progress_ms = loop_now_ms();
+	if (in->len < sizeof(struct coda_out_hdr)) {
+		fprintf(stderr, "coda-exec: malformed message from venus dropped (too short)\n");
+		if (in->fd >= 0)
+			close(in->fd);
+		return;
+	}
+	if (is_downcall(in->oh.opcode)) {
+		if (in->fd >= 0)
+			close(in->fd);
+		coda_cache_downcall(&s->sb.caches, in);
+		return;
+	}
+	deliver_reply(s, in);
+}
+
+/* One message per wakeup: the epoll set is level-triggered, so a second one
+ * waiting brings us back, and the common case costs no EAGAIN read. */
+void psdev_readable(struct sup *s)
+{
+	struct coda_msg in;
+	int rc;
+
+	if (s->vc.dead)
+		return;
+	rc = chan_recv(s->vc.chan, &in);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == -EPIPE) {
+		psdev_venus_gone(s);
+		return;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
+			strerror(-rc));
+		if (in.fd >= 0)
+			close(in.fd);
+		return;
+	}
+	psdev_deliver(s, &in);
+}
+
+/* The kernel never interrupts these before venus has read them (open counts,
+ * stored data); we cannot tell when venus has, so never. */
+static bool interruptible(uint32_t opcode)
+{
+	return opcode != CODA_CLOSE && opcode != CODA_STORE && opcode != CODA_RELEASE &&
+	       opcode != CODA_ACCESS_INTENT;
+}
+
+/* Is the caller of req killed, or has a SIGINT come for it (or, on kernels
+ * without WAIT_KILLABLE_RECV, any signal)? */
+static bool caller_interrupted(struct sup *s, struct upc_req *req, int64_t now)
+{
+	req->check_ms = now + LOOP_SIGNAL_CHECK_MS;
+	return interruptible(req->opcode) && s->vc.interrupted && s->vc.interrupted(s, req->task);
+}
+
+/* As fs/coda/upcall.c: venus is told that nobody waits (CODA_SIGNAL), so it
+ * sends no reply and undoes an open; the caller gets EINTR at once. A reply
+ * that comes all the same finds no request and is dropped. */
+static void end_request(struct venus_comm *vc, struct upc_req *req, enum req_state why,
+			struct upc_req **done)
+{
+	HASH_DEL(vc->pending, req);
+	send_signal(vc, req->unique);
+	req->state = why;
+	req->next_done = *done;
+	*done = req;
+}
+
+/* Venus's state, from /proc/PID/stat. */
+static char venus_state(pid_t pid)
+{
+	char path[64], buf[1024], *p, state;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold anything */
+	return p && sscanf(p + 1, " %c", &state) == 1 ? state : 0;
+}
+
+/* How many times venus has been scheduled (/proc/PID/schedstat, third
+ * field): it moves whenever venus runs at all, even for a wakeup that
+ * costs no clock tick of CPU time. 0 if unknown. */
+static unsigned long long venus_runs(pid_t pid)
+{
+	unsigned long long run_ns, wait_ns, slices;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu %llu", &run_ns, &wait_ns, &slices);
+	fclose(f);
+	return n == 3 ? slices : 0;
+}
+
+/* Once a second while calls wait: a venus that ran since the last look
+ * (it may be waiting for a server, and waking for its timers), or is
+ * running or waiting for its disk, is working on them. A stopped or
+ * deadlocked venus runs not at all. */
+static void sample_progress(struct sup *s, int64_t now)
+{
+	/* A hosted venus's own pid, not its shell's. */
+	pid_t pid = s->hosted.pid > 0 ? s->hosted.pid : s->venus_pid;
+	struct venus_comm *vc = &s->vc;
+	unsigned long long runs;
+	char state;
+
+	if (now - vc->sample_ms < 1000 || pid <= 0)
+		return;
+	vc->sample_ms = now;
+	state = venus_state(pid);
+	runs = venus_runs(pid);
+	if ((runs && runs != vc->runs) || state == 'R' || state == 'D')
+		vc->progress_ms = now;
+	vc->runs = runs;
+}
+
+/* A call times out only when venus has made no progress at all for the
+ * timeout since it was sent. */
+static int64_t deadline(const struct venus_comm *vc, const struct upc_req *req)
+{
+	int64_t from = req->sent_ms > vc->progress_ms ? req->sent_ms : vc->progress_ms;
+
+	return from + vc->timeout_ms;
+}
+
+int psdev_expire(struct sup *s)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req, *tmp, *done = NULL;
+	int64_t now = loop_now_ms(), next = -1, due;
+
+	if (vc->pending)
+		sample_progress(s, now);
+	HASH_ITER(hh, vc->pending, req, tmp)
+	{
+		req->deadline_ms = deadline(vc, req);
+		if (req->deadline_ms <= now) {
+			fprintf(stderr,
+				"coda-exec: venus made no progress on %s for %d s: the call "
+				"fails\n",
+				coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
+			end_request(vc, req, REQ_TIMED_OUT, &done);
+			continue;
+		}
+		if (req->check_ms <= now && caller_interrupted(s, req, now)) {
+			if (s->opt.verbose)
+				fprintf(stderr, "coda-exec: %s (unique %u) interrupted\n",
+					coda_opcode_name(req->opcode), req->unique);
+			end_request(vc, req, REQ_INTERRUPTED, &done);
+			continue;
+		}
+		due = req->check_ms < req->deadline_ms ? req->check_ms : req->deadline_ms;
+		if (next < 0 || due - now < next)
+			next = due - now;
+	}
+	wake_list(done);
+	return (int)next;
+}
+
+void psdev_venus_gone(struct sup *s)
+{
+	struct venus_comm *vc = &s->vc;
+	struct upc_req *req, *tmp, *done = NULL;
+
+	if (vc->dead)
+		return;
+	vc->dead = true;
+	/* A hosted venus gone before it mounted: start-up says why. */
+	if (!s->hosted.stopping && (!s->hosted.cmd || s->hosted.mounted))
+		fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
+			s->sb.mnt);
+	HASH_ITER(hh, vc->pending, req, tmp)
+	{
+		HASH_DEL(vc->pending, req);
+		req->state = REQ_ABORTED;
+		req->next_done = done;
+		done = req;
+	}
+	wake_list(done);
+}

@@ -1,0 +1,340 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "cache.h"
+#include "trap/loop.h"
+#include "trap/call.h"
+#include "trap/proc.h"
+#include "release.h"
+#include "super.h"
+#include "trap/task.h"
+#include "upcall.h"
+
+struct waiter {
+	struct task *task;
+	struct waiter *next;
+};
+
+/* One container being written: every write open of a fid shares it. */
+struct writer {
+	int wd;
+	struct CodaFid fid;
+	struct coda_caller who; /* of the first opener: CODA_CLOSE goes as it */
+	int cflags;
+	char *container;
+	int opens;	  /* open file descriptions not yet released */
+	int venus_closes; /* close events to come from a hosted venus's own open */
+	int closing;	  /* CODA_CLOSE upcalls in flight */
+	struct waiter *waiters;
+	UT_hash_handle hh;
+};
+
+int release_init(struct sup *s)
+{
+	s->release.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->release.inotify_fd < 0)
+		return -errno;
+	return loop_add(s, s->release.inotify_fd, EV_INOTIFY, 0);
+}
+
+static struct writer *writer_by_fid(struct release_state *r, const struct CodaFid *fid)
+{
+	struct writer *w, *tmp;
+
+	HASH_ITER(hh, r->by_wd, w, tmp)
+	{
+		if (coda_fid_eq(&w->fid, fid))
+			return w;
+	}
+	return NULL;
+}
+
+/* The writer of the container open at fd, watched from now on; created for
+ * fid (CODA_CLOSE will go as who) if it is the first. */
+static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid, int cflags,
+		      const struct coda_caller *who, struct writer **out)
+{
+	char link[64], path[PATH_MAX];
+	struct writer *w;
+	ssize_t n;
+	int wd;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return -errno;
+	path[n] = '\0';
+	wd = inotify_add_watch(r->inotify_fd, path, IN_CLOSE_WRITE);
+	if (wd < 0)
+		return -errno;
+	HASH_FIND_INT(r->by_wd, &wd, w);
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w || !(w->container = strdup(path))) {
+			free(w);
+			inotify_rm_watch(r->inotify_fd, wd);
+			return -ENOMEM;
+		}
+		w->wd = wd;
+		w->fid = *fid;
+		w->cflags = cflags;
+		w->who = *who;
+		HASH_ADD_INT(r->by_wd, wd, w);
+		r->active++;
+	}
+	*out = w;
+	return 0;
+}
+
+int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags)
+{
+	struct coda_caller who;
+	struct writer *w;
+	int rc;
+
+	if (call_caller(c, &who) < 0)
+		who = (struct coda_caller){c->proc->tid, c->proc->tgid, 0};
+	rc = writer_get(&c->sup->release, container, fid, cflags, &who, &w);
+	if (!rc)
+		w->opens++;
+	return rc;
+}
+
+int release_expect_venus_close(struct sup *s, int container, const struct CodaFid *fid, int cflags,
+			       const struct coda_caller *who)
+{
+	struct writer *w;
+	int rc = writer_get(&s->release, container, fid, cflags, who, &w);
+
+	if (!rc)
+		w->venus_closes++;
+	return rc;
+}
+
+/* Wakes whoever waits on w (through the loop: we may be in a task); w may
+ * be freed here, so waiters look it up again. */
+static void writer_settle(struct sup *s, struct writer *w)
+{
+	struct release_state *r = &s->release;
+	struct waiter *list = w->waiters;
+
+	w->waiters = NULL;
+	if (w->opens <= 0 && w->closing == 0) {
+		inotify_rm_watch(r->inotify_fd, w->wd);
+		HASH_DEL(r->by_wd, w);
+		r->active--;
+		free(w->container);
+		free(w);
+	}
+	while (list) {
+		struct waiter *next = list->next;
+
+		task_wake_later(list->task);
+		list = next;
+	}
+}
+
+/* One released description: venus stores when its last writer closes. */
+static void close_with_venus(struct task *t, struct writer *w)
+{
+	struct coda_caches *caches = &t->sup->sb.caches;
+	int rc = venus_close(t, &w->who, &w->fid, w->cflags);
+
+	if (rc < 0 && rc != -ENXIO)
+		fprintf(stderr, "coda-exec: storing a file on close failed: %s\n", strerror(-rc));
+	cache_attr_drop(caches, &w->fid);
+	w->closing--;
+	writer_settle(t->sup, w);
+}
+
+static void close_task(struct task *t)
+{
+	close_with_venus(t, t->arg);
+}
+
+/* Whether anyone still has the container open for writing: a read lease
+ * is granted only when nobody has (the kernel's i_writecount). 1 yes, 0 no,
+ * -1 cannot tell (no leases on that file system, or not its owner). A
+ * lease break while we hold it raises SIGURG, which is ignored. */
+static int still_written(const char *container)
+{
+	int fd = open(container, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETSIG, SIGURG) == 0) {
+		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+			fcntl(fd, F_SETLEASE, F_UNLCK);
+			rc = 0;
+		} else if (errno == EAGAIN) {
+			rc = 1;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* How many of w's opens one close event releases. inotify merges a close
+ * event into an identical one not read yet, so two writers closing at once
+ * may give one event: when nobody writes the container any more, every
+ * open left is released. */
+static int released_by_event(struct writer *w)
+{
+	if (w->opens > 1 && still_written(w->container) == 0)
+		return w->opens;
+	return 1;
+}
+
+/* The writer a close event releases (its CLOSEs, *n of them, are then
+ * counted as under way), or NULL when the event is none of the target's. */
+static struct writer *take_event(struct sup *s, const struct inotify_event *ev, int *n)
+{
+	struct release_state *r = &s->release;
+	struct writer *w;
+
+	if (ev->mask & IN_Q_OVERFLOW)
+		fprintf(stderr, "coda-exec: inotify queue overflow: a store may be "
+				"late until the file is opened again\n");
+	if (!(ev->mask & IN_CLOSE_WRITE))
+		return NULL;
+	HASH_FIND_INT(r->by_wd, &ev->wd, w);
+	if (!w)
+		return NULL;
+	/* A hosted venus's release of its own writable open. */
+	if (w->venus_closes > 0) {
+		w->venus_closes--;
+		writer_settle(s, w);
+		return NULL;
+	}
+	/* With no open of the target's left, the close is venus's own (a
+	 * pioctl's answer written into the container). */
+	if (w->opens <= 0)
+		return NULL;
+	*n = released_by_event(w);
+	w->opens -= *n;
+	w->closing += *n;
+	return w;
+}
+
+/* One CODA_CLOSE for w: by the calling task, or by a task of its own. */
+static void close_one(struct sup *s, struct task *self, struct writer *w)
+{
+	if (self) {
+		close_with_venus(self, w);
+	} else if (task_spawn(s, close_task, NULL, w) < 0) {
+		fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
+		w->closing--;
+		writer_settle(s, w);
+	}
+}
+
+/* Reads the queued close events. Every one is counted before any CODA_CLOSE
+ * is sent: a task that sleeps on one must not hide the others from a
+ * release_sync meanwhile (an open would then see the file before its store).
+ * The closes are made by tasks of their own from the loop, or in order by
+ * the calling task (release_sync). */
+static void drain_events(struct sup *s, struct task *self)
+{
+	struct release_state *r = &s->release;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct writer *todo[sizeof(buf) / sizeof(struct inotify_event)];
+	int closes[sizeof(buf) / sizeof(struct inotify_event)];
+	ssize_t n;
+
+	while ((n = read(r->inotify_fd, buf, sizeof(buf))) > 0) {
+		size_t count = 0;
+
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			struct writer *w = take_event(s, ev, &closes[count]);
+
+			p += sizeof(*ev) + ev->len;
+			if (w)
+				todo[count++] = w;
+		}
+		for (size_t i = 0; i < count; i++)
+			for (int k = 0; k < closes[i]; k++)
+				close_one(s, self, todo[i]);
+	}
+}
+
+struct reader_close {
+	struct CodaFid fid;
+	struct coda_caller who;
+	int cflags;
+};
+
+static void reader_close_task(struct task *t)
+{
+	struct reader_close *rc = t->arg;
+
+	/* As coda_release(): an error of venus here has nobody to go to. */
+	venus_close(t, &rc->who, &rc->fid, rc->cflags);
+	t->sup->release.reader_closes--;
+	free(rc);
+}
+
+void release_reader(struct sup *s, const struct CodaFid *fid, const struct coda_caller *who,
+		    int cflags)
+{
+	struct reader_close *rc = malloc(sizeof(*rc));
+
+	if (!rc)
+		return;
+	*rc = (struct reader_close){.fid = *fid, .who = *who, .cflags = cflags};
+	s->release.reader_closes++;
+	if (task_spawn(s, reader_close_task, NULL, rc) < 0) {
+		s->release.reader_closes--;
+		free(rc);
+	}
+}
+
+void release_readable(struct sup *s)
+{
+	drain_events(s, NULL);
+}
+
+void release_sync(struct call *c, const struct CodaFid *fid)
+{
+	struct release_state *r = &c->sup->release;
+	struct writer *w;
+
+	if (!r->active)
+		return;
+	drain_events(c->sup, c->task);
+	while ((w = writer_by_fid(r, fid)) && w->closing > 0) {
+		struct waiter me = {.task = c->task, .next = w->waiters};
+
+		w->waiters = &me;
+		task_sleep(c->task);
+	}
+}
+
+bool release_pending(struct sup *s)
+{
+	struct writer *w, *tmp;
+
+	if (s->release.reader_closes)
+		return true;
+	drain_events(s, NULL);
+	HASH_ITER(hh, s->release.by_wd, w, tmp)
+	{
+		if (w->closing > 0)
+			return true;
+	}
+	return false;
+}
+
+bool release_container_stat(struct sup *s, const struct CodaFid *fid, struct stat *st)
+{
+	struct writer *w = s->release.active ? writer_by_fid(&s->release, fid) : NULL;
+
+	return w && stat(w->container, st) == 0;
+}

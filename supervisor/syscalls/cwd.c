@@ -1,0 +1,124 @@
+/* chdir, fchdir, getcwd. Inside /coda the cwd cannot be the kernel's (there
+ * is no such directory on the host), so the supervisor keeps it and answers
+ * getcwd; every relative path is then resolved here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coda/dir.h"
+#include "coda/file.h"
+#include "trap/proc.h"
+#include "syscalls.h"
+#include "vfs.h"
+
+static int coda_may_chdir(struct call *c, const struct nameidata *nd)
+{
+	if (nd->missing)
+		return -ENOENT;
+	if (nd->vtype != C_VDIR)
+		return -ENOTDIR;
+	return coda_permission(c, &nd->fid, C_A_X_OK);
+}
+
+/* Would the kernel let the target chdir there? Checked before we let it, so
+ * that our idea of its cwd never goes wrong on a failing chdir. */
+static int host_may_chdir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+static void chdir_continue(struct call *c, const char *path)
+{
+	int rc = 0;
+
+	if (c->proc->fs->kind != CWD_HOST) {
+		rc = host_may_chdir(path);
+		if (!rc)
+			proc_set_cwd(c->sup, c->proc, CWD_HOST, NULL, NULL);
+	}
+	if (rc < 0)
+		call_return(c, rc);
+	else
+		call_continue(c);
+}
+
+void sys_chdir(struct call *c)
+{
+	char name[PATH_MAX];
+	struct nameidata nd;
+	int rc = call_read_path(c, call_arg(c, 0), name);
+
+	if (!rc)
+		rc = coda_namei(c, AT_FDCWD, name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	switch (nd.kind) {
+	case NAMEI_CONTINUE:
+		chdir_continue(c, name);
+		return;
+	case NAMEI_HOST:
+		rc = host_may_chdir(nd.path);
+		if (!rc)
+			proc_set_cwd(c->sup, c->proc, CWD_EMULATED, nd.path, NULL);
+		call_return(c, rc);
+		return;
+	case NAMEI_CODA:
+		break;
+	}
+	rc = coda_may_chdir(c, &nd);
+	if (!rc)
+		proc_set_cwd(c->sup, c->proc, CWD_CODA, nd.path, &nd.fid);
+	call_return(c, rc);
+}
+
+void sys_fchdir(struct call *c)
+{
+	long fd = (long)call_arg(c, 0);
+	struct coda_file *f = coda_file_lookup(c, fd);
+	char path[64];
+	struct stat st;
+
+	if (f) {
+		int rc = f->vtype == C_VDIR ? 0 : -ENOTDIR;
+
+		if (!rc)
+			proc_set_cwd(c->sup, c->proc, CWD_CODA, f->path, &f->fid);
+		call_return(c, rc);
+		return;
+	}
+	/* fchdir takes an unsigned fd; one not open has no link in /proc */
+	snprintf(path, sizeof(path), "/proc/%u/fd/%u", c->n->pid, (unsigned)fd);
+	if (c->proc->fs->kind != CWD_HOST && lstat(path, &st) < 0)
+		call_return(c, -EBADF);
+	else
+		chdir_continue(c, path);
+}
+
+void sys_getcwd(struct call *c)
+{
+	struct fs_state *fs = c->proc->fs;
+	size_t len, size = (size_t)call_arg(c, 1);
+	int rc;
+
+	if (fs->kind == CWD_HOST) {
+		call_continue(c);
+		return;
+	}
+	len = strlen(fs->path) + 1;
+	if (size < len) {
+		call_return(c, -ERANGE);
+		return;
+	}
+	rc = call_write(c, call_arg(c, 0), fs->path, len);
+	call_return(c, rc < 0 ? rc : (long)len);
+}

@@ -1,0 +1,243 @@
+/* open, openat, openat2, creat. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "coda/dir.h"
+#include "coda/file.h"
+#include "host.h"
+#include "mtab.h"
+#include "trap/proc.h"
+#include "syscalls.h"
+#include "vfs.h"
+
+/* The open flags openat2 accepts, in the kernel's spelling (its O_LARGEFILE
+ * is 0100000 even where libc defines it as 0). */
+#define OPENAT2_VALID_FLAGS                                                                        \
+	((uint64_t)(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |    \
+		    O_DSYNC | O_ASYNC | O_DIRECT | 0100000 | O_DIRECTORY | O_NOFOLLOW |            \
+		    O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE))
+#define OPENAT2_VALID_RESOLVE                                                                      \
+	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |         \
+	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#define O_PATH_ALLOWED (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+/* The kernel's __O_TMPFILE (libc's O_TMPFILE includes O_DIRECTORY) */
+#define O_TMPFILE_ONLY (O_TMPFILE & ~O_DIRECTORY)
+
+/* build_open_how(): what open, openat and creat keep of their flags and
+ * mode, which then pass the checks openat2's pass. */
+static struct open_how open_how_of(int flags, mode_t mode)
+{
+	struct open_how how = {
+	    .flags = (unsigned)flags & OPENAT2_VALID_FLAGS,
+	    .mode = mode & 07777,
+	};
+
+	if (how.flags & O_PATH)
+		how.flags &= O_PATH_ALLOWED;
+	if (!(how.flags & (O_CREAT | O_TMPFILE_ONLY)))
+		how.mode = 0;
+	return how;
+}
+
+/* struct open_how as the kernel takes it (copy_struct_from_user): a larger
+ * struct is fine if the bytes we do not know are zero. */
+static int read_open_how(struct call *c, uint64_t addr, size_t size, struct open_how *how)
+{
+	char tail[256];
+	int rc;
+
+	if (size < sizeof(*how))
+		return -EINVAL;
+	if (size > 4096)
+		return -E2BIG;
+	rc = call_read(c, addr, how, sizeof(*how));
+	for (size_t off = sizeof(*how); !rc && off < size; off += sizeof(tail)) {
+		size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
+
+		rc = call_read(c, addr + off, tail, n);
+		for (size_t i = 0; !rc && i < n; i++)
+			if (tail[i])
+				rc = -E2BIG;
+	}
+	return rc;
+}
+
+/* build_open_flags()'s checks of an open_how, in its order. */
+static int check_open_how(const struct open_how *how)
+{
+	uint64_t flags = how->flags;
+
+	if (flags & ~OPENAT2_VALID_FLAGS)
+		return -EINVAL;
+	if (how->resolve & ~(uint64_t)OPENAT2_VALID_RESOLVE)
+		return -EINVAL;
+	if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if (flags & (O_CREAT | O_TMPFILE_ONLY)) {
+		if (how->mode & ~(uint64_t)07777)
+			return -EINVAL;
+	} else if (how->mode) {
+		return -EINVAL;
+	}
+	/* O_CREAT|O_DIRECTORY made regular files once (Linux 6.4) */
+	if ((flags & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT))
+		return -EINVAL;
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			return -EINVAL;
+	} else if (flags & O_TMPFILE_ONLY) {
+		return -EINVAL;
+	}
+	if ((flags & O_PATH) && (flags & ~(uint64_t)O_PATH_ALLOWED))
+		return -EINVAL;
+	return 0;
+}
+
+static int open_lookup_flags(const struct open_how *how)
+{
+	uint64_t flags = how->flags;
+	int lf = 0;
+
+	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
+		lf |= LOOKUP_FOLLOW;
+	if (flags & O_DIRECTORY)
+		lf |= LOOKUP_DIRECTORY;
+	if (flags & O_CREAT)
+		lf |= LOOKUP_CREATE;
+	if (how->resolve & RESOLVE_NO_SYMLINKS)
+		lf |= LOOKUP_NO_SYMLINKS;
+	return lf;
+}
+
+/* O_CREAT of a missing name: CODA_CREATE, and nd becomes the new file. */
+static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
+{
+	size_t dir_len = strlen(nd->path);
+	bool root = dir_len == 1;
+	struct CodaFid fid;
+	mode_t perm;
+	int rc;
+
+	/* Its path is checked before it is made: an error after would leave
+	 * a file the caller was told was not created. */
+	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
+		return -ENAMETOOLONG;
+	rc = vfs_create_mode(c, mode, &perm);
+	if (!rc)
+		rc =
+		    coda_create(c, &nd->parent, nd->last, !!(flags & O_EXCL), S_IFREG | perm, &fid);
+	if (rc < 0)
+		return rc;
+	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
+	nd->fid = fid;
+	nd->vtype = C_VREG;
+	nd->missing = false;
+	return 0;
+}
+
+/* The checks a kernel open makes, in its order; creates a missing file for
+ * O_CREAT. A file it has just created is opened without permission checks,
+ * as the kernel does (a new mode 0444 file still opens for writing). */
+static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
+{
+	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	int mask = 0;
+
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return nd->missing ? -ENOENT : -EOPNOTSUPP; /* Coda has no tmpfile */
+	if (nd->missing) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		return create_for_open(c, nd, flags, mode);
+	}
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (nd->vtype == C_VLNK && !(flags & O_PATH))
+		return -ELOOP;
+	if (nd->vtype == C_VDIR && (writing || (flags & O_CREAT)))
+		return -EISDIR;
+	if (flags & O_PATH)
+		return 0;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		mask |= C_A_R_OK;
+	if (writing)
+		mask |= C_A_W_OK;
+	return coda_permission(c, &nd->fid, mask);
+}
+
+static void do_open(struct call *c, long dirfd, int path_arg, const struct open_how *how)
+{
+	int flags = (int)how->flags;
+	mode_t mode = (mode_t)how->mode;
+	struct nameidata nd;
+	int rc = check_open_how(how);
+	bool created;
+
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	if (!vfs_resolve(c, dirfd, path_arg, open_lookup_flags(how), &nd))
+		return;
+	if (nd.kind != NAMEI_CODA && mtab_open(c, nd.path, flags))
+		return;
+	switch (nd.kind) {
+	case NAMEI_CONTINUE:
+		call_continue(c);
+		return;
+	case NAMEI_HOST:
+		host_open(c, nd.path, flags, mode);
+		return;
+	case NAMEI_CODA:
+		break;
+	}
+	created = nd.missing;
+	rc = coda_may_open(c, &nd, flags, mode);
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	/* As the kernel's do_open, no O_TRUNC for a file just made: its times
+	 * stay those of its creation. */
+	if (created)
+		flags &= ~O_TRUNC;
+	coda_open(c, &nd.fid, nd.vtype, nd.path, flags);
+}
+
+void sys_open(struct call *c)
+{
+	struct open_how how = open_how_of((int)call_arg(c, 1), (mode_t)call_arg(c, 2));
+
+	do_open(c, AT_FDCWD, 0, &how);
+}
+
+void sys_openat(struct call *c)
+{
+	struct open_how how = open_how_of((int)call_arg(c, 2), (mode_t)call_arg(c, 3));
+
+	do_open(c, (long)call_arg(c, 0), 1, &how);
+}
+
+void sys_creat(struct call *c)
+{
+	struct open_how how = open_how_of(O_CREAT | O_WRONLY | O_TRUNC, (mode_t)call_arg(c, 1));
+
+	do_open(c, AT_FDCWD, 0, &how);
+}
+
+void sys_openat2(struct call *c)
+{
+	struct open_how how = {0};
+	int rc = read_open_how(c, call_arg(c, 2), (size_t)call_arg(c, 3), &how);
+
+	if (rc < 0) {
+		call_return(c, rc);
+		return;
+	}
+	/* Only RESOLVE_NO_SYMLINKS means anything inside the volume; the other
+	 * RESOLVE_* rules are for the host and are left to the kernel. */
+	do_open(c, (long)call_arg(c, 0), 1, &how);
+}

@@ -1,0 +1,45 @@
+/* getdents64 and getdents on /coda directory fds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "coda/dir.h"
+#include "coda/file.h"
+#include "syscalls.h"
+#include "vfs.h"
+
+void sys_getdents64(struct call *c)
+{
+	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
+	off_t before;
+
+	if (!f)
+		return;
+	before = f->host_fd >= 0 ? lseek(f->host_fd, 0, SEEK_CUR) : -1;
+	call_return(c, coda_getdents64(c, f, call_arg(c, 1), (size_t)(unsigned)call_arg(c, 2)));
+	/* A call the target missed (a signal) is made again: from where it was. */
+	if (c->abandoned && before >= 0)
+		lseek(f->host_fd, before, SEEK_SET);
+}
+
+/* The old getdents has no d_type slot of its own and no user on x86-64 that
+ * glibc or musl builds still make; say so rather than guess. */
+void sys_getdents(struct call *c)
+{
+	if (!coda_file_lookup(c, (long)call_arg(c, 0)))
+		call_continue(c);
+	else
+		call_return(c, -ENOSYS);
+}
+
+/* read(2) and friends on the directory half of the band: a directory is not
+ * read as a file. Any other fd there belongs to the target: untouched. */
+void sys_read_dir(struct call *c)
+{
+	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
+
+	if (f && f->vtype == C_VDIR)
+		call_return(c, -EISDIR);
+	else if (f)
+		call_continue(c);
+}

@@ -1,0 +1,49 @@
+/* Helpers shared by the syscall handlers. */
+#ifndef CODA_VFS_H
+#define CODA_VFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "coda/namei.h"
+#include "trap/call.h"
+
+/* Reads the path at argument `arg` into name and resolves it: 0, or the
+ * kernel's -errno (the call is not answered). */
+int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],
+	      struct nameidata *nd);
+
+/* Reads the path at argument `arg` and resolves it; answers the call and
+ * returns false on any error. A NULL pointer counts as "" when `flags` has
+ * LOOKUP_EMPTY (as Linux 6.11 allows for AT_EMPTY_PATH). */
+bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
+
+/* The object must exist: answers ENOENT and returns false if it does not. */
+bool vfs_exists(struct call *c, const struct nameidata *nd);
+
+/* Resolves like vfs_resolve and answers every outcome but a /coda one: the
+ * kernel continues a host path, and a host path reached through /coda is
+ * refused (EOPNOTSUPP: not done on the target's behalf yet, see README).
+ * True when nd is in the volume and the caller must answer. */
+bool vfs_resolve_coda(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd);
+
+/* The /coda file of target fd `fd`, for a call that needs an open file.
+ * NULL when the call has been answered: any other fd is the kernel's
+ * (continued), and an O_PATH one is EBADF, as fdget() refuses it. */
+struct coda_file *vfs_open_file(struct call *c, long fd);
+
+/* filename_create() for an object that is not a directory (nd resolved
+ * with LOOKUP_NAME): the name must be new (EEXIST), and a new name with a
+ * trailing "/" asked for a directory (ENOENT). */
+int vfs_may_create(const struct nameidata *nd);
+
+/* The task whose /proc file `file` name is (/proc/self/FILE,
+ * /proc/thread-self/FILE, /proc/PID/FILE, /proc/PID/task/TID/FILE), or 0
+ * for any other name. */
+pid_t vfs_proc_owner(struct call *c, const char *name, const char *file);
+
+/* The permission bits of a new object: mode less the caller's umask. */
+int vfs_create_mode(struct call *c, mode_t mode, mode_t *out);
+
+#endif

@@ -1,0 +1,131 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "syscalls/exec.h"
+#include "call.h"
+#include "proc.h"
+#include "super.h"
+#include "syscalls/syscalls.h"
+
+static void send_response(struct call *c, long val, int error, uint32_t flags)
+{
+	struct seccomp_notif_resp resp = {
+	    .id = c->n->id,
+	    .val = val,
+	    .error = error,
+	    .flags = flags,
+	};
+
+	/* ENOENT: the target was killed or interrupted meanwhile; nothing waits. */
+	if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
+		if (errno == ENOENT)
+			c->abandoned = true;
+		else
+			fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n",
+				c->n->data.nr, c->n->pid, strerror(errno));
+	}
+	c->answered = true;
+}
+
+void call_return(struct call *c, long result)
+{
+	if (result < 0)
+		send_response(c, 0, (int)result, 0);
+	else
+		send_response(c, result, 0, 0);
+}
+
+void call_continue(struct call *c)
+{
+	send_response(c, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+}
+
+static int add_fd(struct call *c, int srcfd, int newfd, uint32_t flags, bool cloexec)
+{
+	struct seccomp_notif_addfd addfd = {
+	    .id = c->n->id,
+	    .flags = flags | (newfd >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
+	    .srcfd = (uint32_t)srcfd,
+	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
+	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	int fd = ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+{
+	int fd = add_fd(c, srcfd, newfd, SECCOMP_ADDFD_FLAG_SEND, cloexec);
+
+	/* ENOENT: the target is gone; either way nothing waits for an answer. */
+	if (fd >= 0 || fd == -ENOENT)
+		c->answered = true;
+	if (fd == -ENOENT)
+		c->abandoned = true;
+	return fd;
+}
+
+int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec)
+{
+	return add_fd(c, srcfd, newfd, 0, cloexec);
+}
+
+bool call_id_valid(int listener, uint64_t id)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno != ENOENT;
+}
+
+bool call_valid(struct call *c)
+{
+	return call_id_valid(c->listener, c->n->id);
+}
+
+int call_caller(struct call *c, struct coda_caller *caller)
+{
+	struct creds cred;
+	int rc = proc_creds(c->proc, &cred);
+
+	if (rc < 0)
+		return rc;
+	caller->pid = c->proc->tid;
+	caller->pgid = cred.pgid;
+	caller->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
+	return 0;
+}
+
+bool call_task_interrupted(struct sup *s, struct task *t)
+{
+	if (!t->notif.pid)
+		return false; /* not a syscall's task */
+	return !call_id_valid(s->listener, t->notif.id) || proc_sigint_pending((pid_t)t->notif.pid);
+}
+
+void call_serve(struct task *t)
+{
+	struct call c = {.sup = t->sup,
+			 .task = t,
+			 .n = &t->notif,
+			 .listener = t->sup->listener,
+			 .uid_override = -1};
+
+	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
+	if (!c.proc) {
+		/* Gone already, or /proc hidden from us: let the kernel have it. */
+		call_continue(&c);
+		return;
+	}
+	proc_hold(c.proc);
+	c.proc->in_kernel_recvmsg = false; /* it is here, so out of any */
+	coda_exec_undo(&c);
+	syscall_dispatch(&c);
+	if (!c.answered) {
+		fprintf(stderr, "coda-exec: internal error: syscall %d left unanswered\n",
+			t->notif.data.nr);
+		call_return(&c, -ENOSYS);
+	}
+	proc_release(t->sup, c.proc);
+}
