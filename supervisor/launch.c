@@ -55,8 +55,8 @@ int launch_venus(struct sup *s)
 	}
 	close(chan[1]);
 	s->venus_pid = pid;
-	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
-	s->vc.interrupted = call_task_interrupted;
+	psdev_init(&s->sb.vc, chan[0], s->opt.timeout_s);
+	s->sb.vc.venus_pid = pid;
 	return 0;
 }
 
@@ -231,8 +231,11 @@ int launch_hosted_venus(struct sup *s)
 	s->venus_pid = pid;
 	/* Kept open here: venus closes its device between its two opens. */
 	s->hosted.venus_end = chan[1];
-	psdev_init(&s->vc, chan[0], s->opt.timeout_s);
-	s->vc.interrupted = call_task_interrupted;
+	psdev_init(&s->sb.vc, chan[0], s->opt.timeout_s);
+	/* Its shell's pid until its device open names venus itself; it may
+	 * go before it mounts, and start-up then says why. */
+	s->sb.vc.venus_pid = pid;
+	s->sb.vc.quiet = true;
 	return 0;
 }
 
@@ -242,9 +245,9 @@ void stop_venus(struct sup *s)
 		close(s->hosted.venus_end);
 		s->hosted.venus_end = -1;
 	}
-	if (s->vc.chan >= 0) {
-		close(s->vc.chan);
-		s->vc.chan = -1;
+	if (s->sb.vc.chan >= 0) {
+		close(s->sb.vc.chan);
+		s->sb.vc.chan = -1;
 	}
 	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
 		if (waitpid(s->venus_pid, NULL, WNOHANG) == s->venus_pid) {

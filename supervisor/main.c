@@ -22,6 +22,7 @@
 #include "trap/ptrace_call.h"
 #include "syscalls/hosted.h"
 #include "launch.h"
+#include "syscalls/vfs.h"
 #include "trap/loop.h"
 #include "trap/proc.h"
 #include "super.h"
@@ -276,38 +277,11 @@ static int setup_events(struct sup *s)
 	return loop_add(s, s->sigfd, EV_SIGNAL, 0);
 }
 
-/* The inode of the mount point's parent, for ".." in the root's listing. */
-static ino_t mount_parent_ino(const char *mnt)
-{
-	char parent[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	snprintf(parent, sizeof(parent), "%s", mnt);
-	slash = strrchr(parent, '/');
-	if (slash == parent)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	return stat(parent, &st) == 0 ? st.st_ino : 0;
-}
-
-static void init_sb(struct sup *s)
-{
-	struct coda_sb *sb = &s->sb;
-
-	snprintf(sb->mnt, sizeof(sb->mnt), "%s", s->opt.mount);
-	sb->mnt_len = strlen(sb->mnt);
-	/* An anonymous device number of our own, as the kernel gives a mount. */
-	sb->dev = makedev(0, 0xc0da);
-	sb->mnt_parent_ino = mount_parent_ino(sb->mnt);
-}
-
 static int start_embedded_venus(struct sup *s)
 {
 	int rc = launch_venus(s);
 
-	return rc ? rc : loop_add(s, s->vc.chan, EV_VENUS, 0);
+	return rc ? rc : loop_add(s, s->sb.vc.chan, EV_VENUS, 0);
 }
 
 /* Venus leaves: a hosted one is asked first, and given time to save its state. */
@@ -335,7 +309,7 @@ static int start_hosted_venus(struct sup *s)
 	if (!rc)
 		rc = loop_add(s, s->hosted.listener, EV_VENUS_LISTENER, 0);
 	if (!rc)
-		rc = loop_add(s, s->vc.chan, EV_VENUS, 0);
+		rc = loop_add(s, s->sb.vc.chan, EV_VENUS, 0);
 	s->hosted.timer = rc ? -1 : timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (!rc &&
 	    (s->hosted.timer < 0 || timerfd_settime(s->hosted.timer, 0, &deadline, NULL) < 0))
@@ -355,7 +329,7 @@ static int start_hosted_venus(struct sup *s)
 		die("venus did not mount within %d s", s->opt.timeout_s);
 	}
 	s->opt.mount = s->hosted.mnt;
-	init_sb(s);
+	coda_sb_mount(&s->sb, s->opt.mount);
 	return 0;
 }
 
@@ -379,10 +353,15 @@ int main(int argc, char **argv)
 	s.self_pid = getpid();
 	s.borrow_fds = fd_borrow_needed();
 	s.trap_forks = !proc_children_listed();
-	init_sb(&s);
+	coda_sb_mount(&s.sb, s.opt.mount);
+	s.sb.verbose = s.opt.verbose;
+	s.sb.open_by_path = s.opt.open_by_path;
+	vfs_sched_init(&s);
 	rc = setup_events(&s);
 	if (!rc)
-		rc = release_init(&s);
+		rc = coda_sb_init(&s.sb, &s.sched);
+	if (!rc)
+		rc = loop_add(&s, s.sb.release.inotify_fd, EV_INOTIFY, 0);
 	s.opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC);
 	if (!rc && s.opath_anchor < 0)
 		rc = -errno;
@@ -409,8 +388,8 @@ int main(int argc, char **argv)
 	status = loop_run(&s);
 	stop(&s);
 	proc_table_destroy(&s);
-	coda_file_memos_free(&s.file_memos);
-	cache_flush(&s.sb.caches);
+	fdtable_memos_free(&s.file_memos);
+	coda_sb_destroy(&s.sb);
 	task_pool_destroy(&s.tasks);
 	options_free(&s.opt);
 	return status;

@@ -7,12 +7,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "coda/cache.h"
 #include "coda_wire.h"
-#include "coda/file.h"
 #include "syscalls/hosted.h"
-#include "coda/psdev.h"
-#include "coda/release.h"
+#include "coda/coda.h"
+#include "syscalls/fdtable.h"
 #include "trap/task.h"
 
 struct proc;
@@ -32,28 +30,16 @@ struct options {
 	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */
 };
 
-/* The mount: what fs/coda keeps in its super_block. */
-struct coda_sb {
-	char mnt[PATH_MAX];
-	size_t mnt_len;
-	bool root_valid;
-	struct CodaFid root;
-	dev_t dev;	      /* st_dev reported for every object in the mount */
-	ino_t mnt_parent_ino; /* the host directory holding the mount point */
-	struct coda_caches caches;
-};
-
 struct sup {
 	struct options opt;
 	int epfd;
 	int listener; /* seccomp user-notification fd of the target */
 	int sigfd;
-	struct venus_comm vc;
-	struct release_state release;
 	struct coda_sb sb;
+	struct coda_sched sched;  /* how the Coda module's callers run: as tasks */
 	struct proc *procs;	  /* by tid */
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
-	struct coda_file_memos file_memos;
+	struct file_memos file_memos;
 	bool borrow_fds;   /* pidfd_getfd is denied here: fds are borrowed (ptrace_call.h) */
 	bool coda_fd_sent; /* (then) a target has sent a /coda fd over a socket */
 	bool trap_forks;   /* /proc lists no children here: every fork is trapped */

@@ -8,20 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "msg.h"
-
-struct name_entry;
-struct attr_entry;
-struct access_entry;
-struct link_entry;
-
-struct coda_caches {
-	struct name_entry *names;
-	struct attr_entry *attrs;
-	struct access_entry *access;
-	struct link_entry *links;
-	unsigned count;
-};
+#include "coda.h"
 
 /* Name cache: 1 hit (fid/vtype set; vtype C_VNON for a cached "no such
  * entry"), 0 miss. */

@@ -1,3 +1,6 @@
+/* Directories, as fs/coda/dir.c: name lookup through the name cache,
+ * permission checks through the access cache, namespace changes, and
+ * directory listings read from the venus_dirent container. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -6,19 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dir.h"
-#include "file.h"
-#include "inode.h"
-#include "trap/call.h"
+#include "cache.h"
+#include "coda.h"
+#include "psdev.h"
 #include "release.h"
-#include "super.h"
 #include "upcall.h"
 #include "venus_dirent.h"
 
-int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, size_t len,
+int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype)
 {
-	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;
 	int rc;
 
@@ -26,9 +27,9 @@ int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, siz
 		return -ENAMETOOLONG;
 	if (cache_name_get(caches, dir, name, len, fid, vtype))
 		return *vtype == C_VNON ? -ENOENT : 0;
-	rc = call_caller(c, &who);
+	rc = coda_caller(r, &who);
 	if (!rc)
-		rc = venus_lookup(c->task, &who, dir, name, len, fid, vtype);
+		rc = venus_lookup(r, &who, dir, name, len, fid, vtype);
 	if (rc == -ENOENT) {
 		struct CodaFid none = {{0}};
 
@@ -43,20 +44,20 @@ int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, siz
 	return 0;
 }
 
-int coda_permission(struct call *c, const struct CodaFid *fid, int mask)
+int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)
 {
-	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;
 	int rc;
 
 	if (!mask)
 		return 0;
-	rc = call_caller(c, &who);
+	rc = coda_caller(r, &who);
 	if (rc < 0)
 		return rc;
 	if (cache_access_ok(caches, fid, who.uid, mask))
 		return 0;
-	rc = venus_access(c->task, &who, fid, mask);
+	rc = venus_access(r, &who, fid, mask);
 	if (!rc)
 		cache_access_grant(caches, fid, who.uid, mask);
 	return rc;
@@ -129,18 +130,17 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 	return (long)used;
 }
 
-/* The container's offset is the target's directory position: it shares the
- * open file with our copy, so lseek and rewinddir need no trap. */
-long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t count)
+/* The container's offset is the directory position: the caller's fd shares
+ * the open file with our copy, so lseek and rewinddir need no upcall. */
+long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
 {
-	const struct coda_sb *sb = &c->sup->sb;
+	const struct coda_sb *sb = r->sb;
 	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
 	struct stat st;
-	char *image, *buf;
+	char *image;
 	off_t off;
 	size_t pos;
 	long n;
-	int rc = 0;
 
 	if (f->vtype != C_VDIR || f->host_fd < 0)
 		return -ENOTDIR;
@@ -149,99 +149,91 @@ long coda_getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_t 
 		return -EIO;
 	if (off >= st.st_size || st.st_size == 0)
 		return 0;
-	if (count > 1 << 20)
-		count = 1 << 20;
 	image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->host_fd, 0);
 	if (image == MAP_FAILED)
 		return -EIO;
-	buf = malloc(count);
 	pos = (size_t)off;
 	if (sb->root_valid && coda_fid_eq(&f->fid, &sb->root))
 		dots.dotdot = sb->mnt_parent_ino;
-	n = buf ? fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots) : -ENOMEM;
+	n = fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots);
 	munmap(image, (size_t)st.st_size);
 	if (n == 0 && pos < (size_t)st.st_size)
-		n = -EINVAL; /* not even one entry fits */
-	if (n > 0)
-		rc = call_write(c, addr, buf, (size_t)n);
-	free(buf);
-	if (rc < 0)
-		return rc;
+		return -EINVAL; /* not even one entry fits */
 	if (n >= 0 && lseek(f->host_fd, (off_t)pos, SEEK_SET) < 0)
 		return -EIO;
 	return n;
 }
 
-static void name_known(struct call *c, const struct CodaFid *dir, const char *name,
+static void name_known(struct coda_req *r, const struct CodaFid *dir, const char *name,
 		       const struct CodaFid *fid, int vtype)
 {
-	cache_name_put(&c->sup->sb.caches, dir, name, strlen(name), fid, vtype);
+	cache_name_put(&r->sb->caches, dir, name, strlen(name), fid, vtype);
 }
 
-static void name_gone(struct call *c, const struct CodaFid *dir, const char *name)
+static void name_gone(struct coda_req *r, const struct CodaFid *dir, const char *name)
 {
 	struct CodaFid none = {{0}};
 
-	name_known(c, dir, name, &none, C_VNON);
+	name_known(r, dir, name, &none, C_VNON);
 }
 
-static void attrs_changed(struct call *c, const struct CodaFid *fid)
+static void attrs_changed(struct coda_req *r, const struct CodaFid *fid)
 {
 	if (fid)
-		cache_attr_drop(&c->sup->sb.caches, fid);
+		cache_attr_drop(&r->sb->caches, fid);
 }
 
-int coda_create(struct call *c, const struct CodaFid *dir, const char *name, int excl, mode_t mode,
-		struct CodaFid *fid)
+int coda_create(struct coda_req *r, const struct CodaFid *dir, const char *name, int excl,
+		mode_t mode, struct CodaFid *fid)
 {
 	struct coda_caller who;
 	struct coda_vattr attr;
-	int rc = call_caller(c, &who);
+	int rc = coda_caller(r, &who);
 
 	if (!rc)
-		rc = venus_create(c->task, &who, dir, name, strlen(name), excl, (int)mode, fid,
-				  &attr);
+		rc = venus_create(r, &who, dir, name, strlen(name), excl, (int)mode, fid, &attr);
 	if (rc < 0)
 		return rc;
-	name_known(c, dir, name, fid, C_VREG);
-	attrs_changed(c, dir);
+	name_known(r, dir, name, fid, C_VREG);
+	attrs_changed(r, dir);
 	if (coda_vtype_to_mode(attr.va_type))
-		cache_attr_put(&c->sup->sb.caches, fid, &attr);
+		cache_attr_put(&r->sb->caches, fid, &attr);
 	return 0;
 }
 
-int coda_mkdir(struct call *c, const struct CodaFid *dir, const char *name, mode_t mode)
+int coda_mkdir(struct coda_req *r, const struct CodaFid *dir, const char *name, mode_t mode)
 {
 	struct coda_caller who;
 	struct coda_vattr attr;
 	struct CodaFid fid;
-	int rc = call_caller(c, &who);
+	int rc = coda_caller(r, &who);
 
 	if (!rc)
-		rc = venus_mkdir(c->task, &who, dir, name, strlen(name), (int)mode, &fid, &attr);
+		rc = venus_mkdir(r, &who, dir, name, strlen(name), (int)mode, &fid, &attr);
 	if (rc < 0)
 		return rc;
-	name_known(c, dir, name, &fid, C_VDIR);
-	attrs_changed(c, dir);
+	name_known(r, dir, name, &fid, C_VDIR);
+	attrs_changed(r, dir);
 	return 0;
 }
 
-int coda_symlink(struct call *c, const struct CodaFid *dir, const char *name, const char *target)
+int coda_symlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
+		 const char *target)
 {
 	struct coda_caller who;
-	int rc = call_caller(c, &who);
+	int rc = coda_caller(r, &who);
 
 	if (!rc)
-		rc = venus_symlink(c->task, &who, dir, name, strlen(name), target, strlen(target));
+		rc = venus_symlink(r, &who, dir, name, strlen(name), target, strlen(target));
 	if (rc < 0)
 		return rc;
 	/* No fid comes back: let the next lookup ask. */
-	cache_name_drop(&c->sup->sb.caches, dir, name, strlen(name));
-	attrs_changed(c, dir);
+	cache_name_drop(&r->sb->caches, dir, name, strlen(name));
+	attrs_changed(r, dir);
 	return 0;
 }
 
-int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *dir,
+int coda_link(struct coda_req *r, const struct CodaFid *fid, const struct CodaFid *dir,
 	      const char *name)
 {
 	struct coda_caller who;
@@ -249,23 +241,23 @@ int coda_link(struct call *c, const struct CodaFid *fid, const struct CodaFid *d
 
 	/* A file closed by the target but not yet stored must be stored under
 	 * the name venus knows before it gets another (git writes objects so). */
-	release_sync(c, fid);
-	rc = call_caller(c, &who);
+	release_sync(r, fid);
+	rc = coda_caller(r, &who);
 
 	if (!rc)
-		rc = venus_link(c->task, &who, fid, dir, name, strlen(name));
+		rc = venus_link(r, &who, fid, dir, name, strlen(name));
 	if (rc < 0)
 		return rc;
-	name_known(c, dir, name, fid, C_VREG);
-	attrs_changed(c, dir);
-	attrs_changed(c, fid); /* its link count */
+	name_known(r, dir, name, fid, C_VREG);
+	attrs_changed(r, dir);
+	attrs_changed(r, fid); /* its link count */
 	return 0;
 }
 
 /* An open file outlives its last name: its attributes stay, one link less,
  * as the kernel's coda_unlink drops the inode's link count (fstat of an fd
  * of an unlinked file works). */
-static void link_dropped(struct call *c, const struct CodaFid *victim, bool is_dir,
+static void link_dropped(struct coda_req *r, const struct CodaFid *victim, bool is_dir,
 			 struct coda_vattr *attr)
 {
 	struct timespec now;
@@ -274,11 +266,11 @@ static void link_dropped(struct call *c, const struct CodaFid *victim, bool is_d
 	attr->va_nlink = is_dir || attr->va_nlink <= 1 ? 0 : attr->va_nlink - 1;
 	attr->va_ctime.tv_sec = now.tv_sec;
 	attr->va_ctime.tv_nsec = now.tv_nsec;
-	cache_attr_put(&c->sup->sb.caches, victim, attr);
+	cache_attr_put(&r->sb->caches, victim, attr);
 }
 
 /* unlink and rmdir: the same shape, one venus call each. */
-static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, const char *name,
+static int remove_name(struct coda_req *r, bool is_dir, const struct CodaFid *dir, const char *name,
 		       const struct CodaFid *victim)
 {
 	struct coda_vattr attr;
@@ -286,58 +278,57 @@ static int remove_name(struct call *c, bool is_dir, const struct CodaFid *dir, c
 	bool known;
 	int rc;
 
-	release_sync(c, victim);
-	known = coda_getattr(c, victim, &attr) == 0;
-	rc = call_caller(c, &who);
+	release_sync(r, victim);
+	known = coda_getattr(r, victim, &attr) == 0;
+	rc = coda_caller(r, &who);
 	if (!rc && is_dir)
-		rc = venus_rmdir(c->task, &who, dir, name, strlen(name));
+		rc = venus_rmdir(r, &who, dir, name, strlen(name));
 	else if (!rc)
-		rc = venus_remove(c->task, &who, dir, name, strlen(name));
+		rc = venus_remove(r, &who, dir, name, strlen(name));
 	if (rc < 0)
 		return rc;
-	name_gone(c, dir, name);
-	attrs_changed(c, dir);
+	name_gone(r, dir, name);
+	attrs_changed(r, dir);
 	if (known)
-		link_dropped(c, victim, is_dir, &attr);
+		link_dropped(r, victim, is_dir, &attr);
 	else
-		attrs_changed(c, victim);
+		attrs_changed(r, victim);
 	return 0;
 }
 
-int coda_unlink(struct call *c, const struct CodaFid *dir, const char *name,
+int coda_unlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
 		const struct CodaFid *victim)
 {
-	return remove_name(c, false, dir, name, victim);
+	return remove_name(r, false, dir, name, victim);
 }
 
-int coda_rmdir(struct call *c, const struct CodaFid *dir, const char *name,
+int coda_rmdir(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	       const struct CodaFid *victim)
 {
-	return remove_name(c, true, dir, name, victim);
+	return remove_name(r, true, dir, name, victim);
 }
 
-int coda_rename(struct call *c, const struct CodaFid *from_dir, const char *from,
+int coda_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *from,
 		const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
 		const struct CodaFid *replaced)
 {
-	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;
 	int rc;
 
-	release_sync(c, moved);
+	release_sync(r, moved);
 	if (replaced)
-		release_sync(c, replaced);
-	rc = call_caller(c, &who);
+		release_sync(r, replaced);
+	rc = coda_caller(r, &who);
 	if (!rc)
-		rc = venus_rename(c->task, &who, from_dir, from, strlen(from), to_dir, to,
-				  strlen(to));
+		rc = venus_rename(r, &who, from_dir, from, strlen(from), to_dir, to, strlen(to));
 	if (rc < 0)
 		return rc;
-	name_gone(c, from_dir, from);
+	name_gone(r, from_dir, from);
 	cache_name_drop(caches, to_dir, to, strlen(to));
-	attrs_changed(c, from_dir);
-	attrs_changed(c, to_dir);
-	attrs_changed(c, moved);
-	attrs_changed(c, replaced);
+	attrs_changed(r, from_dir);
+	attrs_changed(r, to_dir);
+	attrs_changed(r, moved);
+	attrs_changed(r, replaced);
 	return 0;
 }

@@ -1,3 +1,6 @@
+/* The path walk, as fs/namei.c walks a path for the kernel: component by
+ * component from where the caller starts, through the mount point in
+ * either direction, following symlinks inside the volume. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -5,19 +8,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "dir.h"
-#include "file.h"
-#include "inode.h"
-#include "namei.h"
-#include "trap/call.h"
-#include "trap/proc.h"
-#include "super.h"
-#include "symlink.h"
+#include "coda.h"
 
 #define MAX_SYMLINKS 40 /* as the kernel's MAXSYMLINKS */
 
 struct walk {
-	struct call *c;
+	struct coda_req *r;
 	int flags;
 	bool in_coda;
 	bool touched; /* passed through the mount: the target's string is no use */
@@ -49,14 +45,12 @@ static bool is_dotdot(const char *s, size_t len)
 
 static const char *mount_point(const struct walk *w, size_t *len)
 {
-	*len = w->c->sup->sb.mnt_len;
-	return w->c->sup->sb.mnt;
+	*len = w->r->sb->mnt_len;
+	return w->r->sb->mnt;
 }
 
-bool coda_path_in_mount(const struct call *c, const char *path)
+bool coda_path_in_mount(const struct coda_sb *sb, const char *path)
 {
-	const struct coda_sb *sb = &c->sup->sb;
-
 	return strncmp(path, sb->mnt, sb->mnt_len) == 0 &&
 	       (path[sb->mnt_len] == '\0' || path[sb->mnt_len] == '/');
 }
@@ -64,10 +58,9 @@ bool coda_path_in_mount(const struct call *c, const char *path)
 /* Could this path, walked from some host directory, be the mount point or
  * below it? Only through ".." or a name that is a component of the mount
  * point; anything else the kernel can resolve as it stands. */
-static bool may_reach_mount(const struct walk *w, const char *name)
+bool coda_may_reach_mount(const struct coda_sb *sb, const char *name)
 {
-	size_t mlen;
-	const char *m = mount_point(w, &mlen);
+	const char *m = sb->mnt;
 	const char *p = name;
 
 	while (*p) {
@@ -149,7 +142,7 @@ static bool on_way_to_mount(const struct walk *w)
 static int enter_root(struct walk *w)
 {
 	size_t mlen;
-	int rc = coda_root(w->c, &w->fid);
+	int rc = coda_root(w->r, &w->fid);
 
 	if (rc < 0)
 		return rc;
@@ -181,7 +174,7 @@ static int walk_canonical(struct walk *w)
 		len = strcspn(p, "/");
 		if (!len)
 			break;
-		rc = coda_lookup(w->c, &w->fid, p, len, &next, &w->vtype);
+		rc = coda_lookup(w->r, &w->fid, p, len, &next, &w->vtype);
 		if (!rc)
 			w->fid = next;
 		if (!rc && w->vtype != C_VDIR)
@@ -205,7 +198,7 @@ static int host_step(struct walk *w, const char *name, size_t len)
 		return 0;
 	}
 	rc = path_push(w, name, len);
-	if (!rc && w->len == w->c->sup->sb.mnt_len && !strcmp(w->path, mount_point(w, &mlen)))
+	if (!rc && w->len == w->r->sb->mnt_len && !strcmp(w->path, mount_point(w, &mlen)))
 		rc = enter_root(w);
 	return rc;
 }
@@ -236,7 +229,7 @@ static int follow_link(struct walk *w, const struct CodaFid *fid, const char *re
 		return -ELOOP;
 	if (++w->links > MAX_SYMLINKS)
 		return -ELOOP;
-	n = coda_readlink(w->c, fid, target, sizeof(target) - 1);
+	n = coda_readlink(w->r, fid, target, sizeof(target) - 1);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
@@ -264,7 +257,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 
 	if (w->vtype != C_VDIR)
 		return -ENOTDIR;
-	rc = coda_permission(w->c, &w->fid, C_A_X_OK);
+	rc = coda_permission(w->r, &w->fid, C_A_X_OK);
 	if (rc < 0)
 		return rc;
 	w->named = w->trailing = false;
@@ -272,7 +265,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	if (is_dot(name, len))
 		return 0;
 	if (is_dotdot(name, len)) {
-		if (coda_path_in_mount(w->c, w->path) && w->len == w->c->sup->sb.mnt_len)
+		if (coda_path_in_mount(w->r->sb, w->path) && w->len == w->r->sb->mnt_len)
 			return leave_mount(w);
 		path_pop(w);
 		return walk_canonical(w);
@@ -282,7 +275,7 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	/* open_last_lookups(): O_CREAT of "name/" is refused before the lookup */
 	if (last && trailing && (w->flags & LOOKUP_CREATE))
 		return -EISDIR;
-	rc = coda_lookup(w->c, &w->fid, name, len, &fid, &vtype);
+	rc = coda_lookup(w->r, &w->fid, name, len, &fid, &vtype);
 	if (last) {
 		/* Calls that change the namespace need the parent and the name. */
 		w->named = true;
@@ -359,21 +352,6 @@ static int walk_rest(struct walk *w)
 	return NAMEI_CODA;
 }
 
-static int read_proc_link(struct call *c, const char *what, char *buf)
-{
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%u/%s", c->n->pid, what);
-	n = readlink(link, buf, PATH_MAX - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (!call_valid(c))
-		return -ESRCH;
-	return buf[0] == '/' ? 0 : -ENOTDIR;
-}
-
 static void start_coda(struct walk *w, const char *path, const struct CodaFid *fid, int vtype)
 {
 	path_set(w, path);
@@ -383,42 +361,22 @@ static void start_coda(struct walk *w, const char *path, const struct CodaFid *f
 	w->vtype = vtype;
 }
 
-/* Sets the walk's starting point for a relative name. Returns NAMEI_CONTINUE
- * when the kernel can resolve it as it is, 0 to walk, or -errno. */
-static int start_relative(struct walk *w, long dirfd, const char *name)
+static void start(struct walk *w, const struct walk_start *from)
 {
-	struct call *c = w->c;
-	struct fs_state *fs = c->proc->fs;
-	struct coda_file *f;
-	char what[32];
-	int rc;
-
-	if ((int)dirfd == AT_FDCWD) {
-		if (fs->kind == CWD_CODA) {
-			start_coda(w, fs->path, &fs->fid, C_VDIR);
-			return 0;
-		}
-		if (fs->kind == CWD_EMULATED) {
-			path_set(w, fs->path);
-			w->touched = true;
-			return 0;
-		}
-		snprintf(what, sizeof(what), "cwd");
-	} else {
-		f = coda_file_lookup(c, dirfd);
-		if (f) {
-			start_coda(w, f->path, &f->fid, f->vtype);
-			return *name && f->vtype != C_VDIR ? -ENOTDIR : 0;
-		}
-		snprintf(what, sizeof(what), "fd/%d", (int)dirfd);
+	switch (from->from) {
+	case WALK_ROOT:
+		path_set(w, "/");
+		break;
+	case WALK_EMULATED:
+		w->touched = true;
+		/* fall through */
+	case WALK_HOST:
+		path_set(w, from->path);
+		break;
+	case WALK_CODA:
+		start_coda(w, from->path, &from->fid, from->vtype);
+		break;
 	}
-	if (!*name || !may_reach_mount(w, name))
-		return NAMEI_CONTINUE;
-	rc = read_proc_link(c, what, w->path);
-	if (rc < 0)
-		return NAMEI_CONTINUE; /* bad fd, not a directory: the kernel says which */
-	w->len = strlen(w->path);
-	return 0;
 }
 
 /* A host path we resolved has lost its trailing "/" or "."; the kernel
@@ -454,64 +412,8 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	return 0;
 }
 
-/* Skips `prefix` at *p; true if it was there. */
-static bool skip(const char **p, const char *prefix)
-{
-	size_t len = strlen(prefix);
-
-	if (strncmp(*p, prefix, len))
-		return false;
-	*p += len;
-	return true;
-}
-
-/* The directory of the caller's own fd table in /proc: self, thread-self,
- * its tid or tgid, and /dev/fd (a symlink to /proc/self/fd). */
-static bool skip_own_fd_dir(struct call *c, const char **p)
-{
-	char pid[40];
-
-	if (skip(p, "/dev/fd/") || skip(p, "/proc/self/fd/") || skip(p, "/proc/thread-self/fd/"))
-		return true;
-	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tgid);
-	if (skip(p, pid))
-		return true;
-	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tid);
-	return skip(p, pid);
-}
-
-struct coda_file *coda_magic_link(struct call *c, const char *name, const char **rest)
-{
-	const char *p = name;
-	char *end;
-	long fd;
-
-	if (!skip_own_fd_dir(c, &p) || *p < '0' || *p > '9')
-		return NULL;
-	fd = strtol(p, &end, 10);
-	if (*end && *end != '/')
-		return NULL;
-	*rest = end;
-	return coda_file_lookup(c, fd);
-}
-
-/* /proc/self/fd/N of a /coda fd: the kernel follows such a magic link to the
- * open object itself, which only we know. Returns 1 when it applied. */
-static int start_magic(struct walk *w, const char *name)
-{
-	const char *rest;
-	struct coda_file *f = coda_magic_link(w->c, name, &rest);
-
-	if (!f)
-		return 0;
-	if (!*rest && !(w->flags & LOOKUP_FOLLOW))
-		return 0; /* the link itself, in procfs */
-	start_coda(w, f->path, &f->fid, f->vtype);
-	snprintf(w->rest, sizeof(w->rest), "%s", rest);
-	return 1;
-}
-
-int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd)
+int coda_walk(struct coda_req *r, const struct walk_start *from, const char *name, int flags,
+	      struct nameidata *nd)
 {
 	struct walk w;
 	int rc;
@@ -519,26 +421,9 @@ int coda_namei(struct call *c, long dirfd, const char *name, int flags, struct n
 	memset(&w, 0, sizeof(w) - sizeof(w.scratch));
 	memset(nd, 0, offsetof(struct nameidata, path));
 	nd->path[0] = '\0';
-	w.c = c;
+	w.r = r;
 	w.flags = flags;
-	if (!*name && !(flags & LOOKUP_EMPTY))
-		return -ENOENT;
-	if (name[0] == '/' && start_magic(&w, name)) {
-		rc = walk_rest(&w);
-		return finish(&w, rc, nd);
-	}
-	if (name[0] == '/') {
-		path_set(&w, "/");
-	} else {
-		rc = start_relative(&w, dirfd, name);
-		if (rc == NAMEI_CONTINUE) {
-			nd->kind = NAMEI_CONTINUE;
-			snprintf(nd->path, sizeof(nd->path), "%s", name);
-			return 0;
-		}
-		if (rc < 0)
-			return rc;
-	}
+	start(&w, from);
 	snprintf(w.rest, sizeof(w.rest), "%s", name);
 	rc = walk_rest(&w);
 	if (rc == NAMEI_CONTINUE && w.touched)

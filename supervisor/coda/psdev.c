@@ -1,21 +1,34 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uthash.h>
 
+#include "cache.h"
 #include "channel.h"
-#include "trap/loop.h"
 #include "psdev.h"
-#include "super.h"
-#include "trap/task.h"
+
+/* How often a held call is checked for a signal that ends it: the kernel
+ * learns of one at once, we only by asking. */
+#define SIGNAL_CHECK_MS 10
+
+/* The monotonic clock in ms: the deadlines of held calls. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 enum req_state { REQ_WAITING, REQ_ANSWERED, REQ_ABORTED, REQ_TIMED_OUT, REQ_INTERRUPTED };
 
 struct upc_req {
 	uint32_t unique;
 	uint32_t opcode;
-	struct task *task;
+	struct coda_waiter *waiter;
 	struct coda_msg *msg; /* the upcall going out, its reply coming in */
 	enum req_state state;
 	int64_t sent_ms;
@@ -29,13 +42,14 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 {
 	vc->chan = chan;
 	vc->dead = false;
+	vc->quiet = false;
+	vc->venus_pid = -1;
 	vc->seq = 0;
 	vc->timeout_ms = timeout_s * 1000;
-	vc->progress_ms = loop_now_ms();
+	vc->progress_ms = now_ms();
 	vc->sample_ms = 0;
 	vc->runs = 0;
 	vc->pending = NULL;
-	vc->interrupted = NULL;
 }
 
 /* Tells venus that nobody waits for `unique` any more, as the kernel does for
@@ -64,9 +78,14 @@ static int finish_request(struct upc_req *req)
 	return -EINTR;
 }
 
-int coda_upcall(struct task *t, struct coda_msg *m)
+int coda_caller(struct coda_req *r, struct coda_caller *who)
 {
-	struct venus_comm *vc = &t->sup->vc;
+	return r->sb->sched->caller(r->waiter, who);
+}
+
+int coda_upcall(struct coda_req *r, struct coda_msg *m)
+{
+	struct venus_comm *vc = &r->sb->vc;
 	struct upc_req req = {0};
 	int rc;
 
@@ -77,22 +96,22 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	m->ih.unique = vc->seq;
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
-		/* Not psdev_venus_gone() from here: a task must not run other
-		 * tasks. If venus has gone, the loop reads the end of the
+		/* Not psdev_venus_gone() from here: a waiter must not wake
+		 * others. If venus has gone, the loop reads the end of the
 		 * channel next and fails every waiting call then. */
 		return -ENXIO;
 	}
 	req.unique = m->ih.unique;
 	req.opcode = m->ih.opcode;
-	req.task = t;
+	req.waiter = r->waiter;
 	req.msg = m;
 	req.state = REQ_WAITING;
-	req.sent_ms = loop_now_ms();
+	req.sent_ms = now_ms();
 	req.deadline_ms = req.sent_ms + vc->timeout_ms;
-	req.check_ms = loop_now_ms() + LOOP_SIGNAL_CHECK_MS;
+	req.check_ms = now_ms() + SIGNAL_CHECK_MS;
 	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
-		task_sleep(t);
+		r->sb->sched->sleep(r->waiter);
 	rc = finish_request(&req);
 	/* A file passed with a failed reply is of no use to the caller. */
 	if (rc < 0 && m->fd >= 0) {
@@ -102,26 +121,26 @@ int coda_upcall(struct task *t, struct coda_msg *m)
 	return rc;
 }
 
-static void wake_list(struct upc_req *list)
+static void wake_list(struct coda_sb *sb, struct upc_req *list)
 {
 	while (list) {
 		struct upc_req *next = list->next_done;
 
-		task_wake(list->task);
+		sb->sched->wake(list->waiter);
 		list = next;
 	}
 }
 
-static void deliver_reply(struct sup *s, struct coda_msg *in)
+static void deliver_reply(struct coda_sb *sb, struct coda_msg *in)
 {
-	struct venus_comm *vc = &s->vc;
+	struct venus_comm *vc = &sb->vc;
 	struct upc_req *req;
 	uint32_t unique = in->oh.unique;
 
 	HASH_FIND(hh, vc->pending, &unique, sizeof(unique), req);
 	if (!req) {
 		/* Late (timed out) or bogus: the kernel drops these too. */
-		if (s->opt.verbose)
+		if (sb->verbose)
 			fprintf(stderr, "coda-exec: venus reply for unknown unique %u dropped\n",
 				unique);
 		if (in->fd >= 0)
@@ -134,7 +153,7 @@ static void deliver_reply(struct sup *s, struct coda_msg *in)
 	req->msg->fd = in->fd;
 	req->state = REQ_ANSWERED;
 	req->next_done = NULL;
-	wake_list(req);
+	wake_list(sb, req);
 }
 
 static bool is_downcall(uint32_t opcode)
@@ -142,17 +161,17 @@ static bool is_downcall(uint32_t opcode)
 	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
 }
 
-const struct coda_msg *psdev_upcall_of(struct sup *s, uint32_t unique)
+const struct coda_msg *psdev_upcall_of(struct coda_sb *sb, uint32_t unique)
 {
 	struct upc_req *req;
 
-	HASH_FIND(hh, s->vc.pending, &unique, sizeof(unique), req);
+	HASH_FIND(hh, sb->vc.pending, &unique, sizeof(unique), req);
 	return req ? req->msg : NULL;
 }
 
-void psdev_deliver(struct sup *s, struct coda_msg *in)
+void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 {
-	s->vc.progress_ms = loop_now_ms();
+	sb->vc.progress_ms = now_ms();
 	if (in->len < sizeof(struct coda_out_hdr)) {
 		fprintf(stderr, "coda-exec: malformed message from venus dropped (too short)\n");
 		if (in->fd >= 0)
@@ -162,26 +181,26 @@ void psdev_deliver(struct sup *s, struct coda_msg *in)
 	if (is_downcall(in->oh.opcode)) {
 		if (in->fd >= 0)
 			close(in->fd);
-		coda_cache_downcall(&s->sb.caches, in);
+		coda_cache_downcall(&sb->caches, in);
 		return;
 	}
-	deliver_reply(s, in);
+	deliver_reply(sb, in);
 }
 
 /* One message per wakeup: the epoll set is level-triggered, so a second one
  * waiting brings us back, and the common case costs no EAGAIN read. */
-void psdev_readable(struct sup *s)
+void psdev_readable(struct coda_sb *sb)
 {
 	struct coda_msg in;
 	int rc;
 
-	if (s->vc.dead)
+	if (sb->vc.dead)
 		return;
-	rc = chan_recv(s->vc.chan, &in);
+	rc = chan_recv(sb->vc.chan, &in);
 	if (rc == -EAGAIN)
 		return;
 	if (rc == -EPIPE) {
-		psdev_venus_gone(s);
+		psdev_venus_gone(sb);
 		return;
 	}
 	if (rc < 0) {
@@ -191,7 +210,7 @@ void psdev_readable(struct sup *s)
 			close(in.fd);
 		return;
 	}
-	psdev_deliver(s, &in);
+	psdev_deliver(sb, &in);
 }
 
 /* The kernel never interrupts these before venus has read them (open counts,
@@ -204,10 +223,10 @@ static bool interruptible(uint32_t opcode)
 
 /* Is the caller of req killed, or has a SIGINT come for it (or, on kernels
  * without WAIT_KILLABLE_RECV, any signal)? */
-static bool caller_interrupted(struct sup *s, struct upc_req *req, int64_t now)
+static bool caller_interrupted(struct coda_sb *sb, struct upc_req *req, int64_t now)
 {
-	req->check_ms = now + LOOP_SIGNAL_CHECK_MS;
-	return interruptible(req->opcode) && s->vc.interrupted && s->vc.interrupted(s, req->task);
+	req->check_ms = now + SIGNAL_CHECK_MS;
+	return interruptible(req->opcode) && sb->sched->interrupted(req->waiter);
 }
 
 /* As fs/coda/upcall.c: venus is told that nobody waits (CODA_SIGNAL), so it
@@ -266,11 +285,9 @@ static unsigned long long venus_runs(pid_t pid)
  * (it may be waiting for a server, and waking for its timers), or is
  * running or waiting for its disk, is working on them. A stopped or
  * deadlocked venus runs not at all. */
-static void sample_progress(struct sup *s, int64_t now)
+static void sample_progress(struct venus_comm *vc, int64_t now)
 {
-	/* A hosted venus's own pid, not its shell's. */
-	pid_t pid = s->hosted.pid > 0 ? s->hosted.pid : s->venus_pid;
-	struct venus_comm *vc = &s->vc;
+	pid_t pid = vc->venus_pid;
 	unsigned long long runs;
 	char state;
 
@@ -293,14 +310,14 @@ static int64_t deadline(const struct venus_comm *vc, const struct upc_req *req)
 	return from + vc->timeout_ms;
 }
 
-int psdev_expire(struct sup *s)
+int psdev_expire(struct coda_sb *sb)
 {
-	struct venus_comm *vc = &s->vc;
+	struct venus_comm *vc = &sb->vc;
 	struct upc_req *req, *tmp, *done = NULL;
-	int64_t now = loop_now_ms(), next = -1, due;
+	int64_t now = now_ms(), next = -1, due;
 
 	if (vc->pending)
-		sample_progress(s, now);
+		sample_progress(vc, now);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		req->deadline_ms = deadline(vc, req);
@@ -312,8 +329,8 @@ int psdev_expire(struct sup *s)
 			end_request(vc, req, REQ_TIMED_OUT, &done);
 			continue;
 		}
-		if (req->check_ms <= now && caller_interrupted(s, req, now)) {
-			if (s->opt.verbose)
+		if (req->check_ms <= now && caller_interrupted(sb, req, now)) {
+			if (sb->verbose)
 				fprintf(stderr, "coda-exec: %s (unique %u) interrupted\n",
 					coda_opcode_name(req->opcode), req->unique);
 			end_request(vc, req, REQ_INTERRUPTED, &done);
@@ -323,22 +340,21 @@ int psdev_expire(struct sup *s)
 		if (next < 0 || due - now < next)
 			next = due - now;
 	}
-	wake_list(done);
+	wake_list(sb, done);
 	return (int)next;
 }
 
-void psdev_venus_gone(struct sup *s)
+void psdev_venus_gone(struct coda_sb *sb)
 {
-	struct venus_comm *vc = &s->vc;
+	struct venus_comm *vc = &sb->vc;
 	struct upc_req *req, *tmp, *done = NULL;
 
 	if (vc->dead)
 		return;
 	vc->dead = true;
-	/* A hosted venus gone before it mounted: start-up says why. */
-	if (!s->hosted.stopping && (!s->hosted.cmd || s->hosted.mounted))
+	if (!vc->quiet)
 		fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
-			s->sb.mnt);
+			sb->mnt);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		HASH_DEL(vc->pending, req);
@@ -346,5 +362,5 @@ void psdev_venus_gone(struct sup *s)
 		req->next_done = done;
 		done = req;
 	}
-	wake_list(done);
+	wake_list(sb, done);
 }

@@ -9,16 +9,12 @@
 #include <uthash.h>
 
 #include "cache.h"
-#include "trap/loop.h"
-#include "trap/call.h"
-#include "trap/proc.h"
+#include "psdev.h"
 #include "release.h"
-#include "super.h"
-#include "trap/task.h"
 #include "upcall.h"
 
 struct waiter {
-	struct task *task;
+	struct coda_waiter *who;
 	struct waiter *next;
 };
 
@@ -36,12 +32,25 @@ struct writer {
 	UT_hash_handle hh;
 };
 
-int release_init(struct sup *s)
+int release_init(struct coda_sb *sb)
 {
-	s->release.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->release.inotify_fd < 0)
-		return -errno;
-	return loop_add(s, s->release.inotify_fd, EV_INOTIFY, 0);
+	sb->release.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	return sb->release.inotify_fd < 0 ? -errno : 0;
+}
+
+void release_destroy(struct coda_sb *sb)
+{
+	struct writer *w, *tmp;
+
+	HASH_ITER(hh, sb->release.by_wd, w, tmp)
+	{
+		HASH_DEL(sb->release.by_wd, w);
+		free(w->container);
+		free(w);
+	}
+	if (sb->release.inotify_fd >= 0)
+		close(sb->release.inotify_fd);
+	sb->release.inotify_fd = -1;
 }
 
 static struct writer *writer_by_fid(struct release_state *r, const struct CodaFid *fid)
@@ -93,36 +102,36 @@ static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid
 	return 0;
 }
 
-int release_watch(struct call *c, int container, const struct CodaFid *fid, int cflags)
+int release_watch(struct coda_req *r, int container, const struct CodaFid *fid, int cflags)
 {
 	struct coda_caller who;
 	struct writer *w;
-	int rc;
+	int rc = coda_caller(r, &who);
 
-	if (call_caller(c, &who) < 0)
-		who = (struct coda_caller){c->proc->tid, c->proc->tgid, 0};
-	rc = writer_get(&c->sup->release, container, fid, cflags, &who, &w);
+	if (rc < 0)
+		return rc;
+	rc = writer_get(&r->sb->release, container, fid, cflags, &who, &w);
 	if (!rc)
 		w->opens++;
 	return rc;
 }
 
-int release_expect_venus_close(struct sup *s, int container, const struct CodaFid *fid, int cflags,
-			       const struct coda_caller *who)
+int release_expect_venus_close(struct coda_sb *sb, int container, const struct CodaFid *fid,
+			       int cflags, const struct coda_caller *who)
 {
 	struct writer *w;
-	int rc = writer_get(&s->release, container, fid, cflags, who, &w);
+	int rc = writer_get(&sb->release, container, fid, cflags, who, &w);
 
 	if (!rc)
 		w->venus_closes++;
 	return rc;
 }
 
-/* Wakes whoever waits on w (through the loop: we may be in a task); w may
+/* Wakes whoever waits on w (through the loop: we may be in a waiter); w may
  * be freed here, so waiters look it up again. */
-static void writer_settle(struct sup *s, struct writer *w)
+static void writer_settle(struct coda_sb *sb, struct writer *w)
 {
-	struct release_state *r = &s->release;
+	struct release_state *r = &sb->release;
 	struct waiter *list = w->waiters;
 
 	w->waiters = NULL;
@@ -136,27 +145,35 @@ static void writer_settle(struct sup *s, struct writer *w)
 	while (list) {
 		struct waiter *next = list->next;
 
-		task_wake_later(list->task);
+		sb->sched->wake_later(list->who);
 		list = next;
 	}
 }
 
 /* One released description: venus stores when its last writer closes. */
-static void close_with_venus(struct task *t, struct writer *w)
+static void close_with_venus(struct coda_req *r, struct writer *w)
 {
-	struct coda_caches *caches = &t->sup->sb.caches;
-	int rc = venus_close(t, &w->who, &w->fid, w->cflags);
+	int rc = venus_close(r, &w->who, &w->fid, w->cflags);
 
 	if (rc < 0 && rc != -ENXIO)
 		fprintf(stderr, "coda-exec: storing a file on close failed: %s\n", strerror(-rc));
-	cache_attr_drop(caches, &w->fid);
+	cache_attr_drop(&r->sb->caches, &w->fid);
 	w->closing--;
-	writer_settle(t->sup, w);
+	writer_settle(r->sb, w);
 }
 
-static void close_task(struct task *t)
+struct close_job {
+	struct coda_sb *sb;
+	struct writer *w;
+};
+
+static void close_waiter(struct coda_waiter *waiter, void *arg)
 {
-	close_with_venus(t, t->arg);
+	struct close_job job = *(struct close_job *)arg;
+	struct coda_req r = {.sb = job.sb, .waiter = waiter};
+
+	free(arg);
+	close_with_venus(&r, job.w);
 }
 
 /* Whether anyone still has the container open for writing: a read lease
@@ -194,9 +211,9 @@ static int released_by_event(struct writer *w)
 
 /* The writer a close event releases (its CLOSEs, *n of them, are then
  * counted as under way), or NULL when the event is none of the target's. */
-static struct writer *take_event(struct sup *s, const struct inotify_event *ev, int *n)
+static struct writer *take_event(struct coda_sb *sb, const struct inotify_event *ev, int *n)
 {
-	struct release_state *r = &s->release;
+	struct release_state *r = &sb->release;
 	struct writer *w;
 
 	if (ev->mask & IN_Q_OVERFLOW)
@@ -210,7 +227,7 @@ static struct writer *take_event(struct sup *s, const struct inotify_event *ev, 
 	/* A hosted venus's release of its own writable open. */
 	if (w->venus_closes > 0) {
 		w->venus_closes--;
-		writer_settle(s, w);
+		writer_settle(sb, w);
 		return NULL;
 	}
 	/* With no open of the target's left, the close is venus's own (a
@@ -223,26 +240,34 @@ static struct writer *take_event(struct sup *s, const struct inotify_event *ev, 
 	return w;
 }
 
-/* One CODA_CLOSE for w: by the calling task, or by a task of its own. */
-static void close_one(struct sup *s, struct task *self, struct writer *w)
+/* One CODA_CLOSE for w: by the calling waiter, or by a waiter of its own. */
+static void close_one(struct coda_sb *sb, struct coda_req *self, struct writer *w)
 {
+	struct close_job *job;
+
 	if (self) {
 		close_with_venus(self, w);
-	} else if (task_spawn(s, close_task, NULL, w) < 0) {
+		return;
+	}
+	job = malloc(sizeof(*job));
+	if (job)
+		*job = (struct close_job){sb, w};
+	if (!job || sb->sched->spawn(sb->sched->ctx, close_waiter, job) < 0) {
+		free(job);
 		fprintf(stderr, "coda-exec: out of memory: a store is lost\n");
 		w->closing--;
-		writer_settle(s, w);
+		writer_settle(sb, w);
 	}
 }
 
 /* Reads the queued close events. Every one is counted before any CODA_CLOSE
- * is sent: a task that sleeps on one must not hide the others from a
+ * is sent: a waiter that sleeps on one must not hide the others from a
  * release_sync meanwhile (an open would then see the file before its store).
- * The closes are made by tasks of their own from the loop, or in order by
- * the calling task (release_sync). */
-static void drain_events(struct sup *s, struct task *self)
+ * The closes are made by waiters of their own from the loop, or in order by
+ * the calling waiter (release_sync). */
+static void drain_events(struct coda_sb *sb, struct coda_req *self)
 {
-	struct release_state *r = &s->release;
+	struct release_state *r = &sb->release;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct writer *todo[sizeof(buf) / sizeof(struct inotify_event)];
 	int closes[sizeof(buf) / sizeof(struct inotify_event)];
@@ -253,7 +278,7 @@ static void drain_events(struct sup *s, struct task *self)
 
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			struct writer *w = take_event(s, ev, &closes[count]);
+			struct writer *w = take_event(sb, ev, &closes[count]);
 
 			p += sizeof(*ev) + ev->len;
 			if (w)
@@ -261,70 +286,72 @@ static void drain_events(struct sup *s, struct task *self)
 		}
 		for (size_t i = 0; i < count; i++)
 			for (int k = 0; k < closes[i]; k++)
-				close_one(s, self, todo[i]);
+				close_one(sb, self, todo[i]);
 	}
 }
 
 struct reader_close {
+	struct coda_sb *sb;
 	struct CodaFid fid;
 	struct coda_caller who;
 	int cflags;
 };
 
-static void reader_close_task(struct task *t)
+static void reader_close_waiter(struct coda_waiter *waiter, void *arg)
 {
-	struct reader_close *rc = t->arg;
+	struct reader_close *rc = arg;
+	struct coda_req r = {.sb = rc->sb, .waiter = waiter};
 
 	/* As coda_release(): an error of venus here has nobody to go to. */
-	venus_close(t, &rc->who, &rc->fid, rc->cflags);
-	t->sup->release.reader_closes--;
+	venus_close(&r, &rc->who, &rc->fid, rc->cflags);
+	rc->sb->release.reader_closes--;
 	free(rc);
 }
 
-void release_reader(struct sup *s, const struct CodaFid *fid, const struct coda_caller *who,
+void release_reader(struct coda_sb *sb, const struct CodaFid *fid, const struct coda_caller *who,
 		    int cflags)
 {
 	struct reader_close *rc = malloc(sizeof(*rc));
 
 	if (!rc)
 		return;
-	*rc = (struct reader_close){.fid = *fid, .who = *who, .cflags = cflags};
-	s->release.reader_closes++;
-	if (task_spawn(s, reader_close_task, NULL, rc) < 0) {
-		s->release.reader_closes--;
+	*rc = (struct reader_close){.sb = sb, .fid = *fid, .who = *who, .cflags = cflags};
+	sb->release.reader_closes++;
+	if (sb->sched->spawn(sb->sched->ctx, reader_close_waiter, rc) < 0) {
+		sb->release.reader_closes--;
 		free(rc);
 	}
 }
 
-void release_readable(struct sup *s)
+void release_readable(struct coda_sb *sb)
 {
-	drain_events(s, NULL);
+	drain_events(sb, NULL);
 }
 
-void release_sync(struct call *c, const struct CodaFid *fid)
+void release_sync(struct coda_req *r, const struct CodaFid *fid)
 {
-	struct release_state *r = &c->sup->release;
+	struct release_state *rs = &r->sb->release;
 	struct writer *w;
 
-	if (!r->active)
+	if (!rs->active)
 		return;
-	drain_events(c->sup, c->task);
-	while ((w = writer_by_fid(r, fid)) && w->closing > 0) {
-		struct waiter me = {.task = c->task, .next = w->waiters};
+	drain_events(r->sb, r);
+	while ((w = writer_by_fid(rs, fid)) && w->closing > 0) {
+		struct waiter me = {.who = r->waiter, .next = w->waiters};
 
 		w->waiters = &me;
-		task_sleep(c->task);
+		r->sb->sched->sleep(r->waiter);
 	}
 }
 
-bool release_pending(struct sup *s)
+bool release_pending(struct coda_sb *sb)
 {
 	struct writer *w, *tmp;
 
-	if (s->release.reader_closes)
+	if (sb->release.reader_closes)
 		return true;
-	drain_events(s, NULL);
-	HASH_ITER(hh, s->release.by_wd, w, tmp)
+	drain_events(sb, NULL);
+	HASH_ITER(hh, sb->release.by_wd, w, tmp)
 	{
 		if (w->closing > 0)
 			return true;
@@ -332,9 +359,9 @@ bool release_pending(struct sup *s)
 	return false;
 }
 
-bool release_container_stat(struct sup *s, const struct CodaFid *fid, struct stat *st)
+bool release_container_stat(struct coda_sb *sb, const struct CodaFid *fid, struct stat *st)
 {
-	struct writer *w = s->release.active ? writer_by_fid(&s->release, fid) : NULL;
+	struct writer *w = sb->release.active ? writer_by_fid(&sb->release, fid) : NULL;
 
 	return w && stat(w->container, st) == 0;
 }

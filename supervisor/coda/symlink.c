@@ -1,21 +1,22 @@
-#include "symlink.h"
-#include "trap/call.h"
-#include "super.h"
+/* Symbolic links, as fs/coda/symlink.c: targets read through the cache. */
+#include "cache.h"
+#include "coda.h"
+#include "psdev.h"
 #include "upcall.h"
 
-ssize_t coda_readlink(struct call *c, const struct CodaFid *fid, char *buf, size_t cap)
+ssize_t coda_readlink(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
 {
-	struct coda_caches *caches = &c->sup->sb.caches;
+	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;
 	ssize_t n = cache_link_get(caches, fid, buf, cap);
 	int rc;
 
 	if (n >= 0)
 		return n;
-	rc = call_caller(c, &who);
+	rc = coda_caller(r, &who);
 	if (rc < 0)
 		return rc;
-	n = venus_readlink(c->task, &who, fid, buf, cap);
+	n = venus_readlink(r, &who, fid, buf, cap);
 	if (n >= 0)
 		cache_link_put(caches, fid, buf, (size_t)n);
 	return n;

@@ -1,23 +1,26 @@
+/* The venus calls, one function each, as fs/coda/upcall.c: build the
+ * message, send it, check the reply. Each returns 0 or a negative errno. */
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "coda_linux.h"
 #include "psdev.h"
 #include "upcall.h"
 
-int venus_root(struct task *t, const struct coda_caller *who, struct CodaFid *fid)
+int venus_root(struct coda_req *r, const struct coda_caller *who, struct CodaFid *fid)
 {
 	struct coda_msg m;
 	int rc;
 
 	coda_msg_upcall(&m, CODA_ROOT, who);
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (!rc)
 		*fid = m.out.coda_root.VFid;
 	return rc;
 }
 
-int venus_getattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_getattr(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		  struct coda_vattr *attr)
 {
 	struct coda_msg m;
@@ -25,13 +28,13 @@ int venus_getattr(struct task *t, const struct coda_caller *who, const struct Co
 
 	coda_msg_upcall(&m, CODA_GETATTR, who);
 	m.in.coda_getattr.VFid = *fid;
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (!rc)
 		*attr = m.out.coda_getattr.attr;
 	return rc;
 }
 
-int venus_lookup(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, struct CodaFid *fid, int *vtype)
 {
 	struct coda_msg m;
@@ -42,7 +45,7 @@ int venus_lookup(struct task *t, const struct coda_caller *who, const struct Cod
 	m.in.coda_lookup.flags = CLU_CASE_SENSITIVE;
 	rc = coda_msg_put_string(&m, &m.in.coda_lookup.name, name, len);
 	if (!rc)
-		rc = coda_upcall(t, &m);
+		rc = coda_upcall(r, &m);
 	if (!rc) {
 		*fid = m.out.coda_lookup.VFid;
 		*vtype = m.out.coda_lookup.vtype & ~CODA_NOCACHE;
@@ -50,18 +53,19 @@ int venus_lookup(struct task *t, const struct coda_caller *who, const struct Cod
 	return rc;
 }
 
-int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int mask)
+int venus_access(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
+		 int mask)
 {
 	struct coda_msg m;
 
 	coda_msg_upcall(&m, CODA_ACCESS, who);
 	m.in.coda_access.VFid = *fid;
 	m.in.coda_access.flags = mask;
-	return coda_upcall(t, &m);
+	return coda_upcall(r, &m);
 }
 
-int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int cflags,
-	       int *fd)
+int venus_open(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
+	       int cflags, int *fd)
 {
 	struct coda_msg m;
 	int rc;
@@ -69,7 +73,7 @@ int venus_open(struct task *t, const struct coda_caller *who, const struct CodaF
 	coda_msg_upcall(&m, CODA_OPEN_BY_FD, who);
 	m.in.coda_open_by_fd.VFid = *fid;
 	m.in.coda_open_by_fd.flags = cflags;
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (rc < 0) {
 		if (m.fd >= 0)
 			close(m.fd);
@@ -81,7 +85,7 @@ int venus_open(struct task *t, const struct coda_caller *who, const struct CodaF
 	return 0;
 }
 
-int venus_open_by_path(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_open_by_path(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		       int cflags, char *path, size_t cap)
 {
 	struct coda_msg m;
@@ -91,7 +95,7 @@ int venus_open_by_path(struct task *t, const struct coda_caller *who, const stru
 	coda_msg_upcall(&m, CODA_OPEN_BY_PATH, who);
 	m.in.coda_open_by_path.VFid = *fid;
 	m.in.coda_open_by_path.flags = cflags;
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (rc < 0)
 		return rc;
 	if (coda_msg_get_reply_string(&m, m.out.coda_open_by_path.path, cap - 1, &p) < 0)
@@ -100,7 +104,7 @@ int venus_open_by_path(struct task *t, const struct coda_caller *who, const stru
 	return 0;
 }
 
-int venus_close(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_close(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		int cflags)
 {
 	struct coda_msg m;
@@ -108,10 +112,10 @@ int venus_close(struct task *t, const struct coda_caller *who, const struct Coda
 	coda_msg_upcall(&m, CODA_CLOSE, who);
 	m.in.coda_close.VFid = *fid;
 	m.in.coda_close.flags = cflags;
-	return coda_upcall(t, &m);
+	return coda_upcall(r, &m);
 }
 
-ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+ssize_t venus_readlink(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		       char *buf, size_t cap)
 {
 	struct coda_msg m;
@@ -120,7 +124,7 @@ ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const stru
 
 	coda_msg_upcall(&m, CODA_READLINK, who);
 	m.in.coda_readlink.VFid = *fid;
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (rc < 0)
 		return rc;
 	count = m.out.coda_readlink.count;
@@ -133,26 +137,19 @@ ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const stru
 	return count;
 }
 
-int venus_statfs(struct task *t, const struct coda_caller *who, struct coda_statfs *st)
+int venus_statfs(struct coda_req *r, const struct coda_caller *who, struct coda_statfs *st)
 {
 	struct coda_msg m;
 	int rc;
 
 	coda_msg_upcall(&m, CODA_STATFS, who);
-	rc = coda_upcall(t, &m);
+	rc = coda_upcall(r, &m);
 	if (!rc)
 		*st = m.out.coda_statfs.stat;
 	return rc;
 }
 
-void coda_vattr_unset(struct coda_vattr *attr)
-{
-	memset(attr, 0xff, sizeof(*attr));
-	attr->va_type = C_VNON;
-	attr->va_flags = 0;
-}
-
-int venus_create(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_create(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, int excl, int mode, struct CodaFid *fid,
 		 struct coda_vattr *attr)
 {
@@ -167,7 +164,7 @@ int venus_create(struct task *t, const struct coda_caller *who, const struct Cod
 	m.in.coda_create.mode = mode;
 	rc = coda_msg_put_string(&m, &m.in.coda_create.name, name, len);
 	if (!rc)
-		rc = coda_upcall(t, &m);
+		rc = coda_upcall(r, &m);
 	if (!rc) {
 		*fid = m.out.coda_create.VFid;
 		*attr = m.out.coda_create.attr;
@@ -175,7 +172,7 @@ int venus_create(struct task *t, const struct coda_caller *who, const struct Cod
 	return rc;
 }
 
-int venus_mkdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_mkdir(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		const char *name, size_t len, int mode, struct CodaFid *fid,
 		struct coda_vattr *attr)
 {
@@ -188,7 +185,7 @@ int venus_mkdir(struct task *t, const struct coda_caller *who, const struct Coda
 	m.in.coda_mkdir.attr.va_mode = (u_short)mode;
 	rc = coda_msg_put_string(&m, &m.in.coda_mkdir.name, name, len);
 	if (!rc)
-		rc = coda_upcall(t, &m);
+		rc = coda_upcall(r, &m);
 	if (!rc) {
 		*fid = m.out.coda_mkdir.VFid;
 		*attr = m.out.coda_mkdir.attr;
@@ -197,7 +194,7 @@ int venus_mkdir(struct task *t, const struct coda_caller *who, const struct Coda
 }
 
 /* REMOVE and RMDIR have the same shape: a directory and a name. */
-static int dir_name_call(struct task *t, const struct coda_caller *who, uint32_t opcode,
+static int dir_name_call(struct coda_req *r, const struct coda_caller *who, uint32_t opcode,
 			 const struct CodaFid *dir, const char *name, size_t len)
 {
 	struct coda_msg m;
@@ -211,22 +208,22 @@ static int dir_name_call(struct task *t, const struct coda_caller *who, uint32_t
 		m.in.coda_rmdir.VFid = *dir;
 		rc = coda_msg_put_string(&m, &m.in.coda_rmdir.name, name, len);
 	}
-	return rc ? rc : coda_upcall(t, &m);
+	return rc ? rc : coda_upcall(r, &m);
 }
 
-int venus_remove(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_remove(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len)
 {
-	return dir_name_call(t, who, CODA_REMOVE, dir, name, len);
+	return dir_name_call(r, who, CODA_REMOVE, dir, name, len);
 }
 
-int venus_rmdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_rmdir(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		const char *name, size_t len)
 {
-	return dir_name_call(t, who, CODA_RMDIR, dir, name, len);
+	return dir_name_call(r, who, CODA_RMDIR, dir, name, len);
 }
 
-int venus_rename(struct task *t, const struct coda_caller *who, const struct CodaFid *from_dir,
+int venus_rename(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *from_dir,
 		 const char *from, size_t from_len, const struct CodaFid *to_dir, const char *to,
 		 size_t to_len)
 {
@@ -239,10 +236,10 @@ int venus_rename(struct task *t, const struct coda_caller *who, const struct Cod
 	rc = coda_msg_put_string(&m, &m.in.coda_rename.srcname, from, from_len);
 	if (!rc)
 		rc = coda_msg_put_string(&m, &m.in.coda_rename.destname, to, to_len);
-	return rc ? rc : coda_upcall(t, &m);
+	return rc ? rc : coda_upcall(r, &m);
 }
 
-int venus_link(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_link(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 	       const struct CodaFid *dir, const char *name, size_t len)
 {
 	struct coda_msg m;
@@ -252,10 +249,10 @@ int venus_link(struct task *t, const struct coda_caller *who, const struct CodaF
 	m.in.coda_link.sourceFid = *fid;
 	m.in.coda_link.destFid = *dir;
 	rc = coda_msg_put_string(&m, &m.in.coda_link.tname, name, len);
-	return rc ? rc : coda_upcall(t, &m);
+	return rc ? rc : coda_upcall(r, &m);
 }
 
-int venus_symlink(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_symlink(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		  const char *name, size_t len, const char *target, size_t target_len)
 {
 	struct coda_msg m;
@@ -268,10 +265,10 @@ int venus_symlink(struct task *t, const struct coda_caller *who, const struct Co
 	rc = coda_msg_put_string(&m, &m.in.coda_symlink.srcname, target, target_len);
 	if (!rc)
 		rc = coda_msg_put_string(&m, &m.in.coda_symlink.tname, name, len);
-	return rc ? rc : coda_upcall(t, &m);
+	return rc ? rc : coda_upcall(r, &m);
 }
 
-int venus_setattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_setattr(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		  const struct coda_vattr *attr)
 {
 	struct coda_msg m;
@@ -279,14 +276,14 @@ int venus_setattr(struct task *t, const struct coda_caller *who, const struct Co
 	coda_msg_upcall(&m, CODA_SETATTR, who);
 	m.in.coda_setattr.VFid = *fid;
 	m.in.coda_setattr.attr = *attr;
-	return coda_upcall(t, &m);
+	return coda_upcall(r, &m);
 }
 
-int venus_fsync(struct task *t, const struct coda_caller *who, const struct CodaFid *fid)
+int venus_fsync(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid)
 {
 	struct coda_msg m;
 
 	coda_msg_upcall(&m, CODA_FSYNC, who);
 	m.in.coda_fsync.VFid = *fid;
-	return coda_upcall(t, &m);
+	return coda_upcall(r, &m);
 }

@@ -6,53 +6,48 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "coda_wire.h"
+#include "coda.h"
 
-struct task;
-
-int venus_root(struct task *t, const struct coda_caller *who, struct CodaFid *fid);
-int venus_getattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_root(struct coda_req *r, const struct coda_caller *who, struct CodaFid *fid);
+int venus_getattr(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		  struct coda_vattr *attr);
-int venus_lookup(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, struct CodaFid *fid, int *vtype);
-int venus_access(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_access(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		 int mask);
 /* The container fd venus passed (ours to close). */
-int venus_open(struct task *t, const struct coda_caller *who, const struct CodaFid *fid, int cflags,
-	       int *fd);
+int venus_open(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
+	       int cflags, int *fd);
 /* The container's path as venus names it (relative to venus's cwd, or
  * absolute), NUL-terminated in path. */
-int venus_open_by_path(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_open_by_path(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		       int cflags, char *path, size_t cap);
-int venus_close(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_close(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		int cflags);
 /* Fills buf (not NUL-terminated) and returns the length. */
-ssize_t venus_readlink(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+ssize_t venus_readlink(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		       char *buf, size_t cap);
-int venus_statfs(struct task *t, const struct coda_caller *who, struct coda_statfs *st);
+int venus_statfs(struct coda_req *r, const struct coda_caller *who, struct coda_statfs *st);
 
-/* A vattr with every field "not set" (all ones), as the kernel starts one. */
-void coda_vattr_unset(struct coda_vattr *attr);
-
-int venus_create(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_create(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, int excl, int mode, struct CodaFid *fid,
 		 struct coda_vattr *attr);
-int venus_mkdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_mkdir(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		const char *name, size_t len, int mode, struct CodaFid *fid,
 		struct coda_vattr *attr);
-int venus_remove(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_remove(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len);
-int venus_rmdir(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_rmdir(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		const char *name, size_t len);
-int venus_rename(struct task *t, const struct coda_caller *who, const struct CodaFid *from_dir,
+int venus_rename(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *from_dir,
 		 const char *from, size_t from_len, const struct CodaFid *to_dir, const char *to,
 		 size_t to_len);
-int venus_link(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_link(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 	       const struct CodaFid *dir, const char *name, size_t len);
-int venus_symlink(struct task *t, const struct coda_caller *who, const struct CodaFid *dir,
+int venus_symlink(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		  const char *name, size_t len, const char *target, size_t target_len);
-int venus_setattr(struct task *t, const struct coda_caller *who, const struct CodaFid *fid,
+int venus_setattr(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		  const struct coda_vattr *attr);
-int venus_fsync(struct task *t, const struct coda_caller *who, const struct CodaFid *fid);
+int venus_fsync(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid);
 
 #endif

@@ -8,12 +8,9 @@
 #include <time.h>
 #include <utime.h>
 
-#include "coda/dir.h"
-#include "coda/file.h"
-#include "coda/inode.h"
+#include "coda/coda.h"
 #include "super.h"
 #include "syscalls.h"
-#include "coda/upcall.h"
 #include "vfs.h"
 
 #ifndef SYS_fchmodat2
@@ -27,7 +24,7 @@ static void setattr_path(struct call *c, long dirfd, int arg, int lf, struct cod
 
 	if (!vfs_resolve_coda(c, dirfd, arg, lf, &nd) || !vfs_exists(c, &nd))
 		return;
-	call_return(c, coda_setattr(c, &nd.fid, attr));
+	call_return(c, coda_setattr(call_coda_req(c), &nd.fid, attr));
 }
 
 /* Applies attr to the object of a /coda fd; other fds are the kernel's. */
@@ -39,7 +36,7 @@ static void setattr_fd(struct call *c, long fd, struct coda_vattr *attr)
 	if (!f)
 		return;
 	fid = f->fid;
-	call_return(c, coda_setattr(c, &fid, attr));
+	call_return(c, coda_setattr(call_coda_req(c), &fid, attr));
 }
 
 static int at_lookup(int at_flags)
@@ -119,8 +116,8 @@ void sys_truncate(struct call *c)
 	if (nd.vtype == C_VDIR)
 		rc = -EISDIR;
 	else
-		rc = coda_permission(c, &nd.fid, C_A_W_OK);
-	call_return(c, rc < 0 ? rc : coda_setattr(c, &nd.fid, &attr));
+		rc = coda_permission(call_coda_req(c), &nd.fid, C_A_W_OK);
+	call_return(c, rc < 0 ? rc : coda_setattr(call_coda_req(c), &nd.fid, &attr));
 }
 
 /* One time of a utimensat: UTIME_NOW is the current time, as the VFS makes
@@ -208,7 +205,7 @@ void sys_fsync(struct call *c)
 	if (!f)
 		return;
 	fid = f->fid;
-	call_return(c, coda_fsync(c, &fid));
+	call_return(c, coda_fsync(call_coda_req(c), &fid));
 }
 
 /* xattr changes: Coda has none (EOPNOTSUPP), as the kernel's module; on a

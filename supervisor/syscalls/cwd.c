@@ -7,8 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "coda/dir.h"
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/proc.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -19,7 +18,7 @@ static int coda_may_chdir(struct call *c, const struct nameidata *nd)
 		return -ENOENT;
 	if (nd->vtype != C_VDIR)
 		return -ENOTDIR;
-	return coda_permission(c, &nd->fid, C_A_X_OK);
+	return coda_permission(call_coda_req(c), &nd->fid, C_A_X_OK);
 }
 
 /* Would the kernel let the target chdir there? Checked before we let it, so
@@ -57,7 +56,7 @@ void sys_chdir(struct call *c)
 	int rc = call_read_path(c, call_arg(c, 0), name);
 
 	if (!rc)
-		rc = coda_namei(c, AT_FDCWD, name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
+		rc = vfs_lookup(c, AT_FDCWD, name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &nd);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

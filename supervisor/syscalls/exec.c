@@ -10,16 +10,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "coda/dir.h"
+#include "coda/coda.h"
+#include "vfs.h"
 #include "exec.h"
 #include "fdtable.h"
-#include "coda/namei.h"
 #include "trap/call.h"
 #include "trap/proc.h"
 #include "trap/ptrace_call.h"
-#include "coda/release.h"
 #include "super.h"
-#include "coda/upcall.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -138,22 +136,24 @@ static int parse_shebang(char *head, size_t n, char **interp, char **arg)
 	return 0;
 }
 
-static int open_container(struct call *c, const struct nameidata *nd, int *container)
+/* The program's container, opened as the kernel's exec opens the file: its
+ * release (coda_file_put) is the CODA_CLOSE that balances the open. */
+static int open_container(struct call *c, const struct nameidata *nd, struct coda_file **f,
+			  int *container)
 {
-	struct coda_caller who;
 	int rc;
 
 	if (nd->missing)
 		return -ENOENT;
 	if (nd->vtype != C_VREG)
 		return -EACCES;
-	rc = coda_permission(c, &nd->fid, C_A_X_OK);
+	rc = coda_permission(call_coda_req(c), &nd->fid, C_A_X_OK);
 	if (rc < 0)
 		return rc;
-	/* Stores of earlier writers first: a script just written runs whole. */
-	release_sync(c, &nd->fid);
-	rc = call_caller(c, &who);
-	return rc < 0 ? rc : venus_open(c->task, &who, &nd->fid, C_O_READ, container);
+	/* coda_file_open takes in the stores of earlier writers first: a
+	 * script just written runs whole. */
+	return coda_file_open(call_coda_req(c), &nd->fid, nd->vtype, nd->path, O_RDONLY, f,
+			      container);
 }
 
 /* The ELF's own copy: executable (the container is not), and named for
@@ -196,7 +196,7 @@ static int check_host(const char *path)
 /* The next level: interp, looked up as the kernel's open_exec would. */
 static int next_level(struct call *c, struct binprm *b, const char *interp)
 {
-	int rc = coda_namei(c, AT_FDCWD, interp, LOOKUP_FOLLOW, &b->nd);
+	int rc = vfs_lookup(c, AT_FDCWD, interp, LOOKUP_FOLLOW, &b->nd);
 
 	if (rc < 0)
 		return rc;
@@ -211,7 +211,8 @@ static int next_level(struct call *c, struct binprm *b, const char *interp)
 static int load_level(struct call *c, struct binprm *b)
 {
 	char head[BINPRM_BUF_SIZE], *interp, *arg;
-	int container, rc = open_container(c, &b->nd, &container);
+	struct coda_file *f;
+	int container, rc = open_container(c, &b->nd, &f, &container);
 	ssize_t n;
 
 	if (rc < 0)
@@ -230,6 +231,7 @@ static int load_level(struct call *c, struct binprm *b)
 		rc = n < 0 ? -errno : -ENOEXEC;
 	}
 	close(container);
+	coda_file_put(f);
 	return rc;
 }
 

@@ -7,14 +7,14 @@
 #include <sys/syscall.h>
 
 #include "fd_band.h"
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/proc.h"
 #include "syscalls.h"
 #include "vfs.h"
 
 static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexec)
 {
-	int fd = coda_file_install(c, f, f->host_fd, newfd, cloexec);
+	int fd = fdtable_install(c, f, f->host_fd, newfd, cloexec);
 
 	if (fd < 0 && !c->answered)
 		call_return(c, fd);

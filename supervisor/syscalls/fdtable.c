@@ -1,12 +1,15 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "fdtable.h"
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/call.h"
+#include "trap/proc.h"
+#include "vfs.h"
 
 struct files_state *fdtable_new(void)
 {
@@ -155,4 +158,86 @@ void fdtable_suspect(struct files_state *files, long first, long last)
 
 		files->unverified[i] = files->slot[i] != NULL;
 	}
+}
+
+struct coda_file *coda_file_lookup(struct call *c, long fd)
+{
+	return fdtable_lookup(c, c->proc->files, fd);
+}
+
+static void remember(struct file_memos *m, const struct coda_file *f)
+{
+	struct file_memo *e = &m->ring[m->next++ % FILE_MEMOS];
+	char *path = strdup(f->path);
+
+	if (!path)
+		return;
+	free(e->path);
+	*e = (struct file_memo){f->fid, f->vtype, f->flags, f->cdev, f->cino, path};
+}
+
+struct coda_file *fdtable_recall(struct file_memos *m, int container)
+{
+	struct stat st;
+
+	if (fstat(container, &st) < 0)
+		return NULL;
+	/* O_PATH records share one anchor file: a memo cannot tell them apart. */
+	for (unsigned k = 1; k <= FILE_MEMOS; k++) {
+		const struct file_memo *e = &m->ring[(m->next - k) % FILE_MEMOS];
+
+		if (e->path && e->cdev == st.st_dev && e->cino == st.st_ino && !(e->flags & O_PATH))
+			return coda_file_new(&e->fid, e->vtype, e->path, e->flags, container);
+	}
+	return NULL;
+}
+
+void fdtable_memos_free(struct file_memos *m)
+{
+	for (unsigned i = 0; i < FILE_MEMOS; i++)
+		free(m->ring[i].path);
+}
+
+/* The call's answer (SEND) when `answer`, else one more fd of the call's. */
+static int add_fd(struct call *c, int src, int newfd, bool cloexec, bool answer)
+{
+	return answer ? call_inject_fd(c, src, newfd, cloexec)
+		      : call_add_fd(c, src, newfd, cloexec);
+}
+
+static int install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec,
+		   bool answer)
+{
+	struct files_state *files = c->proc->files;
+	int fd = -EMFILE;
+
+	if (newfd < 0) {
+		/* O_PATH goes with the directories, whose reads are trapped:
+		 * read(2) on it is EBADF, not the anchor's EOF */
+		int slot = fdtable_alloc(c, files, f->flags & O_PATH ? C_VDIR : f->vtype);
+
+		if (slot >= 0)
+			fd = add_fd(c, src, slot, cloexec, answer);
+		/* Band full, or above the target's RLIMIT_NOFILE: its lowest free
+		 * fd, where fd calls are not seen (see README). */
+		if (fd < 0 && !c->answered)
+			fd = add_fd(c, src, -1, cloexec, answer);
+	} else {
+		fd = add_fd(c, src, newfd, cloexec, answer);
+	}
+	if (fd >= 0 && coda_fd_in_band(fd)) {
+		fdtable_set(files, fd, f);
+		remember(&c->sup->file_memos, f);
+	}
+	return fd;
+}
+
+int fdtable_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec)
+{
+	return install(c, f, src, newfd, cloexec, true);
+}
+
+int fdtable_add(struct call *c, struct coda_file *f, int src, bool cloexec)
+{
+	return install(c, f, src, -1, cloexec, false);
 }

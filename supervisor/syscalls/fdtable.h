@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "coda/coda.h"
 #include "fd_band.h"
 
 struct call;
@@ -40,5 +41,39 @@ bool fdtable_holds_any(const struct files_state *files, long first, long last);
 /* A call that may close or replace the fds first..last (close_range, dup2
  * onto a band fd, exec): believe those slots only after a look in /proc. */
 void fdtable_suspect(struct files_state *files, long first, long last);
+
+/* What the /coda files put into bands lately were, by container: an fd in
+ * flight over a Unix socket outlives its sender's fd and record, and its
+ * receiver must still learn what it is. The newest first. */
+#define FILE_MEMOS 256
+struct file_memo {
+	struct CodaFid fid;
+	int vtype;
+	int flags;
+	dev_t cdev;
+	ino_t cino;
+	char *path; /* NULL: a free entry */
+};
+struct file_memos {
+	struct file_memo ring[FILE_MEMOS];
+	unsigned next;
+};
+
+/* A new record of the object a memo names, opened as `container`; NULL when
+ * no memo names that container. */
+struct coda_file *fdtable_recall(struct file_memos *m, int container);
+void fdtable_memos_free(struct file_memos *m);
+
+/* The /coda file behind the caller's fd `fd`, or NULL when it is not one. */
+struct coda_file *coda_file_lookup(struct call *c, long fd);
+
+/* Puts the open file src (of f) into the target as its call's result: at
+ * newfd (as dup2 does), or in the band when newfd < 0. Returns the target's
+ * fd or -errno. */
+int fdtable_install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec);
+
+/* The same, adding the fd to the target (in the band) without answering its
+ * call: one of several fds a call hands over (recvmsg). */
+int fdtable_add(struct call *c, struct coda_file *f, int src, bool cloexec);
 
 #endif

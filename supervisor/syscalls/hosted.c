@@ -14,8 +14,7 @@
 #include "trap/loop.h"
 #include "trap/call.h"
 #include "trap/proc.h"
-#include "coda/psdev.h"
-#include "coda/release.h"
+#include "coda/coda.h"
 #include "super.h"
 #include "venus_filter.h"
 
@@ -77,6 +76,7 @@ static int follow_venus(struct call *c)
 		return rc;
 	}
 	h->pid = pid;
+	s->sb.vc.venus_pid = pid; /* its own, not its shell's */
 	h->pidfd = pidfd;
 	return 0;
 }
@@ -88,7 +88,7 @@ static int give_lifeline(struct call *c)
 	int rc = call_add_fd(c, c->sup->hosted.lifeline[0], VENUS_LIFELINE_FD, true);
 
 	if (rc >= 0)
-		rc = call_add_fd(c, c->sup->vc.chan, VENUS_PEER_FD, true);
+		rc = call_add_fd(c, c->sup->sb.vc.chan, VENUS_PEER_FD, true);
 	return rc < 0 ? rc : 0;
 }
 
@@ -155,7 +155,7 @@ static bool venus_fd_writable(pid_t pid, int fd)
 
 static void expect_venus_release(struct sup *s, pid_t pid, const struct coda_msg *m)
 {
-	const struct coda_msg *up = psdev_upcall_of(s, m->oh.unique);
+	const struct coda_msg *up = psdev_upcall_of(&s->sb, m->oh.unique);
 	struct coda_caller who;
 
 	if (!up || up->ih.opcode != CODA_OPEN_BY_FD ||
@@ -163,7 +163,7 @@ static void expect_venus_release(struct sup *s, pid_t pid, const struct coda_msg
 	    !venus_fd_writable(pid, m->out.coda_open_by_fd.fd))
 		return;
 	who = (struct coda_caller){up->ih.pid, up->ih.pgid, up->ih.uid};
-	if (release_expect_venus_close(s, m->fd, &up->in.coda_open_by_fd.VFid,
+	if (release_expect_venus_close(&s->sb, m->fd, &up->in.coda_open_by_fd.VFid,
 				       up->in.coda_open_by_fd.flags, &who) < 0)
 		fprintf(stderr, "coda-exec: cannot watch a container: a store may come early\n");
 }
@@ -210,7 +210,7 @@ static long device_write(struct call *c)
 	m.len = len;
 	if (m.oh.opcode == CODA_OPEN_BY_FD)
 		take_container(c, &m);
-	psdev_deliver(c->sup, &m);
+	psdev_deliver(&c->sup->sb, &m);
 	return (long)len;
 }
 
@@ -232,6 +232,7 @@ static void mount_call(struct call *c)
 	}
 	snprintf(h->mnt, sizeof(h->mnt), "%s", dir);
 	h->mounted = true;
+	c->sup->sb.vc.quiet = false;
 	call_return(c, 0);
 }
 
@@ -293,6 +294,7 @@ void hosted_serve(struct task *t)
 			 .listener = t->sup->hosted.listener,
 			 .uid_override = -1};
 
+	t->call = &c;
 	dispatch(&c);
 	if (!c.answered)
 		call_return(&c, -ENOSYS);
@@ -315,7 +317,7 @@ void hosted_venus_exited(struct sup *s)
 	close(h->lifeline[0]);
 	close(h->lifeline[1]);
 	h->lifeline[0] = h->lifeline[1] = -1;
-	psdev_venus_gone(s);
+	psdev_venus_gone(&s->sb);
 }
 
 static bool hosted_gone(struct sup *s)
@@ -359,6 +361,7 @@ static int signal_venus(struct sup *s, int sig)
 void hosted_stop(struct sup *s, int secs)
 {
 	s->hosted.stopping = true;
+	s->sb.vc.quiet = true;
 	if (!hosted_exited(s) && signal_venus(s, SIGTERM) == 0)
 		serve_until(s, hosted_gone, secs);
 	if (!hosted_exited(s) && signal_venus(s, SIGKILL) == 0)

@@ -10,7 +10,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "syscalls.h"
 #include "vfs.h"
 

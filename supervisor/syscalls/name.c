@@ -9,11 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "coda/dir.h"
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/proc.h"
 #include "super.h"
-#include "coda/symlink.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -38,7 +36,7 @@ static int coda_access(struct call *c, const struct nameidata *nd, int mode, int
 			return -EROFS;
 		mask |= C_A_W_OK;
 	}
-	return coda_permission(c, &nd->fid, mask);
+	return coda_permission(call_coda_req(c), &nd->fid, mask);
 }
 
 static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at_flags)
@@ -103,7 +101,7 @@ static long coda_readlink_to(struct call *c, const struct nameidata *nd, bool em
 
 	if (nd->vtype != C_VLNK)
 		return empty ? -ENOENT : -EINVAL;
-	n = coda_readlink(c, &nd->fid, target, sizeof(target));
+	n = coda_readlink(call_coda_req(c), &nd->fid, target, sizeof(target));
 	if (n < 0)
 		return n;
 	if ((size_t)n > size)
@@ -119,7 +117,7 @@ static bool magic_link_target(struct call *c, const char *name, uint64_t buf, lo
 			      ssize_t *result)
 {
 	const char *rest;
-	struct coda_file *f = coda_magic_link(c, name, &rest);
+	struct coda_file *f = vfs_magic_link(c, name, &rest);
 	size_t len;
 	int rc;
 
@@ -208,7 +206,7 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 		return;
 	}
 	if (!rc)
-		rc = coda_namei(c, dirfd, name, LOOKUP_EMPTY, &nd);
+		rc = vfs_lookup(c, dirfd, name, LOOKUP_EMPTY, &nd);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "coda/dir.h"
+#include "coda/coda.h"
 #include "super.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -30,7 +30,7 @@ static void do_mkdir(struct call *c, long dirfd, int arg, mode_t mode)
 	}
 	rc = vfs_create_mode(c, mode & (07777), &perm);
 	if (!rc)
-		rc = coda_mkdir(c, &nd.parent, nd.last, perm);
+		rc = coda_mkdir(call_coda_req(c), &nd.parent, nd.last, perm);
 	call_return(c, rc);
 }
 
@@ -77,7 +77,7 @@ void sys_symlink(struct call *c)
 			      &nd))
 		return;
 	rc = vfs_may_create(&nd);
-	call_return(c, rc ?: coda_symlink(c, &nd.parent, nd.last, target));
+	call_return(c, rc ?: coda_symlink(call_coda_req(c), &nd.parent, nd.last, target));
 }
 
 /* What rmdir and unlink say of a path ending in "." or "..", or of the
@@ -114,9 +114,9 @@ static void do_remove(struct call *c, long dirfd, int arg, bool dir)
 		return;
 	rc = may_remove(&nd, dir);
 	if (!rc && dir)
-		rc = coda_rmdir(c, &nd.parent, nd.last, &nd.fid);
+		rc = coda_rmdir(call_coda_req(c), &nd.parent, nd.last, &nd.fid);
 	else if (!rc)
-		rc = coda_unlink(c, &nd.parent, nd.last, &nd.fid);
+		rc = coda_unlink(call_coda_req(c), &nd.parent, nd.last, &nd.fid);
 	call_return(c, rc);
 }
 
@@ -320,8 +320,8 @@ static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dir
 	if (!rc && !b->missing && coda_fid_eq(&a->fid, &b->fid))
 		rc = 1; /* two names of one file: rename does nothing */
 	if (!rc)
-		rc = coda_rename(c, &a->parent, a->last, &a->fid, &b->parent, b->last,
-				 b->missing ? NULL : &b->fid);
+		rc = coda_rename(call_coda_req(c), &a->parent, a->last, &a->fid, &b->parent,
+				 b->last, b->missing ? NULL : &b->fid);
 	call_return(c, rc > 0 ? 0 : rc);
 }
 
@@ -360,7 +360,7 @@ static void do_link(struct call *c, long from_dirfd, int from_arg, long to_dirfd
 	if (!rc && p.from.nd.vtype == C_VDIR)
 		rc = -EPERM;
 	if (!rc)
-		rc = coda_link(c, &p.from.nd.fid, &p.to.nd.parent, p.to.nd.last);
+		rc = coda_link(call_coda_req(c), &p.from.nd.fid, &p.to.nd.parent, p.to.nd.last);
 	call_return(c, rc);
 }
 

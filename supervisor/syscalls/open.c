@@ -4,9 +4,10 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "coda/dir.h"
-#include "coda/file.h"
+#include "coda/coda.h"
+#include "fdtable.h"
 #include "host.h"
 #include "mtab.h"
 #include "trap/proc.h"
@@ -127,8 +128,8 @@ static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode
 		return -ENAMETOOLONG;
 	rc = vfs_create_mode(c, mode, &perm);
 	if (!rc)
-		rc =
-		    coda_create(c, &nd->parent, nd->last, !!(flags & O_EXCL), S_IFREG | perm, &fid);
+		rc = coda_create(call_coda_req(c), &nd->parent, nd->last, !!(flags & O_EXCL),
+				 S_IFREG | perm, &fid);
 	if (rc < 0)
 		return rc;
 	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
@@ -165,7 +166,46 @@ static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t
 		mask |= C_A_R_OK;
 	if (writing)
 		mask |= C_A_W_OK;
-	return coda_permission(c, &nd->fid, mask);
+	return coda_permission(call_coda_req(c), &nd->fid, mask);
+}
+
+/* O_PATH opens nothing in the kernel, so venus is not asked: the target gets
+ * an fd of the supervisor's empty anchor file, and every call it can make
+ * with it (fstat, *at, readlinkat "", fchdir) is answered from the record.
+ * (ADDFD cannot pass a real O_PATH file: read(2) on it gives EOF, not EBADF.) */
+static int open_path_only(struct call *c, const struct nameidata *nd, int flags)
+{
+	char anchor[64];
+	struct coda_file *f;
+	int handle, rc;
+
+	snprintf(anchor, sizeof(anchor), "/proc/self/fd/%d", call_sup(c)->opath_anchor);
+	handle = open(anchor, O_RDONLY | O_CLOEXEC);
+	if (handle < 0)
+		return -errno;
+	f = coda_file_new(&nd->fid, nd->vtype, nd->path, flags, handle);
+	close(handle);
+	rc = f ? fdtable_install(c, f, f->host_fd, -1, flags & O_CLOEXEC) : -ENOMEM;
+	if (f)
+		coda_file_put(f);
+	return rc;
+}
+
+/* CODA_OPEN, and the open file venus passed goes into the target's band. */
+static int open_coda(struct call *c, const struct nameidata *nd, int flags)
+{
+	struct coda_file *f;
+	int src, rc;
+
+	if (flags & O_PATH)
+		return open_path_only(c, nd, flags);
+	rc = coda_file_open(call_coda_req(c), &nd->fid, nd->vtype, nd->path, flags, &f, &src);
+	if (rc < 0)
+		return rc;
+	rc = fdtable_install(c, f, src, -1, flags & O_CLOEXEC);
+	coda_file_put(f);
+	close(src);
+	return rc;
 }
 
 static void do_open(struct call *c, long dirfd, int path_arg, const struct open_how *how)
@@ -204,7 +244,9 @@ static void do_open(struct call *c, long dirfd, int path_arg, const struct open_
 	 * stay those of its creation. */
 	if (created)
 		flags &= ~O_TRUNC;
-	coda_open(c, &nd.fid, nd.vtype, nd.path, flags);
+	rc = open_coda(c, &nd, flags);
+	if (rc < 0 && !c->answered)
+		call_return(c, rc);
 }
 
 void sys_open(struct call *c)

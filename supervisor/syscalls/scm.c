@@ -26,7 +26,7 @@
 #include "fdtable.h"
 #include "fd_band.h"
 #include "trap/fdwait.h"
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/call.h"
 #include "trap/proc.h"
 #include "super.h"
@@ -188,7 +188,7 @@ static struct coda_file *known_file(struct sup *s, int fd)
 				return coda_file_get(f);
 		}
 	}
-	return coda_file_recall(&s->file_memos, fd);
+	return fdtable_recall(&s->file_memos, fd);
 }
 
 /* Puts a received fd into the target: its number there, or -errno. */
@@ -199,7 +199,7 @@ static int hand_over(struct call *c, int fd, bool cloexec)
 
 	if (!f)
 		return call_add_fd(c, fd, -1, cloexec);
-	rc = coda_file_add(c, f, fd, cloexec);
+	rc = fdtable_add(c, f, fd, cloexec);
 	coda_file_put(f);
 	return rc;
 }

@@ -54,7 +54,7 @@ void sys_socket_path(struct call *c)
 		call_continue(c);
 		return;
 	}
-	rc = coda_namei(c, AT_FDCWD, path, binding ? LOOKUP_NAME : LOOKUP_FOLLOW, &nd);
+	rc = vfs_lookup(c, AT_FDCWD, path, binding ? LOOKUP_NAME : LOOKUP_FOLLOW, &nd);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

@@ -4,11 +4,9 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
-#include "coda/file.h"
-#include "coda/inode.h"
+#include "coda/coda.h"
 #include "super.h"
 #include "syscalls.h"
-#include "coda/upcall.h"
 #include "vfs.h"
 
 enum stat_kind { STAT_STAT, STAT_STATX };
@@ -17,7 +15,7 @@ static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_
 			   uint64_t buf)
 {
 	struct coda_vattr attr;
-	int rc = coda_getattr(c, fid, &attr);
+	int rc = coda_getattr(call_coda_req(c), fid, &attr);
 
 	if (rc < 0)
 		return rc;
@@ -133,13 +131,10 @@ void sys_fstat(struct call *c)
 
 static int write_coda_statfs(struct call *c, uint64_t buf)
 {
-	struct coda_caller who;
 	struct coda_statfs cs;
 	struct statfs st;
-	int rc = call_caller(c, &who);
+	int rc = coda_statfs(call_coda_req(c), &cs);
 
-	if (!rc)
-		rc = venus_statfs(c->task, &who, &cs);
 	if (rc < 0)
 		return rc;
 	coda_statfs_to_statfs(&cs, &st);

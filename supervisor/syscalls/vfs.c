@@ -1,7 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "coda/file.h"
+#include "coda/coda.h"
 #include "trap/proc.h"
 #include "vfs.h"
 
@@ -15,7 +15,7 @@ int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX
 		name[0] = '\0';
 	else
 		rc = call_read_path(c, addr, name);
-	return rc ?: coda_namei(c, dirfd, name, flags, nd);
+	return rc ?: vfs_lookup(c, dirfd, name, flags, nd);
 }
 
 bool vfs_resolve(struct call *c, long dirfd, int arg, int flags, struct nameidata *nd)

@@ -6,8 +6,31 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "coda/namei.h"
+#include "coda/coda.h"
+#include "super.h"
 #include "trap/call.h"
+
+/* The program's state behind a call. */
+static inline struct sup *call_sup(struct call *c)
+{
+	return c->sup;
+}
+
+/* The call as the Coda module sees a caller: the mount, and the task that
+ * sleeps while venus answers. Lives until the end of the enclosing block. */
+#define call_coda_req(c)                                                                           \
+	(&(struct coda_req){.sb = &call_sup(c)->sb, .waiter = (struct coda_waiter *)(c)->task})
+
+/* Starts the tasks that run the Coda module's callers (coda_sched.c). */
+void vfs_sched_init(struct sup *s);
+
+/* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the caller, as
+ * the kernel's path_init and walk: 0 with nd filled, or the kernel's -errno. */
+int vfs_lookup(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd);
+
+/* /proc/self/fd/N (and /dev/fd/N, /proc/PID/fd/N of the caller) naming a
+ * /coda fd: that file, with *rest what follows N ("" or "/..."). */
+struct coda_file *vfs_magic_link(struct call *c, const char *name, const char **rest);
 
 /* Reads the path at argument `arg` into name and resolves it: 0, or the
  * kernel's -errno (the call is not answered). */

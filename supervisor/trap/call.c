@@ -112,6 +112,7 @@ void call_serve(struct task *t)
 			 .listener = t->sup->listener,
 			 .uid_override = -1};
 
+	t->call = &c;
 	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
 	if (!c.proc) {
 		/* Gone already, or /proc hidden from us: let the kernel have it. */

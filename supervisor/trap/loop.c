@@ -14,7 +14,7 @@
 #include "loop.h"
 #include "call.h"
 #include "proc.h"
-#include "coda/release.h"
+#include "coda/coda.h"
 #include "super.h"
 
 /* Not in bookworm's headers (Linux 6.6): the flag is passed by value. */
@@ -128,7 +128,7 @@ static void reap_children(struct sup *s)
 			 * its device open has its own pidfd: this may be the
 			 * shell that forked it. */
 			if (s->hosted.pid <= 0)
-				psdev_venus_gone(s);
+				psdev_venus_gone(&s->sb);
 		}
 	}
 }
@@ -177,9 +177,9 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 			loop_remove(s, s->hosted.listener);
 		break;
 	case EV_VENUS:
-		psdev_readable(s);
-		if (s->vc.dead)
-			loop_remove(s, s->vc.chan);
+		psdev_readable(&s->sb);
+		if (s->sb.vc.dead)
+			loop_remove(s, s->sb.vc.chan);
 		break;
 	case EV_SIGNAL:
 		on_signal(s);
@@ -188,7 +188,7 @@ static void on_event(struct sup *s, const struct epoll_event *ev)
 		proc_exit(s, pid);
 		break;
 	case EV_INOTIFY:
-		release_readable(s);
+		release_readable(&s->sb);
 		break;
 	case EV_TIMER:
 		s->hosted.too_late = true;
@@ -216,7 +216,7 @@ static int shell_status(int status)
 static int loop_once(struct sup *s)
 {
 	struct epoll_event evs[32];
-	int upcalls = psdev_expire(s), waits = fdwait_expire(s);
+	int upcalls = psdev_expire(&s->sb), waits = fdwait_expire(s);
 	int timeout = upcalls < 0 || (waits >= 0 && waits < upcalls) ? waits : upcalls;
 	int n = epoll_wait(s->epfd, evs, 32, timeout);
 
@@ -244,7 +244,7 @@ int loop_run_until(struct sup *s, bool (*done)(struct sup *s))
  * closes still have to reach venus: the data would be lost otherwise. */
 static bool command_done(struct sup *s)
 {
-	return s->target_exited && s->tree_gone && (s->vc.dead || !release_pending(s));
+	return s->target_exited && s->tree_gone && (s->sb.vc.dead || !release_pending(&s->sb));
 }
 
 int loop_run(struct sup *s)

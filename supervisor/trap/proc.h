@@ -14,8 +14,7 @@
 #include "coda_wire.h"
 #include "ptrace_call.h"
 #include "syscalls/fdtable.h"
-#include "coda/file.h"
-#include "coda/namei.h"
+#include "coda/coda.h"
 
 struct sup;
 

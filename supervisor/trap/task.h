@@ -24,6 +24,7 @@ struct task {
 	task_fn fn;
 	struct seccomp_notif notif; /* the call this task serves, if any */
 	void *arg;
+	struct call *call; /* the trapped call it serves, while it does */
 	bool finished;
 	struct task *next_free;
 	struct task *next_ready;

@@ -1,6 +1,8 @@
-/* Path resolution (supervisor/namei.c) against an in-memory Coda volume.
+/* Path resolution (supervisor/coda/namei.c, the walk, and
+ * supervisor/syscalls/lookup.c, where it starts for a process) against an
+ * in-memory Coda volume.
  *
- * namei.c is compiled as it is; the functions it calls are doubles below:
+ * Both are compiled as they are; the functions they call are doubles below:
  * coda_root, coda_lookup (with a name cache that behaves as dir.c's: the
  * answer is written first, then the entry is keyed by *dir), coda_permission,
  * coda_readlink, coda_file_lookup and call_valid. The volume is a small tree
@@ -15,14 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "coda/dir.h"
-#include "coda/file.h"
-#include "coda/inode.h"
-#include "coda/namei.h"
+#include "coda/coda.h"
+#include "super.h"
+#include "syscalls/fdtable.h"
+#include "syscalls/vfs.h"
 #include "trap/call.h"
 #include "trap/proc.h"
-#include "super.h"
-#include "coda/symlink.h"
 
 /* ---- The volume ---- */
 
@@ -149,9 +149,9 @@ struct cached_name {
 static struct cached_name name_cache[256];
 static int ncached;
 
-int coda_root(struct call *c, struct CodaFid *root)
+int coda_root(struct coda_req *r, struct CodaFid *root)
 {
-	(void)c;
+	(void)r;
 	root_calls++;
 	if (root_error)
 		return root_error;
@@ -191,12 +191,12 @@ static void cache_put(const struct CodaFid *dir, const char *name, size_t len,
 
 /* As supervisor/dir.c: cache first; otherwise "venus" answers into *fid and
  * *vtype, and the answer is then cached under *dir. */
-int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, size_t len,
+int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype)
 {
 	int d = node_of(dir);
 
-	(void)c;
+	(void)r;
 	lookup_calls++;
 	cr_assert_leq(len, CODA_MAXNAMLEN, "namei must refuse names over CODA_MAXNAMLEN itself");
 	cr_assert_eq(nodes[d].vtype, C_VDIR, "lookup in a non-directory");
@@ -216,23 +216,23 @@ int coda_lookup(struct call *c, const struct CodaFid *dir, const char *name, siz
 	return -ENOENT;
 }
 
-int coda_permission(struct call *c, const struct CodaFid *fid, int mask)
+int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)
 {
 	int i = node_of(fid);
 
-	(void)c;
+	(void)r;
 	perm_calls++;
 	if (nodes[i].deny_x && (mask & C_A_X_OK))
 		return -EACCES;
 	return 0;
 }
 
-ssize_t coda_readlink(struct call *c, const struct CodaFid *fid, char *buf, size_t cap)
+ssize_t coda_readlink(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
 {
 	int i = node_of(fid);
 	size_t len = strlen(nodes[i].target);
 
-	(void)c;
+	(void)r;
 	readlink_calls++;
 	cr_assert_eq(nodes[i].vtype, C_VLNK, "readlink of a non-symlink");
 	if (len > cap)
@@ -329,7 +329,7 @@ static int resolve_at(long dirfd, const char *name, int flags)
 {
 	cur = name;
 	memset(&nd, 0xa5, sizeof(nd));
-	return coda_namei(&call, dirfd, name, flags, &nd);
+	return vfs_lookup(&call, dirfd, name, flags, &nd);
 }
 
 static int resolve(const char *name, int flags)
@@ -468,11 +468,11 @@ Test(namei, root_failure_is_returned)
 
 Test(namei, path_in_mount)
 {
-	cr_assert(coda_path_in_mount(&call, "/coda"));
-	cr_assert(coda_path_in_mount(&call, "/coda/a"));
-	cr_assert_not(coda_path_in_mount(&call, "/coda2"));
-	cr_assert_not(coda_path_in_mount(&call, "/cod"));
-	cr_assert_not(coda_path_in_mount(&call, "/"));
+	cr_assert(coda_path_in_mount(&sup.sb, "/coda"));
+	cr_assert(coda_path_in_mount(&sup.sb, "/coda/a"));
+	cr_assert_not(coda_path_in_mount(&sup.sb, "/coda2"));
+	cr_assert_not(coda_path_in_mount(&sup.sb, "/cod"));
+	cr_assert_not(coda_path_in_mount(&sup.sb, "/"));
 }
 
 /* ---- Relative paths: cwd in the volume ---- */

@@ -1,16 +1,19 @@
-/* The venus channel of the supervisor (supervisor/psdev.c).
+/* The venus channel of the Coda module (supervisor/coda/psdev.c).
  *
- * psdev.c, task.c and cache.c are compiled as they are, against a minimal
- * real `struct sup`: zeroed, its venus_comm on one end of a channel pair. The
- * test plays venus on the other end (reads upcalls with chan_recv, writes
- * replies and downcalls with chan_send or a raw send) and plays the event loop
- * by calling psdev_readable() and psdev_expire() itself. Every upcall is made
- * by a real task (task_spawn), which sleeps in coda_upcall() until the loop
- * side wakes it. */
+ * The module is linked as it is (libcoda), with nothing of the trap: the
+ * test is its scheduler (struct coda_sched) and plays venus on the other end
+ * of a channel pair (reads upcalls with chan_recv, writes replies and
+ * downcalls with chan_send or a raw send) and the event loop by calling
+ * psdev_readable() and psdev_expire() itself. Every upcall is made by a
+ * caller of its own, a thread that runs only while the test hands it the
+ * turn: it runs from its start until it sleeps in coda_upcall(), and from
+ * its wake until it sleeps again or ends, so each step is deterministic. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -19,29 +22,108 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "coda/cache.h"
 #include "channel.h"
+#include "coda/cache.h"
+#include "coda/coda.h"
 #include "coda/psdev.h"
-#include "super.h"
-#include "trap/task.h"
 
-static struct sup s;
+static struct coda_sb sb;
 static int venus = -1; /* the test's end of the channel */
 
 static const struct coda_caller caller = {.pid = 42, .pgid = 41, .uid = 1000};
+
+/* ---- The scheduler: one turn, handed between the test and its callers ---- */
+
+struct coda_waiter {
+	pthread_t thread;
+	sem_t turn;
+	void (*fn)(struct coda_waiter *w, void *arg);
+	void *arg;
+};
+
+static sem_t test_turn;
+static int live_callers; /* started, not yet ended */
+
+/* Runs w until it sleeps or ends. */
+static void run_until_it_waits(struct coda_waiter *w)
+{
+	sem_post(&w->turn);
+	sem_wait(&test_turn);
+}
+
+static void sleep_caller(struct coda_waiter *w)
+{
+	sem_post(&test_turn);
+	sem_wait(&w->turn);
+}
+
+static void wake_later(struct coda_waiter *w)
+{
+	(void)w;
+	cr_assert_fail("psdev never wakes a caller from a caller");
+}
+
+static bool never_interrupted(struct coda_waiter *w)
+{
+	(void)w;
+	return false;
+}
+
+static int fixed_caller(struct coda_waiter *w, struct coda_caller *who)
+{
+	(void)w;
+	*who = caller;
+	return 0;
+}
+
+static void *caller_thread(void *arg)
+{
+	struct coda_waiter *w = arg;
+
+	sem_wait(&w->turn);
+	w->fn(w, w->arg);
+	live_callers--;
+	sem_post(&test_turn);
+	return NULL;
+}
+
+static int spawn_caller(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
+{
+	struct coda_waiter *w = calloc(1, sizeof(*w));
+
+	(void)ctx;
+	cr_assert_not_null(w);
+	w->fn = fn;
+	w->arg = arg;
+	sem_init(&w->turn, 0, 0);
+	cr_assert_eq(pthread_create(&w->thread, NULL, caller_thread, w), 0);
+	pthread_detach(w->thread);
+	live_callers++;
+	run_until_it_waits(w);
+	return 0;
+}
+
+static const struct coda_sched test_sched = {
+    .sleep = sleep_caller,
+    .wake = run_until_it_waits,
+    .wake_later = wake_later,
+    .interrupted = never_interrupted,
+    .caller = fixed_caller,
+    .spawn = spawn_caller,
+};
 
 static void setup(void)
 {
 	int fds[2];
 
-	memset(&s, 0, sizeof(s));
-	snprintf(s.sb.mnt, sizeof(s.sb.mnt), "/coda");
-	s.sb.mnt_len = strlen(s.sb.mnt);
-	s.vc.chan = -1;
+	memset(&sb, 0, sizeof(sb));
+	sem_init(&test_turn, 0, 0);
+	cr_assert_eq(coda_sb_init(&sb, &test_sched), 0);
+	coda_sb_mount(&sb, "/coda");
 	cr_assert_eq(chan_pair(fds), 0);
 	/* A long timeout: only the deadline test lowers it, so no other test
 	 * depends on how fast it runs. */
-	psdev_init(&s.vc, fds[0], 30);
+	psdev_init(&sb.vc, fds[0], 30);
 	venus = fds[1];
 }
 
@@ -50,15 +132,14 @@ static void teardown(void)
 	if (venus >= 0)
 		close(venus);
 	venus = -1;
-	if (s.vc.chan >= 0)
-		close(s.vc.chan);
-	cache_flush(&s.sb.caches);
-	task_pool_destroy(&s.tasks);
+	if (sb.vc.chan >= 0)
+		close(sb.vc.chan);
+	coda_sb_destroy(&sb);
 }
 
 TestSuite(psdev, .init = setup, .fini = teardown);
 
-/* ---- Calls made by tasks ---- */
+/* ---- Calls, each made by a caller of its own ---- */
 
 struct call {
 	struct coda_msg m; /* the upcall, then its reply */
@@ -66,11 +147,12 @@ struct call {
 	bool done;
 };
 
-static void call_fn(struct task *t)
+static void call_fn(struct coda_waiter *w, void *arg)
 {
-	struct call *c = t->arg;
+	struct coda_req r = {.sb = &sb, .waiter = w};
+	struct call *c = arg;
 
-	c->rc = coda_upcall(t, &c->m);
+	c->rc = coda_upcall(&r, &c->m);
 	c->done = true;
 }
 
@@ -81,7 +163,7 @@ static struct CodaFid fid_of(uint32_t n)
 	return f;
 }
 
-/* Starts a task making a GETATTR (or other fid-only) upcall for fid n. */
+/* Starts a caller making a GETATTR (or other fid-only) upcall for fid n. */
 static struct call *start_call(uint32_t opcode, uint32_t n)
 {
 	struct call *c = calloc(1, sizeof(*c));
@@ -91,7 +173,7 @@ static struct call *start_call(uint32_t opcode, uint32_t n)
 	coda_msg_upcall(&c->m, opcode, &caller);
 	/* GETATTR, ACCESS and OPEN_BY_FD all carry the fid first. */
 	c->m.in.coda_getattr.VFid = fid_of(n);
-	cr_assert_eq(task_spawn(&s, call_fn, NULL, c), 0);
+	cr_assert_eq(spawn_caller(NULL, call_fn, c), 0);
 	return c;
 }
 
@@ -147,7 +229,7 @@ static void venus_getattr_reply(uint32_t unique, uint64_t size)
 
 static void expect_getattr(const struct call *c, uint64_t size)
 {
-	cr_assert(c->done, "the task is still waiting");
+	cr_assert(c->done, "the caller is still waiting");
 	cr_assert_eq(c->rc, 0, "rc %d", c->rc);
 	cr_assert_eq(c->m.len, sizeof(struct coda_getattr_out));
 	cr_assert_eq(c->m.oh.opcode, CODA_GETATTR);
@@ -161,7 +243,7 @@ static void check_channel_works(uint32_t n, uint64_t size)
 	struct call *c = start_call(CODA_GETATTR, n);
 
 	venus_getattr_reply(venus_take(c), size);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, size);
 	free(c);
 }
@@ -198,23 +280,23 @@ static int open_null(void)
 
 /* ---- Replies ---- */
 
-Test(psdev, reply_reaches_the_task_waiting_for_its_unique)
+Test(psdev, reply_reaches_the_caller_waiting_for_its_unique)
 {
 	struct call *c = start_call(CODA_GETATTR, 7);
 	uint32_t u = venus_take(c);
 
 	cr_assert_not(c->done, "coda_upcall returned before any reply");
-	psdev_readable(&s); /* nothing there yet */
+	psdev_readable(&sb); /* nothing there yet */
 	cr_assert_not(c->done);
 	venus_getattr_reply(u, 4242);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, 4242);
 	cr_assert_eq(c->m.oh.unique, u);
-	cr_assert_eq(s.tasks.live, 0);
+	cr_assert_eq(live_callers, 0);
 	free(c);
 }
 
-Test(psdev, two_waiting_tasks_each_get_their_own_reply)
+Test(psdev, two_waiting_callers_each_get_their_own_reply)
 {
 	struct call *a = start_call(CODA_GETATTR, 1);
 	struct call *b = start_call(CODA_GETATTR, 2);
@@ -222,13 +304,13 @@ Test(psdev, two_waiting_tasks_each_get_their_own_reply)
 
 	cr_assert_neq(ua, ub, "two pending upcalls share unique %u", ua);
 	venus_getattr_reply(ub, 222);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(a->done, "a woke on b's reply");
 	expect_getattr(b, 222);
 	venus_getattr_reply(ua, 111);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(a, 111);
-	cr_assert_eq(s.tasks.live, 0);
+	cr_assert_eq(live_callers, 0);
 	free(a);
 	free(b);
 }
@@ -240,7 +322,7 @@ Test(psdev, venus_error_comes_back_as_negative_errno)
 
 	make_reply(&r, CODA_ACCESS, venus_take(c), ENOENT);
 	venus_send(&r);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -ENOENT);
 	free(c);
@@ -253,7 +335,7 @@ Test(psdev, reply_with_wrong_opcode_is_eio)
 
 	make_reply(&r, CODA_ACCESS, venus_take(c), 0);
 	venus_send(&r);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -EIO);
 	free(c);
@@ -268,7 +350,7 @@ Test(psdev, reply_with_truncated_fixed_part_is_eio)
 	make_reply(&r, CODA_GETATTR, venus_take(c), 0);
 	r.len = sizeof(struct coda_getattr_out) - 8;
 	venus_send(&r);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -EIO);
 	free(c);
@@ -283,7 +365,7 @@ Test(psdev, reply_with_out_of_range_result_is_eio)
 	make_reply(&r, CODA_GETATTR, venus_take(c), 0);
 	r.oh.result = 4096;
 	venus_send(&r);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -EIO);
 	free(c);
@@ -298,10 +380,10 @@ Test(psdev, record_shorter_than_reply_header_is_dropped)
 
 	/* opcode and unique are there, the result is not. */
 	cr_assert_eq(send(venus, &oh, sizeof(oh) - 2, 0), (ssize_t)(sizeof(oh) - 2));
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(c->done, "a runt record was taken as the reply");
 	venus_getattr_reply(u, 99);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, 99);
 	free(c);
 }
@@ -316,7 +398,7 @@ Test(psdev, fd_passed_with_an_error_reply_is_not_leaked)
 	r.fd = open_null();
 	venus_send(&r);
 	close(r.fd);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -EACCES);
 	/* The caller of a failed upcall has no use for a file: it must not be
@@ -337,11 +419,11 @@ Test(psdev, reply_for_unknown_unique_is_dropped_and_its_fd_closed)
 	r.fd = open_null();
 	venus_send(&r);
 	close(r.fd);
-	psdev_readable(&s);
-	cr_assert_not(c->done, "a reply for another unique woke the task");
+	psdev_readable(&sb);
+	cr_assert_not(c->done, "a reply for another unique woke the caller");
 	cr_assert_eq(count_fds(), before, "the fd passed with a dropped reply was kept open");
 	venus_getattr_reply(u, 8);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, 8);
 	free(c);
 }
@@ -361,7 +443,7 @@ Test(psdev, open_by_fd_reply_hands_the_fd_to_the_caller)
 	r.fd = file;
 	venus_send(&r);
 	close(file);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, 0, "rc %d", c->rc);
 	cr_assert_geq(c->m.fd, 0, "the passed fd did not reach the caller");
@@ -405,11 +487,11 @@ Test(psdev, oversized_record_is_dropped_and_channel_keeps_working)
 	cr_assert_eq(sendmsg(venus, &msg, 0), (ssize_t)big);
 	close(fd);
 	free(raw);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(c->done, "an oversized record was taken as the reply");
 	cr_assert_eq(count_fds(), before, "the fd passed with an oversized record leaked");
 	venus_getattr_reply(u, 10);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, 10);
 	free(c);
 }
@@ -426,21 +508,21 @@ Test(psdev, venus_closing_fails_pending_calls_and_refuses_new_ones)
 	venus_take(b);
 	close(venus);
 	venus = -1;
-	psdev_readable(&s);
-	cr_assert(s.vc.dead);
+	psdev_readable(&sb);
+	cr_assert(sb.vc.dead);
 	cr_assert(a->done && b->done, "a call still waits on a venus that is gone");
 	cr_assert_eq(a->rc, -EINTR);
 	cr_assert_eq(b->rc, -EINTR);
-	cr_assert_eq(s.tasks.live, 0);
+	cr_assert_eq(live_callers, 0);
 
 	c = start_call(CODA_GETATTR, 13);
 	cr_assert(c->done, "a call after venus went away waited");
 	cr_assert_eq(c->rc, -ENXIO);
 
 	/* The loop may still be told the channel is readable: harmless. */
-	psdev_readable(&s);
-	psdev_readable(&s);
-	cr_assert_eq(psdev_expire(&s), -1);
+	psdev_readable(&sb);
+	psdev_readable(&sb);
+	cr_assert_eq(psdev_expire(&sb), -1);
 	cr_assert_eq(a->rc, -EINTR);
 	cr_assert_eq(c->rc, -ENXIO);
 	free(a);
@@ -448,8 +530,9 @@ Test(psdev, venus_closing_fails_pending_calls_and_refuses_new_ones)
 	free(c);
 }
 
-/* A task that finds the channel closed before the loop has noticed: it must
- * fail alone, without the other waiting tasks being run from inside it. */
+/* A caller that finds the channel closed before the loop has noticed: it
+ * must fail alone, without the other waiting callers being run from inside
+ * it. */
 Test(psdev, call_that_finds_venus_gone_first_fails_and_others_still_end)
 {
 	struct call *a = start_call(CODA_GETATTR, 14);
@@ -461,16 +544,16 @@ Test(psdev, call_that_finds_venus_gone_first_fails_and_others_still_end)
 	b = start_call(CODA_GETATTR, 15);
 	cr_assert(b->done, "a call to a closed channel waited");
 	cr_assert_eq(b->rc, -ENXIO);
-	psdev_readable(&s);
-	cr_assert(s.vc.dead);
+	psdev_readable(&sb);
+	cr_assert(sb.vc.dead);
 	cr_assert(a->done);
 	cr_assert_eq(a->rc, -EINTR);
-	cr_assert_eq(s.tasks.live, 0);
-	/* The task pool is still sound: tasks start and finish. */
+	cr_assert_eq(live_callers, 0);
+	/* Callers still start and finish. */
 	c = start_call(CODA_GETATTR, 16);
 	cr_assert(c->done);
 	cr_assert_eq(c->rc, -ENXIO);
-	cr_assert_eq(s.tasks.live, 0);
+	cr_assert_eq(live_callers, 0);
 	free(a);
 	free(b);
 	free(c);
@@ -493,16 +576,16 @@ Test(psdev, call_past_its_deadline_is_interrupted_and_venus_signalled)
 	uint32_t u, ul;
 	int next, before;
 
-	s.vc.timeout_ms = 250;
+	sb.vc.timeout_ms = 250;
 	c = start_call(CODA_GETATTR, 17);
 	u = venus_take(c);
-	next = psdev_expire(&s);
+	next = psdev_expire(&sb);
 	cr_assert(next > 0 && next <= 250, "next deadline in %d ms", next);
 	cr_assert_not(c->done, "a call expired before its deadline");
 	venus_expect_nothing();
 
 	sleep_ms(350);
-	cr_assert_eq(psdev_expire(&s), -1);
+	cr_assert_eq(psdev_expire(&sb), -1);
 	cr_assert(c->done, "a call past its deadline still waits");
 	cr_assert_eq(c->rc, -EINTR);
 
@@ -518,20 +601,20 @@ Test(psdev, call_past_its_deadline_is_interrupted_and_venus_signalled)
 	r.fd = open_null();
 	venus_send(&r);
 	close(r.fd);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_eq(c->rc, -EINTR);
 	cr_assert_eq(count_fds(), before);
 
 	/* A new call is not confused with the old one. */
-	s.vc.timeout_ms = 30000;
+	sb.vc.timeout_ms = 30000;
 	late = start_call(CODA_GETATTR, 18);
 	ul = venus_take(late);
 	cr_assert_neq(ul, u);
 	venus_getattr_reply(u, 1);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(late->done, "the timed-out call's reply woke a new call");
 	venus_getattr_reply(ul, 18);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(late, 18);
 	free(late);
 	free(c);
@@ -545,14 +628,14 @@ static void fill_cache(void)
 		       f3 = fid_of(201);
 	struct coda_vattr attr = {.va_type = C_VDIR, .va_size = 4096};
 
-	cache_name_put(&s.sb.caches, &d, "a", 1, &f1, C_VREG);
-	cache_name_put(&s.sb.caches, &d, "b", 1, &f2, C_VREG);
-	cache_name_put(&s.sb.caches, &d, "gone", 4, &f2, C_VNON);
-	cache_name_put(&s.sb.caches, &e, "c", 1, &f3, C_VREG);
-	cache_attr_put(&s.sb.caches, &d, &attr);
-	cache_attr_put(&s.sb.caches, &e, &attr);
+	cache_name_put(&sb.caches, &d, "a", 1, &f1, C_VREG);
+	cache_name_put(&sb.caches, &d, "b", 1, &f2, C_VREG);
+	cache_name_put(&sb.caches, &d, "gone", 4, &f2, C_VNON);
+	cache_name_put(&sb.caches, &e, "c", 1, &f3, C_VREG);
+	cache_attr_put(&sb.caches, &d, &attr);
+	cache_attr_put(&sb.caches, &e, &attr);
 	attr.va_type = C_VREG;
-	cache_attr_put(&s.sb.caches, &f1, &attr);
+	cache_attr_put(&sb.caches, &f1, &attr);
 }
 
 static bool name_cached(uint32_t dir, const char *name)
@@ -560,7 +643,7 @@ static bool name_cached(uint32_t dir, const char *name)
 	struct CodaFid d = fid_of(dir), fid;
 	int vtype;
 
-	return cache_name_get(&s.sb.caches, &d, name, strlen(name), &fid, &vtype) == 1;
+	return cache_name_get(&sb.caches, &d, name, strlen(name), &fid, &vtype) == 1;
 }
 
 static bool attr_cached(uint32_t n)
@@ -568,7 +651,7 @@ static bool attr_cached(uint32_t n)
 	struct CodaFid f = fid_of(n);
 	struct coda_vattr attr;
 
-	return cache_attr_get(&s.sb.caches, &f, &attr);
+	return cache_attr_get(&sb.caches, &f, &attr);
 }
 
 static void send_downcall(uint32_t opcode, uint32_t unique, size_t len, const struct CodaFid *fid)
@@ -593,7 +676,7 @@ Test(psdev, zapdir_downcall_drops_names_under_dir_and_its_attributes)
 	fill_cache();
 	cr_assert(name_cached(100, "a") && name_cached(100, "gone") && attr_cached(100));
 	send_downcall(CODA_ZAPDIR, 0, sizeof(struct coda_zapdir_out), &d);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(name_cached(100, "a"));
 	cr_assert_not(name_cached(100, "b"));
 	cr_assert_not(name_cached(100, "gone"), "a negative entry survived ZAPDIR");
@@ -608,13 +691,13 @@ Test(psdev, flush_downcall_empties_the_cache)
 {
 	fill_cache();
 	send_downcall(CODA_FLUSH, 0, sizeof(struct coda_out_hdr), NULL);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(name_cached(100, "a"));
 	cr_assert_not(name_cached(200, "c"));
 	cr_assert_not(attr_cached(100));
 	cr_assert_not(attr_cached(200));
 	cr_assert_not(attr_cached(101));
-	cr_assert_eq(s.sb.caches.count, 0);
+	cr_assert_eq(sb.caches.count, 0);
 }
 
 Test(psdev, too_short_downcall_is_ignored)
@@ -624,20 +707,19 @@ Test(psdev, too_short_downcall_is_ignored)
 	fill_cache();
 	/* A ZAPDIR without the whole fid. */
 	send_downcall(CODA_ZAPDIR, 0, sizeof(struct coda_zapdir_out) - 4, &d);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert(name_cached(100, "a"));
 	cr_assert(name_cached(100, "gone"));
 	cr_assert(attr_cached(100));
 	/* A PURGEUSER without its uid: applied, it would drop the rights. */
-	cache_access_grant(&s.sb.caches, &d, 1000, C_A_R_OK);
+	cache_access_grant(&sb.caches, &d, 1000, C_A_R_OK);
 	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_out_hdr), NULL);
-	psdev_readable(&s);
-	cr_assert(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK),
-		  "a short PURGEUSER was applied");
+	psdev_readable(&sb);
+	cr_assert(cache_access_ok(&sb.caches, &d, 1000, C_A_R_OK), "a short PURGEUSER was applied");
 	/* And a whole one is applied: the check above is not vacuous. */
 	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_purgeuser_out), NULL);
-	psdev_readable(&s);
-	cr_assert_not(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK));
+	psdev_readable(&sb);
+	cr_assert_not(cache_access_ok(&sb.caches, &d, 1000, C_A_R_OK));
 	check_channel_works(5, 55);
 }
 
@@ -647,10 +729,10 @@ Test(psdev, purgeuser_drops_access_rights_only)
 	struct CodaFid d = fid_of(100);
 
 	fill_cache();
-	cache_access_grant(&s.sb.caches, &d, 1000, C_A_R_OK);
+	cache_access_grant(&sb.caches, &d, 1000, C_A_R_OK);
 	send_downcall(CODA_PURGEUSER, 0, sizeof(struct coda_purgeuser_out), NULL);
-	psdev_readable(&s);
-	cr_assert_not(cache_access_ok(&s.sb.caches, &d, 1000, C_A_R_OK));
+	psdev_readable(&sb);
+	cr_assert_not(cache_access_ok(&sb.caches, &d, 1000, C_A_R_OK));
 	cr_assert(name_cached(100, "a"));
 	cr_assert(name_cached(200, "c"));
 	cr_assert(attr_cached(200));
@@ -665,11 +747,11 @@ Test(psdev, downcall_does_not_disturb_a_waiting_call)
 	fill_cache();
 	/* A downcall whose unique happens to be the pending call's. */
 	send_downcall(CODA_ZAPDIR, u, sizeof(struct coda_zapdir_out), &d);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	cr_assert_not(c->done, "a downcall was taken as a reply");
 	cr_assert_not(attr_cached(100));
 	venus_getattr_reply(u, 100);
-	psdev_readable(&s);
+	psdev_readable(&sb);
 	expect_getattr(c, 100);
 	free(c);
 }
