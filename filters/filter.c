@@ -9,116 +9,99 @@
 #include "filter.h"
 #include "load.h"
 
-/* Every call that names a path: the supervisor decides whether it is in the
- * mount. Write calls are trapped too, so a /coda path never reaches the host. */
-static const char *const path_calls[] = {
-    "open",	     "openat",
-    "openat2",	     "creat",
-    "stat",	     "lstat",
-    "access",	     "faccessat",
-    "faccessat2",    "readlink",
-    "readlinkat",    "statfs",
-    "chdir",	     "fchdir",
-    "getcwd",	     "execve",
-    "execveat",	     "mkdir",
-    "mkdirat",	     "rmdir",
-    "unlink",	     "unlinkat",
-    "rename",	     "renameat",
-    "renameat2",     "link",
-    "linkat",	     "symlink",
-    "symlinkat",     "chmod",
-    "fchmodat",	     "chown",
-    "lchown",	     "fchownat",
-    "utime",	     "utimes",
-    "utimensat",     "futimesat",
-    "truncate",	     "mknod",
-    "mknodat",	     "setxattr",
-    "lsetxattr",     "getxattr",
-    "lgetxattr",     "listxattr",
-    "llistxattr",    "removexattr",
-    "lremovexattr",  "inotify_add_watch",
-    "chroot",	     "bind",
-    "connect",	     "name_to_handle_at",
-    "fanotify_mark",
+/* The rules of trapped_calls.def. */
+enum rule {
+	RULE_ALWAYS,
+	RULE_BAND_FD,
+	RULE_BAND_DUP,
+	RULE_BAND_IOCTL,
+	RULE_STAT_AT,
+	RULE_BAND_FCNTL_DUP,
+	RULE_DIR_READ,
+	RULE_FORK,
+	RULE_CLONE,
+	RULE_UNSHARE,
+	RULE_SEND,
+	RULE_SEND_FLAGS,
+	RULE_REFUSE,
 };
 
-/* Calls on an fd: trapped only for fds in the band, where /coda files live. */
-static const char *const band_fd_calls[] = {
-    "fstat",  "fstatfs", "getdents",  "getdents64", "dup",	 "dup2",      "dup3",
-    "fchmod", "fchown",	 "ftruncate", "fsync",	    "fdatasync", "fsetxattr", "fremovexattr",
+struct trap {
+	int nr;
+	enum rule rule;
+	unsigned arg; /* the argument the rule tests; REFUSE's errno */
 };
 
-/* Calls that change credentials or the umask: seen so the supervisor re-reads them. */
-static const char *const cred_calls[] = {
-    "setuid",	 "setgid",   "setreuid", "setregid",  "setresuid",
-    "setresgid", "setfsuid", "setfsgid", "setgroups", "umask",
-};
+/* What each rule of the list stands for in a struct trap. */
+#define TRAP_ALWAYS	    .rule = RULE_ALWAYS
+#define TRAP_BAND_FD(n)	    .rule = RULE_BAND_FD, .arg = (n)
+#define TRAP_BAND_DUP	    .rule = RULE_BAND_DUP
+#define TRAP_BAND_IOCTL	    .rule = RULE_BAND_IOCTL
+#define TRAP_STAT_AT(n)	    .rule = RULE_STAT_AT, .arg = (n)
+#define TRAP_BAND_FCNTL_DUP .rule = RULE_BAND_FCNTL_DUP
+#define TRAP_DIR_READ	    .rule = RULE_DIR_READ
+#define TRAP_FORK	    .rule = RULE_FORK
+#define TRAP_CLONE	    .rule = RULE_CLONE
+#define TRAP_UNSHARE	    .rule = RULE_UNSHARE
+#define TRAP_SEND	    .rule = RULE_SEND
+#define TRAP_SEND_FLAGS(n)  .rule = RULE_SEND_FLAGS, .arg = (n)
 
-static int add_band_fd_calls(scmp_filter_ctx ctx)
+#define TRAP(name, handler, rule) {.nr = SYS_##name, TRAP_##rule},
+#define REFUSE(name, err)	  {.nr = SYS_##name, .rule = RULE_REFUSE, .arg = (err)},
+static const struct trap traps[] = {
+#include "trapped_calls.def"
+};
+#undef TRAP
+#undef REFUSE
+
+/* A call listed twice would get two sets of rules: a redeclared enumerator
+ * stops the build instead. */
+#define TRAP(name, handler, rule) LISTED_##name,
+#define REFUSE(name, err)	  LISTED_##name,
+enum listed_once {
+#include "trapped_calls.def"
+};
+#undef TRAP
+#undef REFUSE
+
+static int notify(scmp_filter_ctx ctx, int nr, struct scmp_arg_cmp cmp)
 {
-	for (size_t i = 0; i < sizeof(band_fd_calls) / sizeof(band_fd_calls[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(band_fd_calls[i]);
-		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-					  SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
-
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, cmp);
 }
 
-/* ioctl on a band fd, but for isatty's TCGETS (each text open of Python and
- * stdio asks it): the container answers that one as a Coda file does. */
-static int add_band_ioctl(scmp_filter_ctx ctx)
+static int notify_band_fd(scmp_filter_ctx ctx, int nr, unsigned arg)
 {
-	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("ioctl"), 2,
-				SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+	return notify(ctx, nr, SCMP_CMP(arg, SCMP_CMP_GE, CODA_FD_BAND_LO));
+}
+
+static int add_band_dup(scmp_filter_ctx ctx, int nr)
+{
+	int rc = notify_band_fd(ctx, nr, 0);
+
+	return rc ? rc : notify_band_fd(ctx, nr, 1);
+}
+
+static int add_band_ioctl(scmp_filter_ctx ctx, int nr)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
 				SCMP_A1(SCMP_CMP_NE, TCGETS));
 }
 
-/* newfstatat and statx are how glibc and others implement fstat: with
- * AT_EMPTY_PATH on an fd below the band they cannot name a /coda object (a
- * /coda dirfd is in the band; AT_FDCWD is negative, so it compares above). */
-static int add_stat_at(scmp_filter_ctx ctx, const char *name, unsigned flags_arg)
+static int add_stat_at(scmp_filter_ctx ctx, int nr, unsigned flags_arg)
 {
-	int nr = seccomp_syscall_resolve_name(name);
-	int rc;
+	int rc = notify(ctx, nr, SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
 
-	rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-			      SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
-	if (rc < 0)
-		return rc;
-	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
+	return rc ? rc : notify_band_fd(ctx, nr, 0);
 }
 
-/* Calls that close or replace a band fd keep the supervisor's table exact. */
-static int add_band_closers(scmp_filter_ctx ctx)
+static int add_fcntl_dup(scmp_filter_ctx ctx, int nr)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("close"), 1,
-				  SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO));
+	static const unsigned cmds[] = {F_DUPFD, F_DUPFD_CLOEXEC};
 
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
-				      seccomp_syscall_resolve_name("close_range"), 1,
-				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("dup2"), 1,
-				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("dup3"), 1,
-				      SCMP_A1(SCMP_CMP_GE, CODA_FD_BAND_LO));
-	return rc;
-}
-
-/* Reads of a /coda directory fd: EISDIR, never the container's bytes. */
-static int add_dir_reads(scmp_filter_ctx ctx)
-{
-	static const char *const reads[] = {"read", "readv", "pread64", "preadv", "preadv2"};
-
-	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
-		int rc = seccomp_rule_add(
-		    ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(reads[i]), 1,
-		    SCMP_A0(SCMP_CMP_MASKED_EQ, CODA_FD_HALF_MASK, CODA_FD_DIR_LO));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2,
+					  SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
+					  SCMP_A1(SCMP_CMP_EQ, cmds[i]));
 
 		if (rc < 0)
 			return rc;
@@ -126,62 +109,17 @@ static int add_dir_reads(scmp_filter_ctx ctx)
 	return 0;
 }
 
-/* A copy of a /coda fd must be a /coda fd too. */
-static int add_fcntl_dup(scmp_filter_ctx ctx)
-{
-	int nr = seccomp_syscall_resolve_name("fcntl");
-	int rc =
-	    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
-			     SCMP_A1(SCMP_CMP_EQ, F_DUPFD));
-
-	if (rc < 0)
-		return rc;
-	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 2, SCMP_A0(SCMP_CMP_GE, CODA_FD_BAND_LO),
-				SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC));
-}
-
-/* New processes that share their parent's cwd or fd table (CLONE_FS,
- * CLONE_FILES), so the supervisor can share them too. A plain fork or vfork
- * is not trapped (but with all): its child copies what its parent has when
- * first seen, and a parent's children are first adopted that way before it
- * changes what they would copy (proc_adopt_children). A trapped fork could
- * fail with EINTR: a signal that comes before the supervisor has read the
- * call ends its wait, and a shell's SIGCHLD handler has no SA_RESTART.
- * clone3 keeps its flags in memory, where a filter cannot look: it fails
- * with ENOSYS, and the C library falls back to clone, as under Docker's
- * default profile. */
-static int add_forks(scmp_filter_ctx ctx, bool all)
+/* Each clone that shares the cwd or the fd table (and is no thread), or,
+ * with all, each that is no thread. */
+static int add_clone(scmp_filter_ctx ctx, int nr, bool all)
 {
 	static const unsigned long shared[] = {CLONE_FS, CLONE_FILES};
-	int nr = seccomp_syscall_resolve_name("clone");
-	int rc = 0;
 
-	if (all) {
-		rc = filter_notify_all(ctx, (const char *const[]){"fork", "vfork"}, 2);
-		if (!rc)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-					      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
-	} else {
-		for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]) && !rc; i++)
-			rc = seccomp_rule_add(
-			    ctx, SCMP_ACT_NOTIFY, nr, 1,
-			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | shared[i], shared[i]));
-	}
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				      seccomp_syscall_resolve_name("clone3"), 0);
-	return rc;
-}
-
-/* unshare of the cwd or the fd table: the caller's copy becomes its own. */
-static int add_unshare(scmp_filter_ctx ctx)
-{
-	static const unsigned long flags[] = {CLONE_FS, CLONE_FILES, CLONE_NEWNS};
-	int nr = seccomp_syscall_resolve_name("unshare");
-
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-					  SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
+	if (all)
+		return notify(ctx, nr, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		int rc = notify(ctx, nr,
+				SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | shared[i], shared[i]));
 
 		if (rc < 0)
 			return rc;
@@ -189,58 +127,67 @@ static int add_unshare(scmp_filter_ctx ctx)
 	return 0;
 }
 
-/* Where fds must be borrowed to receive (ptrace_call.h), the sends show when
- * that may be needed: only once a /coda fd has been sent. */
-static int add_sends(scmp_filter_ctx ctx)
+static int add_unshare(scmp_filter_ctx ctx, int nr)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("sendmsg"), 1,
-				  SCMP_A2(SCMP_CMP_NE, FILTER_UNTRAPPED_SEND_FLAGS));
+	static const unsigned long flags[] = {CLONE_FS, CLONE_FILES, CLONE_NEWNS};
 
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
-				      seccomp_syscall_resolve_name("sendmmsg"), 0);
-	return rc;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		int rc = notify(ctx, nr, SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_trap(scmp_filter_ctx ctx, const struct trap *t, unsigned flags)
+{
+	bool sends = flags & FILTER_TRACK_SENDS;
+
+	switch (t->rule) {
+	case RULE_ALWAYS:
+		return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, t->nr, 0);
+	case RULE_BAND_FD:
+		return notify_band_fd(ctx, t->nr, t->arg);
+	case RULE_BAND_DUP:
+		return add_band_dup(ctx, t->nr);
+	case RULE_BAND_IOCTL:
+		return add_band_ioctl(ctx, t->nr);
+	case RULE_STAT_AT:
+		return add_stat_at(ctx, t->nr, t->arg);
+	case RULE_BAND_FCNTL_DUP:
+		return add_fcntl_dup(ctx, t->nr);
+	case RULE_DIR_READ:
+		return notify(ctx, t->nr,
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, CODA_FD_HALF_MASK, CODA_FD_DIR_LO));
+	case RULE_FORK:
+		return flags & FILTER_TRAP_FORKS ? seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, t->nr, 0)
+						 : 0;
+	case RULE_CLONE:
+		return add_clone(ctx, t->nr, flags & FILTER_TRAP_FORKS);
+	case RULE_UNSHARE:
+		return add_unshare(ctx, t->nr);
+	case RULE_SEND:
+		return sends ? seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, t->nr, 0) : 0;
+	case RULE_SEND_FLAGS:
+		return sends ? notify(ctx, t->nr,
+				      SCMP_CMP(t->arg, SCMP_CMP_NE, FILTER_UNTRAPPED_SEND_FLAGS))
+			     : 0;
+	case RULE_REFUSE:
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(t->arg), t->nr, 0);
+	}
+	return -EINVAL;
 }
 
 static int build_rules(scmp_filter_ctx ctx, unsigned flags)
 {
-	int rc;
+	for (size_t i = 0; i < sizeof(traps) / sizeof(traps[0]); i++) {
+		int rc = add_trap(ctx, &traps[i], flags);
 
-	rc = filter_notify_all(ctx, path_calls, sizeof(path_calls) / sizeof(path_calls[0]));
-	if (!rc)
-		rc = filter_notify_all(ctx, cred_calls, sizeof(cred_calls) / sizeof(cred_calls[0]));
-	if (!rc)
-		rc = add_band_fd_calls(ctx);
-	if (!rc)
-		rc = add_band_ioctl(ctx);
-	if (!rc)
-		rc = add_stat_at(ctx, "newfstatat", 3);
-	if (!rc)
-		rc = add_stat_at(ctx, "statx", 2);
-	if (!rc)
-		rc = add_fcntl_dup(ctx);
-	if (!rc)
-		rc = add_dir_reads(ctx);
-	if (!rc)
-		rc = add_band_closers(ctx);
-	if (!rc)
-		rc = add_forks(ctx, flags & FILTER_TRAP_FORKS);
-	if (!rc)
-		rc = add_unshare(ctx);
-	/* fds passed over a Unix socket: a /coda one must land in the band. */
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name("recvmsg"),
-				      0);
-	/* fchmodat2 (Linux 6.6) is unknown to this libseccomp: add it by number. */
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, 452, 0);
-	/* io_uring reaches paths without a trappable syscall: programs fall back. */
-	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				      seccomp_syscall_resolve_name("io_uring_setup"), 0);
-	if (!rc && (flags & FILTER_TRACK_SENDS))
-		rc = add_sends(ctx);
-	return rc;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int filter_install_target(unsigned flags)

@@ -10,21 +10,6 @@
 
 #include "load.h"
 
-int filter_notify_all(scmp_filter_ctx ctx, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(names[i]);
-		int rc;
-
-		if (nr == __NR_SCMP_ERROR)
-			continue;
-		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 /* The filter as BPF, through a memfd: this libseccomp cannot load it with
  * the flag we want. The caller frees prog->filter. */
 static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)

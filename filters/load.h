@@ -3,16 +3,11 @@
 #define CODA_FILTER_LOAD_H
 
 #include <seccomp.h>
-#include <stddef.h>
 
 /* Sets NO_NEW_PRIVS, builds the rules with build_rules(ctx, flags)
  * (default: allow; calls of another ABI: ENOSYS), loads them on the calling
  * thread and returns the listener fd, or a negative errno (-EBUSY: the
  * thread already has a listener in its filter stack). */
 int filter_load(int (*build_rules)(scmp_filter_ctx ctx, unsigned flags), unsigned flags);
-
-/* Every call named (those this libseccomp does not know are skipped) goes
- * to the supervisor. 0 or a libseccomp error. */
-int filter_notify_all(scmp_filter_ctx ctx, const char *const *names, size_t n);
 
 #endif

@@ -1,38 +1,34 @@
 #include <seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "load.h"
 #include "venus_filter.h"
 
-/* Opens (one of them is the device's), mount and umount, and the calls whose
- * answers fakeroot would change: the owner venus sets on and reads from its
- * cache files. */
-static const char *const venus_calls[] = {
-    "open",  "openat",	   "openat2", "mount", "umount2", "stat",   "lstat",
-    "fstat", "newfstatat", "statx",   "chown", "fchown",  "lchown", "fchownat",
+#define TRAP_ALWAYS false
+#define TRAP_DEVICE true
+
+#define TRAP(name, handler, rule) {SYS_##name, TRAP_##rule},
+static const struct {
+	int nr;
+	bool device; /* trapped on the device fd alone */
+} traps[] = {
+#include "venus_calls.def"
 };
+#undef TRAP
 
-/* Replies and downcalls are written to the device; its version is asked. */
-static int add_device_calls(scmp_filter_ctx ctx)
+static int build_venus_rules(scmp_filter_ctx ctx, unsigned flags)
 {
-	static const char *const calls[] = {"write", "writev", "ioctl"};
-
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		int rc =
-		    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(calls[i]),
-				     1, SCMP_A0(SCMP_CMP_EQ, VENUS_DEV_FD));
+	(void)flags; /* none of the target's apply */
+	for (size_t i = 0; i < sizeof(traps) / sizeof(traps[0]); i++) {
+		int rc = traps[i].device ? seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, traps[i].nr, 1,
+							    SCMP_A0(SCMP_CMP_EQ, VENUS_DEV_FD))
+					 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, traps[i].nr, 0);
 
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
-}
-
-static int build_venus_rules(scmp_filter_ctx ctx, unsigned flags)
-{
-	(void)flags; /* none of the target's apply */
-	int rc = filter_notify_all(ctx, venus_calls, sizeof(venus_calls) / sizeof(venus_calls[0]));
-
-	return rc ? rc : add_device_calls(ctx);
 }
 
 int filter_install_venus(unsigned flags)

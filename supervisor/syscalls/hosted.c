@@ -114,7 +114,17 @@ static void open_call(struct call *c, int path_arg, int flags)
 		call_return(c, rc);
 }
 
-static void openat2_call(struct call *c)
+static void venus_open(struct call *c)
+{
+	open_call(c, 0, (int)call_arg(c, 1));
+}
+
+static void venus_openat(struct call *c)
+{
+	open_call(c, 1, (int)call_arg(c, 2));
+}
+
+static void venus_openat2(struct call *c)
 {
 	struct open_how how;
 
@@ -125,13 +135,14 @@ static void openat2_call(struct call *c)
 }
 
 /* CIOC_KERNEL_VERSION: venus passes a pointer to an int. */
-static long device_ioctl(struct call *c)
+static void venus_ioctl(struct call *c)
 {
 	int version = CODA_KERNEL_VERSION;
 
 	if (call_arg(c, 1) != CIOC_KERNEL_VERSION)
-		return -ENOTTY;
-	return call_write(c, call_arg(c, 2), &version, sizeof(version));
+		call_return(c, -ENOTTY);
+	else
+		call_return(c, call_write(c, call_arg(c, 2), &version, sizeof(version)));
 }
 
 /* For a write open, venus's own open is writable: its release, which the
@@ -214,9 +225,19 @@ static long device_write(struct call *c)
 	return (long)len;
 }
 
+static void venus_write(struct call *c)
+{
+	call_return(c, device_write(c));
+}
+
+static void venus_writev(struct call *c)
+{
+	call_return(c, -EINVAL); /* venus writes each message whole */
+}
+
 /* mount("coda", dir, "coda", flags, {version, fd}): the mount point is
  * recorded and the mount succeeds; any other mount is the kernel's. */
-static void mount_call(struct call *c)
+static void venus_mount(struct call *c)
 {
 	struct hosted_venus *h = &c->sup->hosted;
 	char type[PATH_MAX], dir[PATH_MAX];
@@ -236,7 +257,7 @@ static void mount_call(struct call *c)
 	call_return(c, 0);
 }
 
-static void umount_call(struct call *c)
+static void venus_umount2(struct call *c)
 {
 	struct hosted_venus *h = &c->sup->hosted;
 	char dir[PATH_MAX];
@@ -247,42 +268,17 @@ static void umount_call(struct call *c)
 		call_continue(c);
 }
 
+/* Every call the filter traps goes to its handler; a call listed twice is a
+ * duplicate case and does not build. */
 static void dispatch(struct call *c)
 {
 	switch (c->n->data.nr) {
-	case SYS_open:
-		open_call(c, 0, (int)call_arg(c, 1));
-		break;
-	case SYS_openat:
-		open_call(c, 1, (int)call_arg(c, 2));
-		break;
-	case SYS_openat2:
-		openat2_call(c);
-		break;
-	case SYS_ioctl:
-		call_return(c, device_ioctl(c));
-		break;
-	case SYS_write:
-		call_return(c, device_write(c));
-		break;
-	case SYS_writev:
-		call_return(c, -EINVAL); /* venus writes each message whole */
-		break;
-	case SYS_mount:
-		mount_call(c);
-		break;
-	case SYS_umount2:
-		umount_call(c);
-		break;
-	case SYS_chown:
-	case SYS_fchown:
-	case SYS_lchown:
-	case SYS_fchownat:
-		fakeroot_chown(c);
-		break;
-	default:
-		fakeroot_stat(c);
-		break;
+#define TRAP(name, handler, rule)                                                                  \
+	case SYS_##name:                                                                           \
+		handler(c);                                                                        \
+		return;
+#include "venus_calls.def"
+#undef TRAP
 	}
 }
 
@@ -298,6 +294,7 @@ void hosted_serve(struct task *t)
 	dispatch(&c);
 	if (!c.answered)
 		call_return(&c, -ENOSYS);
+	t->call = NULL;
 }
 
 bool hosted_exited(const struct sup *s)

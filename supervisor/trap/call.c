@@ -112,13 +112,13 @@ void call_serve(struct task *t)
 			 .listener = t->sup->listener,
 			 .uid_override = -1};
 
-	t->call = &c;
 	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
 	if (!c.proc) {
 		/* Gone already, or /proc hidden from us: let the kernel have it. */
 		call_continue(&c);
 		return;
 	}
+	t->call = &c;
 	proc_hold(c.proc);
 	c.proc->in_kernel_recvmsg = false; /* it is here, so out of any */
 	coda_exec_undo(&c);
@@ -129,4 +129,5 @@ void call_serve(struct task *t)
 		call_return(&c, -ENOSYS);
 	}
 	proc_release(t->sup, c.proc);
+	t->call = NULL;
 }
