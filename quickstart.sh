@@ -5,7 +5,8 @@
 #                          under coda-exec on a generated demo volume
 #   ./quickstart.sh test   install what is missing, build, run the test suite
 #                          (unit + end-to-end), again with ASan/UBSan, check
-#                          the C formatting, and print "N passed, N failed"
+#                          the C formatting and the supervisor's layers
+#                          (.ci/check-layers), and print "N passed, N failed"
 #
 # Debian packages are installed with apt-get (through sudo when not root) only
 # when dpkg-query says they are missing.  Build dirs: build/, build-asan/.
@@ -177,6 +178,14 @@ elif clang-format --dry-run --Werror "${sources[@]}" 2>"$fmtlog"; then
 else
 	echo "clang-format: these files need formatting (clang-format -i FILE):"
 	sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: .*/  \1/p' "$fmtlog" | uniq
+	FAILED=$((FAILED + 1))
+fi
+
+step "layer check (.ci/check-layers)"
+# The supervisor's one-way layers and no include cycles (issue 13); one test.
+if python3 .ci/check-layers; then
+	PASSED=$((PASSED + 1))
+else
 	FAILED=$((FAILED + 1))
 fi
 

@@ -1,0 +1,2 @@
+#include "syscalls/syscalls.h"
+#include "coda/coda.h"

@@ -1,0 +1,1 @@
+#include "trap/trap.h"

@@ -1,0 +1,3 @@
+#include "venus/venus.h"
+#include "coda/dir.h"
+#include "main.c"

@@ -1,0 +1,2 @@
+#include "coda/coda.h"
+#include "coda/file.h"

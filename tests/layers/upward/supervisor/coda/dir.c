@@ -1,0 +1,2 @@
+#include "coda.h"
+#include "syscalls/syscalls.h"

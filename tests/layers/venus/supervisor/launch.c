@@ -1,0 +1,1 @@
+#include "venus/venus.h"
