@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "channel.h"
-#include "filter.h"
+#include "proto/channel.h"
+#include "filters/filter.h"
 #include "launch.h"
-#include "trap/call.h"
-#include "super.h"
+#include "trap/trap.h"
+#include "syscalls/syscalls.h"
 #include "venus.h"
-#include "venus_filter.h"
+#include "filters/venus_filter.h"
 
 static void unblock_signals(void)
 {
@@ -148,8 +148,8 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 {
 	unblock_signals();
 	install_and_send(filter_install_target,
-			 (s->borrow_fds ? FILTER_TRACK_SENDS : 0) |
-			     (s->trap_forks ? FILTER_TRAP_FORKS : 0),
+			 (s->trap.borrow_fds ? FILTER_TRACK_SENDS : 0) |
+			     (s->trap.trap_forks ? FILTER_TRAP_FORKS : 0),
 			 sock);
 	execvp(s->opt.argv[0], s->opt.argv);
 	exec_failed(s->opt.argv[0]);
@@ -157,11 +157,11 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 
 int launch_target(struct sup *s)
 {
-	pid_t pid = fork_filtered(s, target_child, &s->listener);
+	pid_t pid = fork_filtered(s, target_child, &s->trap.listener);
 
 	if (pid < 0)
 		return (int)pid;
-	s->target = pid;
+	s->trap.target = pid;
 	return 0;
 }
 
@@ -205,7 +205,7 @@ static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 
 	setpgid(0, 0);
 	unblock_signals();
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->self_pid)
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->trap.self_pid)
 		_exit(125); /* coda-exec has died already */
 	install_and_send(filter_install_venus, 0, sock);
 	if (argv)

@@ -8,8 +8,8 @@ struct sup;
 /* Forks the embedded venus behind a new channel (s->vc.chan, s->venus_pid). */
 int launch_venus(struct sup *s);
 
-/* Forks the command with the filter installed; sets s->target and
- * s->listener. On failure prints why and returns a negative errno. */
+/* Forks the command with the filter installed; sets s->trap.target and
+ * s->trap.listener. On failure prints why and returns a negative errno. */
 int launch_target(struct sup *s);
 
 /* Forks the --venus-cmd venus under its filter (s->hosted.listener), with

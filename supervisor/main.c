@@ -18,14 +18,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "syscalls/exec.h"
-#include "trap/ptrace_call.h"
-#include "syscalls/hosted.h"
+#include "trap/trap.h"
+#include "syscalls/syscalls.h"
+#include "job.h"
 #include "launch.h"
-#include "syscalls/vfs.h"
-#include "trap/loop.h"
-#include "trap/proc.h"
-#include "super.h"
 
 #define EXIT_OWN_FAILURE  125
 #define DEFAULT_TIMEOUT_S 30 /* the kernel's coda_timeout */
@@ -253,35 +249,11 @@ static void options_free(struct options *opt)
 	free(opt->cache_buf);
 }
 
-static int setup_events(struct sup *s)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
-	/* What the command's processes leave behind is reparented to us, and
-	 * reaped: a zombie would count as a task still under the filter. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		return -errno;
-	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->sigfd < 0 || s->epfd < 0)
-		return -errno;
-	return loop_add(s, s->sigfd, EV_SIGNAL, 0);
-}
-
 static int start_embedded_venus(struct sup *s)
 {
 	int rc = launch_venus(s);
 
-	return rc ? rc : loop_add(s, s->sb.vc.chan, EV_VENUS, 0);
+	return rc ? rc : loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
 }
 
 /* Venus leaves: a hosted one is asked first, and given time to save its state. */
@@ -307,17 +279,17 @@ static int start_hosted_venus(struct sup *s)
 	rc = launch_hosted_venus(s);
 
 	if (!rc)
-		rc = loop_add(s, s->hosted.listener, EV_VENUS_LISTENER, 0);
+		rc = loop_add(&s->trap, s->hosted.listener, EV_VENUS_LISTENER, 0);
 	if (!rc)
-		rc = loop_add(s, s->sb.vc.chan, EV_VENUS, 0);
+		rc = loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
 	s->hosted.timer = rc ? -1 : timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (!rc &&
 	    (s->hosted.timer < 0 || timerfd_settime(s->hosted.timer, 0, &deadline, NULL) < 0))
 		rc = -errno;
 	if (!rc)
-		rc = loop_add(s, s->hosted.timer, EV_TIMER, 0);
+		rc = loop_add(&s->trap, s->hosted.timer, EV_TIMER, 0);
 	if (!rc)
-		rc = loop_run_until(s, hosted_ready) < 0 ? -EIO : 0;
+		rc = loop_run_until(&s->trap, hosted_ready) < 0 ? -EIO : 0;
 	if (rc < 0)
 		return rc;
 	if (!s->hosted.mounted) {
@@ -336,9 +308,9 @@ static int start_hosted_venus(struct sup *s)
 int main(int argc, char **argv)
 {
 	struct sup s = {
-	    .listener = -1,
 	    .sigfd = -1,
-	    .epfd = -1,
+	    .opath_anchor = -1,
+	    .self_exe = -1,
 	    .venus_pid = -1,
 	    .hosted = {
 		.listener = -1, .venus_end = -1, .lifeline = {-1, -1}, .pidfd = -1, .timer = -1}};
@@ -350,24 +322,12 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &s.opt);
 	s.hosted.cmd = s.opt.venus_cmd;
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
-	s.self_pid = getpid();
-	s.borrow_fds = fd_borrow_needed();
-	s.trap_forks = !proc_children_listed();
 	coda_sb_mount(&s.sb, s.opt.mount);
 	s.sb.verbose = s.opt.verbose;
 	s.sb.open_by_path = s.opt.open_by_path;
-	vfs_sched_init(&s);
-	rc = setup_events(&s);
+	rc = syscalls_init(&s);
 	if (!rc)
-		rc = coda_sb_init(&s.sb, &s.sched);
-	if (!rc)
-		rc = loop_add(&s, s.sb.release.inotify_fd, EV_INOTIFY, 0);
-	s.opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC);
-	if (!rc && s.opath_anchor < 0)
-		rc = -errno;
-	s.self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (!rc && s.self_exe < 0)
-		rc = -errno;
+		rc = job_init(&s);
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));
 	rc = s.hosted.cmd ? start_hosted_venus(&s) : start_embedded_venus(&s);
@@ -381,16 +341,13 @@ int main(int argc, char **argv)
 		options_free(&s.opt); /* the child said why */
 		return EXIT_OWN_FAILURE;
 	}
-	loop_tune_listener(&s);
-	rc = loop_add(&s, s.listener, EV_LISTENER, 0);
+	loop_tune_listener(&s.trap);
+	rc = loop_add(&s.trap, s.trap.listener, EV_LISTENER, 0);
 	if (rc < 0)
 		die("cannot watch the seccomp listener: %s", strerror(-rc));
-	status = loop_run(&s);
+	status = job_run(&s);
 	stop(&s);
-	proc_table_destroy(&s);
-	fdtable_memos_free(&s.file_memos);
-	coda_sb_destroy(&s.sb);
-	task_pool_destroy(&s.tasks);
+	syscalls_destroy(&s);
 	options_free(&s.opt);
 	return status;
 }

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include "venus_dirent.h"
+#include "proto/venus_dirent.h"
 #include "venus_int.h"
 
 #define CONTAINER_NAME_LEN 33

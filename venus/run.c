@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "channel.h"
+#include "proto/channel.h"
 #include "venus.h"
 
 struct link {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-#include "msg.h"
+#include "proto/msg.h"
 
 struct venus_config {
 	const char *volume; /* directory served as the volume root */

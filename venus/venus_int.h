@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <uthash.h>
 
-#include "msg.h"
+#include "proto/msg.h"
 #include "venus.h"
 
 /* opaque[0] of every fid we hand out: no realms here, but keep the slot fixed. */

@@ -22,8 +22,8 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
-#include "coda_wire.h"
-#include "msg.h"
+#include "proto/coda_wire.h"
+#include "proto/msg.h"
 
 /* Whoever sleeps while its upcall is out: opaque to the module (the trap's
  * task). */

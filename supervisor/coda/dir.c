@@ -14,7 +14,7 @@
 #include "psdev.h"
 #include "release.h"
 #include "upcall.h"
-#include "venus_dirent.h"
+#include "proto/venus_dirent.h"
 
 int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype)

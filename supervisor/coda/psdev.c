@@ -7,7 +7,7 @@
 #include <uthash.h>
 
 #include "cache.h"
-#include "channel.h"
+#include "proto/channel.h"
 #include "psdev.h"
 
 /* How often a held call is checked for a signal that ends it: the kernel

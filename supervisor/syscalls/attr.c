@@ -9,7 +9,6 @@
 #include <utime.h>
 
 #include "coda/coda.h"
-#include "super.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -213,7 +212,7 @@ void sys_fsync(struct call *c)
 void sys_setxattr(struct call *c)
 {
 	long nr = c->n->data.nr;
-	int err = c->sup->opt.read_only ? -EROFS : -EOPNOTSUPP;
+	int err = call_sup(c)->opt.read_only ? -EROFS : -EOPNOTSUPP;
 	struct nameidata nd;
 
 	if (nr == SYS_fsetxattr || nr == SYS_fremovexattr) {

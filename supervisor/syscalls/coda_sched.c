@@ -5,10 +5,22 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "super.h"
-#include "trap/call.h"
-#include "trap/task.h"
+#include "syscalls.h"
+#include "trap/trap.h"
 #include "vfs.h"
+
+int vfs_caller(struct call *c, struct coda_caller *who)
+{
+	struct creds cred;
+	int rc = proc_creds(c->proc, &cred);
+
+	if (rc < 0)
+		return rc;
+	who->pid = c->proc->tid;
+	who->pgid = cred.pgid;
+	who->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
+	return 0;
+}
 
 static struct task *task_of(struct coda_waiter *w)
 {
@@ -34,14 +46,14 @@ static bool task_interrupted(struct coda_waiter *w)
 {
 	struct task *t = task_of(w);
 
-	return call_task_interrupted(t->sup, t);
+	return call_task_interrupted(t->trap, t);
 }
 
 static int task_caller(struct coda_waiter *w, struct coda_caller *who)
 {
 	struct task *t = task_of(w);
 
-	return t->call ? call_caller(t->call, who) : -ESRCH;
+	return t->call ? vfs_caller(t->call, who) : -ESRCH;
 }
 
 struct spawned {
@@ -65,7 +77,7 @@ static int spawn_task(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), v
 	if (!sp)
 		return -ENOMEM;
 	*sp = (struct spawned){fn, arg};
-	rc = task_spawn(ctx, run_spawned, NULL, sp);
+	rc = task_spawn(&((struct sup *)ctx)->trap, run_spawned, NULL, sp);
 	if (rc < 0)
 		free(sp);
 	return rc;

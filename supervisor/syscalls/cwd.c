@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 #include "coda/coda.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 static int coda_may_chdir(struct call *c, const struct nameidata *nd)
@@ -38,10 +39,10 @@ static void chdir_continue(struct call *c, const char *path)
 {
 	int rc = 0;
 
-	if (c->proc->fs->kind != CWD_HOST) {
+	if (proc_fs(c->proc)->kind != CWD_HOST) {
 		rc = host_may_chdir(path);
 		if (!rc)
-			proc_set_cwd(c->sup, c->proc, CWD_HOST, NULL, NULL);
+			vfs_set_cwd(c, CWD_HOST, NULL, NULL);
 	}
 	if (rc < 0)
 		call_return(c, rc);
@@ -68,7 +69,7 @@ void sys_chdir(struct call *c)
 	case NAMEI_HOST:
 		rc = host_may_chdir(nd.path);
 		if (!rc)
-			proc_set_cwd(c->sup, c->proc, CWD_EMULATED, nd.path, NULL);
+			vfs_set_cwd(c, CWD_EMULATED, nd.path, NULL);
 		call_return(c, rc);
 		return;
 	case NAMEI_CODA:
@@ -76,7 +77,7 @@ void sys_chdir(struct call *c)
 	}
 	rc = coda_may_chdir(c, &nd);
 	if (!rc)
-		proc_set_cwd(c->sup, c->proc, CWD_CODA, nd.path, &nd.fid);
+		vfs_set_cwd(c, CWD_CODA, nd.path, &nd.fid);
 	call_return(c, rc);
 }
 
@@ -91,13 +92,13 @@ void sys_fchdir(struct call *c)
 		int rc = f->vtype == C_VDIR ? 0 : -ENOTDIR;
 
 		if (!rc)
-			proc_set_cwd(c->sup, c->proc, CWD_CODA, f->path, &f->fid);
+			vfs_set_cwd(c, CWD_CODA, f->path, &f->fid);
 		call_return(c, rc);
 		return;
 	}
 	/* fchdir takes an unsigned fd; one not open has no link in /proc */
 	snprintf(path, sizeof(path), "/proc/%u/fd/%u", c->n->pid, (unsigned)fd);
-	if (c->proc->fs->kind != CWD_HOST && lstat(path, &st) < 0)
+	if (proc_fs(c->proc)->kind != CWD_HOST && lstat(path, &st) < 0)
 		call_return(c, -EBADF);
 	else
 		chdir_continue(c, path);
@@ -105,7 +106,7 @@ void sys_fchdir(struct call *c)
 
 void sys_getcwd(struct call *c)
 {
-	struct fs_state *fs = c->proc->fs;
+	struct fs_state *fs = proc_fs(c->proc);
 	size_t len, size = (size_t)call_arg(c, 1);
 	int rc;
 
@@ -120,4 +121,46 @@ void sys_getcwd(struct call *c)
 	}
 	rc = call_write(c, call_arg(c, 0), fs->path, len);
 	call_return(c, rc < 0 ? rc : (long)len);
+}
+
+/* What fork does: the child gets a copy of the cwd (a new process's own:
+ * the kernel's, where the command started). */
+struct proc_shared *vfs_fs_copy(const struct proc_shared *shared, bool stale)
+{
+	const struct fs_state *from = (const struct fs_state *)shared;
+	struct fs_state *fs = calloc(1, sizeof(*fs));
+
+	(void)stale; /* a cwd is what it is: no fd to look for */
+	if (!fs)
+		return NULL;
+	fs->shared.refs = 1;
+	fs->kind = CWD_HOST;
+	if (from) {
+		fs->kind = from->kind;
+		memcpy(fs->path, from->path, sizeof(fs->path));
+		fs->fid = from->fid;
+	}
+	return &fs->shared;
+}
+
+void vfs_fs_free(struct proc_shared *shared)
+{
+	free(shared);
+}
+
+void vfs_set_cwd(struct call *c, enum cwd_kind kind, const char *path, const struct CodaFid *fid)
+{
+	struct fs_state *fs = proc_fs(c->proc);
+
+	/* Children not seen yet had the old cwd at their fork. */
+	proc_adopt_children(c->trap, c->proc);
+	fs->kind = kind;
+	if (path)
+		snprintf(fs->path, sizeof(fs->path), "%s", path);
+	else
+		fs->path[0] = '\0';
+	if (fid)
+		fs->fid = *fid;
+	else
+		memset(&fs->fid, 0, sizeof(fs->fid));
 }

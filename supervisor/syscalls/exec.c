@@ -14,10 +14,8 @@
 #include "vfs.h"
 #include "exec.h"
 #include "fdtable.h"
-#include "trap/call.h"
-#include "trap/proc.h"
-#include "trap/ptrace_call.h"
-#include "super.h"
+#include "trap/trap.h"
+#include "syscalls.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -267,7 +265,7 @@ static int mark_memory(struct call *c, struct exec_undo *u)
 	u->mark_addr = (sp - SCRATCH_BELOW) & ~7ULL;
 	if (!rc)
 		rc = call_write(c, u->mark_addr, &u->mark, sizeof(u->mark));
-	if (rc < 0 || ppid <= 1 || ppid == c->sup->self_pid)
+	if (rc < 0 || ppid <= 1 || ppid == c->trap->self_pid)
 		return rc;
 	remote = (struct iovec){(void *)(uintptr_t)u->mark_addr, sizeof(seen)};
 	if (process_vm_readv(ppid, &local, 1, &remote, 1, 0) == sizeof(seen) && seen == u->mark)
@@ -395,7 +393,7 @@ static int start_plan(struct call *c, const struct binprm *b, int path_arg, long
 	if (plan < 0)
 		return plan;
 	p = call_add_fd(c, plan, fd_itself ? (int)dirfd : -1, false);
-	h = p < 0 ? p : call_add_fd(c, c->sup->self_exe, -1, true);
+	h = p < 0 ? p : call_add_fd(c, call_sup(c)->self_exe, -1, true);
 	if (h >= 0 && b->prog >= 0)
 		e = call_add_fd(c, b->prog, -1, false);
 	rc = p < 0 ? p : h < 0 ? h : b->prog >= 0 && e < 0 ? e : write_plan(plan, b, h, e);
@@ -451,8 +449,8 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
 	if (!rc) {
 		/* Its close-on-exec fds go if it succeeds, unseen by us. */
 		if (fd_itself)
-			fdtable_close(c->proc->files, dirfd);
-		fdtable_suspect(c->proc->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
+			fdtable_close(proc_files(c->proc), dirfd);
+		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		if (!c->answered) /* else made again, pointed at the plan */
 			call_continue(c);
 	} else {

@@ -12,8 +12,6 @@
 
 #include <stdbool.h>
 
-#define EXEC_PLAN_OPTION "--exec-plan"
-
 struct call;
 struct exec_undo;
 struct nameidata;
@@ -29,9 +27,5 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
  * exit for a vfork parent's sake. */
 void coda_exec_undo(struct call *c);
 void coda_exec_undo_exit(struct exec_undo *u);
-
-/* In the target: runs the plan at `plan` (/dev/fd/N). Returns only on error,
- * with the exit status a shell would give. */
-int exec_plan_run(const char *plan);
 
 #endif

@@ -3,8 +3,9 @@
 #include <fcntl.h>
 
 #include "exec.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 /* A host program runs untouched; a /coda one through an exec plan (exec.h). */
@@ -20,7 +21,7 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 		return;
 	if (nd.kind == NAMEI_CONTINUE) {
 		/* Its close-on-exec fds go if it succeeds, unseen by us. */
-		fdtable_suspect(c->proc->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
+		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		call_continue(c);
 	} else if (nd.kind == NAMEI_HOST) {
 		call_return(c, -EACCES);

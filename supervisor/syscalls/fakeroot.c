@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fakeroot.h"
-#include "trap/call.h"
+#include "trap/trap.h"
 
 #define OWNER_XATTR "user.coda-exec.owner"
 

@@ -2,14 +2,16 @@
  * fd too (same open file, same object), which the kernel cannot know, so the
  * supervisor installs it. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
-#include "fd_band.h"
+#include "filters/fd_band.h"
 #include "coda/coda.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexec)
@@ -24,8 +26,8 @@ static void dup_coda(struct call *c, struct coda_file *f, int newfd, bool cloexe
  * seen yet, must still find it in theirs. */
 static void before_band_closes(struct call *c, long first, long last)
 {
-	if (fdtable_holds_any(c->proc->files, first, last))
-		proc_adopt_children(c->sup, c->proc);
+	if (fdtable_holds_any(proc_files(c->proc), first, last))
+		proc_adopt_children(c->trap, c->proc);
 }
 
 void sys_dup(struct call *c)
@@ -43,7 +45,7 @@ void sys_dup(struct call *c)
 		 * copy then is not seen as a /coda fd), but it may land on one of
 		 * our slots. */
 		if (nr != SYS_dup)
-			fdtable_suspect(c->proc->files, newfd, newfd);
+			fdtable_suspect(proc_files(c->proc), newfd, newfd);
 		call_continue(c);
 		return;
 	}
@@ -80,27 +82,24 @@ void sys_close(struct call *c)
 	long fd = (long)call_arg(c, 0);
 
 	before_band_closes(c, fd, fd);
-	fdtable_close(c->proc->files, fd);
+	fdtable_close(proc_files(c->proc), fd);
 	call_continue(c);
 }
 
 void sys_close_range(struct call *c)
 {
 	unsigned int first = (unsigned int)call_arg(c, 0), last = (unsigned int)call_arg(c, 1);
-	struct files_state *files = c->proc->files;
 
 	/* CLOSE_RANGE_UNSHARE gives the task a table of its own first. */
-	if ((call_arg(c, 2) & CLOSE_RANGE_UNSHARE) && files->refs > 1) {
-		struct files_state *copy = fdtable_copy(files);
+	if (call_arg(c, 2) & CLOSE_RANGE_UNSHARE) {
+		int rc = proc_unshare(c->trap, c->proc, CLONE_FILES);
 
-		if (!copy) {
-			call_return(c, -ENOMEM);
+		if (rc < 0) {
+			call_return(c, rc);
 			return;
 		}
-		fdtable_put(files);
-		c->proc->files = files = copy;
 	}
 	before_band_closes(c, first, last);
-	fdtable_suspect(files, first, last);
+	fdtable_suspect(proc_files(c->proc), first, last);
 	call_continue(c);
 }

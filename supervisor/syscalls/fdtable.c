@@ -7,33 +7,23 @@
 
 #include "fdtable.h"
 #include "coda/coda.h"
-#include "trap/call.h"
-#include "trap/proc.h"
-#include "vfs.h"
+#include "trap/trap.h"
+#include "current.h"
 
-struct files_state *fdtable_new(void)
+static struct files_state *fdtable_new(void)
 {
 	struct files_state *files = calloc(1, sizeof(*files));
 
 	if (files) {
-		files->refs = 1;
+		files->shared.refs = 1;
 		files->hint[0] = files->hint[1] = CODA_FD_HALF_SIZE - 1;
 	}
 	return files;
 }
 
-struct files_state *fdtable_copy(const struct files_state *from)
+static struct files_state *files_of(const struct proc_shared *shared)
 {
-	struct files_state *files = fdtable_new();
-
-	if (!files || !from)
-		return files;
-	for (int i = 0; i < CODA_FD_BAND_SIZE; i++) {
-		files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
-		files->unverified[i] = from->unverified[i];
-	}
-	memcpy(files->hint, from->hint, sizeof(files->hint));
-	return files;
+	return (struct files_state *)shared;
 }
 
 static void drop(struct files_state *files, int i)
@@ -44,10 +34,29 @@ static void drop(struct files_state *files, int i)
 	files->unverified[i] = false;
 }
 
-void fdtable_put(struct files_state *files)
+struct proc_shared *fdtable_copy(const struct proc_shared *shared, bool stale)
 {
-	if (!files || --files->refs > 0)
-		return;
+	const struct files_state *from = files_of(shared);
+	struct files_state *files = fdtable_new();
+
+	if (!files || !from)
+		return files ? &files->shared : NULL;
+	for (int i = 0; i < CODA_FD_BAND_SIZE; i++) {
+		files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
+		files->unverified[i] = from->unverified[i];
+	}
+	memcpy(files->hint, from->hint, sizeof(files->hint));
+	/* Its parent may have opened more since the fork: each /coda fd is
+	 * believed once /proc shows that the child holds it. */
+	if (stale)
+		fdtable_suspect(files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
+	return &files->shared;
+}
+
+void fdtable_free(struct proc_shared *shared)
+{
+	struct files_state *files = files_of(shared);
+
 	for (int i = 0; i < CODA_FD_BAND_SIZE; i++)
 		drop(files, i);
 	free(files);
@@ -162,7 +171,7 @@ void fdtable_suspect(struct files_state *files, long first, long last)
 
 struct coda_file *coda_file_lookup(struct call *c, long fd)
 {
-	return fdtable_lookup(c, c->proc->files, fd);
+	return fdtable_lookup(c, proc_files(c->proc), fd);
 }
 
 static void remember(struct file_memos *m, const struct coda_file *f)
@@ -208,7 +217,7 @@ static int add_fd(struct call *c, int src, int newfd, bool cloexec, bool answer)
 static int install(struct call *c, struct coda_file *f, int src, int newfd, bool cloexec,
 		   bool answer)
 {
-	struct files_state *files = c->proc->files;
+	struct files_state *files = proc_files(c->proc);
 	int fd = -EMFILE;
 
 	if (newfd < 0) {
@@ -227,7 +236,7 @@ static int install(struct call *c, struct coda_file *f, int src, int newfd, bool
 	}
 	if (fd >= 0 && coda_fd_in_band(fd)) {
 		fdtable_set(files, fd, f);
-		remember(&c->sup->file_memos, f);
+		remember(&call_sup(c)->file_memos, f);
 	}
 	return fd;
 }

@@ -7,22 +7,22 @@
 
 #include <stdbool.h>
 
-#include "coda/coda.h"
-#include "fd_band.h"
+#include "filters/fd_band.h"
+#include "syscalls.h"
 
 struct call;
 struct coda_file;
 
 struct files_state {
-	int refs;
+	struct proc_shared shared; /* first: the trap counts its users */
 	struct coda_file *slot[CODA_FD_BAND_SIZE];
 	bool unverified[CODA_FD_BAND_SIZE]; /* set by exec: may have been closed */
 	int hint[2]; /* where the next search starts in each half: files, dirs */
 };
 
-struct files_state *fdtable_new(void);
-struct files_state *fdtable_copy(const struct files_state *from); /* fork */
-void fdtable_put(struct files_state *files);
+/* The fd table as the trap shares and copies it (struct trap_ops). */
+struct proc_shared *fdtable_copy(const struct proc_shared *from, bool stale);
+void fdtable_free(struct proc_shared *shared);
 
 /* The /coda file at target fd `fd`, or NULL. */
 struct coda_file *fdtable_lookup(struct call *c, struct files_state *files, long fd);
@@ -41,23 +41,6 @@ bool fdtable_holds_any(const struct files_state *files, long first, long last);
 /* A call that may close or replace the fds first..last (close_range, dup2
  * onto a band fd, exec): believe those slots only after a look in /proc. */
 void fdtable_suspect(struct files_state *files, long first, long last);
-
-/* What the /coda files put into bands lately were, by container: an fd in
- * flight over a Unix socket outlives its sender's fd and record, and its
- * receiver must still learn what it is. The newest first. */
-#define FILE_MEMOS 256
-struct file_memo {
-	struct CodaFid fid;
-	int vtype;
-	int flags;
-	dev_t cdev;
-	ino_t cino;
-	char *path; /* NULL: a free entry */
-};
-struct file_memos {
-	struct file_memo ring[FILE_MEMOS];
-	unsigned next;
-};
 
 /* A new record of the object a memo names, opened as `container`; NULL when
  * no memo names that container. */

@@ -10,9 +10,8 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "syscalls.h"
-#include "trap/call.h"
 
 void sys_fork(struct call *c)
 {
@@ -20,7 +19,7 @@ void sys_fork(struct call *c)
 	unsigned long flags = nr == SYS_clone	? (unsigned long)call_arg(c, 0)
 			      : nr == SYS_vfork ? CLONE_VM | CLONE_VFORK
 						: 0;
-	int rc = proc_note_fork(c->proc, flags);
+	int rc = proc_note_fork(c->trap, c->proc, flags);
 
 	if (rc < 0)
 		call_return(c, rc);
@@ -32,7 +31,7 @@ void sys_fork(struct call *c)
  * shared with its threads (or CLONE_VM siblings), as the kernel does. */
 void sys_unshare(struct call *c)
 {
-	int rc = proc_unshare(c->proc, (unsigned long)call_arg(c, 0));
+	int rc = proc_unshare(c->trap, c->proc, (unsigned long)call_arg(c, 0));
 
 	if (rc < 0)
 		call_return(c, rc);

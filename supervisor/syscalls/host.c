@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "host.h"
-#include "trap/call.h"
+#include "trap/trap.h"
 
 void host_open(struct call *c, const char *path, int flags, mode_t mode)
 {

@@ -10,13 +10,12 @@
 #include <unistd.h>
 
 #include "fakeroot.h"
-#include "hosted.h"
-#include "trap/loop.h"
-#include "trap/call.h"
-#include "trap/proc.h"
+#include "handlers.h"
+#include "syscalls.h"
+#include "vfs.h"
+#include "trap/trap.h"
 #include "coda/coda.h"
-#include "super.h"
-#include "venus_filter.h"
+#include "filters/venus_filter.h"
 
 /* Is path one of venus's device paths ("/dev/cfs0,/dev/coda/0" by default,
  * a comma-separated list as venus's own kerneldevice setting)? */
@@ -49,7 +48,7 @@ int hosted_lifeline(struct hosted_venus *h)
  * exec'ed it or a shell forked it: from now on we follow that one. */
 static int follow_venus(struct call *c)
 {
-	struct sup *s = c->sup;
+	struct sup *s = call_sup(c);
 	struct hosted_venus *h = &s->hosted;
 	pid_t pid;
 	int pidfd, rc;
@@ -70,7 +69,7 @@ static int follow_venus(struct call *c)
 	else if (fcntl(h->lifeline[0], F_SETOWN, pid) < 0)
 		rc = -errno;
 	else
-		rc = loop_add(s, pidfd, EV_VENUS_PIDFD, pid);
+		rc = loop_add(&s->trap, pidfd, EV_VENUS_PIDFD, pid);
 	if (rc < 0) {
 		close(pidfd);
 		return rc;
@@ -85,16 +84,16 @@ static int follow_venus(struct call *c)
  * (hosted.h). Again at each open: venus may have closed them meanwhile. */
 static int give_lifeline(struct call *c)
 {
-	int rc = call_add_fd(c, c->sup->hosted.lifeline[0], VENUS_LIFELINE_FD, true);
+	int rc = call_add_fd(c, call_sup(c)->hosted.lifeline[0], VENUS_LIFELINE_FD, true);
 
 	if (rc >= 0)
-		rc = call_add_fd(c, c->sup->sb.vc.chan, VENUS_PEER_FD, true);
+		rc = call_add_fd(c, call_sup(c)->sb.vc.chan, VENUS_PEER_FD, true);
 	return rc < 0 ? rc : 0;
 }
 
 static void open_call(struct call *c, int path_arg, int flags)
 {
-	struct hosted_venus *h = &c->sup->hosted;
+	struct hosted_venus *h = &call_sup(c)->hosted;
 	char path[PATH_MAX];
 	int rc = call_read_path(c, call_arg(c, path_arg), path);
 
@@ -194,7 +193,7 @@ static void take_container(struct call *c, struct coda_msg *m)
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", c->n->pid, venus_fd);
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd >= 0)
-		expect_venus_release(c->sup, (pid_t)c->n->pid, m);
+		expect_venus_release(call_sup(c), (pid_t)c->n->pid, m);
 	if (m->fd >= 0 && call_add_fd(c, m->fd, venus_fd, false) < 0) {
 		close(m->fd);
 		m->fd = -1;
@@ -221,7 +220,7 @@ static long device_write(struct call *c)
 	m.len = len;
 	if (m.oh.opcode == CODA_OPEN_BY_FD)
 		take_container(c, &m);
-	psdev_deliver(&c->sup->sb, &m);
+	psdev_deliver(&call_sup(c)->sb, &m);
 	return (long)len;
 }
 
@@ -239,7 +238,7 @@ static void venus_writev(struct call *c)
  * recorded and the mount succeeds; any other mount is the kernel's. */
 static void venus_mount(struct call *c)
 {
-	struct hosted_venus *h = &c->sup->hosted;
+	struct hosted_venus *h = &call_sup(c)->hosted;
 	char type[PATH_MAX], dir[PATH_MAX];
 
 	if (call_read_path(c, call_arg(c, 2), type) < 0 || strcmp(type, "coda") ||
@@ -253,13 +252,13 @@ static void venus_mount(struct call *c)
 	}
 	snprintf(h->mnt, sizeof(h->mnt), "%s", dir);
 	h->mounted = true;
-	c->sup->sb.vc.quiet = false;
+	call_sup(c)->sb.vc.quiet = false;
 	call_return(c, 0);
 }
 
 static void venus_umount2(struct call *c)
 {
-	struct hosted_venus *h = &c->sup->hosted;
+	struct hosted_venus *h = &call_sup(c)->hosted;
 	char dir[PATH_MAX];
 
 	if (h->mounted && call_read_path(c, call_arg(c, 0), dir) == 0 && !strcmp(dir, h->mnt))
@@ -268,15 +267,11 @@ static void venus_umount2(struct call *c)
 		call_continue(c);
 }
 
-/* Every call the filter traps goes to its handler; a call listed twice is a
- * duplicate case and does not build. */
+/* Every call venus's filter traps goes to its handler. */
 static void dispatch(struct call *c)
 {
 	switch (c->n->data.nr) {
-#define TRAP(name, handler, rule)                                                                  \
-	case SYS_##name:                                                                           \
-		handler(c);                                                                        \
-		return;
+#define TRAP(name, handler, rule) DISPATCH_CASE(name, handler)
 #include "venus_calls.def"
 #undef TRAP
 	}
@@ -284,10 +279,10 @@ static void dispatch(struct call *c)
 
 void hosted_serve(struct task *t)
 {
-	struct call c = {.sup = t->sup,
+	struct call c = {.trap = t->trap,
 			 .task = t,
 			 .n = &t->notif,
-			 .listener = t->sup->hosted.listener,
+			 .listener = sup_of(t->trap)->hosted.listener,
 			 .uid_override = -1};
 
 	t->call = &c;
@@ -306,7 +301,7 @@ void hosted_venus_exited(struct sup *s)
 {
 	struct hosted_venus *h = &s->hosted;
 
-	loop_remove(s, h->pidfd);
+	loop_remove(&s->trap, h->pidfd);
 	close(h->pidfd);
 	h->pidfd = -1;
 	h->exited = true;
@@ -317,19 +312,23 @@ void hosted_venus_exited(struct sup *s)
 	psdev_venus_gone(&s->sb);
 }
 
-static bool hosted_gone(struct sup *s)
+static bool hosted_gone(struct trap *t)
 {
+	struct sup *s = sup_of(t);
+
 	return hosted_exited(s) || s->hosted.too_late;
 }
 
 /* The process --venus-cmd started: the shell, if venus is not it. */
-static bool child_gone(struct sup *s)
+static bool child_gone(struct trap *t)
 {
+	struct sup *s = sup_of(t);
+
 	return s->venus_pid < 0 || s->hosted.too_late;
 }
 
-/* Serves the loop until done(s), for at most secs. */
-static void serve_until(struct sup *s, bool (*done)(struct sup *s), int secs)
+/* Serves the loop until done, for at most secs. */
+static void serve_until(struct sup *s, bool (*done)(struct trap *t), int secs)
 {
 	struct itimerspec deadline = {.it_value.tv_sec = secs};
 	struct hosted_venus *h = &s->hosted;
@@ -338,10 +337,10 @@ static void serve_until(struct sup *s, bool (*done)(struct sup *s), int secs)
 	h->too_late = false;
 	if (h->timer < 0 || timerfd_settime(h->timer, 0, &deadline, NULL) < 0)
 		return;
-	rc = loop_add(s, h->timer, EV_TIMER, 0); /* still there if start-up was quick */
+	rc = loop_add(&s->trap, h->timer, EV_TIMER, 0); /* still there if start-up was quick */
 	if (rc < 0 && rc != -EEXIST)
 		return;
-	loop_run_until(s, done);
+	loop_run_until(&s->trap, done);
 }
 
 /* Venus itself once its device open named it, else the process group
@@ -377,7 +376,7 @@ int hosted_mount_preempted(void)
 	return 0;
 }
 
-bool hosted_ready(struct sup *s)
+bool hosted_ready(struct trap *t)
 {
-	return s->hosted.mounted || hosted_gone(s);
+	return sup_of(t)->hosted.mounted || hosted_gone(t);
 }

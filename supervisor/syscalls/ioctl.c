@@ -12,6 +12,7 @@
 
 #include "coda/coda.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 /* What do_vfs_ioctl does for a Coda file that the container can do as well. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "vfs.h"
 
 /* The target of the caller's /proc/PID/`what` link (its cwd, or an fd). */
@@ -39,7 +39,7 @@ static void from_file(struct walk_start *from, const struct coda_file *f)
 static int start_relative(struct call *c, long dirfd, const char *name, struct walk_start *from,
 			  char buf[PATH_MAX])
 {
-	struct fs_state *fs = c->proc->fs;
+	struct fs_state *fs = proc_fs(c->proc);
 	struct coda_file *f;
 	char what[32];
 

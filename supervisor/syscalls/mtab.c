@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "mtab.h"
-#include "trap/call.h"
-#include "trap/proc.h"
-#include "super.h"
+#include "trap/trap.h"
+#include "syscalls.h"
 #include "vfs.h"
 
 /* /etc/mtab, where it is the link to /proc/mounts that systemd and Debian
@@ -146,7 +145,7 @@ static int info_line(const struct coda_sb *sb, const char *table, size_t len, co
 /* A read-only file holding the task's table and the Coda mount's line. */
 static int mtab_file(struct call *c, pid_t pid, bool info)
 {
-	const struct coda_sb *sb = &c->sup->sb;
+	const struct coda_sb *sb = &call_sup(c)->sb;
 	char path[64], mnt[4 * PATH_MAX];
 	char *table = NULL, *line;
 	size_t len = 0;

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "coda/coda.h"
-#include "trap/proc.h"
-#include "super.h"
+#include "trap/trap.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 static int coda_access(struct call *c, const struct nameidata *nd, int mode, int at_flags)
@@ -32,7 +32,7 @@ static int coda_access(struct call *c, const struct nameidata *nd, int mode, int
 		mask |= C_A_X_OK;
 	if (mode & W_OK) {
 		/* as do_faccessat(): a read-only mount says so first */
-		if (c->sup->opt.read_only)
+		if (call_sup(c)->opt.read_only)
 			return -EROFS;
 		mask |= C_A_W_OK;
 	}
@@ -158,7 +158,7 @@ static bool exe_link_target(struct call *c, const char *name, uint64_t buf, long
 			    ssize_t *result)
 {
 	static const char memfd[] = "/memfd:", deleted[] = " (deleted)";
-	const char *mnt = c->sup->sb.mnt;
+	const char *mnt = call_sup(c)->sb.mnt;
 	pid_t owner = vfs_proc_owner(c, name, "exe");
 	char link[64], target[PATH_MAX];
 	size_t len, mlen = strlen(mnt);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "coda/coda.h"
-#include "super.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -56,7 +55,7 @@ void sys_mknod(struct call *c)
 		return;
 	}
 	rc = vfs_may_create(&nd);
-	call_return(c, rc ?: c->sup->opt.read_only ? -EROFS : -EIO);
+	call_return(c, rc ?: call_sup(c)->opt.read_only ? -EROFS : -EIO);
 }
 
 void sys_symlink(struct call *c)

@@ -10,7 +10,7 @@
 #include "fdtable.h"
 #include "host.h"
 #include "mtab.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 #include "syscalls.h"
 #include "vfs.h"
 

@@ -22,15 +22,12 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#include "trap/ptrace_call.h"
+#include "trap/trap.h"
 #include "fdtable.h"
-#include "fd_band.h"
-#include "trap/fdwait.h"
+#include "filters/fd_band.h"
 #include "coda/coda.h"
-#include "trap/call.h"
-#include "trap/proc.h"
-#include "super.h"
 #include "syscalls.h"
+#include "vfs.h"
 
 /* Beyond these the kernel does the call: a datagram may not be split. */
 #define MAX_DATA    (1 << 20)
@@ -64,7 +61,7 @@ static int take_socket(struct call *c, int fd)
 
 	if (fd_borrowed(c, fd, &sock))
 		return sock;
-	if (c->sup->borrow_fds && !c->sup->coda_fd_sent) {
+	if (c->trap->borrow_fds && !call_sup(c)->coda_fd_sent) {
 		c->proc->in_kernel_recvmsg = true; /* see note_sent */
 		return -EPERM;			   /* no /coda fd can be in any message */
 	}
@@ -178,10 +175,10 @@ static struct coda_file *known_file(struct sup *s, int fd)
 
 	if (fstat(fd, &st) < 0)
 		return NULL;
-	HASH_ITER(hh, s->procs, p, tmp)
+	HASH_ITER(hh, s->trap.procs, p, tmp)
 	{
-		for (int i = 0; p->files && i < CODA_FD_BAND_SIZE; i++) {
-			struct coda_file *f = p->files->slot[i];
+		for (int i = 0; proc_files(p) && i < CODA_FD_BAND_SIZE; i++) {
+			struct coda_file *f = proc_files(p)->slot[i];
 
 			if (f && f->cdev == st.st_dev && f->cino == st.st_ino && f->host_fd >= 0 &&
 			    same_open_file(fd, f->host_fd))
@@ -194,7 +191,7 @@ static struct coda_file *known_file(struct sup *s, int fd)
 /* Puts a received fd into the target: its number there, or -errno. */
 static int hand_over(struct call *c, int fd, bool cloexec)
 {
-	struct coda_file *f = known_file(c->sup, fd);
+	struct coda_file *f = known_file(call_sup(c), fd);
 	int rc;
 
 	if (!f)
@@ -388,7 +385,7 @@ static void note_sent(struct sup *s)
 	struct proc *p, *tmp;
 
 	s->coda_fd_sent = true;
-	HASH_ITER(hh, s->procs, p, tmp)
+	HASH_ITER(hh, s->trap.procs, p, tmp)
 	{
 		if (p->in_kernel_recvmsg && !p->exited)
 			fd_borrow_kick(p->tid);
@@ -403,9 +400,9 @@ void sys_sendmsg(struct call *c)
 {
 	struct msghdr m;
 
-	if (!c->sup->coda_fd_sent && call_read(c, call_arg(c, 1), &m, sizeof(m)) == 0 &&
+	if (!call_sup(c)->coda_fd_sent && call_read(c, call_arg(c, 1), &m, sizeof(m)) == 0 &&
 	    passes_band_fd(c, &m))
-		note_sent(c->sup);
+		note_sent(call_sup(c));
 	call_continue(c);
 }
 
@@ -414,9 +411,9 @@ void sys_sendmmsg(struct call *c)
 	unsigned int n = (unsigned int)call_arg(c, 2);
 	struct mmsghdr m;
 
-	for (unsigned int i = 0; i < n && i < MAX_IOV && !c->sup->coda_fd_sent; i++)
+	for (unsigned int i = 0; i < n && i < MAX_IOV && !call_sup(c)->coda_fd_sent; i++)
 		if (call_read(c, call_arg(c, 1) + i * sizeof(m), &m, sizeof(m)) == 0 &&
 		    passes_band_fd(c, &m.msg_hdr))
-			note_sent(c->sup);
+			note_sent(call_sup(c));
 	call_continue(c);
 }

@@ -9,7 +9,6 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
-#include "super.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -40,7 +39,7 @@ static int bind_error(struct call *c, const struct nameidata *nd)
 
 	if (rc == -EEXIST)
 		return -EADDRINUSE;
-	return rc ?: c->sup->opt.read_only ? -EROFS : -EIO;
+	return rc ?: call_sup(c)->opt.read_only ? -EROFS : -EIO;
 }
 
 void sys_socket_path(struct call *c)

@@ -5,8 +5,8 @@
 #include <sys/statfs.h>
 
 #include "coda/coda.h"
-#include "super.h"
 #include "syscalls.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 enum stat_kind { STAT_STAT, STAT_STATX };
@@ -22,12 +22,12 @@ static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_
 	if (kind == STAT_STATX) {
 		struct statx stx;
 
-		coda_attr_to_statx(&c->sup->sb, fid, &attr, &stx);
+		coda_attr_to_statx(&call_sup(c)->sb, fid, &attr, &stx);
 		return call_write(c, buf, &stx, sizeof(stx));
 	} else {
 		struct stat st;
 
-		coda_attr_to_stat(&c->sup->sb, fid, &attr, &st);
+		coda_attr_to_stat(&call_sup(c)->sb, fid, &attr, &st);
 		return call_write(c, buf, &st, sizeof(st));
 	}
 }

@@ -2,7 +2,8 @@
 #include <fcntl.h>
 
 #include "coda/coda.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
+#include "fdtable.h"
 #include "vfs.h"
 
 int vfs_namei(struct call *c, long dirfd, int arg, int flags, char name[PATH_MAX],

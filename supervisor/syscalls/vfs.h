@@ -7,22 +7,21 @@
 #include <sys/types.h>
 
 #include "coda/coda.h"
-#include "super.h"
-#include "trap/call.h"
+#include "current.h"
+#include "syscalls.h"
+#include "trap/trap.h"
 
-/* The program's state behind a call. */
-static inline struct sup *call_sup(struct call *c)
-{
-	return c->sup;
-}
+/* The cwd as the trap shares and copies it (cwd.c). */
+struct proc_shared *vfs_fs_copy(const struct proc_shared *from, bool stale);
+void vfs_fs_free(struct proc_shared *shared);
 
-/* The call as the Coda module sees a caller: the mount, and the task that
- * sleeps while venus answers. Lives until the end of the enclosing block. */
-#define call_coda_req(c)                                                                           \
-	(&(struct coda_req){.sb = &call_sup(c)->sb, .waiter = (struct coda_waiter *)(c)->task})
+/* Replaces the cwd of the caller (all tasks sharing its fs see it). */
+void vfs_set_cwd(struct call *c, enum cwd_kind kind, const char *path, const struct CodaFid *fid);
 
-/* Starts the tasks that run the Coda module's callers (coda_sched.c). */
+/* The Coda module's callers run as trap tasks (coda_sched.c). */
 void vfs_sched_init(struct sup *s);
+/* The caller as an upcall names it: tid, process group, fsuid. */
+int vfs_caller(struct call *c, struct coda_caller *who);
 
 /* Resolves `name` relative to dirfd (AT_FDCWD: the cwd) for the caller, as
  * the kernel's path_init and walk: 0 with nd filled, or the kernel's -errno. */

@@ -4,11 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "syscalls/exec.h"
-#include "call.h"
-#include "proc.h"
-#include "super.h"
-#include "syscalls/syscalls.h"
+#include "trap.h"
 
 static void send_response(struct call *c, long val, int error, uint32_t flags)
 {
@@ -84,35 +80,23 @@ bool call_valid(struct call *c)
 	return call_id_valid(c->listener, c->n->id);
 }
 
-int call_caller(struct call *c, struct coda_caller *caller)
-{
-	struct creds cred;
-	int rc = proc_creds(c->proc, &cred);
-
-	if (rc < 0)
-		return rc;
-	caller->pid = c->proc->tid;
-	caller->pgid = cred.pgid;
-	caller->uid = c->uid_override >= 0 ? (uid_t)c->uid_override : cred.fsuid;
-	return 0;
-}
-
-bool call_task_interrupted(struct sup *s, struct task *t)
+bool call_task_interrupted(struct trap *tr, struct task *t)
 {
 	if (!t->notif.pid)
 		return false; /* not a syscall's task */
-	return !call_id_valid(s->listener, t->notif.id) || proc_sigint_pending((pid_t)t->notif.pid);
+	return !call_id_valid(tr->listener, t->notif.id) ||
+	       proc_sigint_pending((pid_t)t->notif.pid);
 }
 
 void call_serve(struct task *t)
 {
-	struct call c = {.sup = t->sup,
+	struct call c = {.trap = t->trap,
 			 .task = t,
 			 .n = &t->notif,
-			 .listener = t->sup->listener,
+			 .listener = t->trap->listener,
 			 .uid_override = -1};
 
-	c.proc = proc_get(t->sup, (pid_t)t->notif.pid);
+	c.proc = proc_get(t->trap, (pid_t)t->notif.pid);
 	if (!c.proc) {
 		/* Gone already, or /proc hidden from us: let the kernel have it. */
 		call_continue(&c);
@@ -121,13 +105,12 @@ void call_serve(struct task *t)
 	t->call = &c;
 	proc_hold(c.proc);
 	c.proc->in_kernel_recvmsg = false; /* it is here, so out of any */
-	coda_exec_undo(&c);
-	syscall_dispatch(&c);
+	t->trap->ops->serve(&c);
 	if (!c.answered) {
 		fprintf(stderr, "coda-exec: internal error: syscall %d left unanswered\n",
 			t->notif.data.nr);
 		call_return(&c, -ENOSYS);
 	}
-	proc_release(t->sup, c.proc);
+	proc_release(t->trap, c.proc);
 	t->call = NULL;
 }

@@ -1,11 +1,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#include "fdwait.h"
-#include "loop.h"
-#include "call.h"
-#include "proc.h"
-#include "super.h"
+#include "trap.h"
 
 struct fd_wait {
 	struct task *task;
@@ -18,7 +14,7 @@ struct fd_wait {
 	struct fd_wait *next;
 };
 
-static void unlink_wait(struct sup *s, struct fd_wait *w)
+static void unlink_wait(struct trap *s, struct fd_wait *w)
 {
 	for (struct fd_wait **p = &s->fd_waits; *p; p = &(*p)->next) {
 		if (*p == w) {
@@ -30,7 +26,7 @@ static void unlink_wait(struct sup *s, struct fd_wait *w)
 
 int fdwait_readable(struct call *c, int fd, int64_t timeout_ms)
 {
-	struct sup *s = c->sup;
+	struct trap *s = c->trap;
 	int64_t now = loop_now_ms();
 	struct fd_wait w = {
 	    .task = c->task,
@@ -53,7 +49,7 @@ int fdwait_readable(struct call *c, int fd, int64_t timeout_ms)
 	return w.result;
 }
 
-void fdwait_ready(struct sup *s, pid_t tid)
+void fdwait_ready(struct trap *s, pid_t tid)
 {
 	for (struct fd_wait *w = s->fd_waits; w; w = w->next) {
 		if (w->tid == tid) {
@@ -85,7 +81,7 @@ static int64_t next_due(const struct fd_wait *w)
 	return w->deadline_ms && w->deadline_ms < w->check_ms ? w->deadline_ms : w->check_ms;
 }
 
-int fdwait_expire(struct sup *s)
+int fdwait_expire(struct trap *s)
 {
 	struct fd_wait *w = s->fd_waits, *done = NULL, *next;
 	int64_t now = loop_now_ms(), wait = -1;

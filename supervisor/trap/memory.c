@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "call.h"
+#include "trap.h"
 
 static int read_some(pid_t pid, uint64_t addr, void *buf, size_t len)
 {

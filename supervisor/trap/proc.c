@@ -8,12 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "syscalls/exec.h"
-#include "loop.h"
-#include "proc.h"
-#include "super.h"
+#include "trap.h"
 
 /* How far up the process tree a new process looks for state to inherit. */
 #define MAX_ANCESTRY 64
@@ -187,62 +185,70 @@ pid_t proc_tgid(pid_t tid)
 	return rc < 0 ? rc : info.tgid;
 }
 
-static struct fs_state *fs_new(void)
+/* What a reference to shared state costs to drop: its last frees it. */
+static void shared_put(struct trap *t, int i, struct proc_shared *sh)
 {
-	struct fs_state *fs = calloc(1, sizeof(*fs));
+	if (sh && --sh->refs == 0)
+		t->ops->shared[i].free(sh);
+}
 
-	if (fs) {
-		fs->refs = 1;
-		fs->kind = CWD_HOST;
+static void shared_put_all(struct trap *t, struct proc_shared **sh)
+{
+	for (int i = 0; i < PROC_SHARED; i++)
+		shared_put(t, i, sh[i]);
+}
+
+static struct proc_shared *shared_get(struct proc_shared *sh)
+{
+	sh->refs++;
+	return sh;
+}
+
+/* What fork does: the child gets copies, not shares (but for what clone's
+ * flags share). 0, or -ENOMEM with what was made dropped. */
+static int shared_copy_all(struct trap *t, struct proc_shared **to, struct proc_shared *const *from,
+			   unsigned long clone_flags, bool stale)
+{
+	for (int i = 0; i < PROC_SHARED; i++) {
+		const struct proc_shared_ops *ops = &t->ops->shared[i];
+
+		if (from && (clone_flags & ops->clone_flag))
+			to[i] = shared_get(from[i]);
+		else
+			to[i] = ops->copy(from ? from[i] : NULL, stale);
+		if (!to[i]) {
+			while (i-- > 0)
+				shared_put(t, i, to[i]);
+			return -ENOMEM;
+		}
 	}
-	return fs;
+	return 0;
 }
 
-/* What fork does: the child gets copies, not shares. */
-static struct fs_state *fs_copy(const struct fs_state *from)
-{
-	struct fs_state *fs = fs_new();
-
-	if (fs && from) {
-		fs->kind = from->kind;
-		memcpy(fs->path, from->path, sizeof(fs->path));
-		fs->fid = from->fid;
-	}
-	return fs;
-}
-
-static void fs_put(struct fs_state *fs)
-{
-	if (fs && --fs->refs == 0)
-		free(fs);
-}
-
-static void fork_records_free(struct fork_record *r)
+static void fork_records_free(struct trap *t, struct fork_record *r)
 {
 	while (r) {
 		struct fork_record *next = r->next;
 
-		fs_put(r->fs);
-		fdtable_put(r->files);
+		shared_put_all(t, r->shared);
 		free(r);
 		r = next;
 	}
 }
 
-static void proc_free(struct sup *s, struct proc *p)
+static void proc_free(struct trap *s, struct proc *p)
 {
 	if (!p->exited)
 		HASH_DEL(s->procs, p);
-	fork_records_free(p->forks);
+	fork_records_free(s, p->forks);
 	lent_fd_drop(&p->lent);
-	fs_put(p->fs);
-	fdtable_put(p->files);
+	shared_put_all(s, p->shared);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	free(p);
 }
 
-static struct proc *proc_find(struct sup *s, pid_t tid)
+static struct proc *proc_find(struct trap *s, pid_t tid)
 {
 	struct proc *p;
 
@@ -264,71 +270,57 @@ static pid_t last_pid(void)
 	return pid;
 }
 
-static void drop_oldest_forks(struct fork_record *r)
+static void drop_oldest_forks(struct trap *t, struct fork_record *r)
 {
 	for (int n = 1; r; r = r->next, n++) {
 		if (n == MAX_PENDING_FORKS) {
-			fork_records_free(r->next);
+			fork_records_free(t, r->next);
 			r->next = NULL;
 			return;
 		}
 	}
 }
 
-int proc_note_fork(struct proc *p, unsigned long flags)
+int proc_note_fork(struct trap *t, struct proc *p, unsigned long flags)
 {
 	struct fork_record *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return -ENOMEM;
 	r->last_pid = last_pid();
-	if (flags & CLONE_FS) {
-		r->fs = p->fs;
-		r->fs->refs++;
-	} else {
-		r->fs = fs_copy(p->fs);
-	}
-	if (flags & CLONE_FILES) {
-		r->files = p->files;
-		r->files->refs++;
-	} else {
-		r->files = fdtable_copy(p->files);
-	}
-	if (!r->fs || !r->files) {
-		fork_records_free(r);
+	if (shared_copy_all(t, r->shared, p->shared, flags, false) < 0) {
+		free(r);
 		return -ENOMEM;
 	}
 	r->next = p->forks;
 	p->forks = r;
-	drop_oldest_forks(r);
+	drop_oldest_forks(t, r);
 	return 0;
 }
 
-int proc_unshare(struct proc *p, unsigned long flags)
+int proc_unshare(struct trap *t, struct proc *p, unsigned long flags)
 {
 	/* CLONE_NEWNS implies CLONE_FS, as in the kernel's unshare. */
-	if ((flags & (CLONE_FS | CLONE_NEWNS)) && p->fs->refs > 1) {
-		struct fs_state *own = fs_copy(p->fs);
+	if (flags & CLONE_NEWNS)
+		flags |= CLONE_FS;
+	for (int i = 0; i < PROC_SHARED; i++) {
+		const struct proc_shared_ops *ops = &t->ops->shared[i];
+		struct proc_shared *own;
 
+		if (!(flags & ops->clone_flag) || p->shared[i]->refs == 1)
+			continue;
+		own = ops->copy(p->shared[i], false);
 		if (!own)
 			return -ENOMEM;
-		fs_put(p->fs);
-		p->fs = own;
-	}
-	if ((flags & CLONE_FILES) && p->files->refs > 1) {
-		struct files_state *own = fdtable_copy(p->files);
-
-		if (!own)
-			return -ENOMEM;
-		fdtable_put(p->files);
-		p->files = own;
+		shared_put(t, i, p->shared[i]);
+		p->shared[i] = own;
 	}
 	return 0;
 }
 
 /* The fork of process ppid that made child tid: of its threads' pending
  * forks, the one whose last pid is the highest below tid. Unlinked. */
-static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid)
+static struct fork_record *take_fork_record(struct trap *s, pid_t ppid, pid_t tid)
 {
 	struct fork_record **best = NULL, **rp;
 	struct proc *p, *tmp;
@@ -351,12 +343,12 @@ static struct fork_record *take_fork_record(struct sup *s, pid_t ppid, pid_t tid
 	return NULL;
 }
 
-static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struct proc *orphan_of);
+static struct proc *proc_lookup_depth(struct trap *s, pid_t tid, int depth, struct proc *orphan_of);
 
 /* A thread shares its leader's fs and files; a process starts with what its
  * parent had at the fork, or else with a copy of what its parent has now (an
  * orphan: what the parent it lost had last). */
-static int proc_attach_state(struct sup *s, struct proc *p, const struct status_info *info,
+static int proc_attach_state(struct trap *s, struct proc *p, const struct status_info *info,
 			     int depth, struct proc *orphan_of)
 {
 	struct proc *from = NULL;
@@ -364,39 +356,27 @@ static int proc_attach_state(struct sup *s, struct proc *p, const struct status_
 
 	if (info->tgid != p->tid) {
 		from = proc_lookup_depth(s, info->tgid, depth + 1, NULL);
-		if (from) {
-			p->fs = from->fs;
-			p->files = from->files;
-			p->fs->refs++;
-			p->files->refs++;
-			return 0;
-		}
+		if (from)
+			return shared_copy_all(s, p->shared, from->shared, ~0UL, false);
 	} else if (info->ppid == s->self_pid) {
 		from = orphan_of;
 	} else if (info->ppid > 1) {
 		from = proc_lookup_depth(s, info->ppid, depth + 1, NULL);
 		r = from ? take_fork_record(s, info->ppid, p->tid) : NULL;
 		if (r) {
-			p->fs = r->fs;
-			p->files = r->files;
-			r->fs = NULL;
-			r->files = NULL;
+			memcpy(p->shared, r->shared, sizeof(p->shared));
+			memset(r->shared, 0, sizeof(r->shared));
 			r->next = NULL;
-			fork_records_free(r);
+			fork_records_free(s, r);
 			return 0;
 		}
 	}
-	p->fs = fs_copy(from ? from->fs : NULL);
-	p->files = fdtable_copy(from ? from->files : NULL);
-	if (!p->fs || !p->files)
-		return -ENOMEM;
-	/* Its parent may have opened more since the fork: each /coda fd is
-	 * believed once /proc shows that the child holds it. */
-	fdtable_suspect(p->files, CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
-	return 0;
+	/* No record of its fork: a copy of what its parent has now, which may
+	 * be more than it had then. */
+	return shared_copy_all(s, p->shared, from ? from->shared : NULL, 0, true);
 }
 
-static void proc_watch_exit(struct sup *s, struct proc *p)
+static void proc_watch_exit(struct trap *s, struct proc *p)
 {
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->tid, 0);
 	if (p->pidfd >= 0 && loop_add(s, p->pidfd, EV_PIDFD, p->tid) < 0) {
@@ -407,7 +387,7 @@ static void proc_watch_exit(struct sup *s, struct proc *p)
 
 /* Handles the exits of the tree's processes that the loop has not seen yet:
  * their orphans are adopted with their state first (proc_exit). */
-static void exits_seen_now(struct sup *s)
+static void exits_seen_now(struct trap *s)
 {
 	size_t n = HASH_COUNT(s->procs), k = 0;
 	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
@@ -429,7 +409,7 @@ static void exits_seen_now(struct sup *s)
 	free(tgid);
 }
 
-static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struct proc *orphan_of)
+static struct proc *proc_lookup_depth(struct trap *s, pid_t tid, int depth, struct proc *orphan_of)
 {
 	struct status_info info = {0};
 	struct proc *p = proc_find(s, tid);
@@ -454,8 +434,6 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struc
 	p->pidfd = -1;
 	p->cred = info.cred;
 	if (proc_attach_state(s, p, &info, depth, orphan_of) < 0) {
-		fs_put(p->fs);
-		fdtable_put(p->files);
 		free(p);
 		return NULL;
 	}
@@ -465,24 +443,24 @@ static struct proc *proc_lookup_depth(struct sup *s, pid_t tid, int depth, struc
 	return p;
 }
 
-int proc_our_children(const struct sup *s, pid_t *out, int max)
+int proc_our_children(const struct trap *s, pid_t *out, int max)
 {
 	int n = read_children(s->self_pid, s->self_pid, out, max), kept = 0;
 
 	/* Not venus, nor a hosted venus that forked itself into the
-	 * background and was reparented to us: it is stopped in order. */
+	 * background and was reparented to us: those are stopped in order. */
 	for (int i = 0; i < n; i++)
-		if (out[i] != s->venus_pid && out[i] != s->hosted.pid)
+		if (!s->ops->helper || !s->ops->helper(s, out[i]))
 			out[kept++] = out[i];
 	return kept;
 }
 
-bool proc_known(struct sup *s, pid_t tid)
+bool proc_known(struct trap *s, pid_t tid)
 {
 	return proc_find(s, tid) != NULL;
 }
 
-struct proc *proc_get(struct sup *s, pid_t tid)
+struct proc *proc_get(struct trap *s, pid_t tid)
 {
 	return proc_lookup_depth(s, tid, 0, NULL);
 }
@@ -511,7 +489,7 @@ void proc_hold(struct proc *p)
 	p->users++;
 }
 
-void proc_release(struct sup *s, struct proc *p)
+void proc_release(struct trap *s, struct proc *p)
 {
 	if (--p->users == 0 && p->exited)
 		proc_free(s, p);
@@ -520,7 +498,7 @@ void proc_release(struct sup *s, struct proc *p)
 /* Our children (we are the subreaper of the tree) that no trapped call has
  * shown yet: orphans of a process that has just exited, which had its state
  * at their fork or later. They get what it has. */
-static void adopt_orphans(struct sup *s, struct proc *gone)
+static void adopt_orphans(struct trap *s, struct proc *gone)
 {
 	pid_t child[MAX_ORPHANS];
 	int n = proc_our_children(s, child, MAX_ORPHANS);
@@ -530,7 +508,7 @@ static void adopt_orphans(struct sup *s, struct proc *gone)
 			proc_lookup_depth(s, child[i], 0, gone);
 }
 
-void proc_exit(struct sup *s, pid_t tgid)
+void proc_exit(struct trap *s, pid_t tgid)
 {
 	struct proc *p = proc_find(s, tgid), *tmp;
 
@@ -544,7 +522,8 @@ void proc_exit(struct sup *s, pid_t tgid)
 			close(p->pidfd);
 			p->pidfd = -1;
 		}
-		coda_exec_undo_exit(&p->undo);
+		if (s->ops->exited)
+			s->ops->exited(p);
 		if (p->users) {
 			/* Out of the table now, so a reused tid starts afresh. */
 			HASH_DEL(s->procs, p);
@@ -555,7 +534,7 @@ void proc_exit(struct sup *s, pid_t tgid)
 	}
 }
 
-void proc_table_destroy(struct sup *s)
+void proc_table_destroy(struct trap *s)
 {
 	struct proc *p, *tmp;
 
@@ -564,7 +543,7 @@ void proc_table_destroy(struct sup *s)
 }
 
 /* Adopts the children that /proc/TGID/task/TID/children lists. */
-static void adopt_children_of(struct sup *s, pid_t tgid, pid_t tid)
+static void adopt_children_of(struct trap *s, pid_t tgid, pid_t tid)
 {
 	pid_t child[MAX_ORPHANS];
 	int n = read_children(tgid, tid, child, MAX_ORPHANS);
@@ -576,7 +555,7 @@ static void adopt_children_of(struct sup *s, pid_t tgid, pid_t tid)
 
 /* The children of the calling thread and of its leader: where forks come
  * from. (Listing every thread's would cost a directory read per close.) */
-void proc_adopt_children(struct sup *s, struct proc *p)
+void proc_adopt_children(struct trap *s, struct proc *p)
 {
 	adopt_children_of(s, p->tgid, p->tid);
 	if (p->tid != p->tgid)
@@ -591,20 +570,36 @@ bool proc_children_listed(void)
 	return access(path, R_OK) == 0;
 }
 
-void proc_set_cwd(struct sup *s, struct proc *p, enum cwd_kind kind, const char *path,
-		  const struct CodaFid *fid)
+#define MAX_LEFTOVERS 1024
+
+void proc_signal_tree(struct trap *t, int sig)
 {
-	struct fs_state *fs = p->fs;
+	pid_t children[MAX_LEFTOVERS];
+	int n = proc_our_children(t, children, MAX_LEFTOVERS);
+	struct proc *p, *tmp;
 
-	proc_adopt_children(s, p);
+	HASH_ITER(hh, t->procs, p, tmp)
+	{
+		if (p->pidfd >= 0 && p->tid != t->target)
+			syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+	}
+	for (int i = 0; i < n; i++)
+		if (children[i] != t->target && !proc_known(t, children[i]))
+			kill(children[i], sig); /* a zombie of ours until reaped: no other pid */
+}
 
-	fs->kind = kind;
-	if (path)
-		snprintf(fs->path, sizeof(fs->path), "%s", path);
-	else
-		fs->path[0] = '\0';
-	if (fid)
-		fs->fid = *fid;
-	else
-		memset(&fs->fid, 0, sizeof(fs->fid));
+void proc_reap_tree(struct trap *t)
+{
+	pid_t children[MAX_LEFTOVERS];
+	int n = proc_our_children(t, children, MAX_LEFTOVERS);
+
+	for (int i = 0; i < n; i++)
+		waitpid(children[i], NULL, 0);
+}
+
+void lent_fd_drop(struct lent_fd *l)
+{
+	if (l->held && l->sock >= 0)
+		close(l->sock);
+	l->held = false;
 }

@@ -23,17 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ptrace_call.h"
-#include "filter.h"
-#include "call.h"
-#include "proc.h"
+#include "trap.h"
 
-void lent_fd_drop(struct lent_fd *l)
-{
-	if (l->held && l->sock >= 0)
-		close(l->sock);
-	l->held = false;
-}
+#include "filters/filter.h"
 
 bool fd_borrowed(struct call *c, int fd, int *sock)
 {

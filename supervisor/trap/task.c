@@ -9,8 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "super.h"
-#include "task.h"
+#include "trap.h"
 
 /* Path buffers live on task stacks (a few of PATH_MAX each); pages never
  * touched are never backed, so a generous size costs nothing. */
@@ -32,7 +31,7 @@
  * once per task, to start it on its own stack. */
 static void task_to_loop(struct task *t)
 {
-	struct task_pool *pool = &t->sup->tasks;
+	struct task_pool *pool = &t->trap->tasks;
 
 	if (sigsetjmp(t->env, 0) == 0) {
 		ASAN_START(&t->asan_fake_stack, pool->loop_stack, pool->loop_stack_size);
@@ -45,7 +44,7 @@ static void task_to_loop(struct task *t)
 static void task_main(unsigned int hi, unsigned int lo)
 {
 	struct task *t = (struct task *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
-	struct task_pool *pool = &t->sup->tasks;
+	struct task_pool *pool = &t->trap->tasks;
 
 	ASAN_FINISH(NULL, &pool->loop_stack, &pool->loop_stack_size);
 	if (sigsetjmp(t->env, 0) == 0) {
@@ -79,7 +78,7 @@ static int __attribute__((noinline)) task_boot(struct task_pool *pool, struct ta
 	return 0;
 }
 
-static struct task *task_alloc(struct sup *s)
+static struct task *task_alloc(struct trap *s)
 {
 	struct task_pool *pool = &s->tasks;
 	struct task *t = pool->free;
@@ -91,7 +90,7 @@ static struct task *task_alloc(struct sup *s)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->sup = s;
+	t->trap = s;
 	t->stack = mmap(NULL, TASK_STACK_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t->stack == MAP_FAILED || task_boot(pool, t) < 0) {
@@ -119,7 +118,7 @@ static void switch_to(struct task_pool *pool, struct task *t)
 	}
 }
 
-static struct task *task_prepare(struct sup *s, task_fn fn, const struct seccomp_notif *notif,
+static struct task *task_prepare(struct trap *s, task_fn fn, const struct seccomp_notif *notif,
 				 void *arg)
 {
 	struct task *t = task_alloc(s);
@@ -162,7 +161,7 @@ static int defer_spawn(struct task_pool *pool, task_fn fn, const struct seccomp_
 	return 0;
 }
 
-int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, void *arg)
+int task_spawn(struct trap *s, task_fn fn, const struct seccomp_notif *notif, void *arg)
 {
 	struct task *t;
 
@@ -175,7 +174,7 @@ int task_spawn(struct sup *s, task_fn fn, const struct seccomp_notif *notif, voi
 	return 0;
 }
 
-static void spawn_deferred(struct sup *s)
+static void spawn_deferred(struct trap *s)
 {
 	struct task_pool *pool = &s->tasks;
 
@@ -197,21 +196,21 @@ void task_sleep(struct task *t)
 void task_wake(struct task *t)
 {
 	/* From a task (a hosted venus's reply comes in one), the loop runs it. */
-	if (t->sup->tasks.current)
+	if (t->trap->tasks.current)
 		task_wake_later(t);
 	else
-		switch_to(&t->sup->tasks, t);
+		switch_to(&t->trap->tasks, t);
 }
 
 void task_wake_later(struct task *t)
 {
-	struct task_pool *pool = &t->sup->tasks;
+	struct task_pool *pool = &t->trap->tasks;
 
 	t->next_ready = pool->ready;
 	pool->ready = t;
 }
 
-void task_run_ready(struct sup *s)
+void task_run_ready(struct trap *s)
 {
 	struct task_pool *pool = &s->tasks;
 

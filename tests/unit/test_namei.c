@@ -18,11 +18,10 @@
 #include <unistd.h>
 
 #include "coda/coda.h"
-#include "super.h"
 #include "syscalls/fdtable.h"
+#include "syscalls/syscalls.h"
 #include "syscalls/vfs.h"
-#include "trap/call.h"
-#include "trap/proc.h"
+#include "trap/trap.h"
 
 /* ---- The volume ---- */
 
@@ -289,12 +288,12 @@ static void setup_mount(const char *mnt)
 	memset(&notif, 0, sizeof(notif));
 	notif.pid = (uint32_t)getpid();
 	memset(&fs, 0, sizeof(fs));
-	fs.refs = 1;
+	fs.shared.refs = 1;
 	fs.kind = CWD_HOST;
 	memset(&proc, 0, sizeof(proc));
 	proc.tid = proc.tgid = getpid();
-	proc.fs = &fs;
-	call = (struct call){.sup = &sup, .n = &notif, .proc = &proc, .uid_override = -1};
+	proc.shared[PROC_FS] = &fs.shared;
+	call = (struct call){.trap = &sup.trap, .n = &notif, .proc = &proc, .uid_override = -1};
 	make_volume(mnt);
 	set_file(0, n_dir, "/dir");
 	set_file(1, n_sub, "/dir/sub");

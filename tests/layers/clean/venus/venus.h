@@ -1,1 +1,4 @@
-#include "proto/msg.h"
+#ifndef VENUS_H
+#define VENUS_H
+int venus_run(void);
+#endif

@@ -1,0 +1,6 @@
+#include "venus_int.h"
+
+int venus_run(void)
+{
+	return 0;
+}

@@ -1,0 +1,10 @@
+#include "trap.h"
+
+void loop_add(void)
+{
+}
+
+static void on_event(void)
+{
+	proc_exit();
+}
