@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,12 @@
 #include "proto/channel.h"
 #include "filters/filter.h"
 #include "launch.h"
-#include "trap/trap.h"
-#include "syscalls/syscalls.h"
-#include "venus.h"
 #include "filters/venus_filter.h"
+#include "syscalls/syscalls.h"
+#include "trap/trap.h"
+
+/* The channel's fd number in the embedded venus. */
+#define VENUS_CHANNEL_FD 3
 
 static void unblock_signals(void)
 {
@@ -25,35 +29,127 @@ static void unblock_signals(void)
 	signal(SIGPIPE, SIG_DFL);
 }
 
-int launch_venus(struct sup *s)
+/* rel (absolute, or relative to dir) in out. */
+static void path_at(const char *dir, const char *rel, char *out, size_t cap)
 {
-	struct venus_config cfg = {
-	    .volume = s->opt.volume,
-	    .cache = s->opt.cache,
-	    .verbose = s->opt.verbose,
-	    .read_only = s->opt.read_only,
-	};
-	int chan[2], rc = chan_pair(chan);
+	if (rel[0] == '/')
+		snprintf(out, cap, "%s", rel);
+	else
+		snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+/* Where the embedded venus program is: $CODA_EXEC_VENUS, else beside
+ * coda-exec as installed (bindir to libexecdir), else in the build tree
+ * coda-exec was built in (tests run it there). Relative to coda-exec's own
+ * directory, so that a moved install or a copied build tree finds its own
+ * venus. The installed path when neither exists, for the error message. */
+static int venus_program(char *out, size_t cap)
+{
+	static const char *const rel[] = {CODA_VENUS_INSTALLED, CODA_VENUS_BUILT};
+	const char *env = getenv("CODA_EXEC_VENUS");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		snprintf(out, cap, "%s", rel[0]);
+		return -errno;
+	}
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0'; /* the link is an absolute path */
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		path_at(self, rel[i], out, cap);
+		if (access(out, F_OK) == 0)
+			return 0;
+	}
+	path_at(self, rel[0], out, cap);
+	return 0;
+}
+
+/* The command line of the embedded venus, in argv (10 slots). */
+static void venus_argv(const struct sup *s, char *chan_fd, char **argv)
+{
+	int n = 0;
+
+	argv[n++] = "coda-venus";
+	argv[n++] = "--channel";
+	argv[n++] = chan_fd;
+	argv[n++] = "--volume";
+	argv[n++] = (char *)s->opt.volume;
+	argv[n++] = "--cache";
+	argv[n++] = (char *)s->opt.cache;
+	if (s->opt.verbose)
+		argv[n++] = "--verbose";
+	if (s->opt.read_only)
+		argv[n++] = "--read-only";
+	argv[n] = NULL;
+}
+
+/* What venus starts with: the channel as VENUS_CHANNEL_FD and no other fd
+ * past stderr, so none of our epoll, signalfd, inotify or memfd; no signal
+ * blocked; its own process group, as a ^C for the command must not stop
+ * the cache manager under it. */
+static int venus_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int chan)
+{
+	sigset_t none;
+	int rc;
+
+	sigemptyset(&none);
+	rc = posix_spawn_file_actions_adddup2(fa, chan, VENUS_CHANNEL_FD);
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(fa, VENUS_CHANNEL_FD + 1);
+	if (!rc)
+		rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	if (!rc)
+		rc = posix_spawnattr_setsigmask(attr, &none);
+	return rc;
+}
+
+/* Starts prog on the venus end of the channel. posix_spawn is a fork+exec
+ * that tells us when the exec failed. */
+static int spawn_venus(const struct sup *s, const char *prog, int chan, pid_t *pid)
+{
+	char fd[16], *argv[10];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int rc;
+
+	snprintf(fd, sizeof(fd), "%d", VENUS_CHANNEL_FD);
+	venus_argv(s, fd, argv);
+	rc = posix_spawn_file_actions_init(&fa);
+	if (rc)
+		return -rc;
+	rc = posix_spawnattr_init(&attr);
+	if (!rc) {
+		rc = venus_spawn_setup(&fa, &attr, chan);
+		if (!rc)
+			rc = posix_spawn(pid, prog, &fa, &attr, argv, environ);
+		posix_spawnattr_destroy(&attr);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	return -rc;
+}
+
+int launch_venus(struct sup *s, char *prog, size_t cap)
+{
+	int chan[2], rc;
 	pid_t pid;
 
+	rc = venus_program(prog, cap);
+	if (!rc)
+		rc = chan_pair(chan);
 	if (rc < 0)
 		return rc;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
+	rc = spawn_venus(s, prog, chan[1], &pid);
+	close(chan[1]);
+	if (rc < 0) {
 		close(chan[0]);
-		close(chan[1]);
 		return rc;
 	}
-	if (pid == 0) {
-		/* Its own process group: a ^C for the command must not stop the
-		 * cache manager under it. */
-		setpgid(0, 0);
-		unblock_signals();
-		close(chan[0]);
-		_exit(venus_run(chan[1], &cfg));
-	}
-	close(chan[1]);
 	s->venus_pid = pid;
 	psdev_init(&s->sb.vc, chan[0], s->opt.timeout_s);
 	s->sb.vc.venus_pid = pid;

@@ -3,10 +3,13 @@
 #ifndef CODA_LAUNCH_H
 #define CODA_LAUNCH_H
 
+#include <stddef.h>
+
 struct sup;
 
-/* Forks the embedded venus behind a new channel (s->vc.chan, s->venus_pid). */
-int launch_venus(struct sup *s);
+/* Starts the embedded venus program behind a new channel (s->vc.chan,
+ * s->venus_pid); its path in prog (cap bytes), also on failure. */
+int launch_venus(struct sup *s, char *prog, size_t cap);
 
 /* Forks the command with the filter installed; sets s->trap.target and
  * s->trap.listener. On failure prints why and returns a negative errno. */

@@ -251,9 +251,12 @@ static void options_free(struct options *opt)
 
 static int start_embedded_venus(struct sup *s)
 {
-	int rc = launch_venus(s);
+	char prog[PATH_MAX];
+	int rc = launch_venus(s, prog, sizeof(prog));
 
-	return rc ? rc : loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
+	if (rc < 0)
+		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
+	return loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
 }
 
 /* Venus leaves: a hosted one is asked first, and given time to save its state. */

@@ -258,7 +258,7 @@ done
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/exec.sh"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	rerun_as_nobody -- exec.sh "$N/bin/coda-exec"
 fi
 

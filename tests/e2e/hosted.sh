@@ -386,7 +386,7 @@ run_tests
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/hosted.sh"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	cp -- "$TESTVENUS" "$N/bin/testvenus"
 	cp -- "$PIOCTL" "$N/bin/pioctl"
 	[ -z "$PROFILE" ] || cp -- "$PROFILE" "$N/bin/container_profile"

@@ -413,6 +413,15 @@ nobody_prepare() {
 	cp -- "$HERE/lib.sh" "$HERE/manifest.py" "$@" "$N/e2e/"
 }
 
+# nobody_copy_coda_exec: $CODA_EXEC copied to $N/bin/coda-exec, and the
+# embedded venus program beside it as in the build tree ($N/venus), where
+# the copy finds it as the original does (supervisor/launch.c).
+nobody_copy_coda_exec() {
+	mkdir -p "$N/venus"
+	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	cp -- "$(dirname -- "$CODA_EXEC")/../venus/coda-venus" "$N/venus/coda-venus"
+}
+
 # rerun_as_nobody [VAR=VALUE...] -- SCRIPT ARGS...: make $N readable to all,
 # then run bash $N/e2e/SCRIPT ARGS as nobody:nogroup (setpriv, a clean
 # environment with its own home and temp dirs, the sanitizer options, the

@@ -412,7 +412,7 @@ run_tests
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/load.sh"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	rerun_as_nobody -- load.sh $LONG "$N/bin/coda-exec"
 fi
 

@@ -607,21 +607,37 @@ non_executable_exits_126() {
 	return $ok
 }
 
-t cx bad_option_exits_125_with_one_line
-bad_option_exits_125_with_one_line() {
+# expect_own_failure TAG [REGEX]: coda-exec failed itself: status 125,
+# exactly one line on stderr (matching the extended REGEX if given), and
+# nothing on stdout (the command did not run).
+expect_own_failure() {
 	local ok=0
-	cx b --no-such-option-e2e -- true
-	expect_rc b 125 || ok=1
-	if [ "$(wc -l <"$T/b.err")" != 1 ] || [ ! -s "$T/b.err" ]; then
-		note "stderr must be exactly one line, got:"
-		cat "$T/b.err" >>"$DETAIL"
+	expect_rc "$1" 125 || ok=1
+	if [ "$(wc -l <"$T/$1.err")" != 1 ] || ! grep -Eq -- "${2:-.}" "$T/$1.err"; then
+		note "stderr must be exactly one line${2:+ matching $2}, got:"
+		cat "$T/$1.err" >>"$DETAIL"
 		ok=1
 	fi
-	if [ -s "$T/b.out" ]; then
-		note "stdout must be empty, got: $(head -c 300 "$T/b.out")"
+	if [ -s "$T/$1.out" ]; then
+		note "stdout must be empty, got: $(head -c 300 "$T/$1.out")"
 		ok=1
 	fi
 	return $ok
+}
+
+t cx bad_option_exits_125_with_one_line
+bad_option_exits_125_with_one_line() {
+	cx b --no-such-option-e2e -- true
+	expect_own_failure b
+}
+
+# coda-exec alone, without the coda-venus program it starts (embedded only).
+[ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx missing_venus_program_exits_125_with_one_line
+missing_venus_program_exits_125_with_one_line() {
+	local alone=$WORK/alone/bin
+	mkdir -p "$alone" && cp -- "$CODA_EXEC" "$alone/coda-exec" || return 1
+	CODA_EXEC=$alone/coda-exec cx m --volume "$VOL" --cache "$CACHE" -- echo ran
+	expect_own_failure m "^coda-exec: cannot start the embedded venus $(sed_escape "$alone")/.*coda-venus: No such file or directory\$"
 }
 
 t cx missing_volume_dir_exits_125
@@ -737,6 +753,39 @@ no_processes_left() {
 }
 
 # The venus is the other child of coda-exec ($PPID of the target's shell).
+
+# The embedded venus is the coda-venus program beside coda-exec, started
+# with the channel (fd 3) besides stdin, stdout and stderr, and nothing else
+# of coda-exec's (epoll, signalfd, inotify, memfd...): every other fd it
+# holds it opened itself, in the volume or the cache. (Embedded only.)
+[ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx embedded_venus_is_coda_venus_holding_only_its_own_fds
+embedded_venus_is_coda_venus_holding_only_its_own_fds() {
+	local ok=0 want fd target
+	want=$(realpath -- "$(dirname -- "$CODA_EXEC")/../venus/coda-venus")
+	cx c --volume "$VOL" --cache "$CACHE" -- sh -c 'exec 9</coda/README.md || exit 10
+'"$FIND_VENUS"'
+readlink /proc/$v/exe
+for f in /proc/$v/fd/*; do echo "${f##*/} $(readlink $f)"; done'
+	expect_rc c 0 || return 1
+	if [ "$(head -1 "$T/c.out")" != "$want" ]; then
+		note "venus runs $(head -1 "$T/c.out"), not $want"
+		ok=1
+	fi
+	while read -r fd target; do
+		case $fd:$target in
+		[012]:* | 3:socket:* | *:"$VOL" | *:"$VOL"/* | *:"$CACHE" | *:"$CACHE"/*) ;;
+		*)
+			note "venus holds fd $fd -> $target"
+			ok=1
+			;;
+		esac
+	done < <(tail -n +2 "$T/c.out")
+	grep -q '^3 socket:' "$T/c.out" || {
+		note "venus has no channel at fd 3"
+		ok=1
+	}
+	return $ok
+}
 
 t cx venus_killed_mid_run_gives_ENXIO_not_a_hang
 venus_killed_mid_run_gives_ENXIO_not_a_hang() {
@@ -889,7 +938,7 @@ if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c"
 	cp -- "$MMAP_PROG" "$N/bin/mmap_md5"
 	cp -- "$BADCALLS_PROG" "$N/bin/badcalls"
-	[ "$MODE" = real ] && cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	[ "$MODE" = real ] && nobody_copy_coda_exec
 	if [ "$MODE" = real ]; then
 		first=$N/bin/coda-exec
 	else

@@ -299,7 +299,7 @@ run_tests
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/signals.sh"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	cp -- "$SIGCALLS" "$N/bin/sigcalls"
 	rerun_as_nobody -- signals.sh "$N/bin/coda-exec" "$N/bin/sigcalls"
 fi

@@ -233,7 +233,7 @@ run_tests
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/tree.sh"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	cp -- "$PROBE" "$N/bin/tree_probe"
 	cp -- "$STRESS" "$N/bin/stress"
 	rerun_as_nobody -- tree.sh "$N/bin/coda-exec" "$N/bin/tree_probe" "$N/bin/stress"

@@ -1315,12 +1315,12 @@ print(data_md5(sys.argv[1]))' "$V/sparse")" = "${want% *}" ] || {
 
 # --- nothing closed is lost when venus dies
 # venus_pid_of CXPID: the venus that coda-exec CXPID started (its child that
-# still runs coda-exec's own program, or the hosted test venus).
+# runs the embedded venus program, or the hosted test venus).
 venus_pid_of() {
 	local p
 	for p in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		case $(cat /proc/"$p"/comm 2>/dev/null) in
-		coda-exec | testvenus) echo "$p" && return 0 ;;
+		coda-venus | testvenus) echo "$p" && return 0 ;;
 		esac
 	done
 	return 1
@@ -1403,7 +1403,7 @@ run_tests
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/write.sh" "$HERE/edgecalls.c" "$HERE/ino_times.py"
-	cp -- "$CODA_EXEC" "$N/bin/coda-exec"
+	nobody_copy_coda_exec
 	cp -- "$EDGECALLS" "$N/bin/edgecalls"
 	# for the EACCES scenario: volumes owned by nobody, each holding a
 	# root-owned 0755 directory with a root-owned file
