@@ -8,7 +8,7 @@ enum filter_flags {
 	/* sendmsg and sendmmsg trapped too, but for a sendmsg with exactly
 	 * FILTER_UNTRAPPED_SEND_FLAGS: the new filter's listener going to the
 	 * supervisor (nobody could answer that send yet) and the sends the
-	 * supervisor makes a stopped thread run (ptrace_call.h). MSG_CONFIRM
+	 * supervisor makes a stopped thread run (supervisor/trap/ptrace_call.c). MSG_CONFIRM
 	 * means nothing on a Unix socket, and no program sends with it there. */
 	FILTER_TRACK_SENDS = 1 << 0,
 	/* Every fork trapped, not only those that share a cwd or fd table:

@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 		.listener = -1, .venus_end = -1, .lifeline = {-1, -1}, .pidfd = -1, .timer = -1}};
 	int rc, status;
 
-	/* In a target, as the interpreter of an exec plan (supervisor/exec.h). */
+	/* In a target, as the interpreter of an exec plan (syscalls/exec.c). */
 	if (argc >= 3 && !strcmp(argv[1], EXEC_PLAN_OPTION))
 		return exec_plan_run(argv[2]);
 	parse_options(argc, argv, &s.opt);

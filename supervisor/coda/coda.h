@@ -7,10 +7,10 @@
  * trapped calls into these calls; the trap beneath runs them as tasks.
  *
  * The files are named as the kernel's: psdev.c (the channel), upcall.c (one
- * function per venus call), cache.c (names and access rights), cnode.c
- * (what is known per fid), dir.c, file.c, inode.c, symlink.c, pioctl.c,
- * coda_linux.c (conversions), namei.c (the path walk) and release.c (the
- * last close of a writer, which the kernel sees in coda_release). */
+ * function per venus call), cache.c (names, attributes, access rights, link
+ * targets), dir.c, file.c, inode.c, symlink.c, coda_linux.c (conversions),
+ * namei.c (the path walk) and release.c (the last close of a writer, which
+ * the kernel sees in coda_release). */
 #ifndef CODA_CODA_H
 #define CODA_CODA_H
 
@@ -215,13 +215,6 @@ void release_sync(struct coda_req *r, const struct CodaFid *fid);
  * a writer's. Called while venus still holds it. 0 or -errno. */
 int release_expect_venus_close(struct coda_sb *sb, int container, const struct CodaFid *fid,
 			       int cflags, const struct coda_caller *who);
-
-/* pioctl.c: the kernel's pioctl through the control file MNT/.CONTROL:
- * CODA_IOCTL of cmd on the object fid with data in, its answer in out
- * (*out_len: its room, then its size). */
-#define CODA_CONTROL_NAME ".CONTROL"
-int coda_pioctl(struct coda_req *r, const struct CodaFid *fid, unsigned int cmd, const void *in,
-		size_t in_len, void *out, size_t *out_len);
 
 /* coda_linux.c: conversions. */
 mode_t coda_vtype_to_mode(long vtype); /* the S_IF* type, 0 if none */

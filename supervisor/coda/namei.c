@@ -27,10 +27,11 @@ struct walk {
 	struct CodaFid parent;
 	int vtype;
 	size_t len;
-	char path[CODA_PATH_MAX];
+	char *path; /* the result's absolute path, built in place (nd->path) */
 	char last[CODA_MAXNAMLEN + 1];
-	char rest[PATH_MAX];	    /* what is left to walk */
-	char scratch[2 * PATH_MAX]; /* symlink target spliced before the rest */
+	const char *rest;	   /* what is left to walk: the caller's name, or spliced */
+	int spliced_last;	   /* which of spliced holds rest (after a symlink) */
+	char spliced[2][PATH_MAX]; /* a symlink's target before the rest */
 };
 
 static bool is_dot(const char *s, size_t len)
@@ -101,7 +102,7 @@ static bool has_dotdot(const char *p)
 
 static void path_set(struct walk *w, const char *path)
 {
-	snprintf(w->path, sizeof(w->path), "%s", path);
+	snprintf(w->path, CODA_PATH_MAX, "%s", path);
 	w->len = strlen(w->path);
 }
 
@@ -109,7 +110,7 @@ static int path_push(struct walk *w, const char *name, size_t len)
 {
 	size_t sep = w->len > 1 ? 1 : 0;
 
-	if (w->len + sep + len >= sizeof(w->path))
+	if (w->len + sep + len >= CODA_PATH_MAX)
 		return -ENAMETOOLONG;
 	if (sep)
 		w->path[w->len++] = '/';
@@ -207,12 +208,14 @@ static int host_step(struct walk *w, const char *name, size_t len)
 static int splice_link(struct walk *w, const char *target, size_t tlen, const char *rest,
 		       bool trailing)
 {
-	int n = snprintf(w->scratch, sizeof(w->scratch), "%.*s%s%s", (int)tlen, target,
+	/* rest may be in the buffer spliced last: the other one takes both. */
+	char *to = w->spliced[w->spliced_last ^= 1];
+	int n = snprintf(to, PATH_MAX, "%.*s%s%s", (int)tlen, target,
 			 *rest ? "/" : (trailing ? "/" : ""), rest);
 
-	if (n < 0 || (size_t)n >= sizeof(w->rest))
+	if (n < 0 || n >= PATH_MAX)
 		return -ENAMETOOLONG;
-	memcpy(w->rest, w->scratch, (size_t)n + 1);
+	w->rest = to;
 	if (target[0] == '/') {
 		w->in_coda = false;
 		path_set(w, "/");
@@ -400,7 +403,6 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	nd->missing = w->missing;
 	nd->fid = w->fid;
 	nd->vtype = w->vtype;
-	memcpy(nd->path, w->path, w->len + 1);
 	memcpy(nd->last, w->last, sizeof(nd->last));
 	nd->named = w->named;
 	nd->dots = w->dots;
@@ -418,13 +420,14 @@ int coda_walk(struct coda_req *r, const struct walk_start *from, const char *nam
 	struct walk w;
 	int rc;
 
-	memset(&w, 0, sizeof(w) - sizeof(w.scratch));
+	memset(&w, 0, sizeof(w) - sizeof(w.spliced));
 	memset(nd, 0, offsetof(struct nameidata, path));
 	nd->path[0] = '\0';
 	w.r = r;
 	w.flags = flags;
+	w.path = nd->path;
+	w.rest = name;
 	start(&w, from);
-	snprintf(w.rest, sizeof(w.rest), "%s", name);
 	rc = walk_rest(&w);
 	if (rc == NAMEI_CONTINUE && w.touched)
 		rc = NAMEI_HOST;

@@ -283,7 +283,7 @@ static bool past_nul(const struct exec_undo *u)
 /* A vfork parent shares the caller's memory and runs on as soon as the exec
  * is done, maybe before the undo: bytes past the string's NUL are its own
  * (a heap chunk's header, say). There the call is made again instead,
- * pointed at the name written below the mark (ptrace_call.h). 0 when so
+ * pointed at the name written below the mark (trap.h, ptrace). 0 when so
  * answered. */
 static int point_elsewhere(struct call *c, int path_arg, const struct exec_undo *u)
 {

@@ -3,7 +3,7 @@
  * the kernel's copy_fs_struct and dup_fd give it. Threads are not trapped:
  * they share their leader's. Nor, where /proc lists a task's children, are
  * plain forks and vforks: a new process copies its parent's state when first
- * seen (proc.h); elsewhere they are recorded here as the clone is. And
+ * seen (trap.h, proc.c); elsewhere they are recorded here as the clone is. And
  * unshare. */
 #include <errno.h>
 #include <sched.h>

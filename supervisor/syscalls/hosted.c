@@ -81,7 +81,7 @@ static int follow_venus(struct call *c)
 }
 
 /* Beside the device: the lifeline's read end and our end of the channel
- * (hosted.h). Again at each open: venus may have closed them meanwhile. */
+ * (syscalls.h). Again at each open: venus may have closed them meanwhile. */
 static int give_lifeline(struct call *c)
 {
 	int rc = call_add_fd(c, call_sup(c)->hosted.lifeline[0], VENUS_LIFELINE_FD, true);

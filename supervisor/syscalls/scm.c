@@ -393,7 +393,7 @@ static void note_sent(struct sup *s)
 	}
 }
 
-/* Sends are trapped only where receives are borrowed for (ptrace_call.h): from
+/* Sends are trapped only where receives are borrowed for (trap.h, ptrace): from
  * the first that passes a /coda fd on, a recvmsg may get one. The kernel
  * sends. */
 void sys_sendmsg(struct call *c)
