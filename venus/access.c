@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 /* The groups of one uid, looked up once: upcalls are frequent, NSS is slow. */

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 int attr_vtype(mode_t mode)

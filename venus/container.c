@@ -22,6 +22,7 @@
 #include <linux/fs.h>
 
 #include "proto/venus_dirent.h"
+#include "venus.h"
 #include "venus_int.h"
 
 #define CONTAINER_NAME_LEN 33

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 static uint32_t volume_id(dev_t dev)

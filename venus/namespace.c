@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 int name_check(const char *name)

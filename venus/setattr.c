@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 static bool is_owner(uid_t uid, const struct stat *st)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 static void store_step(const struct venus *v, int step)

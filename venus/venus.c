@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 struct vnop {

@@ -10,7 +10,6 @@
 #include <uthash.h>
 
 #include "proto/msg.h"
-#include "venus.h"
 
 /* opaque[0] of every fid we hand out: no realms here, but keep the slot fixed. */
 #define VENUS_REALM 0x7f000001u
@@ -68,6 +67,8 @@ struct recent_open {
 	struct CodaFid fid;
 	int flags;
 };
+
+struct venus_config;
 
 struct venus {
 	const struct venus_config *cfg;

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "venus.h"
 #include "venus_int.h"
 
 int vn_root(struct venus *v, const struct coda_msg *in, struct coda_msg *out)

@@ -1,3 +1,4 @@
+#include "venus.h"
 #include "venus_int.h"
 
 int venus_run(void)

@@ -1,5 +1,4 @@
 #ifndef VENUS_INT_H
 #define VENUS_INT_H
-#include "venus.h"
 int fid_enter(void);
 #endif
