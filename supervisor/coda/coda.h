@@ -88,6 +88,8 @@ struct release_state {
 	unsigned reader_closes; /* readers' CODA_CLOSEs under way */
 };
 
+struct listing;
+
 /* The mount, as the kernel's super_block and coda_sb_info. */
 struct coda_sb {
 	char mnt[PATH_MAX];
@@ -101,6 +103,7 @@ struct coda_sb {
 	struct coda_caches caches;
 	struct venus_comm vc;
 	struct release_state release;
+	struct listing *listing; /* the directory read-ahead follows (prefetch.c) */
 	const struct coda_sched *sched;
 };
 
