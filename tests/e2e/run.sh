@@ -763,24 +763,16 @@ stats_go_to_log_file_not_to_command_output() {
 	local cmd='cat /coda/README.md; ls -l /coda/docs; echo to-stderr >&2' ok=0
 	cx plain --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
 	cx err --stats --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
-	cx log --stats --log "$T/stats.log" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
-	expect_rc plain 0 && expect_rc err 0 && expect_rc log 0 || return 1
-	for tag in err log; do
-		cmp -s "$T/plain.out" "$T/$tag.out" || {
-			note "stdout with --stats ($tag) differs:"
-			diff -u "$T/plain.out" "$T/$tag.out" | head -20 >>"$DETAIL"
-			ok=1
-		}
-	done
+	cx log --stats --log "$T/log.log" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	expect_rc plain 0 || return 1
+	same_outputs plain log "with --stats --log" || ok=1
+	cmp -s "$T/plain.out" "$T/err.out" || {
+		note "stdout with --stats differs:"
+		diff -u "$T/plain.out" "$T/err.out" | head -20 >>"$DETAIL"
+		ok=1
+	}
 	expect_grep err err 'coda-exec: stats: syscall openat ' || ok=1
-	cmp -s "$T/plain.err" "$T/log.err" || {
-		note "stderr with --log differs: $(head -c 600 "$T/log.err")"
-		ok=1
-	}
-	grep -q '^coda-exec: stats: upcall LOOKUP [1-9]' "$T/stats.log" || {
-		note "the --log file has no stats: $(head -c 600 "$T/stats.log")"
-		ok=1
-	}
+	expect_grep log log 'coda-exec: stats: upcall LOOKUP ' || ok=1
 	return $ok
 }
 
@@ -821,20 +813,11 @@ log_in_a_missing_directory_exits_125_with_one_line() {
 [ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx verbose_lines_go_to_the_log_file
 verbose_lines_go_to_the_log_file() {
 	local ok=0
-	cx v -v --log "$T/verbose.log" --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
-	expect_rc v 0 || return 1
-	cmp -s "$T/v.out" "$VOL/README.md" || {
-		note "stdout with -v --log differs from the file"
-		ok=1
-	}
-	if [ -s "$T/v.err" ]; then
-		note "stderr with --log: $(head -c 600 "$T/v.err")"
-		ok=1
-	fi
-	grep -q '^venus: CODA_LOOKUP .* name=README.md -> 0$' "$T/verbose.log" || {
-		note "no LOOKUP of README.md in the --log file: $(head -c 600 "$T/verbose.log")"
-		ok=1
-	}
+	cx p --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	cx v -v --log "$T/v.log" --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	expect_rc p 0 || return 1
+	same_outputs p v "cat with -v --log" || ok=1
+	expect_grep v log ' name=README.md -> 0' || ok=1
 	return $ok
 }
 
