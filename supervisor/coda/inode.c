@@ -12,6 +12,7 @@
 #include "prefetch.h"
 #include "psdev.h"
 #include "release.h"
+#include "stats.h"
 #include "upcall.h"
 
 /* The inode of the mount point's parent, for ".." in the root's listing. */
@@ -34,6 +35,7 @@ int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched)
 {
 	sb->sched = sched;
 	sb->vc.chan = -1;
+	sb->log = stderr;
 	return release_init(sb);
 }
 
@@ -51,6 +53,7 @@ void coda_sb_destroy(struct coda_sb *sb)
 	prefetch_destroy(sb);
 	release_destroy(sb);
 	cache_flush(&sb->caches);
+	coda_stats_free(sb);
 }
 
 int coda_root(struct coda_req *r, struct CodaFid *root)
