@@ -30,7 +30,9 @@ if [ ! -x "$CX" ]; then
 	exit 2
 fi
 CX=$(realpath -- "$CX")
+# floor and micro from CODA_EXEC's build tree, else from this tree's.
 BIN=$(realpath -- "$(dirname -- "$CX")/../bench")
+[ -x "$BIN/floor" ] || BIN=$ROOT/build/bench
 FLOOR=$BIN/floor
 MICRO=$BIN/micro
 for tool in "$FLOOR" "$MICRO"; do
