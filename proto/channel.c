@@ -70,7 +70,7 @@ static int take_passed_fd(struct msghdr *msg)
 	return fd;
 }
 
-int chan_recv(int sock, struct coda_msg *m)
+static int recv_flags(int sock, struct coda_msg *m, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -86,7 +86,7 @@ int chan_recv(int sock, struct coda_msg *m)
 	m->fd = -1;
 	m->len = 0;
 	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == ECONNRESET ? -EPIPE : -errno;
@@ -99,4 +99,14 @@ int chan_recv(int sock, struct coda_msg *m)
 	}
 	m->len = (size_t)n;
 	return 0;
+}
+
+int chan_recv(int sock, struct coda_msg *m)
+{
+	return recv_flags(sock, m, MSG_DONTWAIT);
+}
+
+int chan_recv_wait(int sock, struct coda_msg *m)
+{
+	return recv_flags(sock, m, 0);
 }

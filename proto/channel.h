@@ -18,5 +18,8 @@ int chan_send_flags(int sock, const struct coda_msg *m, int flags);
  * 0 on success, -EPIPE when the peer has gone, -EAGAIN when nothing is
  * waiting, -EMSGSIZE for an oversized record (dropped whole). */
 int chan_recv(int sock, struct coda_msg *m);
+/* The same, sleeping until a message (or the end) comes: a peer with
+ * nothing else to wait for saves a poll and an empty read per message. */
+int chan_recv_wait(int sock, struct coda_msg *m);
 
 #endif

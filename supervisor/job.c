@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "stats.h"
 #include "syscalls/syscalls.h"
 #include "trap/trap.h"
 
@@ -18,10 +19,12 @@
  * command's processes left behind when they went. */
 static void reap_children(struct sup *s)
 {
+	struct rusage ru;
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		stats_reaped(s, pid, &ru);
 		if (pid == s->trap.target) {
 			s->target_status = status;
 			s->target_exited = true;

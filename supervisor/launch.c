@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -7,18 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proto/channel.h"
 #include "filters/filter.h"
 #include "launch.h"
+#include "stats.h"
 #include "filters/venus_filter.h"
 #include "syscalls/syscalls.h"
 #include "trap/trap.h"
 
-/* The channel's fd number in the embedded venus. */
+/* The channel's fd number in the embedded venus, and the log's. */
 #define VENUS_CHANNEL_FD 3
+#define VENUS_LOG_FD	 4
 
 static void unblock_signals(void)
 {
@@ -70,8 +74,8 @@ static int venus_program(char *out, size_t cap)
 	return 0;
 }
 
-/* The command line of the embedded venus, in argv (10 slots). */
-static void venus_argv(const struct sup *s, char *chan_fd, char **argv)
+/* The command line of the embedded venus, in argv (12 slots). */
+static void venus_argv(const struct sup *s, char *chan_fd, char *log_fd, char **argv)
 {
 	int n = 0;
 
@@ -84,24 +88,32 @@ static void venus_argv(const struct sup *s, char *chan_fd, char **argv)
 	argv[n++] = (char *)s->opt.cache;
 	if (s->opt.verbose)
 		argv[n++] = "--verbose";
+	if (log_fd) {
+		argv[n++] = "--log-fd";
+		argv[n++] = log_fd;
+	}
 	if (s->opt.read_only)
 		argv[n++] = "--read-only";
 	argv[n] = NULL;
 }
 
-/* What venus starts with: the channel as VENUS_CHANNEL_FD and no other fd
- * past stderr, so none of our epoll, signalfd, inotify or memfd; no signal
- * blocked; its own process group, as a ^C for the command must not stop
- * the cache manager under it. */
-static int venus_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int chan)
+/* What venus starts with: the channel as VENUS_CHANNEL_FD, the log (or -1)
+ * as VENUS_LOG_FD, and no other fd past stderr, so none of our epoll,
+ * signalfd, inotify or memfd; no signal blocked; its own process group, as
+ * a ^C for the command must not stop the cache manager under it. */
+static int venus_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int chan,
+			     int log)
 {
 	sigset_t none;
 	int rc;
 
 	sigemptyset(&none);
 	rc = posix_spawn_file_actions_adddup2(fa, chan, VENUS_CHANNEL_FD);
+	if (!rc && log >= 0)
+		rc = posix_spawn_file_actions_adddup2(fa, log, VENUS_LOG_FD);
 	if (!rc)
-		rc = posix_spawn_file_actions_addclosefrom_np(fa, VENUS_CHANNEL_FD + 1);
+		rc = posix_spawn_file_actions_addclosefrom_np(
+		    fa, (log >= 0 ? VENUS_LOG_FD : VENUS_CHANNEL_FD) + 1);
 	if (!rc)
 		rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
 	if (!rc)
@@ -109,23 +121,25 @@ static int venus_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *
 	return rc;
 }
 
-/* Starts prog on the venus end of the channel. posix_spawn is a fork+exec
+/* Starts prog on the venus end of the channel, its --verbose lines going
+ * to our --log file (log, or -1: its stderr). posix_spawn is a fork+exec
  * that tells us when the exec failed. */
-static int spawn_venus(const struct sup *s, const char *prog, int chan, pid_t *pid)
+static int spawn_venus(const struct sup *s, const char *prog, int chan, int log, pid_t *pid)
 {
-	char fd[16], *argv[10];
+	char fd[16], log_fd[16], *argv[12];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	int rc;
 
 	snprintf(fd, sizeof(fd), "%d", VENUS_CHANNEL_FD);
-	venus_argv(s, fd, argv);
+	snprintf(log_fd, sizeof(log_fd), "%d", VENUS_LOG_FD);
+	venus_argv(s, fd, log >= 0 ? log_fd : NULL, argv);
 	rc = posix_spawn_file_actions_init(&fa);
 	if (rc)
 		return -rc;
 	rc = posix_spawnattr_init(&attr);
 	if (!rc) {
-		rc = venus_spawn_setup(&fa, &attr, chan);
+		rc = venus_spawn_setup(&fa, &attr, chan, log);
 		if (!rc)
 			rc = posix_spawn(pid, prog, &fa, &attr, argv, environ);
 		posix_spawnattr_destroy(&attr);
@@ -134,9 +148,19 @@ static int spawn_venus(const struct sup *s, const char *prog, int chan, pid_t *p
 	return -rc;
 }
 
+/* The log venus is to write its --verbose lines to, or -1 (stderr, also
+ * when no copy can be made). A copy above the numbers venus gets, so that
+ * no dup2 of the spawn overwrites it before it is moved. */
+static int venus_log(const struct sup *s)
+{
+	if (!s->opt.verbose || s->log == stderr)
+		return -1;
+	return fcntl(fileno(s->log), F_DUPFD_CLOEXEC, VENUS_LOG_FD + 1);
+}
+
 int launch_venus(struct sup *s, char *prog, size_t cap)
 {
-	int chan[2], rc;
+	int chan[2], log, rc;
 	pid_t pid;
 
 	rc = venus_program(prog, cap);
@@ -144,7 +168,10 @@ int launch_venus(struct sup *s, char *prog, size_t cap)
 		rc = chan_pair(chan);
 	if (rc < 0)
 		return rc;
-	rc = spawn_venus(s, prog, chan[1], &pid);
+	log = venus_log(s);
+	rc = spawn_venus(s, prog, chan[1], log, &pid);
+	if (log >= 0)
+		close(log);
 	close(chan[1]);
 	if (rc < 0) {
 		close(chan[0]);
@@ -335,6 +362,18 @@ int launch_hosted_venus(struct sup *s)
 	return 0;
 }
 
+/* Has venus been reaped now (waitpid flags)? Its usage goes to --stats. */
+static bool reap_venus(struct sup *s, int flags)
+{
+	struct rusage ru;
+
+	if (wait4(s->venus_pid, NULL, flags, &ru) != s->venus_pid)
+		return false;
+	stats_reaped(s, s->venus_pid, &ru);
+	s->venus_pid = -1;
+	return true;
+}
+
 void stop_venus(struct sup *s)
 {
 	if (s->hosted.venus_end >= 0) {
@@ -346,14 +385,12 @@ void stop_venus(struct sup *s)
 		s->sb.vc.chan = -1;
 	}
 	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
-		if (waitpid(s->venus_pid, NULL, WNOHANG) == s->venus_pid) {
-			s->venus_pid = -1;
+		if (reap_venus(s, WNOHANG))
 			return;
-		}
 		usleep(5000);
 	}
 	if (s->venus_pid > 0) {
 		kill(s->hosted.cmd ? -s->venus_pid : s->venus_pid, SIGKILL);
-		waitpid(s->venus_pid, NULL, 0);
+		reap_venus(s, 0);
 	}
 }

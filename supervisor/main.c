@@ -22,6 +22,7 @@
 #include "syscalls/syscalls.h"
 #include "job.h"
 #include "launch.h"
+#include "stats.h"
 
 #define EXIT_OWN_FAILURE  125
 #define DEFAULT_TIMEOUT_S 30 /* the kernel's coda_timeout */
@@ -42,6 +43,10 @@ static void usage(FILE *out)
 		"  -t, --timeout SECS  how long a call waits for venus (default %d)\n"
 		"  -r, --read-only     serve the volume read-only (writes fail with EROFS)\n"
 		"  -v, --verbose       log every upcall\n"
+		"      --stats         at the end, print the count and p50/p99 latency of\n"
+		"                      each upcall and trapped call, and peak memory\n"
+		"      --log FILE      write --verbose and --stats there (appended; default\n"
+		"                      stderr)\n"
 		"      --venus-cmd CMD host this Coda venus (a shell command line) instead\n"
 		"                      of the embedded one; the mount point is the one it mounts\n"
 		"      --venus-device PATHS  its device paths, comma-separated\n"
@@ -169,6 +174,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"log", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'W'},
 	    {"venus-cmd", required_argument, NULL, 'H'},
@@ -202,6 +209,12 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'v':
 			opt->verbose = true;
 			break;
+		case 'S':
+			opt->stats = true;
+			break;
+		case 'L':
+			opt->log = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -224,8 +237,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		default:
 			die("%s '%s' (try --help)",
-			    optopt && strchr("mVct", optopt) ? "option needs an argument:"
-							     : "unknown option",
+			    optopt && strchr("mVctL", optopt) ? "option needs an argument:"
+							      : "unknown option",
 			    argv[optind - 1]);
 		}
 	}
@@ -240,6 +253,20 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	if (!opt->cache)
 		opt->cache = opt->cache_buf = xdg_dir("XDG_CACHE_HOME", ".cache", "venus");
 	check_volume(opt->volume);
+}
+
+/* --log FILE: appended to, created 0600; ours alone (O_CLOEXEC: neither
+ * the command nor venus inherits it). Lines, not blocks, so that each is
+ * whole in the file when venus writes its own lines there too. */
+static FILE *open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+
+	if (!f)
+		die("--log %s: %s", path, strerror(errno));
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
 }
 
 static void options_free(struct options *opt)
@@ -323,12 +350,16 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], EXEC_PLAN_OPTION))
 		return exec_plan_run(argv[2]);
 	parse_options(argc, argv, &s.opt);
+	s.log = s.opt.log ? open_log(s.opt.log) : stderr;
 	s.hosted.cmd = s.opt.venus_cmd;
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	coda_sb_mount(&s.sb, s.opt.mount);
 	s.sb.verbose = s.opt.verbose;
 	s.sb.open_by_path = s.opt.open_by_path;
 	rc = syscalls_init(&s);
+	s.sb.log = s.log;
+	if (!rc && s.opt.stats)
+		rc = stats_enable(&s);
 	if (!rc)
 		rc = job_init(&s);
 	if (rc < 0)
@@ -350,7 +381,11 @@ int main(int argc, char **argv)
 		die("cannot watch the seccomp listener: %s", strerror(-rc));
 	status = job_run(&s);
 	stop(&s);
+	if (s.opt.stats)
+		stats_print(&s, s.log);
 	syscalls_destroy(&s);
+	if (s.log != stderr)
+		fclose(s.log);
 	options_free(&s.opt);
 	return status;
 }

@@ -328,12 +328,18 @@ static int backing_open(struct venus *v, struct fid_entry *e, int flags, struct 
 	return fd;
 }
 
-static int file_container(struct venus *v, struct fid_entry *e, const char *name)
+static int file_container(struct venus *v, struct fid_entry *e, const char *name,
+			  const struct stat *seen)
 {
 	char tmpname[64];
 	struct stat st;
 	int src, tmp, fd, err;
 
+	/* The common case opens no backing file: a container that matches what
+	 * the caller's fstatat just saw is current. */
+	fd = container_reuse(v, name, seen, file_current);
+	if (fd >= 0)
+		return fd;
 	/* O_NONBLOCK: should the name have become a fifo, do not hang on it. */
 	src = backing_open(v, e, O_RDONLY | O_NONBLOCK, &st);
 	if (src < 0)
@@ -341,11 +347,6 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 	if (!S_ISREG(st.st_mode)) {
 		close(src);
 		return -ENOENT;
-	}
-	fd = container_reuse(v, name, &st, file_current);
-	if (fd >= 0) {
-		close(src);
-		return fd;
 	}
 	tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
 	if (tmp < 0) {
@@ -500,7 +501,7 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	if (S_ISREG(st->st_mode) && e->dirty)
 		fd = container_reopen(v, e->dirty); /* not stored yet: it is the file */
 	else if (S_ISREG(st->st_mode))
-		fd = file_container(v, e, name);
+		fd = file_container(v, e, name, st);
 	else if (S_ISDIR(st->st_mode))
 		fd = dir_container(v, e, name);
 	else

@@ -14,8 +14,10 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: coda-venus --channel FD --volume DIR --cache DIR [--read-only] [--verbose]\n"
+	      "                  [--log-fd FD]\n"
 	      "Serve DIR as a Coda volume on the upcall channel FD (a SOCK_SEQPACKET\n"
-	      "socket): the embedded venus of coda-exec, which starts it.\n",
+	      "socket): the embedded venus of coda-exec, which starts it. --verbose\n"
+	      "lines go to stderr, or to the open file --log-fd names.\n",
 	      out);
 }
 
@@ -40,6 +42,23 @@ static int parse_channel(const char *arg)
 	return (int)fd;
 }
 
+/* coda-exec's --log file, opened for appending: lines, so that each is whole
+ * beside coda-exec's own. */
+static FILE *parse_log(const char *arg)
+{
+	char *end;
+	long fd = strtol(arg, &end, 10);
+	FILE *f;
+
+	if (*end || end == arg || fd < 0 || fd > 1 << 20)
+		bad_usage("invalid log fd", arg);
+	f = fdopen((int)fd, "a");
+	if (!f)
+		bad_usage("the log is not an open file: fd", arg);
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -48,6 +67,7 @@ int main(int argc, char **argv)
 	    {"cache", required_argument, NULL, 'c'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"log-fd", required_argument, NULL, 'L'}, /* coda-exec's --log */
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -71,6 +91,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			cfg.verbose = true;
+			break;
+		case 'L':
+			cfg.log = parse_log(optarg);
 			break;
 		case 'h':
 			usage(stdout);

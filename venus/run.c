@@ -1,7 +1,6 @@
 /* The embedded venus's transport: a SOCK_SEQPACKET channel, one Coda message
  * per record, the container of a CODA_OPEN_BY_FD reply passed by SCM_RIGHTS. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,40 +37,20 @@ static int serve_one(struct link *l)
 	return err == -EPIPE ? err : 0;
 }
 
-/* Reads everything waiting on the channel. -EPIPE once the peer is gone. */
-static int serve_ready(struct link *l)
+/* One message at a time, sleeping in the receive itself: venus waits for
+ * nothing but the channel, and every poll or empty read is a system call
+ * more per upcall. Returns at the end of the channel (0) or on an error. */
+static int serve(struct link *l)
 {
 	for (;;) {
-		int err = chan_recv(l->chan, &l->in);
+		int err = chan_recv_wait(l->chan, &l->in);
 
-		if (err == -EAGAIN)
-			return 0;
 		if (err == -EMSGSIZE) {
 			fprintf(stderr, "venus: dropped an oversized upcall\n");
 			continue;
 		}
-		if (err)
-			return err;
-		err = serve_one(l);
-		if (err)
-			return err;
-	}
-}
-
-static int serve(struct link *l)
-{
-	struct pollfd pfd = {.fd = l->chan, .events = POLLIN};
-
-	for (;;) {
-		int err;
-
-		if (poll(&pfd, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "venus: poll: %s\n", strerror(errno));
-			return 1;
-		}
-		err = serve_ready(l);
+		if (!err)
+			err = serve_one(l);
 		if (err == -EPIPE)
 			return 0; /* the supervisor closed the channel: we are done */
 		if (err) {

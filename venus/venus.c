@@ -64,8 +64,9 @@ static void log_upcall(struct venus *v, const struct coda_msg *in, int err)
 	if (in->ih.opcode == CODA_LOOKUP && in->len >= coda_upcall_size(CODA_LOOKUP) &&
 	    coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name) != 0)
 		name = "(bad)";
-	fprintf(stderr, "venus: %s%s%s%s%s -> %d\n", coda_opcode_name(in->ih.opcode),
-		fid[0] ? " fid=" : "", fid, name ? " name=" : "", name ? name : "", -err);
+	fprintf(v->cfg->log ? v->cfg->log : stderr, "venus: %s%s%s%s%s -> %d\n",
+		coda_opcode_name(in->ih.opcode), fid[0] ? " fid=" : "", fid, name ? " name=" : "",
+		name ? name : "", -err);
 }
 
 /* Builds the reply to `in` in `out`; the reply may carry an fd. */

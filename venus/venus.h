@@ -5,6 +5,7 @@
 #define CODA_VENUS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "proto/msg.h"
@@ -12,7 +13,8 @@
 struct venus_config {
 	const char *volume; /* directory served as the volume root */
 	const char *cache;  /* directory holding the container files */
-	bool verbose;	    /* log each upcall to stderr */
+	bool verbose;	    /* log each upcall to stderr, or to log */
+	FILE *log;	    /* where verbose lines go, if not stderr */
 	bool read_only;	    /* every mutating call and every write open: EROFS */
 	/* A disconnected client, for restart tests (tests/testvenus
 	 * -write-disconnected): the last write close keeps the container in

@@ -6,16 +6,20 @@
 /* Past this many entries everything is dropped: venus is asked again. */
 #define CACHE_MAX_ENTRIES 262144
 
+/* The key of a name: its directory's fid and the name's bytes, laid out
+ * alike in a lookup's key on the stack and in an entry, which allocates
+ * only the name's length. */
 struct name_key {
 	struct CodaFid dir;
 	char name[CODA_MAXNAMLEN + 1];
 };
 
 struct name_entry {
-	struct name_key key;
+	UT_hash_handle hh;
 	struct CodaFid fid;
 	int vtype;
-	UT_hash_handle hh;
+	struct CodaFid dir; /* the key starts here: dir, then name */
+	char name[];
 };
 
 struct attr_entry {
@@ -24,14 +28,17 @@ struct attr_entry {
 	UT_hash_handle hh;
 };
 
-struct access_key {
-	struct CodaFid fid;
-	uid_t uid;
-};
+/* The rights a few users were granted on one fid: the kernel keeps one
+ * user's per inode; a handful serves a job whose processes change uid. */
+#define ACCESS_USERS 4
 
 struct access_entry {
-	struct access_key key;
-	int granted;
+	struct CodaFid fid;
+	struct {
+		uid_t uid;
+		int granted;
+	} user[ACCESS_USERS];
+	unsigned next; /* the slot a new user takes */
 	UT_hash_handle hh;
 };
 
@@ -44,7 +51,7 @@ struct link_entry {
 
 static size_t name_keylen(size_t len)
 {
-	return offsetof(struct name_key, name) + len;
+	return sizeof(struct CodaFid) + len;
 }
 
 /* Called before an entry is added, so a flush never frees the new one. */
@@ -95,18 +102,22 @@ void cache_name_drop(struct coda_caches *c, const struct CodaFid *dir, const cha
 void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
 		    const struct CodaFid *fid, int vtype)
 {
+	struct name_key key;
 	struct name_entry *e;
 
-	e = calloc(1, sizeof(*e));
+	key.dir = *dir;
+	memcpy(key.name, name, len);
+	drop_name(c, &key, len);
+	e = malloc(sizeof(*e) + len);
 	if (!e)
 		return;
-	e->key.dir = *dir;
-	memcpy(e->key.name, name, len);
+	memset(e, 0, sizeof(*e));
 	e->fid = *fid;
 	e->vtype = vtype;
-	drop_name(c, &e->key, len);
+	e->dir = *dir;
+	memcpy(e->name, name, len);
 	make_room(c);
-	HASH_ADD_KEYPTR(hh, c->names, &e->key, name_keylen(len), e);
+	HASH_ADD_KEYPTR(hh, c->names, &e->dir, name_keylen(len), e);
 }
 
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr)
@@ -136,39 +147,57 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 	e->attr = *attr;
 }
 
-static struct access_entry *access_find(struct coda_caches *c, const struct CodaFid *fid, uid_t uid)
+static int access_slot(const struct access_entry *e, uid_t uid)
 {
-	struct access_key key;
-	struct access_entry *e;
-
-	memset(&key, 0, sizeof(key));
-	key.fid = *fid;
-	key.uid = uid;
-	HASH_FIND(hh, c->access, &key, sizeof(key), e);
-	return e;
+	for (int i = 0; i < ACCESS_USERS; i++)
+		if (e->user[i].granted && e->user[i].uid == uid)
+			return i;
+	return -1;
 }
 
 bool cache_access_ok(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask)
 {
-	struct access_entry *e = access_find(c, fid, uid);
+	struct access_entry *e;
+	int i;
 
-	return e && (e->granted & mask) == mask;
+	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
+	i = e ? access_slot(e, uid) : -1;
+	return i >= 0 && (e->user[i].granted & mask) == mask;
 }
 
 void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask)
 {
-	struct access_entry *e = access_find(c, fid, uid);
+	struct access_entry *e;
+	int i;
 
+	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return;
-		e->key.fid = *fid;
-		e->key.uid = uid;
+		e->fid = *fid;
 		make_room(c);
-		HASH_ADD(hh, c->access, key, sizeof(e->key), e);
+		HASH_ADD(hh, c->access, fid, sizeof(e->fid), e);
 	}
-	e->granted |= mask;
+	i = access_slot(e, uid);
+	if (i < 0) {
+		i = (int)(e->next++ % ACCESS_USERS);
+		e->user[i].uid = uid;
+		e->user[i].granted = 0;
+	}
+	e->user[i].granted |= mask;
+}
+
+void cache_access_drop(struct coda_caches *c, const struct CodaFid *fid)
+{
+	struct access_entry *e;
+
+	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
+	if (e) {
+		HASH_DEL(c->access, e);
+		free(e);
+		c->count--;
+	}
 }
 
 ssize_t cache_link_get(struct coda_caches *c, const struct CodaFid *fid, char *buf, size_t cap)
@@ -209,25 +238,19 @@ void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 {
 	struct attr_entry *a;
 	struct link_entry *l;
-	struct access_entry *e, *tmp;
 
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), a);
 	if (a) {
 		HASH_DEL(c->attrs, a);
 		free(a);
+		c->count--;
 	}
 	HASH_FIND(hh, c->links, fid, sizeof(*fid), l);
 	if (l) {
 		HASH_DEL(c->links, l);
 		free(l->target);
 		free(l);
-	}
-	HASH_ITER(hh, c->access, e, tmp)
-	{
-		if (coda_fid_eq(&e->key.fid, fid)) {
-			HASH_DEL(c->access, e);
-			free(e);
-		}
+		c->count--;
 	}
 }
 
@@ -239,9 +262,10 @@ static void drop_names(struct coda_caches *c, const struct CodaFid *dir, bool al
 
 	HASH_ITER(hh, c->names, e, tmp)
 	{
-		if (coda_fid_eq(&e->key.dir, dir) || (also_target && coda_fid_eq(&e->fid, dir))) {
+		if (coda_fid_eq(&e->dir, dir) || (also_target && coda_fid_eq(&e->fid, dir))) {
 			HASH_DEL(c->names, e);
 			free(e);
+			c->count--;
 		}
 	}
 }
@@ -255,6 +279,7 @@ static void drop_all_access(struct coda_caches *c)
 	{
 		HASH_DEL(c->access, e);
 		free(e);
+		c->count--;
 	}
 }
 
@@ -303,8 +328,9 @@ void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m)
 		cache_attr_drop(c, &m->out.coda_zapdir.CodaFid);
 		drop_names(c, &m->out.coda_zapdir.CodaFid, false);
 		break;
-	case CODA_PURGEFID:
+	case CODA_PURGEFID: /* the kernel's inode goes, and its rights with it */
 		cache_attr_drop(c, &m->out.coda_purgefid.CodaFid);
+		cache_access_drop(c, &m->out.coda_purgefid.CodaFid);
 		drop_names(c, &m->out.coda_purgefid.CodaFid, true);
 		break;
 	}

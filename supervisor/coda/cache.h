@@ -17,7 +17,8 @@ int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char 
 void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
 		    const struct CodaFid *fid, int vtype);
 
-/* Forgets what is known of fid's attributes, access rights and link target. */
+/* Forgets what is known of fid's attributes and link target (the kernel's
+ * C_VATTR: its access rights stay, as the kernel's do). */
 void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid);
 
 void cache_name_drop(struct coda_caches *c, const struct CodaFid *dir, const char *name,
@@ -30,6 +31,8 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
 /* Access cache: the rights (C_A_* bits) known granted to uid on fid. */
 bool cache_access_ok(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask);
 void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask);
+/* Forgets every user's rights on fid (coda_cache_clear_inode). */
+void cache_access_drop(struct coda_caches *c, const struct CodaFid *fid);
 
 /* Symlink targets: the length, or -1 when not cached. */
 ssize_t cache_link_get(struct coda_caches *c, const struct CodaFid *fid, char *buf, size_t cap);

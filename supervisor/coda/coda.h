@@ -18,11 +18,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
 
 #include "proto/coda_wire.h"
+#include "proto/latency.h"
 #include "proto/msg.h"
 
 /* Whoever sleeps while its upcall is out: opaque to the module (the trap's
@@ -63,6 +65,15 @@ struct coda_caches {
 
 struct upc_req;
 
+/* What the channel carried, by opcode, for --stats (stats.c): upcalls sent
+ * and the latency of those answered, from their write to the read of their
+ * reply (CODA_SIGNAL has none), and downcalls. */
+struct coda_stats {
+	uint64_t sent[CODA_NCALLS];
+	struct latency_hist replied[CODA_NCALLS];
+	uint64_t downcalls[CODA_NCALLS];
+};
+
 /* The channel to venus, as the kernel's struct venus_comm. */
 struct venus_comm {
 	int chan;		 /* our end of the message channel, -1 once closed */
@@ -76,6 +87,9 @@ struct venus_comm {
 	int64_t sample_ms;	 /* when its scheduling count was last read */
 	unsigned long long runs; /* how often it had been scheduled then */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
+
+	/* What it carried, if counted (NULL: not). */
+	struct coda_stats *stats;
 };
 
 struct writer;
@@ -88,6 +102,8 @@ struct release_state {
 	unsigned reader_closes; /* readers' CODA_CLOSEs under way */
 };
 
+struct listing;
+
 /* The mount, as the kernel's super_block and coda_sb_info. */
 struct coda_sb {
 	char mnt[PATH_MAX];
@@ -97,10 +113,12 @@ struct coda_sb {
 	dev_t dev;	      /* st_dev reported for every object in the mount */
 	ino_t mnt_parent_ino; /* the host directory holding the mount point */
 	bool verbose;
+	FILE *log;	   /* where verbose lines go (stderr unless set) */
 	bool open_by_path; /* CODA_OPEN_BY_PATH, not _BY_FD (bench/ compares them) */
 	struct coda_caches caches;
 	struct venus_comm vc;
 	struct release_state release;
+	struct listing *listing; /* the directory read-ahead follows (prefetch.c) */
 	const struct coda_sched *sched;
 };
 
@@ -115,6 +133,8 @@ int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched);
 /* The mount point: `mnt` (absolute, normalised). */
 void coda_sb_mount(struct coda_sb *sb, const char *mnt);
 void coda_sb_destroy(struct coda_sb *sb);
+/* Counts what the channel carries from now on (sb->vc.stats). 0 or -ENOMEM. */
+int coda_stats_enable(struct coda_sb *sb);
 
 /* psdev.c: the channel. */
 void psdev_init(struct venus_comm *vc, int chan, int timeout_s);

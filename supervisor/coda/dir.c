@@ -11,25 +11,23 @@
 
 #include "cache.h"
 #include "coda.h"
+#include "coda_linux.h"
+#include "prefetch.h"
 #include "psdev.h"
 #include "release.h"
 #include "upcall.h"
 #include "proto/venus_dirent.h"
 
-int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
-		struct CodaFid *fid, int *vtype)
+static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
+			  const struct CodaFid *dir, const char *name, size_t len,
+			  struct CodaFid *fid, int *vtype)
 {
 	struct coda_caches *caches = &r->sb->caches;
-	struct coda_caller who;
 	int rc;
 
-	if (len > CODA_MAXNAMLEN)
-		return -ENAMETOOLONG;
 	if (cache_name_get(caches, dir, name, len, fid, vtype))
 		return *vtype == C_VNON ? -ENOENT : 0;
-	rc = coda_caller(r, &who);
-	if (!rc)
-		rc = venus_lookup(r, &who, dir, name, len, fid, vtype);
+	rc = venus_lookup(r, who, dir, name, len, fid, vtype);
 	if (rc == -ENOENT) {
 		struct CodaFid none = {{0}};
 
@@ -42,6 +40,40 @@ int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name,
 		return -EIO;
 	cache_name_put(caches, dir, name, len, fid, *vtype);
 	return 0;
+}
+
+/* Read-ahead's work for one name (prefetch.h). */
+static void fetch_ahead(struct coda_req *r, const struct coda_caller *who,
+			const struct CodaFid *dir, const char *name, size_t len)
+{
+	struct coda_vattr attr;
+	struct CodaFid fid;
+	int vtype;
+
+	if (coda_lookup_as(r, who, dir, name, len, &fid, &vtype) == 0)
+		coda_getattr_as(r, who, &fid, &attr);
+}
+
+int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
+		struct CodaFid *fid, int *vtype)
+{
+	struct coda_caller who;
+	struct pf_name *pn;
+	int rc;
+
+	if (len > CODA_MAXNAMLEN)
+		return -ENAMETOOLONG;
+	if (cache_name_get(&r->sb->caches, dir, name, len, fid, vtype)) {
+		prefetch_hit(r, dir, name, len);
+		return *vtype == C_VNON ? -ENOENT : 0;
+	}
+	rc = coda_caller(r, &who);
+	if (rc < 0)
+		return rc;
+	pn = prefetch_claim(r, &who, dir, name, len);
+	rc = coda_lookup_as(r, &who, dir, name, len, fid, vtype);
+	prefetch_release(r->sb, pn);
+	return rc;
 }
 
 int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)
@@ -134,7 +166,7 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
  * the open file with our copy, so lseek and rewinddir need no upcall. */
 long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
 {
-	const struct coda_sb *sb = r->sb;
+	struct coda_sb *sb = r->sb;
 	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
 	struct stat st;
 	char *image;
@@ -155,6 +187,8 @@ long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t cou
 	pos = (size_t)off;
 	if (sb->root_valid && coda_fid_eq(&f->fid, &sb->root))
 		dots.dotdot = sb->mnt_parent_ino;
+	if (off == 0)
+		prefetch_listed(r->sb, &f->fid, image, (size_t)st.st_size, fetch_ahead);
 	n = fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots);
 	munmap(image, (size_t)st.st_size);
 	if (n == 0 && pos < (size_t)st.st_size)

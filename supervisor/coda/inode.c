@@ -8,8 +8,11 @@
 
 #include "cache.h"
 #include "coda.h"
+#include "coda_linux.h"
+#include "prefetch.h"
 #include "psdev.h"
 #include "release.h"
+#include "stats.h"
 #include "upcall.h"
 
 /* The inode of the mount point's parent, for ".." in the root's listing. */
@@ -32,6 +35,7 @@ int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched)
 {
 	sb->sched = sched;
 	sb->vc.chan = -1;
+	sb->log = stderr;
 	return release_init(sb);
 }
 
@@ -46,8 +50,10 @@ void coda_sb_mount(struct coda_sb *sb, const char *mnt)
 
 void coda_sb_destroy(struct coda_sb *sb)
 {
+	prefetch_destroy(sb);
 	release_destroy(sb);
 	cache_flush(&sb->caches);
+	coda_stats_free(sb);
 }
 
 int coda_root(struct coda_req *r, struct CodaFid *root)
@@ -92,17 +98,22 @@ static void overlay_container(struct coda_req *r, const struct CodaFid *fid,
 	attr->va_ctime.tv_nsec = st.st_ctim.tv_nsec;
 }
 
-int coda_getattr(struct coda_req *r, const struct CodaFid *fid, struct coda_vattr *attr)
+int coda_getattr_as(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
+		    struct coda_vattr *attr)
 {
 	struct coda_caches *caches = &r->sb->caches;
-	struct coda_caller who;
+	struct coda_caller me;
 	int rc;
 
 	release_sync(r, fid);
 	if (!cache_attr_get(caches, fid, attr)) {
-		rc = coda_caller(r, &who);
-		if (!rc)
-			rc = venus_getattr(r, &who, fid, attr);
+		if (!who) {
+			rc = coda_caller(r, &me);
+			if (rc < 0)
+				return rc;
+			who = &me;
+		}
+		rc = venus_getattr(r, who, fid, attr);
 		if (rc < 0)
 			return rc;
 		/* An object of no known type would be a lie in every stat. */
@@ -112,6 +123,11 @@ int coda_getattr(struct coda_req *r, const struct CodaFid *fid, struct coda_vatt
 	}
 	overlay_container(r, fid, attr);
 	return 0;
+}
+
+int coda_getattr(struct coda_req *r, const struct CodaFid *fid, struct coda_vattr *attr)
+{
+	return coda_getattr_as(r, NULL, fid, attr);
 }
 
 int coda_setattr(struct coda_req *r, const struct CodaFid *fid, const struct coda_vattr *attr)
@@ -124,7 +140,9 @@ int coda_setattr(struct coda_req *r, const struct CodaFid *fid, const struct cod
 
 	if (!rc)
 		rc = venus_setattr(r, &who, fid, attr);
+	/* As coda_setattr: a new mode or owner may change the rights too. */
 	cache_attr_drop(&r->sb->caches, fid);
+	cache_access_drop(&r->sb->caches, fid);
 	return rc;
 }
 

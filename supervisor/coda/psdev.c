@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "proto/channel.h"
 #include "psdev.h"
+#include "stats.h"
 
 /* How often a held call is checked for a signal that ends it: the kernel
  * learns of one at once, we only by asking. */
@@ -32,6 +33,7 @@ struct upc_req {
 	struct coda_msg *msg; /* the upcall going out, its reply coming in */
 	enum req_state state;
 	int64_t sent_ms;
+	int64_t sent_ns; /* --stats: when it was written */
 	int64_t deadline_ms;
 	int64_t check_ms;
 	struct upc_req *next_done;
@@ -61,7 +63,8 @@ static void send_signal(struct venus_comm *vc, uint32_t unique)
 
 	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
 	sig.ih.unique = unique;
-	chan_send(vc->chan, &sig);
+	if (chan_send(vc->chan, &sig) == 0 && vc->stats)
+		coda_stats_sent(vc->stats, CODA_SIGNAL);
 }
 
 static int finish_request(struct upc_req *req)
@@ -94,6 +97,7 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 	if (++vc->seq == 0)
 		vc->seq = 1;
 	m->ih.unique = vc->seq;
+	req.sent_ns = vc->stats ? latency_now_ns() : 0;
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
 		/* Not psdev_venus_gone() from here: a waiter must not wake
@@ -101,6 +105,8 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 		 * channel next and fails every waiting call then. */
 		return -ENXIO;
 	}
+	if (vc->stats)
+		coda_stats_sent(vc->stats, m->ih.opcode);
 	req.unique = m->ih.unique;
 	req.opcode = m->ih.opcode;
 	req.waiter = r->waiter;
@@ -141,13 +147,15 @@ static void deliver_reply(struct coda_sb *sb, struct coda_msg *in)
 	if (!req) {
 		/* Late (timed out) or bogus: the kernel drops these too. */
 		if (sb->verbose)
-			fprintf(stderr, "coda-exec: venus reply for unknown unique %u dropped\n",
+			fprintf(sb->log, "coda-exec: venus reply for unknown unique %u dropped\n",
 				unique);
 		if (in->fd >= 0)
 			close(in->fd);
 		return;
 	}
 	HASH_DEL(vc->pending, req);
+	if (vc->stats)
+		coda_stats_replied(vc->stats, req->opcode, req->sent_ns);
 	memcpy(req->msg->raw, in->raw, in->len);
 	req->msg->len = in->len;
 	req->msg->fd = in->fd;
@@ -179,6 +187,8 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 		return;
 	}
 	if (is_downcall(in->oh.opcode)) {
+		if (sb->vc.stats)
+			coda_stats_downcall(sb->vc.stats, in->oh.opcode);
 		if (in->fd >= 0)
 			close(in->fd);
 		coda_cache_downcall(&sb->caches, in);
@@ -331,7 +341,7 @@ int psdev_expire(struct coda_sb *sb)
 		}
 		if (req->check_ms <= now && caller_interrupted(sb, req, now)) {
 			if (sb->verbose)
-				fprintf(stderr, "coda-exec: %s (unique %u) interrupted\n",
+				fprintf(sb->log, "coda-exec: %s (unique %u) interrupted\n",
 					coda_opcode_name(req->opcode), req->unique);
 			end_request(vc, req, REQ_INTERRUPTED, &done);
 			continue;

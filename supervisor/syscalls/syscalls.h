@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "coda/coda.h"
@@ -24,6 +25,8 @@ struct options {
 	const char *volume; /* directory the embedded venus serves */
 	const char *cache;  /* venus cache directory */
 	bool verbose;
+	bool stats;		   /* count upcalls and calls, print them at the end */
+	const char *log;	   /* where --verbose and --stats write, or NULL: stderr */
 	bool read_only;		   /* the volume is served read-only (EROFS) */
 	int timeout_s;		   /* upcall timeout, as the kernel's coda_timeout */
 	char **argv;		   /* the command */
@@ -144,6 +147,8 @@ struct sup {
 	bool target_exited;
 	int forwarded_signal; /* the last one passed on to the command */
 	pid_t venus_pid;
+	long venus_maxrss_kib;	    /* --stats: venus's peak RSS, once reaped */
+	FILE *log;		    /* where --verbose and --stats write */
 	struct hosted_venus hosted; /* --venus-cmd: a stock venus we host */
 	int opath_anchor;	    /* what O_PATH fds of /coda objects refer to */
 	int self_exe;		    /* our own program: it runs exec plans in targets */

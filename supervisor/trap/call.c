@@ -6,6 +6,14 @@
 
 #include "trap.h"
 
+/* The call's one answer is given (or its caller has gone). */
+static void answered(struct call *c)
+{
+	c->answered = true;
+	if (c->recv_ns)
+		trap_stats_answered(c);
+}
+
 static void send_response(struct call *c, long val, int error, uint32_t flags)
 {
 	struct seccomp_notif_resp resp = {
@@ -23,7 +31,7 @@ static void send_response(struct call *c, long val, int error, uint32_t flags)
 			fprintf(stderr, "coda-exec: answering syscall %d of %u failed: %s\n",
 				c->n->data.nr, c->n->pid, strerror(errno));
 	}
-	c->answered = true;
+	answered(c);
 }
 
 void call_return(struct call *c, long result)
@@ -59,7 +67,7 @@ int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)
 
 	/* ENOENT: the target is gone; either way nothing waits for an answer. */
 	if (fd >= 0 || fd == -ENOENT)
-		c->answered = true;
+		answered(c);
 	if (fd == -ENOENT)
 		c->abandoned = true;
 	return fd;
@@ -94,7 +102,8 @@ void call_serve(struct task *t)
 			 .task = t,
 			 .n = &t->notif,
 			 .listener = t->trap->listener,
-			 .uid_override = -1};
+			 .uid_override = -1,
+			 .recv_ns = t->trap->stats ? t->trap->stats->recv_ns : 0};
 
 	c.proc = proc_get(t->trap, (pid_t)t->notif.pid);
 	if (!c.proc) {

@@ -67,6 +67,9 @@ void loop_serve_listener(struct trap *t, int listener, task_fn serve)
 				strerror(errno));
 		return;
 	}
+	/* Its task starts now, from the loop: call_serve takes the time. */
+	if (t->stats)
+		t->stats->recv_ns = latency_now_ns();
 	if (task_spawn(t, serve, &n, NULL) < 0) {
 		struct seccomp_notif_resp resp = {.id = n.id, .error = -ENOMEM};
 

@@ -39,6 +39,7 @@ void trap_destroy(struct trap *t)
 {
 	proc_table_destroy(t);
 	task_pool_destroy(&t->tasks);
+	trap_stats_free(t);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	t->epfd = -1;

@@ -21,6 +21,8 @@
 #include <ucontext.h>
 #include <uthash.h>
 
+#include "proto/latency.h"
+
 struct trap;
 struct task;
 struct call;
@@ -90,6 +92,7 @@ struct call {
 	int listener; /* the seccomp listener the call came from */
 	struct proc *proc;
 	int64_t uid_override; /* the uid upcalls carry instead of fsuid, or -1 */
+	int64_t recv_ns;      /* --stats: when its notification came, or 0 */
 	bool answered;
 	bool abandoned; /* the target left the call (killed) before our answer */
 };
@@ -364,6 +367,24 @@ void fdwait_ready(struct trap *t, pid_t tid);
  * returns ms until the next check, or -1 when nothing waits. */
 int fdwait_expire(struct trap *t);
 
+/* ---- What --stats counts (stats.c) ---- */
+
+/* The command's trapped calls by number (x86-64's are below 512; the
+ * filter lets no other architecture's through), each from the receipt of
+ * its notification to its answer, whatever the answer. */
+#define TRAP_STATS_NRS 512
+struct trap_stats {
+	int64_t recv_ns; /* when the notification being served was received */
+	uint32_t arch;	 /* AUDIT_ARCH_* of the calls counted */
+	struct latency_hist calls[TRAP_STATS_NRS];
+};
+
+/* Counts the command's calls from now on (t->stats). 0 or -ENOMEM. */
+int trap_stats_enable(struct trap *t);
+/* c has been answered (call.c). */
+void trap_stats_answered(struct call *c);
+void trap_stats_free(struct trap *t);
+
 /* ---- The trap's state ---- */
 
 /* What the layers above tell the trap. */
@@ -399,6 +420,7 @@ struct trap {
 	bool tree_gone;		  /* no task is left under the filter */
 	struct proc *procs;	  /* by tid */
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
+	struct trap_stats *stats; /* NULL unless counted */
 	struct task_pool tasks;
 	loop_handler handlers[EV_KINDS];
 	loop_deadline deadlines[LOOP_DEADLINES];

@@ -674,6 +674,153 @@ verbose_flag_keeps_stdout_clean() {
 	}
 }
 
+# --- --stats and --log
+
+# stats_count FILE KIND NAME: the count of the --stats row KIND NAME in
+# FILE, or 0 if it has none.
+stats_count() {
+	awk -v k="$2" -v n="$3" '$1 == "coda-exec:" && $2 == "stats:" && $3 == k && $4 == n { c = $5 } END { print c + 0 }' "$1"
+}
+
+# expect_stats_count TAG KIND NAME WANT: the --stats row KIND NAME on
+# TAG's stderr counts WANT.
+expect_stats_count() {
+	local got
+	got=$(stats_count "$T/$1.err" "$2" "$3")
+	[ "$got" = "$4" ] && return 0
+	note "$1: --stats row $2 $3 counts $got, expected $4:"
+	grep -F 'coda-exec: stats:' "$T/$1.err" | head -20 >>"$DETAIL"
+	return 1
+}
+
+# A kernel mount makes one LOOKUP and one GETATTR per object on first
+# touch, and none for a name it has cached: so does coda-exec, and --stats
+# counts them, with one statx per stat (coreutils' stat makes no other).
+t cx stats_count_one_lookup_and_getattr_per_new_file
+stats_count_one_lookup_and_getattr_per_new_file() {
+	local ok=0
+	cx s --stats --volume "$VOL" --cache "$CACHE" -- \
+		stat -c %n /coda/README.md /coda/empty.txt /coda/one-byte.bin /coda/README.md
+	expect_rc s 0 || return 1
+	expect_stats_count s upcall LOOKUP 3 || ok=1
+	expect_stats_count s upcall GETATTR 3 || ok=1
+	expect_stats_count s syscall statx 4 || ok=1
+	return $ok
+}
+
+# What bench/run.sh reads: a header, then rows of five fields (latencies
+# in us with one decimal, or -), upcalls, downcalls, syscalls and memory in
+# that order, each kind by count, the highest first; no row counts 0.
+t cx stats_rows_follow_the_documented_format
+stats_rows_follow_the_documented_format() {
+	local row='^coda-exec: stats: (upcall|downcall|syscall|memory) [A-Za-z0-9_]+ [1-9][0-9]* ([0-9]+\.[0-9]|-) ([0-9]+\.[0-9]|-)$'
+	cx f --stats --volume "$VOL" --cache "$CACHE" -- sh -c 'cat /coda/README.md; ls -l /coda/docs'
+	expect_rc f 0 || return 1
+	grep -F 'coda-exec: stats:' "$T/f.err" >"$T/f.rows"
+	if [ "$(head -1 "$T/f.rows")" != 'coda-exec: stats: kind name count p50_us p99_us' ]; then
+		note "no header first: $(head -1 "$T/f.rows")"
+		return 1
+	fi
+	if tail -n +2 "$T/f.rows" | grep -Ev -- "$row" >"$T/f.bad"; then
+		note "rows not in the format:"
+		cat "$T/f.bad" >>"$DETAIL"
+		return 1
+	fi
+	tail -n +2 "$T/f.rows" | awk '
+		{ rank = index("upcall downcall syscall memory", $3) }
+		rank < last { print "kind out of order: " $0; bad = 1 }
+		rank == last && $3 != "memory" && $5 > prev { print "not by count: " $0; bad = 1 }
+		{ last = rank; prev = $5 }
+		END { exit bad }' >"$T/f.bad" || {
+		cat "$T/f.bad" >>"$DETAIL"
+		return 1
+	}
+	for r in 'upcall LOOKUP' 'upcall OPEN_BY_FD' 'syscall openat' 'memory supervisor_maxrss_kib' 'memory venus_maxrss_kib'; do
+		grep -q "^coda-exec: stats: $r [1-9]" "$T/f.rows" || {
+			note "no row $r:"
+			cat "$T/f.rows" >>"$DETAIL"
+			return 1
+		}
+	done
+}
+
+t cx stats_print_nothing_without_the_option
+stats_print_nothing_without_the_option() {
+	cx n --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	cx y --stats --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	expect_rc n 0 && expect_rc y 0 || return 1
+	if [ -s "$T/n.err" ]; then
+		note "stderr without --stats: $(head -c 600 "$T/n.err")"
+		return 1
+	fi
+	expect_grep y err 'coda-exec: stats: upcall LOOKUP 1 '
+}
+
+# The command's stdout is its own: with --stats on stderr, or in the --log
+# file, it is byte for byte what it is without.
+t cx stats_go_to_log_file_not_to_command_output
+stats_go_to_log_file_not_to_command_output() {
+	local cmd='cat /coda/README.md; ls -l /coda/docs; echo to-stderr >&2' ok=0
+	cx plain --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	cx err --stats --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	cx log --stats --log "$T/log.log" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	expect_rc plain 0 || return 1
+	same_outputs plain log "with --stats --log" || ok=1
+	cmp -s "$T/plain.out" "$T/err.out" || {
+		note "stdout with --stats differs:"
+		diff -u "$T/plain.out" "$T/err.out" | head -20 >>"$DETAIL"
+		ok=1
+	}
+	expect_grep err err 'coda-exec: stats: syscall openat ' || ok=1
+	expect_grep log log 'coda-exec: stats: upcall LOOKUP ' || ok=1
+	return $ok
+}
+
+t cx log_file_is_created_0600_and_appended_to
+log_file_is_created_0600_and_appended_to() {
+	local ok=0 log=$T/appended.log
+	rm -f "$log"
+	cx a --stats --log "$log" --volume "$VOL" --cache "$CACHE" -- true
+	cx b --stats --log "$log" --volume "$VOL" --cache "$CACHE" -- true
+	expect_rc a 0 && expect_rc b 0 || return 1
+	if [ "$(stat -c %a "$log")" != 600 ]; then
+		note "mode $(stat -c %a "$log"), expected 600"
+		ok=1
+	fi
+	if [ "$(grep -c '^coda-exec: stats: kind ' "$log")" != 2 ]; then
+		note "two runs, not two headers: $(head -c 600 "$log")"
+		ok=1
+	fi
+	return $ok
+}
+
+t cx log_file_is_not_inherited_by_the_command
+log_file_is_not_inherited_by_the_command() {
+	cx a --volume "$VOL" --cache "$CACHE" -- ls /proc/self/fd
+	cx b --stats --log "$T/inherit.log" --volume "$VOL" --cache "$CACHE" -- ls /proc/self/fd
+	expect_rc a 0 && expect_rc b 0 || return 1
+	same_outputs a b "ls /proc/self/fd without and with --log"
+}
+
+t cx log_in_a_missing_directory_exits_125_with_one_line
+log_in_a_missing_directory_exits_125_with_one_line() {
+	cx l --log "$WORK/no-such-dir/log" --volume "$VOL" --cache "$CACHE" -- echo ran
+	expect_own_failure l "^coda-exec: --log $(sed_escape "$WORK")/no-such-dir/log: No such file or directory\$"
+}
+
+# The embedded venus writes its --verbose lines to the --log file too (a
+# hosted venus's are its own business).
+[ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx verbose_lines_go_to_the_log_file
+verbose_lines_go_to_the_log_file() {
+	local ok=0
+	cx p --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	cx v -v --log "$T/v.log" --volume "$VOL" --cache "$CACHE" -- cat /coda/README.md
+	expect_rc p 0 || return 1
+	same_outputs p v "cat with -v --log" || ok=1
+	expect_grep v log ' name=README.md -> 0' || ok=1
+	return $ok
+}
+
 t cx stdin_and_environment_pass_through
 stdin_and_environment_pass_through() {
 	local ok=0

@@ -710,3 +710,96 @@ Test(coda, call_waiting_when_venus_dies_fails_and_the_next_is_enxio)
 	cr_assert(t.sb.vc.dead);
 	cr_assert_eq(coda_getattr(&t.req, &nd.fid, &attr), -ENXIO);
 }
+
+/* ---- Directory read-ahead ---- */
+
+#define LISTED 100
+
+/* "many/" with LISTED files; returns its names in the module's listing
+ * order, after a readdir from the start as `ls` makes it. */
+static int list_many(char names[][16])
+{
+	char buf[4096] __attribute__((aligned(8))), p[PATH_MAX];
+	struct nameidata nd;
+	struct coda_file *f;
+	int src, rc, n = 0;
+	long len;
+
+	backing_path(p, sizeof(p), "many");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	for (int i = 0; i < LISTED; i++) {
+		snprintf(p, sizeof(p), "many/f%03d", i);
+		put_file(p, "x\n", 0644);
+	}
+	walk_found("/coda/many", 0, &nd);
+	rc = coda_file_open(&t.req, &nd.fid, nd.vtype, nd.path, O_RDONLY | O_DIRECTORY, &f, &src);
+	cr_assert_eq(rc, 0, "open the directory: %s", strerror(-rc));
+	while ((len = coda_readdir(&t.req, f, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			unsigned short reclen;
+			const char *name = buf + off + offsetof(struct dirent64, d_name);
+
+			memcpy(&reclen, buf + off + offsetof(struct dirent64, d_reclen),
+			       sizeof(reclen));
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+				cr_assert_lt(n, LISTED);
+				snprintf(names[n++], 16, "%s", name);
+			}
+			off += reclen;
+		}
+	}
+	cr_assert_eq(len, 0, "readdir: %s", strerror((int)-len));
+	close(src);
+	coda_file_put(f);
+	return n;
+}
+
+/* What stat(2) of /coda/many/NAME makes: a walk and a getattr, checked
+ * against the backing file. */
+static void stat_listed(const char *name)
+{
+	char path[64], rel[32];
+	struct coda_vattr attr;
+	struct nameidata nd;
+	struct stat st;
+	int rc;
+
+	snprintf(path, sizeof(path), "/coda/many/%s", name);
+	snprintf(rel, sizeof(rel), "many/%s", name);
+	st = backing(rel, 0);
+	walk_to(path, 0, path, &st, &nd);
+	rc = coda_getattr(&t.req, &nd.fid, &attr);
+	cr_assert_eq(rc, 0, "getattr %s: %s", path, strerror(-rc));
+	cr_assert_eq(attr.va_size, (u_quad_t)st.st_size);
+}
+
+Test(coda, stat_of_a_listing_in_order_reads_ahead_and_asks_each_name_once)
+{
+	char names[LISTED][16];
+	int n = list_many(names);
+	unsigned before = lookups(), getattrs = t.sent[CODA_GETATTR];
+
+	cr_assert_eq(n, LISTED);
+	stat_listed(names[0]);
+	stat_listed(names[1]);
+	cr_assert_gt(lookups() - before, 2, "two names in order: no read-ahead");
+	for (int i = 2; i < n; i++)
+		stat_listed(names[i]);
+	cr_assert_eq(lookups() - before, LISTED, "%u LOOKUPs for %d names", lookups() - before,
+		     LISTED);
+	cr_assert_eq(t.sent[CODA_GETATTR] - getattrs, LISTED, "%u GETATTRs for %d names",
+		     t.sent[CODA_GETATTR] - getattrs, LISTED);
+}
+
+Test(coda, stat_of_listed_names_out_of_order_reads_nothing_ahead)
+{
+	char names[LISTED][16];
+	int n = list_many(names);
+	unsigned before = lookups();
+
+	for (int i = 0; i < 10; i++) {
+		stat_listed(names[(i * 37) % n]);
+		cr_assert_eq(lookups() - before, (unsigned)i + 1, "%u LOOKUPs for %d names",
+			     lookups() - before, i + 1);
+	}
+}

@@ -755,3 +755,43 @@ Test(psdev, downcall_does_not_disturb_a_waiting_call)
 	expect_getattr(c, 100);
 	free(c);
 }
+
+/* ---- What --stats counts ---- */
+
+Test(psdev, stats_count_upcalls_their_replies_signals_and_downcalls)
+{
+	struct CodaFid f = fid_of(6);
+	const struct coda_stats *st;
+	struct call *c, *lost;
+	struct coda_msg sig;
+
+	cr_assert_eq(coda_stats_enable(&sb), 0);
+	st = sb.vc.stats;
+	c = start_call(CODA_GETATTR, 5);
+	sleep_ms(20);
+	venus_getattr_reply(venus_take(c), 5);
+	psdev_readable(&sb);
+	expect_getattr(c, 5);
+	cr_assert_eq(st->sent[CODA_GETATTR], 1);
+	cr_assert_eq(st->replied[CODA_GETATTR].count, 1);
+	/* From the write of the upcall to the read of its reply. */
+	cr_assert_geq(latency_percentile_us(&st->replied[CODA_GETATTR], 50), 20000.0 * 15 / 16);
+
+	sb.vc.timeout_ms = 100;
+	lost = start_call(CODA_ACCESS, 6);
+	venus_take(lost);
+	sleep_ms(150);
+	psdev_expire(&sb);
+	cr_assert_eq(lost->rc, -EINTR);
+	venus_recv(&sig);
+	cr_assert_eq(st->sent[CODA_ACCESS], 1);
+	cr_assert_eq(st->replied[CODA_ACCESS].count, 0, "a call with no reply was timed");
+	cr_assert_eq(st->sent[CODA_SIGNAL], 1);
+
+	send_downcall(CODA_ZAPFILE, 0, sizeof(struct coda_zapfile_out), &f);
+	psdev_readable(&sb);
+	cr_assert_eq(st->downcalls[CODA_ZAPFILE], 1);
+	cr_assert_eq(st->sent[CODA_ZAPFILE], 0);
+	free(lost);
+	free(c);
+}
