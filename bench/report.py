@@ -304,8 +304,8 @@ def main():
     sc, notes = scale_rows()
     text = ["# coda-exec benchmark results", "",
             "`bench/run.sh` on Linux %s, %s CPUs (%s), %s memory; %s; commit %s; the run "
-            "took %s s. Each cell is the median of %s runs (per call: of %s batches of %s "
-            "calls) and its ratio to native. See bench/README.md for what each column is."
+            "took %s s. Each cell is the median of %s runs (3 where a run takes a second or "
+            "more; per call: of %s batches of %s calls) and its ratio to native. See bench/README.md for what each column is."
             % (INFO["kernel"], INFO["cpus"], INFO["cpu"], INFO["memory"], INFO["date"],
                INFO["commit"], INFO["seconds"], INFO["runs"], INFO["batches"], INFO["n"]),
             "", "## Workloads", "",

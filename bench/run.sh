@@ -56,7 +56,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	q_scale="200 1000 5000" q_scale_runs=1
 else
 	q_files=10000 q_tree=5000 q_modules=500 q_fio=256 q_runs=5 q_n=2000 q_batches=5
-	q_scale="1000 10000 100000" q_scale_runs=3
+	q_scale="1000 10000 100000" q_scale_runs=2
 fi
 FILES=${BENCH_FILES:-$q_files}
 TREE=${BENCH_TREE:-$q_tree}
@@ -283,20 +283,27 @@ if $CXV true 2>/dev/null; then
 	fi
 fi
 
-# hyperfine with no shell in between (-N), the median of RUNS runs.
+min() { echo $(($1 < $2 ? $1 : $2)); }
+# hyperfine with no shell in between (-N): the median of RUNS runs, or of 3
+# where that fills hyperfine's 3 s (a slow cell is steady enough with 3, and
+# so the whole run stays near 15 minutes).
 hf() { # RESULT RUNS PREPARE COMMAND
-	hyperfine -N --style none --runs "$2" --prepare "$3" --export-json "$RES/$1.json" "$4" \
+	hyperfine -N --style none --min-runs "$(min 3 "$2")" --max-runs "$2" --prepare "$3" \
+		--export-json "$RES/$1.json" "$4" \
 		>"$RES/$1.log" 2>&1 || {
 		echo "bench: $1 failed: $4 (see $RES/$1.log)" >&2
 		rm -f "$RES/$1.json"
 	}
 }
 # The second pass inside one run: micro times it, after the first and the
-# reset between, each run on a fresh cache.
+# reset between, each run on a fresh cache; as many runs as hyperfine made
+# of the first run.
 second() { # RESULT RESET-AT-CODA COMMAND...
-	local out=$1 between=$2 _
+	local out=$1 between=$2 runs=$RUNS _
 	shift 2
-	for _ in $(seq "$RUNS"); do
+	[ -f "$RES/${out%2}.json" ] && runs=$("$PY" -c 'import json, sys
+print(len(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$RES/${out%2}.json")
+	for _ in $(seq "$runs"); do
 		sh -c "$WIPE" && $CXV "$MICRO" second -c "$between" "$RES/$out.txt" -- "$@" \
 			>/dev/null 2>>"$RES/$out.log" || {
 			echo "bench: $out failed (see $RES/$out.log)" >&2
