@@ -7,7 +7,6 @@ OUT, headed with the machine and the commit (the KEY=VALUE arguments).
 Every cell is a median with its ratio to native; a target of issue 14 is
 written out with pass or miss beside what it is about.
 """
-import json
 import os
 import re
 import statistics
@@ -31,10 +30,9 @@ def path(name):
 
 
 def seconds(name):
-    """The median time of a result: hyperfine's JSON or micro's lines."""
-    if os.path.exists(path(name + ".json")):
-        return json.load(open(path(name + ".json")))["results"][0]["median"]
-    if os.path.exists(path(name + ".txt")):
+    """The median of a result's runs (seconds, or B/s for fio), one a line;
+    None if it failed or was not run."""
+    if os.path.exists(path(name + ".txt")) and not os.path.exists(path(name + ".failed")):
         values = [float(x) for x in open(path(name + ".txt")).read().split()]
         return statistics.median(values) if values else None
     return None
@@ -174,8 +172,7 @@ def micro_rows():
             extra = mc["coda"][test] - base
             goal = verdict(extra <= bound, "%s over native <= %s = %s" % (us(extra), text, us(bound)))
         rows.append([label] + cells + [goal])
-    st = stats("find_ls")
-    ups = (st or {}).get("upcall", {})
+    ups = (stats("micro_cold") or {}).get("upcall", {})
     cells = ["-"] * 5
     goal = "n/a (no --stats)"
     if ups:
@@ -183,7 +180,8 @@ def micro_rows():
         cells[1] = ", ".join("%s %s" % (k, us(v)) for k, v in p50.items()) or "n/a"
         if p50 and r is not None:
             goal = verdict(max(p50.values()) <= r + 10, "p50 <= R + 10 = %s" % us(r + 10))
-    rows.append(["an upcall (p50 of `find -ls`'s LOOKUP, GETATTR)"] + cells + [goal])
+    rows.append(["an upcall (p50 of the LOOKUPs and GETATTRs of `lstat`, first time)"] + cells +
+                [goal])
     return rows
 
 
@@ -235,7 +233,7 @@ def upcall_rows():
         st = stats(name)
         want = exp.get(name, {})
         if st is None:
-            rows.append([name] + ["n/a"] * 5)
+            rows.append([name] + ["n/a"] * 6)
             continue
         ups = {k: int(v[0]) for k, v in st.get("upcall", {}).items()}
         got = {"OPEN": sum(v for k, v in ups.items() if k.startswith("OPEN"))}
@@ -247,7 +245,9 @@ def upcall_rows():
         rest = ["%s %d%s" % (k, ups.get(k, 0), " (%s)" % want[k] if k in want else "")
                 for k in sorted(set(ups) | set(want))
                 if not k.startswith("OPEN") and k not in ("LOOKUP", "GETATTR", "CLOSE")]
-        rows.append([name] + cells + [", ".join(rest) or "-"])
+        p50 = ["%.0f" % st["upcall"][k][1] if st.get("upcall", {}).get(k, (0, None))[1] else "-"
+               for k in ("LOOKUP", "GETATTR")]
+        rows.append([name] + cells + [", ".join(rest) or "-", " / ".join(p50)])
     return rows
 
 
@@ -318,7 +318,8 @@ def main():
             "what a kernel Coda mount makes for it: a LOOKUP and a GETATTR per object on "
             "first touch, an OPEN and a CLOSE per open (`>=`: .git not counted; `~`: "
             "python's own opens).", "",
-            table(["workload", "LOOKUP", "GETATTR", "OPEN*", "CLOSE", "other upcalls"], up),
+            table(["workload", "LOOKUP", "GETATTR", "OPEN*", "CLOSE", "other upcalls",
+                   "p50 LOOKUP / GETATTR (us)"], up),
             "", "## Scaling: `find -ls`, time per file", "",
             table(["files", "native", "coda-exec, first run", "floor", "coda-exec / native"], sc),
             ""] + ["- " + n for n in notes] + ([

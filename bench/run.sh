@@ -283,92 +283,104 @@ if $CXV true 2>/dev/null; then
 	fi
 fi
 
+# A row's cells are measured in rounds, each column once a round in turn,
+# so that a burst of load from elsewhere on the machine falls on every
+# column alike rather than on one. A column is: its kind, its name, the
+# shell command that prepares each run (not timed), its command (plain
+# words) and, for the second pass, the shell command run between the passes.
+C_KIND=() C_NAME=() C_PREP=() C_CMD=() C_BETWEEN=()
+col() { # KIND NAME PREPARE COMMAND [BETWEEN]
+	C_KIND+=("$1") C_NAME+=("$2") C_PREP+=("$3") C_CMD+=("$4") C_BETWEEN+=("${5:-true}")
+}
+failed() { # RESULT WHAT
+	echo "bench: $1 failed: $2 (see $RES/$1.log)" >&2
+	touch "$RES/$1.failed"
+	rm -f "$RES/$1.txt"
+}
+fio_bw() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)["jobs"][0]["read"]["bw_bytes"])'; }
+once() { # KIND RESULT PREPARE COMMAND BETWEEN: one run, its number appended to RESULT.txt
+	local out=$RES/$2
+	[ -e "$out.failed" ] && return 0
+	case $1 in
+	time) # hyperfine with no shell in between (-N)
+		hyperfine -N --style none --runs 1 --prepare "sh -c '$3'" --export-json "$out.json" "$4" \
+			>"$out.log" 2>&1 &&
+			"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+				"$out.json" >>"$out.txt" ;;
+	second) # timed by micro from inside, after the first pass and BETWEEN
+		sh -c "$3" && $CXV "$MICRO" second -c "$5" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
+	fio) # fio's own read bandwidth, in B/s: the open is not in it
+		sh -c "$3" && $4 2>"$out.log" | fio_bw >>"$out.txt" ;;
+	fio2) # the second of two fio runs inside one coda-exec run
+		sh -c "$3" && $CXV sh -c "$4 >/dev/null && $4" 2>"$out.log" | fio_bw >>"$out.txt" ;;
+	esac || failed "$2" "$4"
+}
 min() { echo $(($1 < $2 ? $1 : $2)); }
-# hyperfine with no shell in between (-N): the median of RUNS runs, or of 3
-# where that fills hyperfine's 3 s (a slow cell is steady enough with 3, and
-# so the whole run stays near 15 minutes).
-hf() { # RESULT RUNS PREPARE COMMAND
-	hyperfine -N --style none --min-runs "$(min 3 "$2")" --max-runs "$2" --prepare "$3" \
-		--export-json "$RES/$1.json" "$4" \
-		>"$RES/$1.log" 2>&1 || {
-		echo "bench: $1 failed: $4 (see $RES/$1.log)" >&2
-		rm -f "$RES/$1.json"
-	}
-}
-# The second pass inside one run: micro times it, after the first and the
-# reset between, each run on a fresh cache; as many runs as hyperfine made
-# of the first run.
-second() { # RESULT RESET-AT-CODA COMMAND...
-	local out=$1 between=$2 runs=$RUNS _
-	shift 2
-	[ -f "$RES/${out%2}.json" ] && runs=$("$PY" -c 'import json, sys
-print(len(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$RES/${out%2}.json")
-	for _ in $(seq "$runs"); do
-		sh -c "$WIPE" && $CXV "$MICRO" second -c "$between" "$RES/$out.txt" -- "$@" \
-			>/dev/null 2>>"$RES/$out.log" || {
-			echo "bench: $out failed (see $RES/$out.log)" >&2
-			rm -f "$RES/$out.txt"
-			return 0
-		}
+# RUNS rounds, or 3 once a first-round run took a second or more (a slow
+# cell is steady enough with 3, and so the whole run stays near 15 minutes).
+rounds() { # ROW RUNS
+	local row=$1 n=$2 r i
+	for ((r = 1; r <= n; r++)); do
+		for i in "${!C_NAME[@]}"; do
+			once "${C_KIND[$i]}" "$row.${C_NAME[$i]}" "${C_PREP[$i]}" "${C_CMD[$i]}" "${C_BETWEEN[$i]}"
+		done
+		[ "$r" = 1 ] && [ "${C_KIND[0]}" = time ] &&
+			cat "$RES/$row".*.txt 2>/dev/null | awk '$1 >= 1 { slow = 1 } END { exit !slow }' &&
+			n=$(min 3 "$n")
 	done
+	C_KIND=() C_NAME=() C_PREP=() C_CMD=() C_BETWEEN=()
 }
-stats_run() { # RESULT PREPARE COMMAND...
+stats_run() { # RESULT PREPARE COMMAND...: one more coda-exec run, with --stats
 	local out=$1
 	[ "$STATS" = 1 ] || return 0
 	sh -c "$2" && $CX --stats --log "$RES/$out.stats" --volume "$VOL" --cache "$CACHE" -- "${@:3}" \
 		>/dev/null 2>&1 || echo "bench: the --stats run of $out failed" >&2
 }
+# The columns of a row: KIND, the command's template, the reset (its
+# template) or empty. The second pass resets inside coda-exec, at /coda.
+columns() { # KIND TEMPLATE RESET ROW-IS-WRONG
+	local kind=$1 t=$2 reset=${3:-true}
+	col "$kind" native "$(at "$reset" "$VOL")" "$(at "$t" "$VOL")"
+	if [ -z "$4" ]; then
+		col "$kind" coda "$(at "$reset" "$VOL") && $WIPE" "$CXV $(at "$t" /coda)"
+		[ "$kind" = time ] && col second coda2 "$(at "$reset" "$VOL") && $WIPE" \
+			"$(at "$t" /coda)" "$(at "$reset" /coda)"
+	fi
+	[ -n "$PROOT" ] && col "$kind" proot "$(at "$reset" "$VOL")" "$PROOT $(at "$t" /coda)"
+	[ "$BINDFS" = 1 ] && col "$kind" bindfs "$(at "$reset" "$MNT")" "$(at "$t" "$MNT")"
+	col "$kind" floor "$(at "$reset" "$VOL")" "$FLOOR $(at "$t" "$VOL")"
+}
 
 for w in "${WORKLOADS[@]}"; do
 	echo "bench: $w"
-	hf "$w.native" "$RUNS" "sh -c '$(reset_cmd "$w" "$VOL")'" "$(at "${CMD[$w]}" "$VOL")"
-	if [ -z "${WRONG[$w]:-}" ]; then
-		hf "$w.coda" "$RUNS" "sh -c '$(reset_cmd "$w" "$VOL") && $WIPE'" \
-			"$CXV $(at "${CMD[$w]}" /coda)"
-		second "$w.coda2" "$(reset_cmd "$w" /coda)" $(at "${CMD[$w]}" /coda)
-		stats_run "$w" "$(reset_cmd "$w" "$VOL") && $WIPE" $(at "${CMD[$w]}" /coda)
-	fi
-	[ -n "$PROOT" ] && hf "$w.proot" "$RUNS" "sh -c '$(reset_cmd "$w" "$VOL")'" \
-		"$PROOT $(at "${CMD[$w]}" /coda)"
-	[ "$BINDFS" = 1 ] && hf "$w.bindfs" "$RUNS" "sh -c '$(reset_cmd "$w" "$MNT")'" \
-		"$(at "${CMD[$w]}" "$MNT")"
-	hf "$w.floor" "$RUNS" "sh -c '$(reset_cmd "$w" "$VOL")'" "$FLOOR $(at "${CMD[$w]}" "$VOL")"
+	columns time "${CMD[$w]}" "${RESET[$w]:-}" "${WRONG[$w]:-}"
+	rounds "$w" "$RUNS"
+	[ -z "${WRONG[$w]:-}" ] && stats_run "$w" "$(reset_cmd "$w" "$VOL") && $WIPE" $(at "${CMD[$w]}" /coda)
 done
 
-# ---- the data path: fio's own bandwidth (the open is not in it) ----
-fio_bw() { # RESULT COMMAND...: fio's read bandwidth, RUNS times, B/s a line
-	local out=$1 _
-	shift
-	for _ in $(seq "$RUNS"); do
-		sh -c "$WIPE" && "$@" 2>>"$RES/$out.log" | "$PY" -c \
-			'import json, sys; print(json.load(sys.stdin)["jobs"][0]["read"]["bw_bytes"])' \
-			>>"$RES/$out.txt" || {
-			echo "bench: $out failed (see $RES/$out.log)" >&2
-			rm -f "$RES/$out.txt"
-			return 0
-		}
-	done
-}
+# ---- the data path; the second pass is a second fio inside one run ----
 for job in seq rand; do
 	[ $job = seq ] && t=$FIO_SEQ || t=$FIO_RAND
 	echo "bench: fio_$job"
-	fio_bw "fio_$job.native" $(at "$t" "$VOL")
-	if [ -z "${WRONG[fio_$job]:-}" ]; then
-		fio_bw "fio_$job.coda" $CXV $(at "$t" /coda)
-		fio_bw "fio_$job.coda2" $CXV sh -c "$(at "$t" /coda) >/dev/null && $(at "$t" /coda)"
-		stats_run "fio_$job" "$WIPE" $(at "$t" /coda)
-	fi
-	[ -n "$PROOT" ] && fio_bw "fio_$job.proot" $PROOT $(at "$t" /coda)
-	[ "$BINDFS" = 1 ] && fio_bw "fio_$job.bindfs" $(at "$t" "$MNT")
-	fio_bw "fio_$job.floor" "$FLOOR" $(at "$t" "$VOL")
+	columns fio "$t" "" "${WRONG[fio_$job]:-}"
+	[ -z "${WRONG[fio_$job]:-}" ] &&
+		C_KIND+=(fio2) C_NAME+=(coda2) C_PREP+=("$WIPE") C_CMD+=("$(at "$t" /coda)") C_BETWEEN+=(true)
+	rounds "fio_$job" "$RUNS"
+	[ -z "${WRONG[fio_$job]:-}" ] && stats_run "fio_$job" "$WIPE" $(at "$t" /coda)
 done
 
-# ---- per call: bench/micro, each line the median of BATCHES batches of N ----
+# ---- per call: bench/micro, each line the median of BATCHES batches of N;
+# each test in every column in turn ----
 echo "bench: micro"
-micro() { # COLUMN ROOT PREFIX...: every test at ROOT, under PREFIX
-	local col=$1 root=$2 t dir
-	shift 2
-	for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lstat-host; do
+"$MICRO" -n "$N" -b "$BATCHES" rtt >"$RES/micro.rtt.txt"
+MCOLS=("native $VOL" "coda /coda $CXV" "floor $VOL $FLOOR")
+[ -n "$PROOT" ] && MCOLS+=("proot /coda $PROOT")
+[ "$BINDFS" = 1 ] && MCOLS+=("bindfs $MNT")
+for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lstat-host; do
+	for c in "${MCOLS[@]}"; do
+		set -- $c
+		col=$1 root=$2
+		shift 2
 		case $t in
 		create-write-close) dir=$root/micro/w ;;
 		lstat-host) dir=$WORK/hostm ;;
@@ -378,28 +390,26 @@ micro() { # COLUMN ROOT PREFIX...: every test at ROOT, under PREFIX
 		"$@" "$MICRO" -n "$N" -b "$BATCHES" "$t" "$dir" >>"$RES/micro.$col.txt" \
 			2>>"$RES/micro.$col.log" || echo "bench: micro $t ($col) failed" >&2
 	done
-}
-"$MICRO" -n "$N" -b "$BATCHES" rtt >"$RES/micro.rtt.txt"
-micro native "$VOL"
-micro coda /coda $CXV
-micro floor "$VOL" "$FLOOR"
-[ -n "$PROOT" ] && micro proot /coda $PROOT
-[ "$BINDFS" = 1 ] && micro bindfs "$MNT"
+done
+# An upcall's own cost: the LOOKUPs and GETATTRs of one lstat after another.
+stats_run micro_cold "$WIPE" "$MICRO" -n "$N" -b "$BATCHES" lstat-cold /coda/micro/cold
 
 # ---- scaling: find -ls of each size, time per file; memory from --stats ----
 echo "bench: scaling ($SCALE)"
 for n in $SCALE; do
-	hf "scale.$n.native" "$SCALE_RUNS" true "find $VOL/scale/$n -ls"
-	hf "scale.$n.coda" "$SCALE_RUNS" "sh -c '$WIPE'" "$CXV find /coda/scale/$n -ls"
-	hf "scale.$n.floor" "$SCALE_RUNS" true "$FLOOR find $VOL/scale/$n -ls"
+	col time native true "find $VOL/scale/$n -ls"
+	col time coda "$WIPE" "$CXV find /coda/scale/$n -ls"
+	col time floor true "$FLOOR find $VOL/scale/$n -ls"
+	rounds "scale.$n" "$SCALE_RUNS"
 done
 stats_run "scale.$n" "$WIPE" find "/coda/scale/$n" -ls
 
 # ---- BENCH_EXTRA=1: rows the README cites for single design choices ----
 extra() { # NAME NATIVE-CMD CODA-CMD
 	echo "bench: $1"
-	hf "$1.native" "$RUNS" true "$2"
-	hf "$1.coda" "$RUNS" "sh -c '$WIPE'" "$3"
+	col time native true "$2"
+	col time coda "$WIPE" "$3"
+	rounds "$1" "$RUNS"
 	echo "$1" >>"$RES/extra"
 }
 if [ -n "${BENCH_EXTRA:-}" ]; then
