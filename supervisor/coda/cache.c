@@ -3,8 +3,9 @@
 
 #include "cache.h"
 
-/* Past this many entries everything is dropped: venus is asked again. */
-#define CACHE_MAX_ENTRIES 262144
+/* Entries one table keeps (names, attributes, rights, link targets): about
+ * 4 MiB of names and 7 MiB of attributes at most. */
+#define CACHE_MAX_PER_TABLE 32768
 
 /* The key of a name: its directory's fid and the name's bytes, laid out
  * alike in a lookup's key on the stack and in an entry, which allocates
@@ -54,13 +55,26 @@ static size_t name_keylen(size_t len)
 	return sizeof(struct CodaFid) + len;
 }
 
-/* Called before an entry is added, so a flush never frees the new one. */
-static void make_room(struct coda_caches *c)
+static void link_free(struct link_entry *e)
 {
-	if (c->count >= CACHE_MAX_ENTRIES)
-		cache_flush(c);
-	c->count++;
+	free(e->target);
+	free(e);
 }
+
+/* Called before an entry is added to table `head`: a full table loses its
+ * oldest entry, as the kernel's dcache and inode cache shrink (what is
+ * wanted again is asked again), so that memory stays bounded however many
+ * objects a run walks. */
+#define MAKE_ROOM(c, head, release)                                                                \
+	do {                                                                                       \
+		if (HASH_COUNT(head) >= CACHE_MAX_PER_TABLE) {                                     \
+			__typeof__(head) oldest_ = (head);                                         \
+			HASH_DEL(head, oldest_);                                                   \
+			release(oldest_);                                                          \
+			(c)->count--;                                                              \
+		}                                                                                  \
+		(c)->count++;                                                                      \
+	} while (0)
 
 int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
 		   struct CodaFid *fid, int *vtype)
@@ -116,7 +130,7 @@ void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char
 	e->vtype = vtype;
 	e->dir = *dir;
 	memcpy(e->name, name, len);
-	make_room(c);
+	MAKE_ROOM(c, c->names, free);
 	HASH_ADD_KEYPTR(hh, c->names, &e->dir, name_keylen(len), e);
 }
 
@@ -141,7 +155,7 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 		if (!e)
 			return;
 		e->fid = *fid;
-		make_room(c);
+		MAKE_ROOM(c, c->attrs, free);
 		HASH_ADD(hh, c->attrs, fid, sizeof(e->fid), e);
 	}
 	e->attr = *attr;
@@ -176,7 +190,7 @@ void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t 
 		if (!e)
 			return;
 		e->fid = *fid;
-		make_room(c);
+		MAKE_ROOM(c, c->access, free);
 		HASH_ADD(hh, c->access, fid, sizeof(e->fid), e);
 	}
 	i = access_slot(e, uid);
@@ -230,7 +244,7 @@ void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char
 	memcpy(e->target, target, len);
 	e->len = len;
 	e->fid = *fid;
-	make_room(c);
+	MAKE_ROOM(c, c->links, link_free);
 	HASH_ADD(hh, c->links, fid, sizeof(e->fid), e);
 }
 
@@ -248,8 +262,7 @@ void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 	HASH_FIND(hh, c->links, fid, sizeof(*fid), l);
 	if (l) {
 		HASH_DEL(c->links, l);
-		free(l->target);
-		free(l);
+		link_free(l);
 		c->count--;
 	}
 }
@@ -303,8 +316,7 @@ void cache_flush(struct coda_caches *c)
 	HASH_ITER(hh, c->links, l, ltmp)
 	{
 		HASH_DEL(c->links, l);
-		free(l->target);
-		free(l);
+		link_free(l);
 	}
 	c->count = 0;
 }

@@ -700,6 +700,32 @@ Test(psdev, flush_downcall_empties_the_cache)
 	cr_assert_eq(sb.caches.count, 0);
 }
 
+/* 40,000 names of one directory, as a big walk leaves them: the cache keeps
+ * the newest, drops the oldest, and its size stops growing. */
+Test(psdev, cache_of_a_walk_bigger_than_it_drops_the_oldest_names)
+{
+	struct CodaFid d = fid_of(100), f = fid_of(101);
+	struct coda_vattr attr = {.va_type = C_VREG};
+	char name[16];
+	unsigned peak = 0;
+
+	for (uint32_t i = 0; i < 40000; i++) {
+		struct CodaFid o = fid_of(1000 + i);
+
+		snprintf(name, sizeof(name), "f%05u", i);
+		cache_name_put(&sb.caches, &d, name, strlen(name), &f, C_VREG);
+		cache_attr_put(&sb.caches, &o, &attr);
+		if (sb.caches.count > peak)
+			peak = sb.caches.count;
+	}
+	cr_assert_not(name_cached(100, "f00000"), "the oldest name is still cached");
+	cr_assert(name_cached(100, "f39999"), "the newest name is not cached");
+	cr_assert_not(attr_cached(1000), "the oldest attributes are still cached");
+	cr_assert(attr_cached(1000 + 39999), "the newest attributes are not cached");
+	cr_assert_lt(peak, 2 * 40000, "the cache grew with the walk: %u entries", peak);
+	cr_assert_eq(peak, sb.caches.count, "entries were dropped wholesale");
+}
+
 Test(psdev, too_short_downcall_is_ignored)
 {
 	struct CodaFid d = fid_of(100);
