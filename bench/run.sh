@@ -1,14 +1,26 @@
 #!/bin/bash
-# bench/run.sh [CODA_EXEC] -- measure coda-exec against native runs in one go.
+# bench/run.sh [CODA_EXEC] -- coda-exec against what users would pick instead.
 #
-# Workloads (see bench/README.md): sequential read of a big file from /coda,
-# stat of 10,000 files in /coda, a C compile outside /coda, and the bare
-# start-up cost.  Every pair is timed with hyperfine (--warmup, --export-json)
-# and summarised as a table:  workload | native | coda-exec | ratio.
+# Builds its data once in a temp dir, checks that each workload gives under
+# coda-exec what it gives natively, then measures every workload on the same
+# data, in one run: natively, under coda-exec (a first run on a fresh cache,
+# and the second pass inside one run), under `proot -b VOL:/coda`, on a
+# bindfs (FUSE) mount of the volume, and under bench/floor (coda-exec's
+# filter, every call answered CONTINUE). Then the per-call timings of
+# bench/micro, the upcalls each workload made (coda-exec --stats) beside what
+# a kernel Coda mount makes, and find -ls at three sizes. Prints the tables
+# (bench/report.py) and writes them to bench/RESULTS.md. See bench/README.md.
 #
-# Environment: BENCH_READ_MB (default 256), BENCH_FILES (default 10000),
-# BENCH_RUNS (minimum runs per command, default 10), BENCH_KEEP=1 keeps the
-# temp dir (with the hyperfine JSON files), BENCH_DIR=DIR puts it under DIR.
+# Environment: BENCH_QUICK=1 (small counts, a 2-minute smoke run),
+# BENCH_FILES, BENCH_TREE, BENCH_MODULES, BENCH_SOURCES, BENCH_FIO_MB,
+# BENCH_RUNS, BENCH_N, BENCH_BATCHES, BENCH_SCALE, BENCH_SCALE_RUNS,
+# BENCH_OUT (default bench/RESULTS.md), BENCH_DIR (where the temp dir goes),
+# BENCH_KEEP=1 (keep it), BENCH_EXTRA=1 (also the rows the README cites for
+# single design choices: recvmsg, CODA_OPEN_BY_FD against BY_PATH).
+#
+# A command here is a string of plain words, split on purpose (as hyperfine
+# -N splits it), and run from the $(...) that makes it.
+# shellcheck disable=SC2046,SC2091
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
@@ -18,21 +30,58 @@ if [ ! -x "$CX" ]; then
 	exit 2
 fi
 CX=$(realpath -- "$CX")
-for tool in hyperfine python3 cc; do
+# floor and micro from CODA_EXEC's build tree, else from this tree's.
+BIN=$(realpath -- "$(dirname -- "$CX")/../bench")
+[ -x "$BIN/floor" ] || BIN=$ROOT/build/bench
+FLOOR=$BIN/floor
+MICRO=$BIN/micro
+for tool in "$FLOOR" "$MICRO"; do
+	[ -x "$tool" ] || {
+		echo "bench: $tool: not built (ninja -C build)" >&2
+		exit 2
+	}
+done
+for tool in hyperfine python3 cc make git tar fio find xargs; do
 	command -v "$tool" >/dev/null || {
 		echo "bench: $tool not found (./quickstart.sh installs it)" >&2
 		exit 2
 	}
 done
+# The system's python, not a wrapper script in front of it (pyenv).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 
-READ_MB=${BENCH_READ_MB:-256}
-NFILES=${BENCH_FILES:-10000}
-RUNS=${BENCH_RUNS:-10}
+if [ -n "${BENCH_QUICK:-}" ]; then
+	q_files=1000 q_tree=500 q_modules=50 q_fio=32 q_runs=2 q_n=200 q_batches=3
+	q_scale="200 1000 5000" q_scale_runs=1
+else
+	q_files=10000 q_tree=5000 q_modules=500 q_fio=256 q_runs=5 q_n=2000 q_batches=5
+	q_scale="1000 10000 100000" q_scale_runs=2
+fi
+FILES=${BENCH_FILES:-$q_files}
+TREE=${BENCH_TREE:-$q_tree}
+MODULES=${BENCH_MODULES:-$q_modules}
+SOURCES=${BENCH_SOURCES:-10}
+FIO_MB=${BENCH_FIO_MB:-$q_fio}
+RUNS=${BENCH_RUNS:-$q_runs}
+N=${BENCH_N:-$q_n}
+BATCHES=${BENCH_BATCHES:-$q_batches}
+SCALE=${BENCH_SCALE:-$q_scale}
+SCALE_RUNS=${BENCH_SCALE_RUNS:-$q_scale_runs}
+OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 export LC_ALL=C
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/coda-bench.XXXXXX")
 WORK=$(realpath -- "$WORK")
+VOL=$WORK/vol
+CACHE=$WORK/cache
+MNT=$WORK/mnt
+RES=$WORK/res
+BINDFS=0
 cleanup() {
+	if [ "$BINDFS" = 1 ]; then
+		fusermount -u "$MNT" || umount "$MNT" || true
+	fi
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		echo "kept $WORK"
 	else
@@ -41,22 +90,79 @@ cleanup() {
 }
 trap cleanup EXIT
 chmod 755 "$WORK"
-VOL=$WORK/vol
-CACHE=$WORK/cache
-mkdir -p "$VOL" "$CACHE" "$CACHE.h" "$WORK/src" "$WORK/out"
+mkdir -p "$VOL" "$CACHE" "$MNT" "$RES" "$WORK/out" "$WORK/src" "$WORK/check"
+START=$(date +%s)
 
-echo "preparing: ${READ_MB} MiB file, ${NFILES} files, a C source ($WORK)"
-head -c "$((READ_MB * 1024 * 1024))" /dev/urandom >"$VOL/big.bin"
-python3 - "$VOL/many" "$NFILES" <<'EOF'
+# ---- data ----
+echo "bench: preparing the data in $WORK"
+"$PY" - "$WORK" "$FILES" "$TREE" "$MODULES" "$SOURCES" "$N" "$BATCHES" $SCALE <<'EOF'
 import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
+work, files, tree, modules, sources, n, batches = sys.argv[1], *map(int, sys.argv[2:8])
+vol = os.path.join(work, "vol")
+
+def put(path, text=""):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+def spread(top, count, per_dir=100):  # count files, per_dir a directory
+    for i in range(count):
+        put(os.path.join(top, "d%04d" % (i // per_dir), "f%06d" % i), "x" * (i % 64))
+
+spread(os.path.join(vol, "many"), files)
+for i in range(files):
+    put(os.path.join(vol, "flat", "f%06d" % i), "x" * (i % 64))
+for i in range(tree):  # tar and git: 100 files a directory in two levels
+    put(os.path.join(work, "tree", "d%02d" % (i // 100), "s%d" % (i % 5), "f%04d.txt" % i),
+        "line %d\n" % i * (1 + i % 40))
+for count in map(int, sys.argv[8:]):
+    spread(os.path.join(vol, "scale", str(count)), count)
+# python3 importing `modules` modules from packages of 50.
+pkgs = (modules + 49) // 50
+imports = []
+for p in range(pkgs):
+    put(os.path.join(vol, "py", "pkgb", "p%02d" % p, "__init__.py"))
+    for m in range(min(50, modules - 50 * p)):
+        put(os.path.join(vol, "py", "pkgb", "p%02d" % p, "m%03d.py" % m),
+            "X = %d\n\ndef f(y):\n    return X * y + %d\n" % (50 * p + m, m))
+        imports.append("pkgb.p%02d.m%03d" % (p, m))
+put(os.path.join(vol, "py", "pkgb", "__init__.py"))
+put(os.path.join(vol, "py", "main.py"),
+    "".join("import %s\n" % i for i in imports) + "total = 0\n" +
+    "".join("total += %s.f(2)\n" % i for i in imports) + "print(total)\n")
+# A C project for make -j2: `sources` files, a header, a static library.
+for root in (os.path.join(vol, "proj"), os.path.join(work, "proj")):
+    objs = []
+    put(os.path.join(root, "lib", "f.h"),
+        "".join("int f%d(int x);\n" % i for i in range(sources)))
+    for i in range(sources):
+        put(os.path.join(root, "lib", "f%d.c" % i),
+            '#include "f.h"\nint f%d(int x)\n{\n\tint s = 0;\n\tfor (int i = 0; i < x; i++)\n'
+            "\t\ts += i * %d;\n\treturn s;\n}\n" % (i, i))
+        objs.append("lib/f%d.o" % i)
+    put(os.path.join(root, "main.c"), '#include <stdio.h>\n#include "lib/f.h"\n'
+        "int main(void)\n{\n\tprintf(\"%%d\\n\", %s);\n\treturn 0;\n}\n"
+        % " + ".join("f%d(9)" % i for i in range(sources)))
+    put(os.path.join(root, "Makefile"),
+        "OBJ = %s\nprog: main.o libf.a\n\t$(CC) -o $@ main.o libf.a\n"
+        "libf.a: $(OBJ)\n\t$(AR) rcs $@ $(OBJ)\n%%.o: %%.c lib/f.h\n\t$(CC) -O2 -c -o $@ $<\n"
+        "clean:\n\trm -f prog main.o libf.a $(OBJ)\n" % " ".join(objs))
+for i in range(n * batches):
+    put(os.path.join(vol, "micro", "cold", "f%d" % i))
 for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 100))
-    if i % 100 == 0:
-        os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%05d" % i), "w") as f:
-        f.write("x" * (i % 64))
+    put(os.path.join(work, "hostm", "f%d" % i))
+os.makedirs(os.path.join(vol, "micro", "w"))
+os.makedirs(os.path.join(vol, "untar"))
 EOF
+cp -a "$WORK/tree" "$VOL/tree"
+cp -a "$WORK/tree" "$VOL/repo"
+tar cf "$WORK/tree.tar" -C "$WORK/tree" .
+git -C "$VOL/repo" init -q
+git -C "$VOL/repo" add -A
+git -C "$VOL/repo" -c user.name=bench -c user.email=bench@localhost commit -qm data
+"$PY" -m compileall -q "$VOL/py"
+fio --name=w --filename="$VOL/fio.dat" --rw=write --bs=4k --size="${FIO_MB}M" \
+	--verify=crc32c --do_verify=0 --verify_state_save=0 --output=/dev/null
 cat >"$WORK/src/hello.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,210 +183,273 @@ int main(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 EOF
+# stat's arguments, one list per root it is reached by.
+(cd "$VOL" && find many -type f) >"$WORK/stat.list"
+for r in "$VOL" /coda "$MNT"; do
+	sed "s#^#$r/#" "$WORK/stat.list" >"$WORK/stat.$(echo "$r" | md5sum | cut -c1-8)"
+done
+statlist() { echo "$WORK/stat.$(echo "$1" | md5sum | cut -c1-8)"; }
 
-# The write path: a tree of 5,000 files to unpack, and a C project (ten
-# sources, a static library, a binary) for make -j2.
-python3 - "$WORK/tree" <<'EOF2'
-import os, sys
-root = sys.argv[1]
-for i in range(5000):
-    d = os.path.join(root, "d%02d" % (i // 100), "s%d" % (i % 5))
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%04d.txt" % i), "w") as f:
-        f.write("line %d\n" % i * (1 + i % 40))
-EOF2
-tar cf "$WORK/tree.tar" -C "$WORK/tree" .
-make_project() { # DIR
-	mkdir -p "$1/lib"
-	for i in 0 1 2 3 4 5 6 7 8 9; do
-		printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' \
-			"$i" "$i" >"$1/lib/f$i.c"
+# ---- the workloads: a command with @R@ for the volume's root, and the
+# shell command (with @R@) that puts the volume back before each run ----
+WORKLOADS=(find_ls stat ls_l git_status tar_c tar_x make py_import host_cc)
+declare -A CMD RESET
+CMD[find_ls]="find @R@/many -ls"
+CMD[stat]="xargs -a @L@ stat -c %s.%a.%Y"
+CMD[ls_l]="ls -l @R@/flat"
+CMD[git_status]="git --no-optional-locks -C @R@/repo status"
+CMD[tar_c]="tar cf $WORK/out/tree.tar -C @R@/tree ."
+CMD[tar_x]="tar xf $WORK/tree.tar -C @R@/untar"
+RESET[tar_x]="rm -rf @R@/untar && mkdir @R@/untar"
+CMD[make]="make -s -j2 -C @R@/proj"
+RESET[make]="make -s -C @R@/proj clean"
+CMD[py_import]="$PY -B @R@/py/main.py"
+CMD[host_cc]="cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
+FIO_SEQ="fio --name=seq --filename=@R@/fio.dat --rw=read --bs=4k --size=${FIO_MB}M --invalidate=0 --readonly --output-format=json"
+FIO_RAND="${FIO_SEQ/--name=seq --filename=@R@\/fio.dat --rw=read/--name=rand --filename=@R@/fio.dat --rw=randread}"
+
+at() { # TEMPLATE ROOT: the template for the volume at ROOT
+	local t=${1//@L@/$(statlist "$2")}
+	echo "${t//@R@/$2}"
+}
+CXV="$CX --volume $VOL --cache $CACHE --"
+WIPE="rm -rf $CACHE && mkdir $CACHE"
+reset_cmd() { # WORKLOAD ROOT
+	local r=${RESET[$1]:-}
+	[ -n "$r" ] && at "$r" "$2" || echo true
+}
+
+# ---- correctness first: a workload that is wrong under coda-exec is not
+# timed there (a fast wrong answer is no result) ----
+declare -A WRONG
+wrong() {
+	echo "bench: $1 under coda-exec: $2" >&2
+	WRONG[$1]=1
+}
+coda() { sh -c "$WIPE" && $CXV "$@"; }
+same_output() { # WORKLOAD: its output natively and under coda-exec, /coda read as VOL
+	local native coda_out
+	native=$($(at "${CMD[$1]}" "$VOL") 2>&1) || true
+	coda_out=$(coda $(at "${CMD[$1]}" /coda) 2>&1 | sed "s#/coda#$VOL#g") || true
+	[ "$native" = "$coda_out" ] || wrong "$1" "output differs from the native run's"
+}
+echo "bench: checking coda-exec's answers"
+same_output find_ls
+same_output stat
+same_output ls_l
+[ -z "$(coda git -C /coda/repo --no-optional-locks status --porcelain 2>&1)" ] ||
+	wrong git_status "git status --porcelain is not empty"
+coda $(at "${CMD[tar_c]}" /coda) && mkdir "$WORK/check/tar" &&
+	tar xf "$WORK/out/tree.tar" -C "$WORK/check/tar" && diff -r "$WORK/tree" "$WORK/check/tar" >/dev/null ||
+	wrong tar_c "the archive does not hold the tree"
+coda $(at "${CMD[tar_x]}" /coda) && diff -r "$WORK/tree" "$VOL/untar" >/dev/null ||
+	wrong tar_x "the unpacked tree differs"
+make -s -j2 -C "$WORK/proj"
+{ coda $(at "${CMD[make]}" /coda) && [ "$("$VOL/proj/prog")" = "$("$WORK/proj/prog")" ]; } ||
+	wrong make "the program built in /coda gives another answer"
+[ "$(coda $(at "${CMD[py_import]}" /coda) 2>&1)" = "$($(at "${CMD[py_import]}" "$VOL"))" ] ||
+	wrong py_import "python3 prints another sum"
+cc -O2 -c -o "$WORK/check/native.o" "$WORK/src/hello.c"
+{ coda cc -O2 -c -o "$WORK/check/coda.o" "$WORK/src/hello.c" && cmp -s "$WORK/check/"{native,coda}.o; } ||
+	wrong host_cc "the object differs"
+for job in seq rand; do
+	[ $job = seq ] && rw="read" || rw="randread"
+	coda fio --name=v --filename=/coda/fio.dat --rw=$rw --bs=4k --size="${FIO_MB}M" --verify=crc32c \
+		--invalidate=0 --readonly --verify_state_save=0 --output=/dev/null || wrong fio_$job "crc32c verify of $rw failed"
+done
+echo "${!WRONG[*]}" >"$RES/wrong"
+
+# ---- the anchors ----
+if command -v proot >/dev/null; then
+	PROOT="proot -b $VOL:/coda"
+else
+	PROOT=
+	echo "bench: proot not found: no PRoot column" >&2
+fi
+if [ -w /dev/fuse ] && command -v bindfs >/dev/null && bindfs "$VOL" "$MNT" 2>"$RES/bindfs.err"; then
+	BINDFS=1
+else
+	echo "bench: no bindfs mount here (no usable /dev/fuse or no bindfs): no bindfs column" >&2
+	echo "no usable /dev/fuse or bindfs" >"$RES/bindfs.none"
+fi
+STATS=0
+if $CXV true 2>/dev/null; then
+	rm -f "$RES/probe.stats"
+	if $CX --stats --log "$RES/probe.stats" --volume "$VOL" --cache "$CACHE" -- true 2>/dev/null &&
+		grep -q 'stats:' "$RES/probe.stats"; then
+		STATS=1
+	else
+		echo "bench: this coda-exec has no --stats: upcall counts n/a" >&2
+	fi
+fi
+
+# A row's cells are measured in rounds, each column once a round in turn,
+# so that a burst of load from elsewhere on the machine falls on every
+# column alike rather than on one. A column is: its kind, its name, the
+# shell command that prepares each run (not timed), its command (plain
+# words) and, for the second pass, the shell command run between the passes.
+C_KIND=() C_NAME=() C_PREP=() C_CMD=() C_BETWEEN=()
+col() { # KIND NAME PREPARE COMMAND [BETWEEN]
+	C_KIND+=("$1") C_NAME+=("$2") C_PREP+=("$3") C_CMD+=("$4") C_BETWEEN+=("${5:-true}")
+}
+failed() { # RESULT WHAT
+	echo "bench: $1 failed: $2 (see $RES/$1.log)" >&2
+	touch "$RES/$1.failed"
+	rm -f "$RES/$1.txt"
+}
+fio_bw() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)["jobs"][0]["read"]["bw_bytes"])'; }
+once() { # KIND RESULT PREPARE COMMAND BETWEEN: one run, its number appended to RESULT.txt
+	local out=$RES/$2
+	[ -e "$out.failed" ] && return 0
+	case $1 in
+	time) # hyperfine with no shell in between (-N)
+		hyperfine -N --style none --runs 1 --prepare "sh -c '$3'" --export-json "$out.json" "$4" \
+			>"$out.log" 2>&1 &&
+			"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+				"$out.json" >>"$out.txt" ;;
+	second) # timed by micro from inside, after the first pass and BETWEEN
+		sh -c "$3" && $CXV "$MICRO" second -c "$5" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
+	fio) # fio's own read bandwidth, in B/s: the open is not in it
+		sh -c "$3" && $4 2>"$out.log" | fio_bw >>"$out.txt" ;;
+	fio2) # the second of two fio runs inside one coda-exec run
+		sh -c "$3" && $CXV sh -c "$4 >/dev/null && $4" 2>"$out.log" | fio_bw >>"$out.txt" ;;
+	esac || failed "$2" "$4"
+}
+min() { echo $(($1 < $2 ? $1 : $2)); }
+# RUNS rounds, or 3 once a first-round run took a second or more (a slow
+# cell is steady enough with 3, and so the whole run stays near 15 minutes).
+rounds() { # ROW RUNS
+	local row=$1 n=$2 r i
+	for ((r = 1; r <= n; r++)); do
+		for i in "${!C_NAME[@]}"; do
+			once "${C_KIND[$i]}" "$row.${C_NAME[$i]}" "${C_PREP[$i]}" "${C_CMD[$i]}" "${C_BETWEEN[$i]}"
+		done
+		[ "$r" = 1 ] && [ "${C_KIND[0]}" = time ] &&
+			cat "$RES/$row".*.txt 2>/dev/null | awk '$1 >= 1 { slow = 1 } END { exit !slow }' &&
+			n=$(min 3 "$n")
 	done
-	printf '#include <stdio.h>\nint f0(int);int f9(int);\nint main(void) { printf("%%d\\n", f0(9) + f9(9)); return 0; }\n' >"$1/main.c"
-	printf 'OBJ = %s\nprog: main.o libf.a\n\t$(CC) -o $@ main.o libf.a\nlibf.a: $(OBJ)\n\t$(AR) rcs $@ $(OBJ)\n%%.o: %%.c\n\t$(CC) -O2 -c -o $@ $<\nclean:\n\trm -f prog main.o libf.a $(OBJ)\n' \
-		"$(cd "$1" && echo lib/f*.c | sed 's/\.c/.o/g')" >"$1/Makefile"
+	C_KIND=() C_NAME=() C_PREP=() C_CMD=() C_BETWEEN=()
 }
-make_project "$VOL/proj"
-make_project "$WORK/proj"
-mkdir -p "$VOL/untar" "$WORK/untar"
-
-CXV=("$CX" --volume "$VOL" --cache "$CACHE" --)
-
-# Correctness first (a fast wrong answer is no result): a workload whose
-# output under coda-exec is wrong is not timed and shows as failed.  The md5
-# check also warms the container cache for /coda/big.bin.
-ok_read=1 ok_stat=1
-want=$(md5sum <"$VOL/big.bin" | cut -d' ' -f1)
-got=$("${CXV[@]}" md5sum /coda/big.bin 2>/dev/null | cut -d' ' -f1) || true
-if [ "$want" != "$got" ]; then
-	echo "bench: coda-exec read /coda/big.bin wrongly (md5 '$got', expected $want)" >&2
-	ok_read=0
-fi
-nwant=$(find "$VOL/many" -printf '%s%m\n' | md5sum)
-ngot=$("${CXV[@]}" find /coda/many -printf '%s%m\n' 2>/dev/null | md5sum) || true
-if [ "$nwant" != "$ngot" ]; then
-	echo "bench: find /coda/many under coda-exec differs from find $VOL/many" >&2
-	ok_stat=0
-fi
-"${CXV[@]}" cat /coda/big.bin >/dev/null 2>&1 || true
-
-# hyperfine with no shell in between (-N): what is timed is the command.
-hf() { # NAME NATIVE-CMD CODA-CMD
-	local name=$1
-	rm -f "$WORK/$name.json"
-	echo
-	echo "=== $name"
-	if ! hyperfine -N --warmup 2 --min-runs "$RUNS" --export-json "$WORK/$name.json" \
-		-n native "$2" -n coda-exec "$3"; then
-		echo "bench: $name failed" >&2
-		rm -f "$WORK/$name.json"
+stats_run() { # RESULT PREPARE COMMAND...: one more coda-exec run, with --stats
+	local out=$1
+	[ "$STATS" = 1 ] || return 0
+	sh -c "$2" && $CX --stats --log "$RES/$out.stats" --volume "$VOL" --cache "$CACHE" -- "${@:3}" \
+		>/dev/null 2>&1 || echo "bench: the --stats run of $out failed" >&2
+}
+# The columns of a row: KIND, the command's template, the reset (its
+# template) or empty. The second pass resets inside coda-exec, at /coda.
+columns() { # KIND TEMPLATE RESET ROW-IS-WRONG
+	local kind=$1 t=$2 reset=${3:-true}
+	col "$kind" native "$(at "$reset" "$VOL")" "$(at "$t" "$VOL")"
+	if [ -z "$4" ]; then
+		col "$kind" coda "$(at "$reset" "$VOL") && $WIPE" "$CXV $(at "$t" /coda)"
+		[ "$kind" = time ] && col second coda2 "$(at "$reset" "$VOL") && $WIPE" \
+			"$(at "$t" /coda)" "$(at "$reset" /coda)"
 	fi
-	return 0
+	[ -n "$PROOT" ] && col "$kind" proot "$(at "$reset" "$VOL")" "$PROOT $(at "$t" /coda)"
+	[ "$BINDFS" = 1 ] && col "$kind" bindfs "$(at "$reset" "$MNT")" "$(at "$t" "$MNT")"
+	col "$kind" floor "$(at "$reset" "$VOL")" "$FLOOR $(at "$t" "$VOL")"
 }
 
-# The data path: dd's own rate (bytes over its copy time), so start-up and
-# the open upcall, which the rows below show, are not counted; median of runs.
-dd_rate() { # OUT-NAME DD-ARGV...
-	local out=$1 i
-	shift
-	for i in $(seq "$RUNS"); do
-		"$@" 2>&1 >/dev/null | tail -1
-	done | python3 -c '
-import re, statistics, sys
-r = [int(m.group(1)) / float(m.group(2)) for m in
-     (re.match(r"(\d+) bytes .* copied, ([0-9.e-]+) s", l) for l in sys.stdin) if m]
-print(statistics.median(r) / 1e6 if r else "")' >"$WORK/$out"
+for w in "${WORKLOADS[@]}"; do
+	echo "bench: $w"
+	columns time "${CMD[$w]}" "${RESET[$w]:-}" "${WRONG[$w]:-}"
+	rounds "$w" "$RUNS"
+	[ -z "${WRONG[$w]:-}" ] && stats_run "$w" "$(reset_cmd "$w" "$VOL") && $WIPE" $(at "${CMD[$w]}" /coda)
+done
+
+# ---- the data path; the second pass is a second fio inside one run ----
+for job in seq rand; do
+	[ $job = seq ] && t=$FIO_SEQ || t=$FIO_RAND
+	echo "bench: fio_$job"
+	columns fio "$t" "" "${WRONG[fio_$job]:-}"
+	[ -z "${WRONG[fio_$job]:-}" ] &&
+		C_KIND+=(fio2) C_NAME+=(coda2) C_PREP+=("$WIPE") C_CMD+=("$(at "$t" /coda)") C_BETWEEN+=(true)
+	rounds "fio_$job" "$RUNS"
+	[ -z "${WRONG[fio_$job]:-}" ] && stats_run "fio_$job" "$WIPE" $(at "$t" /coda)
+done
+
+# ---- per call: bench/micro, each line the median of BATCHES batches of N;
+# each test in every column in turn ----
+echo "bench: micro"
+"$MICRO" -n "$N" -b "$BATCHES" rtt >"$RES/micro.rtt.txt"
+MCOLS=("native $VOL" "coda /coda $CXV" "floor $VOL $FLOOR")
+[ -n "$PROOT" ] && MCOLS+=("proot /coda $PROOT")
+[ "$BINDFS" = 1 ] && MCOLS+=("bindfs $MNT")
+for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lstat-host; do
+	for c in "${MCOLS[@]}"; do
+		set -- $c
+		col=$1 root=$2
+		shift 2
+		case $t in
+		create-write-close) dir=$root/micro/w ;;
+		lstat-host) dir=$WORK/hostm ;;
+		*) dir=$root/micro/cold ;;
+		esac
+		rm -rf "$VOL/micro/w" && mkdir "$VOL/micro/w" && sh -c "$WIPE"
+		"$@" "$MICRO" -n "$N" -b "$BATCHES" "$t" "$dir" >>"$RES/micro.$col.txt" \
+			2>>"$RES/micro.$col.log" || echo "bench: micro $t ($col) failed" >&2
+	done
+done
+# An upcall's own cost: the LOOKUPs and GETATTRs of one lstat after another.
+stats_run micro_cold "$WIPE" "$MICRO" -n "$N" -b "$BATCHES" lstat-cold /coda/micro/cold
+
+# ---- scaling: find -ls of each size, time per file; memory from --stats ----
+echo "bench: scaling ($SCALE)"
+for n in $SCALE; do
+	col time native true "find $VOL/scale/$n -ls"
+	col time coda "$WIPE" "$CXV find /coda/scale/$n -ls"
+	col time floor true "$FLOOR find $VOL/scale/$n -ls"
+	rounds "scale.$n" "$SCALE_RUNS"
+done
+stats_run "scale.$n" "$WIPE" find "/coda/scale/$n" -ls
+
+# ---- BENCH_EXTRA=1: rows the README cites for single design choices ----
+extra() { # NAME NATIVE-CMD CODA-CMD
+	echo "bench: $1"
+	col time native true "$2"
+	col time coda "$WIPE" "$3"
+	rounds "$1" "$RUNS"
+	echo "$1" >>"$RES/extra"
 }
-if [ "$ok_read" = 1 ]; then
-	echo
-	echo "=== seqread (dd's own rate, $RUNS runs each)"
-	dd_rate seqread.native dd if="$VOL/big.bin" of=/dev/null bs=1M
-	dd_rate seqread.coda "$CX" --volume "$VOL" --cache "$CACHE" -- dd if=/coda/big.bin of=/dev/null bs=1M
-fi
-[ "$ok_stat" = 1 ] && hf stat "find $VOL/many -printf %s%m" \
-	"$CX --volume $VOL --cache $CACHE -- find /coda/many -printf %s%m"
-hf cc "cc -O2 -o $WORK/out/hello $WORK/src/hello.c" \
-	"$CX --volume $VOL --cache $CACHE -- cc -O2 -o $WORK/out/hello $WORK/src/hello.c"
-hf startup "true" "$CX --volume $VOL --cache $CACHE -- true"
-
-# recvmsg is trapped, so that fds passed over a Unix socket land in the band:
-# one with room for control data is done by the supervisor.
-printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
-	'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' >"$WORK/recvmsg.py"
-hf recvmsg "python3 $WORK/recvmsg.py" "$CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
-# Under Docker's profile pidfd_getfd is denied: once a /coda fd has been
-# sent (sends are trapped there), each such socket is borrowed with ptrace
-# (supervisor/ptrace_call.c); recvmsg_fd_sent sends one first.
-printf '%s\n' 'import os, socket, sys' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
-	'socket.send_fds(a, [b"f"], [os.open(sys.argv[1], os.O_RDONLY)])' \
-	'socket.recv_fds(b, 1, 1)' 'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' \
-	>"$WORK/recvmsg_fd_sent.py"
-CP=$ROOT/build/tests/container_profile
-if [ -x "$CP" ]; then
-	hf recvmsg_profile "$CP python3 $WORK/recvmsg.py" \
-		"$CP $CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg.py"
-	hf recvmsg_fd_sent_profile "$CP python3 $WORK/recvmsg_fd_sent.py $VOL/big.bin" \
-		"$CP $CX --volume $VOL --cache $CACHE -- python3 $WORK/recvmsg_fd_sent.py /coda/big.bin"
-fi
-
-# How containers come from venus: CODA_OPEN_BY_FD (venus's fd, passed or taken
-# from its fd table) against CODA_OPEN_BY_PATH (venus names it, we open it),
-# with the embedded venus and, when built, the hosted test venus.
-READ_ALL="find /coda/many -type f -exec cat {} +"
-hf open_fd "find $VOL/many -type f -exec cat {} +" \
-	"$CX --venus-open fd --volume $VOL --cache $CACHE -- $READ_ALL"
-hf open_path "find $VOL/many -type f -exec cat {} +" \
-	"$CX --venus-open path --volume $VOL --cache $CACHE -- $READ_ALL"
-TV=$ROOT/build/tests/testvenus
-if [ -x "$TV" ]; then
-	hf open_fd_hosted "find $VOL/many -type f -exec cat {} +" \
-		"$CX --venus-open fd --venus-cmd 'exec $TV -volume $VOL -cache $CACHE.h' -- $READ_ALL"
-	hf open_path_hosted "find $VOL/many -type f -exec cat {} +" \
-		"$CX --venus-open path --venus-cmd 'exec $TV -volume $VOL -cache $CACHE.h' -- $READ_ALL"
-fi
-
-# Write workloads: hyperfine's --prepare puts the tree back before each run.
-hfw() { # NAME PREPARE-NATIVE NATIVE-CMD PREPARE-CODA CODA-CMD
-	local name=$1
-	rm -f "$WORK/$name.json"
-	echo
-	echo "=== $name"
-	if ! hyperfine -N --warmup 1 --min-runs "$RUNS" --export-json "$WORK/$name.json" \
-		--prepare "$2" -n native "$3" --prepare "$4" -n coda-exec "$5"; then
-		echo "bench: $name failed" >&2
-		rm -f "$WORK/$name.json"
+if [ -n "${BENCH_EXTRA:-}" ]; then
+	TESTS=$(realpath -- "$(dirname -- "$CX")/../tests")
+	# recvmsg is trapped, so that fds passed over a Unix socket land in the
+	# band: one with room for control data is done by the supervisor.
+	printf '%s\n' 'import socket' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
+		'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' >"$WORK/recvmsg.py"
+	# Under Docker's profile pidfd_getfd is denied: once a /coda fd has
+	# been sent, each such socket is borrowed with ptrace.
+	printf '%s\n' 'import os, socket, sys' 'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
+		'socket.send_fds(a, [b"f"], [os.open(sys.argv[1], os.O_RDONLY)])' \
+		'socket.recv_fds(b, 1, 1)' 'for i in range(20000):' '    a.send(b"x")' '    b.recvmsg(1, 64)' \
+		>"$WORK/recvmsg_fd_sent.py"
+	extra recvmsg "$PY $WORK/recvmsg.py" "$CXV $PY $WORK/recvmsg.py"
+	if [ -x "$TESTS/container_profile" ]; then
+		CP=$TESTS/container_profile
+		extra recvmsg_profile "$CP $PY $WORK/recvmsg.py" "$CP $CXV $PY $WORK/recvmsg.py"
+		extra recvmsg_fd_sent_profile "$CP $PY $WORK/recvmsg_fd_sent.py $VOL/fio.dat" \
+			"$CP $CXV $PY $WORK/recvmsg_fd_sent.py /coda/fio.dat"
 	fi
-	return 0
-}
-hfw untar "sh -c 'rm -rf $WORK/untar && mkdir $WORK/untar'" "tar xf $WORK/tree.tar -C $WORK/untar" \
-	"sh -c 'rm -rf $VOL/untar && mkdir $VOL/untar'" \
-	"$CX --volume $VOL --cache $CACHE -- tar xf $WORK/tree.tar -C /coda/untar"
-hfw make "make -s -C $WORK/proj clean" "make -s -j2 -C $WORK/proj" \
-	"make -s -C $VOL/proj clean" "$CX --volume $VOL --cache $CACHE -- make -s -j2 -C /coda/proj"
-if ! diff -r "$WORK/tree" "$VOL/untar" >/dev/null; then
-	echo "bench: the tree unpacked in /coda differs from the original" >&2
-	rm -f "$WORK/untar.json"
-fi
-if [ "$("$VOL/proj/prog")" != "$("$WORK/proj/prog")" ]; then
-	echo "bench: the program built in /coda gives another answer" >&2
-	rm -f "$WORK/make.json"
+	# How containers come from venus: CODA_OPEN_BY_FD against BY_PATH, with
+	# the embedded venus and, when built, the hosted test venus.
+	READ_ALL="find /coda/many -type f -exec cat {} +"
+	for how in fd path; do
+		extra "open_$how" "find $VOL/many -type f -exec cat {} +" \
+			"$CX --venus-open $how --volume $VOL --cache $CACHE -- $READ_ALL"
+		[ -x "$TESTS/testvenus" ] && extra "open_${how}_hosted" "find $VOL/many -type f -exec cat {} +" \
+			"$CX --venus-open $how --venus-cmd 'exec $TESTS/testvenus -volume $VOL -cache $CACHE' -- $READ_ALL"
+	done
 fi
 
-echo
-python3 - "$WORK" "$READ_MB" "$NFILES" <<'EOF'
-import json, os, sys
-work, read_mb, nfiles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-def load(name):
-    p = os.path.join(work, name + ".json")
-    if not os.path.exists(p):
-        return None
-    r = {x["command"]: x for x in json.load(open(p))["results"]}
-    return r["native"]["mean"], r["native"]["stddev"], r["coda-exec"]["mean"], r["coda-exec"]["stddev"]
-
-rows = []
-def ms(m, s):
-    return "%.2f ms +- %.2f" % (m * 1e3, (s or 0) * 1e3)
-
-def rate(name):
-    try:
-        return float(open(os.path.join(work, name)).read())
-    except (OSError, ValueError):
-        return None
-
-n, c = rate("seqread.native"), rate("seqread.coda")
-if n and c:
-    rows.append(("sequential read %d MiB from /coda (MB/s)" % read_mb,
-                 "%.0f MB/s" % n, "%.0f MB/s" % c,
-                 "%.3f (coda/native throughput, target >= 0.95)%s" % (c / n, "" if c / n >= 0.95 else "  BELOW TARGET")))
-else:
-    rows.append(("sequential read %d MiB from /coda" % read_mb, "-", "-", "failed"))
-for name, label in (("stat", "stat %d files in /coda (find -printf)" % nfiles),
-                    ("cc", "cc -O2 hello.c outside /coda"),
-                    ("untar", "tar x of 5,000 files into /coda"),
-                    ("make", "make -j2 of a 10-file C project in /coda"),
-                    ("startup", "start-up: true"),
-                    ("recvmsg", "20,000 recvmsg with control room (python3)"),
-                    ("recvmsg_profile", "the same under tests/e2e/container_profile"),
-                    ("recvmsg_fd_sent_profile", "the same after a /coda fd was sent (borrowed)"),
-                    ("open_fd", "open+read %d files, CODA_OPEN_BY_FD" % nfiles),
-                    ("open_path", "open+read %d files, CODA_OPEN_BY_PATH" % nfiles),
-                    ("open_fd_hosted", "the same, hosted test venus, BY_FD"),
-                    ("open_path_hosted", "the same, hosted test venus, BY_PATH")):
-    if (name.endswith("_hosted") or name.endswith("_profile")) and not os.path.exists(os.path.join(work, name + ".json")):
-        continue
-    r = load(name)
-    if r:
-        rows.append((label, ms(r[0], r[1]), ms(r[2], r[3]), "%.2fx (time, coda/native)" % (r[2] / r[0])))
-    else:
-        rows.append((label, "-", "-", "failed"))
-
-head = ("workload", "native", "coda-exec", "ratio")
-w = [max(len(x[i]) for x in rows + [head]) for i in range(4)]
-fmt = " | ".join("%%-%ds" % x for x in w)
-print(fmt % head)
-print("-|-".join("-" * x for x in w))
-for row in rows:
-    print(fmt % row)
-sys.exit(1 if any(r[3] == "failed" for r in rows) else 0)
-EOF
+# ---- the report ----
+commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (with changes)"
+"$PY" "$ROOT/bench/report.py" "$WORK" "$OUT" \
+	"commit=$commit" "kernel=$(uname -r)" "cpus=$(nproc)" \
+	"cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+	"memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
+	"date=$(date -u '+%Y-%m-%d %H:%M UTC')" "seconds=$(($(date +%s) - START))" \
+	"runs=$RUNS" "files=$FILES" "tree=$TREE" "modules=$MODULES" "sources=$SOURCES" \
+	"fio_mb=$FIO_MB" "n=$N" "batches=$BATCHES" "scale=$SCALE" "scale_runs=$SCALE_RUNS" \
+	"bindfs=$BINDFS" "proot=${PROOT:+1}" "stats=$STATS"
