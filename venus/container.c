@@ -139,8 +139,9 @@ static int container_reopen(struct venus *v, const char *name)
 	return open_noatime(v->cache_fd, name, O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* The existing container if it is current by `current`; any failure means
- * "make a new one", which the rename then puts in place. */
+/* The existing container if it is current by `current`; -ESTALE if it is
+ * not, else why it cannot be opened (-ENOENT: there is none). Any failure
+ * means "make a new one". */
 static int container_reuse(struct venus *v, const char *name, const struct stat *backing,
 			   bool (*current)(const struct stat *, const struct stat *))
 {
@@ -151,7 +152,7 @@ static int container_reuse(struct venus *v, const char *name, const struct stat 
 		return fd;
 	if (fstat(fd, &cst) < 0 || !current(&cst, backing)) {
 		close(fd);
-		return -ENOENT;
+		return -ESTALE;
 	}
 	return fd;
 }
@@ -185,7 +186,7 @@ static int container_commit(struct venus *v, int tmpfd, const char *tmpname, con
 		err = fd;
 		goto fail;
 	}
-	if (renameat(v->cache_fd, tmpname, v->cache_fd, name) < 0) {
+	if (strcmp(tmpname, name) != 0 && renameat(v->cache_fd, tmpname, v->cache_fd, name) < 0) {
 		err = -errno;
 		close(fd);
 		goto fail;
@@ -281,7 +282,10 @@ static bool next_data(int src, off_t size, off_t *off, off_t *end)
 }
 
 /* The data segments of src into dst, holes left as holes, so that copying
- * a sparse file costs its data, not its size. */
+ * a sparse file costs its data, not its size. A file with as many blocks as
+ * bytes has no holes: it is copied in one go, with no seeks, and dst, fresh
+ * and empty, needs no truncate (should src have shrunk meanwhile, the
+ * shorter copy is stale by its size, and refilled at the next open). */
 static int copy_sparse(int src, int dst)
 {
 	struct stat st;
@@ -290,6 +294,8 @@ static int copy_sparse(int src, int dst)
 
 	if (fstat(src, &st) < 0)
 		return -errno;
+	if (st.st_blocks * 512 >= st.st_size)
+		return copy_segment(src, dst, 0, st.st_size);
 	while (off < st.st_size && next_data(src, st.st_size, &off, &end)) {
 		err = copy_segment(src, dst, off, end - off);
 		if (err)
@@ -300,11 +306,16 @@ static int copy_sparse(int src, int dst)
 }
 
 /* Cheapest first: share the extents, else copy the data in the kernel or
- * by hand. dst is empty. */
-int container_copy(int src, int dst)
+ * by hand. dst is empty. A file system that cannot share extents is not
+ * asked again. */
+int container_copy(struct venus *v, int src, int dst)
 {
-	if (ioctl(dst, FICLONE, src) == 0)
-		return 0;
+	if (!v->no_clone) {
+		if (ioctl(dst, FICLONE, src) == 0)
+			return 0;
+		v->no_clone =
+		    errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY;
+	}
 	return copy_sparse(src, dst);
 }
 
@@ -328,12 +339,42 @@ static int backing_open(struct venus *v, struct fid_entry *e, int flags, struct 
 	return fd;
 }
 
+/* Fills a new container for e under `name`: straight under that name when
+ * there is none (no open file can have one that does not exist, and until
+ * it is stamped its mtime says it is not current), else in a temp file
+ * renamed over the stale one, which targets may still have open. */
+static int fill_container(struct venus *v, int src, const struct stat *st, const char *name,
+			  bool exists)
+{
+	char tmpname[64];
+	int tmp, err;
+
+	if (exists) {
+		tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
+	} else {
+		snprintf(tmpname, sizeof(tmpname), "%s", name);
+		tmp = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600);
+		tmp = tmp < 0 ? -errno : tmp;
+	}
+	if (tmp < 0)
+		return tmp;
+	err = container_copy(v, src, tmp);
+	if (err) {
+		close(tmp);
+		unlinkat(v->cache_fd, tmpname, 0);
+		return err;
+	}
+	/* Stamped with the mtime seen before copying: a change during the copy
+	 * leaves the stamp behind the backing file and the next open refills. */
+	return container_commit(v, tmp, tmpname, name, &st->st_atim, &st->st_mtim);
+}
+
 static int file_container(struct venus *v, struct fid_entry *e, const char *name,
 			  const struct stat *seen)
 {
-	char tmpname[64];
 	struct stat st;
-	int src, tmp, fd, err;
+	int src, fd;
 
 	/* The common case opens no backing file: a container that matches what
 	 * the caller's fstatat just saw is current. */
@@ -348,21 +389,9 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 		close(src);
 		return -ENOENT;
 	}
-	tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
-	if (tmp < 0) {
-		close(src);
-		return tmp;
-	}
-	err = container_copy(src, tmp);
+	fd = fill_container(v, src, &st, name, fd != -ENOENT);
 	close(src);
-	if (err) {
-		close(tmp);
-		unlinkat(v->cache_fd, tmpname, 0);
-		return err;
-	}
-	/* Stamped with the mtime seen before copying: a change during the copy
-	 * leaves the stamp behind the backing file and the next open refills. */
-	return container_commit(v, tmp, tmpname, name, &st.st_atim, &st.st_mtim);
+	return fd;
 }
 
 /* The fid's read container, if current, renamed to `name` for a write

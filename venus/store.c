@@ -58,7 +58,7 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 		src = open_noatime(v->vol_fd, e->path, O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
 			return src;
-		err = container_copy(src, fd);
+		err = container_copy(v, src, fd);
 		close(src);
 	}
 	if (!err && futimens(fd, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
@@ -157,10 +157,10 @@ void wc_discard(struct venus *v, struct fid_entry *e)
 }
 
 /* Writes the whole of src into dst (both at offset 0), syncs and stamps it. */
-static int store_fill(const struct venus *v, int src, int dst, const struct timespec times[2],
+static int store_fill(struct venus *v, int src, int dst, const struct timespec times[2],
 		      bool durable)
 {
-	int err = container_copy(src, dst);
+	int err = container_copy(v, src, dst);
 
 	if (err)
 		return err;

@@ -87,6 +87,7 @@ struct venus {
 	struct recent_open recent_opens[RECENT_OPENS];
 	unsigned int dirty; /* fids with a dirty container: entries of the CML */
 	bool chown_warned;  /* a kept container's chown failed, and we said so */
+	bool no_clone;	    /* the cache's file system cannot share extents (FICLONE) */
 };
 
 /* fid.c: the fid table and the backing objects behind it. */
@@ -132,7 +133,7 @@ void access_fini(struct venus *v);
 int container_init(struct venus *v);
 int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp);
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
-int container_copy(int src, int dst);
+int container_copy(struct venus *v, int src, int dst);
 int container_take(struct venus *v, struct fid_entry *e, const char *name);
 /* openat read-only, with O_NOATIME where we may (the owner, or root). */
 int open_noatime(int at, const char *path, int flags);
