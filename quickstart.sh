@@ -75,7 +75,10 @@ start_meson_tests() {
 	local dir=$1
 	shift
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --print-errorlogs "$@" >"$dir/meson-logs/quickstart.txt" 2>&1 &
+	# A background job of a script starts with SIGINT and SIGQUIT ignored,
+	# which the suites' commands would inherit (and a shell cannot trap).
+	env --default-signal=INT,QUIT meson test -C "$dir" --print-errorlogs "$@" \
+		>"$dir/meson-logs/quickstart.txt" 2>&1 &
 }
 
 # count_meson_tests DIR: shows its output, then adds up
