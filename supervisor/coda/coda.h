@@ -103,6 +103,16 @@ struct release_state {
 };
 
 struct listing;
+struct pf_wait;
+
+/* Directory read-ahead (prefetch.c): the listing it follows, and the
+ * callers that wait for one of its upcalls, checked for signals as psdev
+ * checks the callers of their own. */
+struct prefetch_state {
+	struct listing *listing;
+	struct pf_wait *waiting;
+	int64_t check_ms; /* when the waiting are next checked */
+};
 
 /* The mount, as the kernel's super_block and coda_sb_info. */
 struct coda_sb {
@@ -118,7 +128,7 @@ struct coda_sb {
 	struct coda_caches caches;
 	struct venus_comm vc;
 	struct release_state release;
-	struct listing *listing; /* the directory read-ahead follows (prefetch.c) */
+	struct prefetch_state prefetch;
 	const struct coda_sched *sched;
 };
 

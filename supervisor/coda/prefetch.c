@@ -13,16 +13,19 @@
 #include "prefetch.h"
 #include "proto/venus_dirent.h"
 
-#define PF_WORKERS	8
-#define PF_FIRST_WINDOW 32
-#define PF_MAX_WINDOW	4096
-#define PF_SEQ_GAP	8 /* entries a program may skip and still read in order */
+#define PF_WORKERS	   8
+#define PF_FIRST_WINDOW	   32
+#define PF_MAX_WINDOW	   4096
+#define PF_SEQ_GAP	   8  /* entries a program may skip and still read in order */
+#define PF_SIGNAL_CHECK_MS 10 /* as often as psdev checks its own callers */
 
 enum pf_state { PF_TODO, PF_BUSY, PF_DONE };
 
 struct pf_wait {
 	struct coda_waiter *who;
-	struct pf_wait *next;
+	struct pf_wait *next;	  /* of the name's waiters */
+	struct pf_wait *next_all; /* of the mount's (prefetch_expire) */
+	bool interrupted;
 };
 
 struct listing;
@@ -119,15 +122,15 @@ fail:
 void prefetch_listed(struct coda_sb *sb, const struct CodaFid *dir, const char *image, size_t len,
 		     prefetch_fn fetch)
 {
-	if (sb->listing)
-		listing_put(sb->listing);
-	sb->listing = listing_new(sb, dir, image, len, fetch);
+	if (sb->prefetch.listing)
+		listing_put(sb->prefetch.listing);
+	sb->prefetch.listing = listing_new(sb, dir, image, len, fetch);
 }
 
 static struct pf_name *find_name(struct coda_sb *sb, const struct CodaFid *dir, const char *name,
 				 size_t len)
 {
-	struct listing *l = sb->listing;
+	struct listing *l = sb->prefetch.listing;
 	struct pf_name *pn;
 
 	if (!l || !coda_fid_eq(&l->dir, dir))
@@ -163,7 +166,7 @@ static void worker(struct coda_waiter *w, void *arg)
 	struct coda_req r = {.sb = l->sb, .waiter = w};
 	struct pf_name *pn;
 
-	while (l->sb->listing == l && (pn = next_todo(l))) {
+	while (l->sb->prefetch.listing == l && (pn = next_todo(l))) {
 		pn->state = PF_BUSY;
 		l->fetch(&r, &l->who, &l->dir, pn->name, pn->len);
 		pn->state = PF_DONE;
@@ -210,18 +213,59 @@ static bool in_order(struct listing *l, size_t i)
 	return seq;
 }
 
+static void unlink_name_waiter(struct pf_wait **list, struct pf_wait *me)
+{
+	for (; *list; list = &(*list)->next)
+		if (*list == me) {
+			*list = me->next;
+			return;
+		}
+}
+
+static void unlink_waiting(struct pf_wait **list, struct pf_wait *me)
+{
+	for (; *list; list = &(*list)->next_all)
+		if (*list == me) {
+			*list = me->next_all;
+			return;
+		}
+}
+
 /* A name under way is answered whole (its GETATTR too) before the program
- * goes on, so that it does not ask for the same attributes again. */
+ * goes on, so that it does not ask for the same attributes again; a caller
+ * interrupted meanwhile goes on at once, to its own upcall, which then
+ * fails as an interrupted one does. */
 static void wait_busy(struct coda_req *r, struct pf_name *pn)
 {
-	struct pf_wait me = {.who = r->waiter, .next = pn->waiters};
+	struct prefetch_state *ps = &r->sb->prefetch;
+	struct pf_wait me = {.who = r->waiter, .next = pn->waiters, .next_all = ps->waiting};
 	struct listing *l = pn->l;
 
 	l->refs++;
 	pn->waiters = &me;
-	while (pn->state == PF_BUSY)
+	ps->waiting = &me;
+	while (pn->state == PF_BUSY && !me.interrupted)
 		r->sb->sched->sleep(r->waiter);
+	unlink_waiting(&ps->waiting, &me);
+	unlink_name_waiter(&pn->waiters, &me);
 	listing_put(l);
+}
+
+void prefetch_expire(struct coda_sb *sb, int64_t now_ms)
+{
+	struct prefetch_state *ps = &sb->prefetch;
+	struct pf_wait *w, *next;
+
+	if (!ps->waiting || now_ms < ps->check_ms)
+		return;
+	ps->check_ms = now_ms + PF_SIGNAL_CHECK_MS;
+	for (w = ps->waiting; w; w = next) {
+		next = w->next_all; /* w may be gone once woken */
+		if (!w->interrupted && sb->sched->interrupted(w->who)) {
+			w->interrupted = true;
+			sb->sched->wake(w->who);
+		}
+	}
 }
 
 void prefetch_hit(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len)
@@ -281,7 +325,7 @@ void prefetch_release(struct coda_sb *sb, struct pf_name *pn)
 
 void prefetch_destroy(struct coda_sb *sb)
 {
-	if (sb->listing)
-		listing_put(sb->listing);
-	sb->listing = NULL;
+	if (sb->prefetch.listing)
+		listing_put(sb->prefetch.listing);
+	sb->prefetch.listing = NULL;
 }

@@ -10,6 +10,7 @@
 #define CODA_PREFETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "coda.h"
 
@@ -37,6 +38,10 @@ void prefetch_hit(struct coda_req *r, const struct CodaFid *dir, const char *nam
 struct pf_name *prefetch_claim(struct coda_req *r, const struct coda_caller *who,
 			       const struct CodaFid *dir, const char *name, size_t len);
 void prefetch_release(struct coda_sb *sb, struct pf_name *pn);
+
+/* From psdev_expire: a caller waiting for read-ahead's upcall that has been
+ * interrupted is woken, to go on by itself. */
+void prefetch_expire(struct coda_sb *sb, int64_t now_ms);
 
 void prefetch_destroy(struct coda_sb *sb);
 

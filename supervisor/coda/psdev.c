@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "proto/channel.h"
+#include "prefetch.h"
 #include "psdev.h"
 #include "stats.h"
 
@@ -328,6 +329,7 @@ int psdev_expire(struct coda_sb *sb)
 
 	if (vc->pending)
 		sample_progress(vc, now);
+	prefetch_expire(sb, now);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		req->deadline_ms = deadline(vc, req);

@@ -25,7 +25,9 @@
 #include "channel.h"
 #include "coda/cache.h"
 #include "coda/coda.h"
+#include "coda/prefetch.h"
 #include "coda/psdev.h"
+#include "venus_dirent.h"
 
 static struct coda_sb sb;
 static int venus = -1; /* the test's end of the channel */
@@ -63,10 +65,11 @@ static void wake_later(struct coda_waiter *w)
 	cr_assert_fail("psdev never wakes a caller from a caller");
 }
 
-static bool never_interrupted(struct coda_waiter *w)
+static struct coda_waiter *interrupted; /* the caller a signal has come for */
+
+static bool is_interrupted(struct coda_waiter *w)
 {
-	(void)w;
-	return false;
+	return w == interrupted;
 }
 
 static int fixed_caller(struct coda_waiter *w, struct coda_caller *who)
@@ -87,11 +90,11 @@ static void *caller_thread(void *arg)
 	return NULL;
 }
 
-static int spawn_caller(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
+/* A caller that has not run yet. */
+static struct coda_waiter *new_caller(void (*fn)(struct coda_waiter *w, void *arg), void *arg)
 {
 	struct coda_waiter *w = calloc(1, sizeof(*w));
 
-	(void)ctx;
 	cr_assert_not_null(w);
 	w->fn = fn;
 	w->arg = arg;
@@ -99,7 +102,13 @@ static int spawn_caller(void *ctx, void (*fn)(struct coda_waiter *w, void *arg),
 	cr_assert_eq(pthread_create(&w->thread, NULL, caller_thread, w), 0);
 	pthread_detach(w->thread);
 	live_callers++;
-	run_until_it_waits(w);
+	return w;
+}
+
+static int spawn_caller(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
+{
+	(void)ctx;
+	run_until_it_waits(new_caller(fn, arg));
 	return 0;
 }
 
@@ -107,7 +116,7 @@ static const struct coda_sched test_sched = {
     .sleep = sleep_caller,
     .wake = run_until_it_waits,
     .wake_later = wake_later,
-    .interrupted = never_interrupted,
+    .interrupted = is_interrupted,
     .caller = fixed_caller,
     .spawn = spawn_caller,
 };
@@ -820,4 +829,88 @@ Test(psdev, stats_count_upcalls_their_replies_signals_and_downcalls)
 	cr_assert_eq(st->sent[CODA_ZAPFILE], 0);
 	free(lost);
 	free(c);
+}
+
+/* ---- A caller waiting for read-ahead's upcall ---- */
+
+/* Read-ahead's work for a name: an upcall, which waits for venus. */
+static void fetch_by_getattr(struct coda_req *r, const struct coda_caller *who,
+			     const struct CodaFid *dir, const char *name, size_t len)
+{
+	struct coda_msg m;
+
+	(void)dir;
+	(void)name;
+	(void)len;
+	coda_msg_upcall(&m, CODA_GETATTR, who);
+	m.in.coda_getattr.VFid = fid_of(7);
+	coda_upcall(r, &m);
+}
+
+struct lookup {
+	const char *name;
+	struct coda_waiter *w;
+	bool returned;
+};
+
+/* What coda_lookup does before its own LOOKUP of a name not cached. */
+static void lookup_fn(struct coda_waiter *w, void *arg)
+{
+	struct coda_req r = {.sb = &sb, .waiter = w};
+	struct CodaFid dir = fid_of(100);
+	struct lookup *l = arg;
+
+	l->w = w;
+	prefetch_release(&sb, prefetch_claim(&r, &caller, &dir, l->name, strlen(l->name)));
+	l->returned = true;
+}
+
+/* Waiters spawned by a caller (read-ahead's) run when the test says: the
+ * turn is the test's to hand, not a caller's. */
+static struct coda_waiter *spawned[16];
+static int n_spawned;
+
+static struct coda_sched spawn_later_sched; /* test_sched but for spawn */
+
+static int spawn_later(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
+{
+	(void)ctx;
+	cr_assert_lt(n_spawned, 16);
+	spawned[n_spawned++] = new_caller(fn, arg);
+	return 0;
+}
+
+Test(psdev, interrupted_caller_waiting_for_read_ahead_goes_on_at_once)
+{
+	struct lookup first = {.name = "n0"}, second = {.name = "n1"}, third = {.name = "n2"};
+	struct CodaFid dir = fid_of(100);
+	char image[4096], name[8];
+	size_t len = 0;
+
+	for (int i = 0; i < 10; i++) {
+		int n;
+
+		snprintf(name, sizeof(name), "n%d", i);
+		n = venus_dirent_encode(image + len, sizeof(image) - len, 1000 + (uint32_t)i,
+					CDT_REG, name, strlen(name));
+		cr_assert_gt(n, 0);
+		len += (size_t)n;
+	}
+	spawn_later_sched = test_sched;
+	spawn_later_sched.spawn = spawn_later;
+	sb.sched = &spawn_later_sched;
+	prefetch_listed(&sb, &dir, image, len, fetch_by_getattr);
+	spawn_caller(NULL, lookup_fn, &first);
+	spawn_caller(NULL, lookup_fn, &second);
+	cr_assert(first.returned && second.returned);
+	cr_assert_gt(n_spawned, 0, "two names in order started no read-ahead");
+	for (int i = 0; i < n_spawned; i++)
+		run_until_it_waits(spawned[i]);
+	/* Two names in order: read-ahead has n2 under way, venus has not
+	 * answered, and a lookup of n2 waits for it. */
+	spawn_caller(NULL, lookup_fn, &third);
+	cr_assert_not(third.returned, "n2 was not under way: no read-ahead started");
+	interrupted = third.w;
+	psdev_expire(&sb);
+	cr_assert(third.returned, "an interrupted caller still waits for read-ahead's upcall");
 }
