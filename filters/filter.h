@@ -3,6 +3,16 @@
 #define CODA_FILTER_H
 
 #include <sys/socket.h>
+#include <linux/seccomp.h>
+
+/* The listener's wake-up flag (Linux 6.6), not in bookworm's headers; it is
+ * passed by value. The target and the bench's floor set it alike. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 enum filter_flags {
 	/* sendmsg and sendmmsg trapped too, but for a sendmsg with exactly

@@ -8,15 +8,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
+#include "filters/filter.h"
 #include "trap.h"
-
-/* Not in bookworm's headers (Linux 6.6): the flag is passed by value. */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 void loop_tune_listener(struct trap *t)
 {
