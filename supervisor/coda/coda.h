@@ -216,15 +216,19 @@ struct coda_file {
 
 /* file.c. CODA_OPEN of fid for an open(2) with flags, as coda_open(): the
  * record (path for later getcwd) in *fp and the open file to hand the
- * caller in *src (ours to close): a reader's container itself, a writer's
+ * caller in *src (ours to close with coda_file_close_src): a reader's container itself, a writer's
  * own open of it, whose last release becomes the CODA_CLOSE venus stores
  * on. Not for O_PATH, which opens nothing. 0 or -errno. */
 int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, const char *path,
 		   int flags, struct coda_file **fp, int *src);
 /* A record of the object at fid opened with flags as the open file
- * `container`, of which it keeps a copy where it needs one. */
+ * `container`, of which it keeps a copy where it needs one: container
+ * itself when `take` (on success only; coda_file_close_src then leaves it
+ * alone), else a dup. */
 struct coda_file *coda_file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
-				int container);
+				int container, bool take);
+/* Closes src, the fd just handed to the caller, unless it is f's own copy. */
+void coda_file_close_src(const struct coda_file *f, int src);
 struct coda_file *coda_file_get(struct coda_file *f);
 void coda_file_put(struct coda_file *f);
 /* CODA_FSYNC. The attributes stay (see file.c). */

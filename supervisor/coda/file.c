@@ -40,7 +40,7 @@ static bool keeps_copy(int flags)
 }
 
 struct coda_file *coda_file_new(const struct CodaFid *fid, int vtype, const char *path, int flags,
-				int container)
+				int container, bool take)
 {
 	struct coda_file *f = calloc(1, sizeof(*f));
 	struct stat st;
@@ -54,15 +54,25 @@ struct coda_file *coda_file_new(const struct CodaFid *fid, int vtype, const char
 	f->path = strdup(path);
 	/* Our copy shares the target's open file: a directory's position is its
 	 * readdir cursor, and dup of the target's fd hands out this file again. */
-	f->host_fd = keeps_copy(flags) ? fcntl(container, F_DUPFD_CLOEXEC, 3) : -1;
+	f->host_fd = !keeps_copy(flags) ? -1
+		     : take		? container
+					: fcntl(container, F_DUPFD_CLOEXEC, 3);
 	if (!f->path || (keeps_copy(flags) && f->host_fd < 0) || fstat(container, &st) < 0)
 		goto fail;
 	f->cdev = st.st_dev;
 	f->cino = st.st_ino;
 	return f;
 fail:
+	if (take && f->host_fd == container)
+		f->host_fd = -1; /* still the caller's */
 	coda_file_put(f);
 	return NULL;
+}
+
+void coda_file_close_src(const struct coda_file *f, int src)
+{
+	if (src != f->host_fd)
+		close(src);
 }
 
 /* The open file is venus's; give it the status flags the target asked for,
@@ -110,7 +120,7 @@ static int make_file(struct coda_req *r, const struct coda_caller *who, const st
 			return *src;
 		rc = release_watch(r, *src, fid, cflags);
 	}
-	f = rc < 0 ? NULL : coda_file_new(fid, vtype, path, flags, *src);
+	f = rc < 0 ? NULL : coda_file_new(fid, vtype, path, flags, *src, *src == container);
 	if (!f) {
 		/* A writer never handed over is released here: inotify turns
 		 * it into the CODA_CLOSE that balances the open. */

@@ -228,7 +228,7 @@ static int load_level(struct call *c, struct binprm *b)
 	} else {
 		rc = n < 0 ? -errno : -ENOEXEC;
 	}
-	close(container);
+	coda_file_close_src(f, container);
 	coda_file_put(f);
 	return rc;
 }

@@ -183,11 +183,13 @@ static int open_path_only(struct call *c, const struct nameidata *nd, int flags)
 	handle = open(anchor, O_RDONLY | O_CLOEXEC);
 	if (handle < 0)
 		return -errno;
-	f = coda_file_new(&nd->fid, nd->vtype, nd->path, flags, handle);
-	close(handle);
-	rc = f ? fdtable_install(c, f, f->host_fd, -1, flags & O_CLOEXEC) : -ENOMEM;
-	if (f)
-		coda_file_put(f);
+	f = coda_file_new(&nd->fid, nd->vtype, nd->path, flags, handle, true);
+	if (!f) {
+		close(handle);
+		return -ENOMEM;
+	}
+	rc = fdtable_install(c, f, f->host_fd, -1, flags & O_CLOEXEC);
+	coda_file_put(f);
 	return rc;
 }
 
@@ -203,8 +205,8 @@ static int open_coda(struct call *c, const struct nameidata *nd, int flags)
 	if (rc < 0)
 		return rc;
 	rc = fdtable_install(c, f, src, -1, flags & O_CLOEXEC);
+	coda_file_close_src(f, src);
 	coda_file_put(f);
-	close(src);
 	return rc;
 }
 

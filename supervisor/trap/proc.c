@@ -108,21 +108,12 @@ bool proc_sigint_pending(pid_t tid)
 #define SYSCALL_SETTLE_US 50000
 #define SYSCALL_POLL_US	  200
 
-/* The children /proc/TGID/task/TID/children lists, up to max of them into
- * out (read with plain read(2): this runs at every close of a /coda fd);
- * how many. */
-static int read_children(pid_t tgid, pid_t tid, pid_t *out, int max)
+/* The pids of a children list into out, up to max of them; how many. */
+static int parse_children(char *list, ssize_t len, pid_t *out, int max)
 {
-	char path[64], list[8192], *p, *end;
-	ssize_t len;
-	int fd, n = 0;
+	char *p, *end;
+	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = read(fd, list, sizeof(list) - 1);
-	close(fd);
 	list[len > 0 ? len : 0] = '\0';
 	for (p = list; n < max; p = end) {
 		long child = strtol(p, &end, 10);
@@ -132,6 +123,45 @@ static int read_children(pid_t tgid, pid_t tid, pid_t *out, int max)
 		out[n++] = (pid_t)child;
 	}
 	return n;
+}
+
+/* The children /proc/TGID/task/TID/children lists, up to max of them into
+ * out; how many. */
+static int read_children(pid_t tgid, pid_t tid, pid_t *out, int max)
+{
+	char path[64], list[8192];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, list, sizeof(list) - 1);
+	close(fd);
+	return parse_children(list, len, out, max);
+}
+
+/* The children of task p, as read_children, from the list of the task that
+ * asked last, kept open: this runs at every close of a /coda fd, and a seq
+ * file read again at offset 0 is listed afresh, one pread instead of an
+ * open, a read and a close. Forgotten when p is freed (proc_free), so a
+ * reused tid never reads a dead task's (empty) list. */
+static int read_children_of(struct trap *s, struct proc *p, pid_t *out, int max)
+{
+	struct children_list *c = &s->children;
+	char path[64], list[8192];
+
+	if (c->owner != p) {
+		if (c->fd >= 0)
+			close(c->fd);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", p->tgid, p->tid);
+		c->fd = open(path, O_RDONLY | O_CLOEXEC);
+		c->owner = c->fd >= 0 ? p : NULL;
+		if (c->fd < 0)
+			return 0;
+	}
+	return parse_children(list, pread(c->fd, list, sizeof(list) - 1, 0), out, max);
 }
 
 /* One look at /proc/TID/syscall: -EAGAIN while the task runs. */
@@ -245,6 +275,10 @@ static void proc_free(struct trap *s, struct proc *p)
 	shared_put_all(s, p->shared);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	if (s->children.owner == p) {
+		close(s->children.fd);
+		s->children = (struct children_list){.fd = -1};
+	}
 	free(p);
 }
 
@@ -542,12 +576,9 @@ void proc_table_destroy(struct trap *s)
 	proc_free(s, p);
 }
 
-/* Adopts the children that /proc/TGID/task/TID/children lists. */
-static void adopt_children_of(struct trap *s, pid_t tgid, pid_t tid)
+/* Adopts the children among n that are not known yet. */
+static void adopt(struct trap *s, const pid_t *child, int n)
 {
-	pid_t child[MAX_ORPHANS];
-	int n = read_children(tgid, tid, child, MAX_ORPHANS);
-
 	for (int i = 0; i < n; i++)
 		if (!proc_find(s, child[i]))
 			proc_get(s, child[i]);
@@ -557,9 +588,11 @@ static void adopt_children_of(struct trap *s, pid_t tgid, pid_t tid)
  * from. (Listing every thread's would cost a directory read per close.) */
 void proc_adopt_children(struct trap *s, struct proc *p)
 {
-	adopt_children_of(s, p->tgid, p->tid);
+	pid_t child[MAX_ORPHANS];
+
+	adopt(s, child, read_children_of(s, p, child, MAX_ORPHANS));
 	if (p->tid != p->tgid)
-		adopt_children_of(s, p->tgid, p->tgid);
+		adopt(s, child, read_children(p->tgid, p->tgid, child, MAX_ORPHANS));
 }
 
 bool proc_children_listed(void)

@@ -23,6 +23,7 @@ int trap_init(struct trap *t, const struct trap_ops *ops)
 	t->ops = ops;
 	t->listener = -1;
 	t->target = -1;
+	t->children.fd = -1;
 	t->self_pid = getpid();
 	t->borrow_fds = fd_borrow_needed();
 	t->trap_forks = !proc_children_listed();

@@ -387,6 +387,12 @@ void trap_stats_free(struct trap *t);
 
 /* ---- The trap's state ---- */
 
+/* The children list of the task that looked last, kept open (proc.c). */
+struct children_list {
+	const struct proc *owner;
+	int fd;
+};
+
 /* What the layers above tell the trap. */
 struct proc_shared_ops {
 	unsigned long clone_flag; /* CLONE_FS, CLONE_FILES: shared, not copied */
@@ -412,13 +418,14 @@ struct trap_ops {
 struct trap {
 	const struct trap_ops *ops;
 	int epfd;
-	int listener;		  /* seccomp user-notification fd of the command */
-	pid_t target;		  /* the command: the root of the tree */
-	pid_t self_pid;		  /* us: the tree's subreaper */
-	bool borrow_fds;	  /* pidfd_getfd is denied here: fds are borrowed */
-	bool trap_forks;	  /* /proc lists no children here: every fork is trapped */
-	bool tree_gone;		  /* no task is left under the filter */
-	struct proc *procs;	  /* by tid */
+	int listener;	    /* seccomp user-notification fd of the command */
+	pid_t target;	    /* the command: the root of the tree */
+	pid_t self_pid;	    /* us: the tree's subreaper */
+	bool borrow_fds;    /* pidfd_getfd is denied here: fds are borrowed */
+	bool trap_forks;    /* /proc lists no children here: every fork is trapped */
+	bool tree_gone;	    /* no task is left under the filter */
+	struct proc *procs; /* by tid */
+	struct children_list children;
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
 	struct trap_stats *stats; /* NULL unless counted */
 	struct task_pool tasks;

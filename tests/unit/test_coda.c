@@ -490,7 +490,7 @@ Test(coda, open_after_a_writers_close_sees_its_bytes)
 	cr_assert_eq(pread(src, buf, sizeof(buf) - 1, 0), 23);
 	cr_assert_str_eq(buf, "stored before the open\n");
 	expect_backing_bytes("dir/new", "stored before the open\n");
-	close(src);
+	coda_file_close_src(f, src);
 	coda_file_put(f);
 	cr_assert_not(release_pending(&t.sb), "the reader's CODA_CLOSE did not end");
 }
@@ -580,7 +580,7 @@ Test(coda, readdir_lists_the_names_of_the_backing_directory)
 		cr_assert_str_eq(got.name[i], want.name[i]);
 	names_free(&got);
 	names_free(&want);
-	close(src);
+	coda_file_close_src(f, src);
 	coda_file_put(f);
 }
 
@@ -749,7 +749,7 @@ static int list_many(char names[][16])
 		}
 	}
 	cr_assert_eq(len, 0, "readdir: %s", strerror((int)-len));
-	close(src);
+	coda_file_close_src(f, src);
 	coda_file_put(f);
 	return n;
 }
