@@ -85,9 +85,10 @@ int job_init(struct sup *s)
 	 * reaped: a zombie would count as a task still under the filter. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return -errno;
-	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* Blocked until caught: none is lost meanwhile. */
+	s->sigfd = signals_init(&s->trap, &mask);
 	if (s->sigfd < 0)
-		return -errno;
+		return s->sigfd;
 	loop_on(&s->trap, EV_SIGNAL, on_signal);
 	return loop_add(&s->trap, s->sigfd, EV_SIGNAL, 0);
 }

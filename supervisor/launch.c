@@ -24,10 +24,13 @@
 #define VENUS_CHANNEL_FD 3
 #define VENUS_LOG_FD	 4
 
-static void unblock_signals(void)
+/* In a child: the signals as a new program expects them, not as we catch
+ * them. */
+static void unblock_signals(const struct sup *s)
 {
 	sigset_t all;
 
+	signals_child_reset(&s->trap);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -99,7 +102,7 @@ static void venus_argv(const struct sup *s, char *chan_fd, char *log_fd, char **
 
 /* What venus starts with: the channel as VENUS_CHANNEL_FD, the log (or -1)
  * as VENUS_LOG_FD, and no other fd past stderr, so none of our epoll,
- * signalfd, inotify or memfd; no signal blocked; its own process group, as
+ * signal pipe, inotify or memfd; no signal blocked; its own process group, as
  * a ^C for the command must not stop the cache manager under it. */
 static int venus_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int chan,
 			     int log)
@@ -241,16 +244,20 @@ static pid_t fork_filtered(struct sup *s, void (*child_main)(struct sup *s, int 
 
 	if (rc < 0)
 		return rc;
+	/* Until the child has reset them, a signal of ours must not reach our
+	 * handler in it. */
+	signals_block(&s->trap, true);
 	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(sock[0]);
-		close(sock[1]);
-		return rc;
-	}
 	if (pid == 0) {
 		close(sock[0]);
 		child_main(s, sock[1]);
+	}
+	rc = -errno;
+	signals_block(&s->trap, false);
+	if (pid < 0) {
+		close(sock[0]);
+		close(sock[1]);
+		return rc;
 	}
 	close(sock[1]);
 	rc = receive_listener(pid, sock[0], listener);
@@ -269,7 +276,7 @@ static void __attribute__((noreturn)) exec_failed(const char *prog)
 
 static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 {
-	unblock_signals();
+	unblock_signals(s);
 	install_and_send(filter_install_target,
 			 (s->trap.borrow_fds ? FILTER_TRACK_SENDS : 0) |
 			     (s->trap.trap_forks ? FILTER_TRAP_FORKS : 0),
@@ -327,7 +334,7 @@ static void __attribute__((noreturn)) hosted_child(struct sup *s, int sock)
 	char **argv = plain_words(s->hosted.cmd);
 
 	setpgid(0, 0);
-	unblock_signals();
+	unblock_signals(s);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->trap.self_pid)
 		_exit(125); /* coda-exec has died already */
 	install_and_send(filter_install_venus, 0, sock);

@@ -242,6 +242,8 @@ void release_readable(struct coda_sb *sb);
 /* Takes in the closes already done and says whether CODA_CLOSE upcalls
  * are still under way (the data would be lost if we left now). */
 bool release_pending(struct coda_sb *sb);
+/* Is a writer's container watched, or a CODA_CLOSE under way? */
+bool release_watching(const struct coda_sb *sb);
 /* Stores of earlier writers of fid first: what comes next sees them. */
 void release_sync(struct coda_req *r, const struct CodaFid *fid);
 /* A hosted venus passed its own writable open of this container (a write

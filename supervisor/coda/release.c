@@ -344,6 +344,11 @@ void release_sync(struct coda_req *r, const struct CodaFid *fid)
 	}
 }
 
+bool release_watching(const struct coda_sb *sb)
+{
+	return sb->release.active > 0 || sb->release.reader_closes > 0;
+}
+
 bool release_pending(struct coda_sb *sb)
 {
 	struct writer *w, *tmp;

@@ -53,6 +53,16 @@ static int expire(struct trap *t)
 	return psdev_expire(&sup_of(t)->sb);
 }
 
+/* The embedded venus speaks only when spoken to, and a writer's last close
+ * comes through inotify: with none watched and the command there, only its
+ * calls and our signals can need the loop. */
+static bool quiet(struct trap *t)
+{
+	const struct sup *s = sup_of(t);
+
+	return !s->hosted.cmd && !s->target_exited && !s->sb.vc.dead && !release_watching(&s->sb);
+}
+
 static const struct trap_ops ops = {
     .serve = serve,
     .helper = helper,
@@ -63,6 +73,7 @@ static const struct trap_ops ops = {
 	    [PROC_FILES] = {CLONE_FILES, fdtable_copy, fdtable_free},
 	},
     .expire = expire,
+    .quiet = quiet,
 };
 
 static void venus_readable(struct trap *t, pid_t pid, uint32_t events)

@@ -56,9 +56,15 @@ static int add_fd(struct call *c, int srcfd, int newfd, uint32_t flags, bool clo
 	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
 	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
-	int fd = ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	int fd;
 
-	return fd < 0 ? -errno : fd;
+	/* Interrupted, an ADDFD with SEND leaves the call answered 0. */
+	signals_block(c->trap, true);
+	fd = ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	if (fd < 0)
+		fd = -errno;
+	signals_block(c->trap, false);
+	return fd;
 }
 
 int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec)

@@ -48,6 +48,20 @@ void loop_on(struct trap *t, int kind, loop_handler fn)
 	t->handlers[kind] = fn;
 }
 
+/* A notification received: its task starts now, from the loop (call_serve
+ * takes the time). */
+static void serve_notification(struct trap *t, int listener, const struct seccomp_notif *n,
+			       task_fn serve)
+{
+	if (t->stats)
+		t->stats->recv_ns = latency_now_ns();
+	if (task_spawn(t, serve, n, NULL) < 0) {
+		struct seccomp_notif_resp resp = {.id = n->id, .error = -ENOMEM};
+
+		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+}
+
 void loop_serve_listener(struct trap *t, int listener, task_fn serve)
 {
 	struct seccomp_notif n;
@@ -60,14 +74,7 @@ void loop_serve_listener(struct trap *t, int listener, task_fn serve)
 				strerror(errno));
 		return;
 	}
-	/* Its task starts now, from the loop: call_serve takes the time. */
-	if (t->stats)
-		t->stats->recv_ns = latency_now_ns();
-	if (task_spawn(t, serve, &n, NULL) < 0) {
-		struct seccomp_notif_resp resp = {.id = n.id, .error = -ENOMEM};
-
-		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-	}
+	serve_notification(t, listener, &n, serve);
 }
 
 static void on_event(struct trap *t, const struct epoll_event *ev)
@@ -108,6 +115,14 @@ int loop_on_deadline(struct trap *t, loop_deadline fn)
 	return -ENOSPC;
 }
 
+/* Nothing but the command's next call can need the loop: no task waits,
+ * no deadline is kept, and the layers above say so. */
+static bool idle(struct trap *t, int timeout)
+{
+	return timeout < 0 && t->signals.wr >= 0 && t->listener >= 0 && t->tasks.live == 0 &&
+	       !t->tree_gone && t->ops->quiet && t->ops->quiet(t);
+}
+
 /* One round: waits for events (or the next deadline) and serves them. */
 static int loop_once(struct trap *t)
 {
@@ -116,6 +131,12 @@ static int loop_once(struct trap *t)
 
 	for (int i = 0; i < LOOP_DEADLINES && t->deadlines[i]; i++)
 		timeout = sooner(timeout, t->deadlines[i](t));
+	if (idle(t, timeout) && signals_recv_idle(t) == 1) {
+		serve_notification(t, t->listener, &t->signals.recv_notif, call_serve);
+		task_run_ready(t);
+		return 0;
+	}
+	signals_seen(t);
 	n = epoll_wait(t->epfd, evs, 32, timeout);
 
 	if (n < 0 && errno != EINTR) {

@@ -24,6 +24,7 @@ int trap_init(struct trap *t, const struct trap_ops *ops)
 	t->listener = -1;
 	t->target = -1;
 	t->children.fd = -1;
+	t->signals.rd = t->signals.wr = -1;
 	t->self_pid = getpid();
 	t->borrow_fds = fd_borrow_needed();
 	t->trap_forks = !proc_children_listed();
@@ -39,6 +40,7 @@ int trap_init(struct trap *t, const struct trap_ops *ops)
 void trap_destroy(struct trap *t)
 {
 	proc_table_destroy(t);
+	signals_destroy(t);
 	task_pool_destroy(&t->tasks);
 	trap_stats_free(t);
 	if (t->epfd >= 0)

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -367,6 +368,33 @@ void fdwait_ready(struct trap *t, pid_t tid);
  * returns ms until the next check, or -1 when nothing waits. */
 int fdwait_expire(struct trap *t);
 
+/* ---- Our own signals (signals.c) ---- */
+
+struct trap_signals {
+	int rd, wr; /* the pipe of caught signals, or -1 */
+	sigset_t set;
+	volatile sig_atomic_t pending; /* caught since the loop last looked */
+	volatile sig_atomic_t in_recv; /* the loop waits in RECV: jump out */
+	sigjmp_buf recv_env;
+	struct seccomp_notif recv_notif; /* what that RECV got */
+};
+
+/* The signals in set are caught from now on, each written to a pipe as a
+ * struct signalfd_siginfo (ssi_signo, ssi_code, ssi_pid, ssi_uid): its read
+ * end, for the caller to add to the event set, or -errno. */
+int signals_init(struct trap *t, const sigset_t *set);
+void signals_destroy(struct trap *t);
+/* Around an ADDFD, and a fork: no signal of ours may interrupt it. */
+void signals_block(struct trap *t, bool block);
+/* In a child before exec: the handlers are ours, not its. */
+void signals_child_reset(const struct trap *t);
+/* The loop is about to wait on its event set, which shows every signal
+ * caught until now. */
+void signals_seen(struct trap *t);
+/* The loop's idle wait: RECV on the listener until a notification (1, in
+ * recv_notif) or a signal (0). */
+int signals_recv_idle(struct trap *t);
+
 /* ---- What --stats counts (stats.c) ---- */
 
 /* The command's trapped calls by number (x86-64's are below 512; the
@@ -413,6 +441,10 @@ struct trap_ops {
 	struct proc_shared_ops shared[PROC_SHARED];
 	/* The deadlines of the layers above: ms until the next, or -1. */
 	int (*expire)(struct trap *t);
+	/* Does nothing of theirs but the command's calls and our signals need
+	 * the loop now (no writer watched, no venus that may speak first, the
+	 * command still there)? The loop then waits in the listener itself. */
+	bool (*quiet)(struct trap *t);
 };
 
 struct trap {
@@ -426,6 +458,7 @@ struct trap {
 	bool tree_gone;	    /* no task is left under the filter */
 	struct proc *procs; /* by tid */
 	struct children_list children;
+	struct trap_signals signals;
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
 	struct trap_stats *stats; /* NULL unless counted */
 	struct task_pool tasks;
