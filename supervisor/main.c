@@ -45,8 +45,10 @@ static void usage(FILE *out)
 		"  -v, --verbose       log every upcall\n"
 		"      --stats         at the end, print the count and p50/p99 latency of\n"
 		"                      each upcall and trapped call, and peak memory\n"
-		"      --log FILE      write --verbose and --stats there (appended; default\n"
-		"                      stderr)\n"
+		"      --trace         print each upcall and downcall as it happens: opcode,\n"
+		"                      fids and names, uid, pid, answer and latency\n"
+		"      --log FILE      write --verbose, --trace and --stats there (appended;\n"
+		"                      default stderr)\n"
 		"      --venus-cmd CMD host this Coda venus (a shell command line) instead\n"
 		"                      of the embedded one; the mount point is the one it mounts\n"
 		"      --venus-device PATHS  its device paths, comma-separated\n"
@@ -175,6 +177,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"stats", no_argument, NULL, 'S'},
+	    {"trace", no_argument, NULL, 'T'},
 	    {"log", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'W'},
@@ -211,6 +214,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'S':
 			opt->stats = true;
+			break;
+		case 'T':
+			opt->trace = true;
 			break;
 		case 'L':
 			opt->log = optarg;
@@ -355,6 +361,7 @@ int main(int argc, char **argv)
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	coda_sb_mount(&s.sb, s.opt.mount);
 	s.sb.verbose = s.opt.verbose;
+	s.sb.trace = s.opt.trace;
 	s.sb.open_by_path = s.opt.open_by_path;
 	rc = syscalls_init(&s);
 	s.sb.log = s.log;

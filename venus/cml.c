@@ -31,15 +31,15 @@
 #define KEPT_UID  0
 #define KEPT_GID  65534 /* stock venus's cache files: root, group nogroup */
 #define KEPT_MODE 0600
-#define ENTRY_MAX (FID_STR_LEN + 64 + PATH_MAX + 4)
+#define ENTRY_MAX (CODA_FID_STR_LEN + 64 + PATH_MAX + 4)
 
 /* One entry in buf; its length, or -ENAMETOOLONG. */
 static int entry_format(const struct fid_entry *e, char *buf, size_t len)
 {
-	char fid[FID_STR_LEN];
+	char fid[CODA_FID_STR_LEN];
 	int n;
 
-	fid_format(&e->fid, fid, sizeof(fid));
+	coda_fid_format(&e->fid, fid, sizeof(fid));
 	n = snprintf(buf, len, "%s %s %s%c\n", fid, e->dirty, e->path, '\0');
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }

@@ -49,12 +49,6 @@ void fid_make(const struct stat *st, struct CodaFid *fid)
 	fid_compose(fid, volume_id(st->st_dev), (uint32_t)(ino >> 32), ino_fold(ino));
 }
 
-void fid_format(const struct CodaFid *fid, char *buf, size_t len)
-{
-	snprintf(buf, len, "%08x.%08x.%08x.%08x", fid->opaque[0], fid->opaque[1], fid->opaque[2],
-		 fid->opaque[3]);
-}
-
 static void ino_key(const struct stat *st, struct fid_ino *k)
 {
 	memset(k, 0, sizeof(*k));

@@ -53,20 +53,13 @@ static const struct vnop *vnop_of(uint32_t opcode)
 
 static void log_upcall(struct venus *v, const struct coda_msg *in, int err)
 {
-	const struct vnop *op = vnop_of(in->ih.opcode);
-	char fid[FID_STR_LEN] = "";
-	const char *name = NULL;
+	char what[CODA_DESCRIBE_LEN];
 
 	if (!v->cfg->verbose)
 		return;
-	if (op && op->has_fid && in->len >= sizeof(struct coda_in_hdr) + sizeof(struct CodaFid))
-		fid_format(&in->in.coda_getattr.VFid, fid, sizeof(fid));
-	if (in->ih.opcode == CODA_LOOKUP && in->len >= coda_upcall_size(CODA_LOOKUP) &&
-	    coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name) != 0)
-		name = "(bad)";
-	fprintf(v->cfg->log ? v->cfg->log : stderr, "venus: %s%s%s%s%s -> %d\n",
-		coda_opcode_name(in->ih.opcode), fid[0] ? " fid=" : "", fid, name ? " name=" : "",
-		name ? name : "", -err);
+	coda_msg_describe(in, false, what, sizeof(what));
+	fprintf(v->cfg->log ? v->cfg->log : stderr, "venus: %s%s -> %d\n",
+		coda_opcode_name(in->ih.opcode), what, -err);
 }
 
 /* Builds the reply to `in` in `out`; the reply may carry an fd. */

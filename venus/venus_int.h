@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <uthash.h>
 
+#include "proto/describe.h"
 #include "proto/msg.h"
 
 /* opaque[0] of every fid we hand out: no realms here, but keep the slot fixed. */
@@ -95,7 +96,6 @@ int fid_init(struct venus *v);
 void fid_fini(struct venus *v);
 void fid_make(const struct stat *st, struct CodaFid *fid);
 struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid);
-void fid_format(const struct CodaFid *fid, char *buf, size_t len);
 int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st);
 int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct fid_entry **ep,
 	      struct stat *st);
@@ -109,7 +109,6 @@ int fid_moved(struct venus *v, const char *from, const char *to);
 void fid_dir_changed(struct venus *v, const char *path);
 char *fid_path_join(const char *dir, const char *name);
 char *fid_path_parent(const char *path);
-#define FID_STR_LEN 40
 
 /* attr.c: backing attributes in Coda's terms. */
 int attr_vtype(mode_t mode);

@@ -123,7 +123,8 @@ struct coda_sb {
 	dev_t dev;	      /* st_dev reported for every object in the mount */
 	ino_t mnt_parent_ino; /* the host directory holding the mount point */
 	bool verbose;
-	FILE *log;	   /* where verbose lines go (stderr unless set) */
+	bool trace;	   /* --trace: each upcall and downcall as it happens */
+	FILE *log;	   /* where verbose and trace lines go (stderr unless set) */
 	bool open_by_path; /* CODA_OPEN_BY_PATH, not _BY_FD (bench/ compares them) */
 	struct coda_caches caches;
 	struct venus_comm vc;

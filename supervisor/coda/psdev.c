@@ -11,6 +11,7 @@
 #include "prefetch.h"
 #include "psdev.h"
 #include "stats.h"
+#include "trace.h"
 
 /* How often a held call is checked for a signal that ends it: the kernel
  * learns of one at once, we only by asking. */
@@ -57,15 +58,20 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 
 /* Tells venus that nobody waits for `unique` any more, as the kernel does for
  * an interrupted upcall; no reply is expected. */
-static void send_signal(struct venus_comm *vc, uint32_t unique)
+static void send_signal(struct coda_sb *sb, uint32_t unique)
 {
+	struct venus_comm *vc = &sb->vc;
 	struct coda_msg sig;
 	struct coda_caller nobody = {0, 0, 0};
 
 	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
 	sig.ih.unique = unique;
-	if (chan_send(vc->chan, &sig) == 0 && vc->stats)
+	if (chan_send(vc->chan, &sig) < 0)
+		return;
+	if (vc->stats)
 		coda_stats_sent(vc->stats, CODA_SIGNAL);
+	if (sb->trace)
+		coda_trace_signal(sb, unique);
 }
 
 static int finish_request(struct upc_req *req)
@@ -91,6 +97,7 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 {
 	struct venus_comm *vc = &r->sb->vc;
 	struct upc_req req = {0};
+	char line[CODA_TRACE_LEN];
 	int rc;
 
 	if (vc->dead)
@@ -98,7 +105,9 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 	if (++vc->seq == 0)
 		vc->seq = 1;
 	m->ih.unique = vc->seq;
-	req.sent_ns = vc->stats ? latency_now_ns() : 0;
+	if (r->sb->trace)
+		coda_trace_format(m, line, sizeof(line));
+	req.sent_ns = vc->stats || r->sb->trace ? latency_now_ns() : 0;
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
 		/* Not psdev_venus_gone() from here: a waiter must not wake
@@ -120,6 +129,8 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 	while (req.state == REQ_WAITING)
 		r->sb->sched->sleep(r->waiter);
 	rc = finish_request(&req);
+	if (r->sb->trace)
+		coda_trace_upcall(r->sb, line, rc, req.sent_ns);
 	/* A file passed with a failed reply is of no use to the caller. */
 	if (rc < 0 && m->fd >= 0) {
 		close(m->fd);
@@ -190,6 +201,8 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 	if (is_downcall(in->oh.opcode)) {
 		if (sb->vc.stats)
 			coda_stats_downcall(sb->vc.stats, in->oh.opcode);
+		if (sb->trace)
+			coda_trace_downcall(sb, in);
 		if (in->fd >= 0)
 			close(in->fd);
 		coda_cache_downcall(&sb->caches, in);
@@ -243,11 +256,11 @@ static bool caller_interrupted(struct coda_sb *sb, struct upc_req *req, int64_t 
 /* As fs/coda/upcall.c: venus is told that nobody waits (CODA_SIGNAL), so it
  * sends no reply and undoes an open; the caller gets EINTR at once. A reply
  * that comes all the same finds no request and is dropped. */
-static void end_request(struct venus_comm *vc, struct upc_req *req, enum req_state why,
+static void end_request(struct coda_sb *sb, struct upc_req *req, enum req_state why,
 			struct upc_req **done)
 {
-	HASH_DEL(vc->pending, req);
-	send_signal(vc, req->unique);
+	HASH_DEL(sb->vc.pending, req);
+	send_signal(sb, req->unique);
 	req->state = why;
 	req->next_done = *done;
 	*done = req;
@@ -338,14 +351,14 @@ int psdev_expire(struct coda_sb *sb)
 				"coda-exec: venus made no progress on %s for %d s: the call "
 				"fails\n",
 				coda_opcode_name(req->opcode), vc->timeout_ms / 1000);
-			end_request(vc, req, REQ_TIMED_OUT, &done);
+			end_request(sb, req, REQ_TIMED_OUT, &done);
 			continue;
 		}
 		if (req->check_ms <= now && caller_interrupted(sb, req, now)) {
 			if (sb->verbose)
 				fprintf(sb->log, "coda-exec: %s (unique %u) interrupted\n",
 					coda_opcode_name(req->opcode), req->unique);
-			end_request(vc, req, REQ_INTERRUPTED, &done);
+			end_request(sb, req, REQ_INTERRUPTED, &done);
 			continue;
 		}
 		due = req->check_ms < req->deadline_ms ? req->check_ms : req->deadline_ms;

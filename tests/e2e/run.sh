@@ -776,6 +776,50 @@ stats_go_to_log_file_not_to_command_output() {
 	return $ok
 }
 
+# --trace, as Coda's codacon: a line per upcall with its number, opcode,
+# the caller's uid and pid, the fid and name it is about, venus's answer
+# and the time it took.
+t cx trace_shows_each_upcall_with_its_caller_and_answer
+trace_shows_each_upcall_with_its_caller_and_answer() {
+	local ok=0 pid uid
+	uid=$(id -u)
+	rm -f "$T/pid.txt"
+	PIDF=$T/pid.txt cx tr --trace --volume "$VOL" --cache "$CACHE" -- \
+		sh -c 'echo $$ >"$PIDF"; exec stat -c %n /coda/README.md /coda/no-such-name'
+	pid=$(cat "$T/pid.txt")
+	expect_rc tr 1 || return 1
+	grep -E "^coda-exec: trace: upcall [0-9]+ LOOKUP uid=$uid pid=$pid fid=[0-9a-f.]{35} name=README.md -> 0 \([0-9]+\.[0-9] us\)$" \
+		"$T/tr.err" >/dev/null || {
+		note "no LOOKUP line for README.md as uid $uid pid $pid:"
+		head -c 800 "$T/tr.err" >>"$DETAIL"
+		ok=1
+	}
+	grep -qE "^coda-exec: trace: upcall [0-9]+ LOOKUP uid=$uid pid=$pid .* name=no-such-name -> ENOENT " "$T/tr.err" || {
+		note "no LOOKUP line for the missing name answered ENOENT"
+		ok=1
+	}
+	grep -qE "^coda-exec: trace: upcall [0-9]+ GETATTR uid=$uid pid=$pid fid=" "$T/tr.err" || {
+		note "no GETATTR line"
+		ok=1
+	}
+	return $ok
+}
+
+t cx trace_goes_to_log_file_not_to_command_output
+trace_goes_to_log_file_not_to_command_output() {
+	local cmd='cat /coda/README.md; ls /coda/docs' ok=0
+	rm -f "$T/trace.log"
+	cx plain --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	cx log --trace --log "$T/trace.log" --volume "$VOL" --cache "$CACHE" -- sh -c "$cmd"
+	expect_rc plain 0 || return 1
+	same_outputs plain log "with --trace --log" || ok=1
+	grep -q '^coda-exec: trace: upcall [0-9]* OPEN_BY_FD ' "$T/trace.log" || {
+		note "no OPEN_BY_FD line in the log file"
+		ok=1
+	}
+	return $ok
+}
+
 t cx log_file_is_created_0600_and_appended_to
 log_file_is_created_0600_and_appended_to() {
 	local ok=0 log=$T/appended.log

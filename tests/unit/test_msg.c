@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include "describe.h"
 #include "msg.h"
 
 static const struct coda_caller caller = {.pid = 42, .pgid = 41, .uid = 1000};
@@ -197,4 +198,34 @@ Test(msg, open_by_path_reply_string_after_reply_fixed_part)
 	cr_assert_eq(coda_msg_get_reply_string(&rep, rep.out.coda_open_by_path.path, 4096, &s), 0);
 	cr_assert_str_eq(s, "/c/f");
 	cr_assert_eq(coda_msg_get_reply_string(&rep, 4, 4096, &s), -EINVAL);
+}
+
+Test(msg, describe_names_the_fids_and_names_of_a_rename)
+{
+	struct CodaFid from = {{1, 2, 3, 4}}, to = {{5, 6, 7, 0xabcdef}};
+	char what[CODA_DESCRIBE_LEN];
+	struct coda_msg m;
+
+	coda_msg_upcall(&m, CODA_RENAME, &caller);
+	m.in.coda_rename.sourceFid = from;
+	m.in.coda_rename.destFid = to;
+	cr_assert_eq(coda_msg_put_string(&m, &m.in.coda_rename.srcname, "a", 1), 0);
+	cr_assert_eq(coda_msg_put_string(&m, &m.in.coda_rename.destname, "b", 1), 0);
+	coda_msg_describe(&m, false, what, sizeof(what));
+	cr_assert_str_eq(what, " fid=00000001.00000002.00000003.00000004 name=a"
+			       " fid2=00000005.00000006.00000007.00abcdef name2=b");
+}
+
+Test(msg, describe_shows_a_bad_name_as_bad_and_leaves_out_what_is_not_there)
+{
+	char what[CODA_DESCRIBE_LEN];
+	struct coda_msg m;
+
+	lookup_upcall(&m, "x");
+	m.in.coda_lookup.name = 100000; /* past the end */
+	coda_msg_describe(&m, false, what, sizeof(what));
+	cr_assert(strstr(what, " name=(bad)") != NULL, "%s", what);
+	m.len = sizeof(struct coda_in_hdr) + 4; /* cut inside the fid */
+	coda_msg_describe(&m, false, what, sizeof(what));
+	cr_assert_str_eq(what, "");
 }
