@@ -48,11 +48,14 @@ int coda_msg_get_string(const struct coda_msg *m, int off, size_t max, const cha
  * reply), which lies after the reply's fixed part, not the upcall's. */
 int coda_msg_get_reply_string(const struct coda_msg *m, int off, size_t max, const char **s);
 
-/* Checks that a received upcall is whole: known opcode, at least its fixed
- * size, and every name or datum it points at wholly inside it, a name being
- * one component (no '/'). Whoever takes upcalls from a peer it does not
- * trust (venus, the --serve relay) checks them with this one function. */
+/* Checks that a received upcall is whole: known opcode, at least its fixed size. */
 int coda_msg_check_upcall(const struct coda_msg *m);
+
+/* Checks, after coda_msg_check_upcall, that every name or datum a received
+ * upcall points at lies wholly inside it, a name being one component (no
+ * '/'). Whoever takes upcalls from a peer it does not trust (venus, the
+ * --serve relay) checks them with these two functions. */
+int coda_msg_check_upcall_args(const struct coda_msg *m);
 
 /* Is this a message venus sends unasked (CODA_REPLACE .. CODA_PURGEFID)? */
 bool coda_is_downcall(uint32_t opcode);

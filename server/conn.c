@@ -65,6 +65,8 @@ int conn_take(struct conn *c, struct coda_msg *m, FILE *log, bool verbose)
 		return 0;
 	rc = coda_msg_check_upcall(m);
 	if (!rc)
+		rc = coda_msg_check_upcall_args(m);
+	if (!rc)
 		return 0;
 	if (verbose)
 		fprintf(log, "coda-exec: serve: pid %d: bad upcall (opcode %u): %s\n", (int)c->pid,

@@ -5,7 +5,7 @@
 #   tests/e2e/serve.sh CODA_EXEC
 #
 # The scenarios: a file one job writes is read by a later job; two jobs at
-# once each see the other's stored file; a job killed mid-run leaves the
+# once each store their file, and a later job reads both; a job killed mid-run leaves the
 # server serving; --attach to nobody's socket says why with status 125;
 # --stop and SIGTERM stop the server and remove its socket, and a second
 # server is refused while one lives; a job attached when the server stops
@@ -97,19 +97,22 @@ t two_jobs_at_once_see_their_own_and_each_others_files
 two_jobs_at_once_see_their_own_and_each_others_files() {
 	local ok=0 script
 	start_server || return 1
-	# Each stores its file, then waits (10 s at most) to see the other's.
-	script='echo "from $1" > /coda/$1.txt && cat /coda/$1.txt &&
-		for i in $(seq 200); do [ -e /coda/$2.txt ] && break; sleep 0.05; done &&
-		cat /coda/$2.txt'
-	job a -- sh -c "$script" sh a b &
-	job b -- sh -c "$script" sh b a
+	rm -f "$T/a.mark" "$T/b.mark"
+	# Each stores its file and reads it back, then waits (10 s at most)
+	# until the other has done so too (a mark on the host: a job's caches
+	# may keep what it saw of the other's names, see README Differences).
+	script='echo "from $1" > /coda/$1.txt && cat /coda/$1.txt && touch "$3/$1.mark" &&
+		for i in $(seq 200); do [ -e "$3/$2.mark" ] && break; sleep 0.05; done &&
+		[ -e "$3/$2.mark" ] && ls /coda/$1.txt'
+	job a -- sh -c "$script" sh a b "$T" &
+	job b -- sh -c "$script" sh b a "$T"
 	wait $!
 	job c -- cat /coda/a.txt /coda/b.txt
 	stop_server
 	expect_rc a 0 || ok=1
 	expect_rc b 0 || ok=1
-	expect_out a "$(printf 'from a\nfrom b')" || ok=1
-	expect_out b "$(printf 'from b\nfrom a')" || ok=1
+	expect_out a "$(printf 'from a\n/coda/a.txt')" || ok=1
+	expect_out b "$(printf 'from b\n/coda/b.txt')" || ok=1
 	expect_out c "$(printf 'from a\nfrom b')" || ok=1
 	expect_file "$VOL/a.txt" "from a" || ok=1
 	expect_file "$VOL/b.txt" "from b" || ok=1
