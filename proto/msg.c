@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 
 #include "msg.h"
 
@@ -160,6 +161,68 @@ int coda_msg_get_string(const struct coda_msg *m, int off, size_t max, const cha
 int coda_msg_get_reply_string(const struct coda_msg *m, int off, size_t max, const char **s)
 {
 	return get_string_after(m, coda_reply_size(m->oh.opcode), off, max, s);
+}
+
+bool coda_is_downcall(uint32_t opcode)
+{
+	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
+}
+
+bool coda_opcode_interruptible(uint32_t opcode)
+{
+	return opcode != CODA_CLOSE && opcode != CODA_STORE && opcode != CODA_RELEASE &&
+	       opcode != CODA_ACCESS_INTENT;
+}
+
+/* A name of a directory entry at offset off: inside the message, ended by a
+ * NUL, one component (no '/'). */
+static int check_name(const struct coda_msg *m, int off)
+{
+	const char *name;
+	int err = coda_msg_get_string(m, off, CODA_MAXNAMLEN, &name);
+
+	if (!err && strchr(name, '/'))
+		err = -EINVAL;
+	return err;
+}
+
+int coda_msg_check_upcall_args(const struct coda_msg *m)
+{
+	const union inputArgs *in = &m->in;
+	const char *target;
+	int err;
+
+	switch (m->ih.opcode) {
+	case CODA_LOOKUP:
+		return check_name(m, in->coda_lookup.name);
+	case CODA_CREATE:
+		return check_name(m, in->coda_create.name);
+	case CODA_REMOVE:
+		return check_name(m, in->coda_remove.name);
+	case CODA_MKDIR:
+		return check_name(m, in->coda_mkdir.name);
+	case CODA_RMDIR:
+		return check_name(m, in->coda_rmdir.name);
+	case CODA_LINK:
+		return check_name(m, in->coda_link.tname);
+	case CODA_RENAME:
+		err = check_name(m, in->coda_rename.srcname);
+		return err ? err : check_name(m, in->coda_rename.destname);
+	case CODA_SYMLINK:
+		err = coda_msg_get_string(m, in->coda_symlink.srcname, PATH_MAX - 1, &target);
+		return err ? err : check_name(m, in->coda_symlink.tname);
+	case CODA_IOCTL:
+		if (in->coda_ioctl.len == 0)
+			return 0; /* no data: where it would be does not matter */
+		if (in->coda_ioctl.len < 0 ||
+		    (uintptr_t)in->coda_ioctl.data < coda_upcall_size(CODA_IOCTL) ||
+		    (uintptr_t)in->coda_ioctl.data > m->len ||
+		    (size_t)in->coda_ioctl.len > m->len - (uintptr_t)in->coda_ioctl.data)
+			return -EINVAL;
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 int coda_msg_check_upcall(const struct coda_msg *m)

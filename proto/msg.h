@@ -51,6 +51,20 @@ int coda_msg_get_reply_string(const struct coda_msg *m, int off, size_t max, con
 /* Checks that a received upcall is whole: known opcode, at least its fixed size. */
 int coda_msg_check_upcall(const struct coda_msg *m);
 
+/* Checks, after coda_msg_check_upcall, that every name or datum a received
+ * upcall points at lies wholly inside it, a name being one component (no
+ * '/'). Whoever takes upcalls from a peer it does not trust (venus, the
+ * --serve relay) checks them with these two functions. */
+int coda_msg_check_upcall_args(const struct coda_msg *m);
+
+/* Is this a message venus sends unasked (CODA_REPLACE .. CODA_PURGEFID)? */
+bool coda_is_downcall(uint32_t opcode);
+
+/* May a caller give up waiting for this upcall? The kernel never interrupts
+ * those whose effect venus must see once it has read them (open counts,
+ * stored data); they get no CODA_SIGNAL. */
+bool coda_opcode_interruptible(uint32_t opcode);
+
 /* Checks a reply against the upcall it answers: same opcode, whole fixed part
  * when the call succeeded. Returns the venus error as a negative errno. */
 int coda_msg_check_reply(const struct coda_msg *m, uint32_t opcode);

@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "server/server.h"
 #include "trap/trap.h"
 #include "syscalls/syscalls.h"
 #include "job.h"
@@ -32,9 +33,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: coda-exec [OPTION]... [--] COMMAND [ARG]...\n"
+		"  or:  coda-exec --serve SOCKET [OPTION]...\n"
+		"  or:  coda-exec --attach SOCKET [OPTION]... [--] COMMAND [ARG]...\n"
+		"  or:  coda-exec --stop SOCKET\n"
 		"Run COMMAND with a Coda volume at the mount point, served by a venus,\n"
 		"without a kernel module or privileges.\n"
 		"\n"
+		"      --serve SOCKET  run the embedded venus for many jobs, listening on\n"
+		"                      SOCKET, until SIGTERM, SIGINT or --stop\n"
+		"      --attach SOCKET run COMMAND on the venus of the server at SOCKET\n"
+		"      --stop SOCKET   stop the server at SOCKET and wait until it has gone\n"
 		"  -m, --mount DIR     mount point (default /coda)\n"
 		"  -V, --volume DIR    directory the embedded venus serves\n"
 		"                      (default $XDG_DATA_HOME/coda-exec/volume)\n"
@@ -167,6 +175,24 @@ static void check_volume(const char *volume)
 		die("volume %s: %s", volume, strerror(ENOTDIR));
 }
 
+/* --serve, --attach and --stop: one at a time, each with what it takes. */
+static void check_server_options(const struct options *opt, bool command)
+{
+	const char *server_mode = opt->serve ? "--serve" : opt->stop ? "--stop" : NULL;
+
+	if (!!opt->serve + !!opt->attach + !!opt->stop > 1)
+		die("--serve, --attach and --stop exclude each other");
+	if (server_mode && command)
+		die("%s takes no command", server_mode);
+	if (!server_mode && !command)
+		die("no command given (try --help)");
+	if (opt->serve && opt->venus_cmd)
+		die("--serve runs the embedded venus only: --venus-cmd is not supported with it");
+	if (opt->attach && (opt->venus_cmd || opt->volume || opt->cache || opt->read_only))
+		die("--attach uses the server's venus: its --volume, --cache, --read-only and "
+		    "--venus-cmd are given to --serve");
+}
+
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
@@ -184,6 +210,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"venus-cmd", required_argument, NULL, 'H'},
 	    {"venus-device", required_argument, NULL, 'D'},
 	    {"venus-open", required_argument, NULL, 'O'},
+	    {"serve", required_argument, NULL, 'E'},
+	    {"attach", required_argument, NULL, 'A'},
+	    {"stop", required_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = "/coda";
@@ -241,6 +270,15 @@ static void parse_options(int argc, char **argv, struct options *opt)
 				die("invalid --venus-open '%s' (fd or path)", optarg);
 			opt->open_by_path = !strcmp(optarg, "path");
 			break;
+		case 'E':
+			opt->serve = optarg;
+			break;
+		case 'A':
+			opt->attach = optarg;
+			break;
+		case 'P':
+			opt->stop = optarg;
+			break;
 		default:
 			die("%s '%s' (try --help)",
 			    optopt && strchr("mVctL", optopt) ? "option needs an argument:"
@@ -248,12 +286,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			    argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		die("no command given (try --help)");
+	check_server_options(opt, optind < argc);
 	opt->argv = argv + optind;
 	opt->mount = opt->mount_buf = normalise_mount(mount);
-	if (opt->venus_cmd)
-		return; /* its volume and cache are its own business */
+	if (opt->venus_cmd || opt->attach || opt->stop)
+		return; /* its volume and cache are its own business, or the server's */
 	if (!opt->volume)
 		opt->volume = opt->volume_buf = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
 	if (!opt->cache)
@@ -290,6 +327,71 @@ static int start_embedded_venus(struct sup *s)
 	if (rc < 0)
 		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
 	return loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
+}
+
+/* The command's upcalls go to the server at --attach: its connection is
+ * the channel, as a venus's would be. */
+static int attach_server(struct sup *s)
+{
+	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000);
+
+	if (fd == -EPIPE)
+		die("--attach %s: the server went away", s->opt.attach);
+	if (fd == -ETIMEDOUT)
+		die("--attach %s: the server did not answer within %d s", s->opt.attach,
+		    s->opt.timeout_s);
+	if (fd == -EPROTO)
+		die("--attach %s: not a coda-exec server", s->opt.attach);
+	if (fd < 0)
+		die("--attach %s: %s", s->opt.attach, strerror(-fd));
+	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
+	return loop_add(&s->trap, fd, EV_VENUS, 0);
+}
+
+/* --serve: the embedded venus, started as for a run, serves the jobs that
+ * attach until the server is stopped; then venus stops in order, and the
+ * socket goes before the jobs' connections close. */
+static int serve(struct sup *s)
+{
+	const char *path = s->opt.serve;
+	int listener = server_listen(path), rc;
+	struct server *srv = NULL;
+	char prog[PATH_MAX];
+
+	if (listener == -EADDRINUSE)
+		die("--serve %s: a server already answers there", path);
+	if (listener < 0)
+		die("--serve %s: %s", path, strerror(-listener));
+	rc = launch_venus(s, prog, sizeof(prog));
+	if (rc < 0) {
+		unlink(path);
+		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
+	}
+	rc = server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, &srv);
+	if (!rc)
+		rc = server_run(srv);
+	stop_venus(s);
+	unlink(path);
+	server_free(srv);
+	close(listener);
+	options_free(&s->opt);
+	if (rc == -EPIPE)
+		fprintf(stderr, "coda-exec: --serve %s: venus has gone away\n", path);
+	else if (rc < 0)
+		fprintf(stderr, "coda-exec: --serve %s: %s\n", path, strerror(-rc));
+	return rc < 0 ? EXIT_OWN_FAILURE : 0;
+}
+
+static int stop_server(struct options *opt)
+{
+	int rc = server_stop(opt->stop, opt->timeout_s * 1000);
+
+	if (rc == -EPERM)
+		die("--stop %s: only the server's own user or root may stop it", opt->stop);
+	if (rc < 0)
+		die("--stop %s: %s", opt->stop, strerror(-rc));
+	options_free(opt);
+	return 0;
 }
 
 /* Venus leaves: a hosted one is asked first, and given time to save its state. */
@@ -356,7 +458,11 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], EXEC_PLAN_OPTION))
 		return exec_plan_run(argv[2]);
 	parse_options(argc, argv, &s.opt);
+	if (s.opt.stop)
+		return stop_server(&s.opt);
 	s.log = s.opt.log ? open_log(s.opt.log) : stderr;
+	if (s.opt.serve)
+		return serve(&s);
 	s.hosted.cmd = s.opt.venus_cmd;
 	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
 	coda_sb_mount(&s.sb, s.opt.mount);
@@ -371,7 +477,10 @@ int main(int argc, char **argv)
 		rc = job_init(&s);
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));
-	rc = s.hosted.cmd ? start_hosted_venus(&s) : start_embedded_venus(&s);
+	if (s.opt.attach)
+		rc = attach_server(&s);
+	else
+		rc = s.hosted.cmd ? start_hosted_venus(&s) : start_embedded_venus(&s);
 	if (rc < 0)
 		die("cannot start venus: %s", strerror(-rc));
 	rc = launch_target(&s);

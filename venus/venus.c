@@ -75,6 +75,8 @@ static void dispatch(struct venus *v, const struct coda_msg *in, struct coda_msg
 	}
 	if (!err && op->mutates && v->cfg->read_only)
 		err = -EROFS;
+	if (!err)
+		err = coda_msg_check_upcall_args(in);
 	if (!err) {
 		coda_msg_reply(out, &in->ih, 0);
 		err = op->fn(v, in, out);

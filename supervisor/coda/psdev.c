@@ -176,11 +176,6 @@ static void deliver_reply(struct coda_sb *sb, struct coda_msg *in)
 	wake_list(sb, req);
 }
 
-static bool is_downcall(uint32_t opcode)
-{
-	return opcode >= CODA_REPLACE && opcode <= CODA_PURGEFID;
-}
-
 const struct coda_msg *psdev_upcall_of(struct coda_sb *sb, uint32_t unique)
 {
 	struct upc_req *req;
@@ -198,7 +193,7 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 			close(in->fd);
 		return;
 	}
-	if (is_downcall(in->oh.opcode)) {
+	if (coda_is_downcall(in->oh.opcode)) {
 		if (sb->vc.stats)
 			coda_stats_downcall(sb->vc.stats, in->oh.opcode);
 		if (sb->trace)
@@ -237,20 +232,12 @@ void psdev_readable(struct coda_sb *sb)
 	psdev_deliver(sb, &in);
 }
 
-/* The kernel never interrupts these before venus has read them (open counts,
- * stored data); we cannot tell when venus has, so never. */
-static bool interruptible(uint32_t opcode)
-{
-	return opcode != CODA_CLOSE && opcode != CODA_STORE && opcode != CODA_RELEASE &&
-	       opcode != CODA_ACCESS_INTENT;
-}
-
 /* Is the caller of req killed, or has a SIGINT come for it (or, on kernels
  * without WAIT_KILLABLE_RECV, any signal)? */
 static bool caller_interrupted(struct coda_sb *sb, struct upc_req *req, int64_t now)
 {
 	req->check_ms = now + SIGNAL_CHECK_MS;
-	return interruptible(req->opcode) && sb->sched->interrupted(req->waiter);
+	return coda_opcode_interruptible(req->opcode) && sb->sched->interrupted(req->waiter);
 }
 
 /* As fs/coda/upcall.c: venus is told that nobody waits (CODA_SIGNAL), so it

@@ -34,6 +34,9 @@ struct options {
 	const char *venus_cmd;	   /* a Coda venus to host, or NULL */
 	const char *venus_devices; /* its device paths, or NULL */
 	bool open_by_path;	   /* CODA_OPEN_BY_PATH, not _BY_FD (bench/ compares them) */
+	const char *serve;	   /* --serve: serve jobs on this socket, or NULL */
+	const char *attach;	   /* --attach: the server whose venus the command uses */
+	const char *stop;	   /* --stop: the server to stop */
 	char *mount_buf, *volume_buf, *cache_buf; /* what we allocated of the above */
 };
 

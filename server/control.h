@@ -1,0 +1,19 @@
+/* Control messages a client sends the server itself, never relayed: a bare
+ * coda_in_hdr with one of these opcodes (outside Coda's), answered with a
+ * coda_out_hdr. HELLO: is the server serving? STOP: stop (the server's own
+ * uid or root only). */
+#ifndef CODA_SERVER_CONTROL_H
+#define CODA_SERVER_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CODA_SERVER_HELLO 0x43580001u
+#define CODA_SERVER_STOP  0x43580002u
+
+static inline bool coda_server_control(uint32_t opcode)
+{
+	return opcode == CODA_SERVER_HELLO || opcode == CODA_SERVER_STOP;
+}
+
+#endif

@@ -1,0 +1,196 @@
+/* The unique numbers of many jobs, made one space for venus. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "proto/channel.h"
+#include "relay.h"
+
+struct job_key {
+	struct conn *conn; /* NULL once the job has gone */
+	uint64_t unique;   /* the job's own */
+};
+
+struct flight {
+	uint32_t unique; /* ours, as venus sees it */
+	uint32_t opcode;
+	struct job_key job;
+	UT_hash_handle hh, hh_job;
+};
+
+void relay_init(struct relay *r, int venus, struct conn *const *conns)
+{
+	memset(r, 0, sizeof(*r));
+	r->venus = venus;
+	r->conns = conns;
+}
+
+static struct flight *by_job(struct relay *r, struct conn *c, uint32_t unique)
+{
+	struct job_key key;
+	struct flight *f;
+
+	memset(&key, 0, sizeof(key));
+	key.conn = c;
+	key.unique = unique;
+	HASH_FIND(hh_job, r->by_job, &key, sizeof(key), f);
+	return f;
+}
+
+static uint32_t next_unique(struct relay *r)
+{
+	struct flight *f;
+
+	do {
+		if (++r->seq == 0)
+			r->seq = 1;
+		HASH_FIND(hh, r->by_unique, &r->seq, sizeof(r->seq), f);
+	} while (f);
+	return r->seq;
+}
+
+/* f is answered, or nobody waits for it: it leaves the tables. */
+static void land(struct relay *r, struct flight *f)
+{
+	HASH_DELETE(hh, r->by_unique, f);
+	if (f->job.conn) {
+		HASH_DELETE(hh_job, r->by_job, f);
+		f->job.conn->inflight--;
+	}
+	r->inflight--;
+	free(f);
+}
+
+/* Venus is told that nobody waits for f: no reply is due, an open is
+ * undone. */
+static void send_signal(struct relay *r, struct flight *f)
+{
+	struct coda_caller nobody = {0, 0, 0};
+	struct coda_msg sig;
+
+	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
+	sig.ih.unique = f->unique;
+	(void)chan_send(r->venus, &sig); /* a venus gone is seen on its channel */
+}
+
+/* The job gave up on its upcall `unique`. The kernel never sends one for an
+ * upcall that may not be interrupted, nor for one it does not know. */
+static int relay_signal(struct relay *r, struct conn *c, uint32_t unique)
+{
+	struct flight *f = by_job(r, c, unique);
+
+	if (!f || !coda_opcode_interruptible(f->opcode))
+		return 0;
+	send_signal(r, f);
+	land(r, f);
+	return 0;
+}
+
+int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
+{
+	struct flight *f;
+
+	if (m->ih.opcode == CODA_SIGNAL)
+		return relay_signal(r, c, m->ih.unique);
+	if (by_job(r, c, m->ih.unique)) {
+		conn_reply(c, &m->ih, -EBUSY); /* its unique is in flight already */
+		return 0;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		conn_reply(c, &m->ih, -ENOMEM);
+		return 0;
+	}
+	f->unique = next_unique(r);
+	f->opcode = m->ih.opcode;
+	f->job.conn = c;
+	f->job.unique = m->ih.unique;
+	/* Root may act as any uid, as its supervisor's target can setuid;
+	 * anyone else only as itself. */
+	if (c->uid != 0)
+		m->ih.uid = c->uid;
+	m->ih.unique = f->unique;
+	if (chan_send(r->venus, m) < 0) {
+		free(f);
+		return -EPIPE;
+	}
+	HASH_ADD(hh, r->by_unique, unique, sizeof(f->unique), f);
+	HASH_ADD(hh_job, r->by_job, job, sizeof(f->job), f);
+	c->inflight++;
+	r->inflight++;
+	return 0;
+}
+
+static void broadcast(struct relay *r, const struct coda_msg *m)
+{
+	for (struct conn *c = *r->conns; c; c = c->next)
+		conn_send(c, m);
+}
+
+static void drop(struct coda_msg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+}
+
+struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
+{
+	struct conn *c = NULL;
+	struct flight *f;
+
+	if (m->len < sizeof(struct coda_out_hdr)) {
+		drop(m);
+		return NULL;
+	}
+	if (coda_is_downcall(m->oh.opcode)) {
+		drop(m); /* no downcall carries an fd */
+		broadcast(r, m);
+		return NULL;
+	}
+	HASH_FIND(hh, r->by_unique, &m->oh.unique, sizeof(m->oh.unique), f);
+	if (f && f->job.conn) {
+		c = f->job.conn;
+		m->oh.unique = (uint32_t)f->job.unique;
+		conn_send(c, m);
+	}
+	if (f)
+		land(r, f);
+	drop(m); /* the job has its own copy now, or nobody wants it */
+	return c;
+}
+
+void relay_conn_gone(struct relay *r, struct conn *c)
+{
+	struct flight *f, *tmp;
+
+	HASH_ITER(hh, r->by_unique, f, tmp)
+	{
+		if (f->job.conn != c)
+			continue;
+		if (coda_opcode_interruptible(f->opcode)) {
+			send_signal(r, f);
+			land(r, f);
+			continue;
+		}
+		/* Venus must finish it (a close, a store): its reply is dropped. */
+		HASH_DELETE(hh_job, r->by_job, f);
+		f->job.conn = NULL;
+		c->inflight--;
+	}
+}
+
+void relay_free(struct relay *r)
+{
+	struct flight *f, *tmp;
+
+	HASH_ITER(hh, r->by_unique, f, tmp)
+	{
+		HASH_DELETE(hh, r->by_unique, f);
+		if (f->job.conn)
+			HASH_DELETE(hh_job, r->by_job, f);
+		free(f);
+	}
+	r->inflight = 0;
+}

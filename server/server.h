@@ -1,0 +1,40 @@
+/* coda-exec --serve: one venus for many jobs. A job (coda-exec --attach)
+ * speaks to the server exactly what a venus speaks on its channel, one Coda
+ * message per SOCK_SEQPACKET record with container fds by SCM_RIGHTS; the
+ * server relays it to the one venus behind it, and its replies and
+ * downcalls back. Only proto/ is below it: how venus was started is the
+ * program's business, which hands the server venus's channel. */
+#ifndef CODA_SERVER_H
+#define CODA_SERVER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct server;
+
+/* The socket at path, listening: -EADDRINUSE if a live server answers
+ * there, -EEXIST if something else than a socket is there; a stale socket
+ * file is removed first. The file is made with the umask. fd or -errno. */
+int server_listen(const char *path);
+
+/* A connection to the server at path that has answered HELLO within
+ * timeout_ms: fd or -errno (-ENOENT, -ECONNREFUSED: nobody serves there;
+ * -EPIPE: the server went away; -ETIMEDOUT). */
+int server_attach(const char *path, int timeout_ms);
+
+/* Asks the server at path to stop and waits until it has gone. 0 or -errno
+ * (-EPERM: not the server's uid nor root). */
+int server_stop(const char *path, int timeout_ms);
+
+/* A server on a listening socket and venus's channel (both stay the
+ * caller's to close, after server_free), logging to log. */
+int server_new(int listener, int venus, FILE *log, bool verbose, struct server **srvp);
+
+/* Relays until SIGTERM, SIGINT or a STOP (0), or until venus goes away
+ * (-EPIPE). The connections stay open until server_free, so that a client
+ * that asked to stop sees the end only once the caller has stopped venus. */
+int server_run(struct server *srv);
+
+void server_free(struct server *srv);
+
+#endif

@@ -1,0 +1,151 @@
+/* The server's socket file: made and refused, and the clients' side of it
+ * (--attach, --stop). */
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto/channel.h"
+#include "control.h"
+#include "server.h"
+
+static int address(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* A socket connected to path: fd or -errno. A connect waits for room in
+ * the server's backlog at most timeout_ms (0: not at all), as SO_SNDTIMEO
+ * bounds it; then the socket blocks again, as a venus channel does. */
+static int connect_to(const char *path, int timeout_ms)
+{
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
+	struct timeval forever = {0};
+	struct sockaddr_un sa;
+	int fd, rc = address(path, &sa);
+
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (timeout_ms ? 0 : SOCK_NONBLOCK), 0);
+	if (fd < 0)
+		return -errno;
+	if ((timeout_ms && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &forever, sizeof(forever)) < 0) {
+		rc = errno == EAGAIN && timeout_ms ? -ETIMEDOUT : -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int server_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd = connect_to(path, 0), rc;
+
+	if (fd >= 0 || fd == -EAGAIN) {
+		if (fd >= 0)
+			close(fd);
+		return -EADDRINUSE; /* it answers, or its backlog is full */
+	}
+	if (fd == -ECONNREFUSED) {
+		/* A socket nobody listens on any more; anything else stays. */
+		if (lstat(path, &st) < 0)
+			return -errno;
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (unlink(path) < 0)
+			return -errno;
+	} else if (fd != -ENOENT) {
+		return fd;
+	}
+	rc = address(path, &sa);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* Waits up to timeout_ms for a message on fd: 0 and m, or -errno (-EPIPE
+ * at the end). */
+static int receive(int fd, struct coda_msg *m, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int rc = poll(&pfd, 1, timeout_ms);
+
+	if (rc < 0)
+		return -errno;
+	if (rc == 0)
+		return -ETIMEDOUT;
+	return chan_recv(fd, m);
+}
+
+/* Sends the control message opcode and waits for its answer. */
+static int control(int fd, uint32_t opcode, int timeout_ms)
+{
+	struct coda_caller me = {getpid(), getpgrp(), getuid()};
+	struct coda_msg m;
+	int rc;
+
+	memset(&m.ih, 0, sizeof(m.ih));
+	coda_msg_upcall(&m, opcode, &me); /* not Coda's: sets the header only */
+	m.len = sizeof(m.ih);
+	rc = chan_send(fd, &m);
+	if (!rc)
+		rc = receive(fd, &m, timeout_ms);
+	if (m.fd >= 0)
+		close(m.fd);
+	if (rc < 0)
+		return rc;
+	if (m.len < sizeof(m.oh) || m.oh.opcode != opcode || m.oh.result > 4095)
+		return -EPROTO;
+	return -(int)m.oh.result;
+}
+
+int server_attach(const char *path, int timeout_ms)
+{
+	int fd = connect_to(path, timeout_ms), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = control(fd, CODA_SERVER_HELLO, timeout_ms);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int server_stop(const char *path, int timeout_ms)
+{
+	int fd = connect_to(path, timeout_ms), rc;
+	struct coda_msg m;
+
+	if (fd < 0)
+		return fd;
+	rc = control(fd, CODA_SERVER_STOP, timeout_ms);
+	/* The server closes every connection once venus has stopped. */
+	while (!rc) {
+		rc = receive(fd, &m, timeout_ms);
+		if (!rc && m.fd >= 0)
+			close(m.fd);
+	}
+	close(fd);
+	return rc == -EPIPE ? 0 : rc;
+}

@@ -1,0 +1,310 @@
+#!/bin/bash
+# End-to-end suite: one venus for many jobs (coda-exec --serve, --attach,
+# --stop).
+#
+#   tests/e2e/serve.sh CODA_EXEC
+#
+# The scenarios: a file one job writes is read by a later job; two jobs at
+# once each store their file, and a later job reads both; a job killed mid-run leaves the
+# server serving; --attach to nobody's socket says why with status 125;
+# --stop and SIGTERM stop the server and remove its socket, and a second
+# server is refused while one lives; a job attached when the server stops
+# ends normally; a job of another user cannot make upcalls as root
+# (SO_PEERCRED); malformed records sent straight to the socket
+# (serve_client.py) do not stop the server. Run as root, the suite reruns
+# itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
+# N failed"; CODA_E2E_FILTER=REGEX selects.
+set -uo pipefail
+
+[ $# -eq 1 ] || {
+	echo "usage: $0 CODA_EXEC" >&2
+	exit 2
+}
+HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+. "$HERE/lib.sh"
+CODA_EXEC=$(realpath -- "$1")
+
+suite_start coda-e2e-serve
+cp -- "$HERE/serve_client.py" "$WORK/serve_client.py"
+chmod 755 "$WORK/serve_client.py"
+
+# start_server [OPTIONS...]: a fresh volume (f.txt) and cache, and a server
+# for them at $SOCK ($SERVER its pid, its stderr in $T/server.err), once its
+# socket answers.
+start_server() {
+	new_volume 'a file in the volume\n'
+	SOCK=$WORK/s.$RANDOM/sock
+	make_dirs "$(dirname "$SOCK")"
+	"$CODA_EXEC" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" "$@" 2>"$T/server.err" &
+	SERVER=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.05
+	done
+	note "the server did not make its socket: $(cat "$T/server.err")"
+	return 1
+}
+
+# stop_server: --stop, and the server reaped; killed if it does not stop
+# (a hung server must fail its test, not hang the suite).
+stop_server() {
+	timeout -k 1 20 "$CODA_EXEC" --stop "$SOCK" 2>>"$T/server.err" ||
+		kill -KILL "$SERVER" 2>/dev/null
+	wait "$SERVER"
+}
+
+# job TAG ARGS...: coda-exec --attach $SOCK ARGS (see cx_capture).
+job() {
+	local tag=$1
+	shift
+	cx_capture "$tag" "" --attach "$SOCK" "$@"
+}
+
+# expect_file PATH TEXT: PATH on the volume holds exactly TEXT (and a newline).
+expect_file() {
+	if [ "$(cat "$1" 2>&1)" = "$2" ]; then
+		return 0
+	fi
+	note "$1 holds '$(head -c 200 "$1" 2>&1)', expected '$2'"
+	return 1
+}
+
+# expect_gone PID WHAT: PID exits within 10 s.
+expect_gone() {
+	for _ in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	note "$2 (pid $1) still runs"
+	return 1
+}
+
+t file_written_by_one_job_is_read_by_a_later_job
+file_written_by_one_job_is_read_by_a_later_job() {
+	local ok=0
+	start_server || return 1
+	job w -- sh -c 'echo written by the first job > /coda/new.txt'
+	job r -- cat /coda/new.txt /coda/f.txt
+	stop_server
+	expect_rc w 0 || ok=1
+	expect_rc r 0 || ok=1
+	expect_out r "$(printf 'written by the first job\na file in the volume')" || ok=1
+	expect_file "$VOL/new.txt" "written by the first job" || ok=1
+	return $ok
+}
+
+t two_jobs_at_once_see_their_own_and_each_others_files
+two_jobs_at_once_see_their_own_and_each_others_files() {
+	local ok=0 script
+	start_server || return 1
+	rm -f "$T/a.mark" "$T/b.mark"
+	# Each stores its file and reads it back, then waits (10 s at most)
+	# until the other has done so too (a mark on the host: a job's caches
+	# may keep what it saw of the other's names, see README Differences).
+	script='echo "from $1" > /coda/$1.txt && cat /coda/$1.txt && touch "$3/$1.mark" &&
+		for i in $(seq 200); do [ -e "$3/$2.mark" ] && break; sleep 0.05; done &&
+		[ -e "$3/$2.mark" ] && ls /coda/$1.txt'
+	job a -- sh -c "$script" sh a b "$T" &
+	job b -- sh -c "$script" sh b a "$T"
+	wait $!
+	job c -- cat /coda/a.txt /coda/b.txt
+	stop_server
+	expect_rc a 0 || ok=1
+	expect_rc b 0 || ok=1
+	expect_out a "$(printf 'from a\n/coda/a.txt')" || ok=1
+	expect_out b "$(printf 'from b\n/coda/b.txt')" || ok=1
+	expect_out c "$(printf 'from a\nfrom b')" || ok=1
+	expect_file "$VOL/a.txt" "from a" || ok=1
+	expect_file "$VOL/b.txt" "from b" || ok=1
+	return $ok
+}
+
+t job_killed_mid_run_leaves_the_server_serving
+job_killed_mid_run_leaves_the_server_serving() {
+	local ok=0 victim
+	start_server || return 1
+	make_dirs "$VOL/d"
+	# The job's coda-exec and its command in a group of their own, killed
+	# together while they make upcalls.
+	(setsid "$CODA_EXEC" --attach "$SOCK" -- sh -c \
+		'while :; do echo x > /coda/d/f.$((i += 1)); ls /coda/d >/dev/null; done' \
+		>/dev/null 2>&1 &
+	echo $! >"$T/victim") 2>/dev/null
+	victim=$(cat "$T/victim")
+	for _ in $(seq 200); do
+		[ "$(ls "$VOL/d" | wc -l)" -ge 20 ] && break
+		sleep 0.05
+	done
+	kill -KILL -- "-$victim"
+	expect_gone "$victim" "the killed job" || ok=1
+	job next -- sh -c 'echo after > /coda/after.txt && cat /coda/after.txt /coda/f.txt'
+	kill -0 "$SERVER" 2>/dev/null || {
+		note "the server has gone: $(cat "$T/server.err")"
+		ok=1
+	}
+	stop_server
+	[ "$(ls "$VOL/d" | wc -l)" -ge 20 ] || {
+		note "the killed job wrote only $(ls "$VOL/d" | wc -l) files"
+		ok=1
+	}
+	expect_rc next 0 || ok=1
+	expect_out next "$(printf 'after\na file in the volume')" || ok=1
+	return $ok
+}
+
+t attach_to_a_socket_nobody_serves_says_why_with_125
+attach_to_a_socket_nobody_serves_says_why_with_125() {
+	local ok=0 stale=$WORK/stale.$RANDOM
+	SOCK=$WORK/missing.$RANDOM
+	job missing -- true
+	expect_rc missing 125 || ok=1
+	expect_text missing err "coda-exec: --attach $SOCK: No such file or directory" || ok=1
+	# A socket file left by a server that has gone.
+	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])' "$stale"
+	SOCK=$stale
+	job stale -- true
+	expect_rc stale 125 || ok=1
+	expect_text stale err "coda-exec: --attach $SOCK: Connection refused" || ok=1
+	return $ok
+}
+
+# expect_server_gone: the server has exited with status 0, its socket and
+# its venus with it.
+expect_server_gone() {
+	local ok=0 rc
+	expect_gone "$SERVER" "the server" || return 1
+	wait "$SERVER"
+	rc=$?
+	[ "$rc" = 0 ] || {
+		note "the server exited with $rc: $(cat "$T/server.err")"
+		ok=1
+	}
+	[ ! -e "$SOCK" ] || {
+		note "the socket $SOCK is still there"
+		ok=1
+	}
+	if pgrep -f "coda-venus.*$VOL" >/dev/null; then
+		note "venus outlived the server"
+		ok=1
+	fi
+	return $ok
+}
+
+t stop_ends_the_server_and_removes_its_socket
+stop_ends_the_server_and_removes_its_socket() {
+	local ok=0
+	start_server || return 1
+	job w -- sh -c 'echo stored > /coda/s.txt'
+	cx_capture stop "" --stop "$SOCK"
+	expect_rc stop 0 || ok=1
+	expect_text stop err "" || ok=1
+	expect_server_gone || ok=1
+	expect_file "$VOL/s.txt" stored || ok=1
+	cx_capture again "" --stop "$SOCK"
+	expect_rc again 125 || ok=1
+	expect_text again err "coda-exec: --stop $SOCK: No such file or directory" || ok=1
+	return $ok
+}
+
+t sigterm_ends_the_server_and_removes_its_socket
+sigterm_ends_the_server_and_removes_its_socket() {
+	local ok=0
+	start_server || return 1
+	job r -- cat /coda/f.txt
+	kill -TERM "$SERVER"
+	expect_server_gone || ok=1
+	expect_out r "a file in the volume" || ok=1
+	return $ok
+}
+
+t a_second_server_on_a_live_socket_is_refused
+a_second_server_on_a_live_socket_is_refused() {
+	local ok=0
+	start_server || return 1
+	cx_capture second "" --serve "$SOCK" --volume "$VOL" --cache "$CACHE.2"
+	job r -- cat /coda/f.txt
+	stop_server
+	expect_rc second 125 || ok=1
+	expect_text second err "coda-exec: --serve $SOCK: a server already answers there" || ok=1
+	expect_out r "a file in the volume" || ok=1
+	return $ok
+}
+
+t job_attached_when_the_server_stops_ends_normally
+job_attached_when_the_server_stops_ends_normally() {
+	local ok=0 jobpid
+	start_server || return 1
+	rm -f "$T/held.out"
+	STDIN=/dev/null job held -- sh -c 'cat /coda/f.txt; echo ready > '"$T/held.ready"';
+		while [ ! -e '"$T/held.go"' ]; do sleep 0.05; done; cat /coda/f.txt; echo status $?' &
+	jobpid=$!
+	for _ in $(seq 200); do
+		[ -e "$T/held.ready" ] && break
+		sleep 0.05
+	done
+	stop_server
+	touch "$T/held.go"
+	wait "$jobpid"
+	rm -f "$T/held.ready" "$T/held.go"
+	expect_rc held 0 || ok=1
+	expect_out held "$(printf 'a file in the volume\nstatus 1')" || ok=1
+	expect_grep held err "venus has gone away" || ok=1
+	return $ok
+}
+
+# (as root only: it needs a root server and a job of nobody's)
+[ "$(id -u)" = 0 ] && t job_of_another_user_cannot_make_upcalls_as_root
+job_of_another_user_cannot_make_upcalls_as_root() {
+	local ok=0
+	start_server || return 1
+	chmod 755 "$(dirname "$SOCK")"
+	chmod 666 "$SOCK"
+	printf 'root data\n' >"$VOL/rootfile"
+	chmod 644 "$VOL/rootfile"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$PY" "$WORK/serve_client.py" spoof "$SOCK" rootfile >"$T/spoof.out" 2>"$T/spoof.err"
+	echo $? >"$T/spoof.rc"
+	stop_server
+	expect_rc spoof 0 || ok=1
+	expect_text spoof out "$(printf 'LOOKUP OK\nSETATTR size 0 as uid 0: EACCES')" || ok=1
+	expect_file "$VOL/rootfile" "root data" || ok=1
+	return $ok
+}
+
+t malformed_records_do_not_stop_the_server
+malformed_records_do_not_stop_the_server() {
+	local ok=0
+	start_server || return 1
+	timeout -k 5 60 "$PY" "$WORK/serve_client.py" malformed "$SOCK" \
+		>"$T/bad.out" 2>"$T/bad.err"
+	echo $? >"$T/bad.rc"
+	job r -- cat /coda/f.txt
+	stop_server
+	expect_rc bad 0 || ok=1
+	expect_text bad out "short record: closed; then a new job: served
+oversized record: closed; then a new job: served
+unknown opcode: ENOTSUP; then a new job: served
+downcall opcode: ENOTSUP; then a new job: served
+upcall shorter than its opcode's: EINVAL; then a new job: served
+name offset past the end: EINVAL; then a new job: served
+name offset inside the header: EINVAL; then a new job: served
+name without NUL: EINVAL; then a new job: served
+name with '/': EINVAL; then a new job: served
+name with '/' before its NUL: EINVAL; then a new job: served
+name longer than 255: ENAMETOOLONG; then a new job: served
+the same unique twice: OK; then a new job: served
+CODA_SIGNAL for a unique never sent: OK; then a new job: served
+flood: jobs during it: served, served, served" || ok=1
+	expect_out r "a file in the volume" || ok=1
+	return $ok
+}
+
+warn_if_mount_exists
+run_tests
+
+if nobody_rerun_wanted; then
+	nobody_prepare "$HERE/serve.sh" "$HERE/serve_client.py"
+	nobody_copy_coda_exec
+	rerun_as_nobody -- serve.sh "$N/bin/coda-exec"
+fi
+report_totals
