@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "latency.h"
 
 /* Where an upcall keeps the fids and the names it is about: offsets into
  * union inputArgs, 0 for none. */
@@ -95,4 +96,44 @@ void coda_msg_describe(const struct coda_msg *m, bool downcall, char *buf, size_
 		at += put_fid(m, l->fid2, downcall ? "new" : "fid2", buf + at, len - at);
 	if (at < len)
 		put_name(m, l->name2, "name2", buf + at, len - at);
+}
+
+/* The opcode as codacon names it, without the CODA_ prefix. */
+static const char *short_name(uint32_t opcode)
+{
+	const char *name = coda_opcode_name(opcode);
+
+	return strncmp(name, "CODA_", 5) ? name : name + 5;
+}
+
+void coda_trace_format(const struct coda_msg *m, char *buf, size_t len)
+{
+	char what[CODA_DESCRIBE_LEN];
+
+	coda_msg_describe(m, false, what, sizeof(what));
+	snprintf(buf, len, "upcall %u %s uid=%u pid=%d%s", m->ih.unique, short_name(m->ih.opcode),
+		 m->ih.uid, m->ih.pid, what);
+}
+
+void coda_trace_answer(FILE *log, const char *who, const char *line, int err, int64_t sent_ns)
+{
+	const char *name = err ? strerrorname_np(err) : "0";
+
+	fprintf(log, "coda-exec: trace: %s%s%s -> %s (%.1f us)\n", who ? who : "", who ? " " : "",
+		line, name ? name : "?", (double)(latency_now_ns() - sent_ns) / 1000.0);
+}
+
+void coda_trace_downcall(FILE *log, const char *who, const struct coda_msg *m)
+{
+	char what[CODA_DESCRIBE_LEN];
+
+	coda_msg_describe(m, true, what, sizeof(what));
+	fprintf(log, "coda-exec: trace: %s%sdowncall %s%s\n", who ? who : "", who ? " " : "",
+		short_name(m->oh.opcode), what);
+}
+
+void coda_trace_signal(FILE *log, const char *who, uint32_t unique)
+{
+	fprintf(log, "coda-exec: trace: %s%supcall %u SIGNAL (its caller has gone)\n",
+		who ? who : "", who ? " " : "", unique);
 }

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "msg.h"
 
@@ -20,5 +22,17 @@ void coda_fid_format(const struct CodaFid *fid, char *buf, size_t len);
 /* " fid=F name=N ..." for an upcall (the objects and names it is about), or
  * for a downcall from venus; "" for one that names none. */
 void coda_msg_describe(const struct coda_msg *m, bool downcall, char *buf, size_t len);
+
+/* The lines of --trace, as Coda's codacon shows the traffic: opcode, the
+ * objects and names, the caller's uid and pid, venus's answer and how long
+ * it took. `who` (may be NULL) names the job, for a server's. */
+#define CODA_TRACE_LEN (CODA_DESCRIBE_LEN + 96)
+/* The upcall in m, about to go: its line up to the answer, in buf. */
+void coda_trace_format(const struct coda_msg *m, char *buf, size_t len);
+/* Its answer has come (err: 0 or a positive errno), sent_ns after it went. */
+void coda_trace_answer(FILE *log, const char *who, const char *line, int err, int64_t sent_ns);
+/* A downcall from venus; a CODA_SIGNAL for a caller that has gone. */
+void coda_trace_downcall(FILE *log, const char *who, const struct coda_msg *m);
+void coda_trace_signal(FILE *log, const char *who, uint32_t unique);
 
 #endif

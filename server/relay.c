@@ -1,10 +1,13 @@
 /* The unique numbers of many jobs, made one space for venus. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "proto/channel.h"
+#include "proto/describe.h"
+#include "proto/latency.h"
 #include "relay.h"
 
 struct job_key {
@@ -16,14 +19,44 @@ struct flight {
 	uint32_t unique; /* ours, as venus sees it */
 	uint32_t opcode;
 	struct job_key job;
+	char *line;	 /* --trace: the upcall's line up to its answer */
+	int64_t sent_ns; /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
 };
 
-void relay_init(struct relay *r, int venus, struct conn *const *conns)
+void relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace)
 {
 	memset(r, 0, sizeof(*r));
 	r->venus = venus;
 	r->conns = conns;
+	r->trace = trace;
+}
+
+/* "job PID": which job a trace line is of (its coda-exec's pid). */
+static void job_name(const struct conn *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "job %d", c ? (int)c->pid : 0);
+}
+
+/* --trace: the upcall in m, as it goes to venus. */
+static void trace_sent(struct flight *f, const struct coda_msg *m)
+{
+	char line[CODA_TRACE_LEN];
+
+	coda_trace_format(m, line, sizeof(line));
+	f->line = strdup(line);
+	f->sent_ns = latency_now_ns();
+}
+
+/* --trace: venus's answer to f (err: a positive errno, or 0). */
+static void trace_answered(struct relay *r, const struct flight *f, int err)
+{
+	char who[32];
+
+	if (!f->line)
+		return;
+	job_name(f->job.conn, who, sizeof(who));
+	coda_trace_answer(r->trace, who, f->line, err, f->sent_ns);
 }
 
 static struct flight *by_job(struct relay *r, struct conn *c, uint32_t unique)
@@ -59,6 +92,7 @@ static void land(struct relay *r, struct flight *f)
 		f->job.conn->inflight--;
 	}
 	r->inflight--;
+	free(f->line);
 	free(f);
 }
 
@@ -72,6 +106,12 @@ static void send_signal(struct relay *r, struct flight *f)
 	coda_msg_upcall(&sig, CODA_SIGNAL, &nobody);
 	sig.ih.unique = f->unique;
 	(void)chan_send(r->venus, &sig); /* a venus gone is seen on its channel */
+	if (r->trace) {
+		char who[32];
+
+		job_name(f->job.conn, who, sizeof(who));
+		coda_trace_signal(r->trace, who, f->unique);
+	}
 }
 
 /* The job gave up on its upcall `unique`. The kernel never sends one for an
@@ -111,7 +151,10 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	if (c->uid != 0)
 		m->ih.uid = c->uid;
 	m->ih.unique = f->unique;
+	if (r->trace)
+		trace_sent(f, m);
 	if (chan_send(r->venus, m) < 0) {
+		free(f->line);
 		free(f);
 		return -EPIPE;
 	}
@@ -146,10 +189,14 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 	}
 	if (coda_is_downcall(m->oh.opcode)) {
 		drop(m); /* no downcall carries an fd */
+		if (r->trace)
+			coda_trace_downcall(r->trace, "every job", m);
 		broadcast(r, m);
 		return NULL;
 	}
 	HASH_FIND(hh, r->by_unique, &m->oh.unique, sizeof(m->oh.unique), f);
+	if (f && r->trace)
+		trace_answered(r, f, (int)m->oh.result);
 	if (f && f->job.conn) {
 		c = f->job.conn;
 		m->oh.unique = (uint32_t)f->job.unique;
@@ -190,6 +237,7 @@ void relay_free(struct relay *r)
 		HASH_DELETE(hh, r->by_unique, f);
 		if (f->job.conn)
 			HASH_DELETE(hh_job, r->by_job, f);
+		free(f->line);
 		free(f);
 	}
 	r->inflight = 0;

@@ -25,9 +25,10 @@ struct relay {
 	struct flight *by_unique;  /* ours: how venus's replies find theirs */
 	struct flight *by_job;	   /* (connection, its unique): for CODA_SIGNAL */
 	struct conn *const *conns; /* every job: downcalls go to all */
+	FILE *trace;		   /* --trace: where each message is shown, or NULL */
 };
 
-void relay_init(struct relay *r, int venus, struct conn *const *conns);
+void relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace);
 void relay_free(struct relay *r);
 
 /* An upcall (or CODA_SIGNAL) from c, checked, to venus. 0, or -EPIPE when

@@ -249,7 +249,7 @@ static int signals(struct server *srv)
 	return srv->sigfd < 0 ? -errno : 0;
 }
 
-int server_new(int listener, int venus, FILE *log, bool verbose, struct server **srvp)
+int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, struct server **srvp)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -261,7 +261,7 @@ int server_new(int listener, int venus, FILE *log, bool verbose, struct server *
 	srv->log = log;
 	srv->verbose = verbose;
 	srv->sigfd = -1;
-	relay_init(&srv->relay, venus, &srv->conns);
+	relay_init(&srv->relay, venus, &srv->conns, trace ? log : NULL);
 	srv->ep = epoll_create1(EPOLL_CLOEXEC);
 	srv->conn_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->ep < 0 || srv->conn_ep < 0)

@@ -27,8 +27,9 @@ int server_attach(const char *path, int timeout_ms);
 int server_stop(const char *path, int timeout_ms);
 
 /* A server on a listening socket and venus's channel (both stay the
- * caller's to close, after server_free), logging to log. */
-int server_new(int listener, int venus, FILE *log, bool verbose, struct server **srvp);
+ * caller's to close, after server_free), logging to log: with trace, every
+ * job's upcalls, their answers and the downcalls, as --trace in a job. */
+int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, struct server **srvp);
 
 /* Relays until SIGTERM, SIGINT or a STOP (0), or until venus goes away
  * (-EPIPE). The connections stay open until server_free, so that a client

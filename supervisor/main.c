@@ -367,7 +367,7 @@ static int serve(struct sup *s)
 		unlink(path);
 		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
 	}
-	rc = server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, &srv);
+	rc = server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, s->opt.trace, &srv);
 	if (!rc)
 		rc = server_run(srv);
 	stop_venus(s);

@@ -11,7 +11,7 @@
 #include "prefetch.h"
 #include "psdev.h"
 #include "stats.h"
-#include "trace.h"
+#include "proto/describe.h"
 
 /* How often a held call is checked for a signal that ends it: the kernel
  * learns of one at once, we only by asking. */
@@ -71,7 +71,7 @@ static void send_signal(struct coda_sb *sb, uint32_t unique)
 	if (vc->stats)
 		coda_stats_sent(vc->stats, CODA_SIGNAL);
 	if (sb->trace)
-		coda_trace_signal(sb, unique);
+		coda_trace_signal(sb->log, NULL, unique);
 }
 
 static int finish_request(struct upc_req *req)
@@ -130,7 +130,7 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 		r->sb->sched->sleep(r->waiter);
 	rc = finish_request(&req);
 	if (r->sb->trace)
-		coda_trace_upcall(r->sb, line, rc, req.sent_ns);
+		coda_trace_answer(r->sb->log, NULL, line, -rc, req.sent_ns);
 	/* A file passed with a failed reply is of no use to the caller. */
 	if (rc < 0 && m->fd >= 0) {
 		close(m->fd);
@@ -197,7 +197,7 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 		if (sb->vc.stats)
 			coda_stats_downcall(sb->vc.stats, in->oh.opcode);
 		if (sb->trace)
-			coda_trace_downcall(sb, in);
+			coda_trace_downcall(sb->log, NULL, in);
 		if (in->fd >= 0)
 			close(in->fd);
 		coda_cache_downcall(&sb->caches, in);

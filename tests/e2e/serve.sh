@@ -93,6 +93,34 @@ file_written_by_one_job_is_read_by_a_later_job() {
 	return $ok
 }
 
+# --trace on the server shows every job's upcalls, each with the job it is
+# of (its coda-exec's pid) and the uid the server gave it.
+t server_trace_shows_every_jobs_upcalls
+server_trace_shows_every_jobs_upcalls() {
+	local ok=0 uid
+	uid=$(id -u)
+	start_server --trace || return 1
+	job a -- cat /coda/f.txt
+	job b -- stat -c %s /coda/no-such-name
+	stop_server
+	expect_rc a 0 || ok=1
+	expect_rc b 1 || ok=1
+	grep -qE "^coda-exec: trace: job [0-9]+ upcall [0-9]+ LOOKUP uid=$uid pid=[0-9]+ fid=[0-9a-f.]+ name=f.txt -> 0 \(" "$T/server.err" || {
+		note "no LOOKUP of f.txt in the server's trace:"
+		head -c 800 "$T/server.err" >>"$DETAIL"
+		ok=1
+	}
+	grep -qE "^coda-exec: trace: job [0-9]+ upcall [0-9]+ LOOKUP uid=$uid .* name=no-such-name -> ENOENT " "$T/server.err" || {
+		note "no LOOKUP of the missing name answered ENOENT in the server's trace"
+		ok=1
+	}
+	[ "$(grep -oE '^coda-exec: trace: job [0-9]+ ' "$T/server.err" | sort -u | wc -l)" = 2 ] || {
+		note "the trace does not name two jobs"
+		ok=1
+	}
+	return $ok
+}
+
 t two_jobs_at_once_see_their_own_and_each_others_files
 two_jobs_at_once_see_their_own_and_each_others_files() {
 	local ok=0 script
