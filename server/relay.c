@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <uthash.h>
 
@@ -15,10 +16,19 @@ struct job_key {
 	uint64_t unique;   /* the job's own */
 };
 
+/* A downcall to the other jobs for what an upcall changed. */
+struct zap {
+	uint32_t opcode; /* CODA_ZAPDIR or CODA_ZAPFILE */
+	struct CodaFid fid;
+};
+#define ZAPS_MAX 2
+
 struct flight {
 	uint32_t unique; /* ours, as venus sees it */
 	uint32_t opcode;
 	struct job_key job;
+	struct zap zaps[ZAPS_MAX]; /* for the other jobs, if venus says done */
+	int nzaps;
 	char *line;	 /* --trace: the upcall's line up to its answer */
 	int64_t sent_ns; /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
@@ -127,6 +137,67 @@ static int relay_signal(struct relay *r, struct conn *c, uint32_t unique)
 	return 0;
 }
 
+static void zap(struct flight *f, uint32_t opcode, const struct CodaFid *fid)
+{
+	f->zaps[f->nzaps++] = (struct zap){opcode, *fid};
+}
+
+/* What other jobs may have cached that m, once done, makes untrue: the
+ * names of the directories it changes (ZAPDIR), the attributes of the
+ * object it changes (ZAPFILE), as venus tells a kernel of another client's
+ * changes. A job knows its own: the kernel's module updates its caches
+ * for the changes it makes. */
+static void plan_zaps(struct flight *f, const struct coda_msg *m)
+{
+	const union inputArgs *in = &m->in;
+
+	switch (m->ih.opcode) {
+	case CODA_CREATE:
+	case CODA_MKDIR:
+	case CODA_SYMLINK:
+	case CODA_REMOVE:
+	case CODA_RMDIR:
+		zap(f, CODA_ZAPDIR, &in->coda_create.VFid); /* first after the header in all */
+		break;
+	case CODA_LINK:
+		zap(f, CODA_ZAPDIR, &in->coda_link.destFid);
+		zap(f, CODA_ZAPFILE, &in->coda_link.sourceFid); /* its link count */
+		break;
+	case CODA_RENAME:
+		zap(f, CODA_ZAPDIR, &in->coda_rename.sourceFid);
+		if (memcmp(&in->coda_rename.destFid, &in->coda_rename.sourceFid,
+			   sizeof(struct CodaFid)))
+			zap(f, CODA_ZAPDIR, &in->coda_rename.destFid);
+		break;
+	case CODA_SETATTR:
+	case CODA_STORE:
+		zap(f, CODA_ZAPFILE, &in->coda_setattr.VFid);
+		break;
+	case CODA_CLOSE:
+		if (in->coda_close.flags & C_O_WRITE)
+			zap(f, CODA_ZAPFILE, &in->coda_close.VFid);
+		break;
+	}
+}
+
+/* The changes of f, done, to every job but the one that made them. */
+static void send_zaps(struct relay *r, const struct flight *f)
+{
+	for (int i = 0; i < f->nzaps; i++) {
+		struct coda_msg d = {.fd = -1};
+
+		memset(d.raw, 0, sizeof(struct coda_zapfile_out));
+		d.len = sizeof(struct coda_zapfile_out); /* a zapdir is the same */
+		d.oh.opcode = f->zaps[i].opcode;
+		d.out.coda_zapfile.CodaFid = f->zaps[i].fid;
+		for (struct conn *c = *r->conns; c; c = c->next)
+			if (c != f->job.conn)
+				conn_send(c, &d);
+		if (r->trace)
+			coda_trace_downcall(r->trace, "other jobs", &d);
+	}
+}
+
 int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 {
 	struct flight *f;
@@ -146,6 +217,7 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	f->opcode = m->ih.opcode;
 	f->job.conn = c;
 	f->job.unique = m->ih.unique;
+	plan_zaps(f, m);
 	/* Root may act as any uid, as its supervisor's target can setuid;
 	 * anyone else only as itself. */
 	if (c->uid != 0)
@@ -197,6 +269,8 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 	HASH_FIND(hh, r->by_unique, &m->oh.unique, sizeof(m->oh.unique), f);
 	if (f && r->trace)
 		trace_answered(r, f, (int)m->oh.result);
+	if (f && m->oh.result == 0)
+		send_zaps(r, f);
 	if (f && f->job.conn) {
 		c = f->job.conn;
 		m->oh.unique = (uint32_t)f->job.unique;

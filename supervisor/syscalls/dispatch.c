@@ -53,14 +53,16 @@ static int expire(struct trap *t)
 	return psdev_expire(&sup_of(t)->sb);
 }
 
-/* The embedded venus speaks only when spoken to, and a writer's last close
- * comes through inotify: with none watched and the command there, only its
- * calls and our signals can need the loop. */
+/* The embedded venus of our own speaks only when spoken to (a hosted one,
+ * or a server passing on other jobs' changes, sends downcalls of its own),
+ * and a writer's last close comes through inotify: with none watched and
+ * the command there, only its calls and our signals can need the loop. */
 static bool quiet(struct trap *t)
 {
 	const struct sup *s = sup_of(t);
 
-	return !s->hosted.cmd && !s->target_exited && !s->sb.vc.dead && !release_watching(&s->sb);
+	return !s->hosted.cmd && !s->opt.attach && !s->target_exited && !s->sb.vc.dead &&
+	       !release_watching(&s->sb);
 }
 
 static const struct trap_ops ops = {

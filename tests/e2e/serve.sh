@@ -147,6 +147,51 @@ two_jobs_at_once_see_their_own_and_each_others_files() {
 	return $ok
 }
 
+# wait_mark NAME: in a job's script, until the host file $T/NAME is there
+# (10 s at most): the other job has done its step.
+WAIT_MARK='wait_mark() { for i in $(seq 200); do [ -e "$T/$1" ] && return 0; sleep 0.05; done; return 1; }'
+
+# A name one job looked up and found missing, another job then makes: the
+# first sees it, as on one kernel mount (the server sends the other jobs a
+# ZAPDIR for the directory a job's CREATE changed).
+t a_job_sees_a_name_another_job_made_after_it_looked
+a_job_sees_a_name_another_job_made_after_it_looked() {
+	local ok=0
+	start_server || return 1
+	rm -f "$T/looked" "$T/made"
+	T=$T job a -- sh -c "$WAIT_MARK"'
+		stat /coda/late.txt 2>/dev/null && exit 3
+		touch "$T/looked"; wait_mark made && cat /coda/late.txt' &
+	T=$T job b -- sh -c "$WAIT_MARK"'
+		wait_mark looked && echo made late > /coda/late.txt && touch "$T/made"'
+	wait $!
+	stop_server
+	expect_rc b 0 || ok=1
+	expect_rc a 0 || ok=1
+	expect_out a 'made late' || ok=1
+	return $ok
+}
+
+# The size a job saw of a file, another job then grows and stores: the
+# first sees the stored size and bytes (ZAPFILE after the writer's CLOSE).
+t a_job_sees_the_size_another_job_stored_after_it_looked
+a_job_sees_the_size_another_job_stored_after_it_looked() {
+	local ok=0
+	start_server || return 1
+	rm -f "$T/looked" "$T/stored"
+	T=$T job a -- sh -c "$WAIT_MARK"'
+		stat -c %s /coda/f.txt; touch "$T/looked"
+		wait_mark stored && stat -c %s /coda/f.txt && tail -n 1 /coda/f.txt' &
+	T=$T job b -- sh -c "$WAIT_MARK"'
+		wait_mark looked && echo appended >> /coda/f.txt && touch "$T/stored"'
+	wait $!
+	stop_server
+	expect_rc b 0 || ok=1
+	expect_rc a 0 || ok=1
+	expect_out a "$(printf '21\n30\nappended')" || ok=1
+	return $ok
+}
+
 t job_killed_mid_run_leaves_the_server_serving
 job_killed_mid_run_leaves_the_server_serving() {
 	local ok=0 victim
