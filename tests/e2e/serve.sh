@@ -147,9 +147,18 @@ two_jobs_at_once_see_their_own_and_each_others_files() {
 	return $ok
 }
 
-# wait_mark NAME: in a job's script, until the host file $T/NAME is there
-# (10 s at most): the other job has done its step.
-WAIT_MARK='wait_mark() { for i in $(seq 200); do [ -e "$T/$1" ] && return 0; sleep 0.05; done; return 1; }'
+# in_turn SCRIPT_A SCRIPT_B: jobs a and b at once, each a shell script
+# that may call wait_mark NAME: wait (10 s at most) until the host file
+# $T/NAME is there, the other job's mark that it has done its step.
+in_turn() {
+	local marks='wait_mark() { for i in $(seq 200); do [ -e "$T/$1" ] && return 0; sleep 0.05; done; return 1; }'
+	rm -f "$T/looked" "$T/made" "$T/stored"
+	T=$T job a -- sh -c "$marks
+$1" &
+	T=$T job b -- sh -c "$marks
+$2"
+	wait $!
+}
 
 # A name one job looked up and found missing, another job then makes: the
 # first sees it, as on one kernel mount (the server sends the other jobs a
@@ -158,13 +167,9 @@ t a_job_sees_a_name_another_job_made_after_it_looked
 a_job_sees_a_name_another_job_made_after_it_looked() {
 	local ok=0
 	start_server || return 1
-	rm -f "$T/looked" "$T/made"
-	T=$T job a -- sh -c "$WAIT_MARK"'
-		stat /coda/late.txt 2>/dev/null && exit 3
-		touch "$T/looked"; wait_mark made && cat /coda/late.txt' &
-	T=$T job b -- sh -c "$WAIT_MARK"'
-		wait_mark looked && echo made late > /coda/late.txt && touch "$T/made"'
-	wait $!
+	in_turn 'stat /coda/late.txt 2>/dev/null && exit 3
+		touch "$T/looked"; wait_mark made && cat /coda/late.txt' \
+		'wait_mark looked && echo made late > /coda/late.txt && touch "$T/made"'
 	stop_server
 	expect_rc b 0 || ok=1
 	expect_rc a 0 || ok=1
@@ -178,13 +183,9 @@ t a_job_sees_the_size_another_job_stored_after_it_looked
 a_job_sees_the_size_another_job_stored_after_it_looked() {
 	local ok=0
 	start_server || return 1
-	rm -f "$T/looked" "$T/stored"
-	T=$T job a -- sh -c "$WAIT_MARK"'
-		stat -c %s /coda/f.txt; touch "$T/looked"
-		wait_mark stored && stat -c %s /coda/f.txt && tail -n 1 /coda/f.txt' &
-	T=$T job b -- sh -c "$WAIT_MARK"'
-		wait_mark looked && echo appended >> /coda/f.txt && touch "$T/stored"'
-	wait $!
+	in_turn 'stat -c %s /coda/f.txt; touch "$T/looked"
+		wait_mark stored && stat -c %s /coda/f.txt && tail -n 1 /coda/f.txt' \
+		'wait_mark looked && echo appended >> /coda/f.txt && touch "$T/stored"'
 	stop_server
 	expect_rc b 0 || ok=1
 	expect_rc a 0 || ok=1
