@@ -107,10 +107,14 @@ static int control(int fd, uint32_t opcode, int timeout_ms)
 	coda_msg_upcall(&m, opcode, &me); /* not Coda's: sets the header only */
 	m.len = sizeof(m.ih);
 	rc = chan_send(fd, &m);
-	if (!rc)
-		rc = receive(fd, &m, timeout_ms);
-	if (m.fd >= 0)
-		close(m.fd);
+	/* Downcalls of other jobs' changes may come first: a job that has
+	 * cached nothing yet has nothing to drop for them. */
+	do {
+		if (!rc)
+			rc = receive(fd, &m, timeout_ms);
+		if (!rc && m.fd >= 0)
+			close(m.fd);
+	} while (!rc && m.len >= sizeof(m.oh) && coda_is_downcall(m.oh.opcode));
 	if (rc < 0)
 		return rc;
 	if (m.len < sizeof(m.oh) || m.oh.opcode != opcode || m.oh.result > 4095)

@@ -193,6 +193,45 @@ a_job_sees_the_size_another_job_stored_after_it_looked() {
 	return $ok
 }
 
+# The steps of job I in directory D: files made, read, grown, renamed, a
+# directory made, a file moved into it, one removed, the directory listed.
+JOB_STEPS='i=$1 d=$2
+for k in 1 2 3 4 5; do
+	printf "job %s file %s\n" "$i" "$k" >"$d/f$i.$k"
+	cat "$d/f$i.$k" >/dev/null
+	echo more >>"$d/f$i.$k"
+	mv "$d/f$i.$k" "$d/g$i.$k"
+done
+mkdir "$d/dir$i" && mv "$d/g$i.1" "$d/dir$i/" && rm "$d/g$i.2" && ls "$d" >/dev/null'
+
+# Eight jobs at once in one directory leave the volume byte for byte as the
+# same steps run one after another natively leave a plain directory.
+t eight_jobs_at_once_leave_the_tree_of_the_same_steps_in_turn
+eight_jobs_at_once_leave_the_tree_of_the_same_steps_in_turn() {
+	local ok=0 i pids=()
+	start_server || return 1
+	mkdir -p "$VOL/t" "$WORK/native.$$" && rm -rf "$WORK/native.$$"/*
+	for i in 1 2 3 4 5 6 7 8; do
+		sh -c "$JOB_STEPS" sh "$i" "$WORK/native.$$" || ok=1
+		job "j$i" -- sh -c "$JOB_STEPS" sh "$i" /coda/t &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	stop_server
+	for i in 1 2 3 4 5 6 7 8; do
+		expect_rc "j$i" 0 || ok=1
+	done
+	if ! diff -r "$WORK/native.$$" "$VOL/t" >"$T/tree.diff" 2>&1; then
+		note "the volume differs from the steps run in turn:"
+		head -20 "$T/tree.diff" >>"$DETAIL"
+		ok=1
+	fi
+	rm -rf "$WORK/native.$$"
+	return $ok
+}
+
 t job_killed_mid_run_leaves_the_server_serving
 job_killed_mid_run_leaves_the_server_serving() {
 	local ok=0 victim
