@@ -48,6 +48,15 @@ void coda_fid_format(const struct CodaFid *fid, char *buf, size_t len)
 		 fid->opaque[3]);
 }
 
+/* The fid at off, if it lies wholly inside m. */
+static bool fid_at(const struct coda_msg *m, size_t off, struct CodaFid *fid)
+{
+	if (!off || off + sizeof(*fid) > m->len)
+		return false;
+	memcpy(fid, m->raw + off, sizeof(*fid));
+	return true;
+}
+
 /* Appends " key=fid" if the fid at off lies wholly inside m. */
 static size_t put_fid(const struct coda_msg *m, size_t off, const char *key, char *buf, size_t len)
 {
@@ -55,12 +64,41 @@ static size_t put_fid(const struct coda_msg *m, size_t off, const char *key, cha
 	char s[CODA_FID_STR_LEN];
 	int n;
 
-	if (!off || off + sizeof(fid) > m->len)
+	if (!fid_at(m, off, &fid))
 		return 0;
-	memcpy(&fid, m->raw + off, sizeof(fid));
 	coda_fid_format(&fid, s, sizeof(s));
 	n = snprintf(buf, len, " %s=%s", key, s);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+int coda_msg_upcall_fids(const struct coda_msg *m, struct CodaFid fids[2])
+{
+	const struct layout *l;
+	int n = 0;
+
+	if (m->len < sizeof(m->ih) || m->ih.opcode >= CODA_NCALLS || coda_is_downcall(m->ih.opcode))
+		return 0;
+	l = &upcalls[m->ih.opcode];
+	n += fid_at(m, l->fid, &fids[n]);
+	n += fid_at(m, l->fid2, &fids[n]);
+	return n;
+}
+
+bool coda_msg_reply_fid(const struct coda_msg *m, uint32_t opcode, struct CodaFid *fid)
+{
+	switch (opcode) {
+	case CODA_ROOT:
+		return fid_at(m, offsetof(struct coda_root_out, VFid), fid);
+	case CODA_LOOKUP:
+		return fid_at(m, offsetof(struct coda_lookup_out, VFid), fid);
+	case CODA_CREATE:
+		return fid_at(m, offsetof(struct coda_create_out, VFid), fid);
+	case CODA_MKDIR:
+		return fid_at(m, offsetof(struct coda_mkdir_out, VFid), fid);
+	case CODA_VGET:
+		return fid_at(m, offsetof(struct coda_vget_out, VFid), fid);
+	}
+	return false;
 }
 
 /* Appends " key=name" for the name whose offset is stored at off. */

@@ -23,6 +23,13 @@ void coda_fid_format(const struct CodaFid *fid, char *buf, size_t len);
  * for a downcall from venus; "" for one that names none. */
 void coda_msg_describe(const struct coda_msg *m, bool downcall, char *buf, size_t len);
 
+/* The fids an upcall is about (that lie inside it), at most 2, into fids:
+ * how many. */
+int coda_msg_upcall_fids(const struct coda_msg *m, struct CodaFid fids[2]);
+/* The fid a successful reply to opcode hands out (ROOT, LOOKUP, CREATE,
+ * MKDIR, VGET): true and *fid, or false. */
+bool coda_msg_reply_fid(const struct coda_msg *m, uint32_t opcode, struct CodaFid *fid);
+
 /* The lines of --trace, as Coda's codacon shows the traffic: opcode, the
  * objects and names, the caller's uid and pid, venus's answer and how long
  * it took. `who` (may be NULL) names the job, for a server's. */

@@ -198,12 +198,30 @@ static void send_zaps(struct relay *r, const struct flight *f)
 	}
 }
 
+/* Does m name only objects venus has handed c? A fid made up or taken from
+ * another job's traffic would reach objects whose directories c's user may
+ * not search: the kernel names only what its lookups found. */
+static bool names_given(const struct conn *c, const struct coda_msg *m)
+{
+	struct CodaFid fids[2];
+	int n = coda_msg_upcall_fids(m, fids);
+
+	for (int i = 0; i < n; i++)
+		if (!conn_was_given(c, &fids[i]))
+			return false;
+	return true;
+}
+
 int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 {
 	struct flight *f;
 
 	if (m->ih.opcode == CODA_SIGNAL)
 		return relay_signal(r, c, m->ih.unique);
+	if (!names_given(c, m)) {
+		conn_reply(c, &m->ih, -ESTALE);
+		return 0;
+	}
 	if (by_job(r, c, m->ih.unique)) {
 		conn_reply(c, &m->ih, -EBUSY); /* its unique is in flight already */
 		return 0;
@@ -237,6 +255,14 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	return 0;
 }
 
+/* Venus gave an object a new fid: a job that had the old one has this. */
+static void replace_given(struct relay *r, const struct coda_replace_out *rep)
+{
+	for (struct conn *c = *r->conns; c; c = c->next)
+		if (conn_was_given(c, &rep->OldFid))
+			(void)conn_give(c, &rep->NewFid); /* else ESTALE, as for a fid gone */
+}
+
 static void broadcast(struct relay *r, const struct coda_msg *m)
 {
 	for (struct conn *c = *r->conns; c; c = c->next)
@@ -253,6 +279,7 @@ static void drop(struct coda_msg *m)
 struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 {
 	struct conn *c = NULL;
+	struct CodaFid fid;
 	struct flight *f;
 
 	if (m->len < sizeof(struct coda_out_hdr)) {
@@ -263,6 +290,8 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 		drop(m); /* no downcall carries an fd */
 		if (r->trace)
 			coda_trace_downcall(r->trace, "every job", m);
+		if (m->oh.opcode == CODA_REPLACE && m->len >= sizeof(struct coda_replace_out))
+			replace_given(r, &m->out.coda_replace);
 		broadcast(r, m);
 		return NULL;
 	}
@@ -273,6 +302,9 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 		send_zaps(r, f);
 	if (f && f->job.conn) {
 		c = f->job.conn;
+		if (m->oh.result == 0 && coda_msg_reply_fid(m, f->opcode, &fid) &&
+		    conn_give(c, &fid) < 0)
+			coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, -ENOMEM);
 		m->oh.unique = (uint32_t)f->job.unique;
 		conn_send(c, m);
 	}

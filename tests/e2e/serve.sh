@@ -407,6 +407,8 @@ name with '/' before its NUL: EINVAL; then a new job: served
 name longer than 255: ENAMETOOLONG; then a new job: served
 the same unique twice: OK; then a new job: served
 CODA_SIGNAL for a unique never sent: OK; then a new job: served
+a fid made up: ESTALE; then a new job: served
+another job's fid: ESTALE; then a new job: served
 flood: jobs during it: served, served, served" || ok=1
 	expect_out r "a file in the volume" || ok=1
 	return $ok

@@ -7,8 +7,9 @@ the server answers, one line per step (tests/e2e/serve.sh compares them).
                      header (the server must use the connection's uid)
   malformed SOCKET   records no job sends: short, oversized, unknown and
                      downcall opcodes, names out of bounds, with '/' or no
-                     NUL, a unique twice, a flood; after each, a new
-                     connection must still be served
+                     NUL, a unique twice, fids never handed to the
+                     connection, a flood; after each, a new connection must
+                     still be served
 """
 import ctypes
 import errno
@@ -117,6 +118,18 @@ def case(path, label, send, unique=5):
     print("%s: %s; then a new job: %s" % (label, res, alive(path)))
 
 
+def others_fid(path):
+    """A fid one connection found, named by another that did not."""
+    a, b = connect(path), connect(path)
+    res, data = call(a, lookup(root_fid(a), b"f.txt", 2), 2)
+    assert res == "OK", res
+    root_fid(b)
+    res = call(b, hdr(CODA_GETATTR, 3) + data[OUT_HDR.size:OUT_HDR.size + FID.size], 3)[0]
+    a.close()
+    b.close()
+    print("another job's fid: %s; then a new job: %s" % (res, alive(path)))
+
+
 def flood(path, flooders=40):
     """Connections that send upcalls as fast as the server takes them and
     never read a reply; meanwhile other jobs must be served."""
@@ -171,6 +184,9 @@ def malformed(path):
          lambda r: [lookup(r, b"f.txt", 9)] * 2 + [lookup(r, b"f.txt", 5)])
     case(path, "CODA_SIGNAL for a unique never sent",
          lambda r: [hdr(23, 4242), lookup(r, b"f.txt", 5)])
+    case(path, "a fid made up",
+         lambda r: [hdr(CODA_GETATTR, 5) + r[:12] + b"\x39\x30\0\0"])
+    others_fid(path)
     flood(path)
 
 
