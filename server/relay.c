@@ -9,6 +9,7 @@
 #include "proto/channel.h"
 #include "proto/describe.h"
 #include "proto/latency.h"
+#include "answers.h"
 #include "relay.h"
 
 struct job_key {
@@ -29,17 +30,20 @@ struct flight {
 	struct job_key job;
 	struct zap zaps[ZAPS_MAX]; /* for the other jobs, if venus says done */
 	int nzaps;
+	unsigned char *key; /* of an answer to keep (answers.h), or NULL */
+	size_t klen;
 	char *line;	 /* --trace: the upcall's line up to its answer */
 	int64_t sent_ns; /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
 };
 
-void relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace)
+int relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace)
 {
 	memset(r, 0, sizeof(*r));
 	r->venus = venus;
 	r->conns = conns;
 	r->trace = trace;
+	return answers_new(&r->answers);
 }
 
 /* "job PID": which job a trace line is of (its coda-exec's pid). */
@@ -102,6 +106,7 @@ static void land(struct relay *r, struct flight *f)
 		f->job.conn->inflight--;
 	}
 	r->inflight--;
+	free(f->key);
 	free(f->line);
 	free(f);
 }
@@ -190,6 +195,7 @@ static void send_zaps(struct relay *r, const struct flight *f)
 		d.len = sizeof(struct coda_zapfile_out); /* a zapdir is the same */
 		d.oh.opcode = f->zaps[i].opcode;
 		d.out.coda_zapfile.CodaFid = f->zaps[i].fid;
+		answers_zap(r->answers, d.oh.opcode, &f->zaps[i].fid);
 		for (struct conn *c = *r->conns; c; c = c->next)
 			if (c != f->job.conn)
 				conn_send(c, &d);
@@ -212,9 +218,51 @@ static bool names_given(const struct conn *c, const struct coda_msg *m)
 	return true;
 }
 
+/* --trace: m answered by the server from what venus answered before. */
+static void trace_kept(struct relay *r, struct conn *c, const struct coda_msg *m, int err)
+{
+	char line[CODA_TRACE_LEN], who[48];
+
+	coda_trace_format(m, line, sizeof(line));
+	snprintf(who, sizeof(who), "job %d (kept answer)", (int)c->pid);
+	coda_trace_answer(r->trace, who, line, err, latency_now_ns());
+}
+
+/* Answers m with venus's answer to the same upcall, kept (answers.h): no
+ * round trip to venus. A fid it hands out is the job's as if venus had. */
+static bool answer_kept(struct relay *r, struct conn *c, const struct coda_msg *m,
+			const unsigned char *key, size_t klen)
+{
+	struct coda_msg out;
+	struct CodaFid fid;
+
+	if (!answers_find(r->answers, key, klen, &out))
+		return false;
+	if (out.oh.result == 0 && coda_msg_reply_fid(&out, m->ih.opcode, &fid) &&
+	    conn_give(c, &fid) < 0)
+		return false; /* venus answers then */
+	out.oh.unique = m->ih.unique;
+	conn_send(c, &out);
+	if (r->trace)
+		trace_kept(r, c, m, (int)out.oh.result);
+	return true;
+}
+
+/* The key of m's answer, to keep it when it comes. */
+static void key_of(struct flight *f, const unsigned char *key, size_t klen)
+{
+	f->key = klen ? malloc(klen) : NULL;
+	if (f->key) {
+		memcpy(f->key, key, klen);
+		f->klen = klen;
+	}
+}
+
 int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 {
+	unsigned char key[ANSWER_KEY_MAX];
 	struct flight *f;
+	size_t klen;
 
 	if (m->ih.opcode == CODA_SIGNAL)
 		return relay_signal(r, c, m->ih.unique);
@@ -226,6 +274,13 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 		conn_reply(c, &m->ih, -EBUSY); /* its unique is in flight already */
 		return 0;
 	}
+	/* Root may act as any uid, as its supervisor's target can setuid;
+	 * anyone else only as itself. */
+	if (c->uid != 0)
+		m->ih.uid = c->uid;
+	klen = answers_key(m, key);
+	if (klen && answer_kept(r, c, m, key, klen))
+		return 0;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		conn_reply(c, &m->ih, -ENOMEM);
@@ -236,14 +291,12 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	f->job.conn = c;
 	f->job.unique = m->ih.unique;
 	plan_zaps(f, m);
-	/* Root may act as any uid, as its supervisor's target can setuid;
-	 * anyone else only as itself. */
-	if (c->uid != 0)
-		m->ih.uid = c->uid;
+	key_of(f, key, klen);
 	m->ih.unique = f->unique;
 	if (r->trace)
 		trace_sent(f, m);
 	if (chan_send(r->venus, m) < 0) {
+		free(f->key);
 		free(f->line);
 		free(f);
 		return -EPIPE;
@@ -253,6 +306,27 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	c->inflight++;
 	r->inflight++;
 	return 0;
+}
+
+/* A downcall of venus's drops the answers it makes untrue. */
+static void venus_zap(struct relay *r, const struct coda_msg *m)
+{
+	switch (m->oh.opcode) {
+	case CODA_ZAPFILE:
+	case CODA_ZAPDIR:
+	case CODA_PURGEFID:
+		if (m->len >= sizeof(struct coda_zapfile_out)) /* the same for the three */
+			answers_zap(r->answers, m->oh.opcode, &m->out.coda_zapfile.CodaFid);
+		break;
+	case CODA_REPLACE:
+		if (m->len >= sizeof(struct coda_replace_out))
+			answers_zap(r->answers, CODA_PURGEFID, &m->out.coda_replace.OldFid);
+		break;
+	case CODA_PURGEUSER:
+	case CODA_FLUSH:
+		answers_flush(r->answers);
+		break;
+	}
 }
 
 /* Venus gave an object a new fid: a job that had the old one has this. */
@@ -292,12 +366,15 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 			coda_trace_downcall(r->trace, "every job", m);
 		if (m->oh.opcode == CODA_REPLACE && m->len >= sizeof(struct coda_replace_out))
 			replace_given(r, &m->out.coda_replace);
+		venus_zap(r, m);
 		broadcast(r, m);
 		return NULL;
 	}
 	HASH_FIND(hh, r->by_unique, &m->oh.unique, sizeof(m->oh.unique), f);
 	if (f && r->trace)
 		trace_answered(r, f, (int)m->oh.result);
+	if (f && f->key)
+		answers_keep(r->answers, f->key, f->klen, m);
 	if (f && m->oh.result == 0)
 		send_zaps(r, f);
 	if (f && f->job.conn) {
@@ -343,8 +420,11 @@ void relay_free(struct relay *r)
 		HASH_DELETE(hh, r->by_unique, f);
 		if (f->job.conn)
 			HASH_DELETE(hh_job, r->by_job, f);
+		free(f->key);
 		free(f->line);
 		free(f);
 	}
 	r->inflight = 0;
+	answers_free(r->answers);
+	r->answers = NULL;
 }

@@ -17,6 +17,7 @@
 #define CONN_INFLIGHT_MAX 16
 
 struct flight;
+struct answers;
 
 struct relay {
 	int venus;		   /* the channel to venus */
@@ -26,9 +27,11 @@ struct relay {
 	struct flight *by_job;	   /* (connection, its unique): for CODA_SIGNAL */
 	struct conn *const *conns; /* every job: downcalls go to all */
 	FILE *trace;		   /* --trace: where each message is shown, or NULL */
+	struct answers *answers;   /* venus's answers kept for every job */
 };
 
-void relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace);
+/* 0, or -ENOMEM. */
+int relay_init(struct relay *r, int venus, struct conn *const *conns, FILE *trace);
 void relay_free(struct relay *r);
 
 /* An upcall (or CODA_SIGNAL) from c, checked, to venus. 0, or -EPIPE when

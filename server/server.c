@@ -261,7 +261,9 @@ int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, str
 	srv->log = log;
 	srv->verbose = verbose;
 	srv->sigfd = -1;
-	relay_init(&srv->relay, venus, &srv->conns, trace ? log : NULL);
+	rc = relay_init(&srv->relay, venus, &srv->conns, trace ? log : NULL);
+	if (rc < 0)
+		return rc;
 	srv->ep = epoll_create1(EPOLL_CLOEXEC);
 	srv->conn_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->ep < 0 || srv->conn_ep < 0)

@@ -232,6 +232,45 @@ eight_jobs_at_once_leave_the_tree_of_the_same_steps_in_turn() {
 	return $ok
 }
 
+# What venus answered one job answers the next with no round trip to
+# venus (the server's trace says "kept answer"), and a change a job makes
+# drops what it makes untrue: a later job sees the new size, and a name
+# removed is gone.
+t a_later_job_is_answered_from_what_an_earlier_job_learned
+a_later_job_is_answered_from_what_an_earlier_job_learned() {
+	local ok=0
+	start_server --trace || return 1
+	job one -- stat -c %s /coda/f.txt
+	job two -- stat -c %s /coda/f.txt
+	stop_server
+	expect_out one 21 || ok=1
+	expect_out two 21 || ok=1
+	grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ LOOKUP .* name=f.txt -> 0 ' "$T/server.err" || {
+		note "the second job's LOOKUP was not answered by the server:"
+		grep 'trace:' "$T/server.err" | head -20 >>"$DETAIL"
+		ok=1
+	}
+	grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ GETATTR ' "$T/server.err" || {
+		note "the second job's GETATTR was not answered by the server"
+		ok=1
+	}
+	return $ok
+}
+
+t kept_answers_follow_every_jobs_changes
+kept_answers_follow_every_jobs_changes() {
+	local ok=0
+	start_server || return 1
+	printf 'x\n' >"$VOL/gone.txt"
+	job look -- stat -c '%n %s' /coda/f.txt /coda/gone.txt /coda/dir-to-be
+	job change -- sh -c 'echo grown >> /coda/f.txt && rm /coda/gone.txt && mkdir /coda/dir-to-be'
+	job after -- sh -c 'stat -c "%n %s" /coda/f.txt; stat /coda/gone.txt 2>/dev/null || echo gone; stat -c %F /coda/dir-to-be'
+	stop_server
+	expect_rc change 0 || ok=1
+	expect_out after "$(printf '/coda/f.txt 27\ngone\ndirectory')" || ok=1
+	return $ok
+}
+
 t job_killed_mid_run_leaves_the_server_serving
 job_killed_mid_run_leaves_the_server_serving() {
 	local ok=0 victim
