@@ -1,5 +1,6 @@
 /* coda-exec: runs a command with a Coda volume mounted at /coda, without a
  * kernel module and without privilege. */
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -348,6 +349,19 @@ static int attach_server(struct sup *s)
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
 
+/* A server started by root needs none of root's capabilities once its
+ * socket is made and venus started: it relays messages, signals and waits
+ * for its own child. */
+static int drop_all_caps(void)
+{
+	if (capng_get_caps_process() < 0)
+		return -EPERM;
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		return 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	return capng_apply(CAPNG_SELECT_BOTH) < 0 ? -EPERM : 0;
+}
+
 /* --serve: the embedded venus, started as for a run, serves the jobs that
  * attach until the server is stopped; then venus stops in order, and the
  * socket goes before the jobs' connections close. */
@@ -367,7 +381,10 @@ static int serve(struct sup *s)
 		unlink(path);
 		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
 	}
-	rc = server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, s->opt.trace, &srv);
+	rc = drop_all_caps();
+	if (!rc)
+		rc =
+		    server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, s->opt.trace, &srv);
 	if (!rc)
 		rc = server_run(srv);
 	stop_venus(s);

@@ -106,5 +106,9 @@ int main(int argc, char **argv)
 		bad_usage("unexpected argument", argv[optind]);
 	if (chan < 0 || !cfg.volume || !cfg.cache)
 		bad_usage("--channel, --volume and --cache are needed", NULL);
+	if (venus_keep_caps() < 0) {
+		fprintf(stderr, "venus: cannot give up capabilities it does not need\n");
+		return 1;
+	}
 	return venus_run(chan, &cfg);
 }

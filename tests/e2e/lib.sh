@@ -475,3 +475,16 @@ report_totals() {
 	fi
 	[ "$FAILED" = 0 ]
 }
+
+# caps_of PID: "CapPrm CapEff" of process PID, as hex.
+caps_of() {
+	awk '$1 == "CapPrm:" { p = $2 } $1 == "CapEff:" { e = $2 } END { print p, e }' "/proc/$1/status"
+}
+
+# venus_caps_wanted: what the embedded venus keeps of ours (caps.c: chown,
+# dac_override, dac_read_search, fowner, fsetid), as "CapPrm CapEff".
+venus_caps_wanted() {
+	local prm
+	prm=$(awk '$1 == "CapPrm:" { print $2 }' /proc/self/status)
+	printf '%016x %016x\n' $((0x$prm & 0x1f)) $((0x$prm & 0x1f))
+}

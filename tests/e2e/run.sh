@@ -696,6 +696,26 @@ expect_stats_count() {
 # A kernel mount makes one LOOKUP and one GETATTR per object on first
 # touch, and none for a name it has cached: so does coda-exec, and --stats
 # counts them, with one statx per stat (coreutils' stat makes no other).
+# Least privilege: the command keeps exactly the capabilities it has
+# without coda-exec; venus keeps, of root's, only what serving a volume of
+# any owner takes (none for anyone else), and no bounding set.
+t cx command_keeps_its_capabilities_and_venus_only_what_it_needs
+command_keeps_its_capabilities_and_venus_only_what_it_needs() {
+	local ok=0
+	cat >"$T/caps.sh" <<'EOS'
+caps() { awk '$1 == "CapPrm:" { p = $2 } $1 == "CapEff:" { e = $2 } END { print p, e }' "/proc/$1/status"; }
+caps $$
+for c in $(cat /proc/$PPID/task/$PPID/children); do
+	if [ "$(cat /proc/$c/comm)" = coda-venus ]; then caps "$c"; fi
+done
+EOS
+	cx caps --volume "$VOL" --cache "$CACHE" -- sh "$T/caps.sh"
+	expect_rc caps 0 || return 1
+	expect_out caps "$(caps_of $$)
+$(venus_caps_wanted)" || ok=1
+	return $ok
+}
+
 t cx stats_count_one_lookup_and_getattr_per_new_file
 stats_count_one_lookup_and_getattr_per_new_file() {
 	local ok=0

@@ -271,6 +271,30 @@ kept_answers_follow_every_jobs_changes() {
 	return $ok
 }
 
+# A server needs no capability once its socket is made and venus started;
+# its venus keeps, of root's, only what serving a volume of any owner takes.
+t server_keeps_no_capability_and_its_venus_only_what_it_needs
+server_keeps_no_capability_and_its_venus_only_what_it_needs() {
+	local ok=0 c server venus=
+	start_server || return 1
+	job r -- cat /coda/f.txt
+	server=$(caps_of "$SERVER")
+	for c in $(cat "/proc/$SERVER/task/$SERVER/children"); do
+		[ "$(cat "/proc/$c/comm")" = coda-venus ] && venus=$(caps_of "$c")
+	done
+	stop_server
+	expect_rc r 0 || ok=1
+	if [ "$server" != "0000000000000000 0000000000000000" ]; then
+		note "the server keeps capabilities (CapPrm CapEff): $server"
+		ok=1
+	fi
+	if [ "$venus" != "$(venus_caps_wanted)" ]; then
+		note "its venus keeps '$venus', expected '$(venus_caps_wanted)'"
+		ok=1
+	fi
+	return $ok
+}
+
 t job_killed_mid_run_leaves_the_server_serving
 job_killed_mid_run_leaves_the_server_serving() {
 	local ok=0 victim
