@@ -18,6 +18,7 @@ RES = os.path.join(WORK, "res")
 VOL = os.path.join(WORK, "vol")
 WRONG = set(open(os.path.join(RES, "wrong")).read().split())
 COLUMNS = ["native", "coda", "coda2", "proot", "bindfs", "floor"]
+SERVE_WORKLOADS = ["find_ls", "git_status", "py_import"]
 HEADS = ["native", "coda-exec, first run", "coda-exec, second pass", "PRoot `-b`",
          "bindfs (FUSE)", "floor"]
 ABSENT = {"proot": "no proot" if INFO.get("proot") != "1" else None,
@@ -64,26 +65,36 @@ def missing_cell(name, col):
     return "fails (exit %s)" % m.group(1) if m else "failed"
 
 
+def workloads():
+    return [("find_ls", "`find -ls`, %s files" % INFO["files"]),
+            ("stat", "`stat` of %s files" % INFO["files"]),
+            ("ls_l", "`ls -l` of a %s-entry directory" % INFO["files"]),
+            ("git_status", "`git status`, %s-file repository" % INFO["tree"]),
+            ("tar_c", "`tar c` of %s files" % INFO["tree"]),
+            ("tar_x", "`tar x` of %s files" % INFO["tree"]),
+            ("make", "`make -j2`, %s C files" % INFO["sources"]),
+            ("py_import", "python3 importing %s modules" % INFO["modules"]),
+            ("host_cc", "`cc` outside /coda (host only)")]
+
+
+def time_cells(name, columns, why_missing=missing_cell):
+    """A row's times, each with its ratio to native, or why it has none."""
+    t = {c: seconds("%s.%s" % (name, c)) for c in columns}
+    base = t["native"]
+    cells = []
+    for c in columns:
+        if t[c] is None:
+            cells.append(why_missing(name, c))
+        else:
+            cells.append("%s (%s)" % (ms(t[c]), ratio(t[c] / base) if base else "-"))
+    return t, cells
+
+
 def workload_rows():
-    names = [("find_ls", "`find -ls`, %s files" % INFO["files"]),
-             ("stat", "`stat` of %s files" % INFO["files"]),
-             ("ls_l", "`ls -l` of a %s-entry directory" % INFO["files"]),
-             ("git_status", "`git status`, %s-file repository" % INFO["tree"]),
-             ("tar_c", "`tar c` of %s files" % INFO["tree"]),
-             ("tar_x", "`tar x` of %s files" % INFO["tree"]),
-             ("make", "`make -j2`, %s C files" % INFO["sources"]),
-             ("py_import", "python3 importing %s modules" % INFO["modules"]),
-             ("host_cc", "`cc` outside /coda (host only)")]
     rows = []
-    for name, label in names:
-        t = {c: seconds("%s.%s" % (name, c)) for c in COLUMNS}
+    for name, label in workloads():
+        t, cells = time_cells(name, COLUMNS)
         base = t["native"]
-        cells = []
-        for c in COLUMNS:
-            if t[c] is None:
-                cells.append(missing_cell(name, c))
-            else:
-                cells.append("%s (%s)" % (ms(t[c]), ratio(t[c] / base) if base else "-"))
         goals = []
         if name == "host_cc" and t["coda"] and base:
             goals.append(verdict(t["coda"] / base <= 1.3, "<= 1.3x native"))
@@ -107,6 +118,23 @@ def workload_rows():
         if bw["coda"] and base:
             goal = verdict(bw["coda"] / base >= 0.95, ">= 0.95 native")
         rows.append(["%s, %s MiB" % (label, INFO["fio_mb"])] + cells + [goal])
+    return rows
+
+
+def serve_rows():
+    """One venus for many jobs: a first job through a fresh server and a
+    second through a warm one, beside native and a run with its own venus."""
+    def why(name, col):
+        workload = name.split(".", 1)[1]
+        wrong = workload if col == "coda" else "serve_" + workload
+        return "wrong answer" if wrong in WRONG else missing_cell(name, col)
+
+    rows = []
+    for name, label in workloads():
+        if name in SERVE_WORKLOADS:
+            t, cells = time_cells("serve." + name, ["native", "coda", "first", "second"], why)
+            gain = ratio(t["second"] / t["first"]) if t["first"] and t["second"] else "-"
+            rows.append([label] + cells + [gain])
     return rows
 
 
@@ -310,6 +338,13 @@ def main():
                INFO["commit"], INFO["seconds"], INFO["runs"], INFO["batches"], INFO["n"]),
             "", "## Workloads", "",
             table(["workload"] + HEADS + ["targets"], wl), "",
+            "## One venus for many jobs", "",
+            "Each job is `coda-exec --attach` to one `coda-exec --serve`; the second job's "
+            "server has served the same workload to a first job.", "",
+            "n/a: this coda-exec has no `--serve`." if os.path.exists(path("serve.none")) else
+            table(["workload", "native", "own venus, first run", "first job through a server",
+                   "second job through a warm server", "second job / first job"], serve_rows()),
+            "",
             "## Per call", "",
             table(["call", "native", "coda-exec", "floor", "PRoot `-b`", "bindfs (FUSE)",
                    "target"], mi), "",

@@ -6,7 +6,9 @@
 # data, in one run: natively, under coda-exec (a first run on a fresh cache,
 # and the second pass inside one run), under `proot -b VOL:/coda`, on a
 # bindfs (FUSE) mount of the volume, and under bench/floor (coda-exec's
-# filter, every call answered CONTINUE). Then the per-call timings of
+# filter, every call answered CONTINUE). Then find -ls, git status and
+# python imports through one venus for many jobs (--serve): a first job
+# through a fresh server against a second through a warm one. Then the per-call timings of
 # bench/micro, the upcalls each workload made (coda-exec --stats) beside what
 # a kernel Coda mount makes, and find -ls at three sizes. Prints the tables
 # (bench/report.py) and writes them to bench/RESULTS.md. See bench/README.md.
@@ -78,7 +80,12 @@ CACHE=$WORK/cache
 MNT=$WORK/mnt
 RES=$WORK/res
 BINDFS=0
+SOCK=$WORK/serve.sock
+SERVER=$WORK/server
 cleanup() {
+	if [ -x "$SERVER" ]; then
+		"$SERVER" stop || true
+	fi
 	if [ "$BINDFS" = 1 ]; then
 		fusermount -u "$MNT" || umount "$MNT" || true
 	fi
@@ -89,6 +96,9 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so that cleanup runs.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 chmod 755 "$WORK"
 mkdir -p "$VOL" "$CACHE" "$MNT" "$RES" "$WORK/out" "$WORK/src" "$WORK/check"
 START=$(date +%s)
@@ -214,6 +224,51 @@ at() { # TEMPLATE ROOT: the template for the volume at ROOT
 }
 CXV="$CX --volume $VOL --cache $CACHE --"
 WIPE="rm -rf $CACHE && mkdir $CACHE"
+# One venus for many jobs: `$SERVER fresh` stops the server at $SOCK if one
+# runs, and starts one on a wiped cache of its own; `$SERVER stop` stops it
+# and removes its socket. A script, as hyperfine's --prepare runs it.
+ATTACH="$CX --attach $SOCK --"
+SERVE_WORKLOADS=(find_ls git_status py_import)
+cat >"$SERVER" <<EOF
+#!/bin/sh
+CX='$CX' SOCK='$SOCK' VOL='$VOL' CACHE='$WORK/serve-cache' PIDF='$WORK/serve.pid' LOG='$RES/serve.log'
+EOF
+cat >>"$SERVER" <<'EOF'
+gone() { # PID: gone, or left a zombie (its parent, a shell, has exited), within 2 s
+	for _ in $(seq 40); do
+		case $(ps -o stat= -p "$1") in '' | Z*) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+stop() { # --stop, else TERM and then KILL to the pid it was started with
+	[ -S "$SOCK" ] && timeout -k 1 20 "$CX" --stop "$SOCK" 2>>"$LOG"
+	if [ -s "$PIDF" ]; then
+		pid=$(cat "$PIDF")
+		gone "$pid" || { kill -TERM "$pid" && gone "$pid"; } || kill -KILL "$pid"
+		rm -f "$PIDF"
+	fi
+	rm -f "$SOCK"
+}
+start() {
+	rm -rf "$CACHE" && mkdir "$CACHE" || return 1
+	"$CX" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" </dev/null >>"$LOG" 2>&1 &
+	echo $! >"$PIDF"
+	for _ in $(seq 200); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 $! 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "bench: the server did not start (see $LOG)" >&2
+	return 1
+}
+case $1 in
+fresh) stop && start ;;
+stop) stop ;;
+*) exit 2 ;;
+esac
+EOF
+chmod 755 "$SERVER"
 reset_cmd() { # WORKLOAD ROOT
 	local r=${RESET[$1]:-}
 	[ -n "$r" ] && at "$r" "$2" || echo true
@@ -227,18 +282,33 @@ wrong() {
 	WRONG[$1]=1
 }
 coda() { sh -c "$WIPE" && $CXV "$@"; }
-same_output() { # WORKLOAD: its output natively and under coda-exec, /coda read as VOL
-	local native coda_out
-	native=$($(at "${CMD[$1]}" "$VOL") 2>&1) || true
-	coda_out=$(coda $(at "${CMD[$1]}" /coda) 2>&1 | sed "s#/coda#$VOL#g") || true
-	[ "$native" = "$coda_out" ] || wrong "$1" "output differs from the native run's"
+first_job() { "$SERVER" fresh && $ATTACH "$@"; }
+# What a workload's check runs, where it is not the workload itself.
+declare -A CHECK
+CHECK[git_status]="git -C @R@/repo --no-optional-locks status --porcelain"
+same_output() { # WORKLOAD [RUNNER NAME WHAT]: its output natively and under
+	# RUNNER (coda, a run with its own venus), /coda read as VOL; a
+	# difference makes NAME (WORKLOAD) wrong.
+	local t=${CHECK[$1]:-${CMD[$1]}} native out
+	native=$($(at "$t" "$VOL") 2>&1) || true
+	out=$(${2:-coda} $(at "$t" /coda) 2>&1 | sed "s#/coda#$VOL#g") || true
+	[ "$native" = "$out" ] || wrong "${3:-$1}" "${4:-output} differs from the native run's"
 }
 echo "bench: checking coda-exec's answers"
 same_output find_ls
 same_output stat
 same_output ls_l
-[ -z "$(coda git -C /coda/repo --no-optional-locks status --porcelain 2>&1)" ] ||
-	wrong git_status "git status --porcelain is not empty"
+same_output git_status
+if [[ $("$CX" --help 2>&1) != *--serve* ]]; then
+	echo "bench: this coda-exec has no --serve: no rows for one venus for many jobs" >&2
+	touch "$RES/serve.none"
+	SERVE_WORKLOADS=()
+fi
+for w in "${SERVE_WORKLOADS[@]}"; do
+	same_output "$w" first_job "serve_$w" "a first job's output through a server"
+	same_output "$w" "$ATTACH" "serve_$w" "a second job's output through a warm server"
+done
+"$SERVER" stop
 coda $(at "${CMD[tar_c]}" /coda) && mkdir "$WORK/check/tar" &&
 	tar xf "$WORK/out/tree.tar" -C "$WORK/check/tar" && diff -r "$WORK/tree" "$WORK/check/tar" >/dev/null ||
 	wrong tar_c "the archive does not hold the tree"
@@ -357,6 +427,22 @@ for w in "${WORKLOADS[@]}"; do
 	rounds "$w" "$RUNS"
 	[ -z "${WRONG[$w]:-}" ] && stats_run "$w" "$(reset_cmd "$w" "$VOL") && $WIPE" $(at "${CMD[$w]}" /coda)
 done
+
+# ---- one venus for many jobs: a first job through a server started on a
+# fresh cache, and a second job through a server that has served the same
+# workload to a first job; beside them native and a run with its own venus ----
+echo "bench: one venus for many jobs"
+for w in "${SERVE_WORKLOADS[@]}"; do
+	t=$(at "${CMD[$w]}" /coda)
+	col time native true "$(at "${CMD[$w]}" "$VOL")"
+	[ -z "${WRONG[$w]:-}" ] && col time coda "$WIPE" "$CXV $t"
+	if [ -z "${WRONG[serve_$w]:-}" ]; then
+		col time first "$SERVER fresh" "$ATTACH $t"
+		col time second "$SERVER fresh && $ATTACH $t >/dev/null" "$ATTACH $t"
+	fi
+	rounds "serve.$w" "$RUNS"
+done
+"$SERVER" stop
 
 # ---- the data path; the second pass is a second fio inside one run ----
 for job in seq rand; do
