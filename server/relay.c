@@ -399,12 +399,15 @@ void relay_conn_gone(struct relay *r, struct conn *c)
 	{
 		if (f->job.conn != c)
 			continue;
-		if (coda_opcode_interruptible(f->opcode)) {
+		/* A change is left to finish: its answer is what tells the
+		 * other jobs of it (its zaps). */
+		if (coda_opcode_interruptible(f->opcode) && !f->nzaps) {
 			send_signal(r, f);
 			land(r, f);
 			continue;
 		}
-		/* Venus must finish it (a close, a store): its reply is dropped. */
+		/* Venus must finish it (a close, a store, a change): its reply is
+		 * dropped. */
 		HASH_DELETE(hh_job, r->by_job, f);
 		f->job.conn = NULL;
 		c->inflight--;
