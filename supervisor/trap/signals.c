@@ -33,11 +33,12 @@ static void on_caught(int sig, siginfo_t *info, void *uc)
 	    .ssi_uid = info->si_uid,
 	};
 	int saved = errno;
+	ssize_t written;
 
 	(void)uc;
 	/* Should the pipe be full, the loop has records enough to read. */
-	if (write(s->wr, &rec, sizeof(rec)) < 0)
-		(void)0;
+	written = write(s->wr, &rec, sizeof(rec));
+	(void)written;
 	s->pending = 1;
 	errno = saved;
 	if (s->in_recv) {
