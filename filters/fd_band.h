@@ -1,23 +1,13 @@
 /* The fd band: /coda files are injected into the target at fd numbers in
  * [CODA_FD_BAND_LO, CODA_FD_BAND_HI), so that the filter can trap fd calls
  * (fstat, getdents64, ...) on them alone and let every other fd call run
- * untrapped. Below the usual 1024 soft RLIMIT_NOFILE, so select() still works.
- *
- * Directories take the lower half and files the upper: read(2) on a /coda
- * directory must fail with EISDIR (its container is a regular file), and
- * only the directory half is trapped for read, so file data never is. */
+ * untrapped. Below the usual 1024 soft RLIMIT_NOFILE, so select() still works. */
 #ifndef CODA_FD_BAND_H
 #define CODA_FD_BAND_H
 
 #define CODA_FD_BAND_LO	  512
 #define CODA_FD_BAND_HI	  1024
 #define CODA_FD_BAND_SIZE (CODA_FD_BAND_HI - CODA_FD_BAND_LO)
-
-/* Each half is 256 aligned numbers, so a filter can test one with a mask. */
-#define CODA_FD_HALF_MASK (~0xffULL)
-#define CODA_FD_DIR_LO	  512
-#define CODA_FD_FILE_LO	  768
-#define CODA_FD_HALF_SIZE 256
 
 static inline int coda_fd_in_band(long fd)
 {

@@ -17,7 +17,6 @@ enum rule {
 	RULE_BAND_IOCTL,
 	RULE_STAT_AT,
 	RULE_BAND_FCNTL_DUP,
-	RULE_DIR_READ,
 	RULE_FORK,
 	RULE_CLONE,
 	RULE_UNSHARE,
@@ -39,7 +38,6 @@ struct trap {
 #define TRAP_BAND_IOCTL	    .rule = RULE_BAND_IOCTL
 #define TRAP_STAT_AT(n)	    .rule = RULE_STAT_AT, .arg = (n)
 #define TRAP_BAND_FCNTL_DUP .rule = RULE_BAND_FCNTL_DUP
-#define TRAP_DIR_READ	    .rule = RULE_DIR_READ
 #define TRAP_FORK	    .rule = RULE_FORK
 #define TRAP_CLONE	    .rule = RULE_CLONE
 #define TRAP_UNSHARE	    .rule = RULE_UNSHARE
@@ -157,9 +155,6 @@ static int add_trap(scmp_filter_ctx ctx, const struct trap *t, unsigned flags)
 		return add_stat_at(ctx, t->nr, t->arg);
 	case RULE_BAND_FCNTL_DUP:
 		return add_fcntl_dup(ctx, t->nr);
-	case RULE_DIR_READ:
-		return notify(ctx, t->nr,
-			      SCMP_A0(SCMP_CMP_MASKED_EQ, CODA_FD_HALF_MASK, CODA_FD_DIR_LO));
 	case RULE_FORK:
 		return flags & FILTER_TRAP_FORKS ? seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, t->nr, 0)
 						 : 0;

@@ -126,6 +126,9 @@ struct coda_sb {
 	bool trace;	   /* --trace: each upcall and downcall as it happens */
 	FILE *log;	   /* where verbose and trace lines go (stderr unless set) */
 	bool open_by_path; /* CODA_OPEN_BY_PATH, not _BY_FD (bench/ compares them) */
+	/* An O_PATH fd of an empty directory, already removed: a /coda
+	 * directory's fd is an open file of it (file.c). */
+	int dir_stub;
 	struct coda_caches caches;
 	struct venus_comm vc;
 	struct release_state release;
@@ -202,9 +205,10 @@ struct coda_file {
 	int refs;
 	struct CodaFid fid;
 	int vtype;
-	int flags;   /* the open flags */
-	int host_fd; /* our copy of the open file (shared offset), or -1 */
-	dev_t cdev;  /* the container, to recognise the open file later */
+	int flags;     /* the open flags */
+	int host_fd;   /* our copy of the open file (shared offset), or -1 */
+	int container; /* a directory's container, which readdir reads, or -1 */
+	dev_t cdev;    /* the container, to recognise the open file later */
 	ino_t cino;
 	char *path; /* absolute path of the object, for getcwd after fchdir */
 	/* A reader's open of venus: its last release is a CODA_CLOSE, as

@@ -162,8 +162,9 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 	return (long)used;
 }
 
-/* The container's offset is the directory position: the caller's fd shares
- * the open file with our copy, so lseek and rewinddir need no upcall. */
+/* The position of our copy of the caller's open file is the directory
+ * position: the caller's fd shares the open file with it, so lseek and
+ * rewinddir need no upcall. The records are the container's. */
 long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
 {
 	struct coda_sb *sb = r->sb;
@@ -174,14 +175,14 @@ long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t cou
 	size_t pos;
 	long n;
 
-	if (f->vtype != C_VDIR || f->host_fd < 0)
+	if (f->vtype != C_VDIR || f->host_fd < 0 || f->container < 0)
 		return -ENOTDIR;
 	off = lseek(f->host_fd, 0, SEEK_CUR);
-	if (off < 0 || fstat(f->host_fd, &st) < 0)
+	if (off < 0 || fstat(f->container, &st) < 0)
 		return -EIO;
 	if (off >= st.st_size || st.st_size == 0)
 		return 0;
-	image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->host_fd, 0);
+	image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->container, 0);
 	if (image == MAP_FAILED)
 		return -EIO;
 	pos = (size_t)off;

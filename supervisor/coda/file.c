@@ -27,6 +27,8 @@ void coda_file_put(struct coda_file *f)
 		return;
 	if (f->host_fd >= 0)
 		close(f->host_fd);
+	if (f->container >= 0)
+		close(f->container);
 	if (f->venus_reader)
 		release_reader(f->sb, &f->fid, &f->who, f->cflags);
 	free(f->path);
@@ -48,6 +50,7 @@ struct coda_file *coda_file_new(const struct CodaFid *fid, int vtype, const char
 	if (!f)
 		return NULL;
 	f->refs = 1;
+	f->container = -1;
 	f->fid = *fid;
 	f->vtype = vtype;
 	f->flags = flags;
@@ -77,16 +80,29 @@ void coda_file_close_src(const struct coda_file *f, int src)
 
 /* The open file is venus's; give it the status flags the target asked for,
  * as its own open would have (F_GETFL shows them, O_NONBLOCK and O_APPEND
- * act on them). A directory keeps O_NOATIME: venus stamps its containers'
- * times, and our reads of it must not move them. */
-static void set_status_flags(int container, int vtype, int flags)
+ * act on them). */
+static void set_status_flags(int container, int flags)
 {
 	int wanted = flags & (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_ASYNC);
 
-	if (vtype == C_VDIR)
-		wanted |= O_NOATIME;
 	if (fcntl(container, F_SETFL, wanted) < 0)
 		fcntl(container, F_SETFL, wanted & ~O_DIRECT); /* not on every fs */
+}
+
+/* A directory's open file: a new open file of the mount's empty directory
+ * (inode.c), whose position is the readdir cursor; the container stays
+ * ours. Its reads keep O_NOATIME: venus stamps its containers' times. */
+static int open_dir_stub(struct coda_sb *sb, int container, int flags)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", sb->dir_stub);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & (O_NONBLOCK | O_ASYNC)));
+	if (fd < 0)
+		return -errno;
+	fcntl(container, F_SETFL, O_NOATIME);
+	return fd;
 }
 
 /* A writer's own open file of the container, with the target's flags: venus
@@ -114,13 +130,19 @@ static int make_file(struct coda_req *r, const struct coda_caller *who, const st
 	int rc = 0;
 
 	*src = container;
-	if (cflags & C_O_WRITE) {
+	if (vtype == C_VDIR) {
+		*src = open_dir_stub(r->sb, container, flags);
+		if (*src < 0)
+			return *src;
+	} else if (cflags & C_O_WRITE) {
 		*src = open_for_writing(container, flags);
 		if (*src < 0)
 			return *src;
 		rc = release_watch(r, *src, fid, cflags);
 	}
-	f = rc < 0 ? NULL : coda_file_new(fid, vtype, path, flags, *src, *src == container);
+	f = rc < 0 ? NULL
+		   : coda_file_new(fid, vtype, path, flags, *src,
+				   vtype == C_VDIR || *src == container);
 	if (!f) {
 		/* A writer never handed over is released here: inotify turns
 		 * it into the CODA_CLOSE that balances the open. */
@@ -134,7 +156,10 @@ static int make_file(struct coda_req *r, const struct coda_caller *who, const st
 		f->who = *who;
 		f->cflags = cflags;
 	}
-	set_status_flags(*src, vtype, flags);
+	if (vtype == C_VDIR)
+		f->container = container;
+	else
+		set_status_flags(*src, flags);
 	*fp = f;
 	return 0;
 }
@@ -175,8 +200,9 @@ int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, con
 	if (rc < 0)
 		return rc;
 	rc = make_file(r, &who, fid, vtype, path, flags, cflags, container, fp, src);
-	/* A writer's own open file holds the container now. */
-	if (rc < 0 || *src != container)
+	/* A writer's own open file holds the container now; a directory's
+	 * record keeps it. */
+	if (rc < 0 || (*src != container && (*fp)->container != container))
 		close(container);
 	return rc;
 }

@@ -1,10 +1,14 @@
 /* The mount and its objects' attributes, as fs/coda/inode.c: the super
  * block (its root fid, statfs) and getattr/setattr through the cache. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "coda.h"
@@ -31,11 +35,41 @@ static ino_t mount_parent_ino(const char *mnt)
 	return stat(parent, &st) == 0 ? st.st_ino : 0;
 }
 
+/* A directory, empty and removed, of which every /coda directory's fd is an
+ * open file: read(2) on it fails with EISDIR and mmap with ENODEV by
+ * themselves, as on a directory of a mount, so the filter need not trap
+ * them, and its position is the readdir cursor (file.c, dir.c). */
+static int dir_stub_make(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(path, sizeof(path), "%s/coda-exec-dir.XXXXXX", tmp);
+	if (!mkdtemp(path)) {
+		err = errno;
+		fprintf(stderr,
+			"coda-exec: cannot make a directory in %s for the fds of /coda "
+			"directories: %s (set TMPDIR to a writable directory)\n",
+			tmp, strerror(err));
+		return -err;
+	}
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	err = errno;
+	rmdir(path);
+	return fd < 0 ? -err : fd;
+}
+
 int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched)
 {
 	sb->sched = sched;
 	sb->vc.chan = -1;
 	sb->log = stderr;
+	sb->dir_stub = dir_stub_make();
+	if (sb->dir_stub < 0)
+		return sb->dir_stub;
 	return release_init(sb);
 }
 
@@ -54,6 +88,9 @@ void coda_sb_destroy(struct coda_sb *sb)
 	release_destroy(sb);
 	cache_flush(&sb->caches);
 	coda_stats_free(sb);
+	if (sb->dir_stub >= 0)
+		close(sb->dir_stub);
+	sb->dir_stub = -1;
 }
 
 int coda_root(struct coda_req *r, struct CodaFid *root)

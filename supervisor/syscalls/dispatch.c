@@ -138,8 +138,13 @@ int syscalls_init(struct sup *s)
 	loop_on(&s->trap, EV_VENUS_LISTENER, venus_listener_ready);
 	loop_on(&s->trap, EV_TIMER, venus_too_late);
 	loop_on(&s->trap, EV_VENUS_PIDFD, venus_gone);
-	s->opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC);
+	s->opath_anchor = memfd_create("coda-exec O_PATH", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (!rc && s->opath_anchor < 0)
+		rc = -errno;
+	/* Sealed: the write-only fds of it that O_PATH opens hand out
+	 * (open.c) can never change it. */
+	if (!rc && fcntl(s->opath_anchor, F_ADD_SEALS,
+			 F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		rc = -errno;
 	s->self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (!rc && s->self_exe < 0)

@@ -19,7 +19,7 @@ static struct files_state *fdtable_new(void)
 
 	if (files) {
 		files->shared.refs = 1;
-		files->hint[0] = files->hint[1] = CODA_FD_HALF_SIZE - 1;
+		files->hint = CODA_FD_BAND_SIZE - 1;
 	}
 	return files;
 }
@@ -48,7 +48,7 @@ struct proc_shared *fdtable_copy(const struct proc_shared *shared, bool stale)
 		files->slot[i] = from->slot[i] ? coda_file_get(from->slot[i]) : NULL;
 		files->unverified[i] = from->unverified[i];
 	}
-	memcpy(files->hint, from->hint, sizeof(files->hint));
+	files->hint = from->hint;
 	/* Its parent may have opened more since the fork: each /coda fd is
 	 * believed once /proc shows that the child holds it. */
 	if (stale)
@@ -120,22 +120,18 @@ struct coda_file *fdtable_lookup(struct call *c, struct files_state *files, long
 	return files->slot[i];
 }
 
-/* Searched downwards from the top of the half, so that the target's own
+/* Searched downwards from the top of the band, so that the target's own
  * lowest-free allocations never meet ours. A slot we do not hold may still
- * be taken by an fd of the target's own: /proc says. */
-int fdtable_alloc(struct call *c, struct files_state *files, int vtype)
+ * be taken by an fd of the target's own: kcmp or /proc says. */
+int fdtable_alloc(struct call *c, struct files_state *files)
 {
-	int base = (vtype == C_VDIR ? CODA_FD_DIR_LO : CODA_FD_FILE_LO) - CODA_FD_BAND_LO;
-	int *hint = &files->hint[vtype == C_VDIR];
+	for (int k = 0; k < CODA_FD_BAND_SIZE; k++) {
+		int i = (files->hint - k + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
 
-	for (int k = 0; k < CODA_FD_HALF_SIZE; k++) {
-		int i = base + (*hint - k + CODA_FD_HALF_SIZE) % CODA_FD_HALF_SIZE;
-		int fd = CODA_FD_BAND_LO + i;
-
-		if (slot_valid(c, files, i) || !target_fd_free(c, fd))
+		if (slot_valid(c, files, i) || !target_fd_free(c, CODA_FD_BAND_LO + i))
 			continue;
-		*hint = (i - base - 1 + CODA_FD_HALF_SIZE) % CODA_FD_HALF_SIZE;
-		return fd;
+		files->hint = (i - 1 + CODA_FD_BAND_SIZE) % CODA_FD_BAND_SIZE;
+		return CODA_FD_BAND_LO + i;
 	}
 	return -EMFILE;
 }
@@ -184,30 +180,71 @@ struct coda_file *coda_file_lookup(struct call *c, long fd)
 	return fdtable_lookup(c, proc_files(c->proc), fd);
 }
 
+static void memo_clear(struct file_memo *e)
+{
+	if (e->path && e->dir_file >= 0)
+		close(e->dir_file);
+	if (e->path && e->dir_container >= 0)
+		close(e->dir_container);
+	free(e->path);
+	e->path = NULL;
+}
+
 static void remember(struct file_memos *m, const struct coda_file *f)
 {
 	struct file_memo *e = &m->ring[m->next++ % FILE_MEMOS];
+	bool dir = f->container >= 0 && f->host_fd >= 0;
 	char *path = strdup(f->path);
 
+	memo_clear(e);
 	if (!path)
 		return;
-	free(e->path);
-	*e = (struct file_memo){f->fid, f->vtype, f->flags, f->cdev, f->cino, path};
+	*e = (struct file_memo){f->fid, f->vtype, f->flags, f->cdev, f->cino, path, -1, -1};
+	if (dir) {
+		e->dir_file = fcntl(f->host_fd, F_DUPFD_CLOEXEC, 3);
+		e->dir_container = fcntl(f->container, F_DUPFD_CLOEXEC, 3);
+	}
 }
 
-struct coda_file *fdtable_recall(struct file_memos *m, int container)
+static bool same_file_as_mine(int a, int b)
 {
+	pid_t self = getpid();
+
+	return syscall(SYS_kcmp, self, self, KCMP_FILE, a, b) == 0;
+}
+
+/* A directory: the memo of the same open file, with a copy of its
+ * container. O_PATH records share one anchor file: no memo names them. */
+static bool memo_names(const struct file_memo *e, int fd, const struct stat *st)
+{
+	if (!e->path || e->cdev != st->st_dev || e->cino != st->st_ino || (e->flags & O_PATH))
+		return false;
+	if (e->vtype != C_VDIR)
+		return true;
+	return e->dir_file >= 0 && e->dir_container >= 0 && same_file_as_mine(fd, e->dir_file);
+}
+
+struct coda_file *fdtable_recall(struct file_memos *m, int file)
+{
+	struct coda_file *f;
 	struct stat st;
 
-	if (fstat(container, &st) < 0)
+	if (fstat(file, &st) < 0)
 		return NULL;
-	/* O_PATH records share one anchor file: a memo cannot tell them apart. */
 	for (unsigned k = 1; k <= FILE_MEMOS; k++) {
 		const struct file_memo *e = &m->ring[(m->next - k) % FILE_MEMOS];
 
-		if (e->path && e->cdev == st.st_dev && e->cino == st.st_ino && !(e->flags & O_PATH))
-			return coda_file_new(&e->fid, e->vtype, e->path, e->flags, container,
-					     false);
+		if (!memo_names(e, file, &st))
+			continue;
+		f = coda_file_new(&e->fid, e->vtype, e->path, e->flags, file, false);
+		if (f && e->vtype == C_VDIR) {
+			f->container = fcntl(e->dir_container, F_DUPFD_CLOEXEC, 3);
+			if (f->container < 0) {
+				coda_file_put(f);
+				f = NULL;
+			}
+		}
+		return f;
 	}
 	return NULL;
 }
@@ -215,7 +252,7 @@ struct coda_file *fdtable_recall(struct file_memos *m, int container)
 void fdtable_memos_free(struct file_memos *m)
 {
 	for (unsigned i = 0; i < FILE_MEMOS; i++)
-		free(m->ring[i].path);
+		memo_clear(&m->ring[i]);
 }
 
 /* The call's answer (SEND) when `answer`, else one more fd of the call's. */
@@ -232,9 +269,7 @@ static int install(struct call *c, struct coda_file *f, int src, int newfd, bool
 	int fd = -EMFILE;
 
 	if (newfd < 0) {
-		/* O_PATH goes with the directories, whose reads are trapped:
-		 * read(2) on it is EBADF, not the anchor's EOF */
-		int slot = fdtable_alloc(c, files, f->flags & O_PATH ? C_VDIR : f->vtype);
+		int slot = fdtable_alloc(c, files);
 
 		if (slot >= 0)
 			fd = add_fd(c, src, slot, cloexec, answer);

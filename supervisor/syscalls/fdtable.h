@@ -17,7 +17,7 @@ struct files_state {
 	struct proc_shared shared; /* first: the trap counts its users */
 	struct coda_file *slot[CODA_FD_BAND_SIZE];
 	bool unverified[CODA_FD_BAND_SIZE]; /* set by exec: may have been closed */
-	int hint[2]; /* where the next search starts in each half: files, dirs */
+	int hint;			    /* where the next search starts */
 };
 
 /* The fd table as the trap shares and copies it (struct trap_ops). */
@@ -27,8 +27,8 @@ void fdtable_free(struct proc_shared *shared);
 /* The /coda file at target fd `fd`, or NULL. */
 struct coda_file *fdtable_lookup(struct call *c, struct files_state *files, long fd);
 
-/* A free band fd for an object of this vnode type, or -EMFILE. */
-int fdtable_alloc(struct call *c, struct files_state *files, int vtype);
+/* A free band fd, or -EMFILE. */
+int fdtable_alloc(struct call *c, struct files_state *files);
 
 void fdtable_set(struct files_state *files, int fd, struct coda_file *f);
 
@@ -42,9 +42,9 @@ bool fdtable_holds_any(const struct files_state *files, long first, long last);
  * onto a band fd, exec): believe those slots only after a look in /proc. */
 void fdtable_suspect(struct files_state *files, long first, long last);
 
-/* A new record of the object a memo names, opened as `container`; NULL when
- * no memo names that container. */
-struct coda_file *fdtable_recall(struct file_memos *m, int container);
+/* A new record of the object a memo names, whose open file `file` is (a
+ * file's container, or a directory's own); NULL when no memo names it. */
+struct coda_file *fdtable_recall(struct file_memos *m, int file);
 void fdtable_memos_free(struct file_memos *m);
 
 /* The /coda file behind the caller's fd `fd`, or NULL when it is not one. */

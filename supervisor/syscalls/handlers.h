@@ -42,7 +42,6 @@ void sys_getcwd(struct call *c);
 
 void sys_getdents64(struct call *c);
 void sys_getdents(struct call *c);
-void sys_read_dir(struct call *c);
 
 void sys_dup(struct call *c);
 void sys_fcntl_dup(struct call *c);

@@ -172,7 +172,9 @@ static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t
 /* O_PATH opens nothing in the kernel, so venus is not asked: the target gets
  * an fd of the supervisor's empty anchor file, and every call it can make
  * with it (fstat, *at, readlinkat "", fchdir) is answered from the record.
- * (ADDFD cannot pass a real O_PATH file: read(2) on it gives EOF, not EBADF.) */
+ * ADDFD cannot pass a real O_PATH file; a write-only one makes read(2) fail
+ * with EBADF by itself, as on O_PATH, and the anchor is sealed against
+ * writes (dispatch.c). */
 static int open_path_only(struct call *c, const struct nameidata *nd, int flags)
 {
 	char anchor[64];
@@ -180,7 +182,7 @@ static int open_path_only(struct call *c, const struct nameidata *nd, int flags)
 	int handle, rc;
 
 	snprintf(anchor, sizeof(anchor), "/proc/self/fd/%d", call_sup(c)->opath_anchor);
-	handle = open(anchor, O_RDONLY | O_CLOEXEC);
+	handle = open(anchor, O_WRONLY | O_CLOEXEC);
 	if (handle < 0)
 		return -errno;
 	f = coda_file_new(&nd->fid, nd->vtype, nd->path, flags, handle, true);

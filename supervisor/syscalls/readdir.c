@@ -57,15 +57,3 @@ void sys_getdents(struct call *c)
 	else
 		call_return(c, -ENOSYS);
 }
-
-/* read(2) and friends on the directory half of the band: a directory is not
- * read as a file. Any other fd there belongs to the target: untouched. */
-void sys_read_dir(struct call *c)
-{
-	struct coda_file *f = vfs_open_file(c, (long)call_arg(c, 0));
-
-	if (f && f->vtype == C_VDIR)
-		call_return(c, -EISDIR);
-	else if (f)
-		call_continue(c);
-}

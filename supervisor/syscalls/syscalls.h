@@ -112,7 +112,9 @@ void hosted_stop(struct sup *s, int secs);
 
 /* What the /coda files put into bands lately were, by container: an fd in
  * flight over a Unix socket outlives its sender's fd and record, and its
- * receiver must still learn what it is. The newest first. */
+ * receiver must still learn what it is. The newest first. Every directory's
+ * open file is of one empty directory (coda/file.c): a directory's memo
+ * keeps a copy of its open file, to know it by, and of its container. */
 #define FILE_MEMOS 256
 struct file_memo {
 	struct CodaFid fid;
@@ -120,7 +122,9 @@ struct file_memo {
 	int flags;
 	dev_t cdev;
 	ino_t cino;
-	char *path; /* NULL: a free entry */
+	char *path;	   /* NULL: a free entry */
+	int dir_file;	   /* a directory's open file, or -1 */
+	int dir_container; /* and its container */
 };
 struct file_memos {
 	struct file_memo ring[FILE_MEMOS];

@@ -397,6 +397,27 @@ symlink_loop_gives_ELOOP() { same_as_plain 'cat links/loop-a' 1 'Too many levels
 t cmp directory_read_gives_EISDIR
 directory_read_gives_EISDIR() { same_as_plain 'cat docs' 1 'Is a directory'; }
 
+# A directory's fd reads, maps and seeks as a directory, with no trap: each
+# call's errno, and the listing again after a seek back to where it began.
+t cmp directory_fd_reads_maps_and_seeks_as_a_directory
+directory_fd_reads_maps_and_seeks_as_a_directory() {
+	same_as_plain "$PY"' -c "
+import mmap, os
+fd = os.open(\"docs\", os.O_RDONLY | os.O_DIRECTORY)
+for name, call in ((\"read\", lambda: os.read(fd, 10)), (\"pread\", lambda: os.pread(fd, 10, 0)),
+                   (\"readv\", lambda: os.readv(fd, [bytearray(10)])),
+                   (\"mmap\", lambda: mmap.mmap(fd, 4096, prot=mmap.PROT_READ))):
+    try:
+        call()
+        print(name, \"worked\")
+    except OSError as e:
+        print(name, e.strerror)
+d = os.scandir(fd)
+first = sorted(e.name for e in d)
+print(os.lseek(fd, 0, os.SEEK_SET), sorted(e.name for e in os.scandir(fd)) == first, len(first))
+"'
+}
+
 t cmp name_of_256_chars_gives_ENAMETOOLONG
 name_of_256_chars_gives_ENAMETOOLONG() {
 	same_as_plain 'cat "$(printf "a%.0s" $(seq 255))"; cat "$(printf "a%.0s" $(seq 256))"' 1 'File name too long' &&

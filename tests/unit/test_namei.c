@@ -277,6 +277,7 @@ static void set_file(int slot, int node, const char *rel)
 					 .fid = fid_of(node),
 					 .vtype = nodes[node].vtype,
 					 .host_fd = -1,
+					 .container = -1,
 					 .path = file_paths[slot]};
 }
 
