@@ -38,11 +38,12 @@ static int escaped(struct venus *v, const char *dir)
 	return -ENOENT;
 }
 
-/* The directory at path `dir` from the volume root, opened beneath it. */
+/* The directory at path `dir` from the volume root, opened beneath it: a
+ * symlink on the way is followed only while it stays in the volume. */
 static int dir_resolve(struct venus *v, const char *dir)
 {
 	struct open_how how = {
-	    .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, v->vol_fd, dir, &how, sizeof(how));
@@ -51,8 +52,7 @@ static int dir_resolve(struct venus *v, const char *dir)
 		return (int)fd;
 	if (errno == EXDEV)
 		return escaped(v, dir);
-	/* A loop, or the last component a symlink: no directory of ours. */
-	return errno == ELOOP ? -ENOENT : -errno;
+	return errno == ELOOP ? -ENOENT : -errno; /* symlinks in a loop */
 }
 
 /* Where the kernel shows fd now (its /proc/self/fd link), in buf; its
