@@ -95,8 +95,7 @@ void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *be
 	shown = attr_ctime(e, before);
 	if (changed && ts_cmp(changed, &shown) > 0)
 		shown = *changed;
-	e->ctime_kept = e->path && fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			fid_matches(e, &st);
+	e->ctime_kept = e->path && beneath_stat(v, e->path, &st) == 0 && fid_matches(e, &st);
 	if (!e->ctime_kept)
 		return;
 	e->ctime_left = st.st_ctim;
@@ -123,7 +122,7 @@ void attr_made(struct venus *v, const char *path)
 	struct stat st;
 	char *copy;
 
-	if (fstatat(v->vol_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (beneath_stat(v, path, &st) < 0)
 		return;
 	copy = strdup(path);
 	if (!copy || fid_enter(v, &st, copy, &e) < 0)

@@ -239,9 +239,10 @@ static int entry_bind(struct venus *v, const struct cml_entry *ce, struct fid_en
 {
 	struct stat st;
 	char *path;
+	int err = beneath_stat(v, ce->path, &st);
 
-	if (fstatat(v->vol_fd, ce->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	if (err)
+		return err;
 	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	path = strdup(ce->path);

@@ -322,10 +322,10 @@ int container_copy(struct venus *v, int src, int dst)
 /* Opens the backing object of e and checks it is still the one e names. */
 static int backing_open(struct venus *v, struct fid_entry *e, int flags, struct stat *st)
 {
-	int fd = openat(v->vol_fd, e->path, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	int fd = beneath_open(v, e->path, flags, 0);
 
 	if (fd < 0)
-		return errno == ELOOP ? -ENOENT : -errno;
+		return fd == -ELOOP ? -ENOENT : fd;
 	if (fstat(fd, st) < 0) {
 		int err = -errno;
 
@@ -402,7 +402,7 @@ int container_take(struct venus *v, struct fid_entry *e, const char *name)
 	struct stat st, cst;
 
 	container_name(&e->fid, cname, sizeof(cname));
-	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !fid_matches(e, &st))
+	if (beneath_stat(v, e->path, &st) < 0 || !fid_matches(e, &st))
 		return -ENOENT;
 	if (fstatat(v->cache_fd, cname, &cst, AT_SYMLINK_NOFOLLOW) < 0 || !file_current(&cst, &st))
 		return -ENOENT;

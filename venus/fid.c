@@ -201,8 +201,7 @@ static bool fid_path_works(struct venus *v, const struct fid_entry *e)
 {
 	struct stat st;
 
-	return e->path && fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       fid_matches(e, &st);
+	return e->path && beneath_stat(v, e->path, &st) == 0 && fid_matches(e, &st);
 }
 
 /* Another name found for e's object: a hard link, or a rename made behind
@@ -292,7 +291,7 @@ void fid_dir_changed(struct venus *v, const char *path)
 	struct fid_entry *e;
 	struct stat st;
 
-	if (fstatat(v->vol_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (beneath_stat(v, path, &st) < 0)
 		return;
 	e = fid_by_inode(v, &st);
 	if (e)
@@ -311,6 +310,9 @@ int fid_init(struct venus *v)
 		return -errno;
 	if (fstat(v->vol_fd, &st) < 0)
 		return -errno;
+	err = beneath_init(v);
+	if (err)
+		return err;
 	path = strdup(".");
 	if (!path)
 		return -ENOMEM;
@@ -333,6 +335,7 @@ void fid_fini(struct venus *v)
 		free(r);
 	}
 	v->root = NULL;
+	beneath_fini(v);
 	if (v->vol_fd >= 0)
 		close(v->vol_fd);
 	v->vol_fd = -1;
@@ -341,12 +344,12 @@ void fid_fini(struct venus *v)
 int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st)
 {
 	struct fid_entry *e = fid_find(v, fid);
+	int err;
 
 	if (!e || e->dead || !e->path)
 		return -ENOENT; /* gone, or a hard link's removed name was its only known one */
-	if (fstatat(v->vol_fd, e->path, st, AT_SYMLINK_NOFOLLOW) < 0) {
-		int err = -errno;
-
+	err = beneath_stat(v, e->path, st);
+	if (err) {
 		if (err != -ENOENT && err != -ENOTDIR)
 			return err;
 		fid_drop(v, e);
@@ -385,6 +388,7 @@ int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct f
 	      struct stat *st)
 {
 	char *path;
+	int err;
 
 	if (!name[0] || strchr(name, '/'))
 		return -EINVAL;
@@ -404,9 +408,11 @@ int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct f
 		free(path);
 		return -ENAMETOOLONG;
 	}
-	if (fstatat(v->vol_fd, path, st, AT_SYMLINK_NOFOLLOW) < 0) {
-		int err = -errno;
-
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		err = beneath_stat(v, path, st);
+	else
+		err = beneath_stat_in(v, dir, name, st);
+	if (err) {
 		free(path);
 		return err;
 	}

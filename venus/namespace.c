@@ -40,7 +40,7 @@ void owner_set(struct venus *v, const char *path, uid_t uid, const struct stat *
 	if (geteuid() != 0)
 		return;
 	/* Best effort: a volume that refuses chown still has the object. */
-	(void)fchownat(v->vol_fd, path, uid, gid, AT_SYMLINK_NOFOLLOW);
+	(void)beneath_chown(v, path, uid, gid);
 }
 
 /* One name in one directory, as an upcall gives them. */
@@ -76,11 +76,11 @@ static int dirop_start(struct venus *v, const struct coda_msg *in, const struct 
 		return -ENOMEM;
 	if (strlen(op->path) >= PATH_MAX)
 		return -ENAMETOOLONG;
-	if (fstatat(v->vol_fd, op->path, &op->st, AT_SYMLINK_NOFOLLOW) == 0)
-		op->exists = true;
-	else if (errno != ENOENT)
-		return -errno;
-	return 0;
+	/* Looked up in the very directory the fid names: what is made in
+	 * op->path is made there. */
+	err = beneath_stat_in(v, op->dir, op->name, &op->st);
+	op->exists = !err;
+	return err == -ENOENT ? 0 : err;
 }
 
 static void dirop_end(struct dirop *op)
@@ -109,10 +109,10 @@ static int reply_new(struct venus *v, struct dirop *op, struct CodaFid *fid, str
 	struct fid_entry *e;
 	struct stat st;
 	char *path;
-	int err;
+	int err = beneath_stat(v, op->path, &st);
 
-	if (fstatat(v->vol_fd, op->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	if (err)
+		return err;
 	path = strdup(op->path);
 	if (!path)
 		return -ENOMEM;
@@ -147,23 +147,22 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	err = access_check(v, in->ih.uid, &op.dst, C_A_W_OK | C_A_X_OK);
 	if (err)
 		goto out;
-	fd = openat(v->vol_fd, op.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = beneath_open(v, op.path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto out;
 	}
 	close(fd);
 	dirop_changed(&op);
 	owner_set(v, op.path, in->ih.uid, &op.dst);
 	/* The caller's umask is applied already; ours must not be again. */
-	if (fchmodat(v->vol_fd, op.path, (mode_t)req->mode & 07777, 0) < 0)
-		err = -errno;
+	err = beneath_chmod(v, op.path, (mode_t)req->mode & 07777);
 	if (!err)
 		attr_made(v, op.path);
 	if (!err)
 		err = reply_new(v, &op, &out->out.coda_create.VFid, &out->out.coda_create.attr);
 	if (err)
-		unlinkat(v->vol_fd, op.path, 0);
+		beneath_unlink(v, op.path, 0);
 out:
 	dirop_end(&op);
 	return err;
@@ -181,23 +180,21 @@ int vn_mkdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = may_create(v, in->ih.uid, &op);
 	if (err)
 		goto out;
-	if (mkdirat(v->vol_fd, op.path, 0700) < 0) {
-		err = -errno;
+	err = beneath_mkdir(v, op.path, 0700);
+	if (err)
 		goto out;
-	}
 	dirop_changed(&op);
 	owner_set(v, op.path, in->ih.uid, &op.dst);
 	/* A directory in a set-group-ID directory inherits the bit. */
 	if (op.dst.st_mode & S_ISGID)
 		mode |= S_ISGID;
-	if (fchmodat(v->vol_fd, op.path, mode, 0) < 0)
-		err = -errno;
+	err = beneath_chmod(v, op.path, mode);
 	if (!err)
 		attr_made(v, op.path);
 	if (!err)
 		err = reply_new(v, &op, &out->out.coda_mkdir.VFid, &out->out.coda_mkdir.attr);
 	if (err)
-		unlinkat(v->vol_fd, op.path, AT_REMOVEDIR);
+		beneath_unlink(v, op.path, AT_REMOVEDIR);
 out:
 	dirop_end(&op);
 	return err;
@@ -220,10 +217,9 @@ int vn_symlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = may_create(v, in->ih.uid, &op);
 	if (err)
 		goto out;
-	if (symlinkat(target, v->vol_fd, op.path) < 0) {
-		err = -errno;
+	err = beneath_symlink(v, target, op.path);
+	if (err)
 		goto out;
-	}
 	dirop_changed(&op);
 	owner_set(v, op.path, in->ih.uid, &op.dst);
 	attr_made(v, op.path);
@@ -253,10 +249,9 @@ int vn_link(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	if (err)
 		goto out;
 	/* EXDEV when the two lie on different backing file systems. */
-	if (linkat(v->vol_fd, src->path, v->vol_fd, op.path, 0) < 0) {
-		err = -errno;
+	err = beneath_link(v, src->path, op.path);
+	if (err)
 		goto out;
-	}
 	/* Remembered so that the fid keeps a name when the first one goes
 	 * (a temp file linked to its final name, then unlinked: git). */
 	if (!src->alt_path)
@@ -307,10 +302,9 @@ int vn_remove(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = access_may_delete(v, in->ih.uid, &op.dst, &op.st);
 	if (err)
 		goto out;
-	if (unlinkat(v->vol_fd, op.path, 0) < 0) {
-		err = -errno;
+	err = beneath_unlink(v, op.path, 0);
+	if (err)
 		goto out;
-	}
 	dirop_changed(&op);
 	name_gone(v, &op);
 out:
@@ -323,8 +317,11 @@ out:
 static void rmdir_leftovers(struct venus *v, const char *path)
 {
 	static const char *const prefixes[] = {STORE_TMP_PREFIX, NULL};
+	const char *name;
+	int at = beneath_at(v, path, &name);
 
-	tmp_sweep(v->vol_fd, path, prefixes);
+	if (at >= 0)
+		tmp_sweep(at, name, prefixes);
 }
 
 int vn_rmdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
@@ -347,15 +344,13 @@ int vn_rmdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = access_may_delete(v, in->ih.uid, &op.dst, &op.st);
 	if (err)
 		goto out;
-	if (unlinkat(v->vol_fd, op.path, AT_REMOVEDIR) < 0) {
-		err = -errno;
-		if (err == -ENOTEMPTY) {
-			rmdir_leftovers(v, op.path);
-			err = unlinkat(v->vol_fd, op.path, AT_REMOVEDIR) < 0 ? -errno : 0;
-		}
-		if (err)
-			goto out;
+	err = beneath_unlink(v, op.path, AT_REMOVEDIR);
+	if (err == -ENOTEMPTY) {
+		rmdir_leftovers(v, op.path);
+		err = beneath_unlink(v, op.path, AT_REMOVEDIR);
 	}
+	if (err)
+		goto out;
 	dirop_changed(&op);
 	name_gone(v, &op);
 out:
@@ -398,10 +393,9 @@ int vn_rename(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		goto out;
 	/* EXDEV, ENOTEMPTY, EISDIR, ENOTDIR and EINVAL (a directory into
 	 * itself) come from the backing call, as the kernel gives them. */
-	if (renameat(v->vol_fd, from.path, v->vol_fd, to.path) < 0) {
-		err = -errno;
+	err = beneath_rename(v, from.path, to.path);
+	if (err)
 		goto out;
-	}
 	dirop_changed(&from);
 	dirop_changed(&to);
 	if (to.exists)

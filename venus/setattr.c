@@ -32,9 +32,7 @@ static int set_owner(struct venus *v, struct fid_entry *e, uid_t caller, const s
 		    (caller != st->st_uid || !access_in_group(v, caller, gid)))
 			return -EPERM;
 	}
-	if (fchownat(v->vol_fd, e->path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return 0;
+	return beneath_chown(v, e->path, uid, gid);
 }
 
 static int set_mode(struct venus *v, struct fid_entry *e, uid_t caller, const struct stat *st,
@@ -47,9 +45,7 @@ static int set_mode(struct venus *v, struct fid_entry *e, uid_t caller, const st
 	/* Setting set-group-ID on a file of a group one is not in drops it. */
 	if (caller != 0 && S_ISREG(st->st_mode) && !access_in_group(v, caller, st->st_gid))
 		mode &= ~(mode_t)S_ISGID;
-	if (fchmodat(v->vol_fd, e->path, mode & 07777, 0) < 0)
-		return -errno;
-	return 0;
+	return beneath_chmod(v, e->path, mode & 07777);
 }
 
 /* truncate(2): of the backing file and of an open write session's container,
@@ -68,9 +64,9 @@ static int set_size(struct venus *v, struct fid_entry *e, uid_t caller, const st
 	err = access_check(v, caller, st, C_A_W_OK);
 	if (err)
 		return err;
-	fd = openat(v->vol_fd, e->path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	fd = beneath_open(v, e->path, O_WRONLY | O_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
 	close(fd);
 	if (!err)
@@ -112,13 +108,14 @@ static int set_times(struct venus *v, struct fid_entry *e, uid_t caller, const s
 		if (err)
 			return err;
 	}
-	if (utimensat(v->vol_fd, e->path, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	err = beneath_utimens(v, e->path, ts);
+	if (err)
+		return err;
 	if (ts[1].tv_nsec == UTIME_NOW) {
 		/* The container must carry the very time the backing file got. */
 		struct stat now;
 
-		if (fstatat(v->vol_fd, e->path, &now, AT_SYMLINK_NOFOLLOW) == 0)
+		if (beneath_stat(v, e->path, &now) == 0)
 			ts[1] = now.st_mtim;
 	}
 	ts[0].tv_nsec = UTIME_OMIT;
@@ -141,8 +138,9 @@ int vn_setattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = set_owner(v, e, caller, &st, va);
 		if (err)
 			return err;
-		if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
+		err = beneath_stat(v, e->path, &st);
+		if (err)
+			return err;
 	}
 	if (va->va_mode != (u_short)-1) {
 		err = set_mode(v, e, caller, &st, va->va_mode);

@@ -45,17 +45,20 @@ static int wc_reopen(struct venus *v, const char *name, int flags)
 static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 {
 	struct stat st;
-	int src, err = 0;
+	const char *name;
+	int src, err = beneath_stat(v, e->path, &st);
 
-	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	if (err)
+		return err;
 	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
 		return -ENOENT; /* replaced since the caller's lstat */
 	if (trunc)
 		return 0;
 	if (st.st_size > 0) {
 		/* Copying is no read of the file: its atime stays. */
-		src = open_noatime(v->vol_fd, e->path, O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		src = beneath_at(v, e->path, &name);
+		if (src >= 0)
+			src = open_noatime(src, name, O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0)
 			return src;
 		err = container_copy(v, src, fd);
@@ -181,9 +184,9 @@ static int store_in_place(struct venus *v, struct fid_entry *e, int src, bool du
 	struct stat st;
 	int fd, err = 0;
 
-	fd = openat(v->vol_fd, e->path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = beneath_open(v, e->path, O_WRONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0)
 		err = -errno;
 	else if (!fid_matches(e, &st))
@@ -214,13 +217,12 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, bool dur
 	base = base ? base + 1 : e->path;
 	if (!parent)
 		return -ENOMEM;
-	dfd = openat(v->vol_fd, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0 && errno == EACCES)
-		dfd = openat(v->vol_fd, parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = beneath_open(v, parent, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd == -EACCES)
+		dfd = beneath_open(v, parent, O_PATH | O_DIRECTORY, 0);
 	if (dfd < 0) {
-		err = -errno;
 		free(parent);
-		return err;
+		return dfd;
 	}
 	/* Writing a file does not change its directory on a kernel mount: the
 	 * temp file and the rename must not show in the directory's times. */
@@ -276,8 +278,9 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 
 	if (!e->path)
 		return -ENOENT;
-	if (fstatat(v->vol_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	err = beneath_stat(v, e->path, &st);
+	if (err)
+		return err;
 	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
 		return -ENOENT; /* replaced behind our back: nowhere to store */
 	src = wc_reopen(v, name, O_RDONLY);

@@ -181,6 +181,7 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 	}
 	v->cfg = cfg;
 	v->vol_fd = -1;
+	v->proc_fd = -1;
 	v->cache_fd = -1;
 	err = fid_init(v);
 	if (err) {

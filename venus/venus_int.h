@@ -69,11 +69,26 @@ struct recent_open {
 	int flags;
 };
 
+/* A directory kept open by beneath.c. */
+#define BENEATH_SLOTS 4
+struct beneath_slot {
+	char *shown; /* where its fd was: vol_shown and the path from the root; NULL: free */
+	size_t len;  /* of shown */
+	int fd;	     /* O_PATH, resolved beneath vol_fd */
+	struct fid_ino key;
+	unsigned long used; /* parents_used when last handed out */
+};
+
 struct venus_config;
 
 struct venus {
 	const struct venus_config *cfg;
-	int vol_fd;	  /* O_PATH fd of the volume root: every backing path is relative to it */
+	int vol_fd; /* O_PATH fd of the volume root: every backing path is relative to it */
+	struct beneath_slot parents[BENEATH_SLOTS];
+	unsigned long parents_used;
+	int proc_fd;	 /* /proc/self/fd, where a kept fd shows where it is; -1: none */
+	char *vol_shown; /* the volume root there, ending in '/'; "": unknown */
+	size_t vol_shown_len;
 	int cache_fd;	  /* the cache directory, holding one container per fid */
 	char *cache_path; /* absolute, for CODA_OPEN_BY_PATH replies */
 	unsigned long tmp_seq;
@@ -109,6 +124,30 @@ int fid_moved(struct venus *v, const char *from, const char *to);
 void fid_dir_changed(struct venus *v, const char *path);
 char *fid_path_join(const char *dir, const char *name);
 char *fid_path_parent(const char *path);
+
+/* beneath.c: the backing object at a path from the volume root, reached
+ * beneath it (a symlink or ".." that leaves it: -ENOENT, as for a name
+ * gone), the last component never followed. Results are 0, an fd or a
+ * length, or -errno. beneath_at gives the directory fd (borrowed) in which
+ * the last component, *name, is to be found. */
+int beneath_init(struct venus *v);
+void beneath_fini(struct venus *v);
+int beneath_at(struct venus *v, const char *path, const char **name);
+int beneath_stat(struct venus *v, const char *path, struct stat *st);
+/* name in the directory of fid dir, which must be the directory found at
+ * dir's path (else -ENOENT): what is made there is made in dir. */
+int beneath_stat_in(struct venus *v, const struct fid_entry *dir, const char *name,
+		    struct stat *st);
+int beneath_open(struct venus *v, const char *path, int flags, mode_t mode);
+int beneath_mkdir(struct venus *v, const char *path, mode_t mode);
+int beneath_symlink(struct venus *v, const char *target, const char *path);
+int beneath_chown(struct venus *v, const char *path, uid_t uid, gid_t gid);
+int beneath_chmod(struct venus *v, const char *path, mode_t mode);
+int beneath_utimens(struct venus *v, const char *path, const struct timespec ts[2]);
+ssize_t beneath_readlink(struct venus *v, const char *path, char *buf, size_t len);
+int beneath_link(struct venus *v, const char *from, const char *to);
+int beneath_rename(struct venus *v, const char *from, const char *to);
+int beneath_unlink(struct venus *v, const char *path, int flags);
 
 /* attr.c: backing attributes in Coda's terms. */
 int attr_vtype(mode_t mode);

@@ -212,9 +212,9 @@ int vn_readlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out
 		return err;
 	if (!S_ISLNK(st.st_mode))
 		return -EINVAL;
-	n = readlinkat(v->vol_fd, e->path, buf, sizeof(buf));
+	n = beneath_readlink(v, e->path, buf, sizeof(buf));
 	if (n < 0)
-		return errno == EINVAL ? -ENOENT : -errno; /* replaced since the lstat */
+		return n == -EINVAL ? -ENOENT : (int)n; /* replaced since the lstat */
 	if ((size_t)n == sizeof(buf))
 		return -ENAMETOOLONG;
 	out->out.coda_readlink.count = (int)n;

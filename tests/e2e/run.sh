@@ -990,29 +990,32 @@ no_processes_left() {
 # The embedded venus is the coda-venus program beside coda-exec, started
 # with the channel (fd 3) besides stdin, stdout and stderr, and nothing else
 # of coda-exec's (epoll, signalfd, inotify, memfd...): every other fd it
-# holds it opened itself, in the volume or the cache. (Embedded only.)
+# holds it opened itself, in the volume or the cache, or its own
+# /proc/self/fd (venus/beneath.c). (Embedded only.)
 [ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx embedded_venus_is_coda_venus_holding_only_its_own_fds
 embedded_venus_is_coda_venus_holding_only_its_own_fds() {
-	local ok=0 want fd target
+	local ok=0 want fd target vpid
 	want=$(realpath -- "$(dirname -- "$CODA_EXEC")/../venus/coda-venus")
 	cx c --volume "$VOL" --cache "$CACHE" -- sh -c 'exec 9</coda/README.md || exit 10
 '"$FIND_VENUS"'
 readlink /proc/$v/exe
+echo $v
 for f in /proc/$v/fd/*; do echo "${f##*/} $(readlink $f)"; done'
 	expect_rc c 0 || return 1
 	if [ "$(head -1 "$T/c.out")" != "$want" ]; then
 		note "venus runs $(head -1 "$T/c.out"), not $want"
 		ok=1
 	fi
+	vpid=$(sed -n 2p "$T/c.out")
 	while read -r fd target; do
 		case $fd:$target in
-		[012]:* | 3:socket:* | *:"$VOL" | *:"$VOL"/* | *:"$CACHE" | *:"$CACHE"/*) ;;
+		[012]:* | 3:socket:* | *:"$VOL" | *:"$VOL"/* | *:"$CACHE" | *:"$CACHE"/* | *:/proc/"$vpid"/fd) ;;
 		*)
 			note "venus holds fd $fd -> $target"
 			ok=1
 			;;
 		esac
-	done < <(tail -n +2 "$T/c.out")
+	done < <(tail -n +3 "$T/c.out")
 	grep -q '^3 socket:' "$T/c.out" || {
 		note "venus has no channel at fd 3"
 		ok=1

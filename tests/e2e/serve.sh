@@ -11,7 +11,8 @@
 # server is refused while one lives; a job attached when the server stops
 # ends normally; a job of another user cannot make upcalls as root
 # (SO_PEERCRED); malformed records sent straight to the socket
-# (serve_client.py) do not stop the server. Run as root, the suite reruns
+# (serve_client.py) do not stop the server, and a fid whose directory was
+# moved out of the volume behind a symlink reaches nothing outside it. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
 # N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -444,6 +445,32 @@ job_of_another_user_cannot_make_upcalls_as_root() {
 	expect_rc spoof 0 || ok=1
 	expect_text spoof out "$(printf 'LOOKUP OK\nSETATTR size 0 as uid 0: EACCES')" || ok=1
 	expect_file "$VOL/rootfile" "root data" || ok=1
+	return $ok
+}
+
+# A directory a job has a fid of, moved out of the volume by someone who may
+# write the volume directory and replaced by a symlink to where it went: the
+# fid's path now leads out of the volume, and venus must follow it nowhere
+# (raw upcalls, serve_client.py escape).
+t directory_moved_out_of_the_volume_behind_a_symlink_is_gone
+directory_moved_out_of_the_volume_behind_a_symlink_is_gone() {
+	local ok=0 out=$WORK/out.$RANDOM
+	start_server || return 1
+	make_dirs "$VOL/d/e" "$out"
+	timeout -k 5 60 "$PY" "$WORK/serve_client.py" escape "$SOCK" "$VOL" "$out" \
+		>"$T/escape.out" 2>"$T/escape.err"
+	echo $? >"$T/escape.rc"
+	job r -- cat /coda/f.txt
+	stop_server
+	expect_rc escape 0 || ok=1
+	expect_text escape out "LOOKUP of a name outside the volume: ENOENT
+CREATE outside the volume: ENOENT" || ok=1
+	[ ! -e "$out/d/e/made" ] || {
+		note "venus created $out/d/e/made, outside the volume"
+		ok=1
+	}
+	expect_out r "a file in the volume" || ok=1
+	rm -rf -- "$out"
 	return $ok
 }
 

@@ -10,6 +10,11 @@ the server answers, one line per step (tests/e2e/serve.sh compares them).
                      NUL, a unique twice, fids never handed to the
                      connection, a flood; after each, a new connection must
                      still be served
+  escape SOCKET VOL OUT  with the fid of VOL's d/e, move d to OUT, put a
+                     symlink to it in its place and a file in e, as anyone
+                     who may write VOL can, then look up and get the
+                     attributes of that file and create a name in e
+                     (venus must reach nothing outside VOL)
 """
 import ctypes
 import errno
@@ -20,7 +25,7 @@ import sys
 import threading
 import time
 
-CODA_ROOT, CODA_GETATTR, CODA_SETATTR, CODA_LOOKUP = 2, 7, 8, 10
+CODA_ROOT, CODA_GETATTR, CODA_SETATTR, CODA_LOOKUP, CODA_CREATE = 2, 7, 8, 10, 11
 CODA_ZAPFILE = 26
 HELLO = 0x43580001
 IN_HDR = struct.Struct("=IIiiI")   # opcode unique pid pgid uid
@@ -70,10 +75,15 @@ def call(s, msg, unique):
     return result(s, unique)
 
 
+def fid_of(data):
+    """The fid a reply (ROOT, LOOKUP, CREATE) begins with."""
+    return data[OUT_HDR.size:OUT_HDR.size + FID.size]
+
+
 def root_fid(s, uid=0):
     res, data = call(s, hdr(CODA_ROOT, 1, uid), 1)
     assert res == "OK", res
-    return data[OUT_HDR.size:OUT_HDR.size + FID.size]
+    return fid_of(data)
 
 
 def lookup(fid, name, unique, uid=0, name_off=None, tail=b"\0"):
@@ -83,12 +93,44 @@ def lookup(fid, name, unique, uid=0, name_off=None, tail=b"\0"):
             name + tail)
 
 
+def create(fid, name, unique):
+    va = Vattr()
+    ctypes.memset(ctypes.addressof(va), 0xff, ctypes.sizeof(va))
+    body = hdr(CODA_CREATE, unique) + fid
+    body += b"\0" * (-len(body) % 8) + bytes(va)
+    off = len(body) + 12
+    off += -off % 8
+    body += struct.pack("=iii", 1, 0o644, off)
+    return body + b"\0" * (off - len(body)) + name + b"\0"
+
+
+def escape(path, vol, out):
+    s = connect(path)
+    res, data = call(s, lookup(root_fid(s), b"d", 2), 2)
+    assert res == "OK", res
+    res, data = call(s, lookup(fid_of(data), b"e", 3), 3)
+    assert res == "OK", res
+    e = fid_of(data)
+    os.rename(os.path.join(vol, "d"), os.path.join(out, "d"))
+    os.symlink(os.path.join(out, "d"), os.path.join(vol, "d"))
+    with open(os.path.join(out, "d", "e", "secret"), "w") as f:
+        f.write("outside the volume\n")
+    res, data = call(s, lookup(e, b"secret", 4), 4)
+    if res == "OK":
+        res, data = call(s, hdr(CODA_GETATTR, 5) + fid_of(data), 5)
+        if res == "OK":
+            # struct coda_getattr_out: the header, padded to 8, then attr
+            res = "size %d" % Vattr.from_buffer_copy(data, 16).size
+    print("LOOKUP of a name outside the volume:", res)
+    print("CREATE outside the volume:", call(s, create(e, b"made", 6), 6)[0])
+
+
 def spoof(path, name):
     s = connect(path)
     root = root_fid(s)
     res, data = call(s, lookup(root, name.encode(), 2), 2)
     print("LOOKUP", res)
-    fid = data[OUT_HDR.size:OUT_HDR.size + FID.size]
+    fid = fid_of(data)
     va = Vattr()
     ctypes.memset(ctypes.addressof(va), 0xff, ctypes.sizeof(va))
     va.size = 0
@@ -124,7 +166,7 @@ def others_fid(path):
     res, data = call(a, lookup(root_fid(a), b"f.txt", 2), 2)
     assert res == "OK", res
     root_fid(b)
-    res = call(b, hdr(CODA_GETATTR, 3) + data[OUT_HDR.size:OUT_HDR.size + FID.size], 3)[0]
+    res = call(b, hdr(CODA_GETATTR, 3) + fid_of(data), 3)[0]
     a.close()
     b.close()
     print("another job's fid: %s; then a new job: %s" % (res, alive(path)))
@@ -193,5 +235,7 @@ def malformed(path):
 if __name__ == "__main__":
     if sys.argv[1] == "spoof":
         spoof(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "escape":
+        escape(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         malformed(sys.argv[2])

@@ -747,6 +747,38 @@ os.close(fd)'
 	return $ok
 }
 
+# A directory the job has looked up is moved out of the volume behind
+# venus's back, by anyone who may write the volume directory, and a symlink
+# to where it went put in its place, with a file in it: the directory has
+# vanished from the volume, and the job sees it so. Venus must follow the
+# path out of the volume for no call: no byte, attribute or name of the file
+# shown, and nothing made there.
+t directory_moved_out_behind_a_symlink_is_gone_for_the_job
+directory_moved_out_behind_a_symlink_is_gone_for_the_job() {
+	new_case
+	mkdir -p "$C/seed/d/e"
+	printf 'inside\n' >"$C/seed/d/e/in.txt"
+	copy_seed || return 1
+	make_dirs "$C/out"
+	local ok=0
+	VOLDIR=$V OUT=$C/out run_coda c 'ls d/e &&
+		mv "$VOLDIR/d" "$OUT/d" && ln -s "$OUT/d" "$VOLDIR/d" &&
+		echo outside the volume >"$OUT/d/e/secret" || exit 9
+		ls d/e; stat -c %s d/e/secret; cat d/e/secret; echo made >d/e/made; echo done'
+	expect_rc c 0 || ok=1
+	expect_text c out "in.txt
+done" || ok=1
+	expect_text c err "ls: cannot open directory 'd/e': No such file or directory
+stat: cannot statx 'd/e/secret': No such file or directory
+cat: d/e/secret: No such file or directory
+sh: 4: eval: cannot create d/e/made: Directory nonexistent" || ok=1
+	[ ! -e "$C/out/d/e/made" ] || {
+		note "venus created a file outside the volume"
+		ok=1
+	}
+	return $ok
+}
+
 t coda_answers_where_it_differs_from_a_local_fs
 coda_answers_where_it_differs_from_a_local_fs() {
 	new_case

@@ -223,3 +223,44 @@ Test(cml, open_by_path_of_a_kept_file_names_the_kept_container)
 	    coda_msg_get_reply_string(&out, out.out.coda_open_by_path.path, PATH_MAX, &path), 0);
 	cr_assert_not_null(strstr(path, "/cml."), "%s is not the kept container", path);
 }
+
+/* A log entry whose path leads out of the volume ("../out", the volume's
+ * neighbour, written by anyone who may write the cache) is not stored
+ * there at the next connected start: venus reaches nothing outside. */
+Test(cml, entry_leading_out_of_the_volume_is_not_stored)
+{
+	char p[PATH_MAX], log[4096], *name;
+	ssize_t n;
+	int fd;
+
+	write_session(NEW);
+	snprintf(p, sizeof(p), "%s/out", base);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, OLD, strlen(OLD)), (ssize_t)strlen(OLD));
+	close(fd);
+	snprintf(p, sizeof(p), "%s/CML", cache);
+	fd = open(p, O_RDWR);
+	cr_assert_geq(fd, 0, "%s: %s", p, strerror(errno));
+	n = pread(fd, log, sizeof(log) - 1, 0);
+	cr_assert_gt(n, 0);
+	log[n] = '\0';
+	name = strstr(log, " f.txt");
+	cr_assert_not_null(name, "no entry for f.txt in the log");
+	strcpy(name, " ../out");
+	name += strlen(name);
+	*name++ = '\0';
+	*name++ = '\n';
+	cr_assert_eq(pwrite(fd, log, (size_t)(name - log), 0), name - log);
+	close(fd);
+	start(false);
+	snprintf(p, sizeof(p), "%s/out", base);
+	fd = open(p, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	n = read(fd, log, sizeof(log) - 1);
+	close(fd);
+	cr_assert_geq(n, 0);
+	log[n] = '\0';
+	cr_assert_str_eq(log, OLD, "the store reached %s", p);
+	assert_vol(OLD);
+}
