@@ -7,6 +7,7 @@
 #include "coda/coda.h"
 #include "syscalls.h"
 #include "fdtable.h"
+#include "host.h"
 #include "vfs.h"
 
 enum stat_kind { STAT_STAT, STAT_STATX };
@@ -35,19 +36,22 @@ static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_
 static int write_host_stat(struct call *c, const char *path, int at_flags, enum stat_kind kind,
 			   uint64_t buf)
 {
-	if (kind == STAT_STATX) {
-		struct statx stx;
+	struct statx stx;
+	struct stat st;
+	int rc = host_creds_override(c, false);
 
-		if (statx(AT_FDCWD, path, at_flags, (unsigned)call_arg(c, 3), &stx) < 0)
-			return -errno;
+	if (rc < 0)
+		return rc;
+	if (kind == STAT_STATX)
+		rc = statx(AT_FDCWD, path, at_flags, (unsigned)call_arg(c, 3), &stx);
+	else
+		rc = fstatat(AT_FDCWD, path, &st, at_flags);
+	host_creds_revert(c);
+	if (rc < 0)
+		return -errno;
+	if (kind == STAT_STATX)
 		return call_write(c, buf, &stx, sizeof(stx));
-	} else {
-		struct stat st;
-
-		if (fstatat(AT_FDCWD, path, &st, at_flags) < 0)
-			return -errno;
-		return call_write(c, buf, &st, sizeof(st));
-	}
+	return call_write(c, buf, &st, sizeof(st));
 }
 
 static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum stat_kind kind,

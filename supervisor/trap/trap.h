@@ -190,6 +190,13 @@ struct creds {
 	mode_t umask; /* applied to the modes of new objects, as the VFS does */
 	uid_t ruid, euid, fsuid;
 	gid_t rgid, egid, fsgid;
+	unsigned long long cap_prm, cap_eff; /* capabilities, bits 1 << CAP_* */
+};
+
+/* A task's supplementary groups. */
+struct groups {
+	int n;
+	gid_t *list; /* the caller frees it */
 };
 
 /* Bytes the layers above overwrote in a task's memory (an exec of a /coda
@@ -253,6 +260,11 @@ int proc_unshare(struct trap *t, struct proc *p, unsigned long flags);
 /* Credentials as they are now (re-read after a set*id call). */
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);
+
+/* Task tid's credentials this moment, with its supplementary groups: what
+ * the kernel would check a host call of its with. Read afresh, never kept:
+ * capset(2) is not trapped. */
+int proc_creds_now(pid_t tid, struct creds *cred, struct groups *groups);
 
 /* Is a SIGINT waiting for task tid that the kernel's Coda module lets end an
  * upcall (fs/coda/upcall.c leaves only SIGINT, SIGKILL and SIGSTOP open)? */
