@@ -145,10 +145,21 @@ static int write_coda_statfs(struct call *c, uint64_t buf)
 	return call_write(c, buf, &st, sizeof(st));
 }
 
+static int write_host_statfs(struct call *c, const char *path, uint64_t buf)
+{
+	struct statfs st;
+	int rc = host_creds_override(c, false);
+
+	if (rc < 0)
+		return rc;
+	rc = statfs(path, &st);
+	host_creds_revert(c);
+	return rc < 0 ? -errno : call_write(c, buf, &st, sizeof(st));
+}
+
 void sys_statfs(struct call *c)
 {
 	struct nameidata nd;
-	struct statfs st;
 
 	if (!vfs_resolve(c, AT_FDCWD, 0, LOOKUP_FOLLOW, &nd))
 		return;
@@ -157,10 +168,7 @@ void sys_statfs(struct call *c)
 		call_continue(c);
 		return;
 	case NAMEI_HOST:
-		if (statfs(nd.path, &st) < 0)
-			call_return(c, -errno);
-		else
-			call_return(c, call_write(c, call_arg(c, 1), &st, sizeof(st)));
+		call_return(c, write_host_statfs(c, nd.path, call_arg(c, 1)));
 		return;
 	case NAMEI_CODA:
 		break;
