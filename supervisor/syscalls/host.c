@@ -133,20 +133,22 @@ static int unbecome(struct host_self *h)
 int host_creds_override(struct call *c, bool real)
 {
 	struct host_self *h = &call_sup(c)->host;
-	struct groups groups = {0};
+	struct groups fresh = {0};
+	const struct groups *groups = &fresh;
 	struct creds cred;
-	int rc = h->switching ? proc_creds_now(c->proc->tid, &cred, &groups)
-			      : proc_creds(c->proc, &cred);
+	/* A hosted venus's calls have no process state to keep them in. */
+	int rc = c->proc ? proc_creds_groups(c->proc, &cred, &groups)
+			 : proc_creds_now((pid_t)c->n->pid, &cred, &fresh);
 
 	if (rc < 0)
 		return rc;
 	h->umask = umask(cred.umask);
 	if (h->switching) {
-		rc = become(h, &cred, &groups, real);
+		rc = become(h, &cred, groups, real);
 		if (rc < 0)
 			host_creds_revert(c);
 	}
-	free(groups.list);
+	free(fresh.list);
 	return rc;
 }
 

@@ -316,6 +316,7 @@ static void proc_free(struct trap *s, struct proc *p)
 		close(s->children.fd);
 		s->children = (struct children_list){.fd = -1};
 	}
+	free(p->groups.list);
 	free(p);
 }
 
@@ -553,6 +554,26 @@ int proc_creds(struct proc *p, struct creds *out)
 void proc_creds_changed(struct proc *p)
 {
 	p->cred.valid = false;
+	free(p->groups.list);
+	p->groups = (struct groups){0};
+}
+
+int proc_creds_groups(struct proc *p, struct creds *out, const struct groups **groups)
+{
+	if (!p->cred.valid || !p->groups.list) {
+		struct groups fresh;
+		struct creds cred;
+		int rc = proc_creds_now(p->tid, &cred, &fresh);
+
+		if (rc < 0)
+			return rc;
+		free(p->groups.list);
+		p->groups = fresh;
+		p->cred = cred;
+	}
+	*out = p->cred;
+	*groups = &p->groups;
+	return 0;
 }
 
 int proc_creds_now(pid_t tid, struct creds *cred, struct groups *groups)

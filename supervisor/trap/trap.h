@@ -223,6 +223,7 @@ struct proc {
 	int pidfd; /* thread-group leaders: tells us when the process is gone */
 	struct proc_shared *shared[PROC_SHARED];
 	struct creds cred;
+	struct groups groups; /* with cred, once host calls have wanted them */
 	struct exec_undo undo;
 	struct fork_record *forks; /* newest first; children not seen yet */
 	struct lent_fd lent;	   /* a borrowed fd for the call it restarted */
@@ -261,9 +262,10 @@ int proc_unshare(struct trap *t, struct proc *p, unsigned long flags);
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);
 
-/* Task tid's credentials this moment, with its supplementary groups: what
- * the kernel would check a host call of its with. Read afresh, never kept:
- * capset(2) is not trapped. */
+/* Credentials with the supplementary groups: what the kernel would check a
+ * host call of p's with. Kept until a set*id, capset or exec call. */
+int proc_creds_groups(struct proc *p, struct creds *out, const struct groups **groups);
+/* The same of task tid, read afresh (groups->list: the caller frees it). */
 int proc_creds_now(pid_t tid, struct creds *cred, struct groups *groups);
 
 /* Is a SIGINT waiting for task tid that the kernel's Coda module lets end an
