@@ -1,6 +1,5 @@
 /* coda-exec: runs a command with a Coda volume mounted at /coda, without a
  * kernel module and without privilege. */
-#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "proto/caps.h"
 #include "server/server.h"
 #include "trap/trap.h"
 #include "syscalls/syscalls.h"
@@ -349,19 +349,6 @@ static int attach_server(struct sup *s)
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
 
-/* A server started by root needs none of root's capabilities once its
- * socket is made and venus started: it relays messages, signals and waits
- * for its own child. */
-static int drop_all_caps(void)
-{
-	if (capng_get_caps_process() < 0)
-		return -EPERM;
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
-		return 0;
-	capng_clear(CAPNG_SELECT_BOTH);
-	return capng_apply(CAPNG_SELECT_BOTH) < 0 ? -EPERM : 0;
-}
-
 /* --serve: the embedded venus, started as for a run, serves the jobs that
  * attach until the server is stopped; then venus stops in order, and the
  * socket goes before the jobs' connections close. */
@@ -381,7 +368,10 @@ static int serve(struct sup *s)
 		unlink(path);
 		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
 	}
-	rc = drop_all_caps();
+	/* Started by root, it needs none of root's capabilities once its
+	 * socket is made and venus started: it relays messages, signals and
+	 * waits for its own child. */
+	rc = caps_keep(0, 0);
 	if (!rc)
 		rc =
 		    server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, s->opt.trace, &srv);
@@ -507,6 +497,14 @@ int main(int argc, char **argv)
 			die("cannot start %s: %s", s.opt.argv[0], strerror(-rc));
 		options_free(&s.opt); /* the child said why */
 		return EXIT_OWN_FAILURE;
+	}
+	/* The command and venus have what they are to have: the rest of root's
+	 * capabilities can go. */
+	rc = host_creds_drop_caps(&s);
+	if (rc < 0) {
+		kill(s.trap.target, SIGKILL);
+		stop(&s);
+		die("cannot give up capabilities: %s", strerror(-rc));
 	}
 	loop_tune_listener(&s.trap);
 	rc = loop_add(&s.trap, s.trap.listener, EV_LISTENER, 0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "proto/caps.h"
 #include "venus.h"
 
 #define EXIT_USAGE 2
@@ -106,7 +107,11 @@ int main(int argc, char **argv)
 		bad_usage("unexpected argument", argv[optind]);
 	if (chan < 0 || !cfg.volume || !cfg.cache)
 		bad_usage("--channel, --volume and --cache are needed", NULL);
-	if (venus_keep_caps() < 0) {
+	/* Started by root, it serves a volume of any owner: it keeps what
+	 * reading, creating and changing any file there takes (the access
+	 * checks are its own, by each caller's uid), and no bounding set: it
+	 * runs no program. */
+	if (caps_keep(CAPS_FILES, CAPS_FILES) < 0) {
 		fprintf(stderr, "venus: cannot give up capabilities it does not need\n");
 		return 1;
 	}

@@ -53,8 +53,4 @@ void venus_destroy(struct venus *v);
  * status: 0 after an orderly end, 1 after a fatal error (reported on stderr). */
 int venus_run(int chan, const struct venus_config *cfg);
 
-/* Started by root: keeps only the capabilities serving a volume of any
- * owner takes (caps.c). 0, or -errno. */
-int venus_keep_caps(void);
-
 #endif

@@ -304,6 +304,7 @@ struct nameidata {
 	struct CodaFid parent;	       /* the directory holding `last` */
 	int dots;		       /* it ended on "." (1) or ".." (2) */
 	bool trailing;		       /* a "/" followed the last name */
+	bool host_dir; /* NAMEI_HOST: the path lost a trailing "/" or "."; a directory only */
 };
 
 /* Where a walk starts: the caller's root, a host directory (emulated: one

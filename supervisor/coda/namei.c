@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -382,24 +381,12 @@ static void start(struct walk *w, const struct walk_start *from)
 	}
 }
 
-/* A host path we resolved has lost its trailing "/" or "."; the kernel
- * would still have refused a non-directory there. */
-static int check_host_dir(const struct walk *w)
-{
-	struct stat st;
-
-	if (w->host_dir && stat(w->path, &st) == 0 && !S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 static int finish(struct walk *w, int kind, struct nameidata *nd)
 {
-	if (kind == NAMEI_HOST)
-		kind = check_host_dir(w) ?: kind;
 	if (kind < 0)
 		return kind;
 	nd->kind = (enum namei_kind)kind;
+	nd->host_dir = kind == NAMEI_HOST && w->host_dir;
 	nd->missing = w->missing;
 	nd->fid = w->fid;
 	nd->vtype = w->vtype;

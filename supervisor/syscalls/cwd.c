@@ -11,6 +11,7 @@
 #include "trap/trap.h"
 #include "syscalls.h"
 #include "fdtable.h"
+#include "host.h"
 #include "vfs.h"
 
 static int coda_may_chdir(struct call *c, const struct nameidata *nd)
@@ -22,25 +23,15 @@ static int coda_may_chdir(struct call *c, const struct nameidata *nd)
 	return coda_permission(call_coda_req(c), &nd->fid, C_A_X_OK);
 }
 
-/* Would the kernel let the target chdir there? Checked before we let it, so
- * that our idea of its cwd never goes wrong on a failing chdir. */
-static int host_may_chdir(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return access(path, X_OK) < 0 ? -errno : 0;
-}
-
-static void chdir_continue(struct call *c, const char *path)
+/* Would the kernel let the target chdir there (dir "" is dir itself)?
+ * Checked before we let it, so that our idea of its cwd never goes wrong
+ * on a failing chdir. */
+static void chdir_continue(struct call *c, int dir, const char *path)
 {
 	int rc = 0;
 
 	if (proc_fs(c->proc)->kind != CWD_HOST) {
-		rc = host_may_chdir(path);
+		rc = host_may_chdir(c, dir, path);
 		if (!rc)
 			vfs_set_cwd(c, CWD_HOST, NULL, NULL);
 	}
@@ -64,10 +55,10 @@ void sys_chdir(struct call *c)
 	}
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:
-		chdir_continue(c, name);
+		chdir_continue(c, AT_FDCWD, name);
 		return;
 	case NAMEI_HOST:
-		rc = host_may_chdir(nd.path);
+		rc = host_may_chdir(c, AT_FDCWD, nd.path);
 		if (!rc)
 			vfs_set_cwd(c, CWD_EMULATED, nd.path, NULL);
 		call_return(c, rc);
@@ -86,7 +77,7 @@ void sys_fchdir(struct call *c)
 	long fd = (long)call_arg(c, 0);
 	struct coda_file *f = coda_file_lookup(c, fd);
 	char path[64];
-	struct stat st;
+	int dir;
 
 	if (f) {
 		int rc = f->vtype == C_VDIR ? 0 : -ENOTDIR;
@@ -96,12 +87,20 @@ void sys_fchdir(struct call *c)
 		call_return(c, rc);
 		return;
 	}
-	/* fchdir takes an unsigned fd; one not open has no link in /proc */
+	if (proc_fs(c->proc)->kind == CWD_HOST) {
+		call_continue(c);
+		return;
+	}
+	/* fchdir takes an unsigned fd; one not open has no link in /proc. The
+	 * link is ours to follow; the directory is checked as the caller's. */
 	snprintf(path, sizeof(path), "/proc/%u/fd/%u", c->n->pid, (unsigned)fd);
-	if (proc_fs(c->proc)->kind != CWD_HOST && lstat(path, &st) < 0)
-		call_return(c, -EBADF);
-	else
-		chdir_continue(c, path);
+	dir = open(path, O_PATH | O_CLOEXEC);
+	if (dir < 0) {
+		call_return(c, errno == ENOENT ? -EBADF : -ENOTDIR);
+		return;
+	}
+	chdir_continue(c, dir, "");
+	close(dir);
 }
 
 void sys_getcwd(struct call *c)

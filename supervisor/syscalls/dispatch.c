@@ -10,6 +10,7 @@
 #include "exec.h"
 #include "fdtable.h"
 #include "handlers.h"
+#include "host.h"
 #include "syscalls.h"
 #include "trap/trap.h"
 #include "vfs.h"
@@ -161,4 +162,5 @@ void syscalls_destroy(struct sup *s)
 		close(s->opath_anchor);
 	if (s->self_exe >= 0)
 		close(s->self_exe);
+	host_creds_destroy(s);
 }

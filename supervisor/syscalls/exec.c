@@ -14,6 +14,7 @@
 #include "vfs.h"
 #include "exec.h"
 #include "fdtable.h"
+#include "host.h"
 #include "trap/trap.h"
 #include "syscalls.h"
 
@@ -178,16 +179,22 @@ fail:
 
 /* A host interpreter: what the helper's execve will need, checked now, while
  * the caller can still be told. */
-static int check_host(const char *path)
+static int check_host(struct call *c, const char *path)
 {
 	struct stat st;
+	int rc;
 
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	if (path[0] != '/')
 		return 0; /* relative to the target's cwd: the kernel says */
-	if (stat(path, &st) < 0)
-		return -errno;
+	rc = host_creds_override(c, false);
+	if (rc < 0)
+		return rc;
+	rc = stat(path, &st) < 0 ? -errno : 0;
+	host_creds_revert(c);
+	if (rc < 0)
+		return rc;
 	return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
 }
 
@@ -202,7 +209,7 @@ static int next_level(struct call *c, struct binprm *b, const char *interp)
 	if (b->nd.kind == NAMEI_CODA)
 		return 1;
 	snprintf(b->host, sizeof(b->host), "%s", b->nd.kind == NAMEI_HOST ? b->nd.path : interp);
-	return check_host(b->host);
+	return check_host(c, b->host);
 }
 
 /* One level of exec_binprm(): 1 when an interpreter follows, 0 at the end. */

@@ -20,8 +20,10 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
 		return;
 	if (nd.kind == NAMEI_CONTINUE) {
-		/* Its close-on-exec fds go if it succeeds, unseen by us. */
+		/* Its close-on-exec fds go if it succeeds, unseen by us, and its
+		 * capabilities are made anew. */
 		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
+		proc_creds_changed(c->proc);
 		call_continue(c);
 	} else if (nd.kind == NAMEI_HOST) {
 		call_return(c, -EACCES);
@@ -46,7 +48,8 @@ void sys_execveat(struct call *c)
 	do_exec(c, (long)call_arg(c, 0), 1, (int)call_arg(c, 4));
 }
 
-/* set*id: the kernel does it; we only forget the credentials we knew. */
+/* set*id, capset, umask: the kernel does it; we only forget the
+ * credentials we knew. */
 void sys_setcred(struct call *c)
 {
 	proc_creds_changed(c->proc);

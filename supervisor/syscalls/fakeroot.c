@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fakeroot.h"
+#include "host.h"
 #include "trap/trap.h"
 
 #define OWNER_XATTR "user.coda-exec.owner"
@@ -126,8 +127,12 @@ void fakeroot_chown(struct call *c)
 	follow = !(flags & AT_SYMLINK_NOFOLLOW);
 	rc = venus_path(c, dirfd, path_arg, path, sizeof(path));
 	if (!rc)
+		rc = host_creds_override(c, false);
+	if (!rc) {
 		rc = do_chown(path, follow, (uid_t)call_arg(c, id_arg),
 			      (gid_t)call_arg(c, id_arg + 1));
+		host_creds_revert(c);
+	}
 	call_return(c, rc);
 }
 
@@ -206,21 +211,23 @@ void fakeroot_stat(struct call *c)
 	char path[PATH_MAX + 64];
 	struct stat_call sc;
 	struct statx stx;
+	uid_t uid;
+	gid_t gid;
 	int at, rc;
 
 	decode_stat(c, &sc);
 	rc = stat_path(c, &sc, path, sizeof(path));
 	at = sc.flags & (AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE);
-	if (!rc && statx(AT_FDCWD, path, at, sc.is_statx ? sc.mask : STATX_BASIC_STATS, &stx) < 0)
-		rc = -errno;
+	if (!rc)
+		rc = host_creds_override(c, false);
 	if (!rc) {
-		uid_t uid;
-		gid_t gid;
-
-		if (read_owner(path, !(at & AT_SYMLINK_NOFOLLOW), &uid, &gid) == 0) {
-			stx.stx_uid = uid;
-			stx.stx_gid = gid;
-		}
+		if (statx(AT_FDCWD, path, at, sc.is_statx ? sc.mask : STATX_BASIC_STATS, &stx) < 0)
+			rc = -errno;
+		else if (read_owner(path, !(at & AT_SYMLINK_NOFOLLOW), &uid, &gid) == 0)
+			stx.stx_uid = uid, stx.stx_gid = gid;
+		host_creds_revert(c);
+	}
+	if (!rc) {
 		rc = sc.is_statx ? call_write(c, sc.buf, &stx, sizeof(stx))
 				 : write_as_stat(c, sc.buf, &stx);
 	}

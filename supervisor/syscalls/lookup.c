@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "host.h"
 #include "trap/trap.h"
 #include "vfs.h"
 
@@ -111,9 +113,31 @@ struct coda_file *vfs_magic_link(struct call *c, const char *name, const char **
 	return coda_file_lookup(c, fd);
 }
 
+/* A host path that lost its trailing "/" or "." in the walk: the kernel
+ * would still have refused a non-directory there, looking as the caller. */
+static int check_host_dir(struct call *c, const struct nameidata *nd)
+{
+	struct stat st;
+	int rc;
+
+	if (!nd->host_dir)
+		return 0;
+	rc = host_creds_override(c, false);
+	if (rc < 0)
+		return rc;
+	rc = stat(nd->path, &st) == 0 && !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	host_creds_revert(c);
+	return rc;
+}
+
+static int walk(struct call *c, const struct walk_start *from, const char *name, int flags,
+		struct nameidata *nd)
+{
+	return coda_walk(call_coda_req(c), from, name, flags, nd) ?: check_host_dir(c, nd);
+}
+
 int vfs_lookup(struct call *c, long dirfd, const char *name, int flags, struct nameidata *nd)
 {
-	struct coda_req *r = call_coda_req(c);
 	struct walk_start from = {.from = WALK_ROOT};
 	char host[PATH_MAX];
 	const char *rest;
@@ -130,7 +154,7 @@ int vfs_lookup(struct call *c, long dirfd, const char *name, int flags, struct n
 			from_file(&from, f);
 			name = rest;
 		}
-		return coda_walk(r, &from, name, flags, nd);
+		return walk(c, &from, name, flags, nd);
 	}
 	rc = start_relative(c, dirfd, name, &from, host);
 	if (rc == NAMEI_CONTINUE) {
@@ -139,5 +163,5 @@ int vfs_lookup(struct call *c, long dirfd, const char *name, int flags, struct n
 		snprintf(nd->path, sizeof(nd->path), "%s", name);
 		return 0;
 	}
-	return rc < 0 ? rc : coda_walk(r, &from, name, flags, nd);
+	return rc < 0 ? rc : walk(c, &from, name, flags, nd);
 }

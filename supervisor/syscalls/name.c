@@ -13,6 +13,7 @@
 #include "trap/trap.h"
 #include "syscalls.h"
 #include "fdtable.h"
+#include "host.h"
 #include "vfs.h"
 
 static int coda_access(struct call *c, const struct nameidata *nd, int mode, int at_flags)
@@ -43,7 +44,6 @@ static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at
 {
 	struct nameidata nd;
 	int lf = at_flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW;
-	int rc;
 
 	/* checked before the path is even read, as do_faccessat() does */
 	if ((mode & ~(R_OK | W_OK | X_OK)) ||
@@ -65,8 +65,7 @@ static void do_access(struct call *c, long dirfd, int path_arg, int mode, int at
 		call_continue(c);
 		return;
 	case NAMEI_HOST:
-		rc = faccessat(AT_FDCWD, nd.path, mode, at_flags & ~AT_EMPTY_PATH);
-		call_return(c, rc < 0 ? -errno : 0);
+		call_return(c, host_access(c, nd.path, mode, at_flags & ~AT_EMPTY_PATH));
 		return;
 	case NAMEI_CODA:
 		break;
@@ -216,7 +215,13 @@ static void do_readlink(struct call *c, long dirfd, int path_arg, uint64_t buf, 
 		call_continue(c);
 		return;
 	case NAMEI_HOST:
+		rc = host_creds_override(c, false);
+		if (rc < 0) {
+			call_return(c, rc);
+			return;
+		}
 		n = readlink(nd.path, target, sizeof(target));
+		host_creds_revert(c);
 		if (n < 0) {
 			call_return(c, errno == EINVAL && !name[0] ? -ENOENT : -errno);
 			return;

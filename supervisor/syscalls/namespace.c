@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "coda/coda.h"
+#include "host.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -211,7 +212,7 @@ static int host_name_error(int base, const char *name, bool creating)
 /* What the kernel says of a host path of a rename or link before it sees
  * that the call crosses the mount (EXDEV): a bad dirfd, a bad walk, and for
  * link a missing old or an existing new name. The supervisor looks, with
- * its own credentials. */
+ * the caller's credentials. */
 static int host_side_error(struct call *c, const struct side *s)
 {
 	int base = host_base(c, s);
@@ -219,6 +220,11 @@ static int host_side_error(struct call *c, const struct side *s)
 
 	if (base < 0)
 		return base;
+	rc = host_creds_override(c, false);
+	if (rc < 0) {
+		close(base);
+		return rc;
+	}
 	if (s->check == CHECK_OBJECT) {
 		int at = (s->flags & LOOKUP_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW) |
 			 (s->flags & LOOKUP_EMPTY ? AT_EMPTY_PATH : 0);
@@ -228,6 +234,7 @@ static int host_side_error(struct call *c, const struct side *s)
 	} else {
 		rc = host_name_error(base, s->name, s->check == CHECK_NEW);
 	}
+	host_creds_revert(c);
 	close(base);
 	return rc;
 }

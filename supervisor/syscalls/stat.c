@@ -7,6 +7,7 @@
 #include "coda/coda.h"
 #include "syscalls.h"
 #include "fdtable.h"
+#include "host.h"
 #include "vfs.h"
 
 enum stat_kind { STAT_STAT, STAT_STATX };
@@ -35,19 +36,22 @@ static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_
 static int write_host_stat(struct call *c, const char *path, int at_flags, enum stat_kind kind,
 			   uint64_t buf)
 {
-	if (kind == STAT_STATX) {
-		struct statx stx;
+	struct statx stx;
+	struct stat st;
+	int rc = host_creds_override(c, false);
 
-		if (statx(AT_FDCWD, path, at_flags, (unsigned)call_arg(c, 3), &stx) < 0)
-			return -errno;
+	if (rc < 0)
+		return rc;
+	if (kind == STAT_STATX)
+		rc = statx(AT_FDCWD, path, at_flags, (unsigned)call_arg(c, 3), &stx);
+	else
+		rc = fstatat(AT_FDCWD, path, &st, at_flags);
+	host_creds_revert(c);
+	if (rc < 0)
+		return -errno;
+	if (kind == STAT_STATX)
 		return call_write(c, buf, &stx, sizeof(stx));
-	} else {
-		struct stat st;
-
-		if (fstatat(AT_FDCWD, path, &st, at_flags) < 0)
-			return -errno;
-		return call_write(c, buf, &st, sizeof(st));
-	}
+	return call_write(c, buf, &st, sizeof(st));
 }
 
 static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum stat_kind kind,
@@ -141,10 +145,21 @@ static int write_coda_statfs(struct call *c, uint64_t buf)
 	return call_write(c, buf, &st, sizeof(st));
 }
 
+static int write_host_statfs(struct call *c, const char *path, uint64_t buf)
+{
+	struct statfs st;
+	int rc = host_creds_override(c, false);
+
+	if (rc < 0)
+		return rc;
+	rc = statfs(path, &st);
+	host_creds_revert(c);
+	return rc < 0 ? -errno : call_write(c, buf, &st, sizeof(st));
+}
+
 void sys_statfs(struct call *c)
 {
 	struct nameidata nd;
-	struct statfs st;
 
 	if (!vfs_resolve(c, AT_FDCWD, 0, LOOKUP_FOLLOW, &nd))
 		return;
@@ -153,10 +168,7 @@ void sys_statfs(struct call *c)
 		call_continue(c);
 		return;
 	case NAMEI_HOST:
-		if (statfs(nd.path, &st) < 0)
-			call_return(c, -errno);
-		else
-			call_return(c, call_write(c, call_arg(c, 1), &st, sizeof(st)));
+		call_return(c, write_host_statfs(c, nd.path, call_arg(c, 1)));
 		return;
 	case NAMEI_CODA:
 		break;

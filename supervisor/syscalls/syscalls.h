@@ -131,6 +131,24 @@ struct file_memos {
 	unsigned next;
 };
 
+/* Our own credentials, which each host call made for a target leaves for
+ * the target's and takes back (host.c). */
+struct host_self {
+	bool switching;		       /* we hold capabilities: host calls switch */
+	uint64_t permitted, effective; /* ours (bits 1 << CAP_*) */
+	uid_t fsuid;
+	gid_t fsgid;
+	struct groups groups;
+	mode_t umask;	    /* during a host call: ours */
+	bool uid, gid, grp; /* during a host call: what was switched */
+};
+
+/* Started by root, once the command and venus have started: keeps only the
+ * capabilities the supervisor needs, and from then on makes the host calls
+ * of targets with their credentials. Started by anyone else: nothing
+ * changes. 0 or -errno. */
+int host_creds_drop_caps(struct sup *s);
+
 /* The events the layers above the trap add to its loop. */
 enum {
 	EV_VENUS = EV_ABOVE, /* the venus channel */
@@ -160,6 +178,7 @@ struct sup {
 	struct hosted_venus hosted; /* --venus-cmd: a stock venus we host */
 	int opath_anchor;	    /* what O_PATH fds of /coda objects refer to */
 	int self_exe;		    /* our own program: it runs exec plans in targets */
+	struct host_self host;	    /* our credentials, against a target's */
 };
 
 /* The sup a trap is part of. */

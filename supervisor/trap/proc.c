@@ -26,18 +26,70 @@ struct status_info {
 	struct creds cred;
 	unsigned long long pending, shared_pending, blocked, caught; /* signal masks */
 	int threads;
+	struct groups *groups; /* wanted: the supplementary groups, or NULL */
 };
 
-static bool read_sigmask(const char *line, const char *name, unsigned long long *mask)
+/* A mask (signals, capabilities) on the line `name` of the status file. */
+static bool read_hex(const char *line, const char *name, unsigned long long *mask)
 {
 	size_t n = strlen(name);
 
 	return strncmp(line, name, n) == 0 && sscanf(line + n, "%llx", mask) == 1;
 }
 
+/* The gids of a "Groups:" line (NGROUPS_MAX at most). */
+static int read_groups(const char *list, struct groups *g)
+{
+	size_t max = strlen(list) / 2 + 1; /* each gid is a digit and a blank at least */
+	const char *p = list;
+	char *end;
+
+	g->n = 0;
+	g->list = calloc(max, sizeof(*g->list));
+	if (!g->list)
+		return -ENOMEM;
+	for (unsigned long gid = strtoul(p, &end, 10); end != p; gid = strtoul(p, &end, 10)) {
+		g->list[g->n++] = (gid_t)gid;
+		p = end;
+	}
+	return 0;
+}
+
+static void read_status_line(const char *line, struct status_info *info, int *found)
+{
+	unsigned a, b, c, d;
+
+	if (sscanf(line, "Tgid: %d", &info->tgid) == 1)
+		*found |= 1;
+	else if (sscanf(line, "PPid: %d", &info->ppid) == 1)
+		*found |= 2;
+	else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
+		*found |= 16;
+	else if (sscanf(line, "Threads: %d", &info->threads) == 1)
+		return;
+	else if (sscanf(line, "Umask: %o", &a) == 1)
+		info->cred.umask = (mode_t)a;
+	else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+		info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
+		*found |= 4;
+	} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+		info->cred.rgid = a, info->cred.egid = b, info->cred.fsgid = d;
+		*found |= 8;
+	} else if (!strncmp(line, "Groups:", 7)) {
+		if (info->groups && !info->groups->list && read_groups(line + 7, info->groups) == 0)
+			*found |= 32;
+	} else if (!read_hex(line, "SigPnd:", &info->pending) &&
+		   !read_hex(line, "ShdPnd:", &info->shared_pending) &&
+		   !read_hex(line, "SigBlk:", &info->blocked) &&
+		   !read_hex(line, "SigCgt:", &info->caught) &&
+		   !read_hex(line, "CapPrm:", &info->cred.cap_prm))
+		read_hex(line, "CapEff:", &info->cred.cap_eff);
+}
+
 static int read_status(pid_t tid, struct status_info *info)
 {
-	char path[64], line[256];
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	FILE *f;
 	int found = 0;
 
@@ -45,33 +97,18 @@ static int read_status(pid_t tid, struct status_info *info)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned a, b, c, d;
-
-		if (sscanf(line, "Tgid: %d", &info->tgid) == 1)
-			found |= 1;
-		else if (sscanf(line, "PPid: %d", &info->ppid) == 1)
-			found |= 2;
-		else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
-			found |= 16;
-		else if (sscanf(line, "Threads: %d", &info->threads) == 1)
-			continue;
-		else if (sscanf(line, "Umask: %o", &a) == 1)
-			info->cred.umask = (mode_t)a;
-		else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
-			found |= 4;
-		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			info->cred.rgid = a, info->cred.egid = b, info->cred.fsgid = d;
-			found |= 8;
-		} else if (!read_sigmask(line, "SigPnd:", &info->pending) &&
-			   !read_sigmask(line, "ShdPnd:", &info->shared_pending) &&
-			   !read_sigmask(line, "SigBlk:", &info->blocked))
-			read_sigmask(line, "SigCgt:", &info->caught);
-	}
+	/* A line at a time, however long: Groups may list 65,536 gids. */
+	while (getline(&line, &cap, f) > 0)
+		read_status_line(line, info, &found);
+	free(line);
 	fclose(f);
-	if ((found & 15) != 15)
+	if ((found & 15) != 15 || (info->groups && !(found & 32))) {
+		if (info->groups) {
+			free(info->groups->list);
+			info->groups->list = NULL;
+		}
 		return -ESRCH;
+	}
 	if (!(found & 16))
 		info->cred.pgid = info->tgid;
 	info->cred.valid = true;
@@ -279,6 +316,7 @@ static void proc_free(struct trap *s, struct proc *p)
 		close(s->children.fd);
 		s->children = (struct children_list){.fd = -1};
 	}
+	free(p->groups.list);
 	free(p);
 }
 
@@ -516,6 +554,37 @@ int proc_creds(struct proc *p, struct creds *out)
 void proc_creds_changed(struct proc *p)
 {
 	p->cred.valid = false;
+	free(p->groups.list);
+	p->groups = (struct groups){0};
+}
+
+int proc_creds_groups(struct proc *p, struct creds *out, const struct groups **groups)
+{
+	if (!p->cred.valid || !p->groups.list) {
+		struct groups fresh;
+		struct creds cred;
+		int rc = proc_creds_now(p->tid, &cred, &fresh);
+
+		if (rc < 0)
+			return rc;
+		free(p->groups.list);
+		p->groups = fresh;
+		p->cred = cred;
+	}
+	*out = p->cred;
+	*groups = &p->groups;
+	return 0;
+}
+
+int proc_creds_now(pid_t tid, struct creds *cred, struct groups *groups)
+{
+	struct status_info info = {.groups = groups};
+	int rc;
+
+	groups->list = NULL;
+	rc = read_status(tid, &info);
+	*cred = info.cred;
+	return rc;
 }
 
 void proc_hold(struct proc *p)

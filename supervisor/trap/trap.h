@@ -190,6 +190,13 @@ struct creds {
 	mode_t umask; /* applied to the modes of new objects, as the VFS does */
 	uid_t ruid, euid, fsuid;
 	gid_t rgid, egid, fsgid;
+	unsigned long long cap_prm, cap_eff; /* capabilities, bits 1 << CAP_* */
+};
+
+/* A task's supplementary groups. */
+struct groups {
+	int n;
+	gid_t *list; /* the caller frees it */
 };
 
 /* Bytes the layers above overwrote in a task's memory (an exec of a /coda
@@ -216,6 +223,7 @@ struct proc {
 	int pidfd; /* thread-group leaders: tells us when the process is gone */
 	struct proc_shared *shared[PROC_SHARED];
 	struct creds cred;
+	struct groups groups; /* with cred, once host calls have wanted them */
 	struct exec_undo undo;
 	struct fork_record *forks; /* newest first; children not seen yet */
 	struct lent_fd lent;	   /* a borrowed fd for the call it restarted */
@@ -253,6 +261,12 @@ int proc_unshare(struct trap *t, struct proc *p, unsigned long flags);
 /* Credentials as they are now (re-read after a set*id call). */
 int proc_creds(struct proc *p, struct creds *out);
 void proc_creds_changed(struct proc *p);
+
+/* Credentials with the supplementary groups: what the kernel would check a
+ * host call of p's with. Kept until a set*id, capset or exec call. */
+int proc_creds_groups(struct proc *p, struct creds *out, const struct groups **groups);
+/* The same of task tid, read afresh (groups->list: the caller frees it). */
+int proc_creds_now(pid_t tid, struct creds *cred, struct groups *groups);
 
 /* Is a SIGINT waiting for task tid that the kernel's Coda module lets end an
  * upcall (fs/coda/upcall.c leaves only SIGINT, SIGKILL and SIGSTOP open)? */

@@ -481,10 +481,19 @@ caps_of() {
 	awk '$1 == "CapPrm:" { p = $2 } $1 == "CapEff:" { e = $2 } END { print p, e }' "/proc/$1/status"
 }
 
-# venus_caps_wanted: what the embedded venus keeps of ours (caps.c: chown,
-# dac_override, dac_read_search, fowner, fsetid), as "CapPrm CapEff".
-venus_caps_wanted() {
+# caps_kept PRM EFF: "CapPrm CapEff" of a process that keeps, of ours, the
+# capabilities of mask PRM, those of EFF in effect.
+caps_kept() {
 	local prm
 	prm=$(awk '$1 == "CapPrm:" { print $2 }' /proc/self/status)
-	printf '%016x %016x\n' $((0x$prm & 0x1f)) $((0x$prm & 0x1f))
+	printf '%016x %016x\n' $((0x$prm & $1)) $((0x$prm & $2))
 }
+
+# venus_caps_wanted: what the embedded venus keeps of ours (proto/caps.h
+# CAPS_FILES: chown, dac_override, dac_read_search, fowner, fsetid).
+venus_caps_wanted() { caps_kept 0x1f 0x1f; }
+
+# supervisor_caps_wanted: what the supervisor of a run keeps of ours once
+# the command and venus have started (syscalls/host.c): those five, kill,
+# setgid, setuid and sys_ptrace; in effect, kill and sys_ptrace.
+supervisor_caps_wanted() { caps_kept 0x800ff 0x80020; }

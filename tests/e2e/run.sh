@@ -489,6 +489,36 @@ dotdot_from_mount_root_reaches_host_root() {
 	return $ok
 }
 
+# through_mount_as_natively CMD: CMD natively in $HOSTDIR, which holds a
+# file "secret" of mode 0, and under coda-exec in the same directory reached
+# through the mount (/coda/..), where the supervisor makes CMD's host calls
+# itself, as the kernel would: with the command's credentials.
+through_mount_as_natively() {
+	local cmd=$1
+	rm -f "$HOSTDIR/secret"
+	printf 'secret\n' >"$HOSTDIR/secret"
+	chmod 0 "$HOSTDIR/secret"
+	(cd "$HOSTDIR" && run_host h "$cmd")
+	cx_vol c "cd /coda && cd -P ..$HOSTDIR && $cmd"
+	same_outputs h c "$cmd in a host directory reached through /coda"
+}
+
+# Root's command reads it with its capabilities; nobody's is refused.
+t cx host_file_through_mount_is_read_with_the_command_capabilities
+host_file_through_mount_is_read_with_the_command_capabilities() {
+	through_mount_as_natively 'cat secret'
+}
+
+# Started by root, the supervisor must not lend its own credentials: a
+# command that has given up root is refused as natively (as nobody, the
+# same refusal by the file's mode).
+t cx host_file_through_mount_is_refused_to_a_command_that_gave_up_root
+host_file_through_mount_is_refused_to_a_command_that_gave_up_root() {
+	local drop=
+	[ "$(id -u)" = 0 ] && drop='setpriv --reuid=nobody --regid=nogroup --clear-groups '
+	through_mount_as_natively "${drop}cat secret" && expect_rc h 1
+}
+
 t cx coda_path_to_missing_file_fails_cleanly
 coda_path_to_missing_file_fails_cleanly() {
 	cx_vol c 'cat /coda/missing'
@@ -720,13 +750,15 @@ expect_stats_count() {
 # Least privilege: the command keeps exactly the capabilities it has
 # without coda-exec; the embedded venus keeps, of root's, only what serving
 # a volume of any owner takes (none for anyone else), and no bounding set
-# (a hosted venus's are its own business).
-[ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx command_keeps_its_capabilities_and_venus_only_what_it_needs
-command_keeps_its_capabilities_and_venus_only_what_it_needs() {
+# (a hosted venus's are its own business); the supervisor, once they have
+# started, only what it needs, most of them out of effect.
+[ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx command_keeps_its_capabilities_and_venus_and_supervisor_only_what_they_need
+command_keeps_its_capabilities_and_venus_and_supervisor_only_what_they_need() {
 	local ok=0
 	cat >"$T/caps.sh" <<'EOS'
 caps() { awk '$1 == "CapPrm:" { p = $2 } $1 == "CapEff:" { e = $2 } END { print p, e }' "/proc/$1/status"; }
 caps $$
+caps $PPID
 for c in $(cat /proc/$PPID/task/$PPID/children); do
 	if [ "$(cat /proc/$c/comm)" = coda-venus ]; then caps "$c"; fi
 done
@@ -734,6 +766,7 @@ EOS
 	cx caps --volume "$VOL" --cache "$CACHE" -- sh "$T/caps.sh"
 	expect_rc caps 0 || return 1
 	expect_out caps "$(caps_of $$)
+$(supervisor_caps_wanted)
 $(venus_caps_wanted)" || ok=1
 	return $ok
 }

@@ -446,6 +446,28 @@ umask_027_gives_native_modes() {
 		stat -c "%n %a %F" * d/sub d/sub/f | sort'
 }
 
+# A file a command makes on the host through the mount (in a cwd reached by
+# /coda/..) is made by the supervisor, as the kernel would make it: owned
+# by the command's fsuid and fsgid, with its umask. Run by root, the
+# command first becomes nobody (in scratch directories anyone may write to).
+t host_file_made_through_the_mount_is_the_command_own
+host_file_made_through_the_mount_is_the_command_own() {
+	new_case
+	copy_seed || return 1
+	local drop= cmd ok=0
+	[ "$(id -u)" = 0 ] && drop='setpriv --reuid=nobody --regid=nogroup --clear-groups '
+	chmod 1777 "$SP" "$SC"
+	cmd="umask 027 && cd -P \"\$THRU\$SCR\" && ${drop}sh -c 'echo x >made && stat -c \"%n %a %U %G %s\" made'"
+	export THRU=
+	run_plain plain "$cmd"
+	export THRU=/coda/..
+	run_coda coda "$cmd"
+	unset THRU
+	expect_rc plain 0 || ok=1
+	same_outputs plain coda "$cmd, natively and through /coda/.." || ok=1
+	return $ok
+}
+
 # --- identity and attributes of a written file
 t inode_number_kept_across_writes
 inode_number_kept_across_writes() {
