@@ -74,8 +74,10 @@ static int ts_cmp(const struct timespec *a, const struct timespec *b)
  * as long as the backing object has the ctime that store left it. */
 static struct timespec attr_ctime(const struct fid_entry *e, const struct stat *st)
 {
-	if (e->ctime_kept && ts_cmp(&e->ctime_left, &st->st_ctim) == 0)
-		return e->ctime_shown;
+	const struct fid_extra *x = fid_x(e);
+
+	if (x->ctime_kept && ts_cmp(&x->ctime_left, &st->st_ctim) == 0)
+		return x->ctime_shown;
 	return st->st_ctim;
 }
 
@@ -87,6 +89,7 @@ static struct timespec attr_ctime(const struct fid_entry *e, const struct stat *
 void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
 		     const struct timespec *changed)
 {
+	struct fid_extra *x;
 	struct timespec shown;
 	struct stat st;
 
@@ -95,11 +98,17 @@ void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *be
 	shown = attr_ctime(e, before);
 	if (changed && ts_cmp(changed, &shown) > 0)
 		shown = *changed;
-	e->ctime_kept = e->path && beneath_stat(v, e->path, &st) == 0 && fid_matches(e, &st);
-	if (!e->ctime_kept)
+	if (!e->path || beneath_stat(v, e->path, &st) != 0 || !fid_matches(e, &st)) {
+		if (e->x)
+			e->x->ctime_kept = false;
 		return;
-	e->ctime_left = st.st_ctim;
-	e->ctime_shown = shown;
+	}
+	x = fid_extra(e);
+	if (!x)
+		return; /* the backing ctime shows */
+	x->ctime_kept = true;
+	x->ctime_left = st.st_ctim;
+	x->ctime_shown = shown;
 }
 
 /* A store of container cst over the backing file that was `before`: the

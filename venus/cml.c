@@ -40,7 +40,7 @@ static int entry_format(const struct fid_entry *e, char *buf, size_t len)
 	int n;
 
 	coda_fid_format(&e->fid, fid, sizeof(fid));
-	n = snprintf(buf, len, "%s %s %s%c\n", fid, e->dirty, e->path, '\0');
+	n = snprintf(buf, len, "%s %s %s%c\n", fid, fid_x(e)->dirty, e->path, '\0');
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -79,7 +79,7 @@ static int entries_write(struct venus *v, int fd)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		if (!e->dirty || !e->path)
+		if (!fid_x(e)->dirty || !e->path)
 			continue;
 		err = entry_write(fd, e);
 		if (err)
@@ -159,18 +159,18 @@ void cml_drop(struct venus *v)
  * logged, with the owner and mode of a stock venus cache file. */
 int cml_keep(struct venus *v, struct fid_entry *e)
 {
-	return kept_own(v, e->dirty);
+	return kept_own(v, fid_x(e)->dirty);
 }
 
 /* The object is gone, and its unsent store with it: out of the log first,
  * as wc_clean does. */
 void cml_forget(struct venus *v, struct fid_entry *e)
 {
-	char *dirty = e->dirty;
+	char *dirty = fid_x(e)->dirty;
 
 	if (!dirty)
 		return;
-	e->dirty = NULL;
+	e->x->dirty = NULL;
 	cml_drop(v);
 	unlinkat(v->cache_fd, dirty, 0);
 	free(dirty);
@@ -258,12 +258,12 @@ static void entry_load(struct venus *v, const struct cml_entry *ce)
 
 	if (!err)
 		err = entry_bind(v, ce, &e);
-	if (!err && e->dirty)
+	if (!err && fid_x(e)->dirty)
 		err = -EEXIST; /* two entries for one file: which is newer is unknown */
-	if (!err) {
-		e->dirty = strdup(ce->name);
-		err = e->dirty ? 0 : -ENOMEM;
-	}
+	if (!err && fid_extra(e))
+		e->x->dirty = strdup(ce->name);
+	if (!err && !fid_x(e)->dirty)
+		err = -ENOMEM;
 	if (err) {
 		fprintf(stderr,
 			"venus: " CML_NAME " entry %s for %s: %s: its unsent store is lost\n",
@@ -343,7 +343,7 @@ static void cml_reintegrate(struct venus *v)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		if (!e->dirty)
+		if (!fid_x(e)->dirty)
 			continue;
 		err = wc_store(v, e, true);
 		if (err)
@@ -358,7 +358,7 @@ static bool logged(struct venus *v, const char *name)
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
-		if (e->dirty && strcmp(e->dirty, name) == 0)
+		if (fid_x(e)->dirty && strcmp(fid_x(e)->dirty, name) == 0)
 			return true;
 	}
 	return false;

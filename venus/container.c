@@ -484,7 +484,8 @@ static int dir_read(struct venus *v, struct fid_entry *e, int dfd, struct dirbuf
 
 static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 {
-	unsigned long gen = e->gen;
+	struct fid_extra *x = fid_extra(e); /* NULL: built, not remembered */
+	unsigned long gen = x ? x->gen : 0;
 	struct dirbuf b = {0};
 	char tmpname[64];
 	struct stat st;
@@ -493,7 +494,7 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 	dfd = backing_open(v, e, O_RDONLY | O_DIRECTORY, &st);
 	if (dfd < 0)
 		return dfd == -ENOTDIR ? -ENOENT : dfd;
-	fd = gen == e->gen_built ? container_reuse(v, name, &st, dir_current) : -ENOENT;
+	fd = x && gen == x->gen_built ? container_reuse(v, name, &st, dir_current) : -ENOENT;
 	if (fd >= 0) {
 		close(dfd);
 		return fd;
@@ -514,8 +515,8 @@ static int dir_container(struct venus *v, struct fid_entry *e, const char *name)
 	}
 	/* The stamp: mtime for mtime, atime for the directory's ctime. */
 	err = container_commit(v, tmp, tmpname, name, &st.st_ctim, &st.st_mtim);
-	if (err >= 0)
-		e->gen_built = gen;
+	if (err >= 0 && x)
+		x->gen_built = gen;
 out:
 	free(b.buf);
 	return err;
@@ -527,8 +528,8 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	int fd;
 
 	container_name(&e->fid, name, sizeof(name));
-	if (S_ISREG(st->st_mode) && e->dirty)
-		fd = container_reopen(v, e->dirty); /* not stored yet: it is the file */
+	if (S_ISREG(st->st_mode) && fid_x(e)->dirty)
+		fd = container_reopen(v, e->x->dirty); /* not stored yet: it is the file */
 	else if (S_ISREG(st->st_mode))
 		fd = file_container(v, e, name, st);
 	else if (S_ISDIR(st->st_mode))

@@ -7,7 +7,14 @@
  * the same st_ino, across runs too. Within a run the entry then follows its
  * object: a store re-keys it to the new inode, a rename moves its path (and
  * the paths below it). A fid whose path no longer leads to its inode has
- * been changed behind our back: it is forgotten and reported as ENOENT. */
+ * been changed behind our back: it is forgotten and reported as ENOENT.
+ *
+ * Entries are in one table, by fid. Most are found by inode and by number
+ * through the fid those make: fid_make of the inode, and the number's own
+ * fid (the volume root's volume word, high word 0, as fid_make gives a
+ * 32-bit inode of the root's file system). The few that a store re-keyed,
+ * or that were given another fid or number, are in a side table for each
+ * key they are not found by that way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,11 +49,9 @@ static uint32_t ino_fold(uint64_t ino)
 	return (uint32_t)ino ^ (uint32_t)(ino >> 32);
 }
 
-void fid_make(const struct stat *st, struct CodaFid *fid)
+static void fid_of_inode(const struct fid_ino *k, struct CodaFid *fid)
 {
-	uint64_t ino = (uint64_t)st->st_ino;
-
-	fid_compose(fid, volume_id(st->st_dev), (uint32_t)(ino >> 32), ino_fold(ino));
+	fid_compose(fid, volume_id((dev_t)k->dev), (uint32_t)(k->ino >> 32), ino_fold(k->ino));
 }
 
 static void ino_key(const struct stat *st, struct fid_ino *k)
@@ -56,12 +61,94 @@ static void ino_key(const struct stat *st, struct fid_ino *k)
 	k->ino = (uint64_t)st->st_ino;
 }
 
+void fid_make(const struct stat *st, struct CodaFid *fid)
+{
+	struct fid_ino k;
+
+	ino_key(st, &k);
+	fid_of_inode(&k, fid);
+}
+
+/* The fid a number is found by: the one fid_make gives that inode number
+ * on the volume root's file system. */
+static void number_fid(struct venus *v, uint32_t num, struct CodaFid *fid)
+{
+	fid_compose(fid, v->vol_id, 0, num);
+}
+
+static bool ikey_eq(const struct fid_ino *a, const struct fid_ino *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+bool fid_gone(const struct fid_entry *e)
+{
+	static const struct fid_ino none;
+
+	return ikey_eq(&e->ikey, &none);
+}
+
 bool fid_matches(const struct fid_entry *e, const struct stat *st)
 {
 	struct fid_ino k;
 
 	ino_key(st, &k);
-	return e->ino_hashed && memcmp(&k, &e->ikey, sizeof(k)) == 0;
+	return ikey_eq(&k, &e->ikey);
+}
+
+/* Whether e is found by its inode through fid_make, not by an alias. */
+static bool fid_inode_made(const struct fid_entry *e)
+{
+	struct CodaFid fid;
+
+	fid_of_inode(&e->ikey, &fid);
+	return coda_fid_eq(&fid, &e->fid);
+}
+
+/* Whether e is found by its number through the number's own fid. */
+static bool fid_number_own(struct venus *v, const struct fid_entry *e)
+{
+	struct CodaFid fid;
+
+	number_fid(v, coda_fid_ino(&e->fid), &fid);
+	return coda_fid_eq(&fid, &e->fid);
+}
+
+static void number_key(const struct fid_entry *e, struct fid_ino *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ino = coda_fid_ino(&e->fid);
+}
+
+static struct fid_entry *alias_find(struct fid_alias *table, const struct fid_ino *key)
+{
+	struct fid_alias *a;
+
+	HASH_FIND(hh, table, key, sizeof(*key), a);
+	return a ? a->e : NULL;
+}
+
+static int alias_add(struct fid_alias **table, const struct fid_ino *key, struct fid_entry *e)
+{
+	struct fid_alias *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->key = *key;
+	a->e = e;
+	HASH_ADD(hh, *table, key, sizeof(a->key), a);
+	return 0;
+}
+
+static void alias_del(struct fid_alias **table, const struct fid_ino *key)
+{
+	struct fid_alias *a;
+
+	HASH_FIND(hh, *table, key, sizeof(*key), a);
+	if (!a)
+		return;
+	HASH_DEL(*table, a);
+	free(a);
 }
 
 struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid)
@@ -74,27 +161,93 @@ struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid)
 
 static struct fid_entry *fid_by_number(struct venus *v, uint32_t num)
 {
+	struct fid_ino k = {.ino = num};
+	struct CodaFid fid;
 	struct fid_entry *e;
 
-	HASH_FIND(hh_num, v->numbers, &num, sizeof(num), e);
-	return e;
+	number_fid(v, num, &fid);
+	e = fid_find(v, &fid);
+	return e ? e : alias_find(v->numbers, &k);
 }
 
 struct fid_entry *fid_by_inode(struct venus *v, const struct stat *st)
 {
 	struct fid_ino k;
+	struct CodaFid fid;
 	struct fid_entry *e;
 
 	ino_key(st, &k);
-	HASH_FIND(hh_ino, v->inodes, &k, sizeof(k), e);
-	return e;
+	fid_of_inode(&k, &fid);
+	e = fid_find(v, &fid);
+	return e && ikey_eq(&e->ikey, &k) ? e : alias_find(v->inodes, &k);
 }
 
+/* e is found by the inode of st from now on. */
+static int fid_hash_ino(struct venus *v, struct fid_entry *e, const struct stat *st)
+{
+	int err;
+
+	ino_key(st, &e->ikey);
+	if (fid_inode_made(e))
+		return 0;
+	err = alias_add(&v->inodes, &e->ikey, e);
+	if (err)
+		memset(&e->ikey, 0, sizeof(e->ikey));
+	return err;
+}
+
+/* e is found by no inode: gone. */
 static void fid_unhash_ino(struct venus *v, struct fid_entry *e)
 {
-	if (e->ino_hashed)
-		HASH_DELETE(hh_ino, v->inodes, e);
-	e->ino_hashed = false;
+	if (fid_gone(e))
+		return;
+	if (!fid_inode_made(e))
+		alias_del(&v->inodes, &e->ikey);
+	memset(&e->ikey, 0, sizeof(e->ikey));
+}
+
+static void fid_unhash_number(struct venus *v, struct fid_entry *e)
+{
+	struct fid_ino k;
+
+	number_key(e, &k);
+	if (!fid_number_own(v, e))
+		alias_del(&v->numbers, &k);
+}
+
+const struct fid_extra fid_extra_none;
+
+struct fid_extra *fid_extra(struct fid_entry *e)
+{
+	if (!e->x) {
+		e->x = calloc(1, sizeof(*e->x));
+		/* A directory's first container of the run is built afresh:
+		 * one left by an earlier run may predate a change made within
+		 * its tick. */
+		if (e->x)
+			e->x->gen = 1;
+	}
+	return e->x;
+}
+
+static void fid_extra_free(struct fid_entry *e)
+{
+	if (!e->x)
+		return;
+	free(e->x->alt_path);
+	free(e->x->dirty);
+	free(e->x);
+	e->x = NULL;
+}
+
+/* A directory keeps the generation its container was built at. */
+void fid_extra_trim(struct fid_entry *e)
+{
+	const struct fid_extra *x = e->x;
+
+	if (x && !x->alt_path && !x->opens && !x->writers && !x->dirty && !x->gen_built &&
+	    !x->ctime_kept)
+		fid_extra_free(e);
 }
 
 static void fid_retire(struct venus *v, const struct CodaFid *fid)
@@ -115,15 +268,27 @@ static bool fid_retired(struct venus *v, const struct CodaFid *fid)
 	return r != NULL;
 }
 
+static void fid_path_free(struct fid_entry *e)
+{
+	if (e->path != e->path_in)
+		free(e->path);
+}
+
+/* e is at path (taken; NULL: unknown) from now on. */
+void fid_set_path(struct fid_entry *e, char *path)
+{
+	fid_path_free(e);
+	e->path = path;
+}
+
 static void fid_free(struct venus *v, struct fid_entry *e)
 {
 	fid_unhash_ino(v, e);
+	fid_unhash_number(v, e);
 	fid_retire(v, &e->fid);
 	HASH_DEL(v->fids, e);
-	HASH_DELETE(hh_num, v->numbers, e);
-	free(e->path);
-	free(e->alt_path);
-	free(e->dirty);
+	fid_path_free(e);
+	fid_extra_free(e);
 	free(e);
 }
 
@@ -136,29 +301,28 @@ void fid_drop(struct venus *v, struct fid_entry *e)
 	if (e == v->root)
 		return;
 	fid_unhash_ino(v, e);
-	free(e->path);
-	free(e->alt_path);
-	e->path = NULL;
-	e->alt_path = NULL;
-	e->dead = true;
-	if (e->opens || e->writers)
+	fid_set_path(e, NULL);
+	if (e->x) {
+		free(e->x->alt_path);
+		e->x->alt_path = NULL;
+	}
+	if (fid_x(e)->opens || fid_x(e)->writers)
 		return;
 	wc_discard(v, e);
 	container_drop(v, &e->fid);
 	fid_free(v, e);
 }
 
-/* After a store the backing file is another inode: the fid follows it. */
-void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st)
+/* After a store the backing file is another inode: the fid follows it.
+ * -ENOMEM leaves e found by no inode, as a gone object. */
+int fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st)
 {
 	struct fid_entry *old = fid_by_inode(v, st);
 
 	if (old && old != e)
 		fid_drop(v, old); /* a forgotten object whose inode was reused */
 	fid_unhash_ino(v, e);
-	ino_key(st, &e->ikey);
-	HASH_ADD(hh_ino, v->inodes, ikey, sizeof(e->ikey), e);
-	e->ino_hashed = true;
+	return fid_hash_ino(v, e, st);
 }
 
 static bool fid_taken(struct venus *v, const struct CodaFid *fid)
@@ -213,10 +377,9 @@ static void fid_name_found(struct venus *v, struct fid_entry *e, char *path)
 	if (e == v->root || (e->path && strcmp(e->path, path) == 0)) {
 		free(path);
 	} else if (!fid_path_works(v, e)) {
-		free(e->path);
-		e->path = path;
-	} else if (!e->alt_path) {
-		e->alt_path = path;
+		fid_set_path(e, path);
+	} else if (!fid_x(e)->alt_path && fid_extra(e)) {
+		e->x->alt_path = path;
 	} else {
 		free(path);
 	}
@@ -226,44 +389,50 @@ static void fid_name_found(struct venus *v, struct fid_entry *e, char *path)
 int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep)
 {
 	struct fid_entry *e = fid_by_inode(v, st);
+	struct fid_ino k;
+	int err = 0;
 
 	if (e) {
 		fid_name_found(v, e, path);
 		*ep = e;
 		return 0;
 	}
-	e = calloc(1, sizeof(*e));
+	e = calloc(1, sizeof(*e) + strlen(path) + 1);
 	if (!e) {
 		free(path);
 		return -ENOMEM;
 	}
+	strcpy(e->path_in, path);
+	free(path);
 	fid_alloc(v, st, &e->fid);
-	e->path = path;
-	/* A directory's first container of the run is built afresh: one left
-	 * by an earlier run may predate a change made within its tick. */
-	e->gen = 1;
+	number_key(e, &k);
+	if (!fid_number_own(v, e))
+		err = alias_add(&v->numbers, &k, e);
+	if (!err) {
+		err = fid_hash_ino(v, e, st);
+		if (err)
+			fid_unhash_number(v, e);
+	}
+	if (err) {
+		free(e);
+		return err;
+	}
+	e->path = e->path_in;
 	HASH_ADD(hh, v->fids, fid, sizeof(e->fid), e);
-	e->num = coda_fid_ino(&e->fid);
-	HASH_ADD(hh_num, v->numbers, num, sizeof(e->num), e);
-	ino_key(st, &e->ikey);
-	HASH_ADD(hh_ino, v->inodes, ikey, sizeof(e->ikey), e);
-	e->ino_hashed = true;
 	*ep = e;
 	return 0;
 }
 
-/* *path, if it is `from` or below it, moved to `to`. */
-static int path_moved(char **path, const char *from, size_t flen, const char *to)
+/* path, if it is `from` or below it, moved to `to`: in *moved, else NULL. */
+static int path_moved(const char *path, const char *from, size_t flen, const char *to, char **moved)
 {
-	char *p;
-
-	if (!*path || strncmp(*path, from, flen) != 0 ||
-	    ((*path)[flen] != '\0' && (*path)[flen] != '/'))
+	*moved = NULL;
+	if (!path || strncmp(path, from, flen) != 0 || (path[flen] != '\0' && path[flen] != '/'))
 		return 0;
-	if (asprintf(&p, "%s%s", to, *path + flen) < 0)
+	if (asprintf(moved, "%s%s", to, path + flen) < 0) {
+		*moved = NULL;
 		return -ENOMEM;
-	free(*path);
-	*path = p;
+	}
 	return 0;
 }
 
@@ -273,14 +442,23 @@ int fid_moved(struct venus *v, const char *from, const char *to)
 {
 	size_t flen = strlen(from);
 	struct fid_entry *e, *tmp;
+	char *path, *alt;
 
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
 		if (e == v->root)
 			continue;
-		if (path_moved(&e->path, from, flen, to) < 0 ||
-		    path_moved(&e->alt_path, from, flen, to) < 0)
+		if (path_moved(e->path, from, flen, to, &path) < 0 ||
+		    path_moved(fid_x(e)->alt_path, from, flen, to, &alt) < 0) {
+			free(path);
 			return -ENOMEM;
+		}
+		if (path)
+			fid_set_path(e, path);
+		if (alt) {
+			free(e->x->alt_path);
+			e->x->alt_path = alt;
+		}
 	}
 	return 0;
 }
@@ -295,7 +473,14 @@ void fid_dir_changed(struct venus *v, const char *path)
 		return;
 	e = fid_by_inode(v, &st);
 	if (e)
-		e->gen++;
+		fid_listing_changed(e);
+}
+
+void fid_listing_changed(struct fid_entry *e)
+{
+	/* Without an extra, no container of it was built in this run. */
+	if (e->x)
+		e->x->gen++;
 }
 
 int fid_init(struct venus *v)
@@ -310,6 +495,7 @@ int fid_init(struct venus *v)
 		return -errno;
 	if (fstat(v->vol_fd, &st) < 0)
 		return -errno;
+	v->vol_id = volume_id(st.st_dev);
 	err = beneath_init(v);
 	if (err)
 		return err;
@@ -346,7 +532,7 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 	struct fid_entry *e = fid_find(v, fid);
 	int err;
 
-	if (!e || e->dead || !e->path)
+	if (!e || fid_gone(e) || !e->path)
 		return -ENOENT; /* gone, or a hard link's removed name was its only known one */
 	err = beneath_stat(v, e->path, st);
 	if (err) {
@@ -433,14 +619,14 @@ uint32_t fid_child_number(struct venus *v, struct fid_entry *dir, const char *na
 	if (strcmp(name, ".") && strcmp(name, "..")) {
 		e = fid_by_inode(v, &st);
 		if (e)
-			return e->num;
+			return coda_fid_ino(&e->fid);
 		fid_make(&st, &fid);
 		if (fid_usable(v, &fid))
 			return coda_fid_ino(&fid);
 	}
 	err = fid_child(v, dir, name, &e, &st);
 	if (!err)
-		return e->num;
+		return coda_fid_ino(&e->fid);
 	if (err == -ENOENT)
 		return 0; /* gone since the readdir: an empty slot */
 	/* Out of venus's reach (a path too long): no lookup finds it either. */

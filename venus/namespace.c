@@ -91,7 +91,7 @@ static void dirop_end(struct dirop *op)
 /* The directory's listing changed under venus's hands. */
 static void dirop_changed(struct dirop *op)
 {
-	op->dir->gen++;
+	fid_listing_changed(op->dir);
 }
 
 /* The checks before a new name: it must not exist, the caller must be able
@@ -254,8 +254,8 @@ int vn_link(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		goto out;
 	/* Remembered so that the fid keeps a name when the first one goes
 	 * (a temp file linked to its final name, then unlinked: git). */
-	if (!src->alt_path)
-		src->alt_path = strdup(op.path);
+	if (!fid_x(src)->alt_path && fid_extra(src))
+		src->x->alt_path = strdup(op.path);
 	dirop_changed(&op);
 out:
 	dirop_end(&op);
@@ -266,22 +266,27 @@ out:
 static void name_gone(struct venus *v, struct dirop *op)
 {
 	struct fid_entry *e = fid_by_inode(v, &op->st);
+	char *alt;
 
 	if (!e)
 		return;
-	if (S_ISDIR(op->st.st_mode) || op->st.st_nlink <= 1)
+	alt = fid_x(e)->alt_path;
+	if (S_ISDIR(op->st.st_mode) || op->st.st_nlink <= 1) {
 		fid_drop(v, e);
-	else if (e->alt_path && strcmp(e->alt_path, op->path) == 0) {
-		free(e->alt_path);
-		e->alt_path = NULL;
+		return;
+	}
+	if (alt && strcmp(alt, op->path) == 0) {
+		free(alt);
+		e->x->alt_path = NULL;
 	} else if (e->path && strcmp(e->path, op->path) == 0) {
 		/* Other names remain: the one a LINK made, if we have it; else
 		 * the fid cannot be reached until a LOOKUP finds one. */
-		free(e->path);
-		e->path = e->alt_path;
-		e->alt_path = NULL;
+		fid_set_path(e, alt);
+		if (alt)
+			e->x->alt_path = NULL;
 		cml_paths_changed(v);
 	}
+	fid_extra_trim(e);
 }
 
 int vn_remove(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
@@ -402,7 +407,7 @@ int vn_rename(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		name_gone(v, &to);
 	moved = fid_by_inode(v, &from.st);
 	if (moved && S_ISDIR(from.st.st_mode))
-		moved->gen++; /* its ".." is another directory now */
+		fid_listing_changed(moved); /* its ".." is another directory now */
 	err = fid_moved(v, from.path, to.path);
 	cml_paths_changed(v);
 out:

@@ -100,18 +100,21 @@ static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char 
 /* The first write open of a file not dirty yet: its container, logged. */
 static int wc_begin(struct venus *v, struct fid_entry *e, bool trunc)
 {
+	struct fid_extra *x = fid_extra(e);
 	char name[64];
 	int err;
 
+	if (!x)
+		return -ENOMEM;
 	snprintf(name, sizeof(name), CML_PREFIX "%ld.%lu", (long)getpid(), v->tmp_seq++);
 	err = wc_take(v, e, trunc, name);
 	if (err)
 		return err;
-	e->dirty = strdup(name);
-	err = e->dirty ? cml_log(v, e) : -ENOMEM;
+	x->dirty = strdup(name);
+	err = x->dirty ? cml_log(v, e) : -ENOMEM;
 	if (err) {
-		free(e->dirty);
-		e->dirty = NULL;
+		free(x->dirty);
+		x->dirty = NULL;
 		unlinkat(v->cache_fd, name, 0);
 	}
 	return err;
@@ -126,7 +129,7 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 		return -EISDIR;
 	if (!S_ISREG(st->st_mode))
 		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
-	if (!e->dirty) {
+	if (!fid_x(e)->dirty) {
 		err = wc_begin(v, e, trunc);
 		if (err)
 			return err;
@@ -142,10 +145,10 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * itself. Our own fd is closed after the reply is sent, perhaps after
 	 * the target's: were it writable, its close would look like the
 	 * target's last release (inotify IN_CLOSE_WRITE) and come too late. */
-	fd = wc_reopen(v, e->dirty, O_RDONLY);
+	fd = wc_reopen(v, e->x->dirty, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	e->writers++;
+	e->x->writers++;
 	*fdp = fd;
 	return 0;
 }
@@ -153,9 +156,9 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 /* The object is gone, and its unstored bytes with it. */
 void wc_discard(struct venus *v, struct fid_entry *e)
 {
-	if (!e->dirty)
+	if (!fid_x(e)->dirty)
 		return;
-	e->writers = 0;
+	e->x->writers = 0;
 	cml_forget(v, e);
 }
 
@@ -261,7 +264,7 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, bool dur
 	attr_keep_ctime(v, fid_by_inode(v, &dst), &dst, NULL);
 	if (durable)
 		fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
-	fid_rekey(v, e, &nst);
+	err = fid_rekey(v, e, &nst);
 	fid_dir_changed(v, parent); /* its entry has a new inode number */
 out:
 	close(dfd);
@@ -315,9 +318,9 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
  * entry names and removes it; the volume has its bytes. */
 static void wc_clean(struct venus *v, struct fid_entry *e)
 {
-	char name[64], *dirty = e->dirty;
+	char name[64], *dirty = e->x->dirty;
 
-	e->dirty = NULL;
+	e->x->dirty = NULL;
 	cml_drop(v);
 	container_name(&e->fid, name, sizeof(name));
 	if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0)
@@ -329,23 +332,23 @@ int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 {
 	int err;
 
-	if (!e->dirty || e->dead)
+	if (!fid_x(e)->dirty || fid_gone(e))
 		return 0; /* nothing written, or nowhere left to store it */
 	if (v->cfg->defer_stores)
 		return 0; /* disconnected: the log keeps it */
-	err = store_container(v, e, e->dirty, durable);
-	if (!err && !e->writers)
+	err = store_container(v, e, e->x->dirty, durable);
+	if (!err && !e->x->writers)
 		wc_clean(v, e);
 	return err;
 }
 
 int wc_close(struct venus *v, struct fid_entry *e)
 {
-	if (!e->writers)
+	if (!fid_x(e)->writers)
 		return -EBADF;
-	if (--e->writers)
+	if (--e->x->writers)
 		return 0;
-	if (e->dead || !e->path) {
+	if (fid_gone(e) || !e->path) {
 		wc_discard(v, e); /* removed while written: nothing to store to */
 		return 0;
 	}
@@ -361,7 +364,7 @@ int wc_close(struct venus *v, struct fid_entry *e)
  * to, as a local file would. */
 void wc_attr(struct venus *v, struct fid_entry *e, struct stat *st)
 {
-	const char *name = e->dirty;
+	const char *name = fid_x(e)->dirty;
 	struct stat cst;
 
 	if (!name || fstatat(v->cache_fd, name, &cst, 0) < 0)
@@ -388,12 +391,14 @@ int cache_truncate(struct venus *v, const char *name, off_t size)
 
 int wc_truncate(struct venus *v, struct fid_entry *e, off_t size)
 {
-	return e->dirty ? cache_truncate(v, e->dirty, size) : 0;
+	const char *name = fid_x(e)->dirty;
+
+	return name ? cache_truncate(v, name, size) : 0;
 }
 
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2])
 {
-	const char *name = e->dirty;
+	const char *name = fid_x(e)->dirty;
 
 	if (!name)
 		return 0;

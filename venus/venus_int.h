@@ -18,22 +18,17 @@
 /* Names venus itself puts in the volume (store.c's temp files): never shown. */
 #define STORE_TMP_PREFIX ".coda-store."
 
-/* The backing inode a fid stands for: key of the inode hash. */
+/* The backing inode a fid stands for; all zero once the object is gone. */
 struct fid_ino {
 	uint64_t dev, ino;
 };
 
-/* A cnode. The fid is made from the backing inode when first seen and then
- * kept: a store gives the backing file a new inode and a rename a new path,
- * and both are followed here, so a fid names one object for the whole run. */
-struct fid_entry {
-	struct CodaFid fid;   /* hash key */
-	struct fid_ino ikey;  /* key of the inode hash (when ino_hashed) */
-	uint32_t num;	      /* its inode number on a mount, coda_fid_ino(fid): a hash key */
-	char *path;	      /* relative to the volume root; "." is the root; NULL: unknown */
+/* What few cnodes need: open ones, written ones, linked ones, listed
+ * directories. Allocated when first needed (fid_extra) and freed once it
+ * holds nothing again (fid_extra_trim), so that a walk's many objects cost
+ * only their struct fid_entry. */
+struct fid_extra {
 	char *alt_path;	      /* another name made by CODA_LINK, for when path goes */
-	bool ino_hashed;      /* found by inode; false once the object is gone */
-	bool dead;	      /* gone, kept only until its last CODA_CLOSE */
 	unsigned int opens;   /* CODA_OPEN_* not yet matched by CODA_CLOSE */
 	unsigned int writers; /* of those, opens for write */
 	/* The container holding bytes the volume may not have yet: the open
@@ -42,13 +37,36 @@ struct fid_entry {
 	 * that a killed venus leaves it to the next. NULL: none. */
 	char *dirty;
 	/* Directories: bumped on every change venus makes, so a change within
-	 * one timestamp tick still makes the directory container stale. */
+	 * one timestamp tick still makes the directory container stale. A
+	 * directory with no extra has had no container built in this run. */
 	unsigned long gen, gen_built;
 	/* After a store, the ctime shown while the backing file still has the
 	 * ctime the store left it (attr_keep_ctime). */
 	bool ctime_kept;
 	struct timespec ctime_left, ctime_shown;
-	UT_hash_handle hh, hh_ino, hh_num;
+};
+
+/* A cnode. The fid is made from the backing inode when first seen and then
+ * kept: a store gives the backing file a new inode and a rename a new path,
+ * and both are followed here, so a fid names one object for the whole run.
+ * The one table it is in is by fid; it is found by inode and by number
+ * through the fid those make (fid.c), so it carries one hash handle. */
+struct fid_entry {
+	UT_hash_handle hh;
+	struct CodaFid fid;  /* hash key */
+	struct fid_ino ikey; /* zero: gone, kept only until its last CODA_CLOSE */
+	char *path;	     /* relative to the volume root; "." is the root; NULL: unknown */
+	struct fid_extra *x; /* NULL: all of it zero */
+	char path_in[];	     /* the first path, in the entry's own allocation */
+};
+
+/* An entry found by a key that does not make its fid (fid.c): by inode
+ * when fid_make of its inode is not its fid (a store re-keyed it, or that
+ * fid was taken), by number when its fid is not the number's own. */
+struct fid_alias {
+	UT_hash_handle hh;
+	struct fid_ino key; /* a number is {0, number} */
+	struct fid_entry *e;
 };
 
 /* A fid whose object is gone: never given to another object in this run,
@@ -93,8 +111,9 @@ struct venus {
 	char *cache_path; /* absolute, for CODA_OPEN_BY_PATH replies */
 	unsigned long tmp_seq;
 	struct fid_entry *fids;
-	struct fid_entry *inodes;  /* the same entries by backing inode */
-	struct fid_entry *numbers; /* the same entries by number */
+	struct fid_alias *inodes;  /* the few entries fid_make of their inode misses */
+	struct fid_alias *numbers; /* the few entries whose fid is not their number's own */
+	uint32_t vol_id;	   /* the volume root's volume word, of numbers' own fids */
 	struct retired_fid *retired;
 	uint32_t fid_seq;  /* for fids whose inode-made value is taken */
 	uint32_t num_next; /* for numbers whose inode-made value is taken */
@@ -119,9 +138,22 @@ bool fid_matches(const struct fid_entry *e, const struct stat *st);
 struct fid_entry *fid_by_inode(struct venus *v, const struct stat *st);
 int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep);
 void fid_drop(struct venus *v, struct fid_entry *e);
-void fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st);
+void fid_set_path(struct fid_entry *e, char *path);
+int fid_rekey(struct venus *v, struct fid_entry *e, const struct stat *st);
+bool fid_gone(const struct fid_entry *e);
+/* The rare state of e: fid_x to read it (all zero if none), fid_extra to
+ * change it (NULL: out of memory), fid_extra_trim once it may be empty. */
+extern const struct fid_extra fid_extra_none;
+static inline const struct fid_extra *fid_x(const struct fid_entry *e)
+{
+	return e->x ? e->x : &fid_extra_none;
+}
+struct fid_extra *fid_extra(struct fid_entry *e);
+void fid_extra_trim(struct fid_entry *e);
 int fid_moved(struct venus *v, const char *from, const char *to);
 void fid_dir_changed(struct venus *v, const char *path);
+/* Venus changed the directory e: its container is stale now. */
+void fid_listing_changed(struct fid_entry *e);
 char *fid_path_join(const char *dir, const char *name);
 char *fid_path_parent(const char *path);
 

@@ -101,13 +101,17 @@ static int open_container(struct venus *v, const struct CodaFid *fid, int flags,
 	err = fid_stat(v, fid, ep, &st);
 	if (err)
 		return err;
+	if (!fid_extra(*ep))
+		return -ENOMEM;
 	if (open_writes(flags))
 		err = wc_open(v, *ep, &st, flags, fdp);
 	else
 		err = container_open(v, *ep, &st, fdp);
-	if (err)
+	if (err) {
+		fid_extra_trim(*ep);
 		return err;
-	(*ep)->opens++;
+	}
+	(*ep)->x->opens++;
 	return 0;
 }
 
@@ -142,16 +146,17 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 	container_name(&e->fid, name, sizeof(name));
 	/* The container open_container opened: a dirty file's, or the read
 	 * container. */
-	cname = e->dirty ? e->dirty : name;
+	cname = e->x->dirty ? e->x->dirty : name;
 	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, cname);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		err = -ENAMETOOLONG;
 	else
 		err = coda_msg_put_string(out, &out->out.coda_open_by_path.path, path, (size_t)n);
 	if (err) {
-		e->opens--;
+		e->x->opens--;
 		if (open_writes(req->flags))
 			wc_close(v, e); /* as the close of an open nobody took */
+		fid_extra_trim(e);
 	}
 	return err;
 }
@@ -165,12 +170,14 @@ int vn_close(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 
 	(void)out;
 	/* A close we cannot match (forgotten fid, double close) changes nothing. */
-	if (!e || !e->opens || (open_writes(req->flags) && !e->writers))
+	if (!e || !fid_x(e)->opens || (open_writes(req->flags) && !e->x->writers))
 		return -EBADF;
-	e->opens--;
+	e->x->opens--;
 	if (open_writes(req->flags))
 		err = wc_close(v, e);
-	if (e->dead && !e->opens && !e->writers)
+	if (!fid_gone(e))
+		fid_extra_trim(e);
+	else if (!e->x->opens && !e->x->writers)
 		fid_drop(v, e); /* removed while open: now it can go */
 	return err;
 }

@@ -4,7 +4,7 @@
 #include "cache.h"
 
 /* Entries one table keeps (names, attributes, rights, link targets): about
- * 4 MiB of names and 7 MiB of attributes at most. */
+ * 3.5 MiB of names and 6 MiB of attributes at most. */
 #define CACHE_MAX_PER_TABLE 32768
 
 /* The key of a name: its directory's fid and the name's bytes, laid out
@@ -23,10 +23,26 @@ struct name_entry {
 	char name[];
 };
 
+/* What a cached attribute keeps of a coda_vattr: every field a stat or a
+ * permission check reads, packed (the type is a known vtype, or it is not
+ * cached). va_gen, va_flags and va_filerev, which nothing reads, come back
+ * 0: kept, they would make an entry a quarter bigger. */
+struct attr_kept {
+	struct coda_timespec atime, mtime, ctime;
+	long fileid, blocksize;
+	u_quad_t size, bytes;
+	cdev_t rdev;
+	vuid_t uid;
+	vgid_t gid;
+	u_short mode;
+	short nlink;
+	unsigned char type;
+};
+
 struct attr_entry {
-	struct CodaFid fid;
-	struct coda_vattr attr;
 	UT_hash_handle hh;
+	struct CodaFid fid;
+	struct attr_kept attr;
 };
 
 /* The rights a few users were granted on one fid: the kernel keeps one
@@ -134,6 +150,41 @@ void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char
 	HASH_ADD_KEYPTR(hh, c->names, &e->dir, name_keylen(len), e);
 }
 
+static void attr_pack(struct attr_kept *k, const struct coda_vattr *a)
+{
+	k->atime = a->va_atime;
+	k->mtime = a->va_mtime;
+	k->ctime = a->va_ctime;
+	k->fileid = a->va_fileid;
+	k->blocksize = a->va_blocksize;
+	k->size = a->va_size;
+	k->bytes = a->va_bytes;
+	k->rdev = a->va_rdev;
+	k->uid = a->va_uid;
+	k->gid = a->va_gid;
+	k->mode = a->va_mode;
+	k->nlink = a->va_nlink;
+	k->type = (unsigned char)a->va_type;
+}
+
+static void attr_unpack(struct coda_vattr *a, const struct attr_kept *k)
+{
+	memset(a, 0, sizeof(*a));
+	a->va_atime = k->atime;
+	a->va_mtime = k->mtime;
+	a->va_ctime = k->ctime;
+	a->va_fileid = k->fileid;
+	a->va_blocksize = k->blocksize;
+	a->va_size = k->size;
+	a->va_bytes = k->bytes;
+	a->va_rdev = k->rdev;
+	a->va_uid = k->uid;
+	a->va_gid = k->gid;
+	a->va_mode = k->mode;
+	a->va_nlink = k->nlink;
+	a->va_type = k->type;
+}
+
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr)
 {
 	struct attr_entry *e;
@@ -141,7 +192,7 @@ bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct cod
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
 	if (!e)
 		return false;
-	*attr = e->attr;
+	attr_unpack(attr, &e->attr);
 	return true;
 }
 
@@ -158,7 +209,7 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 		MAKE_ROOM(c, c->attrs, free);
 		HASH_ADD(hh, c->attrs, fid, sizeof(e->fid), e);
 	}
-	e->attr = *attr;
+	attr_pack(&e->attr, attr);
 }
 
 static int access_slot(const struct access_entry *e, uid_t uid)

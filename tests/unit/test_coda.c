@@ -464,6 +464,38 @@ Test(coda, getattr_matches_stat_of_the_backing_file)
 	cr_assert_eq(got.st_ino, want.st_ino);
 }
 
+/* The attributes kept in the cache make the stat venus's answer made:
+ * every field, for values past 32 bits (a sparse 5 GiB file, nanoseconds,
+ * set-id bits). */
+Test(coda, cached_attributes_give_the_stat_venus_gave)
+{
+	struct timespec times[2] = {{.tv_sec = 4102444800, .tv_nsec = 999999999},
+				    {.tv_sec = 1, .tv_nsec = 123456789}};
+	struct coda_vattr first, again;
+	struct stat a, b;
+	struct nameidata nd;
+	char p[PATH_MAX];
+	uint32_t before;
+
+	backing_path(p, sizeof(p), "dir/file");
+	cr_assert_eq(truncate(p, 5LL << 30), 0);
+	cr_assert_eq(chmod(p, 06751), 0);
+	cr_assert_eq(utimensat(AT_FDCWD, p, times, 0), 0);
+	walk_found("/coda/dir/file", 0, &nd);
+	cr_assert_eq(coda_getattr(&t.req, &nd.fid, &first), 0);
+	before = upcalls();
+	cr_assert_eq(coda_getattr(&t.req, &nd.fid, &again), 0);
+	cr_assert_eq(upcalls(), before, "the second getattr asked venus");
+	coda_attr_to_stat(&t.sb, &nd.fid, &first, &a);
+	coda_attr_to_stat(&t.sb, &nd.fid, &again, &b);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+	cr_assert_eq(b.st_size, 5LL << 30);
+	cr_assert_eq(b.st_mode, S_IFREG | 06751);
+	cr_assert_eq(b.st_atim.tv_sec, times[0].tv_sec);
+	cr_assert_eq(b.st_atim.tv_nsec, times[0].tv_nsec);
+	cr_assert_eq(b.st_mtim.tv_nsec, times[1].tv_nsec);
+}
+
 /* ---- Writing ---- */
 
 Test(coda, written_file_reaches_the_volume_when_its_release_is_run)

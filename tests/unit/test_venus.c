@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -67,11 +69,10 @@ static void make_volume(void)
 	cr_assert_eq(symlink("hello.txt", p), 0);
 }
 
-static void start_venus(void)
+static void spawn_venus(void)
 {
 	int fds[2];
 
-	make_volume();
 	cr_assert_eq(chan_pair(fds), 0);
 	venus_pid = fork();
 	cr_assert_geq(venus_pid, 0);
@@ -83,6 +84,12 @@ static void start_venus(void)
 	}
 	close(fds[1]);
 	chan = fds[0];
+}
+
+static void start_venus(void)
+{
+	make_volume();
+	spawn_venus();
 }
 
 /* Closing the channel is the orderly end: venus must exit 0. */
@@ -856,4 +863,71 @@ Test(venus, missing_volume_exits_1)
 	cr_assert_eq(WEXITSTATUS(status), 1);
 	close(fds[0]);
 	close(fds[1]);
+}
+
+/* ---- Volumes spanning file systems ---- */
+
+static const char *const tmpfs_dirs[] = {"a", "b"};
+
+/* Venus anew, on a volume holding two fresh tmpfs mounts, a and b, each
+ * with a file f: tmpfs numbers its inodes alike from 1, so a/f and b/f
+ * have one inode number. In a mount namespace of the test's own. */
+static void mount_two_tmpfs(void)
+{
+	char p[256], rel[16];
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0)
+		cr_skip_test("mounting a tmpfs needs root");
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	stop_venus();
+	for (size_t i = 0; i < 2; i++) {
+		vpath(p, sizeof(p), tmpfs_dirs[i]);
+		cr_assert_eq(mkdir(p, 0755), 0);
+		cr_assert_eq(mount("none", p, "tmpfs", 0, "mode=0755"), 0, "%s", strerror(errno));
+		snprintf(rel, sizeof(rel), "%s/f", tmpfs_dirs[i]);
+		write_file(rel, "x");
+	}
+	spawn_venus();
+}
+
+static void unmount_two_tmpfs(void)
+{
+	char p[256];
+
+	stop_venus();
+	for (size_t i = 0; i < 2; i++) {
+		vpath(p, sizeof(p), tmpfs_dirs[i]);
+		umount2(p, MNT_DETACH);
+	}
+}
+
+/* No two objects show one st_ino, wherever their inode numbers come from:
+ * the second gets another number, kept for the run, which its directory's
+ * listing shows too. */
+Test(venus, objects_of_two_file_systems_with_one_inode_number_get_two_numbers,
+     .fini = unmount_two_tmpfs)
+{
+	struct CodaFid fa, fb, again, b;
+	struct coda_vattr va, vb;
+	struct stat sa, sb;
+	int fd;
+
+	mount_two_tmpfs();
+	lstat_vol("a/f", &sa);
+	lstat_vol("b/f", &sb);
+	cr_assert_eq(sa.st_ino, sb.st_ino, "tmpfs gave the two files two inode numbers");
+	cr_assert_neq(sa.st_dev, sb.st_dev);
+	fa = fid_of("a/f");
+	fb = fid_of("b/f");
+	cr_assert_neq(coda_fid_ino(&fa), coda_fid_ino(&fb), "both show st_ino %u",
+		      coda_fid_ino(&fa));
+	cr_assert_eq(getattr(&fa, &va), 0);
+	cr_assert_eq(getattr(&fb, &vb), 0);
+	cr_assert_neq(va.va_fileid, vb.va_fileid);
+	again = fid_of("b/f");
+	cr_assert(coda_fid_eq(&again, &fb), "the second's fid changed");
+	b = fid_of("b");
+	cr_assert_eq(open_by_fd(&b, C_O_READ, &fd), 0);
+	assert_dir_container("b", &b, fd);
+	close(fd);
 }
