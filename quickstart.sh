@@ -14,7 +14,7 @@ set -euo pipefail
 cd -- "$(dirname -- "$0")"
 
 PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion-dev
-	uthash-dev scdoc linux-libc-dev busybox-static python3 git tar findutils coreutils
+	uthash-dev scdoc man-db linux-libc-dev busybox-static python3 git tar findutils coreutils
 	grep sqlite3 clang-format hyperfine file util-linux rsync make
 	stress-ng fio dbench e2fsprogs proot bindfs fuse3)
 
