@@ -206,11 +206,19 @@ static void remember(struct file_memos *m, const struct coda_file *f)
 	}
 }
 
-static bool same_file_as_mine(int a, int b)
+/* Status flags live in the open file: O_NONBLOCK set through one shows
+ * through the other (and changes nothing for a regular file or a
+ * directory, which every /coda open file is). No kcmp: container profiles
+ * deny it. */
+bool fdtable_same_open_file(int a, int b)
 {
-	pid_t self = getpid();
+	int fa = fcntl(a, F_GETFL), fb;
 
-	return syscall(SYS_kcmp, self, self, KCMP_FILE, a, b) == 0;
+	if (fa < 0 || fcntl(a, F_SETFL, fa ^ O_NONBLOCK) < 0)
+		return false;
+	fb = fcntl(b, F_GETFL);
+	fcntl(a, F_SETFL, fa);
+	return fb >= 0 && ((fb ^ fa) & O_NONBLOCK);
 }
 
 /* A directory: the memo of the same open file, with a copy of its
@@ -221,7 +229,7 @@ static bool memo_names(const struct file_memo *e, int fd, const struct stat *st)
 		return false;
 	if (e->vtype != C_VDIR)
 		return true;
-	return e->dir_file >= 0 && e->dir_container >= 0 && same_file_as_mine(fd, e->dir_file);
+	return e->dir_file >= 0 && e->dir_container >= 0 && fdtable_same_open_file(fd, e->dir_file);
 }
 
 struct coda_file *fdtable_recall(struct file_memos *m, int file)

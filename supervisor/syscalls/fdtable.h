@@ -42,6 +42,9 @@ bool fdtable_holds_any(const struct files_state *files, long first, long last);
  * onto a band fd, exec): believe those slots only after a look in /proc. */
 void fdtable_suspect(struct files_state *files, long first, long last);
 
+/* Is our fd `a` the same open file as our fd `b`? */
+bool fdtable_same_open_file(int a, int b);
+
 /* A new record of the object a memo names, whose open file `file` is (a
  * file's container, or a directory's own); NULL when no memo names it. */
 struct coda_file *fdtable_recall(struct file_memos *m, int file);

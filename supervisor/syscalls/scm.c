@@ -151,20 +151,6 @@ static ssize_t receive(struct call *c, int sock, struct recv_job *j)
 	}
 }
 
-/* Is `a` the same open file as `b`? Status flags live in the open file:
- * O_NONBLOCK set through one shows through the other (and changes nothing
- * for a regular file, which every /coda open file is). */
-static bool same_open_file(int a, int b)
-{
-	int fa = fcntl(a, F_GETFL), fb;
-
-	if (fa < 0 || fcntl(a, F_SETFL, fa ^ O_NONBLOCK) < 0)
-		return false;
-	fb = fcntl(b, F_GETFL);
-	fcntl(a, F_SETFL, fa);
-	return fb >= 0 && ((fb ^ fa) & O_NONBLOCK);
-}
-
 /* The /coda file received as fd: the sender's own record when one of ours
  * is the same open file, else a new record of the object it is; NULL for an
  * fd that is no /coda file we know. */
@@ -181,7 +167,7 @@ static struct coda_file *known_file(struct sup *s, int fd)
 			struct coda_file *f = proc_files(p)->slot[i];
 
 			if (f && f->cdev == st.st_dev && f->cino == st.st_ino && f->host_fd >= 0 &&
-			    same_open_file(fd, f->host_fd))
+			    fdtable_same_open_file(fd, f->host_fd))
 				return coda_file_get(f);
 		}
 	}
