@@ -59,6 +59,8 @@ static void on_signal(struct trap *t, pid_t pid, uint32_t events)
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			reap_children(s);
+		} else if (s->venus_only) {
+			s->stop_asked = true; /* by the server we host venus for */
 		} else if (!s->target_exited && !sent_to_our_group(s, &si)) {
 			kill(s->trap.target, (int)si.ssi_signo); /* the command decides */
 			s->forwarded_signal = (int)si.ssi_signo;
@@ -118,4 +120,16 @@ int job_run(struct sup *s)
 		return 125;
 	proc_reap_tree(&s->trap);
 	return shell_status(s->target_status);
+}
+
+static bool venus_done(struct trap *t)
+{
+	struct sup *s = sup_of(t);
+
+	return s->stop_asked || hosted_exited(s);
+}
+
+int job_host_venus(struct sup *s)
+{
+	return loop_run_until(&s->trap, venus_done) < 0 ? -EIO : 0;
 }

@@ -12,4 +12,8 @@ int job_init(struct sup *s);
  * venus; returns its status as a shell reports it. */
 int job_run(struct sup *s);
 
+/* With no command (s->venus_only): serves the hosted venus's calls until a
+ * signal asks us to stop or venus exits. 0 or -errno. */
+int job_host_venus(struct sup *s);
+
 #endif

@@ -234,10 +234,7 @@ static void install_and_send(int (*install)(unsigned flags), unsigned flags, int
 	close(sock);
 }
 
-/* Forks a child that runs child_main(s) under its filter; returns its pid
- * and its listener, or -errno. */
-static pid_t fork_filtered(struct sup *s, void (*child_main)(struct sup *s, int sock),
-			   int *listener)
+pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *listener)
 {
 	int sock[2], rc = chan_pair(sock);
 	pid_t pid;
@@ -287,7 +284,7 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 
 int launch_target(struct sup *s)
 {
-	pid_t pid = fork_filtered(s, target_child, &s->trap.listener);
+	pid_t pid = launch_fork(s, target_child, &s->trap.listener);
 
 	if (pid < 0)
 		return (int)pid;
@@ -352,7 +349,7 @@ int launch_hosted_venus(struct sup *s)
 	if (rc < 0)
 		return rc;
 	rc = hosted_lifeline(&s->hosted);
-	pid = rc < 0 ? rc : fork_filtered(s, hosted_child, &s->hosted.listener);
+	pid = rc < 0 ? rc : launch_fork(s, hosted_child, &s->hosted.listener);
 	if (pid < 0) {
 		close(chan[0]);
 		close(chan[1]);

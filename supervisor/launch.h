@@ -4,12 +4,19 @@
 #define CODA_LAUNCH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct sup;
 
 /* Starts the embedded venus program behind a new channel (s->vc.chan,
  * s->venus_pid); its path in prog (cap bytes), also on failure. */
 int launch_venus(struct sup *s, char *prog, size_t cap);
+
+/* Forks a child that runs child_main(s, sock), which sends one fd back over
+ * sock (a filtered child: its seccomp listener) and does not return. The
+ * child's pid, the fd in *fd; -ECHILD if it ended without sending one (it
+ * said why), or -errno. */
+pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *fd);
 
 /* Forks the command with the filter installed; sets s->trap.target and
  * s->trap.listener. On failure prints why and returns a negative errno. */

@@ -16,9 +16,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proto/caps.h"
+#include "proto/channel.h"
 #include "server/server.h"
 #include "trap/trap.h"
 #include "syscalls/syscalls.h"
@@ -40,8 +42,9 @@ static void usage(FILE *out)
 		"Run COMMAND with a Coda volume at the mount point, served by a venus,\n"
 		"without a kernel module or privileges.\n"
 		"\n"
-		"      --serve SOCKET  run the embedded venus for many jobs, listening on\n"
-		"                      SOCKET, until SIGTERM, SIGINT or --stop\n"
+		"      --serve SOCKET  run venus (the embedded one, or --venus-cmd's) for\n"
+		"                      many jobs, listening on SOCKET, until SIGTERM,\n"
+		"                      SIGINT or --stop\n"
 		"      --attach SOCKET run COMMAND on the venus of the server at SOCKET\n"
 		"      --stop SOCKET   stop the server at SOCKET and wait until it has gone\n"
 		"  -m, --mount DIR     mount point (default /coda)\n"
@@ -187,8 +190,6 @@ static void check_server_options(const struct options *opt, bool command)
 		die("%s takes no command", server_mode);
 	if (!server_mode && !command)
 		die("no command given (try --help)");
-	if (opt->serve && opt->venus_cmd)
-		die("--serve runs the embedded venus only: --venus-cmd is not supported with it");
 	if (opt->attach && (opt->venus_cmd || opt->volume || opt->cache || opt->read_only))
 		die("--attach uses the server's venus: its --volume, --cache, --read-only and "
 		    "--venus-cmd are given to --serve");
@@ -349,46 +350,6 @@ static int attach_server(struct sup *s)
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
 
-/* --serve: the embedded venus, started as for a run, serves the jobs that
- * attach until the server is stopped; then venus stops in order, and the
- * socket goes before the jobs' connections close. */
-static int serve(struct sup *s)
-{
-	const char *path = s->opt.serve;
-	int listener = server_listen(path), rc;
-	struct server *srv = NULL;
-	char prog[PATH_MAX];
-
-	if (listener == -EADDRINUSE)
-		die("--serve %s: a server already answers there", path);
-	if (listener < 0)
-		die("--serve %s: %s", path, strerror(-listener));
-	rc = launch_venus(s, prog, sizeof(prog));
-	if (rc < 0) {
-		unlink(path);
-		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
-	}
-	/* Started by root, it needs none of root's capabilities once its
-	 * socket is made and venus started: it relays messages, signals and
-	 * waits for its own child. */
-	rc = caps_keep(0, 0);
-	if (!rc)
-		rc =
-		    server_new(listener, s->sb.vc.chan, s->log, s->opt.verbose, s->opt.trace, &srv);
-	if (!rc)
-		rc = server_run(srv);
-	stop_venus(s);
-	unlink(path);
-	server_free(srv);
-	close(listener);
-	options_free(&s->opt);
-	if (rc == -EPIPE)
-		fprintf(stderr, "coda-exec: --serve %s: venus has gone away\n", path);
-	else if (rc < 0)
-		fprintf(stderr, "coda-exec: --serve %s: %s\n", path, strerror(-rc));
-	return rc < 0 ? EXIT_OWN_FAILURE : 0;
-}
-
 static int stop_server(struct options *opt)
 {
 	int rc = server_stop(opt->stop, opt->timeout_s * 1000);
@@ -450,6 +411,152 @@ static int start_hosted_venus(struct sup *s)
 	return 0;
 }
 
+/* What a run sets up before venus starts: the Coda module, the trap and
+ * its loop, our signals. 0 or -errno. */
+static int setup(struct sup *s)
+{
+	int rc;
+
+	s->hosted.cmd = s->opt.venus_cmd;
+	s->hosted.devices = s->opt.venus_devices ? s->opt.venus_devices : "/dev/cfs0,/dev/coda/0";
+	coda_sb_mount(&s->sb, s->opt.mount);
+	s->sb.verbose = s->opt.verbose;
+	s->sb.trace = s->opt.trace;
+	s->sb.open_by_path = s->opt.open_by_path;
+	rc = syscalls_init(s);
+	s->sb.log = s->log;
+	if (!rc && s->opt.stats)
+		rc = stats_enable(s);
+	if (!rc)
+		rc = job_init(s);
+	return rc;
+}
+
+/* The child that hosts venus for --serve, as a run's supervisor would, with
+ * what it keeps of root's capabilities. Once venus has mounted, the server
+ * (our parent) gets venus's channel over sock and reads venus's replies
+ * there; we serve venus's calls until the server asks us to stop (SIGTERM;
+ * also at its death) or venus exits, then stop venus in order. */
+static void __attribute__((noreturn)) host_for_server(struct sup *s, int sock)
+{
+	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
+	pid_t server = getppid();
+	int rc;
+
+	close(s->server_listener);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != server)
+		_exit(EXIT_OWN_FAILURE); /* the server has died already */
+	s->venus_only = true;
+	rc = setup(s);
+	if (rc < 0)
+		die("cannot set up the event loop: %s", strerror(-rc));
+	rc = start_hosted_venus(s);
+	if (!rc)
+		rc = host_creds_drop_caps(s);
+	if (rc < 0) {
+		stop(s);
+		die("cannot start venus: %s", strerror(-rc));
+	}
+	/* Venus's replies are the server's: ours would be taken from it. */
+	loop_remove(&s->trap, s->sb.vc.chan);
+	s->hosted.relay = true;
+	s->sb.vc.quiet = true; /* the server says when venus has gone */
+	memset(m.raw, 0, m.len);
+	m.fd = s->sb.vc.chan;
+	rc = chan_send(sock, &m);
+	close(sock);
+	if (!rc)
+		rc = job_host_venus(s);
+	stop(s);
+	exit(rc < 0 || !s->stop_asked ? EXIT_OWN_FAILURE : 0);
+}
+
+/* Venus for --serve: the embedded one, as for a run; or a hosted one in a
+ * child of ours that hosts it (host_for_server), whose pid goes to *host.
+ * Its channel, or -errno; says why on failure. */
+static int serve_venus(struct sup *s, pid_t *host)
+{
+	char prog[PATH_MAX];
+	int chan, rc;
+
+	if (!s->opt.venus_cmd) {
+		rc = launch_venus(s, prog, sizeof(prog));
+		if (rc < 0)
+			fprintf(stderr, "coda-exec: cannot start the embedded venus %s: %s\n", prog,
+				strerror(-rc));
+		return rc < 0 ? rc : s->sb.vc.chan;
+	}
+	*host = launch_fork(s, host_for_server, &chan);
+	if (*host == -ECHILD)
+		return -ECHILD; /* the child said why */
+	if (*host < 0) {
+		fprintf(stderr, "coda-exec: cannot start venus: %s\n", strerror(-*host));
+		return *host;
+	}
+	return chan;
+}
+
+/* The hosting child stops venus in order, and is reaped: its status, or 0
+ * when there is none. */
+static int stop_host(pid_t host)
+{
+	int status;
+
+	if (host <= 0)
+		return 0;
+	kill(host, SIGTERM);
+	while (waitpid(host, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_OWN_FAILURE;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_OWN_FAILURE;
+}
+
+/* --serve: venus, embedded or hosted, serves the jobs that attach until the
+ * server is stopped; then venus stops in order, and the socket goes before
+ * the jobs' connections close. */
+static int serve(struct sup *s)
+{
+	const char *path = s->opt.serve;
+	int listener = server_listen(path), chan, rc;
+	struct server *srv = NULL;
+	pid_t host = -1;
+
+	if (listener == -EADDRINUSE)
+		die("--serve %s: a server already answers there", path);
+	if (listener < 0)
+		die("--serve %s: %s", path, strerror(-listener));
+	s->server_listener = listener;
+	chan = serve_venus(s, &host);
+	if (chan < 0) {
+		unlink(path);
+		options_free(&s->opt);
+		return EXIT_OWN_FAILURE;
+	}
+	/* Started by root, it needs none of root's capabilities once its
+	 * socket is made and venus started: it relays messages, signals and
+	 * waits for its own child. */
+	rc = caps_keep(0, 0);
+	if (!rc)
+		rc = server_new(listener, chan, s->log, s->opt.verbose, s->opt.trace, &srv);
+	if (!rc)
+		rc = server_run(srv);
+	if (host > 0) {
+		close(chan);
+		stop_host(host);
+	} else {
+		stop_venus(s);
+	}
+	unlink(path);
+	server_free(srv);
+	close(listener);
+	options_free(&s->opt);
+	if (rc == -EPIPE)
+		fprintf(stderr, "coda-exec: --serve %s: venus has gone away\n", path);
+	else if (rc < 0)
+		fprintf(stderr, "coda-exec: --serve %s: %s\n", path, strerror(-rc));
+	return rc < 0 ? EXIT_OWN_FAILURE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sup s = {
@@ -457,6 +564,7 @@ int main(int argc, char **argv)
 	    .opath_anchor = -1,
 	    .self_exe = -1,
 	    .venus_pid = -1,
+	    .server_listener = -1,
 	    .hosted = {
 		.listener = -1, .venus_end = -1, .lifeline = {-1, -1}, .pidfd = -1, .timer = -1}};
 	int rc, status;
@@ -470,18 +578,7 @@ int main(int argc, char **argv)
 	s.log = s.opt.log ? open_log(s.opt.log) : stderr;
 	if (s.opt.serve)
 		return serve(&s);
-	s.hosted.cmd = s.opt.venus_cmd;
-	s.hosted.devices = s.opt.venus_devices ? s.opt.venus_devices : "/dev/cfs0,/dev/coda/0";
-	coda_sb_mount(&s.sb, s.opt.mount);
-	s.sb.verbose = s.opt.verbose;
-	s.sb.trace = s.opt.trace;
-	s.sb.open_by_path = s.opt.open_by_path;
-	rc = syscalls_init(&s);
-	s.sb.log = s.log;
-	if (!rc && s.opt.stats)
-		rc = stats_enable(&s);
-	if (!rc)
-		rc = job_init(&s);
+	rc = setup(&s);
 	if (rc < 0)
 		die("cannot set up the event loop: %s", strerror(-rc));
 	if (s.opt.attach)

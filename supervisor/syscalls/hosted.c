@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fakeroot.h"
+#include "proto/channel.h"
 #include "handlers.h"
 #include "syscalls.h"
 #include "vfs.h"
@@ -205,6 +206,25 @@ static void take_container(struct call *c, struct coda_msg *m)
 	}
 }
 
+/* A reply or downcall goes to our Coda module; or, when a --serve server
+ * speaks to venus, to the server: sent on venus's own end of the channel,
+ * it reaches the server's end as it would had venus sent it there. */
+static void deliver(struct sup *s, struct coda_msg *m)
+{
+	int rc;
+
+	if (!s->hosted.relay) {
+		psdev_deliver(&s->sb, m);
+		return;
+	}
+	rc = chan_send(s->hosted.venus_end, m);
+	if (rc < 0 && rc != -EPIPE)
+		fprintf(stderr, "coda-exec: a message of venus's did not reach the server: %s\n",
+			strerror(-rc));
+	if (m->fd >= 0)
+		close(m->fd);
+}
+
 /* write(2) on the device: one reply or downcall, as psdev_write() takes it. */
 static long device_write(struct call *c)
 {
@@ -220,7 +240,7 @@ static long device_write(struct call *c)
 	m.len = len;
 	if (m.oh.opcode == CODA_OPEN_BY_FD)
 		take_container(c, &m);
-	psdev_deliver(&call_sup(c)->sb, &m);
+	deliver(call_sup(c), &m);
 	return (long)len;
 }
 

@@ -68,6 +68,7 @@ struct hosted_venus {
 	int timer;	     /* fires when it has taken too long to mount */
 	bool too_late;
 	bool stopping; /* we asked it to leave (SIGTERM): its exit is expected */
+	bool relay;    /* a --serve server takes its replies, not our Coda module */
 	char mnt[PATH_MAX];
 };
 
@@ -179,6 +180,11 @@ struct sup {
 	int opath_anchor;	    /* what O_PATH fds of /coda objects refer to */
 	int self_exe;		    /* our own program: it runs exec plans in targets */
 	struct host_self host;	    /* our credentials, against a target's */
+	/* --serve with --venus-cmd: no command, only venus, hosted for the
+	 * server (our parent), until it asks us to stop (a signal). */
+	bool venus_only;
+	bool stop_asked;
+	int server_listener; /* the server's socket, not ours to hold */
 };
 
 /* The sup a trap is part of. */

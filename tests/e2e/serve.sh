@@ -2,7 +2,7 @@
 # End-to-end suite: one venus for many jobs (coda-exec --serve, --attach,
 # --stop).
 #
-#   tests/e2e/serve.sh CODA_EXEC
+#   tests/e2e/serve.sh CODA_EXEC TESTVENUS
 #
 # The scenarios: a file one job writes is read by a later job; two jobs at
 # once each store their file, and a later job reads both; a job killed mid-run leaves the
@@ -12,18 +12,22 @@
 # ends normally; a job of another user cannot make upcalls as root
 # (SO_PEERCRED); malformed records sent straight to the socket
 # (serve_client.py) do not stop the server, and a fid whose directory was
-# moved out of the volume behind a symlink reaches nothing outside it. Run as root, the suite reruns
+# moved out of the volume behind a symlink reaches nothing outside it; with
+# the test venus hosted as the server's venus (--venus-cmd), jobs read and
+# write and see each other's files, --stop ends the server and venus both,
+# and a venus that dies ends the server with one line. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
 # N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
 
-[ $# -eq 1 ] || {
-	echo "usage: $0 CODA_EXEC" >&2
+[ $# -eq 2 ] || {
+	echo "usage: $0 CODA_EXEC TESTVENUS" >&2
 	exit 2
 }
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 . "$HERE/lib.sh"
 CODA_EXEC=$(realpath -- "$1")
+TESTVENUS=$(realpath -- "$2")
 
 suite_start coda-e2e-serve
 cp -- "$HERE/serve_client.py" "$WORK/serve_client.py"
@@ -34,9 +38,22 @@ chmod 755 "$WORK/serve_client.py"
 # socket answers.
 start_server() {
 	new_volume 'a file in the volume\n'
+	launch_server --volume "$VOL" --cache "$CACHE" "$@"
+}
+
+# start_hosted_server: the same with the test venus, hosted as a stock
+# venus is (--venus-cmd), as the server's venus.
+start_hosted_server() {
+	new_volume 'a file in the volume\n'
+	launch_server --venus-cmd "$TESTVENUS -volume $VOL -cache $CACHE"
+}
+
+# launch_server OPTIONS...: coda-exec --serve $SOCK OPTIONS, once its socket
+# answers.
+launch_server() {
 	SOCK=$WORK/s.$RANDOM/sock
 	make_dirs "$(dirname "$SOCK")"
-	"$CODA_EXEC" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" "$@" 2>"$T/server.err" &
+	"$CODA_EXEC" --serve "$SOCK" "$@" 2>"$T/server.err" &
 	SERVER=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && return 0
@@ -504,12 +521,95 @@ flood: jobs during it: served, served, served" || ok=1
 	return $ok
 }
 
+# hosted_pids: the pids of the server's child that hosts venus ($HOST) and
+# of venus itself ($HOSTED_VENUS), its child.
+hosted_pids() {
+	HOST= HOSTED_VENUS=
+	read -r HOST _ <"/proc/$SERVER/task/$SERVER/children"
+	[ -n "$HOST" ] && read -r HOSTED_VENUS _ <"/proc/$HOST/task/$HOST/children"
+	[ -n "$HOST" ] && [ -n "$HOSTED_VENUS" ] && return 0
+	note "no hosting child and venus under the server: '$HOST' '$HOSTED_VENUS'"
+	return 1
+}
+
+t hosted_venus_serves_jobs_that_see_each_others_stored_files
+hosted_venus_serves_jobs_that_see_each_others_stored_files() {
+	local ok=0
+	start_hosted_server || return 1
+	job a -- sh -c 'cat /coda/f.txt && echo from a > /coda/a.txt'
+	job b -- sh -c 'cat /coda/a.txt && echo from b >> /coda/a.txt && echo from b > /coda/b.txt'
+	job c -- sh -c 'cat /coda/a.txt /coda/b.txt && ls /coda'
+	stop_server
+	expect_rc a 0 || ok=1
+	expect_rc b 0 || ok=1
+	expect_rc c 0 || ok=1
+	expect_out a "a file in the volume" || ok=1
+	expect_out b "from a" || ok=1
+	expect_out c "$(printf 'from a\nfrom b\nfrom b\na.txt\nb.txt\nf.txt')" || ok=1
+	expect_file "$VOL/a.txt" "$(printf 'from a\nfrom b')" || ok=1
+	expect_file "$VOL/b.txt" "from b" || ok=1
+	return $ok
+}
+
+t stop_ends_a_hosted_venus_server_and_its_venus
+stop_ends_a_hosted_venus_server_and_its_venus() {
+	local ok=0 p
+	start_hosted_server || return 1
+	job w -- sh -c 'echo stored > /coda/s.txt'
+	hosted_pids || {
+		stop_server
+		return 1
+	}
+	cx_capture stop "" --stop "$SOCK"
+	expect_rc stop 0 || ok=1
+	expect_text stop err "" || ok=1
+	# --stop returns once venus has stopped: nothing is left of it.
+	for p in "$HOST" "$HOSTED_VENUS"; do
+		if kill -0 "$p" 2>/dev/null; then
+			note "pid $p ($(cat "/proc/$p/comm")) is still there after --stop"
+			ok=1
+		fi
+	done
+	expect_server_gone || ok=1
+	expect_text server err "" || ok=1
+	expect_file "$VOL/s.txt" stored || ok=1
+	return $ok
+}
+
+t hosted_venus_that_dies_ends_the_server_with_one_line
+hosted_venus_that_dies_ends_the_server_with_one_line() {
+	local ok=0 rc
+	start_hosted_server || return 1
+	job r -- cat /coda/f.txt
+	hosted_pids || {
+		stop_server
+		return 1
+	}
+	kill -KILL "$HOSTED_VENUS"
+	expect_gone "$SERVER" "the server" || kill -KILL "$SERVER"
+	wait "$SERVER"
+	rc=$?
+	expect_gone "$HOST" "the hosting child" || ok=1
+	[ "$rc" = 125 ] || {
+		note "the server exited with $rc, expected 125"
+		ok=1
+	}
+	expect_text server err "coda-exec: --serve $SOCK: venus has gone away" || ok=1
+	job late -- cat /coda/f.txt
+	expect_rc r 0 || ok=1
+	expect_out r "a file in the volume" || ok=1
+	expect_rc late 125 || ok=1
+	expect_text late err "coda-exec: --attach $SOCK: No such file or directory" || ok=1
+	return $ok
+}
+
 warn_if_mount_exists
 run_tests
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/serve.sh" "$HERE/serve_client.py"
 	nobody_copy_coda_exec
-	rerun_as_nobody -- serve.sh "$N/bin/coda-exec"
+	cp -- "$TESTVENUS" "$N/bin/testvenus"
+	rerun_as_nobody -- serve.sh "$N/bin/coda-exec" "$N/bin/testvenus"
 fi
 report_totals
