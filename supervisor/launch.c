@@ -208,6 +208,24 @@ static int receive_listener(pid_t child, int sock, int *listener)
 	return 0;
 }
 
+/* Why the filter could not be installed, and what to do. */
+static const char *filter_failure(int err)
+{
+	if (err == EBUSY)
+		return "a seccomp listener is already present in this process tree (coda-exec "
+		       "under coda-exec?), and Linux lets only one watch a process (run the "
+		       "command "
+		       "outside the other listener's tree; under coda-exec, its /coda is there "
+		       "already)";
+	if (err == EINVAL || err == ENOSYS)
+		return "this kernel has no seccomp user notification "
+		       "(SECCOMP_FILTER_FLAG_NEW_LISTENER, "
+		       "Linux 5.0), or a seccomp filter above coda-exec refuses it; coda-exec "
+		       "needs "
+		       "Linux 5.14 or later (SECCOMP_ADDFD_FLAG_SEND)";
+	return strerror(err);
+}
+
 /* In a child: installs the filter, hands its listener to the supervisor
  * over sock. Exits with 125 on failure, having said why. */
 static void install_and_send(int (*install)(unsigned flags), unsigned flags, int sock)
@@ -215,15 +233,9 @@ static void install_and_send(int (*install)(unsigned flags), unsigned flags, int
 	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
 	int listener = install(flags);
 
-	if (listener == -EBUSY) {
-		fprintf(stderr,
-			"coda-exec: this process already has a seccomp supervisor (coda-exec "
-			"inside coda-exec?); only one may watch a process\n");
-		_exit(125);
-	}
 	if (listener < 0) {
 		fprintf(stderr, "coda-exec: cannot install the seccomp filter: %s\n",
-			strerror(-listener));
+			filter_failure(-listener));
 		_exit(125);
 	}
 	memset(m.raw, 0, m.len);

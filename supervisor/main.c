@@ -97,7 +97,7 @@ static char *normalise_mount(const char *in)
 	if (!out)
 		die("out of memory");
 	if (in[0] != '/')
-		die("mount point %s is not an absolute path", in);
+		die("--mount %s: not an absolute path (give one such as /coda)", in);
 	for (const char *p = in; *p;) {
 		size_t n;
 
@@ -118,7 +118,7 @@ static char *normalise_mount(const char *in)
 	}
 	out[len] = '\0';
 	if (len == 0)
-		die("the mount point cannot be /");
+		die("--mount %s: the mount point cannot be / (give one such as /coda)", in);
 	return out;
 }
 
@@ -131,7 +131,9 @@ static const char *home_dir(void)
 		return home;
 	pw = getpwuid(getuid());
 	if (!pw)
-		die("cannot find a home directory for uid %u", getuid());
+		die("cannot find a home directory for uid %u: HOME is unset and the user has no "
+		    "passwd entry (set HOME, or give --volume and --cache)",
+		    getuid());
 	return pw->pw_dir;
 }
 
@@ -150,8 +152,9 @@ static int mkdir_p(char *path, mode_t mode)
 	return 0;
 }
 
-/* $XDG_<kind>_HOME/coda-exec/<leaf>, or ~/<fallback>/coda-exec/<leaf>. */
-static char *xdg_dir(const char *env, const char *fallback, const char *leaf)
+/* $XDG_<kind>_HOME/coda-exec/<leaf>, or ~/<fallback>/coda-exec/<leaf>:
+ * the default of option. */
+static char *xdg_dir(const char *env, const char *fallback, const char *leaf, const char *option)
 {
 	const char *base = getenv(env);
 	char *path;
@@ -165,18 +168,26 @@ static char *xdg_dir(const char *env, const char *fallback, const char *leaf)
 		die("out of memory");
 	rc = mkdir_p(path, 0700);
 	if (rc < 0)
-		die("cannot create %s: %s", path, strerror(-rc));
+		die("cannot create the default %s directory %s: %s (set %s, or give %s DIR)",
+		    option, path, strerror(-rc), env, option);
 	return path;
 }
 
-static void check_volume(const char *volume)
+/* The volume must be a directory we can enter; the cache one we can also
+ * write, as venus makes its container files there. Said before venus
+ * starts, so that the command never runs without its volume. */
+static void check_dir(const char *option, const char *dir, int mode)
 {
 	struct stat st;
 
-	if (stat(volume, &st) < 0)
-		die("volume %s: %s", volume, strerror(errno));
+	if (stat(dir, &st) < 0)
+		die("%s %s: %s%s", option, dir, strerror(errno),
+		    errno == ENOENT ? " (create it, or leave the option out for the default)" : "");
 	if (!S_ISDIR(st.st_mode))
-		die("volume %s: %s", volume, strerror(ENOTDIR));
+		die("%s %s: Not a directory (give a directory)", option, dir);
+	if (access(dir, mode) < 0)
+		die("%s %s: %s (give a directory that uid %u may %s)", option, dir, strerror(errno),
+		    getuid(), mode & W_OK ? "write" : "enter");
 }
 
 /* --serve, --attach and --stop: one at a time, each with what it takes. */
@@ -185,14 +196,40 @@ static void check_server_options(const struct options *opt, bool command)
 	const char *server_mode = opt->serve ? "--serve" : opt->stop ? "--stop" : NULL;
 
 	if (!!opt->serve + !!opt->attach + !!opt->stop > 1)
-		die("--serve, --attach and --stop exclude each other");
+		die("--serve, --attach and --stop exclude each other (give one)");
 	if (server_mode && command)
-		die("%s takes no command", server_mode);
+		die("%s takes no command (run jobs with coda-exec --attach SOCKET -- COMMAND)",
+		    server_mode);
 	if (!server_mode && !command)
 		die("no command given (try --help)");
 	if (opt->attach && (opt->venus_cmd || opt->volume || opt->cache || opt->read_only))
-		die("--attach uses the server's venus: its --volume, --cache, --read-only and "
-		    "--venus-cmd are given to --serve");
+		die("--attach %s: it uses the server's venus (give --volume, --cache, --read-only "
+		    "and --venus-cmd to coda-exec --serve %s instead)",
+		    opt->attach, opt->attach);
+}
+
+/* --timeout SECS: a whole number of seconds, 1 to a day. */
+static int parse_timeout(const char *arg)
+{
+	char *end;
+	long secs;
+
+	errno = 0;
+	secs = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || secs <= 0 || secs > 86400)
+		die("--timeout %s: not a whole number of seconds from 1 to 86400 (the default is "
+		    "%d)",
+		    arg, DEFAULT_TIMEOUT_S);
+	return (int)secs;
+}
+
+/* An unknown option, found in word: a short one is named by its letter
+ * alone (getopt's optopt), as word may hold others ("-vq" for -q). */
+static void __attribute__((noreturn)) bad_option(const char *word)
+{
+	if (optopt)
+		die("-%c: unknown option (try --help)", optopt);
+	die("%s: unknown option (try --help)", word);
 }
 
 static void parse_options(int argc, char **argv, struct options *opt)
@@ -220,11 +257,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	const char *mount = "/coda";
 	int c;
 
-	opterr = 0;
+	opterr = 0; /* we say what is wrong, in our own form */
 	opt->timeout_s = DEFAULT_TIMEOUT_S;
-	while ((c = getopt_long(argc, argv, "+m:V:c:t:vr", longopts, NULL)) != -1) {
-		char *end;
-
+	while ((c = getopt_long(argc, argv, "+:m:V:c:t:vr", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			mount = optarg;
@@ -236,9 +271,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			opt->cache = optarg;
 			break;
 		case 't':
-			opt->timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || opt->timeout_s <= 0 || opt->timeout_s > 86400)
-				die("invalid timeout '%s' (seconds, 1 to 86400)", optarg);
+			opt->timeout_s = parse_timeout(optarg);
 			break;
 		case 'v':
 			opt->verbose = true;
@@ -269,7 +302,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'O':
 			if (strcmp(optarg, "fd") && strcmp(optarg, "path"))
-				die("invalid --venus-open '%s' (fd or path)", optarg);
+				die("--venus-open %s: neither fd nor path (give one of them)",
+				    optarg);
 			opt->open_by_path = !strcmp(optarg, "path");
 			break;
 		case 'E':
@@ -281,11 +315,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'P':
 			opt->stop = optarg;
 			break;
+		case ':':
+			die("%s: needs an argument (try --help)", argv[optind - 1]);
 		default:
-			die("%s '%s' (try --help)",
-			    optopt && strchr("mVctL", optopt) ? "option needs an argument:"
-							      : "unknown option",
-			    argv[optind - 1]);
+			bad_option(argv[optind - 1]);
 		}
 	}
 	check_server_options(opt, optind < argc);
@@ -294,10 +327,19 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	if (opt->venus_cmd || opt->attach || opt->stop)
 		return; /* its volume and cache are its own business, or the server's */
 	if (!opt->volume)
-		opt->volume = opt->volume_buf = xdg_dir("XDG_DATA_HOME", ".local/share", "volume");
+		opt->volume = opt->volume_buf =
+		    xdg_dir("XDG_DATA_HOME", ".local/share", "volume", "--volume");
 	if (!opt->cache)
-		opt->cache = opt->cache_buf = xdg_dir("XDG_CACHE_HOME", ".cache", "venus");
-	check_volume(opt->volume);
+		opt->cache = opt->cache_buf =
+		    xdg_dir("XDG_CACHE_HOME", ".cache", "venus", "--cache");
+	check_dir("--volume", opt->volume, X_OK);
+	/* Venus makes its cache directory, but not the parents. */
+	if (mkdir(opt->cache, 0700) < 0 && errno != EEXIST)
+		die("--cache %s: cannot create it: %s%s", opt->cache, strerror(errno),
+		    errno == ENOENT
+			? " (create its parent, or leave the option out for the default)"
+			: "");
+	check_dir("--cache", opt->cache, W_OK | X_OK);
 }
 
 /* --log FILE: appended to, created 0600; ours alone (O_CLOEXEC: neither
@@ -331,21 +373,39 @@ static int start_embedded_venus(struct sup *s)
 	return loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
 }
 
+/* option SOCKET found no server that answers: why, with what to do. */
+static void __attribute__((noreturn))
+no_server(const char *option, const char *path, int err, int timeout_s)
+{
+	bool stop = !strcmp(option, "--stop");
+
+	if (err == ENOENT || err == ECONNREFUSED)
+		die("%s %s: no server listens there: %s (%s coda-exec --serve %s)", option, path,
+		    err == ENOENT ? "no such socket" : "a stale socket, or no socket",
+		    stop ? "nothing to stop; a server is started with" : "start one with", path);
+	if (err == EPIPE || err == EPROTO)
+		die("%s %s: not a coda-exec server: it %s (give the socket of coda-exec --serve)",
+		    option, path,
+		    err == EPIPE ? "closed the connection" : "answered in another form");
+	if (err == ETIMEDOUT)
+		die("%s %s: the server did not answer within %d s (is it a coda-exec server? "
+		    "its venus may hang: see its --log; --timeout SECS waits longer)",
+		    option, path, timeout_s);
+	if (err == EACCES)
+		die("%s %s: Permission denied (the socket or its directory is another user's: "
+		    "ask its owner, or start your own with coda-exec --serve PATH)",
+		    option, path);
+	die("%s %s: %s", option, path, strerror(err));
+}
+
 /* The command's upcalls go to the server at --attach: its connection is
  * the channel, as a venus's would be. */
 static int attach_server(struct sup *s)
 {
 	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000);
 
-	if (fd == -EPIPE)
-		die("--attach %s: the server went away", s->opt.attach);
-	if (fd == -ETIMEDOUT)
-		die("--attach %s: the server did not answer within %d s", s->opt.attach,
-		    s->opt.timeout_s);
-	if (fd == -EPROTO)
-		die("--attach %s: not a coda-exec server", s->opt.attach);
 	if (fd < 0)
-		die("--attach %s: %s", s->opt.attach, strerror(-fd));
+		no_server("--attach", s->opt.attach, -fd, s->opt.timeout_s);
 	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
@@ -357,7 +417,7 @@ static int stop_server(struct options *opt)
 	if (rc == -EPERM)
 		die("--stop %s: only the server's own user or root may stop it", opt->stop);
 	if (rc < 0)
-		die("--stop %s: %s", opt->stop, strerror(-rc));
+		no_server("--stop", opt->stop, -rc, opt->timeout_s);
 	options_free(opt);
 	return 0;
 }
@@ -522,7 +582,12 @@ static int serve(struct sup *s)
 	pid_t host = -1;
 
 	if (listener == -EADDRINUSE)
-		die("--serve %s: a server already answers there", path);
+		die("--serve %s: a server already answers there (stop it with coda-exec --stop %s, "
+		    "or give another path)",
+		    path, path);
+	if (listener == -EEXIST)
+		die("--serve %s: File exists, and is no socket (remove it, or give another path)",
+		    path);
 	if (listener < 0)
 		die("--serve %s: %s", path, strerror(-listener));
 	s->server_listener = listener;

@@ -678,8 +678,41 @@ expect_own_failure() {
 
 t cx bad_option_exits_125_with_one_line
 bad_option_exits_125_with_one_line() {
+	local ok=0
 	cx b --no-such-option-e2e -- true
-	expect_own_failure b
+	expect_own_failure b '^coda-exec: --no-such-option-e2e: unknown option \(try --help\)$' || ok=1
+	cx s -vq -- true
+	expect_own_failure s '^coda-exec: -q: unknown option \(try --help\)$' || ok=1
+	cx a --serve
+	expect_own_failure a '^coda-exec: --serve: needs an argument \(try --help\)$' || ok=1
+	return $ok
+}
+
+t cx bad_timeout_exits_125_naming_the_option
+bad_timeout_exits_125_naming_the_option() {
+	local ok=0 secs
+	for secs in 0 -1 2x '' 86401 4294967297; do
+		cx t --timeout "$secs" --volume "$VOL" --cache "$CACHE" -- echo ran
+		expect_own_failure t "^coda-exec: --timeout $secs: not a whole number of seconds from 1 to 86400 \(the default is 30\)\$" || ok=1
+	done
+	return $ok
+}
+
+# NO_LISTENER: a program that runs a command as on a kernel without seccomp
+# user notification (no_listener.c).
+NO_LISTENER=$WORK/no_listener
+cc -O2 -o "$NO_LISTENER" "$HERE/no_listener.c" || exit 125
+
+t cx kernel_without_user_notification_exits_125_naming_the_kernel_needed
+kernel_without_user_notification_exits_125_naming_the_kernel_needed() {
+	local ok=0 err
+	for err in EINVAL ENOSYS; do
+		"$NO_LISTENER" "$err" "$CODA_EXEC" --volume "$VOL" --cache "$CACHE" -- echo ran \
+			>"$T/k.out" 2>"$T/k.err"
+		echo $? >"$T/k.rc"
+		expect_own_failure k '^coda-exec: cannot install the seccomp filter: this kernel has no seccomp user notification \(SECCOMP_FILTER_FLAG_NEW_LISTENER, Linux 5\.0\), or a seccomp filter above coda-exec refuses it; coda-exec needs Linux 5\.14 or later \(SECCOMP_ADDFD_FLAG_SEND\)$' || ok=1
+	done
+	return $ok
 }
 
 # coda-exec alone, without the coda-venus program it starts (embedded only).
@@ -693,11 +726,23 @@ missing_venus_program_exits_125_with_one_line() {
 
 t cx missing_volume_dir_exits_125
 missing_volume_dir_exits_125() {
-	cx v --volume "$WORK/no-such-volume" --cache "$CACHE" -- true
-	expect_rc v 125 && [ -s "$T/v.err" ] || {
-		note "expected a message on stderr"
-		return 1
-	}
+	cx v --volume "$WORK/no-such-volume" --cache "$CACHE" -- echo ran
+	expect_own_failure v "^coda-exec: --volume $(sed_escape "$WORK")/no-such-volume: No such file or directory \(create it, or leave the option out for the default\)\$"
+}
+
+# Before, venus failed on it and the command ran without /coda.
+t cx missing_cache_dir_exits_125_before_the_command_runs
+missing_cache_dir_exits_125_before_the_command_runs() {
+	cx c --volume "$VOL" --cache "$WORK/no-such-dir/cache" -- echo ran
+	expect_own_failure c "^coda-exec: --cache $(sed_escape "$WORK")/no-such-dir/cache: cannot create it: No such file or directory \(create its parent, or leave the option out for the default\)\$"
+}
+
+# (root may write any directory)
+[ "$(id -u)" != 0 ] && t cx unwritable_cache_dir_exits_125_before_the_command_runs
+unwritable_cache_dir_exits_125_before_the_command_runs() {
+	mkdir -p "$WORK/ro-cache" && chmod 555 "$WORK/ro-cache" || return 1
+	cx c --volume "$VOL" --cache "$WORK/ro-cache" -- echo ran
+	expect_own_failure c "^coda-exec: --cache $(sed_escape "$WORK")/ro-cache: Permission denied \(give a directory that uid $(id -u) may write\)\$"
 }
 
 t cx help_and_version_exit_0
@@ -1204,7 +1249,8 @@ done
 
 # ------------------------------------------- the same again, unprivileged
 if nobody_rerun_wanted; then
-	nobody_prepare "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c"
+	nobody_prepare "$HERE/run.sh" "$HERE/make-volume.sh" "$HERE/mmap_md5.c" "$HERE/badcalls.c" \
+		"$HERE/no_listener.c"
 	cp -- "$MMAP_PROG" "$N/bin/mmap_md5"
 	cp -- "$BADCALLS_PROG" "$N/bin/badcalls"
 	[ "$MODE" = real ] && nobody_copy_coda_exec

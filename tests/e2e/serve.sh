@@ -352,13 +352,35 @@ attach_to_a_socket_nobody_serves_says_why_with_125() {
 	SOCK=$WORK/missing.$RANDOM
 	job missing -- true
 	expect_rc missing 125 || ok=1
-	expect_text missing err "coda-exec: --attach $SOCK: No such file or directory" || ok=1
+	expect_text missing err "coda-exec: --attach $SOCK: no server listens there: no such socket (start one with coda-exec --serve $SOCK)" || ok=1
 	# A socket file left by a server that has gone.
 	"$PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])' "$stale"
 	SOCK=$stale
 	job stale -- true
 	expect_rc stale 125 || ok=1
-	expect_text stale err "coda-exec: --attach $SOCK: Connection refused" || ok=1
+	expect_text stale err "coda-exec: --attach $SOCK: no server listens there: a stale socket, or no socket (start one with coda-exec --serve $SOCK)" || ok=1
+	return $ok
+}
+
+t attach_to_another_programs_socket_says_so_with_125
+attach_to_another_programs_socket_says_so_with_125() {
+	local ok=0
+	SOCK=$WORK/other.$RANDOM
+	# A program that takes the connection and closes it unanswered.
+	"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen()
+print(flush=True)
+s.accept()[0].close()' "$SOCK" >"$T/other.out" &
+	local other=$!
+	while [ ! -s "$T/other.out" ] && kill -0 "$other" 2>/dev/null; do
+		sleep 0.05
+	done
+	job other -- true
+	wait "$other"
+	expect_rc other 125 || ok=1
+	expect_text other err "coda-exec: --attach $SOCK: not a coda-exec server: it closed the connection (give the socket of coda-exec --serve)" || ok=1
 	return $ok
 }
 
@@ -396,7 +418,7 @@ stop_ends_the_server_and_removes_its_socket() {
 	expect_file "$VOL/s.txt" stored || ok=1
 	cx_capture again "" --stop "$SOCK"
 	expect_rc again 125 || ok=1
-	expect_text again err "coda-exec: --stop $SOCK: No such file or directory" || ok=1
+	expect_text again err "coda-exec: --stop $SOCK: no server listens there: no such socket (nothing to stop; a server is started with coda-exec --serve $SOCK)" || ok=1
 	return $ok
 }
 
@@ -419,7 +441,7 @@ a_second_server_on_a_live_socket_is_refused() {
 	job r -- cat /coda/f.txt
 	stop_server
 	expect_rc second 125 || ok=1
-	expect_text second err "coda-exec: --serve $SOCK: a server already answers there" || ok=1
+	expect_text second err "coda-exec: --serve $SOCK: a server already answers there (stop it with coda-exec --stop $SOCK, or give another path)" || ok=1
 	expect_out r "a file in the volume" || ok=1
 	return $ok
 }
