@@ -34,7 +34,7 @@ static int escaped(struct venus *v, const char *dir)
 {
 	if (v->cfg->verbose)
 		fprintf(v->cfg->log ? v->cfg->log : stderr,
-			"venus: %s leads out of the volume: taken as gone\n", dir);
+			"coda-venus: %s leads out of the volume: taken as gone\n", dir);
 	return -ENOENT;
 }
 

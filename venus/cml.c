@@ -114,7 +114,7 @@ static void cml_rewrite_or_say(struct venus *v)
 	int err = cml_rewrite(v);
 
 	if (err)
-		fprintf(stderr, "venus: rewriting the " CML_NAME ": %s\n", strerror(-err));
+		fprintf(stderr, "coda-venus: rewriting the " CML_NAME ": %s\n", strerror(-err));
 }
 
 /* The owner and mode stock venus gives a cache file. Through an fd, as it
@@ -128,7 +128,7 @@ static int kept_own(struct venus *v, const char *name)
 		return -errno;
 	if (fchown(fd, KEPT_UID, KEPT_GID) < 0 && !v->chown_warned) {
 		/* Not fatal: the check at the next start truncates it. */
-		fprintf(stderr, "venus: chown of a kept container to %d:%d: %s\n", KEPT_UID,
+		fprintf(stderr, "coda-venus: chown of a kept container to %d:%d: %s\n", KEPT_UID,
 			KEPT_GID, strerror(errno));
 		v->chown_warned = true;
 	}
@@ -198,7 +198,7 @@ static int kept_check(struct venus *v, const char *name)
 	if (st.st_uid == KEPT_UID && st.st_gid == KEPT_GID && (st.st_mode & 07777) == KEPT_MODE)
 		return 0;
 	fprintf(stderr,
-		"venus: container %s fails the owner check (uid %u gid %u mode %04o): "
+		"coda-venus: container %s fails the owner check (uid %u gid %u mode %04o): "
 		"truncated\n",
 		name, (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
 	err = cache_truncate(v, name, 0);
@@ -266,7 +266,7 @@ static void entry_load(struct venus *v, const struct cml_entry *ce)
 		err = -ENOMEM;
 	if (err) {
 		fprintf(stderr,
-			"venus: " CML_NAME " entry %s for %s: %s: its unsent store is lost\n",
+			"coda-venus: " CML_NAME " entry %s for %s: %s: its unsent store is lost\n",
 			ce->name, ce->path, strerror(-err));
 		unlinkat(v->cache_fd, ce->name, 0);
 		return;
@@ -325,7 +325,7 @@ static void entries_load(struct venus *v, char *buf, size_t len)
 		if (entry_parse(p, &ce) == 0)
 			entry_load(v, &ce);
 		else
-			fprintf(stderr, "venus: " CML_NAME ": a malformed entry is skipped\n");
+			fprintf(stderr, "coda-venus: " CML_NAME ": a malformed entry is skipped\n");
 		p = nul + 1;
 		if (p < end && *p == '\n')
 			p++;
@@ -347,7 +347,7 @@ static void cml_reintegrate(struct venus *v)
 			continue;
 		err = wc_store(v, e, true);
 		if (err)
-			fprintf(stderr, "venus: reintegrating %s: %s: still logged\n", e->path,
+			fprintf(stderr, "coda-venus: reintegrating %s: %s: still logged\n", e->path,
 				strerror(-err));
 	}
 }

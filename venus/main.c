@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 	 * checks are its own, by each caller's uid), and no bounding set: it
 	 * runs no program. */
 	if (caps_keep(CAPS_FILES, CAPS_FILES) < 0) {
-		fprintf(stderr, "venus: cannot give up capabilities it does not need\n");
+		fprintf(stderr, "coda-venus: cannot give up capabilities it does not need\n");
 		return 1;
 	}
 	return venus_run(chan, &cfg);

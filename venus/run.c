@@ -32,7 +32,7 @@ static int serve_one(struct link *l)
 		close(l->out.fd); /* the peer has its own copy now, or never will */
 	l->out.fd = -1;
 	if (err && err != -EPIPE)
-		fprintf(stderr, "venus: cannot send the %s reply: %s\n",
+		fprintf(stderr, "coda-venus: cannot send the %s reply: %s\n",
 			coda_opcode_name(l->in.ih.opcode), strerror(-err));
 	return err == -EPIPE ? err : 0;
 }
@@ -46,7 +46,7 @@ static int serve(struct link *l)
 		int err = chan_recv_wait(l->chan, &l->in);
 
 		if (err == -EMSGSIZE) {
-			fprintf(stderr, "venus: dropped an oversized upcall\n");
+			fprintf(stderr, "coda-venus: dropped an oversized upcall\n");
 			continue;
 		}
 		if (!err)
@@ -54,7 +54,7 @@ static int serve(struct link *l)
 		if (err == -EPIPE)
 			return 0; /* the supervisor closed the channel: we are done */
 		if (err) {
-			fprintf(stderr, "venus: channel: %s\n", strerror(-err));
+			fprintf(stderr, "coda-venus: channel: %s\n", strerror(-err));
 			return 1;
 		}
 	}
@@ -68,12 +68,12 @@ int venus_run(int chan, const struct venus_config *cfg)
 
 	/* A reply to a supervisor that has gone must not kill us. */
 	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
-		fprintf(stderr, "venus: sigaction: %s\n", strerror(errno));
+		fprintf(stderr, "coda-venus: sigaction: %s\n", strerror(errno));
 		return 1;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		fprintf(stderr, "venus: out of memory\n");
+		fprintf(stderr, "coda-venus: out of memory\n");
 		return 1;
 	}
 	l->chan = chan;

@@ -129,7 +129,7 @@ int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out
 	out->fd = -1;
 	out->len = 0;
 	if (in->len < sizeof(struct coda_in_hdr)) {
-		fprintf(stderr, "venus: dropped a %zu-byte upcall: no header to reply to\n",
+		fprintf(stderr, "coda-venus: dropped a %zu-byte upcall: no header to reply to\n",
 			in->len);
 		return 0;
 	}
@@ -176,7 +176,7 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 
 	*vp = NULL;
 	if (!v) {
-		fprintf(stderr, "venus: out of memory\n");
+		fprintf(stderr, "coda-venus: out of memory\n");
 		return -ENOMEM;
 	}
 	v->cfg = cfg;
@@ -185,19 +185,20 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 	v->cache_fd = -1;
 	err = fid_init(v);
 	if (err) {
-		fprintf(stderr, "venus: volume %s: %s\n", cfg->volume, strerror(-err));
+		fprintf(stderr, "coda-venus: volume %s: %s\n", cfg->volume, strerror(-err));
 		venus_destroy(v);
 		return err;
 	}
 	err = container_init(v);
 	if (err) {
-		fprintf(stderr, "venus: cache %s: %s\n", cfg->cache, strerror(-err));
+		fprintf(stderr, "coda-venus: cache %s: %s\n", cfg->cache, strerror(-err));
 		venus_destroy(v);
 		return err;
 	}
 	err = cml_start(v);
 	if (err) {
-		fprintf(stderr, "venus: cache %s: " CML_NAME ": %s\n", cfg->cache, strerror(-err));
+		fprintf(stderr, "coda-venus: cache %s: " CML_NAME ": %s\n", cfg->cache,
+			strerror(-err));
 		venus_destroy(v);
 		return err;
 	}
