@@ -621,7 +621,7 @@ hosted_venus_that_dies_ends_the_server_with_one_line() {
 	expect_rc r 0 || ok=1
 	expect_out r "a file in the volume" || ok=1
 	expect_rc late 125 || ok=1
-	expect_text late err "coda-exec: --attach $SOCK: No such file or directory" || ok=1
+	expect_text late err "coda-exec: --attach $SOCK: no server listens there: no such socket (start one with coda-exec --serve $SOCK)" || ok=1
 	return $ok
 }
 
