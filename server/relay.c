@@ -318,10 +318,9 @@ static void venus_zap(struct relay *r, const struct coda_msg *m)
 		if (m->len >= sizeof(struct coda_zapfile_out)) /* the same for the three */
 			answers_zap(r->answers, m->oh.opcode, &m->out.coda_zapfile.CodaFid);
 		break;
+	/* Every kept LOOKUP that gave the old fid, filed about its directory,
+	 * is untrue too: as the jobs' caches (coda/cache.c), drop all. */
 	case CODA_REPLACE:
-		if (m->len >= sizeof(struct coda_replace_out))
-			answers_zap(r->answers, CODA_PURGEFID, &m->out.coda_replace.OldFid);
-		break;
 	case CODA_PURGEUSER:
 	case CODA_FLUSH:
 		answers_flush(r->answers);

@@ -275,6 +275,35 @@ a_later_job_is_answered_from_what_an_earlier_job_learned() {
 	return $ok
 }
 
+# CODA_REPLACE gives an object a new fid (in Coda, a local object
+# reintegrated): the kept LOOKUP that gave the old fid, filed about its
+# directory, goes too, as the jobs' own caches drop everything. The test
+# venus sends a REPLACE about f.txt after the first job's GETATTR of it
+# (its fourth upcall).
+t replace_downcall_drops_kept_lookups_of_the_old_fid
+replace_downcall_drops_kept_lookups_of_the_old_fid() {
+	local ok=0 fid
+	new_volume 'a file in the volume\n'
+	launch_server --trace --venus-cmd "$TESTVENUS -volume $VOL -cache $CACHE -downcall-after 4:replace" ||
+		return 1
+	job one -- stat -c %s /coda/f.txt
+	job two -- stat -c %s /coda/f.txt
+	stop_server
+	expect_out one 21 || ok=1
+	expect_out two 21 || ok=1
+	fid=$(sed -n 's/^coda-exec: trace: job [0-9]* upcall 4 GETATTR .* fid=\([0-9a-f.]*\) .*/\1/p' "$T/server.err")
+	if [ -z "$fid" ] || ! grep -q "downcall REPLACE fid=$fid " "$T/server.err"; then
+		note "no REPLACE about f.txt's fid ($fid) after the first job's GETATTR:"
+		grep -E 'trace:|testvenus' "$T/server.err" | head -20 >>"$DETAIL"
+		return 1
+	fi
+	if grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ LOOKUP .* name=f.txt ' "$T/server.err"; then
+		note "the second job's LOOKUP of f.txt was answered as it was before the REPLACE"
+		ok=1
+	fi
+	return $ok
+}
+
 t kept_answers_follow_every_jobs_changes
 kept_answers_follow_every_jobs_changes() {
 	local ok=0
