@@ -142,11 +142,8 @@ static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode
 /* The checks a kernel open makes, in its order; creates a missing file for
  * O_CREAT. A file it has just created is opened without permission checks,
  * as the kernel does (a new mode 0444 file still opens for writing). */
-static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
+static int may_open_or_create(struct call *c, struct nameidata *nd, int flags, mode_t mode)
 {
-	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-	int mask = 0;
-
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return nd->missing ? -ENOENT : -EOPNOTSUPP; /* Coda has no tmpfile */
 	if (nd->missing) {
@@ -154,19 +151,7 @@ static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t
 			return -ENOENT;
 		return create_for_open(c, nd, flags, mode);
 	}
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		return -EEXIST;
-	if (nd->vtype == C_VLNK && !(flags & O_PATH))
-		return -ELOOP;
-	if (nd->vtype == C_VDIR && (writing || (flags & O_CREAT)))
-		return -EISDIR;
-	if (flags & O_PATH)
-		return 0;
-	if ((flags & O_ACCMODE) != O_WRONLY)
-		mask |= C_A_R_OK;
-	if (writing)
-		mask |= C_A_W_OK;
-	return coda_permission(call_coda_req(c), &nd->fid, mask);
+	return coda_may_open(call_coda_req(c), nd, flags);
 }
 
 /* O_PATH opens nothing in the kernel, so venus is not asked: the target gets
@@ -239,7 +224,7 @@ static void do_open(struct call *c, long dirfd, int path_arg, const struct open_
 		break;
 	}
 	created = nd.missing;
-	rc = coda_may_open(c, &nd, flags, mode);
+	rc = may_open_or_create(c, &nd, flags, mode);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;
