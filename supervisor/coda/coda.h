@@ -324,6 +324,15 @@ int coda_walk(struct coda_req *r, const struct walk_start *start, const char *na
 /* The kernel's checks, in its order, before an unlink (dir: rmdir) of the
  * object a LOOKUP_NAME walk found, as may_delete() and do_unlinkat(). */
 int coda_may_remove(const struct nameidata *nd, bool dir);
+/* do_renameat2()'s checks of a rename of a to b (both LOOKUP_NAME walks in
+ * the volume), in its order, then vfs_rename()'s; flags: RENAME_NOREPLACE. */
+int coda_may_rename(const struct nameidata *a, const struct nameidata *b, unsigned flags);
+/* The walk flags of an open(2) with flags (O_NOFOLLOW, O_CREAT|O_EXCL,
+ * O_DIRECTORY, O_CREAT), as build_open_flags(). */
+int coda_open_lookup_flags(int flags);
+/* An open's O_CREAT of the missing name nd walked to (LOOKUP_CREATE):
+ * CODA_CREATE of a file with perm (umask applied), and nd becomes it. */
+int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_t perm);
 /* The checks a kernel open makes of an object that exists, as may_open():
  * O_EXCL, a symlink, a directory opened for writing, the access rights. */
 int coda_may_open(struct coda_req *r, const struct nameidata *nd, int flags);

@@ -367,3 +367,24 @@ int coda_dir_rename(struct coda_req *r, const struct CodaFid *from_dir, const ch
 	attrs_changed(r, replaced);
 	return 0;
 }
+
+int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_t perm)
+{
+	size_t dir_len = strlen(nd->path);
+	bool root = dir_len == 1;
+	struct CodaFid fid;
+	int rc;
+
+	/* Its path is checked before it is made: an error after would leave
+	 * a file the caller was told was not created. */
+	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
+		return -ENAMETOOLONG;
+	rc = coda_create(r, &nd->parent, nd->last, excl, S_IFREG | perm, &fid);
+	if (rc < 0)
+		return rc;
+	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
+	nd->fid = fid;
+	nd->vtype = C_VREG;
+	nd->missing = false;
+	return 0;
+}

@@ -468,3 +468,49 @@ int coda_may_open(struct coda_req *r, const struct nameidata *nd, int flags)
 		mask |= C_A_W_OK;
 	return coda_permission(r, &nd->fid, mask);
 }
+
+static bool is_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
+/* do_renameat2()'s checks, in its order, then vfs_rename()'s. */
+int coda_may_rename(const struct nameidata *a, const struct nameidata *b, unsigned flags)
+{
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: see README */
+	if (!a->named)
+		return -EBUSY;
+	if (!b->named)
+		return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
+	if (a->missing)
+		return -ENOENT;
+	if (!b->missing && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	if (a->vtype != C_VDIR && (a->trailing || b->trailing))
+		return -ENOTDIR;
+	if (a->vtype == C_VDIR && is_below(b->path, a->path))
+		return -EINVAL; /* into itself */
+	if (!b->missing && is_below(a->path, b->path))
+		return -ENOTEMPTY; /* over an ancestor of itself */
+	if (!b->missing && a->vtype == C_VDIR && b->vtype != C_VDIR)
+		return -ENOTDIR;
+	if (!b->missing && a->vtype != C_VDIR && b->vtype == C_VDIR)
+		return -EISDIR;
+	return 0;
+}
+
+int coda_open_lookup_flags(int flags)
+{
+	int lf = 0;
+
+	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
+		lf |= LOOKUP_FOLLOW;
+	if (flags & O_DIRECTORY)
+		lf |= LOOKUP_DIRECTORY;
+	if (flags & O_CREAT)
+		lf |= LOOKUP_CREATE;
+	return lf;
+}

@@ -250,41 +250,6 @@ static bool resolve_two(struct call *c, struct two_paths *p)
 	return !rc && a->nd.kind == NAMEI_CODA && b->nd.kind == NAMEI_CODA;
 }
 
-static bool is_below(const char *path, const char *dir)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(path, dir, len) == 0 && path[len] == '/';
-}
-
-/* do_renameat2()'s checks, in its order, then vfs_rename()'s. */
-static int may_rename(const struct two_paths *p, unsigned flags)
-{
-	const struct nameidata *a = &p->from.nd, *b = &p->to.nd;
-
-	if (flags & ~RENAME_NOREPLACE)
-		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: see README */
-	if (!a->named)
-		return -EBUSY;
-	if (!b->named)
-		return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
-	if (a->missing)
-		return -ENOENT;
-	if (!b->missing && (flags & RENAME_NOREPLACE))
-		return -EEXIST;
-	if (a->vtype != C_VDIR && (a->trailing || b->trailing))
-		return -ENOTDIR;
-	if (a->vtype == C_VDIR && is_below(b->path, a->path))
-		return -EINVAL; /* into itself */
-	if (!b->missing && is_below(a->path, b->path))
-		return -ENOTEMPTY; /* over an ancestor of itself */
-	if (!b->missing && a->vtype == C_VDIR && b->vtype != C_VDIR)
-		return -ENOTDIR;
-	if (!b->missing && a->vtype != C_VDIR && b->vtype == C_VDIR)
-		return -EISDIR;
-	return 0;
-}
-
 static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dirfd, int to_arg,
 		      unsigned flags)
 {
@@ -297,7 +262,7 @@ static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dir
 
 	if (!resolve_two(c, &p))
 		return;
-	rc = may_rename(&p, flags);
+	rc = coda_may_rename(a, b, flags);
 	if (!rc && !b->missing && coda_fid_eq(&a->fid, &b->fid))
 		rc = 1; /* two names of one file: rename does nothing */
 	if (!rc)
