@@ -16,14 +16,11 @@
 
 #include "coda/coda.h"
 #include "server/server.h"
+#include "blocking.h"
 #include "codaclient.h"
 
 /* How long venus may make no progress, as coda-exec's --timeout default. */
 #define CLIENT_TIMEOUT_S 60
-
-struct coda_waiter {
-	bool woken;
-};
 
 /* An fd the library handed out, and the module's record of its open. */
 struct open_fd {
@@ -41,6 +38,7 @@ struct coda_dir {
 
 /* The connection and the module's state: one per process. */
 struct client {
+	struct coda_sched sched;
 	struct coda_sb sb;
 	struct open_fd *fds;
 };
@@ -72,43 +70,6 @@ static void sleep_waiter(struct coda_waiter *w)
 		loop_once(&the_client->sb);
 	w->woken = false;
 }
-
-static void wake_waiter(struct coda_waiter *w)
-{
-	w->woken = true;
-}
-
-static bool never_interrupted(struct coda_waiter *w)
-{
-	(void)w;
-	return false;
-}
-
-static int this_process(struct coda_waiter *w, struct coda_caller *who)
-{
-	(void)w;
-	*who = (struct coda_caller){.pid = getpid(), .pgid = getpgrp(), .uid = geteuid()};
-	return 0;
-}
-
-/* Work nobody waits for (a CODA_CLOSE) runs at once. */
-static int spawn_now(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
-{
-	struct coda_waiter w = {0};
-
-	(void)ctx;
-	fn(&w, arg);
-	return 0;
-}
-
-static const struct coda_sched blocking_sched = {
-    .sleep = sleep_waiter,
-    .wake = wake_waiter,
-    .wake_later = wake_waiter,
-    .interrupted = never_interrupted,
-    .caller = this_process,
-    .spawn = spawn_now,
-};
 
 /* ---- The connection ---- */
 
@@ -153,7 +114,8 @@ static int client_new(const char *socket, const char *mount, struct client **clp
 	cl = calloc(1, sizeof(*cl));
 	if (!cl)
 		return -ENOMEM;
-	rc = coda_sb_init(&cl->sb, &blocking_sched);
+	blocking_sched_init(&cl->sched, sleep_waiter);
+	rc = coda_sb_init(&cl->sb, &cl->sched);
 	if (rc < 0) {
 		free(cl);
 		return rc;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/blocking.h"
 #include "coda/coda.h"
 #include "proto/channel.h"
 #include "scratch.h"
@@ -28,10 +29,6 @@
 
 /* How long a caller may sleep before the test calls it a hang. */
 #define SLEEP_LIMIT_MS 10000
-
-struct coda_waiter {
-	bool woken;
-};
 
 /* Everything one test uses: the mount, the test's own caller, venus. */
 struct fixture {
@@ -101,41 +98,7 @@ static void sleep_waiter(struct coda_waiter *w)
 	w->woken = false;
 }
 
-static void wake_waiter(struct coda_waiter *w)
-{
-	w->woken = true;
-}
-
-static bool never_interrupted(struct coda_waiter *w)
-{
-	(void)w;
-	return false;
-}
-
-static int this_process(struct coda_waiter *w, struct coda_caller *who)
-{
-	(void)w;
-	*who = (struct coda_caller){.pid = getpid(), .pgid = getpgrp(), .uid = geteuid()};
-	return 0;
-}
-
-static int spawn_now(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
-{
-	struct coda_waiter w = {0};
-
-	(void)ctx;
-	fn(&w, arg);
-	return 0;
-}
-
-static const struct coda_sched blocking_sched = {
-    .sleep = sleep_waiter,
-    .wake = wake_waiter,
-    .wake_later = wake_waiter,
-    .interrupted = never_interrupted,
-    .caller = this_process,
-    .spawn = spawn_now,
-};
+static struct coda_sched blocking_sched;
 
 /* ---- The volume and venus ---- */
 
@@ -198,6 +161,7 @@ static void setup(void)
 	make_volume();
 	cr_assert_eq(chan_pair(fds), 0);
 	start_venus(fds);
+	blocking_sched_init(&blocking_sched, sleep_waiter);
 	cr_assert_eq(coda_sb_init(&t.sb, &blocking_sched), 0);
 	coda_sb_mount(&t.sb, "/coda");
 	psdev_init(&t.sb.vc, fds[0], 30);
