@@ -183,21 +183,21 @@ int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask);
  * that the next lookup and stat are right. */
 int coda_create(struct coda_req *r, const struct CodaFid *dir, const char *name, int excl,
 		mode_t mode, struct CodaFid *fid);
-int coda_mkdir(struct coda_req *r, const struct CodaFid *dir, const char *name, mode_t mode);
+int coda_dir_mkdir(struct coda_req *r, const struct CodaFid *dir, const char *name, mode_t mode);
 int coda_symlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
 		 const char *target);
 int coda_link(struct coda_req *r, const struct CodaFid *fid, const struct CodaFid *dir,
 	      const char *name);
-int coda_unlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
-		const struct CodaFid *victim);
+int coda_dir_unlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
+		    const struct CodaFid *victim);
 int coda_rmdir(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	       const struct CodaFid *victim);
-int coda_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *from,
-		const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
-		const struct CodaFid *replaced);
+int coda_dir_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *from,
+		    const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
+		    const struct CodaFid *replaced);
 
 /* symlink.c: fills buf with the target (not NUL-terminated); its length. */
-ssize_t coda_readlink(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap);
+ssize_t coda_get_link(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap);
 
 /* An open /coda file: the record of what the caller has open, shared by
  * every fd of it (refs), as the kernel's struct file of a Coda inode. */
@@ -240,7 +240,7 @@ void coda_file_put(struct coda_file *f);
 int coda_fsync(struct coda_req *r, const struct CodaFid *fid);
 /* getdents64 of an open directory: fills buf with up to count bytes of
  * linux_dirent64 records from its position on; the bytes or -errno. */
-long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count);
+long coda_dir_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count);
 
 /* release.c, the loop's side: close events are waiting. */
 void release_readable(struct coda_sb *sb);
@@ -321,6 +321,21 @@ struct walk_start {
 /* Walks `name` from `start`. 0 with nd filled, or the kernel's -errno. */
 int coda_walk(struct coda_req *r, const struct walk_start *start, const char *name, int flags,
 	      struct nameidata *nd);
+/* The kernel's checks, in its order, before an unlink (dir: rmdir) of the
+ * object a LOOKUP_NAME walk found, as may_delete() and do_unlinkat(). */
+int coda_may_remove(const struct nameidata *nd, bool dir);
+/* do_renameat2()'s checks of a rename of a to b (both LOOKUP_NAME walks in
+ * the volume), in its order, then vfs_rename()'s; flags: RENAME_NOREPLACE. */
+int coda_may_rename(const struct nameidata *a, const struct nameidata *b, unsigned flags);
+/* The walk flags of an open(2) with flags (O_NOFOLLOW, O_CREAT|O_EXCL,
+ * O_DIRECTORY, O_CREAT), as build_open_flags(). */
+int coda_open_lookup_flags(int flags);
+/* An open's O_CREAT of the missing name nd walked to (LOOKUP_CREATE):
+ * CODA_CREATE of a file with perm (umask applied), and nd becomes it. */
+int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_t perm);
+/* The checks a kernel open makes of an object that exists, as may_open():
+ * O_EXCL, a symlink, a directory opened for writing, the access rights. */
+int coda_may_open(struct coda_req *r, const struct nameidata *nd, int flags);
 /* Could `name`, walked from some host directory, reach the mount? If not,
  * the kernel can resolve it as it stands. */
 bool coda_may_reach_mount(const struct coda_sb *sb, const char *name);

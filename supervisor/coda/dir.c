@@ -165,7 +165,7 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 /* The position of our copy of the caller's open file is the directory
  * position: the caller's fd shares the open file with it, so lseek and
  * rewinddir need no upcall. The records are the container's. */
-long coda_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
+long coda_dir_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
 {
 	struct coda_sb *sb = r->sb;
 	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
@@ -236,7 +236,7 @@ int coda_create(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	return 0;
 }
 
-int coda_mkdir(struct coda_req *r, const struct CodaFid *dir, const char *name, mode_t mode)
+int coda_dir_mkdir(struct coda_req *r, const struct CodaFid *dir, const char *name, mode_t mode)
 {
 	struct coda_caller who;
 	struct coda_vattr attr;
@@ -331,8 +331,8 @@ static int remove_name(struct coda_req *r, bool is_dir, const struct CodaFid *di
 	return 0;
 }
 
-int coda_unlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
-		const struct CodaFid *victim)
+int coda_dir_unlink(struct coda_req *r, const struct CodaFid *dir, const char *name,
+		    const struct CodaFid *victim)
 {
 	return remove_name(r, false, dir, name, victim);
 }
@@ -343,9 +343,9 @@ int coda_rmdir(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	return remove_name(r, true, dir, name, victim);
 }
 
-int coda_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *from,
-		const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
-		const struct CodaFid *replaced)
+int coda_dir_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *from,
+		    const struct CodaFid *moved, const struct CodaFid *to_dir, const char *to,
+		    const struct CodaFid *replaced)
 {
 	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;
@@ -365,5 +365,26 @@ int coda_rename(struct coda_req *r, const struct CodaFid *from_dir, const char *
 	attrs_changed(r, to_dir);
 	attrs_changed(r, moved);
 	attrs_changed(r, replaced);
+	return 0;
+}
+
+int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_t perm)
+{
+	size_t dir_len = strlen(nd->path);
+	bool root = dir_len == 1;
+	struct CodaFid fid;
+	int rc;
+
+	/* Its path is checked before it is made: an error after would leave
+	 * a file the caller was told was not created. */
+	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
+		return -ENAMETOOLONG;
+	rc = coda_create(r, &nd->parent, nd->last, excl, S_IFREG | perm, &fid);
+	if (rc < 0)
+		return rc;
+	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
+	nd->fid = fid;
+	nd->vtype = C_VREG;
+	nd->missing = false;
 	return 0;
 }

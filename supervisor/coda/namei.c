@@ -231,7 +231,7 @@ static int follow_link(struct walk *w, const struct CodaFid *fid, const char *re
 		return -ELOOP;
 	if (++w->links > MAX_SYMLINKS)
 		return -ELOOP;
-	n = coda_readlink(w->r, fid, target, sizeof(target) - 1);
+	n = coda_get_link(w->r, fid, target, sizeof(target) - 1);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
@@ -422,4 +422,95 @@ int coda_walk(struct coda_req *r, const struct walk_start *from, const char *nam
 	if (!rc && nd->kind == NAMEI_CONTINUE)
 		snprintf(nd->path, sizeof(nd->path), "%s", name);
 	return rc;
+}
+
+/* What rmdir and unlink say of a path ending in "." or "..", or of the
+ * volume root, which have no entry of their own to remove. */
+static int unnamed_remove_error(const struct nameidata *nd, bool dir)
+{
+	if (!dir)
+		return nd->vtype == C_VDIR ? -EISDIR : -ENOENT;
+	if (nd->dots == 1)
+		return -EINVAL;
+	return nd->dots == 2 ? -ENOTEMPTY : -EBUSY;
+}
+
+int coda_may_remove(const struct nameidata *nd, bool dir)
+{
+	if (nd->missing)
+		return -ENOENT;
+	if (!nd->named)
+		return unnamed_remove_error(nd, dir);
+	if (dir && nd->vtype != C_VDIR)
+		return -ENOTDIR;
+	if (!dir && nd->vtype == C_VDIR)
+		return -EISDIR;
+	/* unlink("name/") of what is not a directory: do_unlinkat's "slashes" */
+	return !dir && nd->trailing ? -ENOTDIR : 0;
+}
+
+int coda_may_open(struct coda_req *r, const struct nameidata *nd, int flags)
+{
+	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	int mask = 0;
+
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (nd->vtype == C_VLNK && !(flags & O_PATH))
+		return -ELOOP;
+	if (nd->vtype == C_VDIR && (writing || (flags & O_CREAT)))
+		return -EISDIR;
+	if (flags & O_PATH)
+		return 0;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		mask |= C_A_R_OK;
+	if (writing)
+		mask |= C_A_W_OK;
+	return coda_permission(r, &nd->fid, mask);
+}
+
+static bool is_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
+/* do_renameat2()'s checks, in its order, then vfs_rename()'s. */
+int coda_may_rename(const struct nameidata *a, const struct nameidata *b, unsigned flags)
+{
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: see README */
+	if (!a->named)
+		return -EBUSY;
+	if (!b->named)
+		return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
+	if (a->missing)
+		return -ENOENT;
+	if (!b->missing && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	if (a->vtype != C_VDIR && (a->trailing || b->trailing))
+		return -ENOTDIR;
+	if (a->vtype == C_VDIR && is_below(b->path, a->path))
+		return -EINVAL; /* into itself */
+	if (!b->missing && is_below(a->path, b->path))
+		return -ENOTEMPTY; /* over an ancestor of itself */
+	if (!b->missing && a->vtype == C_VDIR && b->vtype != C_VDIR)
+		return -ENOTDIR;
+	if (!b->missing && a->vtype != C_VDIR && b->vtype == C_VDIR)
+		return -EISDIR;
+	return 0;
+}
+
+int coda_open_lookup_flags(int flags)
+{
+	int lf = 0;
+
+	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
+		lf |= LOOKUP_FOLLOW;
+	if (flags & O_DIRECTORY)
+		lf |= LOOKUP_DIRECTORY;
+	if (flags & O_CREAT)
+		lf |= LOOKUP_CREATE;
+	return lf;
 }

@@ -4,7 +4,7 @@
 #include "psdev.h"
 #include "upcall.h"
 
-ssize_t coda_readlink(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
+ssize_t coda_get_link(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
 {
 	struct coda_caches *caches = &r->sb->caches;
 	struct coda_caller who;

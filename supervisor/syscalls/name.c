@@ -100,7 +100,7 @@ static long coda_readlink_to(struct call *c, const struct nameidata *nd, bool em
 
 	if (nd->vtype != C_VLNK)
 		return empty ? -ENOENT : -EINVAL;
-	n = coda_readlink(call_coda_req(c), &nd->fid, target, sizeof(target));
+	n = coda_get_link(call_coda_req(c), &nd->fid, target, sizeof(target));
 	if (n < 0)
 		return n;
 	if ((size_t)n > size)

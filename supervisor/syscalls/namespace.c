@@ -30,7 +30,7 @@ static void do_mkdir(struct call *c, long dirfd, int arg, mode_t mode)
 	}
 	rc = vfs_create_mode(c, mode & (07777), &perm);
 	if (!rc)
-		rc = coda_mkdir(call_coda_req(c), &nd.parent, nd.last, perm);
+		rc = coda_dir_mkdir(call_coda_req(c), &nd.parent, nd.last, perm);
 	call_return(c, rc);
 }
 
@@ -80,31 +80,6 @@ void sys_symlink(struct call *c)
 	call_return(c, rc ?: coda_symlink(call_coda_req(c), &nd.parent, nd.last, target));
 }
 
-/* What rmdir and unlink say of a path ending in "." or "..", or of the
- * volume root, which have no entry of their own to remove. */
-static int unnamed_remove_error(const struct nameidata *nd, bool dir)
-{
-	if (!dir)
-		return nd->vtype == C_VDIR ? -EISDIR : -ENOENT;
-	if (nd->dots == 1)
-		return -EINVAL;
-	return nd->dots == 2 ? -ENOTEMPTY : -EBUSY;
-}
-
-static int may_remove(const struct nameidata *nd, bool dir)
-{
-	if (nd->missing)
-		return -ENOENT;
-	if (!nd->named)
-		return unnamed_remove_error(nd, dir);
-	if (dir && nd->vtype != C_VDIR)
-		return -ENOTDIR;
-	if (!dir && nd->vtype == C_VDIR)
-		return -EISDIR;
-	/* unlink("name/") of what is not a directory: do_unlinkat's "slashes" */
-	return !dir && nd->trailing ? -ENOTDIR : 0;
-}
-
 static void do_remove(struct call *c, long dirfd, int arg, bool dir)
 {
 	struct nameidata nd;
@@ -112,11 +87,11 @@ static void do_remove(struct call *c, long dirfd, int arg, bool dir)
 
 	if (!vfs_resolve_coda(c, dirfd, arg, LOOKUP_NAME, &nd))
 		return;
-	rc = may_remove(&nd, dir);
+	rc = coda_may_remove(&nd, dir);
 	if (!rc && dir)
 		rc = coda_rmdir(call_coda_req(c), &nd.parent, nd.last, &nd.fid);
 	else if (!rc)
-		rc = coda_unlink(call_coda_req(c), &nd.parent, nd.last, &nd.fid);
+		rc = coda_dir_unlink(call_coda_req(c), &nd.parent, nd.last, &nd.fid);
 	call_return(c, rc);
 }
 
@@ -275,41 +250,6 @@ static bool resolve_two(struct call *c, struct two_paths *p)
 	return !rc && a->nd.kind == NAMEI_CODA && b->nd.kind == NAMEI_CODA;
 }
 
-static bool is_below(const char *path, const char *dir)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(path, dir, len) == 0 && path[len] == '/';
-}
-
-/* do_renameat2()'s checks, in its order, then vfs_rename()'s. */
-static int may_rename(const struct two_paths *p, unsigned flags)
-{
-	const struct nameidata *a = &p->from.nd, *b = &p->to.nd;
-
-	if (flags & ~RENAME_NOREPLACE)
-		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: see README */
-	if (!a->named)
-		return -EBUSY;
-	if (!b->named)
-		return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
-	if (a->missing)
-		return -ENOENT;
-	if (!b->missing && (flags & RENAME_NOREPLACE))
-		return -EEXIST;
-	if (a->vtype != C_VDIR && (a->trailing || b->trailing))
-		return -ENOTDIR;
-	if (a->vtype == C_VDIR && is_below(b->path, a->path))
-		return -EINVAL; /* into itself */
-	if (!b->missing && is_below(a->path, b->path))
-		return -ENOTEMPTY; /* over an ancestor of itself */
-	if (!b->missing && a->vtype == C_VDIR && b->vtype != C_VDIR)
-		return -ENOTDIR;
-	if (!b->missing && a->vtype != C_VDIR && b->vtype == C_VDIR)
-		return -EISDIR;
-	return 0;
-}
-
 static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dirfd, int to_arg,
 		      unsigned flags)
 {
@@ -322,12 +262,12 @@ static void do_rename(struct call *c, long from_dirfd, int from_arg, long to_dir
 
 	if (!resolve_two(c, &p))
 		return;
-	rc = may_rename(&p, flags);
+	rc = coda_may_rename(a, b, flags);
 	if (!rc && !b->missing && coda_fid_eq(&a->fid, &b->fid))
 		rc = 1; /* two names of one file: rename does nothing */
 	if (!rc)
-		rc = coda_rename(call_coda_req(c), &a->parent, a->last, &a->fid, &b->parent,
-				 b->last, b->missing ? NULL : &b->fid);
+		rc = coda_dir_rename(call_coda_req(c), &a->parent, a->last, &a->fid, &b->parent,
+				     b->last, b->missing ? NULL : &b->fid);
 	call_return(c, rc > 0 ? 0 : rc);
 }
 

@@ -99,54 +99,24 @@ static int check_open_how(const struct open_how *how)
 
 static int open_lookup_flags(const struct open_how *how)
 {
-	uint64_t flags = how->flags;
-	int lf = 0;
-
-	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
-		lf |= LOOKUP_FOLLOW;
-	if (flags & O_DIRECTORY)
-		lf |= LOOKUP_DIRECTORY;
-	if (flags & O_CREAT)
-		lf |= LOOKUP_CREATE;
-	if (how->resolve & RESOLVE_NO_SYMLINKS)
-		lf |= LOOKUP_NO_SYMLINKS;
-	return lf;
+	return coda_open_lookup_flags((int)how->flags) |
+	       (how->resolve & RESOLVE_NO_SYMLINKS ? LOOKUP_NO_SYMLINKS : 0);
 }
 
 /* O_CREAT of a missing name: CODA_CREATE, and nd becomes the new file. */
 static int create_for_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
 {
-	size_t dir_len = strlen(nd->path);
-	bool root = dir_len == 1;
-	struct CodaFid fid;
 	mode_t perm;
-	int rc;
+	int rc = vfs_create_mode(c, mode, &perm);
 
-	/* Its path is checked before it is made: an error after would leave
-	 * a file the caller was told was not created. */
-	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
-		return -ENAMETOOLONG;
-	rc = vfs_create_mode(c, mode, &perm);
-	if (!rc)
-		rc = coda_create(call_coda_req(c), &nd->parent, nd->last, !!(flags & O_EXCL),
-				 S_IFREG | perm, &fid);
-	if (rc < 0)
-		return rc;
-	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
-	nd->fid = fid;
-	nd->vtype = C_VREG;
-	nd->missing = false;
-	return 0;
+	return rc ?: coda_create_named(call_coda_req(c), nd, !!(flags & O_EXCL), perm);
 }
 
 /* The checks a kernel open makes, in its order; creates a missing file for
  * O_CREAT. A file it has just created is opened without permission checks,
  * as the kernel does (a new mode 0444 file still opens for writing). */
-static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t mode)
+static int may_open_or_create(struct call *c, struct nameidata *nd, int flags, mode_t mode)
 {
-	bool writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-	int mask = 0;
-
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return nd->missing ? -ENOENT : -EOPNOTSUPP; /* Coda has no tmpfile */
 	if (nd->missing) {
@@ -154,19 +124,7 @@ static int coda_may_open(struct call *c, struct nameidata *nd, int flags, mode_t
 			return -ENOENT;
 		return create_for_open(c, nd, flags, mode);
 	}
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		return -EEXIST;
-	if (nd->vtype == C_VLNK && !(flags & O_PATH))
-		return -ELOOP;
-	if (nd->vtype == C_VDIR && (writing || (flags & O_CREAT)))
-		return -EISDIR;
-	if (flags & O_PATH)
-		return 0;
-	if ((flags & O_ACCMODE) != O_WRONLY)
-		mask |= C_A_R_OK;
-	if (writing)
-		mask |= C_A_W_OK;
-	return coda_permission(call_coda_req(c), &nd->fid, mask);
+	return coda_may_open(call_coda_req(c), nd, flags);
 }
 
 /* O_PATH opens nothing in the kernel, so venus is not asked: the target gets
@@ -239,7 +197,7 @@ static void do_open(struct call *c, long dirfd, int path_arg, const struct open_
 		break;
 	}
 	created = nd.missing;
-	rc = coda_may_open(c, &nd, flags, mode);
+	rc = may_open_or_create(c, &nd, flags, mode);
 	if (rc < 0) {
 		call_return(c, rc);
 		return;

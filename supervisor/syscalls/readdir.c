@@ -20,7 +20,7 @@ static long getdents64(struct call *c, struct coda_file *f, uint64_t addr, size_
 	buf = malloc(count);
 	if (!buf)
 		return -ENOMEM;
-	n = coda_readdir(call_coda_req(c), f, buf, count);
+	n = coda_dir_readdir(call_coda_req(c), f, buf, count);
 	if (n > 0) {
 		int rc = call_write(c, addr, buf, (size_t)n);
 

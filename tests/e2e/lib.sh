@@ -497,3 +497,28 @@ venus_caps_wanted() { caps_kept 0x1f 0x1f; }
 # the command and venus have started (syscalls/host.c): those five, kill,
 # setgid, setuid and sys_ptrace; in effect, kill and sys_ptrace.
 supervisor_caps_wanted() { caps_kept 0x800ff 0x80020; }
+
+# ------------------------------------------- a --serve server ($CODA_EXEC)
+
+# launch_server OPTIONS...: coda-exec --serve $SOCK OPTIONS, once its socket
+# answers.
+launch_server() {
+	SOCK=$WORK/s.$RANDOM/sock
+	make_dirs "$(dirname "$SOCK")"
+	"$CODA_EXEC" --serve "$SOCK" "$@" 2>"$T/server.err" &
+	SERVER=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.05
+	done
+	note "the server did not make its socket: $(cat "$T/server.err")"
+	return 1
+}
+
+# stop_server: --stop, and the server reaped; killed if it does not stop
+# (a hung server must fail its test, not hang the suite).
+stop_server() {
+	timeout -k 1 20 "$CODA_EXEC" --stop "$SOCK" 2>>"$T/server.err" ||
+		kill -KILL "$SERVER" 2>/dev/null
+	wait "$SERVER"
+}

@@ -147,6 +147,7 @@ own_build() {
 	if ! HOME=$own/home meson setup "$own/build" "$own/src" --prefix="$own/home/x" \
 		>"$own/setup.log" 2>&1 ||
 		! ninja -C "$own/build" supervisor/coda-exec venus/coda-venus docs/coda-exec.1 \
+			client/libcodaclient.a client/libcodaclient.so.0.1.0 \
 			>"$own/build.log" 2>&1; then
 		tail -20 "$own/setup.log" "$own/build.log" >>"$DETAIL" 2>&1
 		return 1

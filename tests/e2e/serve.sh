@@ -48,29 +48,6 @@ start_hosted_server() {
 	launch_server --venus-cmd "$TESTVENUS -volume $VOL -cache $CACHE"
 }
 
-# launch_server OPTIONS...: coda-exec --serve $SOCK OPTIONS, once its socket
-# answers.
-launch_server() {
-	SOCK=$WORK/s.$RANDOM/sock
-	make_dirs "$(dirname "$SOCK")"
-	"$CODA_EXEC" --serve "$SOCK" "$@" 2>"$T/server.err" &
-	SERVER=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
-		sleep 0.05
-	done
-	note "the server did not make its socket: $(cat "$T/server.err")"
-	return 1
-}
-
-# stop_server: --stop, and the server reaped; killed if it does not stop
-# (a hung server must fail its test, not hang the suite).
-stop_server() {
-	timeout -k 1 20 "$CODA_EXEC" --stop "$SOCK" 2>>"$T/server.err" ||
-		kill -KILL "$SERVER" 2>/dev/null
-	wait "$SERVER"
-}
-
 # job TAG ARGS...: coda-exec --attach $SOCK ARGS (see cx_capture).
 job() {
 	local tag=$1

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/blocking.h"
 #include "coda/coda.h"
 #include "proto/channel.h"
 #include "scratch.h"
@@ -28,10 +29,6 @@
 
 /* How long a caller may sleep before the test calls it a hang. */
 #define SLEEP_LIMIT_MS 10000
-
-struct coda_waiter {
-	bool woken;
-};
 
 /* Everything one test uses: the mount, the test's own caller, venus. */
 struct fixture {
@@ -101,41 +98,7 @@ static void sleep_waiter(struct coda_waiter *w)
 	w->woken = false;
 }
 
-static void wake_waiter(struct coda_waiter *w)
-{
-	w->woken = true;
-}
-
-static bool never_interrupted(struct coda_waiter *w)
-{
-	(void)w;
-	return false;
-}
-
-static int this_process(struct coda_waiter *w, struct coda_caller *who)
-{
-	(void)w;
-	*who = (struct coda_caller){.pid = getpid(), .pgid = getpgrp(), .uid = geteuid()};
-	return 0;
-}
-
-static int spawn_now(void *ctx, void (*fn)(struct coda_waiter *w, void *arg), void *arg)
-{
-	struct coda_waiter w = {0};
-
-	(void)ctx;
-	fn(&w, arg);
-	return 0;
-}
-
-static const struct coda_sched blocking_sched = {
-    .sleep = sleep_waiter,
-    .wake = wake_waiter,
-    .wake_later = wake_waiter,
-    .interrupted = never_interrupted,
-    .caller = this_process,
-    .spawn = spawn_now,
-};
+static struct coda_sched blocking_sched;
 
 /* ---- The volume and venus ---- */
 
@@ -198,6 +161,7 @@ static void setup(void)
 	make_volume();
 	cr_assert_eq(chan_pair(fds), 0);
 	start_venus(fds);
+	blocking_sched_init(&blocking_sched, sleep_waiter);
 	cr_assert_eq(coda_sb_init(&t.sb, &blocking_sched), 0);
 	coda_sb_mount(&t.sb, "/coda");
 	psdev_init(&t.sb.vc, fds[0], 30);
@@ -580,7 +544,7 @@ static void coda_names(struct coda_file *f, struct names *n)
 	char buf[128] __attribute__((aligned(8)));
 	long len;
 
-	while ((len = coda_readdir(&t.req, f, buf, sizeof(buf))) > 0) {
+	while ((len = coda_dir_readdir(&t.req, f, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < len;) {
 			unsigned short reclen;
 
@@ -626,7 +590,7 @@ Test(coda, mkdir_makes_the_directory_and_the_next_walk_finds_it)
 	int rc;
 
 	walk_missing("/coda/dir/sub", &nd); /* a negative entry now */
-	rc = coda_mkdir(&t.req, &nd.fid, "sub", 0750);
+	rc = coda_dir_mkdir(&t.req, &nd.fid, "sub", 0750);
 	cr_assert_eq(rc, 0, "mkdir: %s", strerror(-rc));
 	st = backing("dir/sub", 0);
 	cr_assert(S_ISDIR(st.st_mode));
@@ -645,7 +609,7 @@ Test(coda, rename_moves_the_file_and_the_walks_follow)
 
 	walk_found("/coda/dir/file", 0, &file);
 	walk_missing("/coda/dir/moved", &to);
-	rc = coda_rename(&t.req, &file.parent, "file", &file.fid, &to.fid, "moved", NULL);
+	rc = coda_dir_rename(&t.req, &file.parent, "file", &file.fid, &to.fid, "moved", NULL);
 	cr_assert_eq(rc, 0, "rename: %s", strerror(-rc));
 	cr_assert_not(backing_exists("dir/file"));
 	cr_assert_eq(backing("dir/moved", 0).st_ino, st.st_ino);
@@ -663,7 +627,7 @@ Test(coda, unlink_removes_the_file_and_its_name_is_enoent)
 	int vtype, rc;
 
 	walk_found("/coda/dir/file", 0, &nd);
-	rc = coda_unlink(&t.req, &nd.parent, "file", &nd.fid);
+	rc = coda_dir_unlink(&t.req, &nd.parent, "file", &nd.fid);
 	cr_assert_eq(rc, 0, "unlink: %s", strerror(-rc));
 	cr_assert_not(backing_exists("dir/file"));
 	after = lookups();
@@ -704,7 +668,7 @@ Test(coda, symlink_is_made_in_the_volume_and_reads_back)
 	cr_assert_str_eq(host, "file");
 	st = backing("dir/ln", 0);
 	walk_to("/coda/dir/ln", 0, "/coda/dir/ln", &st, &nd);
-	n = coda_readlink(&t.req, &nd.fid, target, sizeof(target) - 1);
+	n = coda_get_link(&t.req, &nd.fid, target, sizeof(target) - 1);
 	cr_assert_eq(n, 4, "readlink: %zd", n);
 	target[n] = '\0';
 	cr_assert_str_eq(target, host);
@@ -766,7 +730,7 @@ static int list_many(char names[][16])
 	walk_found("/coda/many", 0, &nd);
 	rc = coda_file_open(&t.req, &nd.fid, nd.vtype, nd.path, O_RDONLY | O_DIRECTORY, &f, &src);
 	cr_assert_eq(rc, 0, "open the directory: %s", strerror(-rc));
-	while ((len = coda_readdir(&t.req, f, buf, sizeof(buf))) > 0) {
+	while ((len = coda_dir_readdir(&t.req, f, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < len;) {
 			unsigned short reclen;
 			const char *name = buf + off + offsetof(struct dirent64, d_name);

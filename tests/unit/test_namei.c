@@ -229,7 +229,7 @@ int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)
 	return 0;
 }
 
-ssize_t coda_readlink(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
+ssize_t coda_get_link(struct coda_req *r, const struct CodaFid *fid, char *buf, size_t cap)
 {
 	int i = node_of(fid);
 	size_t len = strlen(nodes[i].target);
