@@ -7,9 +7,19 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/coda.h>
 
 #define CODA_SERVER_HELLO 0x43580001u
 #define CODA_SERVER_STOP  0x43580002u
+
+/* HELLO's answer: the header, then venus's pid (0: not known), so that a
+ * job can tell a venus that works from one that is stuck by its
+ * scheduling, as the Coda module does for a venus of its own (psdev.c):
+ * through the server it sees only replies. */
+struct coda_server_hello_out {
+	struct coda_out_hdr oh;
+	int32_t venus_pid;
+};
 
 static inline bool coda_server_control(uint32_t opcode)
 {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct server {
 	unsigned nconns;
 	struct relay relay;
 	bool stopping, venus_gone;
+	pid_t venus_pid;
 	FILE *log;
 	bool verbose;
 };
@@ -122,17 +124,33 @@ static void close_broken(struct server *srv)
 	}
 }
 
+/* HELLO: venus's pid with the answer (control.h). */
+static void hello(struct server *srv, struct conn *c, const struct coda_msg *m)
+{
+	struct coda_server_hello_out out;
+	struct coda_msg reply;
+
+	coda_msg_reply(&reply, &m->ih, 0);
+	memcpy(&out.oh, &reply.oh, sizeof(out.oh));
+	out.venus_pid = srv->venus_pid > 0 ? (int32_t)srv->venus_pid : 0;
+	memcpy(reply.raw, &out, sizeof(out));
+	reply.len = sizeof(out);
+	conn_send(c, &reply);
+}
+
 /* STOP: from the server's own uid or root, as a signal would be. */
 static void control(struct server *srv, struct conn *c, const struct coda_msg *m)
 {
 	int err = 0;
 
-	if (m->ih.opcode == CODA_SERVER_STOP) {
-		if (c->uid == 0 || c->uid == geteuid())
-			srv->stopping = true;
-		else
-			err = -EPERM;
+	if (m->ih.opcode == CODA_SERVER_HELLO) {
+		hello(srv, c, m);
+		return;
 	}
+	if (c->uid == 0 || c->uid == geteuid())
+		srv->stopping = true;
+	else
+		err = -EPERM;
 	conn_reply(c, &m->ih, err);
 }
 
@@ -249,7 +267,8 @@ static int signals(struct server *srv)
 	return srv->sigfd < 0 ? -errno : 0;
 }
 
-int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, struct server **srvp)
+int server_new(int listener, int venus, pid_t venus_pid, FILE *log, bool verbose, bool trace,
+	       struct server **srvp)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -258,6 +277,7 @@ int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, str
 	if (!srv)
 		return -ENOMEM;
 	srv->listener = listener;
+	srv->venus_pid = venus_pid;
 	srv->log = log;
 	srv->verbose = verbose;
 	srv->sigfd = -1;

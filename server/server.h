@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct server;
 
@@ -19,17 +20,20 @@ int server_listen(const char *path);
 
 /* A connection to the server at path that has answered HELLO within
  * timeout_ms: fd or -errno (-ENOENT, -ECONNREFUSED: nobody serves there;
- * -EPIPE: the server went away; -ETIMEDOUT). */
-int server_attach(const char *path, int timeout_ms);
+ * -EPIPE: the server went away; -ETIMEDOUT). *venus_pid: the pid of the
+ * server's venus, or 0 when it did not say. */
+int server_attach(const char *path, int timeout_ms, pid_t *venus_pid);
 
 /* Asks the server at path to stop and waits until it has gone. 0 or -errno
  * (-EPERM: not the server's uid nor root). */
 int server_stop(const char *path, int timeout_ms);
 
-/* A server on a listening socket and venus's channel (both stay the
- * caller's to close, after server_free), logging to log: with trace, every
- * job's upcalls, their answers and the downcalls, as --trace in a job. */
-int server_new(int listener, int venus, FILE *log, bool verbose, bool trace, struct server **srvp);
+/* A server on a listening socket and the channel of venus (pid venus_pid,
+ * told to every job that attaches; both fds stay the caller's to close,
+ * after server_free), logging to log: with trace, every job's upcalls,
+ * their answers and the downcalls, as --trace in a job. */
+int server_new(int listener, int venus, pid_t venus_pid, FILE *log, bool verbose, bool trace,
+	       struct server **srvp);
 
 /* Relays until SIGTERM, SIGINT or a STOP (0), or until venus goes away
  * (-EPIPE). The connections stay open until server_free, so that a client

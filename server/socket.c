@@ -2,6 +2,7 @@
  * (--attach, --stop). */
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -96,43 +97,49 @@ static int receive(int fd, struct coda_msg *m, int timeout_ms)
 	return chan_recv(fd, m);
 }
 
-/* Sends the control message opcode and waits for its answer. */
-static int control(int fd, uint32_t opcode, int timeout_ms)
+/* Sends the control message opcode and waits for its answer, which it
+ * leaves in *answer. */
+static int control(int fd, uint32_t opcode, int timeout_ms, struct coda_msg *answer)
 {
 	struct coda_caller me = {getpid(), getpgrp(), getuid()};
-	struct coda_msg m;
 	int rc;
 
-	memset(&m.ih, 0, sizeof(m.ih));
-	coda_msg_upcall(&m, opcode, &me); /* not Coda's: sets the header only */
-	m.len = sizeof(m.ih);
-	rc = chan_send(fd, &m);
+	memset(&answer->ih, 0, sizeof(answer->ih));
+	coda_msg_upcall(answer, opcode, &me); /* not Coda's: sets the header only */
+	answer->len = sizeof(answer->ih);
+	rc = chan_send(fd, answer);
 	/* Downcalls of other jobs' changes may come first: a job that has
 	 * cached nothing yet has nothing to drop for them. */
 	do {
 		if (!rc)
-			rc = receive(fd, &m, timeout_ms);
-		if (!rc && m.fd >= 0)
-			close(m.fd);
-	} while (!rc && m.len >= sizeof(m.oh) && coda_is_downcall(m.oh.opcode));
+			rc = receive(fd, answer, timeout_ms);
+		if (!rc && answer->fd >= 0)
+			close(answer->fd);
+	} while (!rc && answer->len >= sizeof(answer->oh) && coda_is_downcall(answer->oh.opcode));
 	if (rc < 0)
 		return rc;
-	if (m.len < sizeof(m.oh) || m.oh.opcode != opcode || m.oh.result > 4095)
+	if (answer->len < sizeof(answer->oh) || answer->oh.opcode != opcode ||
+	    answer->oh.result > 4095)
 		return -EPROTO;
-	return -(int)m.oh.result;
+	return -(int)answer->oh.result;
 }
 
-int server_attach(const char *path, int timeout_ms)
+int server_attach(const char *path, int timeout_ms, pid_t *venus_pid)
 {
 	int fd = connect_to(path, timeout_ms), rc;
+	struct coda_server_hello_out out = {0};
+	struct coda_msg m;
 
 	if (fd < 0)
 		return fd;
-	rc = control(fd, CODA_SERVER_HELLO, timeout_ms);
+	rc = control(fd, CODA_SERVER_HELLO, timeout_ms, &m);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
+	if (m.len >= sizeof(out))
+		memcpy(&out, m.raw, sizeof(out));
+	*venus_pid = out.venus_pid > 0 ? (pid_t)out.venus_pid : 0;
 	return fd;
 }
 
@@ -143,7 +150,7 @@ int server_stop(const char *path, int timeout_ms)
 
 	if (fd < 0)
 		return fd;
-	rc = control(fd, CODA_SERVER_STOP, timeout_ms);
+	rc = control(fd, CODA_SERVER_STOP, timeout_ms, &m);
 	/* The server closes every connection once venus has stopped. */
 	while (!rc) {
 		rc = receive(fd, &m, timeout_ms);

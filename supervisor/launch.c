@@ -188,7 +188,7 @@ int launch_venus(struct sup *s, char *prog, size_t cap)
 
 /* The listener comes back over a channel of its own; EOF means the child
  * could not install the filter (it said why and exited). */
-static int receive_listener(pid_t child, int sock, int *listener)
+static int receive_listener(pid_t child, int sock, int *listener, int32_t *word)
 {
 	struct pollfd pfd = {.fd = sock, .events = POLLIN};
 	struct coda_msg m = {.fd = -1};
@@ -205,6 +205,8 @@ static int receive_listener(pid_t child, int sock, int *listener)
 		return -ECHILD;
 	}
 	*listener = m.fd;
+	if (word)
+		*word = m.len >= sizeof(m.oh) ? m.oh.result : 0;
 	return 0;
 }
 
@@ -246,7 +248,8 @@ static void install_and_send(int (*install)(unsigned flags), unsigned flags, int
 	close(sock);
 }
 
-pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *listener)
+pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *listener,
+		  int32_t *word)
 {
 	int sock[2], rc = chan_pair(sock);
 	pid_t pid;
@@ -269,7 +272,7 @@ pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), in
 		return rc;
 	}
 	close(sock[1]);
-	rc = receive_listener(pid, sock[0], listener);
+	rc = receive_listener(pid, sock[0], listener, word);
 	close(sock[0]);
 	return rc < 0 ? rc : pid;
 }
@@ -296,7 +299,7 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 
 int launch_target(struct sup *s)
 {
-	pid_t pid = launch_fork(s, target_child, &s->trap.listener);
+	pid_t pid = launch_fork(s, target_child, &s->trap.listener, NULL);
 
 	if (pid < 0)
 		return (int)pid;
@@ -361,7 +364,7 @@ int launch_hosted_venus(struct sup *s)
 	if (rc < 0)
 		return rc;
 	rc = hosted_lifeline(&s->hosted);
-	pid = rc < 0 ? rc : launch_fork(s, hosted_child, &s->hosted.listener);
+	pid = rc < 0 ? rc : launch_fork(s, hosted_child, &s->hosted.listener, NULL);
 	if (pid < 0) {
 		close(chan[0]);
 		close(chan[1]);

@@ -14,9 +14,11 @@ int launch_venus(struct sup *s, char *prog, size_t cap);
 
 /* Forks a child that runs child_main(s, sock), which sends one fd back over
  * sock (a filtered child: its seccomp listener) and does not return. The
- * child's pid, the fd in *fd; -ECHILD if it ended without sending one (it
- * said why), or -errno. */
-pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *fd);
+ * child's pid, the fd in *fd, and in *word (unless NULL) the result field of
+ * the message that brought it (host_for_server: venus's pid); -ECHILD if it
+ * ended without sending one (it said why), or -errno. */
+pid_t launch_fork(struct sup *s, void (*child_main)(struct sup *s, int sock), int *fd,
+		  int32_t *word);
 
 /* Forks the command with the filter installed; sets s->trap.target and
  * s->trap.listener. On failure prints why and returns a negative errno. */

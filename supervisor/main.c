@@ -402,11 +402,15 @@ no_server(const char *option, const char *path, int err, int timeout_s)
  * the channel, as a venus's would be. */
 static int attach_server(struct sup *s)
 {
-	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000);
+	pid_t venus_pid;
+	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000, &venus_pid);
 
 	if (fd < 0)
 		no_server("--attach", s->opt.attach, -fd, s->opt.timeout_s);
 	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
+	/* Its scheduling says whether it works on a call that takes long. */
+	if (venus_pid > 0)
+		s->sb.vc.venus_pid = venus_pid;
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
 
@@ -523,6 +527,7 @@ static void __attribute__((noreturn)) host_for_server(struct sup *s, int sock)
 	s->sb.vc.quiet = true; /* the server says when venus has gone */
 	memset(m.raw, 0, m.len);
 	m.fd = s->sb.vc.chan;
+	m.oh.result = s->hosted.pid; /* for the jobs' look at its progress */
 	rc = chan_send(sock, &m);
 	close(sock);
 	if (!rc)
@@ -533,10 +538,12 @@ static void __attribute__((noreturn)) host_for_server(struct sup *s, int sock)
 
 /* Venus for --serve: the embedded one, as for a run; or a hosted one in a
  * child of ours that hosts it (host_for_server), whose pid goes to *host.
- * Its channel, or -errno; says why on failure. */
-static int serve_venus(struct sup *s, pid_t *host)
+ * Its channel, or -errno; says why on failure. Venus's own pid in
+ * *venus_pid. */
+static int serve_venus(struct sup *s, pid_t *host, pid_t *venus_pid)
 {
 	char prog[PATH_MAX];
+	int32_t named = 0;
 	int chan, rc;
 
 	if (!s->opt.venus_cmd) {
@@ -544,9 +551,11 @@ static int serve_venus(struct sup *s, pid_t *host)
 		if (rc < 0)
 			fprintf(stderr, "coda-exec: cannot start the embedded venus %s: %s\n", prog,
 				strerror(-rc));
+		*venus_pid = s->venus_pid;
 		return rc < 0 ? rc : s->sb.vc.chan;
 	}
-	*host = launch_fork(s, host_for_server, &chan);
+	*host = launch_fork(s, host_for_server, &chan, &named);
+	*venus_pid = named;
 	if (*host == -ECHILD)
 		return -ECHILD; /* the child said why */
 	if (*host < 0) {
@@ -579,7 +588,7 @@ static int serve(struct sup *s)
 	const char *path = s->opt.serve;
 	int listener = server_listen(path), chan, rc;
 	struct server *srv = NULL;
-	pid_t host = -1;
+	pid_t host = -1, venus_pid = 0;
 
 	if (listener == -EADDRINUSE)
 		die("--serve %s: a server already answers there (stop it with coda-exec --stop %s, "
@@ -591,7 +600,7 @@ static int serve(struct sup *s)
 	if (listener < 0)
 		die("--serve %s: %s", path, strerror(-listener));
 	s->server_listener = listener;
-	chan = serve_venus(s, &host);
+	chan = serve_venus(s, &host, &venus_pid);
 	if (chan < 0) {
 		unlink(path);
 		options_free(&s->opt);
@@ -602,7 +611,8 @@ static int serve(struct sup *s)
 	 * waits for its own child. */
 	rc = caps_keep(0, 0);
 	if (!rc)
-		rc = server_new(listener, chan, s->log, s->opt.verbose, s->opt.trace, &srv);
+		rc = server_new(listener, chan, venus_pid, s->log, s->opt.verbose, s->opt.trace,
+				&srv);
 	if (!rc)
 		rc = server_run(srv);
 	if (host > 0) {

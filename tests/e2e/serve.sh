@@ -281,6 +281,28 @@ replace_downcall_drops_kept_lookups_of_the_old_fid() {
 	return $ok
 }
 
+# An attached job's call waits as long as venus works on it, as a run's
+# does: the server names venus's pid at HELLO, and the job looks at its
+# scheduling. A store of 2 GiB takes seconds here; before, --timeout 1
+# failed the job's close after a second with "venus made no progress".
+t attached_job_waits_for_a_venus_that_works_longer_than_its_timeout
+attached_job_waits_for_a_venus_that_works_longer_than_its_timeout() {
+	local ok=0 size
+	start_server || return 1
+	job big --timeout 1 -- sh -c 'dd if=/dev/zero of=/coda/big bs=1M count=2048 status=none && echo written'
+	stop_server
+	expect_rc big 0 || ok=1
+	expect_out big written || ok=1
+	expect_text big err "" || ok=1
+	size=$(stat -c %s "$VOL/big" 2>&1)
+	[ "$size" = 2147483648 ] || {
+		note "the volume's big holds $size bytes, not 2 GiB"
+		ok=1
+	}
+	rm -f "$VOL/big"
+	return $ok
+}
+
 t kept_answers_follow_every_jobs_changes
 kept_answers_follow_every_jobs_changes() {
 	local ok=0
