@@ -419,6 +419,7 @@ expect_server_gone() {
 	expect_gone "$SERVER" "the server" || return 1
 	wait "$SERVER"
 	rc=$?
+	drop_sanitizer_notes "$T/server.err"
 	[ "$rc" = 0 ] || {
 		note "the server exited with $rc: $(cat "$T/server.err")"
 		ok=1
@@ -639,6 +640,7 @@ hosted_venus_that_dies_ends_the_server_with_one_line() {
 	expect_gone "$SERVER" "the server" || kill -KILL "$SERVER"
 	wait "$SERVER"
 	rc=$?
+	drop_sanitizer_notes "$T/server.err"
 	expect_gone "$HOST" "the hosting child" || ok=1
 	[ "$rc" = 125 ] || {
 		note "the server exited with $rc, expected 125"
