@@ -208,7 +208,14 @@ struct coda_file {
 	int flags;     /* the open flags */
 	int host_fd;   /* our copy of the open file (shared offset), or -1 */
 	int container; /* a directory's container, which readdir reads, or -1 */
-	dev_t cdev;    /* the container, to recognise the open file later */
+	/* A directory's container as readdir last read it, and its inode,
+	 * size and ctime then: read again only once a write changed it (ctime
+	 * moves with every write and no one can set it back). */
+	char *image;
+	size_t image_len;
+	struct timespec image_ctime;
+	ino_t image_ino;
+	dev_t cdev; /* the container, to recognise the open file later */
 	ino_t cino;
 	char *path; /* absolute path of the object, for getcwd after fchdir */
 	/* A reader's open of venus: its last release is a CODA_CLOSE, as

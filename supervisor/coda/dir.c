@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,15 +164,47 @@ static long fill_dirents(const char *image, size_t len, size_t *pos, char *buf, 
 /* The position of our copy of the caller's open file is the directory
  * position: the caller's fd shares the open file with it, so lseek and
  * rewinddir need no upcall. The records are the container's. */
+/* The container's records, read whole into memory once per change of it:
+ * a pread costs less than a mapping, whose unmap flushes the TLB of every
+ * CPU the supervisor ran on. */
+static int read_image(struct coda_file *f, const struct stat *st)
+{
+	size_t len = (size_t)st->st_size, got = 0;
+	char *image;
+
+	if (f->image && f->image_len == len && f->image_ino == st->st_ino &&
+	    f->image_ctime.tv_sec == st->st_ctim.tv_sec &&
+	    f->image_ctime.tv_nsec == st->st_ctim.tv_nsec)
+		return 0;
+	image = malloc(len);
+	if (!image)
+		return -ENOMEM;
+	while (got < len) {
+		ssize_t n = pread(f->container, image + got, len - got, (off_t)got);
+
+		if (n <= 0) {
+			free(image);
+			return -EIO;
+		}
+		got += (size_t)n;
+	}
+	free(f->image);
+	f->image = image;
+	f->image_len = len;
+	f->image_ino = st->st_ino;
+	f->image_ctime = st->st_ctim;
+	return 0;
+}
+
 long coda_dir_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t count)
 {
 	struct coda_sb *sb = r->sb;
 	struct dots dots = {.dot = coda_fid_ino(&f->fid)};
 	struct stat st;
-	char *image;
 	off_t off;
 	size_t pos;
 	long n;
+	int rc;
 
 	if (f->vtype != C_VDIR || f->host_fd < 0 || f->container < 0)
 		return -ENOTDIR;
@@ -182,17 +213,16 @@ long coda_dir_readdir(struct coda_req *r, struct coda_file *f, char *buf, size_t
 		return -EIO;
 	if (off >= st.st_size || st.st_size == 0)
 		return 0;
-	image = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, f->container, 0);
-	if (image == MAP_FAILED)
-		return -EIO;
+	rc = read_image(f, &st);
+	if (rc < 0)
+		return rc;
 	pos = (size_t)off;
 	if (sb->root_valid && coda_fid_eq(&f->fid, &sb->root))
 		dots.dotdot = sb->mnt_parent_ino;
 	if (off == 0)
-		prefetch_listed(r->sb, &f->fid, image, (size_t)st.st_size, fetch_ahead);
-	n = fill_dirents(image, (size_t)st.st_size, &pos, buf, count, &dots);
-	munmap(image, (size_t)st.st_size);
-	if (n == 0 && pos < (size_t)st.st_size)
+		prefetch_listed(r->sb, &f->fid, f->image, f->image_len, fetch_ahead);
+	n = fill_dirents(f->image, f->image_len, &pos, buf, count, &dots);
+	if (n == 0 && pos < f->image_len)
 		return -EINVAL; /* not even one entry fits */
 	if (n >= 0 && lseek(f->host_fd, (off_t)pos, SEEK_SET) < 0)
 		return -EIO;

@@ -31,6 +31,7 @@ void coda_file_put(struct coda_file *f)
 		close(f->container);
 	if (f->venus_reader)
 		release_reader(f->sb, &f->fid, &f->who, f->cflags);
+	free(f->image);
 	free(f->path);
 	free(f);
 }
