@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -221,11 +222,29 @@ static const char *filter_failure(int err)
 		       "already)";
 	if (err == EINVAL || err == ENOSYS)
 		return "this kernel has no seccomp user notification "
-		       "(SECCOMP_FILTER_FLAG_NEW_LISTENER, "
-		       "Linux 5.0), or a seccomp filter above coda-exec refuses it; coda-exec "
-		       "needs "
-		       "Linux 5.14 or later (SECCOMP_ADDFD_FLAG_SEND)";
+		       "(SECCOMP_FILTER_FLAG_NEW_LISTENER, Linux 5.0), or a seccomp filter above "
+		       "coda-exec refuses it; coda-exec needs Linux 5.14 or later "
+		       "(SECCOMP_ADDFD_FLAG_SEND)";
+	if (err == EOPNOTSUPP)
+		return "this kernel has seccomp user notification but cannot answer a call with an "
+		       "fd (SECCOMP_ADDFD_FLAG_SEND, Linux 5.14); coda-exec needs Linux 5.14 or "
+		       "later";
 	return strerror(err);
+}
+
+/* Linux 5.0 to 5.13 make a listener but refuse ADDFD with SEND, which
+ * every open under the mount needs: asked now, with no fd to add, a kernel
+ * that knows the flag says EBADF (kernel/seccomp.c checks the flags first),
+ * so that such a kernel fails here, before the command runs. */
+static int listener_can_send_fds(int listener)
+{
+	struct seccomp_notif_addfd probe = {.flags = SECCOMP_ADDFD_FLAG_SEND,
+					    .srcfd = (uint32_t)-1};
+
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) == 0 || errno != EINVAL)
+		return listener;
+	close(listener);
+	return -EOPNOTSUPP;
 }
 
 /* In a child: installs the filter, hands its listener to the supervisor
@@ -235,6 +254,8 @@ static void install_and_send(int (*install)(unsigned flags), unsigned flags, int
 	struct coda_msg m = {.len = sizeof(struct coda_out_hdr)};
 	int listener = install(flags);
 
+	if (listener >= 0)
+		listener = listener_can_send_fds(listener);
 	if (listener < 0) {
 		fprintf(stderr, "coda-exec: cannot install the seccomp filter: %s\n",
 			filter_failure(-listener));

@@ -715,6 +715,16 @@ kernel_without_user_notification_exits_125_naming_the_kernel_needed() {
 	return $ok
 }
 
+# Linux 5.0 to 5.13: a listener, but no ADDFD with SEND, which every open
+# under the mount needs. Found before the command runs, not at its first open.
+t cx kernel_without_addfd_send_exits_125_before_the_command_runs
+kernel_without_addfd_send_exits_125_before_the_command_runs() {
+	"$NO_LISTENER" NO_ADDFD_SEND "$CODA_EXEC" --volume "$VOL" --cache "$CACHE" -- echo ran \
+		>"$T/k.out" 2>"$T/k.err"
+	echo $? >"$T/k.rc"
+	expect_own_failure k '^coda-exec: cannot install the seccomp filter: this kernel has seccomp user notification but cannot answer a call with an fd \(SECCOMP_ADDFD_FLAG_SEND, Linux 5\.14\); coda-exec needs Linux 5\.14 or later$'
+}
+
 # coda-exec alone, without the coda-venus program it starts (embedded only).
 [ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx missing_venus_program_exits_125_with_one_line
 missing_venus_program_exits_125_with_one_line() {
