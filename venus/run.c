@@ -46,7 +46,8 @@ static int serve(struct link *l)
 		int err = chan_recv_wait(l->chan, &l->in);
 
 		if (err == -EMSGSIZE) {
-			fprintf(stderr, "coda-venus: dropped an oversized upcall\n");
+			fprintf(stderr,
+				"coda-venus: an upcall: longer than any Coda message: dropped\n");
 			continue;
 		}
 		if (!err)
@@ -68,12 +69,12 @@ int venus_run(int chan, const struct venus_config *cfg)
 
 	/* A reply to a supervisor that has gone must not kill us. */
 	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
-		fprintf(stderr, "coda-venus: sigaction: %s\n", strerror(errno));
+		fprintf(stderr, "coda-venus: ignoring SIGPIPE: %s\n", strerror(errno));
 		return 1;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		fprintf(stderr, "coda-venus: out of memory\n");
+		fprintf(stderr, "coda-venus: starting: out of memory\n");
 		return 1;
 	}
 	l->chan = chan;

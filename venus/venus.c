@@ -129,7 +129,9 @@ int venus_serve(struct venus *v, const struct coda_msg *in, struct coda_msg *out
 	out->fd = -1;
 	out->len = 0;
 	if (in->len < sizeof(struct coda_in_hdr)) {
-		fprintf(stderr, "coda-venus: dropped a %zu-byte upcall: no header to reply to\n",
+		fprintf(stderr,
+			"coda-venus: an upcall of %zu bytes: shorter than a header to reply to: "
+			"dropped\n",
 			in->len);
 		return 0;
 	}
@@ -176,7 +178,7 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 
 	*vp = NULL;
 	if (!v) {
-		fprintf(stderr, "coda-venus: out of memory\n");
+		fprintf(stderr, "coda-venus: starting: out of memory\n");
 		return -ENOMEM;
 	}
 	v->cfg = cfg;

@@ -188,7 +188,8 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 {
 	sb->vc.progress_ms = now_ms();
 	if (in->len < sizeof(struct coda_out_hdr)) {
-		fprintf(stderr, "coda-exec: malformed message from venus dropped (too short)\n");
+		fprintf(stderr,
+			"coda-exec: a message from venus: shorter than a Coda header: dropped\n");
 		if (in->fd >= 0)
 			close(in->fd);
 		return;
@@ -223,8 +224,7 @@ void psdev_readable(struct coda_sb *sb)
 		return;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "coda-exec: malformed message from venus dropped (%s)\n",
-			strerror(-rc));
+		fprintf(stderr, "coda-exec: a message from venus: %s: dropped\n", strerror(-rc));
 		if (in.fd >= 0)
 			close(in.fd);
 		return;
@@ -365,7 +365,9 @@ void psdev_venus_gone(struct coda_sb *sb)
 		return;
 	vc->dead = true;
 	if (!vc->quiet)
-		fprintf(stderr, "coda-exec: venus has gone away; calls under %s now fail (ENXIO)\n",
+		fprintf(stderr,
+			"coda-exec: venus has gone away: calls under %s now fail (ENXIO; its own "
+			"messages, or --log, say why)\n",
 			sb->mnt);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{

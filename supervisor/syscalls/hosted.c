@@ -174,9 +174,14 @@ static void expect_venus_release(struct sup *s, pid_t pid, const struct coda_msg
 	    !venus_fd_writable(pid, m->out.coda_open_by_fd.fd))
 		return;
 	who = (struct coda_caller){up->ih.pid, up->ih.pgid, up->ih.uid};
-	if (release_expect_venus_close(&s->sb, m->fd, &up->in.coda_open_by_fd.VFid,
-				       up->in.coda_open_by_fd.flags, &who) < 0)
-		fprintf(stderr, "coda-exec: cannot watch a container: a store may come early\n");
+	int rc = release_expect_venus_close(&s->sb, m->fd, &up->in.coda_open_by_fd.VFid,
+					    up->in.coda_open_by_fd.flags, &who);
+
+	if (rc < 0)
+		fprintf(stderr,
+			"coda-exec: watching the container of a write open: %s: its store may "
+			"come before the file's last close\n",
+			strerror(-rc));
 }
 
 /* The container venus names by its own fd number, taken while its write is
