@@ -31,6 +31,17 @@ static inline uint32_t coda_fid_ino(const struct CodaFid *fid)
 	return coda_f2i(fid);
 }
 
+/* The embedded venus's reply to CODA_LOOKUP: the kernel's, followed by the
+ * object's attributes, which it has just read anyway, so that a first touch
+ * is one round trip instead of a LOOKUP and a GETATTR. Stock venus sends
+ * the kernel's reply alone, and a reply of any other length is read as the
+ * kernel reads it. Nobody keeps this tail for later (server/): only the
+ * object's own downcalls tell when attributes change. */
+struct coda_lookup_attr_out {
+	struct coda_lookup_out lookup;
+	struct coda_vattr attr;
+};
+
 /* Identifies the sender of an upcall, as the kernel fills coda_in_hdr. */
 struct coda_caller {
 	pid_t pid;

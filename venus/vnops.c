@@ -24,6 +24,7 @@ int vn_root(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	struct fid_entry *dir, *e;
+	struct coda_vattr va;
 	struct stat st;
 	const char *name;
 	int err;
@@ -41,6 +42,10 @@ int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		return err;
 	out->out.coda_lookup.VFid = e->fid;
 	out->out.coda_lookup.vtype = attr_vtype(st.st_mode);
+	/* The attributes too (proto/coda_wire.h): fid_child has read them. */
+	attr_entry(v, e, &st, &va);
+	memcpy(out->raw + offsetof(struct coda_lookup_attr_out, attr), &va, sizeof(va));
+	out->len = sizeof(struct coda_lookup_attr_out);
 	return 0;
 }
 

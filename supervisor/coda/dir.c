@@ -22,11 +22,13 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 			  struct CodaFid *fid, int *vtype)
 {
 	struct coda_caches *caches = &r->sb->caches;
+	struct coda_vattr attr;
+	bool has_attr;
 	int rc;
 
 	if (cache_name_get(caches, dir, name, len, fid, vtype))
 		return *vtype == C_VNON ? -ENOENT : 0;
-	rc = venus_lookup(r, who, dir, name, len, fid, vtype);
+	rc = venus_lookup(r, who, dir, name, len, fid, vtype, &attr, &has_attr);
 	if (rc == -ENOENT) {
 		struct CodaFid none = {{0}};
 
@@ -38,6 +40,11 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 	if (*vtype <= C_VNON || *vtype >= C_VBAD)
 		return -EIO;
 	cache_name_put(caches, dir, name, len, fid, *vtype);
+	/* What GETATTR would answer now, as long as no writer's store is
+	 * pending (getattr waits for it) and the type is one stat can show. */
+	if (has_attr && attr.va_type == *vtype && coda_vtype_to_mode(attr.va_type) &&
+	    !release_writing(r->sb, fid))
+		cache_attr_put(caches, fid, &attr);
 	return 0;
 }
 

@@ -344,6 +344,11 @@ void release_sync(struct coda_req *r, const struct CodaFid *fid)
 	}
 }
 
+bool release_writing(struct coda_sb *sb, const struct CodaFid *fid)
+{
+	return sb->release.active > 0 && writer_by_fid(&sb->release, fid);
+}
+
 bool release_watching(const struct coda_sb *sb)
 {
 	return sb->release.active > 0 || sb->release.reader_closes > 0;

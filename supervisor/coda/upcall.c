@@ -35,7 +35,8 @@ int venus_getattr(struct coda_req *r, const struct coda_caller *who, const struc
 }
 
 int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
-		 const char *name, size_t len, struct CodaFid *fid, int *vtype)
+		 const char *name, size_t len, struct CodaFid *fid, int *vtype,
+		 struct coda_vattr *attr, bool *has_attr)
 {
 	struct coda_msg m;
 	int rc;
@@ -46,9 +47,15 @@ int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct
 	rc = coda_msg_put_string(&m, &m.in.coda_lookup.name, name, len);
 	if (!rc)
 		rc = coda_upcall(r, &m);
+	*has_attr = false;
 	if (!rc) {
 		*fid = m.out.coda_lookup.VFid;
 		*vtype = m.out.coda_lookup.vtype & ~CODA_NOCACHE;
+		*has_attr = m.len == sizeof(struct coda_lookup_attr_out) &&
+			    !(m.out.coda_lookup.vtype & CODA_NOCACHE);
+		if (*has_attr)
+			memcpy(attr, m.raw + offsetof(struct coda_lookup_attr_out, attr),
+			       sizeof(*attr));
 	}
 	return rc;
 }

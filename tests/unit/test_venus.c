@@ -291,6 +291,32 @@ Test(venus, lookup_reports_vtype_and_inode_fid)
 	}
 }
 
+/* The embedded venus's LOOKUP reply carries what GETATTR answers for the
+ * object (proto/coda_wire.h), so a first touch is one round trip. */
+Test(venus, lookup_reply_carries_the_attributes_getattr_gives)
+{
+	static const char *const names[] = {"hello.txt", "dir", "link", "secret"};
+	struct CodaFid root = root_fid();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct coda_vattr from_lookup, from_getattr;
+		struct coda_msg m;
+
+		coda_msg_upcall(&m, CODA_LOOKUP, &me);
+		m.in.coda_lookup.VFid = root;
+		cr_assert_eq(
+		    coda_msg_put_string(&m, &m.in.coda_lookup.name, names[i], strlen(names[i])), 0);
+		cr_assert_eq(call(&m), 0, "%s", names[i]);
+		cr_assert_eq(m.len, sizeof(struct coda_lookup_attr_out), "%s: a %zu-byte reply",
+			     names[i], m.len);
+		memcpy(&from_lookup, m.raw + offsetof(struct coda_lookup_attr_out, attr),
+		       sizeof(from_lookup));
+		cr_assert_eq(getattr(&m.out.coda_lookup.VFid, &from_getattr), 0, "%s", names[i]);
+		cr_assert_eq(memcmp(&from_lookup, &from_getattr, sizeof(from_lookup)), 0,
+			     "%s: LOOKUP's attributes differ from GETATTR's", names[i]);
+	}
+}
+
 Test(venus, lookup_dot_and_dotdot)
 {
 	struct CodaFid root = root_fid(), dir = fid_of("dir"), fid;
