@@ -171,7 +171,7 @@ install_to() {
 installed() {
 	local ok=0
 	[ -x "$ROOT/bin/coda-exec" ] || { note "no $ROOT/bin/coda-exec"; ok=1; }
-	[ -x "$ROOT/libexec/coda-venus" ] || { note "no $ROOT/libexec/coda-venus"; ok=1; }
+	[ -x "$ROOT/libexec/coda-exec/coda-venus" ] || { note "no $ROOT/libexec/coda-exec/coda-venus"; ok=1; }
 	cmp -s "$ROOT/share/man/man1/coda-exec.1" "$OWN/build/docs/coda-exec.1" ||
 		{ note "no $ROOT/share/man/man1/coda-exec.1"; ok=1; }
 	cmp -s "$ROOT/share/doc/coda-exec/README.md" "$SRC/README.md" ||
