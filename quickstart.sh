@@ -16,7 +16,8 @@ cd -- "$(dirname -- "$0")"
 PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion-dev
 	uthash-dev scdoc man-db linux-libc-dev busybox-static python3 git tar findutils coreutils
 	grep sqlite3 clang-format hyperfine file util-linux rsync make
-	stress-ng fio dbench e2fsprogs proot bindfs fuse3)
+	stress-ng fio dbench e2fsprogs proot bindfs fuse3
+	debhelper lintian dpkg-dev fakeroot)
 
 usage() {
 	echo "usage: $0 demo|test" >&2
