@@ -170,8 +170,9 @@ configure_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &
 step "test build/ and build-asan/ side by side"
 [ "$plain_ok" = 1 ] && start_meson_tests build
 # The suites' repeats under Docker's profile run no code their plain runs do
-# not (tests/meson.build): left to the plain build.
-[ "$asan_ok" = 1 ] && start_meson_tests build-asan --no-suite profile-repeats
+# not, and the package suite builds from the source tree, not from a build
+# dir (tests/meson.build): both left to the plain build.
+[ "$asan_ok" = 1 ] && start_meson_tests build-asan --no-suite profile-repeats --no-suite package
 wait
 for built in build:$plain_ok build-asan:$asan_ok; do
 	step "results of ${built%:*}/"
