@@ -16,7 +16,8 @@ cd -- "$(dirname -- "$0")"
 PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion-dev
 	uthash-dev scdoc man-db linux-libc-dev busybox-static python3 git tar findutils coreutils
 	grep sqlite3 clang-format hyperfine file util-linux rsync make
-	stress-ng fio dbench e2fsprogs proot bindfs fuse3)
+	stress-ng fio dbench e2fsprogs proot bindfs fuse3
+	debhelper lintian dpkg-dev fakeroot)
 
 usage() {
 	echo "usage: $0 demo|test" >&2
@@ -169,8 +170,9 @@ configure_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &
 step "test build/ and build-asan/ side by side"
 [ "$plain_ok" = 1 ] && start_meson_tests build
 # The suites' repeats under Docker's profile run no code their plain runs do
-# not (tests/meson.build): left to the plain build.
-[ "$asan_ok" = 1 ] && start_meson_tests build-asan --no-suite profile-repeats
+# not, and the package suite builds from the source tree, not from a build
+# dir (tests/meson.build): both left to the plain build.
+[ "$asan_ok" = 1 ] && start_meson_tests build-asan --no-suite profile-repeats --no-suite package
 wait
 for built in build:$plain_ok build-asan:$asan_ok; do
 	step "results of ${built%:*}/"

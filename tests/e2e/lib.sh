@@ -397,6 +397,57 @@ run_tests() {
 	done
 }
 
+# ------------------------------------------- the source and what it installs
+
+# copy_source DIR: the source tree $SRC, without build dirs or git, into DIR.
+copy_source() {
+	mkdir "$1" && tar -C "$SRC" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$1" -xf -
+}
+
+# header_functions HEADER: the functions codaclient.h (HEADER) declares, one
+# a line, sorted.
+header_functions() {
+	sed -n 's/^[a-zA-Z_ ]*[ *]\(coda_[a-z_]*\)(.*/\1/p' "$1" | sort
+}
+
+# coda_cat_reads_a_volume EXAMPLE PC_DIR [PKG_CONFIG_OPTION...]: coda_cat.c
+# (EXAMPLE), built as its comment says with the libcodaclient.pc of PC_DIR
+# (given the options), loads the library that file names and reads a file
+# and 300 kB of random bytes of a fresh volume through $CODA_EXEC --serve,
+# byte for byte; the server starts the venus installed beside it.
+coda_cat_reads_a_volume() {
+	local src=$1 flags lib ok=0
+	local -x PKG_CONFIG_PATH=$2 CODA_EXEC_VENUS=
+	shift 2
+	flags=$(pkg-config "$@" --cflags --libs libcodaclient) &&
+		lib=$(pkg-config "$@" --variable=libdir libcodaclient) &&
+		cc -o "$T/coda_cat" "$src" $flags 2>>"$DETAIL" || {
+		note "coda_cat.c does not build with: ${flags:-}"
+		return 1
+	}
+	LD_LIBRARY_PATH=$lib ldd "$T/coda_cat" | grep -qF "$lib/libcodaclient.so.0" || {
+		note "coda_cat does not load $lib/libcodaclient.so.0"
+		return 1
+	}
+	new_volume 'read through the installed library\n'
+	head -c 300000 /dev/urandom >"$VOL/bytes"
+	launch_server --volume "$VOL" --cache "$CACHE" || return 1
+	CODA_SOCKET=$SOCK LD_LIBRARY_PATH=$lib timeout 60 "$T/coda_cat" /coda/f.txt /coda/bytes \
+		>"$T/cat.out" 2>"$T/cat.err" || {
+		note "coda_cat failed: $(head -c 400 "$T/cat.err")"
+		ok=1
+	}
+	stop_server || {
+		note "the server: $(head -c 400 "$T/server.err")"
+		ok=1
+	}
+	cmp -s "$T/cat.out" <(cat "$VOL/f.txt" "$VOL/bytes") || {
+		note "coda_cat printed $(wc -c <"$T/cat.out") bytes, not the volume's files"
+		ok=1
+	}
+	return $ok
+}
+
 # ------------------------------------------- the same again, unprivileged
 
 # nobody_rerun_wanted: true when run as root and not already the nested run.

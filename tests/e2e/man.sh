@@ -1,10 +1,14 @@
 #!/bin/bash
-# coda-exec(1) and `meson install`: the page built has every section, renders
-# without a warning, documents exactly the options of --help and every row of
-# README's differences; an install to a prefix of one's own, or under a
-# DESTDIR, puts coda-exec, its venus, the page and README.md where they go,
-# and the installed coda-exec serves a volume with the venus installed beside
-# it. The install tests configure a copy of the source tree of their own.
+# coda-exec(1), coda_open(3) and `meson install`: the page built has every
+# section, renders without a warning, documents exactly the options of
+# --help and every row of README's differences; coda_open(3), built beside
+# it, renders so and names every function of codaclient.h; an install to a
+# prefix of one's own, or under a DESTDIR, puts coda-exec, its venus, both
+# pages (with coda_open(3)'s links), README.md and the library where they
+# go; the installed coda-exec serves a volume with the venus installed beside
+# it, and a program built with the installed pkg-config file reads that
+# volume through the library. The install tests configure a copy of the
+# source tree of their own.
 # Run as root, the suite runs again as nobody (lib.sh).
 #
 #   tests/e2e/man.sh CODA_EXEC PAGE SOURCE_ROOT
@@ -20,7 +24,9 @@ HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 . "$HERE/lib.sh"
 CODA_EXEC=$(realpath -- "$1")
 PAGE=$(realpath -- "$2")
+LIB_PAGE=$(dirname -- "$PAGE")/coda_open.3
 SRC=$(realpath -- "$3")
+HEADER=$SRC/client/codaclient.h
 
 suite_start coda-e2e-man
 
@@ -47,13 +53,15 @@ man_page_is_built_with_every_section() {
 	return $ok
 }
 
-# render: the page as man shows it (else groff) in $T/page.txt, its warnings
-# in $T/page.err; 77 where neither is installed.
+# render [PAGE]: the page (default coda-exec(1)) as man shows it (else
+# groff) in $T/page.txt, its warnings in $T/page.err; 77 where neither is
+# installed.
 render() {
+	local page=${1:-$PAGE}
 	if command -v man >/dev/null; then
-		MANWIDTH=80 man --warnings -l "$PAGE" >"$T/page.txt" 2>"$T/page.err"
+		MANWIDTH=80 man --warnings -l "$page" >"$T/page.txt" 2>"$T/page.err"
 	elif command -v groff >/dev/null; then
-		groff -k -man -Tutf8 -ww "$PAGE" >"$T/page.txt" 2>"$T/page.err"
+		groff -k -man -Tutf8 -ww "$page" >"$T/page.txt" 2>"$T/page.err"
 	else
 		note "neither man nor groff here: not rendered"
 		return 77
@@ -127,12 +135,50 @@ man_page_has_every_difference_of_readme() {
 	}
 }
 
-# ---------------------------------------------------------------- install
-
-# copy_source DIR: the source tree, without build dirs or git, into DIR.
-copy_source() {
-	mkdir "$1" && tar -C "$SRC" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$1" -xf -
+# The names of coda_open(3)'s NAME section, one a line, sorted.
+lib_page_names() {
+	sed -n '/^\.SH NAME$/,/^\.SH /p' "$LIB_PAGE" | grep -v '^\.' | tr '\n' ' ' |
+		sed 's/ *\\*- .*//' | tr -s ', ' '\n' | grep . | sort
 }
+
+t library_page_renders_without_warnings
+library_page_renders_without_warnings() {
+	render "$LIB_PAGE"
+	case $? in
+	77) return 0 ;;
+	0) ;;
+	*) return 1 ;;
+	esac
+	cat "$T/page.err" >>"$DETAIL"
+	[ ! -s "$T/page.err" ] && grep -q '^ERRORS' "$T/page.txt"
+}
+
+t library_page_names_every_function_of_the_header
+library_page_names_every_function_of_the_header() {
+	local s ok=0 diffs
+	grep -qx '\.TH "coda_open" "3" .*' "$LIB_PAGE" || {
+		note "no .TH coda_open 3"
+		ok=1
+	}
+	for s in NAME LIBRARY SYNOPSIS DESCRIPTION 'RETURN VALUE' ERRORS ENVIRONMENT NOTES \
+		EXAMPLES 'SEE ALSO'; do
+		grep -qx "\.SH $s" "$LIB_PAGE" || {
+			note "no section $s"
+			ok=1
+		}
+	done
+	diffs=$(diff <(header_functions "$HEADER") <(lib_page_names)) || {
+		note "codaclient.h (<) and the page's NAME (>) differ: $diffs"
+		ok=1
+	}
+	[ "$(header_functions "$HEADER" | wc -l)" -ge 13 ] || {
+		note "only $(header_functions "$HEADER" | wc -l) functions found in codaclient.h"
+		ok=1
+	}
+	return $ok
+}
+
+# ---------------------------------------------------------------- install
 
 # own_build: $OWN, a copy of the source tree configured by the user the
 # suite runs as, with its prefix in a home of its own ($OWN/home/x), as
@@ -147,6 +193,7 @@ own_build() {
 	if ! HOME=$own/home meson setup "$own/build" "$own/src" --prefix="$own/home/x" \
 		>"$own/setup.log" 2>&1 ||
 		! ninja -C "$own/build" supervisor/coda-exec venus/coda-venus docs/coda-exec.1 \
+			docs/coda_open.3 \
 			client/libcodaclient.a client/libcodaclient.so.0.1.0 \
 			>"$own/build.log" 2>&1; then
 		tail -20 "$own/setup.log" "$own/build.log" >>"$DETAIL" 2>&1
@@ -167,15 +214,26 @@ install_to() {
 	}
 }
 
-# installed: the four files are under $ROOT, as built.
+# installed: the program, its venus, the two pages (coda_open(3) with a
+# link for each other function of the header), README.md and the library
+# are under $ROOT, as built.
 installed() {
-	local ok=0
+	local ok=0 f man3=$ROOT/share/man/man3
 	[ -x "$ROOT/bin/coda-exec" ] || { note "no $ROOT/bin/coda-exec"; ok=1; }
-	[ -x "$ROOT/libexec/coda-venus" ] || { note "no $ROOT/libexec/coda-venus"; ok=1; }
+	[ -x "$ROOT/libexec/coda-exec/coda-venus" ] || { note "no $ROOT/libexec/coda-exec/coda-venus"; ok=1; }
 	cmp -s "$ROOT/share/man/man1/coda-exec.1" "$OWN/build/docs/coda-exec.1" ||
 		{ note "no $ROOT/share/man/man1/coda-exec.1"; ok=1; }
 	cmp -s "$ROOT/share/doc/coda-exec/README.md" "$SRC/README.md" ||
 		{ note "no $ROOT/share/doc/coda-exec/README.md"; ok=1; }
+	cmp -s "$man3/coda_open.3" "$OWN/build/docs/coda_open.3" ||
+		{ note "no $man3/coda_open.3"; ok=1; }
+	for f in $(header_functions "$HEADER" | grep -vx coda_open); do
+		[ "$(readlink "$man3/$f.3")" = coda_open.3 ] || { note "no link $man3/$f.3"; ok=1; }
+	done
+	for f in include/codaclient.h "lib/*/libcodaclient.so" "lib/*/libcodaclient.a" \
+		"lib/*/pkgconfig/libcodaclient.pc"; do
+		compgen -G "$ROOT/$f" >/dev/null || { note "no $ROOT/$f"; ok=1; }
+	done
 	return $ok
 }
 
@@ -220,12 +278,27 @@ man_finds_the_installed_page_from_path() {
 	}
 }
 
+# The example program built with the pkg-config file of an install to a
+# prefix of one's own reads a volume through the installed coda-exec.
+t installed_pkg_config_file_builds_coda_cat_that_reads_the_volume
+installed_pkg_config_file_builds_coda_cat_that_reads_the_volume() {
+	local CODA_EXEC pc
+	install_to "" || return 1
+	CODA_EXEC=$ROOT/bin/coda-exec
+	pc=$(compgen -G "$ROOT/lib/*/pkgconfig/libcodaclient.pc") || {
+		note "no libcodaclient.pc under $ROOT/lib"
+		return 1
+	}
+	coda_cat_reads_a_volume "$ROOT/share/doc/coda-exec/examples/coda_cat.c" "$(dirname -- "$pc")"
+}
+
 run_tests
 
 if nobody_rerun_wanted; then
 	nobody_prepare "$HERE/man.sh" "$HERE/man_options.py"
 	nobody_copy_coda_exec
 	cp -- "$PAGE" "$N/bin/coda-exec.1"
+	cp -- "$LIB_PAGE" "$N/bin/coda_open.3"
 	copy_source "$N/src"
 	rerun_as_nobody -- man.sh "$N/bin/coda-exec" "$N/bin/coda-exec.1" "$N/src"
 fi
