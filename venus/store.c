@@ -140,9 +140,13 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	if (!S_ISREG(st->st_mode))
 		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
 	/* O_TRUNC of a file being written truncates the session's container,
-	 * which its writers share, as it would on a local file system. */
+	 * which its writers share, as it would on a local file system; of a
+	 * file not stored yet but closed (kept, or its store failed), a new
+	 * one takes the logged name. */
 	if (!fid_x(e)->dirty)
 		err = wc_begin(v, e, trunc);
+	else if (trunc && !e->x->writers)
+		err = wc_create(v, e, true, e->x->dirty);
 	else
 		err = trunc ? wc_truncate(v, e, 0) : 0;
 	if (err)
