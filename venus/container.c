@@ -394,19 +394,38 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 	return fd;
 }
 
+/* Whether anything holds the container open for writing: the kernel grants
+ * a read lease only when nothing does (venus owns its containers, as a
+ * lease asks). A lease that cannot be had counts as a writer. */
+static bool container_written(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+		return true;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return false;
+}
+
 /* The fid's read container, if current, renamed to `name` for a write
- * session: the open files of it are the session's file from now on. */
+ * session: the open files of it are the session's file from now on. Not
+ * one that anything may still write: a writer whose session has ended (its
+ * CODA_CLOSE came while it kept the file, as a client of --serve may) must
+ * not write into the next session's store. */
 int container_take(struct venus *v, struct fid_entry *e, const char *name)
 {
 	char cname[CONTAINER_NAME_LEN];
 	struct stat st, cst;
+	int fd, err = -ENOENT;
 
 	container_name(&e->fid, cname, sizeof(cname));
 	if (beneath_stat(v, e->path, &st) < 0 || !fid_matches(e, &st))
 		return -ENOENT;
-	if (fstatat(v->cache_fd, cname, &cst, AT_SYMLINK_NOFOLLOW) < 0 || !file_current(&cst, &st))
-		return -ENOENT;
-	return renameat(v->cache_fd, cname, v->cache_fd, name) < 0 ? -errno : 0;
+	fd = container_reopen(v, cname);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &cst) == 0 && file_current(&cst, &st) && !container_written(fd))
+		err = renameat(v->cache_fd, cname, v->cache_fd, name) < 0 ? -errno : 0;
+	close(fd);
+	return err;
 }
 
 struct dirbuf {

@@ -6,7 +6,14 @@
  * into it in place, so readers that hold it, and every open made while the
  * session lasts, see the writers' bytes. Its first write open moves the
  * container to a name of its own (cml.PID.SEQ) and logs it in the client
- * modify log (cml.c): from then on it holds bytes the volume may not have.
+ * modify log (cml.c): from then on it holds bytes the volume may not have,
+ * and the name is the session's until its store, which reads it.
+ * A client of --serve may keep its copy of a container past the CODA_CLOSE
+ * venus gets (the design note: venus cannot trust a library to report its
+ * last close), so a container gets new bytes only within a write session
+ * of its own: an O_TRUNC open starts the session in a new container, and
+ * so does a write open of one something still holds for writing
+ * (container_take); a refill is a new file renamed over the old.
  * The last writer's CODA_CLOSE (and every CODA_FSYNC or CODA_STORE) stores:
  * the backing file is made to hold exactly the container's bytes,
  * atomically, by a temp file renamed over it. The entry then leaves the log
@@ -89,10 +96,13 @@ static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const cha
 
 /* The session's container under `name`: the read container itself when it
  * is current (readers holding it then see the writes, as on a kernel
- * mount), else a new one. */
+ * mount), else a new one. O_TRUNC starts a new, empty one: the readers'
+ * bytes stay theirs, since venus cannot know when a client of --serve has
+ * really closed its copy (the design note's recycling by unlink and
+ * create). */
 static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
 {
-	if (container_take(v, e, name) == 0)
+	if (!trunc && container_take(v, e, name) == 0)
 		return 0;
 	return wc_create(v, e, trunc, name);
 }
@@ -129,18 +139,18 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 		return -EISDIR;
 	if (!S_ISREG(st->st_mode))
 		return -EOPNOTSUPP; /* special files are opened by the kernel itself */
-	if (!fid_x(e)->dirty) {
+	/* O_TRUNC of a file being written truncates the session's container,
+	 * which its writers share, as it would on a local file system; of a
+	 * file not stored yet but closed (kept, or its store failed), a new
+	 * one takes the logged name. */
+	if (!fid_x(e)->dirty)
 		err = wc_begin(v, e, trunc);
-		if (err)
-			return err;
-	}
-	/* O_TRUNC truncates the one container, which readers may hold, as it
-	 * would on a local file system. */
-	if (trunc) {
-		err = wc_truncate(v, e, 0);
-		if (err)
-			return err;
-	}
+	else if (trunc && !e->x->writers)
+		err = wc_create(v, e, true, e->x->dirty);
+	else
+		err = trunc ? wc_truncate(v, e, 0) : 0;
+	if (err)
+		return err;
 	/* Passed read-only: the supervisor opens the container for writing
 	 * itself. Our own fd is closed after the reply is sent, perhaps after
 	 * the target's: were it writable, its close would look like the

@@ -9,6 +9,7 @@
  *   cat P           open O_RDONLY, read, close
  *   hold P          open O_RDONLY, kept open
  *   held            the held fd's bytes from offset 0 (pread)
+ *   run CMD         sh -c CMD (another job, say), its exit status
  *   ls P            the names of directory P, sorted, with their d_type
  *   stat P, lstat P the type, permissions and (not a directory) size
  *   mkdir P, rm P, mv A B, readlink P
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The calls a step makes: libcodaclient's or libc's. */
@@ -196,6 +198,18 @@ static void show_link(const struct run *r, const char *p)
 		printf("readlink %s: %.*s\n", p, (int)n, buf);
 }
 
+static void run(const char *cmd)
+{
+	int status;
+
+	fflush(stdout);
+	status = system(cmd);
+	if (status < 0 || !WIFEXITED(status))
+		printf("run: failed\n");
+	else
+		printf("run: exit %d\n", WEXITSTATUS(status));
+}
+
 /* One step at argv[0]: the arguments it took, or -1. */
 static int step(struct run *r, char **argv, int argc)
 {
@@ -231,6 +245,8 @@ static int step(struct run *r, char **argv, int argc)
 		result(s, argv[1], r->o->rename(at(r, argv[1], a), at(r, argv[2], b)));
 	else if (!strcmp(s, "readlink"))
 		show_link(r, argv[1]);
+	else if (!strcmp(s, "run"))
+		run(argv[1]);
 	else
 		return -1;
 	fflush(stdout);

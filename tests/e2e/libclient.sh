@@ -10,8 +10,9 @@
 # stat, lstat, readlink, mkdir, rename, unlink, their errors) print the same
 # as natively and leave the volume as they leave the plain directory; a
 # library client and trapped jobs (coda-exec --attach) on one server each
-# read what the other stored and see its renames and removals; a socket
-# nobody serves is an error of every call. Run as root, the suite reruns
+# read what the other stored and see its renames and removals; a library
+# client holding a file keeps its bytes when a job rewrites it, and sees a
+# job's append; a socket nobody serves is an error of every call. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
 # N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -119,6 +120,45 @@ library_client_and_trapped_jobs_see_each_others_files() {
 		note "sub/lib.txt is still in the volume"
 		ok=1
 	}
+	return $ok
+}
+
+# vol_holds TEXT: the volume's f.txt holds TEXT.
+vol_holds() {
+	[ "$(cat "$VOL/f.txt")" = "$1" ] && return 0
+	note "the volume's f.txt holds '$(cat "$VOL/f.txt")', expected '$1'"
+	return 1
+}
+
+# The library client cannot be trusted to have closed what it holds (venus
+# never hears of its plain close(2)): a rewrite goes to a new container.
+t library_client_holding_a_file_keeps_its_bytes_when_a_job_rewrites_it
+library_client_holding_a_file_keeps_its_bytes_when_a_job_rewrites_it() {
+	local ok=0
+	start_server || return 1
+	lib l hold f.txt \
+		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo rewritten by a job > /coda/f.txt'" \
+		held cat f.txt
+	vol_holds 'rewritten by a job' || ok=1
+	stop_server
+	expect_out l "$(printf '%s\n' 'hold f.txt: ok' 'run: exit 0' \
+		'held -: [a file in the volume' ']' 'cat f.txt: [rewritten by a job' ']')" || ok=1
+	return $ok
+}
+
+# An append is a write session in the container readers hold, as on a
+# kernel mount: the holder sees it.
+t library_client_holding_a_file_sees_a_jobs_append
+library_client_holding_a_file_sees_a_jobs_append() {
+	local ok=0
+	start_server || return 1
+	lib l hold f.txt \
+		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo appended by a job >> /coda/f.txt'" \
+		held
+	vol_holds "$(printf 'a file in the volume\nappended by a job')" || ok=1
+	stop_server
+	expect_out l "$(printf '%s\n' 'hold f.txt: ok' 'run: exit 0' \
+		'held -: [a file in the volume' 'appended by a job' ']')" || ok=1
 	return $ok
 }
 

@@ -97,24 +97,40 @@ static void write_session(const char *data)
 	cr_assert_eq(serve(), 0);
 }
 
-/* f.txt as an open through venus shows it, NUL-terminated. */
-static void read_through_venus(char *buf, size_t len)
+/* A read open of f.txt, closed as far as venus knows: the container fd. */
+static int hold(void)
 {
 	struct CodaFid fid = lookup_f();
-	ssize_t n;
+	int fd;
 
 	coda_msg_upcall(&in, CODA_OPEN_BY_FD, &me);
 	in.in.coda_open_by_fd.VFid = fid;
 	in.in.coda_open_by_fd.flags = C_O_READ;
 	cr_assert_eq(serve(), 0);
-	n = pread(out.fd, buf, len - 1, 0);
-	cr_assert_geq(n, 0);
-	buf[n] = '\0';
-	close(out.fd);
+	fd = out.fd;
 	coda_msg_upcall(&in, CODA_CLOSE, &me);
 	in.in.coda_close.VFid = fid;
 	in.in.coda_close.flags = C_O_READ;
 	cr_assert_eq(serve(), 0);
+	return fd;
+}
+
+/* The bytes of fd, NUL-terminated. */
+static void read_fd(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	cr_assert_geq(n, 0);
+	buf[n] = '\0';
+}
+
+/* f.txt as an open through venus shows it, NUL-terminated. */
+static void read_through_venus(char *buf, size_t len)
+{
+	int fd = hold();
+
+	read_fd(fd, buf, len);
+	close(fd);
 }
 
 static void assert_vol(const char *want)
@@ -169,6 +185,25 @@ Test(cml, kept_write_survives_a_restart_and_reintegration_stores_it)
 	assert_vol(NEW);
 	cr_assert_eq(cache_count("CML"), 0);
 	cr_assert_eq(cache_count("cml."), 0);
+}
+
+/* A kept file rewritten (O_TRUNC) while a client holds its container: the
+ * held bytes stay, the new session writes a new container. */
+Test(cml, rewrite_of_a_kept_file_leaves_a_held_container_alone)
+{
+	char buf[128];
+	int held;
+
+	write_session(NEW);
+	held = hold();
+	write_session("rewritten\n");
+	read_fd(held, buf, sizeof(buf));
+	cr_assert_str_eq(buf, NEW, "the held container was rewritten");
+	read_through_venus(buf, sizeof(buf));
+	cr_assert_str_eq(buf, "rewritten\n");
+	close(held);
+	assert_vol(OLD);
+	cr_assert_eq(cache_count("cml."), 1);
 }
 
 Test(cml, kept_container_failing_the_owner_check_is_truncated)

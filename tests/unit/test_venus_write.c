@@ -571,6 +571,90 @@ Test(venus_write, trunc_open_starts_empty)
 	assert_vol("file", "");
 }
 
+static ino_t ino_of(int fd)
+{
+	struct stat st;
+
+	cr_assert_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+/* A new open of fid reads want, from another container than held's. */
+static void assert_reopen(const struct CodaFid *fid, const char *want, int held)
+{
+	int fd;
+
+	cr_assert_eq(open_fid(fid, C_O_READ, &fd), 0);
+	assert_fd(fd, want);
+	cr_assert_neq(ino_of(fd), ino_of(held), "a new open got the held container");
+	close(fd);
+	cr_assert_eq(close_fid(fid, C_O_READ), 0);
+}
+
+/* A client may hold the read container past its CODA_CLOSE: an O_TRUNC
+ * open writes a new container and leaves the held one's bytes alone. */
+Test(venus_write, trunc_open_of_a_held_file_writes_a_new_container)
+{
+	struct CodaFid fid = fid_of("file");
+	int held, wfd;
+
+	cr_assert_eq(open_fid(&fid, C_O_READ, &held), 0);
+	cr_assert_eq(close_fid(&fid, C_O_READ), 0); /* closed, as far as venus knows */
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &wfd), 0);
+	cr_assert_neq(ino_of(wfd), ino_of(held), "the session must write a new container");
+	write_fd(wfd, "rewritten\n");
+	assert_fd(held, OLD);
+	close(wfd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE | C_O_TRUNC), 0);
+	assert_vol("file", "rewritten\n");
+	assert_fd(held, OLD);
+	assert_reopen(&fid, "rewritten\n", held);
+	close(held);
+}
+
+/* A writer that keeps its file past the CODA_CLOSE venus got (a client of
+ * --serve may): the next session is in a new container, and what the old
+ * writer writes then never reaches the volume. */
+Test(venus_write, writer_holding_a_stored_container_cannot_write_into_the_next_session)
+{
+	struct CodaFid fid = fid_of("file");
+	int stray, wfd;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &stray), 0);
+	cr_assert_eq(pwrite(stray, "NEW", 3, 0), 3);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("file", "NEW contents\n");
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &wfd), 0);
+	cr_assert_neq(ino_of(wfd), ino_of(stray), "the session took a container still written");
+	assert_fd(wfd, "NEW contents\n");
+	cr_assert_eq(pwrite(stray, "STRAY", 5, 4), 5);
+	cr_assert_eq(pwrite(wfd, "two", 3, 0), 3);
+	close(wfd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("file", "two contents\n");
+	assert_reopen(&fid, "two contents\n", stray);
+	close(stray);
+}
+
+/* truncate(2) with no write session open: the held container keeps its
+ * bytes, the next open gets the truncated file in a new one. */
+Test(venus_write, setattr_size_of_a_held_file_leaves_the_held_container_alone)
+{
+	struct CodaFid fid = fid_of("file");
+	struct coda_vattr va;
+	int held;
+
+	cr_assert_eq(open_fid(&fid, C_O_READ, &held), 0);
+	vattr_unset(&va);
+	va.va_size = 3;
+	cr_assert_eq(setattr_as(0, &fid, &va), 0);
+	assert_vol("file", "old");
+	assert_fd(held, OLD);
+	assert_reopen(&fid, "old", held);
+	close(held);
+	cr_assert_eq(close_fid(&fid, C_O_READ), 0);
+}
+
 Test(venus_write, fsync_stores_without_closing)
 {
 	struct CodaFid fid = fid_of("file");
