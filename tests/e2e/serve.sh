@@ -384,16 +384,16 @@ job_of_another_user_reads_none_of_the_first_users_answers() {
 	job root -- stat -c '%n %s' /coda/f.txt
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$CODA_EXEC" --attach "$SOCK" --trace -- stat -c '%n %s' /coda/f.txt \
-		>"$T/other.out" 2>"$T/other.err"
-	echo $? >"$T/other.rc"
+		>"$T/nobodys.out" 2>"$T/nobodys.err"
+	echo $? >"$T/nobodys.rc"
 	stop_server
 	expect_out root '/coda/f.txt 21' || ok=1
-	expect_rc other 0 || ok=1
-	expect_out other '/coda/f.txt 21' || ok=1
-	if grep -q 'shared answer' "$T/other.err" ||
+	expect_rc nobodys 0 || ok=1
+	expect_out nobodys '/coda/f.txt 21' || ok=1
+	if grep -q 'shared answer' "$T/nobodys.err" ||
 		grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\)' "$T/server.err"; then
 		note "the other user's job was answered from the first user's answers:"
-		grep -E 'shared answer' "$T/other.err" | head -5 >>"$DETAIL"
+		grep -E 'shared answer' "$T/nobodys.err" | head -5 >>"$DETAIL"
 		grep -E 'kept answer' "$T/server.err" | head -5 >>"$DETAIL"
 		ok=1
 	fi
