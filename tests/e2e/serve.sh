@@ -9,8 +9,10 @@
 # server serving; --attach to nobody's socket says why with status 125;
 # --stop and SIGTERM stop the server and remove its socket, and a second
 # server is refused while one lives; a job attached when the server stops
-# ends normally; a job of another user cannot make upcalls as root
-# (SO_PEERCRED); malformed records sent straight to the socket
+# ends normally; a later job reads what an earlier one learned from the
+# server's table in shared memory, with no upcall, and never the answer a
+# change has made untrue; a job of another user cannot make upcalls as root
+# (SO_PEERCRED) nor read the first user's answers; malformed records sent straight to the socket
 # (serve_client.py) do not stop the server, and a fid whose directory was
 # moved out of the volume behind a symlink reaches nothing outside it; with
 # the test venus hosted as the server's venus (--venus-cmd), jobs read and
