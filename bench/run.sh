@@ -8,7 +8,8 @@
 # bindfs (FUSE) mount of the volume, and under bench/floor (coda-exec's
 # filter, every call answered CONTINUE). Then find -ls, git status and
 # python imports through one venus for many jobs (--serve): a first job
-# through a fresh server against a second through a warm one. Then the per-call timings of
+# through a fresh server and a second through a warm one, against a run's
+# first and second pass. Then the per-call timings of
 # bench/micro, the upcalls each workload made (coda-exec --stats) beside what
 # a kernel Coda mount makes, and find -ls at three sizes. Prints the tables
 # (bench/report.py) and writes them to bench/RESULTS.md. See bench/README.md.
@@ -18,7 +19,9 @@
 # BENCH_RUNS, BENCH_N, BENCH_BATCHES, BENCH_SCALE, BENCH_SCALE_RUNS,
 # BENCH_OUT (default bench/RESULTS.md), BENCH_DIR (where the temp dir goes),
 # BENCH_KEEP=1 (keep it), BENCH_EXTRA=1 (also the rows the README cites for
-# single design choices: recvmsg, CODA_OPEN_BY_FD against BY_PATH).
+# single design choices: recvmsg, CODA_OPEN_BY_FD against BY_PATH),
+# BENCH_ONLY=serve (only one venus for many jobs, its table written to
+# BENCH_OUT or, by default, only printed).
 #
 # A command here is a string of plain words, split on purpose (as hyperfine
 # -N splits it), and run from the $(...) that makes it.
@@ -70,11 +73,20 @@ N=${BENCH_N:-$q_n}
 BATCHES=${BENCH_BATCHES:-$q_batches}
 SCALE=${BENCH_SCALE:-$q_scale}
 SCALE_RUNS=${BENCH_SCALE_RUNS:-$q_scale_runs}
-OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'' | serve) ;;
+*)
+	echo "bench: BENCH_ONLY=$ONLY: only 'serve' is known" >&2
+	exit 2
+	;;
+esac
 export LC_ALL=C
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/coda-bench.XXXXXX")
 WORK=$(realpath -- "$WORK")
+OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
+[ -n "$ONLY" ] && OUT=${BENCH_OUT:-$WORK/RESULTS.md}
 VOL=$WORK/vol
 CACHE=$WORK/cache
 MNT=$WORK/mnt
@@ -296,9 +308,9 @@ same_output() { # WORKLOAD [RUNNER NAME WHAT]: its output natively and under
 }
 echo "bench: checking coda-exec's answers"
 same_output find_ls
-same_output stat
-same_output ls_l
 same_output git_status
+[ -n "$ONLY" ] && same_output py_import
+[ -z "$ONLY" ] && same_output stat && same_output ls_l
 if [[ $("$CX" --help 2>&1) != *--serve* ]]; then
 	echo "bench: this coda-exec has no --serve: no rows for one venus for many jobs" >&2
 	touch "$RES/serve.none"
@@ -309,6 +321,7 @@ for w in "${SERVE_WORKLOADS[@]}"; do
 	same_output "$w" "$ATTACH" "serve_$w" "a second job's output through a warm server"
 done
 "$SERVER" stop
+checks() { # the rest of the workloads'
 coda $(at "${CMD[tar_c]}" /coda) && mkdir "$WORK/check/tar" &&
 	tar xf "$WORK/out/tree.tar" -C "$WORK/check/tar" && diff -r "$WORK/tree" "$WORK/check/tar" >/dev/null ||
 	wrong tar_c "the archive does not hold the tree"
@@ -327,6 +340,8 @@ for job in seq rand; do
 	coda fio --name=v --filename=/coda/fio.dat --rw=$rw --bs=4k --size="${FIO_MB}M" --verify=crc32c \
 		--invalidate=0 --readonly --verify_state_save=0 --output=/dev/null || wrong fio_$job "crc32c verify of $rw failed"
 done
+}
+[ -z "$ONLY" ] && checks
 echo "${!WRONG[*]}" >"$RES/wrong"
 
 # ---- the anchors ----
@@ -421,6 +436,7 @@ columns() { # KIND TEMPLATE RESET ROW-IS-WRONG
 	col "$kind" floor "$(at "$reset" "$VOL")" "$FLOOR $(at "$t" "$VOL")"
 }
 
+[ -n "$ONLY" ] && WORKLOADS=()
 for w in "${WORKLOADS[@]}"; do
 	echo "bench: $w"
 	columns time "${CMD[$w]}" "${RESET[$w]:-}" "${WRONG[$w]:-}"
@@ -430,12 +446,13 @@ done
 
 # ---- one venus for many jobs: a first job through a server started on a
 # fresh cache, and a second job through a server that has served the same
-# workload to a first job; beside them native and a run with its own venus ----
+# workload to a first job; beside them native and a run with its own venus,
+# its first run and its second pass ----
 echo "bench: one venus for many jobs"
 for w in "${SERVE_WORKLOADS[@]}"; do
 	t=$(at "${CMD[$w]}" /coda)
 	col time native true "$(at "${CMD[$w]}" "$VOL")"
-	[ -z "${WRONG[$w]:-}" ] && col time coda "$WIPE" "$CXV $t"
+	[ -z "${WRONG[$w]:-}" ] && col time coda "$WIPE" "$CXV $t" && col second coda2 "$WIPE" "$t" true
 	if [ -z "${WRONG[serve_$w]:-}" ]; then
 		col time first "$SERVER fresh" "$ATTACH $t"
 		col time second "$SERVER fresh && $ATTACH $t >/dev/null" "$ATTACH $t"
@@ -443,6 +460,7 @@ for w in "${SERVE_WORKLOADS[@]}"; do
 	rounds "serve.$w" "$RUNS"
 done
 "$SERVER" stop
+rest() { # the data path, per call, scaling and the extra rows
 
 # ---- the data path; the second pass is a second fio inside one run ----
 for job in seq rand; do
@@ -528,6 +546,9 @@ if [ -n "${BENCH_EXTRA:-}" ]; then
 	done
 fi
 
+}
+[ -z "$ONLY" ] && rest
+
 # ---- the report ----
 commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (with changes)"
@@ -538,4 +559,4 @@ commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 	"date=$(date -u '+%Y-%m-%d %H:%M UTC')" "seconds=$(($(date +%s) - START))" \
 	"runs=$RUNS" "files=$FILES" "tree=$TREE" "modules=$MODULES" "sources=$SOURCES" \
 	"fio_mb=$FIO_MB" "n=$N" "batches=$BATCHES" "scale=$SCALE" "scale_runs=$SCALE_RUNS" \
-	"bindfs=$BINDFS" "proot=${PROOT:+1}" "stats=$STATS"
+	"bindfs=$BINDFS" "proot=${PROOT:+1}" "stats=$STATS" "only=$ONLY"

@@ -101,7 +101,7 @@ static void client_free(struct client *cl)
 static int client_new(const char *socket, const char *mount, struct client **clp)
 {
 	struct client *cl;
-	pid_t venus_pid;
+	struct server_hello hello;
 	int fd, rc;
 
 	if (!socket)
@@ -122,15 +122,16 @@ static int client_new(const char *socket, const char *mount, struct client **clp
 		return rc;
 	}
 	coda_sb_mount(&cl->sb, mount);
-	fd = server_attach(socket, CLIENT_TIMEOUT_S * 1000, &venus_pid);
+	fd = server_attach(socket, CLIENT_TIMEOUT_S * 1000, &hello);
 	if (fd < 0) {
 		coda_sb_destroy(&cl->sb);
 		free(cl);
 		return fd;
 	}
 	psdev_init(&cl->sb.vc, fd, CLIENT_TIMEOUT_S);
-	if (venus_pid > 0)
-		cl->sb.vc.venus_pid = venus_pid;
+	if (hello.venus_pid > 0)
+		cl->sb.vc.venus_pid = hello.venus_pid;
+	(void)psdev_share(&cl->sb.vc, hello.table, hello.uid); /* without: slower */
 	*clp = cl;
 	return 0;
 }

@@ -1,33 +1,44 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <uthash.h>
 
 #include "answers.h"
 
-struct answer {
-	unsigned char *key;
-	size_t klen;
-	struct CodaFid fid; /* the object (a LOOKUP's: the directory) */
-	size_t len;
-	char *reply;
-	struct answer *fid_prev, *fid_next; /* the answers about fid */
-	struct answer *older, *newer;	    /* all, in the order kept */
+/* What the server knows of a slot of a table, beside what is in it. */
+struct slot_meta {
+	uint64_t kept;	      /* when (answers' clock); 0: empty */
+	int32_t prev, next;   /* the slots about the same object; -1 ends */
+	struct CodaFid about; /* the object (a LOOKUP's: the directory) */
+};
+
+/* The slots about one object, so that a downcall finds them. */
+struct about {
+	struct CodaFid fid;
+	int32_t first;
 	UT_hash_handle hh;
 };
 
-/* The answers about one object, so that a downcall finds them. */
-struct about {
+struct given_fid {
 	struct CodaFid fid;
-	struct answer *list;
+	UT_hash_handle hh;
+};
+
+struct user {
+	uid_t uid;
+	int fd;		       /* the table's memfd, or -1 */
+	struct shtable *table; /* NULL: none could be made */
+	struct slot_meta *meta;
+	struct about *by_fid;
+	struct given_fid *given;
 	UT_hash_handle hh;
 };
 
 struct answers {
-	struct answer *by_key;
-	struct about *by_fid;
-	struct answer *oldest, *newest;
-	unsigned count;
+	struct user *users;
+	uint64_t clock; /* answers kept so far: which is the oldest of a set */
 };
 
 int answers_new(struct answers **ap)
@@ -36,105 +47,118 @@ int answers_new(struct answers **ap)
 	return *ap ? 0 : -ENOMEM;
 }
 
-static void put(unsigned char *key, size_t *at, const void *p, size_t len)
+/* u's table and what the server knows of its slots; without them, u's
+ * answers are not kept. */
+static void make_table(struct user *u)
 {
-	memcpy(key + *at, p, len);
-	*at += len;
+	u->meta = calloc(SHTABLE_SLOTS, sizeof(*u->meta));
+	u->fd = u->meta ? shtable_create(u->uid, &u->table) : -ENOMEM;
+	if (u->fd >= 0)
+		return;
+	free(u->meta);
+	u->meta = NULL;
+	u->table = NULL;
+	u->fd = -1;
 }
 
-size_t answers_key(const struct coda_msg *m, unsigned char key[ANSWER_KEY_MAX])
+int answers_user(struct answers *a, uid_t uid, struct user **up)
 {
-	uint32_t opcode = m->ih.opcode, uid = m->ih.uid;
-	int32_t flags = 0;
-	const char *name = "";
-	size_t at = 0;
+	struct user *u;
 
-	switch (opcode) {
-	case CODA_GETATTR:
-		uid = 0; /* the same attributes for every caller */
-		break;
-	case CODA_ACCESS:
-		flags = m->in.coda_access.flags;
-		break;
-	case CODA_LOOKUP:
-		flags = m->in.coda_lookup.flags;
-		/* Not "." nor "..": a directory renamed elsewhere has a new
-		 * parent, which no downcall of its old one's says. */
-		if (coda_msg_get_string(m, m->in.coda_lookup.name, CODA_MAXNAMLEN, &name) != 0 ||
-		    !strcmp(name, ".") || !strcmp(name, ".."))
-			return 0;
-		break;
-	default:
-		return 0;
+	HASH_FIND(hh, a->users, &uid, sizeof(uid), u);
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		u->uid = uid;
+		make_table(u);
+		HASH_ADD(hh, a->users, uid, sizeof(u->uid), u);
 	}
-	put(key, &at, &opcode, sizeof(opcode));
-	put(key, &at, &m->in.coda_getattr.VFid, sizeof(struct CodaFid)); /* first in all */
-	put(key, &at, &uid, sizeof(uid));
-	put(key, &at, &flags, sizeof(flags));
-	put(key, &at, name, strlen(name));
-	return at;
+	*up = u;
+	return 0;
 }
 
-bool answers_find(struct answers *a, const unsigned char *key, size_t len, struct coda_msg *out)
+int answers_table_fd(const struct user *u)
 {
-	struct answer *e;
-
-	HASH_FIND(hh, a->by_key, key, len, e);
-	if (!e)
-		return false;
-	memcpy(out->raw, e->reply, e->len);
-	out->len = e->len;
-	out->fd = -1;
-	return true;
+	return u->fd;
 }
 
-static void drop(struct answers *a, struct answer *e)
+bool answers_find(const struct user *u, const unsigned char *key, size_t len, struct coda_msg *out)
 {
+	return u->table && shtable_find(u->table, key, len, out);
+}
+
+/* Slot i empties (its readers see it empty from now on) and leaves its
+ * object's list. */
+static void drop(struct user *u, int32_t i)
+{
+	struct slot_meta *m = &u->meta[i];
 	struct about *ab;
 
-	HASH_FIND(hh, a->by_fid, &e->fid, sizeof(e->fid), ab);
-	if (e->fid_prev)
-		e->fid_prev->fid_next = e->fid_next;
+	shtable_clear(u->table, (uint32_t)i);
+	HASH_FIND(hh, u->by_fid, &m->about, sizeof(m->about), ab);
+	if (m->prev >= 0)
+		u->meta[m->prev].next = m->next;
 	else if (ab)
-		ab->list = e->fid_next;
-	if (e->fid_next)
-		e->fid_next->fid_prev = e->fid_prev;
-	if (ab && !ab->list) {
-		HASH_DEL(a->by_fid, ab);
+		ab->first = m->next;
+	if (m->next >= 0)
+		u->meta[m->next].prev = m->prev;
+	if (ab && ab->first < 0) {
+		HASH_DEL(u->by_fid, ab);
 		free(ab);
 	}
-	*(e->older ? &e->older->newer : &a->oldest) = e->newer;
-	*(e->newer ? &e->newer->older : &a->newest) = e->older;
-	HASH_DEL(a->by_key, e);
-	a->count--;
-	free(e->key);
-	free(e->reply);
-	free(e);
+	m->kept = 0;
 }
 
-/* e, whole, into the tables: by key, by object, newest. */
-static int enter(struct answers *a, struct answer *e)
+/* Slot i, just written, joins the list of the object it is about. */
+static int enter(struct user *u, int32_t i, const struct CodaFid *fid)
 {
+	struct slot_meta *m = &u->meta[i];
 	struct about *ab;
 
-	HASH_FIND(hh, a->by_fid, &e->fid, sizeof(e->fid), ab);
+	HASH_FIND(hh, u->by_fid, fid, sizeof(*fid), ab);
 	if (!ab) {
 		ab = calloc(1, sizeof(*ab));
 		if (!ab)
 			return -ENOMEM;
-		ab->fid = e->fid;
-		HASH_ADD(hh, a->by_fid, fid, sizeof(ab->fid), ab);
+		ab->fid = *fid;
+		ab->first = -1;
+		HASH_ADD(hh, u->by_fid, fid, sizeof(ab->fid), ab);
 	}
-	e->fid_next = ab->list;
-	if (ab->list)
-		ab->list->fid_prev = e;
-	ab->list = e;
-	e->older = a->newest;
-	*(a->newest ? &a->newest->newer : &a->oldest) = e;
-	a->newest = e;
-	HASH_ADD_KEYPTR(hh, a->by_key, e->key, e->klen, e);
-	a->count++;
+	m->about = *fid;
+	m->prev = -1;
+	m->next = ab->first;
+	if (ab->first >= 0)
+		u->meta[ab->first].prev = i;
+	ab->first = i;
 	return 0;
+}
+
+/* The slot of key's set that holds key, or -1. */
+static int32_t slot_of(const struct user *u, uint32_t first, const unsigned char *key, size_t len)
+{
+	for (uint32_t i = first; i < first + SHTABLE_WAYS; i++) {
+		const struct shtable_slot *s = &u->table->slot[i];
+
+		if (u->meta[i].kept && s->klen == len && !memcmp(s->key, key, len))
+			return (int32_t)i;
+	}
+	return -1;
+}
+
+/* An empty slot of the set at first, or else its oldest, emptied. */
+static int32_t free_slot(struct user *u, uint32_t first)
+{
+	uint32_t oldest = first;
+
+	for (uint32_t i = first; i < first + SHTABLE_WAYS; i++) {
+		if (!u->meta[i].kept)
+			return (int32_t)i;
+		if (u->meta[i].kept < u->meta[oldest].kept)
+			oldest = i;
+	}
+	drop(u, (int32_t)oldest);
+	return (int32_t)oldest;
 }
 
 /* Answers that hold until a change: a success, a name that is not there, a
@@ -146,75 +170,140 @@ static bool lasting(const struct coda_msg *reply)
 	return res == 0 || res == ENOENT || res == EACCES;
 }
 
-void answers_keep(struct answers *a, const unsigned char *key, size_t len,
+void answers_keep(struct answers *a, struct user *u, const unsigned char *key, size_t len,
 		  const struct coda_msg *reply)
 {
-	struct answer *e;
+	uint32_t hash, first;
+	struct CodaFid fid;
+	int32_t i;
 
-	HASH_FIND(hh, a->by_key, key, len, e);
-	if (e)
-		drop(a, e);
+	if (!u->table || len > SHTABLE_KEY_MAX)
+		return;
+	hash = shtable_hash(key, len);
+	first = shtable_set(hash);
+	i = slot_of(u, first, key, len);
+	if (i >= 0)
+		drop(u, i);
 	if (!lasting(reply) || reply->len > CODA_MSG_MAX)
 		return;
-	if (a->count >= ANSWERS_MAX)
-		drop(a, a->oldest);
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return;
-	e->key = malloc(len);
-	e->reply = malloc(reply->len);
-	if (!e->key || !e->reply) {
-		free(e->key);
-		free(e->reply);
-		free(e);
-		return;
-	}
-	memcpy(e->key, key, len);
-	e->klen = len;
-	memcpy(&e->fid, key + sizeof(uint32_t), sizeof(e->fid));
-	memcpy(e->reply, reply->raw, reply->len);
-	e->len = reply->len;
-	if (enter(a, e) < 0) {
-		free(e->key);
-		free(e->reply);
-		free(e);
-	}
+	i = free_slot(u, first);
+	memcpy(&fid, key + sizeof(uint32_t), sizeof(fid));
+	shtable_write(u->table, (uint32_t)i, hash, key, len, reply);
+	u->meta[i].kept = ++a->clock;
+	if (enter(u, i, &fid) < 0)
+		drop(u, i); /* a downcall could not find it */
 }
 
-/* Is e's answer one that a ZAPFILE leaves? (A name in a directory stays:
- * only the directory's ZAPDIR drops it.) */
-static bool about_names(const struct answer *e)
+/* Is slot i's answer one that a ZAPFILE leaves? (A name in a directory
+ * stays: only the directory's ZAPDIR drops it.) */
+static bool about_names(const struct user *u, int32_t i)
 {
 	uint32_t opcode;
 
-	memcpy(&opcode, e->key, sizeof(opcode));
+	memcpy(&opcode, u->table->slot[i].key, sizeof(opcode));
 	return opcode == CODA_LOOKUP;
+}
+
+static void zap_user(struct user *u, uint32_t opcode, const struct CodaFid *fid)
+{
+	struct about *ab;
+	int32_t i, next;
+
+	HASH_FIND(hh, u->by_fid, fid, sizeof(*fid), ab);
+	/* The last slot dropped frees ab: next is read before. */
+	for (i = ab ? ab->first : -1; i >= 0; i = next) {
+		next = u->meta[i].next;
+		if (opcode != CODA_ZAPFILE || !about_names(u, i))
+			drop(u, i);
+	}
 }
 
 void answers_zap(struct answers *a, uint32_t opcode, const struct CodaFid *fid)
 {
-	struct answer *e, *next;
-	struct about *ab;
+	for (struct user *u = a->users; u; u = u->hh.next)
+		if (u->table)
+			zap_user(u, opcode, fid);
+}
 
-	HASH_FIND(hh, a->by_fid, fid, sizeof(*fid), ab);
-	/* The last answer dropped frees ab: next is read before. */
-	for (e = ab ? ab->list : NULL; e; e = next) {
-		next = e->fid_next;
-		if (opcode != CODA_ZAPFILE || !about_names(e))
-			drop(a, e);
+static void forget_slots(struct user *u)
+{
+	struct about *ab, *tmp;
+
+	HASH_ITER(hh, u->by_fid, ab, tmp)
+	{
+		HASH_DEL(u->by_fid, ab);
+		free(ab);
 	}
+	memset(u->meta, 0, SHTABLE_SLOTS * sizeof(*u->meta));
 }
 
 void answers_flush(struct answers *a)
 {
-	while (a->oldest)
-		drop(a, a->oldest);
+	for (struct user *u = a->users; u; u = u->hh.next) {
+		if (!u->table)
+			continue;
+		shtable_flush(u->table);
+		forget_slots(u);
+	}
+}
+
+bool user_was_given(const struct user *u, const struct CodaFid *fid)
+{
+	struct given_fid *g;
+
+	HASH_FIND(hh, u->given, fid, sizeof(*fid), g);
+	return g != NULL;
+}
+
+int user_give(struct user *u, const struct CodaFid *fid)
+{
+	struct given_fid *g;
+
+	if (user_was_given(u, fid))
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->fid = *fid;
+	HASH_ADD(hh, u->given, fid, sizeof(g->fid), g);
+	return 0;
+}
+
+void answers_replace(struct answers *a, const struct CodaFid *old, const struct CodaFid *new)
+{
+	for (struct user *u = a->users; u; u = u->hh.next)
+		if (user_was_given(u, old))
+			(void)user_give(u, new); /* else ESTALE, as for a fid gone */
+}
+
+static void free_user(struct user *u)
+{
+	struct given_fid *g, *tmp;
+
+	HASH_ITER(hh, u->given, g, tmp)
+	{
+		HASH_DEL(u->given, g);
+		free(g);
+	}
+	if (u->table) {
+		forget_slots(u);
+		munmap(u->table, sizeof(*u->table));
+		close(u->fd);
+	}
+	free(u->meta);
+	free(u);
 }
 
 void answers_free(struct answers *a)
 {
+	struct user *u, *tmp;
+
 	if (!a)
 		return;
-	answers_flush(a);
+	HASH_ITER(hh, a->users, u, tmp)
+	{
+		HASH_DEL(a->users, u);
+		free_user(u);
+	}
 	free(a);
 }

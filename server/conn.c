@@ -4,16 +4,10 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <uthash.h>
 
 #include "proto/channel.h"
 #include "conn.h"
 #include "control.h"
-
-struct given_fid {
-	struct CodaFid fid;
-	UT_hash_handle hh;
-};
 
 /* Room for the replies a job has not read yet (capped to wmem_max): a busy
  * job must not lose its connection for being slow. */
@@ -97,35 +91,6 @@ void conn_reply(struct conn *c, const struct coda_in_hdr *ih, int err)
 
 void conn_close(struct conn *c)
 {
-	struct given_fid *g, *tmp;
-
-	HASH_ITER(hh, c->given, g, tmp)
-	{
-		HASH_DEL(c->given, g);
-		free(g);
-	}
 	close(c->fd);
 	free(c);
-}
-
-bool conn_was_given(const struct conn *c, const struct CodaFid *fid)
-{
-	struct given_fid *g;
-
-	HASH_FIND(hh, c->given, fid, sizeof(*fid), g);
-	return g != NULL;
-}
-
-int conn_give(struct conn *c, const struct CodaFid *fid)
-{
-	struct given_fid *g;
-
-	if (conn_was_given(c, fid))
-		return 0;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	g->fid = *fid;
-	HASH_ADD(hh, c->given, fid, sizeof(g->fid), g);
-	return 0;
 }

@@ -10,16 +10,16 @@
 
 #include "proto/msg.h"
 
-struct given_fid;
+struct user;
 
 struct conn {
 	int fd;
 	uid_t uid; /* of the process that connected, as the kernel says */
 	pid_t pid;
-	unsigned inflight;	 /* its upcalls venus has not answered */
-	bool paused;		 /* not read while at CONN_INFLIGHT_MAX */
-	bool broken;		 /* gone, or does not read what we send: to be closed */
-	struct given_fid *given; /* the fids venus has handed it */
+	unsigned inflight; /* its upcalls venus has not answered */
+	bool paused;	   /* not read while at CONN_INFLIGHT_MAX */
+	bool broken;	   /* gone, or does not read what we send: to be closed */
+	struct user *user; /* its uid's answers and fids (answers.h) */
 	struct conn *prev, *next;
 };
 
@@ -42,11 +42,5 @@ void conn_send(struct conn *c, const struct coda_msg *m);
 void conn_reply(struct conn *c, const struct coda_in_hdr *ih, int err);
 
 void conn_close(struct conn *c);
-
-/* The fids c may name: those venus handed it (ROOT, LOOKUP, CREATE, MKDIR,
- * VGET), as a kernel names only objects it has found. conn_give is -ENOMEM
- * when it cannot be recorded. */
-int conn_give(struct conn *c, const struct CodaFid *fid);
-bool conn_was_given(const struct conn *c, const struct CodaFid *fid);
 
 #endif

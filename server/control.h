@@ -15,10 +15,13 @@
 /* HELLO's answer: the header, then venus's pid (0: not known), so that a
  * job can tell a venus that works from one that is stuck by its
  * scheduling, as the Coda module does for a venus of its own (psdev.c):
- * through the server it sees only replies. */
+ * through the server it sees only replies. Then the job's uid as the
+ * server knows it (SO_PEERCRED), with the memfd of that uid's table of
+ * answers (proto/shtable.h) passed by SCM_RIGHTS, if it has one. */
 struct coda_server_hello_out {
 	struct coda_out_hdr oh;
 	int32_t venus_pid;
+	uint32_t uid;
 };
 
 static inline bool coda_server_control(uint32_t opcode)

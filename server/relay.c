@@ -32,8 +32,9 @@ struct flight {
 	int nzaps;
 	unsigned char *key; /* of an answer to keep (answers.h), or NULL */
 	size_t klen;
-	char *line;	 /* --trace: the upcall's line up to its answer */
-	int64_t sent_ns; /* --trace: when it went to venus */
+	struct user *user; /* whose answer it is */
+	char *line;	   /* --trace: the upcall's line up to its answer */
+	int64_t sent_ns;   /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
 };
 
@@ -213,7 +214,7 @@ static bool names_given(const struct conn *c, const struct coda_msg *m)
 	int n = coda_msg_upcall_fids(m, fids);
 
 	for (int i = 0; i < n; i++)
-		if (!conn_was_given(c, &fids[i]))
+		if (!user_was_given(c->user, &fids[i]))
 			return false;
 	return true;
 }
@@ -229,17 +230,19 @@ static void trace_kept(struct relay *r, struct conn *c, const struct coda_msg *m
 }
 
 /* Answers m with venus's answer to the same upcall, kept (answers.h): no
- * round trip to venus. A fid it hands out is the job's as if venus had. */
+ * round trip to venus. A fid it hands out is the job's as if venus had. A
+ * job that maps its uid's table reads such answers itself; this serves
+ * one that does not, or that missed (its copy torn by our write). */
 static bool answer_kept(struct relay *r, struct conn *c, const struct coda_msg *m,
 			const unsigned char *key, size_t klen)
 {
 	struct coda_msg out;
 	struct CodaFid fid;
 
-	if (!answers_find(r->answers, key, klen, &out))
+	if (!answers_find(c->user, key, klen, &out))
 		return false;
 	if (out.oh.result == 0 && coda_msg_reply_fid(&out, m->ih.opcode, &fid) &&
-	    conn_give(c, &fid) < 0)
+	    user_give(c->user, &fid) < 0)
 		return false; /* venus answers then */
 	out.oh.unique = m->ih.unique;
 	conn_send(c, &out);
@@ -249,8 +252,9 @@ static bool answer_kept(struct relay *r, struct conn *c, const struct coda_msg *
 }
 
 /* The key of m's answer, to keep it when it comes. */
-static void key_of(struct flight *f, const unsigned char *key, size_t klen)
+static void key_of(struct flight *f, struct user *u, const unsigned char *key, size_t klen)
 {
+	f->user = u;
 	f->key = klen ? malloc(klen) : NULL;
 	if (f->key) {
 		memcpy(f->key, key, klen);
@@ -260,7 +264,7 @@ static void key_of(struct flight *f, const unsigned char *key, size_t klen)
 
 int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 {
-	unsigned char key[ANSWER_KEY_MAX];
+	unsigned char key[SHTABLE_KEY_MAX];
 	struct flight *f;
 	size_t klen;
 
@@ -278,7 +282,7 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	 * anyone else only as itself. */
 	if (c->uid != 0)
 		m->ih.uid = c->uid;
-	klen = answers_key(m, key);
+	klen = shtable_key(m, c->uid, key);
 	if (klen && answer_kept(r, c, m, key, klen))
 		return 0;
 	f = calloc(1, sizeof(*f));
@@ -291,7 +295,7 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	f->job.conn = c;
 	f->job.unique = m->ih.unique;
 	plan_zaps(f, m);
-	key_of(f, key, klen);
+	key_of(f, c->user, key, klen);
 	m->ih.unique = f->unique;
 	if (r->trace)
 		trace_sent(f, m);
@@ -328,14 +332,6 @@ static void venus_zap(struct relay *r, const struct coda_msg *m)
 	}
 }
 
-/* Venus gave an object a new fid: a job that had the old one has this. */
-static void replace_given(struct relay *r, const struct coda_replace_out *rep)
-{
-	for (struct conn *c = *r->conns; c; c = c->next)
-		if (conn_was_given(c, &rep->OldFid))
-			(void)conn_give(c, &rep->NewFid); /* else ESTALE, as for a fid gone */
-}
-
 static void broadcast(struct relay *r, const struct coda_msg *m)
 {
 	for (struct conn *c = *r->conns; c; c = c->next)
@@ -364,7 +360,8 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 		if (r->trace)
 			coda_trace_downcall(r->trace, "every job", m);
 		if (m->oh.opcode == CODA_REPLACE && m->len >= sizeof(struct coda_replace_out))
-			replace_given(r, &m->out.coda_replace);
+			answers_replace(r->answers, &m->out.coda_replace.OldFid,
+					&m->out.coda_replace.NewFid);
 		venus_zap(r, m);
 		broadcast(r, m);
 		return NULL;
@@ -373,13 +370,13 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 	if (f && r->trace)
 		trace_answered(r, f, (int)m->oh.result);
 	if (f && f->key)
-		answers_keep(r->answers, f->key, f->klen, m);
+		answers_keep(r->answers, f->user, f->key, f->klen, m);
 	if (f && m->oh.result == 0)
 		send_zaps(r, f);
 	if (f && f->job.conn) {
 		c = f->job.conn;
 		if (m->oh.result == 0 && coda_msg_reply_fid(m, f->opcode, &fid) &&
-		    conn_give(c, &fid) < 0)
+		    user_give(c->user, &fid) < 0)
 			coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, -ENOMEM);
 		m->oh.unique = (uint32_t)f->job.unique;
 		conn_send(c, m);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proto/channel.h"
+#include "answers.h"
 #include "relay.h"
 #include "control.h"
 #include "server.h"
@@ -81,7 +82,7 @@ static void accept_one(struct server *srv)
 		fprintf(srv->log, "coda-exec: serve: accept: %s\n", strerror(-rc));
 		return;
 	}
-	if (srv->nconns >= CONN_MAX ||
+	if (srv->nconns >= CONN_MAX || answers_user(srv->relay.answers, c->uid, &c->user) < 0 ||
 	    watch(srv->conn_ep, EPOLL_CTL_ADD, c->fd, EPOLLIN, (epoll_data_t){.ptr = c}) < 0) {
 		conn_close(c);
 		return;
@@ -124,7 +125,8 @@ static void close_broken(struct server *srv)
 	}
 }
 
-/* HELLO: venus's pid with the answer (control.h). */
+/* HELLO: venus's pid and the job's uid with the answer, and the table of
+ * that uid's answers for the job to read (control.h). */
 static void hello(struct server *srv, struct conn *c, const struct coda_msg *m)
 {
 	struct coda_server_hello_out out;
@@ -133,8 +135,10 @@ static void hello(struct server *srv, struct conn *c, const struct coda_msg *m)
 	coda_msg_reply(&reply, &m->ih, 0);
 	memcpy(&out.oh, &reply.oh, sizeof(out.oh));
 	out.venus_pid = srv->venus_pid > 0 ? (int32_t)srv->venus_pid : 0;
+	out.uid = c->uid;
 	memcpy(reply.raw, &out, sizeof(out));
 	reply.len = sizeof(out);
+	reply.fd = answers_table_fd(c->user);
 	conn_send(c, &reply);
 }
 

@@ -18,11 +18,18 @@ struct server;
  * file is removed first. The file is made with the umask. fd or -errno. */
 int server_listen(const char *path);
 
+/* What the server said at HELLO. */
+struct server_hello {
+	pid_t venus_pid; /* the server's venus, or 0 when it did not say */
+	int table;	 /* the memfd of our uid's answers (proto/shtable.h), or -1 */
+	uid_t uid;	 /* ours, as the server knows it: the table's key */
+};
+
 /* A connection to the server at path that has answered HELLO within
  * timeout_ms: fd or -errno (-ENOENT, -ECONNREFUSED: nobody serves there;
- * -EPIPE: the server went away; -ETIMEDOUT). *venus_pid: the pid of the
- * server's venus, or 0 when it did not say. */
-int server_attach(const char *path, int timeout_ms, pid_t *venus_pid);
+ * -EPIPE: the server went away; -ETIMEDOUT), and *hello, whose table is
+ * the caller's to close. */
+int server_attach(const char *path, int timeout_ms, struct server_hello *hello);
 
 /* Asks the server at path to stop and waits until it has gone. 0 or -errno
  * (-EPERM: not the server's uid nor root). */

@@ -98,7 +98,7 @@ static int receive(int fd, struct coda_msg *m, int timeout_ms)
 }
 
 /* Sends the control message opcode and waits for its answer, which it
- * leaves in *answer. */
+ * leaves in *answer, with the fd it passed (the caller's) in answer->fd. */
 static int control(int fd, uint32_t opcode, int timeout_ms, struct coda_msg *answer)
 {
 	struct coda_caller me = {getpid(), getpgrp(), getuid()};
@@ -110,21 +110,26 @@ static int control(int fd, uint32_t opcode, int timeout_ms, struct coda_msg *ans
 	rc = chan_send(fd, answer);
 	/* Downcalls of other jobs' changes may come first: a job that has
 	 * cached nothing yet has nothing to drop for them. */
-	do {
-		if (!rc)
-			rc = receive(fd, answer, timeout_ms);
-		if (!rc && answer->fd >= 0)
+	while (!rc) {
+		rc = receive(fd, answer, timeout_ms);
+		if (rc || answer->len < sizeof(answer->oh) || !coda_is_downcall(answer->oh.opcode))
+			break;
+		if (answer->fd >= 0)
 			close(answer->fd);
-	} while (!rc && answer->len >= sizeof(answer->oh) && coda_is_downcall(answer->oh.opcode));
+	}
 	if (rc < 0)
 		return rc;
 	if (answer->len < sizeof(answer->oh) || answer->oh.opcode != opcode ||
 	    answer->oh.result > 4095)
-		return -EPROTO;
-	return -(int)answer->oh.result;
+		rc = -EPROTO;
+	else
+		rc = -(int)answer->oh.result;
+	if (rc < 0 && answer->fd >= 0)
+		close(answer->fd);
+	return rc;
 }
 
-int server_attach(const char *path, int timeout_ms, pid_t *venus_pid)
+int server_attach(const char *path, int timeout_ms, struct server_hello *hello)
 {
 	int fd = connect_to(path, timeout_ms), rc;
 	struct coda_server_hello_out out = {0};
@@ -137,9 +142,12 @@ int server_attach(const char *path, int timeout_ms, pid_t *venus_pid)
 		close(fd);
 		return rc;
 	}
-	if (m.len >= sizeof(out))
-		memcpy(&out, m.raw, sizeof(out));
-	*venus_pid = out.venus_pid > 0 ? (pid_t)out.venus_pid : 0;
+	memcpy(&out, m.raw, m.len < sizeof(out) ? m.len : sizeof(out));
+	hello->venus_pid = out.venus_pid > 0 ? (pid_t)out.venus_pid : 0;
+	hello->uid = out.uid;
+	hello->table = m.len >= sizeof(out) ? m.fd : -1;
+	if (hello->table < 0 && m.fd >= 0)
+		close(m.fd);
 	return fd;
 }
 
@@ -151,6 +159,8 @@ int server_stop(const char *path, int timeout_ms)
 	if (fd < 0)
 		return fd;
 	rc = control(fd, CODA_SERVER_STOP, timeout_ms, &m);
+	if (!rc && m.fd >= 0)
+		close(m.fd);
 	/* The server closes every connection once venus has stopped. */
 	while (!rc) {
 		rc = receive(fd, &m, timeout_ms);

@@ -402,15 +402,21 @@ no_server(const char *option, const char *path, int err, int timeout_s)
  * the channel, as a venus's would be. */
 static int attach_server(struct sup *s)
 {
-	pid_t venus_pid;
-	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000, &venus_pid);
+	struct server_hello hello;
+	int fd = server_attach(s->opt.attach, s->opt.timeout_s * 1000, &hello), rc;
 
 	if (fd < 0)
 		no_server("--attach", s->opt.attach, -fd, s->opt.timeout_s);
 	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
 	/* Its scheduling says whether it works on a call that takes long. */
-	if (venus_pid > 0)
-		s->sb.vc.venus_pid = venus_pid;
+	if (hello.venus_pid > 0)
+		s->sb.vc.venus_pid = hello.venus_pid;
+	/* Without its table, every upcall goes to the server: slower, not
+	 * wrong. */
+	rc = psdev_share(&s->sb.vc, hello.table, hello.uid);
+	if (rc < 0 && s->opt.verbose)
+		fprintf(s->sb.log, "coda-exec: --attach %s: the server's answers not mapped: %s\n",
+			s->opt.attach, strerror(-rc));
 	return loop_add(&s->trap, fd, EV_VENUS, 0);
 }
 

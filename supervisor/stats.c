@@ -68,11 +68,12 @@ static void print_rows(FILE *out, const char *kind, struct row *rows, size_t n)
 	}
 }
 
-/* Upcalls and downcalls, named without the CODA_ prefix. */
+/* Upcalls, downcalls and upcalls answered from a server's shared table
+ * with no message, named without the CODA_ prefix. */
 static void print_channel(FILE *out, const struct coda_stats *st)
 {
-	struct row up[CODA_NCALLS], down[CODA_NCALLS];
-	size_t nup = 0, ndown = 0;
+	struct row up[CODA_NCALLS], down[CODA_NCALLS], shared[CODA_NCALLS];
+	size_t nup = 0, ndown = 0, nshared = 0;
 
 	for (uint32_t op = 0; op < CODA_NCALLS; op++) {
 		const char *name = coda_opcode_name(op) + strlen("CODA_");
@@ -81,8 +82,11 @@ static void print_channel(FILE *out, const struct coda_stats *st)
 			add_row(up, &nup, name, st->sent[op], &st->replied[op]);
 		if (st->downcalls[op])
 			add_row(down, &ndown, name, st->downcalls[op], NULL);
+		if (st->shared[op])
+			add_row(shared, &nshared, name, st->shared[op], NULL);
 	}
 	print_rows(out, "upcall", up, nup);
+	print_rows(out, "shared", shared, nshared);
 	print_rows(out, "downcall", down, ndown);
 }
 

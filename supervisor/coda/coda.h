@@ -64,14 +64,17 @@ struct coda_caches {
 };
 
 struct upc_req;
+struct shtable;
 
 /* What the channel carried, by opcode, for --stats (stats.c): upcalls sent
  * and the latency of those answered, from their write to the read of their
- * reply (CODA_SIGNAL has none), and downcalls. */
+ * reply (CODA_SIGNAL has none), downcalls, and upcalls answered from a
+ * server's shared table with no message. */
 struct coda_stats {
 	uint64_t sent[CODA_NCALLS];
 	struct latency_hist replied[CODA_NCALLS];
 	uint64_t downcalls[CODA_NCALLS];
+	uint64_t shared[CODA_NCALLS];
 };
 
 /* The channel to venus, as the kernel's struct venus_comm. */
@@ -87,6 +90,9 @@ struct venus_comm {
 	int64_t sample_ms;	 /* when its scheduling count was last read */
 	unsigned long long runs; /* how often it had been scheduled then */
 	struct upc_req *pending; /* sent, waiting for a reply, by unique */
+	/* A --serve server's answers of our uid (proto/shtable.h), or NULL. */
+	const struct shtable *shared;
+	uint32_t shared_uid; /* our uid as the server knows it */
 
 	/* What it carried, if counted (NULL: not). */
 	struct coda_stats *stats;
@@ -152,6 +158,10 @@ int coda_stats_enable(struct coda_sb *sb);
 
 /* psdev.c: the channel. */
 void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
+/* The channel is a --serve server's connection, which handed us the
+ * memfd table of its answers for uid: LOOKUP, GETATTR and ACCESS are
+ * answered from it when it has them. Takes table (-1: none). 0 or -errno. */
+int psdev_share(struct venus_comm *vc, int table, uint32_t uid);
 /* A message is waiting on the channel. */
 void psdev_readable(struct coda_sb *sb);
 /* A message from venus however it came (the channel, or a hosted venus's

@@ -14,6 +14,7 @@
 #include "coda.h"
 #include "coda_linux.h"
 #include "prefetch.h"
+#include "proto/shtable.h"
 #include "psdev.h"
 #include "release.h"
 #include "stats.h"
@@ -88,6 +89,8 @@ void coda_sb_destroy(struct coda_sb *sb)
 	release_destroy(sb);
 	cache_flush(&sb->caches);
 	coda_stats_free(sb);
+	shtable_unmap(sb->vc.shared);
+	sb->vc.shared = NULL;
 	if (sb->dir_stub >= 0)
 		close(sb->dir_stub);
 	sb->dir_stub = -1;

@@ -12,6 +12,7 @@
 #include "psdev.h"
 #include "stats.h"
 #include "proto/describe.h"
+#include "proto/shtable.h"
 
 /* How often a held call is checked for a signal that ends it: the kernel
  * learns of one at once, we only by asking. */
@@ -54,6 +55,39 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s)
 	vc->sample_ms = 0;
 	vc->runs = 0;
 	vc->pending = NULL;
+	vc->shared = NULL;
+}
+
+int psdev_share(struct venus_comm *vc, int table, uint32_t uid)
+{
+	int rc;
+
+	if (table < 0)
+		return 0;
+	rc = shtable_map(table, &vc->shared);
+	close(table); /* the mapping keeps it */
+	vc->shared_uid = uid;
+	return rc;
+}
+
+/* The channel layer's shortcut beneath the module: a LOOKUP, GETATTR or
+ * ACCESS whose answer the server keeps in its table is answered here,
+ * into m, with no message and no sleep. */
+static bool shared_answer(struct venus_comm *vc, struct coda_msg *m)
+{
+	unsigned char key[SHTABLE_KEY_MAX];
+	uint32_t opcode = m->ih.opcode, unique = m->ih.unique;
+	size_t klen;
+
+	if (!vc->shared)
+		return false;
+	klen = shtable_key(m, vc->shared_uid, key);
+	if (!klen || !shtable_find(vc->shared, key, klen, m))
+		return false;
+	m->oh.unique = unique;
+	if (vc->stats)
+		coda_stats_shared(vc->stats, opcode);
+	return true;
 }
 
 /* Tells venus that nobody waits for `unique` any more, as the kernel does for
@@ -96,6 +130,7 @@ int coda_caller(struct coda_req *r, struct coda_caller *who)
 int coda_upcall(struct coda_req *r, struct coda_msg *m)
 {
 	struct venus_comm *vc = &r->sb->vc;
+	uint32_t opcode = m->ih.opcode;
 	struct upc_req req = {0};
 	char line[CODA_TRACE_LEN];
 	int rc;
@@ -108,6 +143,12 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 	if (r->sb->trace)
 		coda_trace_format(m, line, sizeof(line));
 	req.sent_ns = vc->stats || r->sb->trace ? latency_now_ns() : 0;
+	if (shared_answer(vc, m)) {
+		rc = coda_msg_check_reply(m, opcode);
+		if (r->sb->trace)
+			coda_trace_answer(r->sb->log, "(shared answer)", line, -rc, req.sent_ns);
+		return rc;
+	}
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
 		/* Not psdev_venus_gone() from here: a waiter must not wake

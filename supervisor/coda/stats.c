@@ -23,6 +23,12 @@ void coda_stats_replied(struct coda_stats *st, uint32_t opcode, int64_t sent_ns)
 		latency_add(&st->replied[opcode], latency_now_ns() - sent_ns);
 }
 
+void coda_stats_shared(struct coda_stats *st, uint32_t opcode)
+{
+	if (opcode < CODA_NCALLS)
+		st->shared[opcode]++;
+}
+
 void coda_stats_downcall(struct coda_stats *st, uint32_t opcode)
 {
 	if (opcode < CODA_NCALLS)

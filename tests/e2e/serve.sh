@@ -9,8 +9,10 @@
 # server serving; --attach to nobody's socket says why with status 125;
 # --stop and SIGTERM stop the server and remove its socket, and a second
 # server is refused while one lives; a job attached when the server stops
-# ends normally; a job of another user cannot make upcalls as root
-# (SO_PEERCRED); malformed records sent straight to the socket
+# ends normally; a later job reads what an earlier one learned from the
+# server's table in shared memory, with no upcall, and never the answer a
+# change has made untrue; a job of another user cannot make upcalls as root
+# (SO_PEERCRED) nor read the first user's answers; malformed records sent straight to the socket
 # (serve_client.py) do not stop the server, and a fid whose directory was
 # moved out of the volume behind a symlink reaches nothing outside it; with
 # the test venus hosted as the server's venus (--venus-cmd), jobs read and
@@ -227,28 +229,40 @@ eight_jobs_at_once_leave_the_tree_of_the_same_steps_in_turn() {
 	return $ok
 }
 
-# What venus answered one job answers the next with no round trip to
-# venus (the server's trace says "kept answer"), and a change a job makes
-# drops what it makes untrue: a later job sees the new size, and a name
-# removed is gone.
-t a_later_job_is_answered_from_what_an_earlier_job_learned
-a_later_job_is_answered_from_what_an_earlier_job_learned() {
-	local ok=0
+# What venus answered one job, the next job reads itself from the server's
+# table in shared memory: its lookups and stats of those names make no
+# upcall at all (the server's trace shows only the first job's), its own
+# trace says "shared answer", and it prints what stat prints natively.
+t a_later_job_reads_what_an_earlier_job_learned_with_no_upcall
+a_later_job_reads_what_an_earlier_job_learned_with_no_upcall() {
+	local ok=0 names='f.txt d/g.txt no-such-name' native name stat
 	start_server --trace || return 1
-	job one -- stat -c %s /coda/f.txt
-	job two -- stat -c %s /coda/f.txt
+	make_dirs "$VOL/d"
+	printf 'in d\n' >"$VOL/d/g.txt"
+	native=$(cd "$VOL" && stat -c '%n %s %a %F' $names 2>/dev/null)
+	stat="cd /coda && stat -c '%n %s %a %F' $names"
+	job one -- sh -c "$stat"
+	job two --trace -- sh -c "$stat"
 	stop_server
-	expect_out one 21 || ok=1
-	expect_out two 21 || ok=1
-	grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ LOOKUP .* name=f.txt -> 0 ' "$T/server.err" || {
-		note "the second job's LOOKUP was not answered by the server:"
-		grep 'trace:' "$T/server.err" | head -20 >>"$DETAIL"
+	expect_out one "$native" || ok=1
+	expect_out two "$native" || ok=1
+	for name in f.txt g.txt no-such-name; do
+		[ "$(grep -cE "^coda-exec: trace: job [0-9]+ .*upcall [0-9]+ LOOKUP .* name=$name -> " "$T/server.err")" = 1 ] || {
+			note "the server saw other than one LOOKUP of $name:"
+			grep "name=$name" "$T/server.err" >>"$DETAIL"
+			ok=1
+		}
+		grep -qE "^coda-exec: trace: \(shared answer\) upcall [0-9]+ LOOKUP .* name=$name -> " "$T/two.err" || {
+			note "the second job did not read its LOOKUP of $name from the shared table"
+			ok=1
+		}
+	done
+	if grep -qE '^coda-exec: trace: upcall [0-9]+ (LOOKUP|GETATTR|ACCESS) ' "$T/two.err" ||
+		! grep -qE '^coda-exec: trace: \(shared answer\) upcall [0-9]+ GETATTR ' "$T/two.err"; then
+		note "the second job sent upcalls the first job's answers answer:"
+		grep -E 'trace: upcall' "$T/two.err" | head -5 >>"$DETAIL"
 		ok=1
-	}
-	grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ GETATTR ' "$T/server.err" || {
-		note "the second job's GETATTR was not answered by the server"
-		ok=1
-	}
+	fi
 	return $ok
 }
 
@@ -274,8 +288,8 @@ replace_downcall_drops_kept_lookups_of_the_old_fid() {
 		grep -E 'trace:|testvenus' "$T/server.err" | head -20 >>"$DETAIL"
 		return 1
 	fi
-	if grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\) upcall [0-9]+ LOOKUP .* name=f.txt ' "$T/server.err"; then
-		note "the second job's LOOKUP of f.txt was answered as it was before the REPLACE"
+	if [ "$(grep -cE '^coda-exec: trace: job [0-9]+ upcall [0-9]+ LOOKUP .* name=f.txt ' "$T/server.err")" != 2 ]; then
+		note "the second job's LOOKUP of f.txt did not reach venus: answered as before the REPLACE"
 		ok=1
 	fi
 	return $ok
@@ -314,6 +328,83 @@ kept_answers_follow_every_jobs_changes() {
 	stop_server
 	expect_rc change 0 || ok=1
 	expect_out after "$(printf '/coda/f.txt 27\ngone\ndirectory')" || ok=1
+	return $ok
+}
+
+# LOOK: what the jobs of the next test print of the names they look at,
+# a line each: its name, size and mode, or "NAME missing". CHANGE: the
+# changes one of them makes.
+LOOK='for n in f.txt new.txt old.txt renamed.txt gone.txt mode.txt; do
+	stat -c "%n %s %a" "$n" 2>/dev/null || echo "$n missing"
+done'
+CHANGE='echo grown >> f.txt && echo new > new.txt && mv old.txt renamed.txt && rm gone.txt &&
+	chmod 600 mode.txt'
+
+# A change one job makes (a write's store, a create, a rename, a remove, a
+# chmod) drops the shared answers it makes untrue before anyone hears of
+# it: a job that waits on a fifo the changing job writes once its change
+# is done, and a job started after it, see what the same steps leave
+# natively, never the answers a first job left in the table.
+t shared_answers_follow_every_jobs_changes_at_once_and_after
+shared_answers_follow_every_jobs_changes_at_once_and_after() {
+	local ok=0 native=$WORK/native.$RANDOM expected
+	start_server || return 1
+	mkdir -p "$native"
+	cp "$VOL/f.txt" "$native/"
+	for d in "$VOL" "$native"; do
+		printf 'x\n' >"$d/old.txt"
+		printf 'x\n' >"$d/gone.txt"
+		printf 'x\n' >"$d/mode.txt"
+		chmod 644 "$d/mode.txt"
+	done
+	(cd "$native" && sh -c "$CHANGE") || ok=1
+	expected=$(cd "$native" && sh -c "$LOOK")
+	rm -rf -- "$native"
+	rm -f "$T/changed" && mkfifo "$T/changed"
+	job first -- sh -c "cd /coda && $LOOK"
+	job during -- sh -c "cd /coda && read go < $T/changed && $LOOK" &
+	job change -- sh -c "cd /coda && $CHANGE && echo done > $T/changed"
+	wait $!
+	job after -- sh -c "cd /coda && $LOOK"
+	stop_server
+	expect_rc change 0 || ok=1
+	expect_out first "$(printf 'f.txt 21 644\nnew.txt missing\nold.txt 2 644\nrenamed.txt missing\ngone.txt 2 644\nmode.txt 2 644')" || ok=1
+	expect_out during "$expected" || ok=1
+	expect_out after "$expected" || ok=1
+	return $ok
+}
+
+# One table per uid: a job of another user attached to the same server
+# (the socket open to all) reads none of the first user's answers, and its
+# stat of the same name makes its own upcalls to venus, as that uid.
+[ "$(id -u)" = 0 ] && t job_of_another_user_reads_none_of_the_first_users_answers
+job_of_another_user_reads_none_of_the_first_users_answers() {
+	local ok=0
+	start_server --trace || return 1
+	chmod 755 "$(dirname "$SOCK")"
+	chmod 666 "$SOCK"
+	job root -- stat -c '%n %s' /coda/f.txt
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$CODA_EXEC" --attach "$SOCK" --trace -- stat -c '%n %s' /coda/f.txt \
+		>"$T/nobodys.out" 2>"$T/nobodys.err"
+	echo $? >"$T/nobodys.rc"
+	stop_server
+	expect_out root '/coda/f.txt 21' || ok=1
+	expect_rc nobodys 0 || ok=1
+	expect_out nobodys '/coda/f.txt 21' || ok=1
+	if grep -q 'shared answer' "$T/nobodys.err" ||
+		grep -qE '^coda-exec: trace: job [0-9]+ \(kept answer\)' "$T/server.err"; then
+		note "the other user's job was answered from the first user's answers:"
+		grep -E 'shared answer' "$T/nobodys.err" | head -5 >>"$DETAIL"
+		grep -E 'kept answer' "$T/server.err" | head -5 >>"$DETAIL"
+		ok=1
+	fi
+	for op in LOOKUP GETATTR; do
+		grep -qE "^coda-exec: trace: job [0-9]+ upcall [0-9]+ $op uid=65534 " "$T/server.err" || {
+			note "no $op of the other user's reached venus"
+			ok=1
+		}
+	done
 	return $ok
 }
 
@@ -500,18 +591,19 @@ job_attached_when_the_server_stops_ends_normally() {
 # (as root only: it needs a root server and a job of nobody's)
 [ "$(id -u)" = 0 ] && t job_of_another_user_cannot_make_upcalls_as_root
 job_of_another_user_cannot_make_upcalls_as_root() {
-	local ok=0
+	local ok=0 fid
 	start_server || return 1
 	chmod 755 "$(dirname "$SOCK")"
 	chmod 666 "$SOCK"
 	printf 'root data\n' >"$VOL/rootfile"
 	chmod 644 "$VOL/rootfile"
+	fid=$("$PY" "$WORK/serve_client.py" fid "$SOCK" f.txt) || ok=1
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$PY" "$WORK/serve_client.py" spoof "$SOCK" rootfile >"$T/spoof.out" 2>"$T/spoof.err"
+		"$PY" "$WORK/serve_client.py" spoof "$SOCK" rootfile "$fid" >"$T/spoof.out" 2>"$T/spoof.err"
 	echo $? >"$T/spoof.rc"
 	stop_server
 	expect_rc spoof 0 || ok=1
-	expect_text spoof out "$(printf 'LOOKUP OK\nSETATTR size 0 as uid 0: EACCES')" || ok=1
+	expect_text spoof out "$(printf "LOOKUP OK\nSETATTR size 0 as uid 0: EACCES\nanother user's fid: ESTALE")" || ok=1
 	expect_file "$VOL/rootfile" "root data" || ok=1
 	return $ok
 }
@@ -566,7 +658,7 @@ name longer than 255: ENAMETOOLONG; then a new job: served
 the same unique twice: OK; then a new job: served
 CODA_SIGNAL for a unique never sent: OK; then a new job: served
 a fid made up: ESTALE; then a new job: served
-another job's fid: ESTALE; then a new job: served
+another job's fid, of the same user: OK; then a new job: served
 flood: jobs during it: served, served, served" || ok=1
 	expect_out r "a file in the volume" || ok=1
 	return $ok

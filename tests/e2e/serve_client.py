@@ -3,13 +3,18 @@
 to a coda-exec --serve socket, as a job's supervisor would, and prints what
 the server answers, one line per step (tests/e2e/serve.sh compares them).
 
-  spoof SOCKET NAME  truncate the volume's NAME with uid 0 in every upcall
-                     header (the server must use the connection's uid)
+  spoof SOCKET NAME FID  truncate the volume's NAME with uid 0 in every
+                     upcall header (the server must use the connection's
+                     uid), then GETATTR FID (hex), a fid venus handed
+                     another user
+  fid SOCKET NAME    print the fid of NAME in the root, in hex
   malformed SOCKET   records no job sends: short, oversized, unknown and
                      downcall opcodes, names out of bounds, with '/' or no
-                     NUL, a unique twice, fids never handed to the
-                     connection, a flood; after each, a new connection must
-                     still be served
+                     NUL, a unique twice, a fid never handed to the
+                     connection's user, one another connection of it was
+                     handed (that user reads its answers: it may), a
+                     flood; after each, a new connection must still be
+                     served
   escape SOCKET VOL OUT  with the fid of VOL's d/e, move d to OUT, put a
                      symlink to it in its place and a file in e, as anyone
                      who may write VOL can, then look up and get the
@@ -125,7 +130,14 @@ def escape(path, vol, out):
     print("CREATE outside the volume:", call(s, create(e, b"made", 6), 6)[0])
 
 
-def spoof(path, name):
+def print_fid(path, name):
+    s = connect(path)
+    res, data = call(s, lookup(root_fid(s), name.encode(), 2), 2)
+    assert res == "OK", res
+    print(fid_of(data).hex())
+
+
+def spoof(path, name, other):
     s = connect(path)
     root = root_fid(s)
     res, data = call(s, lookup(root, name.encode(), 2), 2)
@@ -137,6 +149,7 @@ def spoof(path, name):
     body = hdr(CODA_SETATTR, 3, 0) + fid
     body += b"\0" * (-len(body) % 8) + bytes(va)
     print("SETATTR size 0 as uid 0:", call(s, body, 3)[0])
+    print("another user's fid:", call(s, hdr(CODA_GETATTR, 4) + bytes.fromhex(other), 4)[0])
 
 
 def alive(path):
@@ -161,7 +174,8 @@ def case(path, label, send, unique=5):
 
 
 def others_fid(path):
-    """A fid one connection found, named by another that did not."""
+    """A fid one connection found, named by another of the same user that
+    did not: it could read it from the user's table of answers."""
     a, b = connect(path), connect(path)
     res, data = call(a, lookup(root_fid(a), b"f.txt", 2), 2)
     assert res == "OK", res
@@ -169,7 +183,7 @@ def others_fid(path):
     res = call(b, hdr(CODA_GETATTR, 3) + fid_of(data), 3)[0]
     a.close()
     b.close()
-    print("another job's fid: %s; then a new job: %s" % (res, alive(path)))
+    print("another job's fid, of the same user: %s; then a new job: %s" % (res, alive(path)))
 
 
 def flood(path, flooders=40):
@@ -234,7 +248,9 @@ def malformed(path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "spoof":
-        spoof(sys.argv[2], sys.argv[3])
+        spoof(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "fid":
+        print_fid(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "escape":
         escape(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
