@@ -104,7 +104,14 @@ void shtable_write(struct shtable *t, uint32_t i, uint32_t hash, const unsigned 
 		   size_t klen, const struct coda_msg *reply)
 {
 	struct shtable_slot *s = &t->slot[i];
-	size_t rlen = reply->len < SHTABLE_REPLY_MAX ? reply->len : SHTABLE_REPLY_MAX;
+	/* The kernel's part only: the attributes after an embedded venus's
+	 * LOOKUP reply (coda_wire.h) go stale with no downcall about the
+	 * directory, which is what a LOOKUP answer is dropped by. */
+	size_t fixed = coda_reply_size(reply->oh.opcode);
+	size_t rlen = reply->len < fixed ? reply->len : fixed;
+
+	if (rlen > SHTABLE_REPLY_MAX)
+		rlen = SHTABLE_REPLY_MAX;
 
 	write_begin(s);
 	s->gen = t->head.gen;

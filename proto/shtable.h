@@ -67,8 +67,8 @@ static inline uint32_t shtable_set(uint32_t h)
 /* The writer. A new table of uid, mapped read-write at *tp, in a memfd
  * that nobody can resize nor map writable again: fd or -errno. */
 int shtable_create(uint32_t uid, struct shtable **tp);
-/* Slot i now holds reply for key (its first SHTABLE_REPLY_MAX bytes: no
- * reply kept has more than its fixed part). */
+/* Slot i now holds reply for key: its fixed part, the kernel's (an
+ * embedded venus's LOOKUP attributes are left out, coda_wire.h). */
 void shtable_write(struct shtable *t, uint32_t i, uint32_t hash, const unsigned char *key,
 		   size_t klen, const struct coda_msg *reply);
 void shtable_clear(struct shtable *t, uint32_t i);
