@@ -397,7 +397,7 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 /* Whether anything holds the container open for writing: the kernel grants
  * a read lease only when nothing does (venus owns its containers, as a
  * lease asks). A lease that cannot be had counts as a writer. */
-static bool container_written(int fd)
+bool container_written(int fd)
 {
 	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
 		return true;

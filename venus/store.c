@@ -130,6 +130,38 @@ static int wc_begin(struct venus *v, struct fid_entry *e, bool trunc)
 	return err;
 }
 
+/* A closed session's container, not stored yet, taken by a new session: a
+ * copy of it if anything may still write it (a writer that kept its file
+ * past its CODA_CLOSE, as a client of --serve may), so that such writes
+ * never reach this session's store. */
+static int wc_retake(struct venus *v, struct fid_entry *e)
+{
+	int src = wc_reopen(v, e->x->dirty, O_RDONLY), dst, err;
+	char tmp[64];
+	struct stat st;
+
+	if (src < 0)
+		return src;
+	if (!container_written(src)) {
+		close(src);
+		return 0;
+	}
+	dst = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
+	err = dst < 0 ? dst : container_copy(v, src, dst);
+	if (!err && (fstat(src, &st) < 0 ||
+		     futimens(dst, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0))
+		err = -errno;
+	close(src);
+	if (dst < 0)
+		return err;
+	close(dst);
+	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, e->x->dirty) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(v->cache_fd, tmp, 0);
+	return err;
+}
+
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp)
 {
 	bool trunc = flags & C_O_TRUNC;
@@ -142,11 +174,14 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	/* O_TRUNC of a file being written truncates the session's container,
 	 * which its writers share, as it would on a local file system; of a
 	 * file not stored yet but closed (kept, or its store failed), a new
-	 * one takes the logged name. */
+	 * one takes the logged name, as a copy does for a write open of it
+	 * that anything may still write. */
 	if (!fid_x(e)->dirty)
 		err = wc_begin(v, e, trunc);
 	else if (trunc && !e->x->writers)
 		err = wc_create(v, e, true, e->x->dirty);
+	else if (!e->x->writers)
+		err = wc_retake(v, e);
 	else
 		err = trunc ? wc_truncate(v, e, 0) : 0;
 	if (err)

@@ -205,6 +205,9 @@ int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, 
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
 int container_copy(struct venus *v, int src, int dst);
 int container_take(struct venus *v, struct fid_entry *e, const char *name);
+/* Whether anything may hold container fd open for writing (it refuses a
+ * read lease). */
+bool container_written(int fd);
 /* openat read-only, with O_NOATIME where we may (the owner, or root). */
 int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);

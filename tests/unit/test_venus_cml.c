@@ -206,6 +206,55 @@ Test(cml, rewrite_of_a_kept_file_leaves_a_held_container_alone)
 	cr_assert_eq(cache_count("cml."), 1);
 }
 
+/* A write open of f.txt with flags: the container opened for writing, as
+ * the supervisor opens it. */
+static int open_for_writing(int flags)
+{
+	struct CodaFid fid = lookup_f();
+	char p[64];
+	int fd;
+
+	coda_msg_upcall(&in, CODA_OPEN_BY_FD, &me);
+	in.in.coda_open_by_fd.VFid = fid;
+	in.in.coda_open_by_fd.flags = flags;
+	cr_assert_eq(serve(), 0);
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", out.fd);
+	fd = open(p, O_WRONLY);
+	cr_assert_geq(fd, 0, "%s: %s", p, strerror(errno));
+	close(out.fd);
+	return fd;
+}
+
+static void close_for_writing(void)
+{
+	struct CodaFid fid = lookup_f();
+
+	coda_msg_upcall(&in, CODA_CLOSE, &me);
+	in.in.coda_close.VFid = fid;
+	in.in.coda_close.flags = C_O_WRITE;
+	cr_assert_eq(serve(), 0);
+}
+
+/* A writer that keeps its kept file open past its CODA_CLOSE (a client of
+ * --serve may): a later session of the file starts in a copy, so that the
+ * stray writes never reach its store. */
+Test(cml, stray_writer_of_a_kept_file_cannot_write_into_the_next_session)
+{
+	int stray, wfd;
+
+	stray = open_for_writing(C_O_WRITE | C_O_TRUNC);
+	cr_assert_eq(write(stray, NEW, strlen(NEW)), (ssize_t)strlen(NEW));
+	close_for_writing();
+	wfd = open_for_writing(C_O_WRITE);
+	cr_assert_eq(pwrite(wfd, "two", 3, 0), 3);
+	cr_assert_eq(pwrite(stray, "STRAY", 5, 4), 5);
+	close(wfd);
+	close_for_writing();
+	close(stray);
+	start(false);
+	assert_vol("two bytes, not sent\n");
+}
+
 Test(cml, kept_container_failing_the_owner_check_is_truncated)
 {
 	char p[512], buf[128];
