@@ -170,6 +170,8 @@ static bool lasting(const struct coda_msg *reply)
 	return res == 0 || res == ENOENT || res == EACCES;
 }
 
+static void keep_lookup_attr(struct answers *a, struct user *u, const struct coda_msg *reply);
+
 void answers_keep(struct answers *a, struct user *u, const unsigned char *key, size_t len,
 		  const struct coda_msg *reply)
 {
@@ -192,6 +194,31 @@ void answers_keep(struct answers *a, struct user *u, const unsigned char *key, s
 	u->meta[i].kept = ++a->clock;
 	if (enter(u, i, &fid) < 0)
 		drop(u, i); /* a downcall could not find it */
+	keep_lookup_attr(a, u, reply);
+}
+
+/* The attributes after an embedded venus's LOOKUP reply (coda_wire.h),
+ * which the LOOKUP's own answer leaves out: kept as the object's GETATTR
+ * answer, which the object's downcalls drop, so that a later job asks
+ * neither. */
+static void keep_lookup_attr(struct answers *a, struct user *u, const struct coda_msg *reply)
+{
+	const struct coda_caller anyone = {0, 0, 0};
+	unsigned char key[SHTABLE_KEY_MAX];
+	struct coda_msg up, answer;
+	size_t len;
+
+	if (reply->oh.opcode != CODA_LOOKUP || reply->oh.result != 0 ||
+	    reply->len != sizeof(struct coda_lookup_attr_out))
+		return;
+	coda_msg_upcall(&up, CODA_GETATTR, &anyone);
+	up.in.coda_getattr.VFid = reply->out.coda_lookup.VFid;
+	len = shtable_key(&up, 0, key);
+	coda_msg_reply(&answer, &up.ih, 0);
+	memcpy(&answer.out.coda_getattr.attr,
+	       reply->raw + offsetof(struct coda_lookup_attr_out, attr),
+	       sizeof(answer.out.coda_getattr.attr));
+	answers_keep(a, u, key, len, &answer);
 }
 
 /* Is slot i's answer one that a ZAPFILE leaves? (A name in a directory

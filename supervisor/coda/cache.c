@@ -304,6 +304,7 @@ void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 	struct attr_entry *a;
 	struct link_entry *l;
 
+	c->attr_drops++;
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), a);
 	if (a) {
 		HASH_DEL(c->attrs, a);
@@ -353,6 +354,7 @@ void cache_flush(struct coda_caches *c)
 	struct attr_entry *a, *atmp;
 	struct link_entry *l, *ltmp;
 
+	c->attr_drops++;
 	HASH_ITER(hh, c->names, n, ntmp)
 	{
 		HASH_DEL(c->names, n);

@@ -61,6 +61,8 @@ struct coda_caches {
 	struct access_entry *access;
 	struct link_entry *links;
 	unsigned count;
+	/* Attribute drops so far: answers asked for before one may be stale. */
+	unsigned long attr_drops;
 };
 
 struct upc_req;

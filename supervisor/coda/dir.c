@@ -22,6 +22,7 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 			  struct CodaFid *fid, int *vtype)
 {
 	struct coda_caches *caches = &r->sb->caches;
+	unsigned long drops = caches->attr_drops;
 	struct coda_vattr attr;
 	bool has_attr;
 	int rc;
@@ -41,9 +42,12 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 		return -EIO;
 	cache_name_put(caches, dir, name, len, fid, *vtype);
 	/* What GETATTR would answer now, as long as no writer's store is
-	 * pending (getattr waits for it) and the type is one stat can show. */
-	if (has_attr && attr.va_type == *vtype && coda_vtype_to_mode(attr.va_type) &&
-	    !release_writing(r->sb, fid))
+	 * pending (getattr waits for it), nothing dropped attributes while the
+	 * LOOKUP was out (a store or a downcall may have made these stale: a
+	 * LOOKUP, unlike a GETATTR, waits for no store), and the type is one
+	 * stat can show. */
+	if (has_attr && caches->attr_drops == drops && attr.va_type == *vtype &&
+	    coda_vtype_to_mode(attr.va_type) && !release_writing(r->sb, fid))
 		cache_attr_put(caches, fid, &attr);
 	return 0;
 }

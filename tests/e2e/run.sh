@@ -803,8 +803,11 @@ expect_stats_count() {
 }
 
 # A kernel mount makes one LOOKUP and one GETATTR per object on first
-# touch, and none for a name it has cached: so does coda-exec, and --stats
-# counts them, with one statx per stat (coreutils' stat makes no other).
+# touch, and none for a name it has cached: so does coda-exec with a stock
+# venus (the hosted test venus answers as one does), and with the embedded
+# venus, which answers a LOOKUP with the attributes too, the LOOKUP alone.
+# --stats counts them, with one statx per stat (coreutils' stat makes no
+# other).
 # Least privilege: the command keeps exactly the capabilities it has
 # without coda-exec; the embedded venus keeps, of root's, only what serving
 # a volume of any owner takes (none for anyone else), and no bounding set
@@ -831,12 +834,13 @@ $(venus_caps_wanted)" || ok=1
 
 t cx stats_count_one_lookup_and_getattr_per_new_file
 stats_count_one_lookup_and_getattr_per_new_file() {
-	local ok=0
+	local ok=0 getattrs=0
+	[ -n "${CODA_E2E_TESTVENUS:-}" ] && getattrs=3
 	cx s --stats --volume "$VOL" --cache "$CACHE" -- \
 		stat -c %n /coda/README.md /coda/empty.txt /coda/one-byte.bin /coda/README.md
 	expect_rc s 0 || return 1
 	expect_stats_count s upcall LOOKUP 3 || ok=1
-	expect_stats_count s upcall GETATTR 3 || ok=1
+	expect_stats_count s upcall GETATTR "$getattrs" || ok=1
 	expect_stats_count s syscall statx 4 || ok=1
 	return $ok
 }
@@ -918,7 +922,7 @@ trace_shows_each_upcall_with_its_caller_and_answer() {
 	uid=$(id -u)
 	rm -f "$T/pid.txt"
 	PIDF=$T/pid.txt cx tr --trace --volume "$VOL" --cache "$CACHE" -- \
-		sh -c 'echo $$ >"$PIDF"; exec stat -c %n /coda/README.md /coda/no-such-name'
+		sh -c 'echo $$ >"$PIDF"; exec stat -c %n /coda /coda/README.md /coda/no-such-name'
 	pid=$(cat "$T/pid.txt")
 	expect_rc tr 1 || return 1
 	grep -E "^coda-exec: trace: upcall [0-9]+ LOOKUP uid=$uid pid=$pid fid=[0-9a-f.]{35} name=README.md -> 0 \([0-9]+\.[0-9] us\)$" \
@@ -932,7 +936,7 @@ trace_shows_each_upcall_with_its_caller_and_answer() {
 		ok=1
 	}
 	grep -qE "^coda-exec: trace: upcall [0-9]+ GETATTR uid=$uid pid=$pid fid=" "$T/tr.err" || {
-		note "no GETATTR line"
+		note "no GETATTR line (of the root, which no LOOKUP names)"
 		ok=1
 	}
 	return $ok
