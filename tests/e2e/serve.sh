@@ -465,6 +465,40 @@ job_killed_mid_run_leaves_the_server_serving() {
 	return $ok
 }
 
+# killed_holding REDIRECTION: a job whose command holds a /coda file open
+# on fd 3 (sh's exec REDIRECTION), killed (its coda-exec and its command)
+# once it has: it sends no CODA_CLOSE. $VICTIM is its coda-exec's pid.
+killed_holding() {
+	(setsid "$CODA_EXEC" --attach "$SOCK" -- sh -c "exec $1 && echo held && exec sleep 60" \
+		>"$T/victim.out" 2>&1 &
+	echo $! >"$T/victim") 2>/dev/null
+	VICTIM=$(cat "$T/victim")
+	for _ in $(seq 200); do
+		grep -q held "$T/victim.out" && break
+		sleep 0.05
+	done
+	grep -q held "$T/victim.out" || note "the job did not open: $(cat "$T/victim.out")"
+	kill -KILL -- "-$VICTIM"
+	expect_gone "$VICTIM" "the killed job"
+}
+
+# A job killed while it writes a file leaves no writer behind in venus: the
+# server closes its open, as the kernel releases a dead process's files, so
+# the next writer's close is the last and stores.
+t job_killed_holding_a_file_for_writing_leaves_later_writes_stored
+job_killed_holding_a_file_for_writing_leaves_later_writes_stored() {
+	local ok=0
+	start_server || return 1
+	killed_holding '3>>/coda/held.txt && echo by the killed job >&3' || ok=1
+	job w -- sh -c 'echo by the next job > /coda/held.txt'
+	job r -- cat /coda/held.txt
+	stop_server
+	expect_rc w 0 || ok=1
+	expect_out r "by the next job" || ok=1
+	expect_file "$VOL/held.txt" "by the next job" || ok=1
+	return $ok
+}
+
 t attach_to_a_socket_nobody_serves_says_why_with_125
 attach_to_a_socket_nobody_serves_says_why_with_125() {
 	local ok=0 stale=$WORK/stale.$RANDOM
