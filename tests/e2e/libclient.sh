@@ -180,6 +180,33 @@ library_client_exiting_with_a_file_open_for_writing_leaves_later_writes_stored()
 	return $ok
 }
 
+# More opens left than the server lets venus take at once (32 upcalls in
+# flight): the rest of the closes wait their turn, none is lost.
+t library_client_exiting_with_forty_files_open_for_writing_has_each_closed
+library_client_exiting_with_forty_files_open_for_writing_has_each_closed() {
+	local ok=0 i steps=() stored
+	start_server || return 1
+	make_dirs "$VOL/d"
+	for i in $(seq 40); do
+		echo "file $i" >"$VOL/d/$i"
+		steps+=(hold-append "d/$i" 'appended by the library')
+	done
+	lib l "${steps[@]}"
+	job w -- sh -c 'for i in $(seq 40); do echo rewritten by a job > /coda/d/$i; done'
+	stop_server
+	expect_rc w 0 || ok=1
+	[ "$(grep -c ': ok$' "$T/l.out")" = 40 ] || {
+		note "the library held $(grep -c ': ok$' "$T/l.out") files, not 40"
+		ok=1
+	}
+	stored=$(grep -lx 'rewritten by a job' "$VOL"/d/* | wc -l)
+	[ "$stored" = 40 ] || {
+		note "$stored of the 40 files hold the job's bytes"
+		ok=1
+	}
+	return $ok
+}
+
 # A library client that exits holding a file it reads has its open closed
 # too: venus hears the close (the server's trace) once the client is gone.
 t library_client_exiting_with_a_file_open_for_reading_has_it_closed
