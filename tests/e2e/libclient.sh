@@ -12,7 +12,9 @@
 # library client and trapped jobs (coda-exec --attach) on one server each
 # read what the other stored and see its renames and removals; a library
 # client holding a file keeps its bytes when a job rewrites it, and sees a
-# job's append; a socket nobody serves is an error of every call. Run as root, the suite reruns
+# job's append; a client that exits holding files open (for writing, 40 of
+# them, or for reading) has each closed by the server, so later writers'
+# bytes are stored; a socket nobody serves is an error of every call. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
 # N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
