@@ -34,7 +34,7 @@ struct flight {
 	unsigned char *key; /* of an answer to keep (answers.h), or NULL */
 	size_t klen;
 	struct user *user;     /* whose answer it is */
-	struct open_rec *open; /* of an open: the job's, or closed, if venus grants it */
+	struct open_rec *open; /* an open's: the job's to close once granted, or ours */
 	char *line;	       /* --trace: the upcall's line up to its answer */
 	int64_t sent_ns;       /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
@@ -297,7 +297,7 @@ static int send_flight(struct relay *r, struct flight *f, struct coda_msg *m)
  * replies go to nobody. */
 static void send_closes(struct relay *r)
 {
-	while (r->closes && r->venus >= 0 && r->inflight < RELAY_VENUS_MAX) {
+	while (r->closes && r->inflight < RELAY_VENUS_MAX) {
 		struct open_rec *rec = r->closes;
 		struct flight *f = calloc(1, sizeof(*f));
 		struct coda_msg m;
