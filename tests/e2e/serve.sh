@@ -483,13 +483,12 @@ killed_holding() {
 	expect_gone "$VICTIM" "the killed job"
 }
 
-# A job killed while it writes a file leaves no writer behind in venus: the
-# server closes its open, as the kernel releases a dead process's files, so
-# the next writer's close is the last and stores.
-t job_killed_holding_a_file_for_writing_leaves_later_writes_stored
-job_killed_holding_a_file_for_writing_leaves_later_writes_stored() {
+# killed_writer_then_writer: on the server started, a job killed while it
+# writes a file leaves no writer behind in venus: the server closes its
+# open, as the kernel releases a dead process's files, so the next writer's
+# close is the last and stores.
+killed_writer_then_writer() {
 	local ok=0
-	start_server || return 1
 	killed_holding '3>>/coda/held.txt && echo by the killed job >&3' || ok=1
 	job w -- sh -c 'echo by the next job > /coda/held.txt'
 	job r -- cat /coda/held.txt
@@ -498,6 +497,19 @@ job_killed_holding_a_file_for_writing_leaves_later_writes_stored() {
 	expect_out r "by the next job" || ok=1
 	expect_file "$VOL/held.txt" "by the next job" || ok=1
 	return $ok
+}
+
+t job_killed_holding_a_file_for_writing_leaves_later_writes_stored
+job_killed_holding_a_file_for_writing_leaves_later_writes_stored() {
+	start_server || return 1
+	killed_writer_then_writer
+}
+
+# The same with a hosted venus, which counts opens as a stock venus does.
+t job_killed_holding_a_file_for_writing_leaves_a_hosted_venus_storing_later_writes
+job_killed_holding_a_file_for_writing_leaves_a_hosted_venus_storing_later_writes() {
+	start_hosted_server || return 1
+	killed_writer_then_writer
 }
 
 t attach_to_a_socket_nobody_serves_says_why_with_125
