@@ -8,6 +8,7 @@
 #include "proto/channel.h"
 #include "conn.h"
 #include "control.h"
+#include "opens.h"
 
 /* Room for the replies a job has not read yet (capped to wmem_max): a busy
  * job must not lose its connection for being slow. */
@@ -91,6 +92,7 @@ void conn_reply(struct conn *c, const struct coda_in_hdr *ih, int err)
 
 void conn_close(struct conn *c)
 {
+	opens_free(&c->opens);
 	close(c->fd);
 	free(c);
 }

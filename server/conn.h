@@ -11,15 +11,17 @@
 #include "proto/msg.h"
 
 struct user;
+struct open_rec;
 
 struct conn {
 	int fd;
 	uid_t uid; /* of the process that connected, as the kernel says */
 	pid_t pid;
-	unsigned inflight; /* its upcalls venus has not answered */
-	bool paused;	   /* not read while at CONN_INFLIGHT_MAX */
-	bool broken;	   /* gone, or does not read what we send: to be closed */
-	struct user *user; /* its uid's answers and fids (answers.h) */
+	unsigned inflight;	/* its upcalls venus has not answered */
+	bool paused;		/* not read while at CONN_INFLIGHT_MAX */
+	bool broken;		/* gone, or does not read what we send: to be closed */
+	struct user *user;	/* its uid's answers and fids (answers.h) */
+	struct open_rec *opens; /* venus's opens it has not closed (opens.h) */
 	struct conn *prev, *next;
 };
 

@@ -10,6 +10,7 @@
 #include "proto/describe.h"
 #include "proto/latency.h"
 #include "answers.h"
+#include "opens.h"
 #include "relay.h"
 
 struct job_key {
@@ -32,9 +33,10 @@ struct flight {
 	int nzaps;
 	unsigned char *key; /* of an answer to keep (answers.h), or NULL */
 	size_t klen;
-	struct user *user; /* whose answer it is */
-	char *line;	   /* --trace: the upcall's line up to its answer */
-	int64_t sent_ns;   /* --trace: when it went to venus */
+	struct user *user;     /* whose answer it is */
+	struct open_rec *open; /* an open's: the job's to close once granted, or ours */
+	char *line;	       /* --trace: the upcall's line up to its answer */
+	int64_t sent_ns;       /* --trace: when it went to venus */
 	UT_hash_handle hh, hh_job;
 };
 
@@ -98,6 +100,14 @@ static uint32_t next_unique(struct relay *r)
 	return r->seq;
 }
 
+static void free_flight(struct flight *f)
+{
+	free(f->open);
+	free(f->key);
+	free(f->line);
+	free(f);
+}
+
 /* f is answered, or nobody waits for it: it leaves the tables. */
 static void land(struct relay *r, struct flight *f)
 {
@@ -107,9 +117,7 @@ static void land(struct relay *r, struct flight *f)
 		f->job.conn->inflight--;
 	}
 	r->inflight--;
-	free(f->key);
-	free(f->line);
-	free(f);
+	free_flight(f);
 }
 
 /* Venus is told that nobody waits for f: no reply is due, an open is
@@ -262,11 +270,54 @@ static void key_of(struct flight *f, struct user *u, const unsigned char *key, s
 	}
 }
 
+/* m to venus as f, f's job (if any) waiting for its reply. 0, or -EPIPE. */
+static int send_flight(struct relay *r, struct flight *f, struct coda_msg *m)
+{
+	f->unique = next_unique(r);
+	f->opcode = m->ih.opcode;
+	plan_zaps(f, m);
+	m->ih.unique = f->unique;
+	if (r->trace)
+		trace_sent(f, m);
+	if (chan_send(r->venus, m) < 0) {
+		free_flight(f);
+		return -EPIPE;
+	}
+	HASH_ADD(hh, r->by_unique, unique, sizeof(f->unique), f);
+	if (f->job.conn) {
+		HASH_ADD(hh_job, r->by_job, job, sizeof(f->job), f);
+		f->job.conn->inflight++;
+	}
+	r->inflight++;
+	return 0;
+}
+
+/* The closes of the opens of jobs gone, while venus has room for them: a
+ * close must not be lost to the cap, so the rest wait for replies. Their
+ * replies go to nobody. */
+static void send_closes(struct relay *r)
+{
+	while (r->closes && r->inflight < RELAY_VENUS_MAX) {
+		struct open_rec *rec = r->closes;
+		struct flight *f = calloc(1, sizeof(*f));
+		struct coda_msg m;
+
+		if (!f)
+			return; /* the next reply tries again */
+		r->closes = rec->next;
+		open_rec_close(rec, &m);
+		free(rec);
+		if (send_flight(r, f, &m) < 0)
+			return; /* venus gone: seen on its channel */
+	}
+}
+
 int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 {
 	unsigned char key[SHTABLE_KEY_MAX];
 	struct flight *f;
 	size_t klen;
+	int err = 0;
 
 	if (m->ih.opcode == CODA_SIGNAL)
 		return relay_signal(r, c, m->ih.unique);
@@ -286,30 +337,20 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	if (klen && answer_kept(r, c, m, key, klen))
 		return 0;
 	f = calloc(1, sizeof(*f));
-	if (!f) {
+	if (f)
+		f->open = open_rec_of(m, &err);
+	if (!f || err) {
+		free(f);
 		conn_reply(c, &m->ih, -ENOMEM);
 		return 0;
 	}
-	f->unique = next_unique(r);
-	f->opcode = m->ih.opcode;
 	f->job.conn = c;
 	f->job.unique = m->ih.unique;
-	plan_zaps(f, m);
 	key_of(f, c->user, key, klen);
-	m->ih.unique = f->unique;
-	if (r->trace)
-		trace_sent(f, m);
-	if (chan_send(r->venus, m) < 0) {
-		free(f->key);
-		free(f->line);
-		free(f);
-		return -EPIPE;
-	}
-	HASH_ADD(hh, r->by_unique, unique, sizeof(f->unique), f);
-	HASH_ADD(hh_job, r->by_job, job, sizeof(f->job), f);
-	c->inflight++;
-	r->inflight++;
-	return 0;
+	if (m->ih.opcode == CODA_CLOSE)
+		opens_closed(&c->opens, &(struct open_key){m->in.coda_close.VFid,
+							   (uint32_t)m->in.coda_close.flags});
+	return send_flight(r, f, m);
 }
 
 /* A downcall of venus's drops the answers it makes untrue. */
@@ -343,6 +384,20 @@ static void drop(struct coda_msg *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
+}
+
+/* Venus granted f's open: the job's to close, or, the job gone, ours. */
+static void keep_open(struct relay *r, struct flight *f)
+{
+	struct conn *c = f->job.conn;
+
+	if (c)
+		HASH_ADD(hh, c->opens, key, sizeof(f->open->key), f->open);
+	else {
+		f->open->next = r->closes;
+		r->closes = f->open;
+	}
+	f->open = NULL;
 }
 
 struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
@@ -381,9 +436,12 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 		m->oh.unique = (uint32_t)f->job.unique;
 		conn_send(c, m);
 	}
+	if (f && f->open && m->oh.result == 0)
+		keep_open(r, f);
 	if (f)
 		land(r, f);
 	drop(m); /* the job has its own copy now, or nobody wants it */
+	send_closes(r);
 	return c;
 }
 
@@ -396,8 +454,10 @@ void relay_conn_gone(struct relay *r, struct conn *c)
 		if (f->job.conn != c)
 			continue;
 		/* A change is left to finish: its answer is what tells the
-		 * other jobs of it (its zaps). */
-		if (coda_opcode_interruptible(f->opcode) && !f->nzaps) {
+		 * other jobs of it (its zaps). So is an open, which we close
+		 * when granted: a CODA_SIGNAL after venus's reply, still on its
+		 * way to us, would come too late for a venus to undo it. */
+		if (coda_opcode_interruptible(f->opcode) && !f->nzaps && !f->open) {
 			send_signal(r, f);
 			land(r, f);
 			continue;
@@ -408,6 +468,12 @@ void relay_conn_gone(struct relay *r, struct conn *c)
 		f->job.conn = NULL;
 		c->inflight--;
 	}
+	if (r->venus < 0) {
+		opens_free(&c->opens); /* venus stopped, its counts with it */
+		return;
+	}
+	opens_move(&c->opens, &r->closes);
+	send_closes(r);
 }
 
 void relay_free(struct relay *r)
@@ -419,10 +485,10 @@ void relay_free(struct relay *r)
 		HASH_DELETE(hh, r->by_unique, f);
 		if (f->job.conn)
 			HASH_DELETE(hh_job, r->by_job, f);
-		free(f->key);
-		free(f->line);
-		free(f);
+		free_flight(f);
 	}
+	opens_queue_free(&r->closes);
+	r->venus = -1; /* stopped: jobs that go now leave nothing to close */
 	r->inflight = 0;
 	answers_free(r->answers);
 	r->answers = NULL;

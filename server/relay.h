@@ -28,6 +28,7 @@ struct relay {
 	struct conn *const *conns; /* every job: downcalls go to all */
 	FILE *trace;		   /* --trace: where each message is shown, or NULL */
 	struct answers *answers;   /* venus's answers kept for every job */
+	struct open_rec *closes;   /* opens of jobs gone, to close (opens.h) */
 };
 
 /* 0, or -ENOMEM. */
@@ -44,7 +45,9 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m);
 
 /* c has gone: venus gets CODA_SIGNAL for each of its upcalls it may drop,
  * as the kernel sends for an interrupted one; replies to the others, and
- * any that come all the same, are dropped. */
+ * any that come all the same, are dropped. Each open venus granted c (or
+ * grants it still) and c did not close gets its CODA_CLOSE, as c's, as the
+ * kernel's release of a dead process's files. */
 void relay_conn_gone(struct relay *r, struct conn *c);
 
 #endif

@@ -8,6 +8,7 @@
  *   excl P          open O_WRONLY|O_CREAT|O_EXCL 0600, close
  *   cat P           open O_RDONLY, read, close
  *   hold P          open O_RDONLY, kept open
+ *   hold-append P TEXT  open O_WRONLY|O_APPEND, write, kept open
  *   held            the held fd's bytes from offset 0 (pread)
  *   run CMD         sh -c CMD (another job, say), its exit status
  *   ls P            the names of directory P, sorted, with their d_type
@@ -98,7 +99,9 @@ static void result(const char *step, const char *p, int rc)
 	printf("%s %s: %s\n", step, p, rc < 0 ? strerror(errno) : "ok");
 }
 
-static int put(const struct run *r, const char *p, const char *text, int flags, mode_t mode)
+/* p opened with flags and text written: the fd, or -1. */
+static int open_written(const struct run *r, const char *p, const char *text, int flags,
+			mode_t mode)
 {
 	char path[PATH_MAX];
 	int fd = r->o->open(at(r, p, path), flags, mode);
@@ -110,7 +113,14 @@ static int put(const struct run *r, const char *p, const char *text, int flags, 
 		r->o->close(fd);
 		return -1;
 	}
-	return r->o->close(fd);
+	return fd;
+}
+
+static int put(const struct run *r, const char *p, const char *text, int flags, mode_t mode)
+{
+	int fd = open_written(r, p, text, flags, mode);
+
+	return fd < 0 ? -1 : r->o->close(fd);
 }
 
 static void print_bytes(const char *step, const char *p, int fd)
@@ -215,9 +225,11 @@ static int step(struct run *r, char **argv, int argc)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	const char *s = argv[0];
-	int need = !strcmp(s, "held")						     ? 0
-		   : !strcmp(s, "write") || !strcmp(s, "append") || !strcmp(s, "mv") ? 2
-										     : 1;
+	int need = !strcmp(s, "held") ? 0
+		   : !strcmp(s, "write") || !strcmp(s, "append") || !strcmp(s, "hold-append") ||
+			   !strcmp(s, "mv")
+		       ? 2
+		       : 1;
 
 	if (argc <= need)
 		return -1;
@@ -231,6 +243,9 @@ static int step(struct run *r, char **argv, int argc)
 		cat(r, argv[1]);
 	else if (!strcmp(s, "hold"))
 		result(s, argv[1], r->held = r->o->open(at(r, argv[1], a), O_RDONLY));
+	else if (!strcmp(s, "hold-append"))
+		result(s, argv[1],
+		       r->held = open_written(r, argv[1], argv[2], O_WRONLY | O_APPEND, 0));
 	else if (!strcmp(s, "held"))
 		print_bytes(s, "-", r->held);
 	else if (!strcmp(s, "ls"))

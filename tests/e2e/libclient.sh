@@ -12,7 +12,9 @@
 # library client and trapped jobs (coda-exec --attach) on one server each
 # read what the other stored and see its renames and removals; a library
 # client holding a file keeps its bytes when a job rewrites it, and sees a
-# job's append; a socket nobody serves is an error of every call. Run as root, the suite reruns
+# job's append; a client that exits holding files open (for writing, 40 of
+# them, or for reading) has each closed by the server, so later writers'
+# bytes are stored; a socket nobody serves is an error of every call. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
 # N failed"; CODA_E2E_FILTER=REGEX selects.
 set -uo pipefail
@@ -28,13 +30,14 @@ LIBCLIENT=$(realpath -- "$2")
 
 suite_start coda-e2e-libclient
 
-# start_server: a fresh volume (f.txt, ln -> f.txt, sub/) and cache, and a
-# server for them at $SOCK ($SERVER its pid), once its socket answers.
+# start_server [OPTIONS...]: a fresh volume (f.txt, ln -> f.txt, sub/) and
+# cache, and a server for them at $SOCK ($SERVER its pid, its stderr in
+# $T/server.err), once its socket answers.
 start_server() {
 	new_volume 'a file in the volume\n'
 	ln -s f.txt "$VOL/ln"
 	make_dirs "$VOL/sub"
-	launch_server --volume "$VOL" --cache "$CACHE"
+	launch_server --volume "$VOL" --cache "$CACHE" "$@"
 }
 
 # lib TAG STEPS...: the library's steps under /coda, no coda-exec around
@@ -159,6 +162,73 @@ library_client_holding_a_file_sees_a_jobs_append() {
 	stop_server
 	expect_out l "$(printf '%s\n' 'hold f.txt: ok' 'run: exit 0' \
 		'held -: [a file in the volume' 'appended by a job' ']')" || ok=1
+	return $ok
+}
+
+# A library client that exits holding a file it writes, never calling
+# coda_close, leaves no writer behind in venus: the server closes its open
+# when its connection goes, so a later writer's close is the last and
+# stores.
+t library_client_exiting_with_a_file_open_for_writing_leaves_later_writes_stored
+library_client_exiting_with_a_file_open_for_writing_leaves_later_writes_stored() {
+	local ok=0
+	start_server || return 1
+	lib l hold-append f.txt 'appended by the library'
+	job w -- sh -c 'echo rewritten by a job > /coda/f.txt'
+	stop_server
+	expect_out l 'hold-append f.txt: ok' || ok=1
+	expect_rc w 0 || ok=1
+	vol_holds 'rewritten by a job' || ok=1
+	return $ok
+}
+
+# More opens left than the server lets venus take at once (32 upcalls in
+# flight): the rest of the closes wait their turn, none is lost.
+t library_client_exiting_with_forty_files_open_for_writing_has_each_closed
+library_client_exiting_with_forty_files_open_for_writing_has_each_closed() {
+	local ok=0 i steps=() stored
+	start_server || return 1
+	make_dirs "$VOL/d"
+	for i in $(seq 40); do
+		echo "file $i" >"$VOL/d/$i"
+		steps+=(hold-append "d/$i" 'appended by the library')
+	done
+	lib l "${steps[@]}"
+	job w -- sh -c 'for i in $(seq 40); do echo rewritten by a job > /coda/d/$i; done'
+	stop_server
+	expect_rc w 0 || ok=1
+	[ "$(grep -c ': ok$' "$T/l.out")" = 40 ] || {
+		note "the library held $(grep -c ': ok$' "$T/l.out") files, not 40"
+		ok=1
+	}
+	stored=$(grep -lx 'rewritten by a job' "$VOL"/d/* | wc -l)
+	[ "$stored" = 40 ] || {
+		note "$stored of the 40 files hold the job's bytes"
+		ok=1
+	}
+	return $ok
+}
+
+# A library client that exits holding a file it reads has its open closed
+# too: venus hears the close (the server's trace) once the client is gone.
+t library_client_exiting_with_a_file_open_for_reading_has_it_closed
+library_client_exiting_with_a_file_open_for_reading_has_it_closed() {
+	local ok=0 fid
+	start_server --trace || return 1
+	lib l hold f.txt
+	stop_server
+	expect_out l 'hold f.txt: ok' || ok=1
+	fid=$(grep -oE "^coda-exec: trace: job [0-9]+ upcall [0-9]+ OPEN_BY_FD .* fid=[0-9a-f.]+" \
+		"$T/server.err" | sed 's/.*fid=//')
+	[ -n "$fid" ] || {
+		note "no OPEN_BY_FD in the server's trace"
+		ok=1
+	}
+	grep -qE "upcall [0-9]+ CLOSE .*fid=$fid -> 0 " "$T/server.err" || {
+		note "venus heard no close of the client's open of $fid:"
+		grep -E "OPEN|CLOSE" "$T/server.err" | head -c 1500 >>"$DETAIL"
+		ok=1
+	}
 	return $ok
 }
 

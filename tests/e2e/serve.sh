@@ -6,7 +6,8 @@
 #
 # The scenarios: a file one job writes is read by a later job; two jobs at
 # once each store their file, and a later job reads both; a job killed mid-run leaves the
-# server serving; --attach to nobody's socket says why with status 125;
+# server serving, and one killed holding a file open for writing leaves no
+# writer in venus (a later writer's bytes are stored); --attach to nobody's socket says why with status 125;
 # --stop and SIGTERM stop the server and remove its socket, and a second
 # server is refused while one lives; a job attached when the server stops
 # ends normally; a later job reads what an earlier one learned from the
@@ -465,6 +466,52 @@ job_killed_mid_run_leaves_the_server_serving() {
 	expect_rc next 0 || ok=1
 	expect_out next "$(printf 'after\na file in the volume')" || ok=1
 	return $ok
+}
+
+# killed_holding REDIRECTION: a job whose command holds a /coda file open
+# on fd 3 (sh's exec REDIRECTION), killed (its coda-exec and its command)
+# once it has: it sends no CODA_CLOSE. $VICTIM is its coda-exec's pid.
+killed_holding() {
+	(setsid "$CODA_EXEC" --attach "$SOCK" -- sh -c "exec $1 && echo held && exec sleep 60" \
+		>"$T/victim.out" 2>&1 &
+	echo $! >"$T/victim") 2>/dev/null
+	VICTIM=$(cat "$T/victim")
+	for _ in $(seq 200); do
+		grep -q held "$T/victim.out" && break
+		sleep 0.05
+	done
+	grep -q held "$T/victim.out" || note "the job did not open: $(cat "$T/victim.out")"
+	kill -KILL -- "-$VICTIM"
+	expect_gone "$VICTIM" "the killed job"
+}
+
+# killed_writer_then_writer: on the server started, a job killed while it
+# writes a file leaves no writer behind in venus: the server closes its
+# open, as the kernel releases a dead process's files, so the next writer's
+# close is the last and stores.
+killed_writer_then_writer() {
+	local ok=0
+	killed_holding '3>>/coda/held.txt && echo by the killed job >&3' || ok=1
+	job w -- sh -c 'echo by the next job > /coda/held.txt'
+	job r -- cat /coda/held.txt
+	stop_server
+	expect_rc w 0 || ok=1
+	expect_out r "by the next job" || ok=1
+	expect_file "$VOL/held.txt" "by the next job" || ok=1
+	return $ok
+}
+
+t job_killed_holding_a_file_for_writing_leaves_later_writes_stored
+job_killed_holding_a_file_for_writing_leaves_later_writes_stored() {
+	start_server || return 1
+	killed_writer_then_writer
+}
+
+# The same with a hosted venus, which counts opens as a stock venus does.
+t job_killed_holding_a_file_for_writing_leaves_a_hosted_venus_storing_later_writes
+job_killed_holding_a_file_for_writing_leaves_a_hosted_venus_storing_later_writes() {
+	start_hosted_server || return 1
+	killed_writer_then_writer
 }
 
 t attach_to_a_socket_nobody_serves_says_why_with_125
