@@ -19,7 +19,9 @@
 #include "blocking.h"
 #include "codaclient.h"
 
-/* How long venus may make no progress, as coda-exec's --timeout default. */
+/* How long venus may make no progress before a call fails: twice
+ * coda-exec's --timeout default, since a store may wait out a Coda
+ * server's 30 s callback timeout and the library has no options. */
 #define CLIENT_TIMEOUT_S 60
 
 /* An fd the library handed out, and the module's record of its open. */
