@@ -89,7 +89,7 @@ upcalls_carry_the_targets_fsuid() {
 	fresh_volume
 	hx c -v -- -- cat /coda/f.txt
 	expect_rc c 0 || ok=1
-	if ! grep -q "uid=$(id -u)\b" "$T/c.err" || grep -v "uid=$(id -u)\b" "$T/c.err" | grep -q 'uid='; then
+	if ! grep -q "uid=$(id -u)\b" "$T/c.err" || grep -v "uid=$(id -u)\b" "$T/c.err" | grep -c 'uid=' >/dev/null; then
 		note "upcalls do not all carry uid $(id -u):"
 		grep 'uid=' "$T/c.err" | head -5 >>"$DETAIL"
 		ok=1

@@ -425,7 +425,11 @@ coda_cat_reads_a_volume() {
 		note "coda_cat.c does not build with: ${flags:-}"
 		return 1
 	}
-	LD_LIBRARY_PATH=$lib ldd "$T/coda_cat" | grep -qF "$lib/libcodaclient.so.0" || {
+	# ldd's whole output first: grep -q stops reading at the match, and under
+	# pipefail ldd's SIGPIPE would fail the check (an ASan build lists more).
+	local loaded
+	loaded=$(LD_LIBRARY_PATH=$lib ldd "$T/coda_cat") &&
+		grep -qF "$lib/libcodaclient.so.0" <<<"$loaded" || {
 		note "coda_cat does not load $lib/libcodaclient.so.0"
 		return 1
 	}
