@@ -131,6 +131,7 @@ static int client_new(const char *socket, const char *mount, struct client **clp
 		return fd;
 	}
 	psdev_init(&cl->sb.vc, fd, CLIENT_TIMEOUT_S);
+	cl->sb.release.shared = true;
 	if (hello.venus_pid > 0)
 		cl->sb.vc.venus_pid = hello.venus_pid;
 	(void)psdev_share(&cl->sb.vc, hello.table, hello.uid); /* without: slower */

@@ -106,12 +106,16 @@ static int shell_status(int status)
 
 /* Once the command has gone, what it left running is still served (with no
  * supervisor its every trapped call would fail with ENOSYS), and the last
- * closes still have to reach venus: the data would be lost otherwise. */
+ * closes still have to reach venus: the data would be lost otherwise. With
+ * no task left, no write open of the job's is left either. */
 static bool command_done(struct trap *t)
 {
 	struct sup *s = sup_of(t);
 
-	return s->target_exited && t->tree_gone && (s->sb.vc.dead || !release_pending(&s->sb));
+	if (!s->target_exited || !t->tree_gone)
+		return false;
+	release_all(&s->sb);
+	return s->sb.vc.dead || !release_pending(&s->sb);
 }
 
 int job_run(struct sup *s)

@@ -408,6 +408,7 @@ static int attach_server(struct sup *s)
 	if (fd < 0)
 		no_server("--attach", s->opt.attach, -fd, s->opt.timeout_s);
 	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
+	s->sb.release.shared = true;
 	/* Its scheduling says whether it works on a call that takes long. */
 	if (hello.venus_pid > 0)
 		s->sb.vc.venus_pid = hello.venus_pid;

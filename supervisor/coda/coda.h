@@ -108,6 +108,7 @@ struct release_state {
 	struct writer *by_wd;
 	unsigned active;	/* writers not yet closed with venus */
 	unsigned reader_closes; /* readers' CODA_CLOSEs under way */
+	bool shared;		/* other jobs of a server write the containers too */
 };
 
 struct listing;
@@ -266,6 +267,10 @@ void release_readable(struct coda_sb *sb);
 /* Takes in the closes already done and says whether CODA_CLOSE upcalls
  * are still under way (the data would be lost if we left now). */
 bool release_pending(struct coda_sb *sb);
+/* Every task that could hold a write open has gone: the opens no close
+ * event has released (another job of a server still wrote the container)
+ * are released now. */
+void release_all(struct coda_sb *sb);
 /* Is a writer's container watched, or a CODA_CLOSE under way? */
 bool release_watching(const struct coda_sb *sb);
 /* Stores of earlier writers of fid first: what comes next sees them. */

@@ -201,12 +201,17 @@ static int still_written(const char *container)
 /* How many of w's opens one close event releases. inotify merges a close
  * event into an identical one not read yet, so two writers closing at once
  * may give one event: when nobody writes the container any more, every
- * open left is released. */
-static int released_by_event(struct writer *w)
+ * open left is released. Where other jobs of a server write the same
+ * container, the event may be theirs: while anyone still writes it, ours
+ * wait (venus stores on the last writer's close, and a CLOSE sent for
+ * another job's release would store under our writes). */
+static int released_by_event(const struct release_state *r, struct writer *w)
 {
-	if (w->opens > 1 && still_written(w->container) == 0)
+	int written = w->opens > 1 || r->shared ? still_written(w->container) : -1;
+
+	if (written == 0)
 		return w->opens;
-	return 1;
+	return written == 1 && r->shared ? 0 : 1;
 }
 
 /* The writer a close event releases (its CLOSEs, *n of them, are then
@@ -234,7 +239,9 @@ static struct writer *take_event(struct coda_sb *sb, const struct inotify_event 
 	 * pioctl's answer written into the container). */
 	if (w->opens <= 0)
 		return NULL;
-	*n = released_by_event(w);
+	*n = released_by_event(r, w);
+	if (*n == 0)
+		return NULL;
 	w->opens -= *n;
 	w->closing += *n;
 	return w;
@@ -326,6 +333,22 @@ void release_reader(struct coda_sb *sb, const struct CodaFid *fid, const struct 
 void release_readable(struct coda_sb *sb)
 {
 	drain_events(sb, NULL);
+}
+
+void release_all(struct coda_sb *sb)
+{
+	struct writer *w, *tmp;
+
+	drain_events(sb, NULL);
+	HASH_ITER(hh, sb->release.by_wd, w, tmp)
+	{
+		int n = w->opens > 0 ? w->opens : 0;
+
+		w->opens -= n;
+		w->closing += n;
+		while (n--)
+			close_one(sb, NULL, w);
+	}
 }
 
 void release_sync(struct coda_req *r, const struct CodaFid *fid)

@@ -724,6 +724,39 @@ hosted_pids() {
 	return 1
 }
 
+# writers_of_one_file: on the server started, job a holds /coda/w.txt open
+# for writing while job b appends to it and ends: as on one kernel mount
+# venus stores on the last writer's close, so nothing is stored when b
+# ends, and a's later bytes are not lost to a store made at b's close.
+writers_of_one_file() {
+	local ok=0
+	VOL=$VOL in_turn 'exec 3>>/coda/w.txt && echo a1 >&3 && touch "$T/looked" && wait_mark made &&
+		{ [ ! -s "$VOL/w.txt" ] || echo "stored while a wrote"; } && echo a2 >&3' \
+		'wait_mark looked && echo b >>/coda/w.txt && touch "$T/made"'
+	job r -- cat /coda/w.txt
+	stop_server
+	expect_rc a 0 || ok=1
+	expect_rc b 0 || ok=1
+	expect_out a "" || ok=1
+	expect_out r "$(printf 'a1\nb\na2')" || ok=1
+	expect_file "$VOL/w.txt" "$(printf 'a1\nb\na2')" || ok=1
+	return $ok
+}
+
+t two_jobs_writing_one_file_store_it_once_on_the_last_close
+two_jobs_writing_one_file_store_it_once_on_the_last_close() {
+	start_server || return 1
+	writers_of_one_file
+}
+
+# The same with a hosted venus: its own writable open of the container,
+# closed when it replies, is not a job's release either.
+t two_jobs_writing_one_file_store_it_once_on_the_last_close_with_a_hosted_venus
+two_jobs_writing_one_file_store_it_once_on_the_last_close_with_a_hosted_venus() {
+	start_hosted_server || return 1
+	writers_of_one_file
+}
+
 t hosted_venus_serves_jobs_that_see_each_others_stored_files
 hosted_venus_serves_jobs_that_see_each_others_stored_files() {
 	local ok=0
