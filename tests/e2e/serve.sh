@@ -7,7 +7,10 @@
 # The scenarios: a file one job writes is read by a later job; two jobs at
 # once each store their file, and a later job reads both; a job killed mid-run leaves the
 # server serving, and one killed holding a file open for writing leaves no
-# writer in venus (a later writer's bytes are stored); --attach to nobody's socket says why with status 125;
+# writer in venus (a later writer's bytes are stored); two jobs writing one
+# file at once have it stored once, on the last close, with both jobs'
+# bytes (embedded and hosted venus); --attach to nobody's socket says why
+# with status 125;
 # --stop and SIGTERM stop the server and remove its socket, and a second
 # server is refused while one lives; a job attached when the server stops
 # ends normally; a later job reads what an earlier one learned from the
