@@ -59,17 +59,24 @@ static int entry_write(int fd, const struct fid_entry *e)
 	return w == n ? 0 : -EIO;
 }
 
+/* The log stays open for appends, and stays there when its last entry
+ * goes (emptied, not removed): a write session then costs no create and no
+ * unlink in the cache directory. */
 static int cml_append(struct venus *v, const struct fid_entry *e)
 {
-	int fd = openat(v->cache_fd, CML_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	int err;
-
-	if (fd < 0)
+	if (v->cml_fd < 0)
+		v->cml_fd = openat(v->cache_fd, CML_NAME,
+				   O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (v->cml_fd < 0)
 		return -errno;
-	err = entry_write(fd, e);
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	return err;
+	return entry_write(v->cml_fd, e);
+}
+
+static void cml_close(struct venus *v)
+{
+	if (v->cml_fd >= 0)
+		close(v->cml_fd);
+	v->cml_fd = -1;
 }
 
 static int entries_write(struct venus *v, int fd)
@@ -88,12 +95,15 @@ static int entries_write(struct venus *v, int fd)
 	return 0;
 }
 
-/* The log made anew from the dirty containers, by rename; none: no log. */
+/* The log made anew from the dirty containers, by rename; none: the open
+ * log emptied, or no log. */
 static int cml_rewrite(struct venus *v)
 {
 	char tmp[64];
 	int fd, err;
 
+	if (!v->dirty && v->cml_fd >= 0)
+		return ftruncate(v->cml_fd, 0) < 0 ? -errno : 0;
 	if (!v->dirty)
 		return unlinkat(v->cache_fd, CML_NAME, 0) < 0 && errno != ENOENT ? -errno : 0;
 	fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
@@ -106,6 +116,8 @@ static int cml_rewrite(struct venus *v)
 		err = -errno;
 	if (err)
 		unlinkat(v->cache_fd, tmp, 0);
+	else
+		cml_close(v); /* the next append opens the new log */
 	return err;
 }
 
@@ -382,6 +394,15 @@ static void orphans_sweep(struct venus *v)
 		    !logged(v, de->d_name))
 			unlinkat(v->cache_fd, de->d_name, 0);
 	closedir(d);
+}
+
+/* An empty log is removed as venus stops: a cache with nothing unsent
+ * holds none. */
+void cml_stop(struct venus *v)
+{
+	cml_close(v);
+	if (!v->dirty && v->cache_fd >= 0)
+		unlinkat(v->cache_fd, CML_NAME, 0);
 }
 
 int cml_start(struct venus *v)

@@ -76,21 +76,32 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 	return err;
 }
 
-/* A freshly filled container under `name`. */
+/* Fills the new container fd, made under `name`, and closes it; removed
+ * again if it cannot be filled. */
+static int wc_fill_new(struct venus *v, struct fid_entry *e, bool trunc, int fd, const char *name)
+{
+	int err = wc_fill(v, e, fd, trunc);
+
+	close(fd);
+	if (err)
+		unlinkat(v->cache_fd, name, 0);
+	return err;
+}
+
+/* A freshly filled container in place of the one logged as `name`: filled
+ * under a temp name, so that the log never names a half-filled file. */
 static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
 {
 	char tmp[64];
-	int fd, err;
+	int fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp)), err;
 
-	fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
-	err = wc_fill(v, e, fd, trunc);
-	close(fd);
-	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, name) < 0)
+	err = wc_fill_new(v, e, trunc, fd, tmp);
+	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, name) < 0) {
 		err = -errno;
-	if (err)
 		unlinkat(v->cache_fd, tmp, 0);
+	}
 	return err;
 }
 
@@ -99,12 +110,19 @@ static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const cha
  * mount), else a new one. O_TRUNC starts a new, empty one: the readers'
  * bytes stay theirs, since venus cannot know when a client of --serve has
  * really closed its copy (the design note's recycling by unlink and
- * create). */
+ * create). `name` is new and not logged yet, so a new container is made
+ * under it directly: a venus killed while filling it leaves a container
+ * no entry names, which the next one removes (cml.c). */
 static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
 {
+	int fd;
+
 	if (!trunc && container_take(v, e, name) == 0)
 		return 0;
-	return wc_create(v, e, trunc, name);
+	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	return wc_fill_new(v, e, trunc, fd, name);
 }
 
 /* The first write open of a file not dirty yet: its container, logged. */

@@ -163,6 +163,7 @@ void venus_destroy(struct venus *v)
 {
 	if (!v)
 		return;
+	cml_stop(v);
 	fid_fini(v);
 	access_fini(v);
 	if (v->cache_fd >= 0)
@@ -185,6 +186,7 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 	v->vol_fd = -1;
 	v->proc_fd = -1;
 	v->cache_fd = -1;
+	v->cml_fd = -1;
 	err = fid_init(v);
 	if (err) {
 		fprintf(stderr, "coda-venus: volume %s: %s\n", cfg->volume, strerror(-err));

@@ -121,6 +121,7 @@ struct venus {
 	struct uid_groups *groups;
 	struct recent_open recent_opens[RECENT_OPENS];
 	unsigned int dirty; /* fids with a dirty container: entries of the CML */
+	int cml_fd;	    /* the CML, open for appends; -1: not open */
 	bool chown_warned;  /* a kept container's chown failed, and we said so */
 	bool no_clone;	    /* the cache's file system cannot share extents (FICLONE) */
 };
@@ -233,6 +234,7 @@ int cml_keep(struct venus *v, struct fid_entry *e);
 void cml_forget(struct venus *v, struct fid_entry *e);
 void cml_paths_changed(struct venus *v);
 int cml_start(struct venus *v);
+void cml_stop(struct venus *v);
 #define CML_NAME   "CML"
 #define CML_PREFIX "cml."
 
