@@ -14,7 +14,9 @@
  * opens none. An fd follows its directory wherever it goes, renamed or moved
  * out of the volume, so a kept one is used only while the kernel still
  * shows it at its path (its /proc/self/fd link, one readlink), else the
- * path is resolved again: it reaches what a fresh openat2 would. An fd
+ * path is resolved again: it reaches what a fresh openat2 would. That is
+ * checked once in each upcall (a check is a moment's truth however often
+ * it is made), and again after a rename or rmdir of venus's own. An fd
  * handed out stays open until BENEATH_SLOTS - 1 more directories have been
  * resolved. */
 #include <errno.h>
@@ -171,11 +173,12 @@ static int dir_fd(struct venus *v, const char *dir, size_t len, const struct fid
 	struct beneath_slot *s = slot_for(v, dir, len);
 	int err;
 
-	if (!slot_is(v, s, dir, len) || !slot_current(v, s)) {
+	if (!slot_is(v, s, dir, len) || (s->seen != v->beneath_epoch && !slot_current(v, s))) {
 		err = slot_fill(v, s, dir, len);
 		if (err)
 			return err;
 	}
+	s->seen = v->beneath_epoch;
 	s->used = ++v->parents_used;
 	if (key && memcmp(key, &s->key, sizeof(*key)) != 0)
 		return -ENOENT;
@@ -186,6 +189,11 @@ static int dir_fd(struct venus *v, const char *dir, size_t len, const struct fid
 static int last_checked(struct venus *v, const char *name, const char *path)
 {
 	return strcmp(name, "..") == 0 ? escaped(v, path) : 0;
+}
+
+void beneath_new_upcall(struct venus *v)
+{
+	v->beneath_epoch++;
 }
 
 int beneath_at(struct venus *v, const char *path, const char **name)
@@ -326,7 +334,10 @@ int beneath_link(struct venus *v, const char *from, const char *to)
 
 int beneath_rename(struct venus *v, const char *from, const char *to)
 {
-	return beneath_two(v, from, to, renameat);
+	int err = beneath_two(v, from, to, renameat);
+
+	beneath_new_upcall(v); /* a kept directory may have moved */
+	return err;
 }
 
 int beneath_unlink(struct venus *v, const char *path, int flags)
@@ -334,5 +345,7 @@ int beneath_unlink(struct venus *v, const char *path, int flags)
 	const char *name;
 	int at = beneath_at(v, path, &name);
 
+	if (flags & AT_REMOVEDIR)
+		beneath_new_upcall(v); /* a kept directory may be gone */
 	return at < 0 ? at : sys_result(unlinkat(at, name, flags));
 }

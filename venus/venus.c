@@ -68,6 +68,7 @@ static void dispatch(struct venus *v, const struct coda_msg *in, struct coda_msg
 	const struct vnop *op = NULL;
 	int err;
 
+	beneath_new_upcall(v);
 	err = coda_msg_check_upcall(in);
 	if (!err) {
 		op = vnop_of(in->ih.opcode);

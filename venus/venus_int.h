@@ -95,6 +95,7 @@ struct beneath_slot {
 	int fd;	     /* O_PATH, resolved beneath vol_fd */
 	struct fid_ino key;
 	unsigned long used; /* parents_used when last handed out */
+	unsigned long seen; /* the beneath_epoch in which it was last seen at its path */
 };
 
 struct venus_config;
@@ -104,6 +105,8 @@ struct venus {
 	int vol_fd; /* O_PATH fd of the volume root: every backing path is relative to it */
 	struct beneath_slot parents[BENEATH_SLOTS];
 	unsigned long parents_used;
+	/* Moves with each upcall, and each rename or rmdir of venus's own. */
+	unsigned long beneath_epoch;
 	int proc_fd;	 /* /proc/self/fd, where a kept fd shows where it is; -1: none */
 	char *vol_shown; /* the volume root there, ending in '/'; "": unknown */
 	size_t vol_shown_len;
@@ -165,6 +168,8 @@ char *fid_path_parent(const char *path);
  * the last component, *name, is to be found. */
 int beneath_init(struct venus *v);
 void beneath_fini(struct venus *v);
+/* A new upcall: each kept directory is checked at its path again. */
+void beneath_new_upcall(struct venus *v);
 int beneath_at(struct venus *v, const char *path, const char **name);
 int beneath_stat(struct venus *v, const char *path, struct stat *st);
 /* name in the directory of fid dir, which must be the directory found at
