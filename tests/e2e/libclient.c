@@ -10,6 +10,8 @@
  *   hold P          open O_RDONLY, kept open
  *   hold-append P TEXT  open O_WRONLY|O_APPEND, write, kept open
  *   held            the held fd's bytes from offset 0 (pread)
+ *   held-write TEXT the held fd written to
+ *   held-close      the held fd closed
  *   run CMD         sh -c CMD (another job, say), its exit status
  *   ls P            the names of directory P, sorted, with their d_type
  *   stat P, lstat P the type, permissions and (not a directory) size
@@ -225,11 +227,12 @@ static int step(struct run *r, char **argv, int argc)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	const char *s = argv[0];
-	int need = !strcmp(s, "held") ? 0
+	int need = !strcmp(s, "held") || !strcmp(s, "held-close") ? 0
 		   : !strcmp(s, "write") || !strcmp(s, "append") || !strcmp(s, "hold-append") ||
 			   !strcmp(s, "mv")
 		       ? 2
 		       : 1;
+	size_t len = need == 1 ? strlen(argv[1]) : 0;
 
 	if (argc <= need)
 		return -1;
@@ -248,6 +251,10 @@ static int step(struct run *r, char **argv, int argc)
 		       r->held = open_written(r, argv[1], argv[2], O_WRONLY | O_APPEND, 0));
 	else if (!strcmp(s, "held"))
 		print_bytes(s, "-", r->held);
+	else if (!strcmp(s, "held-write"))
+		result(s, "-", write(r->held, argv[1], len) == (ssize_t)len ? 0 : -1);
+	else if (!strcmp(s, "held-close"))
+		result(s, "-", r->o->close(r->held));
 	else if (!strcmp(s, "ls"))
 		ls(r, argv[1]);
 	else if (!strcmp(s, "stat") || !strcmp(s, "lstat"))

@@ -12,7 +12,8 @@
 # library client and trapped jobs (coda-exec --attach) on one server each
 # read what the other stored and see its renames and removals; a library
 # client holding a file keeps its bytes when a job rewrites it, and sees a
-# job's append; a client that exits holding files open (for writing, 40 of
+# job's append; a library client and a job writing one file at once have it
+# stored once, at the last close, with both writers' bytes; a client that exits holding files open (for writing, 40 of
 # them, or for reading) has each closed by the server, so later writers'
 # bytes are stored; a socket nobody serves is an error of every call. Run as root, the suite reruns
 # itself as nobody (setpriv) on copies of the binaries. Last line "N passed,
@@ -162,6 +163,24 @@ library_client_holding_a_file_sees_a_jobs_append() {
 	stop_server
 	expect_out l "$(printf '%s\n' 'hold f.txt: ok' 'run: exit 0' \
 		'held -: [a file in the volume' 'appended by a job' ']')" || ok=1
+	return $ok
+}
+
+# A library client and a job writing one file at once: the job's release
+# is not the library's (both see it through inotify), so venus stores once,
+# at the library's coda_close, the last, with every writer's bytes.
+t library_client_and_a_job_writing_one_file_store_it_on_the_last_close
+library_client_and_a_job_writing_one_file_store_it_on_the_last_close() {
+	local ok=0
+	start_server || return 1
+	lib l hold-append f.txt $'by the library\n' \
+		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo by a job >> /coda/f.txt'" \
+		ls . held-write $'more by the library\n' held-close
+	vol_holds "$(printf 'a file in the volume\nby the library\nby a job\nmore by the library')" ||
+		ok=1
+	stop_server
+	expect_out l "$(printf '%s\n' 'hold-append f.txt: ok' 'run: exit 0' \
+		'ls .: [. 4] [.. 4] [f.txt 8] [ln 10] [sub 4]' 'held-write -: ok' 'held-close -: ok')" || ok=1
 	return $ok
 }
 
