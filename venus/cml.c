@@ -263,10 +263,28 @@ static int entry_bind(struct venus *v, const struct cml_entry *ce, struct fid_en
 	return fid_enter(v, &st, path, ep);
 }
 
+/* A venus stopped after its store made the container the backing file
+ * (store.c, linked): the entry is done, and the container is the file. */
+static bool entry_stored(struct venus *v, const struct cml_entry *ce)
+{
+	struct stat cst, st;
+
+	if (fstatat(v->cache_fd, ce->name, &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    beneath_stat(v, ce->path, &st) < 0)
+		return false;
+	return cst.st_dev == st.st_dev && cst.st_ino == st.st_ino;
+}
+
 static void entry_load(struct venus *v, const struct cml_entry *ce)
 {
 	struct fid_entry *e;
-	int err = v->cfg->defer_stores ? kept_check(v, ce->name) : 0;
+	int err;
+
+	if (entry_stored(v, ce)) {
+		unlinkat(v->cache_fd, ce->name, 0);
+		return;
+	}
+	err = v->cfg->defer_stores ? kept_check(v, ce->name) : 0;
 
 	if (!err)
 		err = entry_bind(v, ce, &e);

@@ -405,6 +405,16 @@ bool container_written(int fd)
 	return false;
 }
 
+/* Whether nobody but the caller (through fd) has the container open: the
+ * kernel grants a write lease only then. */
+bool container_alone(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
+		return false;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return true;
+}
+
 /* The fid's read container, if current, renamed to `name` for a write
  * session: the open files of it are the session's file from now on. Not
  * one that anything may still write: a writer whose session has ended (its

@@ -16,8 +16,10 @@
  * (container_take); a refill is a new file renamed over the old.
  * The last writer's CODA_CLOSE (and every CODA_FSYNC or CODA_STORE) stores:
  * the backing file is made to hold exactly the container's bytes,
- * atomically, by a temp file renamed over it. The entry then leaves the log
- * and the container is the read container again. A venus killed before
+ * atomically, by a temp file renamed over it: the container itself, linked
+ * into the volume, when nobody else holds it (store_container), else a
+ * copy. The entry then leaves the log and the container is the read
+ * container again, or, linked, the backing file. A venus killed before
  * that leaves the entry, and the next venus on the cache stores it.
  * With cfg->defer_stores the last close keeps the container logged instead,
  * and it stands for the file until a later venus stores it. */
@@ -265,20 +267,75 @@ static int store_in_place(struct venus *v, struct fid_entry *e, int src, bool du
 	return err;
 }
 
-/* The atomic store: a temp file beside the backing file, filled, given the
- * backing file's owner and mode and synced, then renamed over it. A crash
- * at any point leaves the old file or the new one; the temp file it may
- * leave is hidden from listings and removed by the next venus that lists
- * the directory. -EPERM or -EACCES: not possible here (owner we may not
- * give, directory we may not write); the caller stores in place instead. */
-static int store_replace(struct venus *v, struct fid_entry *e, int src, bool durable,
-			 const struct stat *st, const struct timespec times[2])
+/* The temp file `tmp` in dfd: a new file filled with the container's
+ * bytes, given the backing file's owner and mode and synced; its stat in
+ * *nst. Removed again on failure. */
+static int tmp_filled(struct venus *v, int dfd, const char *tmp, int src, bool durable,
+		      const struct stat *st, const struct timespec times[2], struct stat *nst)
+{
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	store_step(v, 1);
+	/* Owner before mode: a chown clears the set-id bits. */
+	if (fchown(fd, st->st_uid, st->st_gid) < 0)
+		err = -errno;
+	if (!err && fchmod(fd, st->st_mode & 07777) < 0)
+		err = -errno;
+	if (!err)
+		err = store_fill(v, src, fd, times, durable);
+	if (!err && fstat(fd, &nst[0]) < 0)
+		err = -errno;
+	close(fd);
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	return err;
+}
+
+/* The temp file `tmp` in dfd: the container itself, linked there and given
+ * the backing file's owner, mode and times, so that nothing is copied and
+ * no inode made. Removed again on failure (-EXDEV: the cache is on another
+ * file system). */
+static int tmp_linked(struct venus *v, int dfd, const char *tmp, const char *name, int src,
+		      bool durable, const struct stat *st, const struct timespec times[2],
+		      struct stat *nst)
+{
+	int err = 0;
+
+	if (linkat(v->cache_fd, name, dfd, tmp, 0) < 0)
+		return -errno;
+	store_step(v, 1);
+	if (fchown(src, st->st_uid, st->st_gid) < 0 || fchmod(src, st->st_mode & 07777) < 0)
+		err = -errno;
+	store_step(v, 2);
+	if (!err && (futimens(src, times) < 0 || (durable && fsync(src) < 0)))
+		err = -errno;
+	if (!err && fstat(src, nst) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	return err;
+}
+
+/* The atomic store: a temp file beside the backing file, holding the
+ * container's bytes with the backing file's owner and mode, renamed over
+ * it. A crash at any point leaves the old file or the new one; the temp
+ * file it may leave is hidden from listings and removed by the next venus
+ * that lists the directory. With by_link the temp file is the container
+ * (tmp_linked), else a copy. -EPERM or -EACCES: not possible here (owner
+ * we may not give, directory we may not write); the caller stores in place
+ * instead. */
+static int store_replace(struct venus *v, struct fid_entry *e, int src, const char *name,
+			 bool by_link, bool durable, const struct stat *st,
+			 const struct timespec times[2])
 {
 	const char *base = strrchr(e->path, '/');
 	char *parent = fid_path_parent(e->path);
 	char tmp[64];
 	struct stat nst, dst;
-	int dfd, fd, err = 0;
+	int dfd, err = 0;
 
 	base = base ? base + 1 : e->path;
 	if (!parent)
@@ -297,28 +354,13 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, bool dur
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s%ld.%lu", STORE_TMP_PREFIX, (long)getpid(), v->tmp_seq++);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
+	err = by_link ? tmp_linked(v, dfd, tmp, name, src, durable, st, times, &nst)
+		      : tmp_filled(v, dfd, tmp, src, durable, st, times, &nst);
+	if (err)
 		goto out;
-	}
-	store_step(v, 1);
-	/* Owner before mode: a chown clears the set-id bits. */
-	if (fchown(fd, st->st_uid, st->st_gid) < 0)
+	store_step(v, 3);
+	if (renameat(dfd, tmp, dfd, base) < 0) {
 		err = -errno;
-	if (!err && fchmod(fd, st->st_mode & 07777) < 0)
-		err = -errno;
-	if (!err)
-		err = store_fill(v, src, fd, times, durable);
-	if (!err && fstat(fd, &nst) < 0)
-		err = -errno;
-	close(fd);
-	if (!err) {
-		store_step(v, 3);
-		if (renameat(dfd, tmp, dfd, base) < 0)
-			err = -errno;
-	}
-	if (err) {
 		unlinkat(dfd, tmp, 0);
 		goto out;
 	}
@@ -335,11 +377,25 @@ out:
 	return err;
 }
 
-/* Makes the backing file of e hold exactly the bytes of container `name`. */
-int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable)
+/* Whether the container may become the backing file itself: no other name
+ * has it, and nobody else has it open. A writer that kept it past its
+ * CODA_CLOSE (as a client of --serve may) would write the volume; a reader
+ * (tail -f) must go on seeing the file's next write session, which takes
+ * the read container in place. */
+static bool linkable(int src, const struct stat *cst, bool may_link)
+{
+	return may_link && cst->st_nlink == 1 && container_alone(src);
+}
+
+/* Makes the backing file of e hold exactly the bytes of container `name`:
+ * 0, or 1 when the container has become the backing file (may_link: no
+ * session holds it), or -errno. */
+int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
+		    bool may_link)
 {
 	struct timespec times[2];
 	struct stat st, cst;
+	bool linked = false;
 	int src, err;
 
 	if (!e->path)
@@ -357,6 +413,11 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 		close(src);
 		return err;
 	}
+	/* A venus stopped after it linked the container: stored already. */
+	if (cst.st_dev == st.st_dev && cst.st_ino == st.st_ino) {
+		close(src);
+		return 1;
+	}
 	/* The backing file keeps its atime and takes the container's mtime,
 	 * which is then the read container's stamp too. */
 	times[0] = st.st_atim;
@@ -365,44 +426,68 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 	if (st.st_nlink > 1) {
 		err = store_in_place(v, e, src, durable, times);
 	} else {
-		err = store_replace(v, e, src, durable, &st, times);
+		err = -EXDEV;
+		if (linkable(src, &cst, may_link))
+			err = store_replace(v, e, src, name, true, durable, &st, times);
+		linked = !err;
+		if (err)
+			err = store_replace(v, e, src, name, false, durable, &st, times);
 		if (err == -EPERM || err == -EACCES)
 			err = store_in_place(v, e, src, durable, times);
 	}
 	close(src);
 	if (!err)
 		attr_stored(v, e, &st, &cst);
-	return err;
+	return err ? err : linked;
+}
+
+/* The cache's name of a container that has become the backing file goes:
+ * an unlink, which moves the file's ctime as no local file system would,
+ * so the ctime shown stays the one the store left. */
+static void unlink_linked(struct venus *v, struct fid_entry *e, const char *dirty)
+{
+	struct stat before;
+	bool known = e->path && beneath_stat(v, e->path, &before) == 0;
+
+	unlinkat(v->cache_fd, dirty, 0);
+	if (known)
+		attr_keep_ctime(v, e, &before, NULL);
 }
 
 /* Stored: the entry leaves the log first, then the container becomes the
  * read container (recycled by rename, never rewritten: a reader may hold
- * the old one). Killed in between, the next venus finds a container no
- * entry names and removes it; the volume has its bytes. */
-static void wc_clean(struct venus *v, struct fid_entry *e)
+ * the old one), or, when it has become the backing file (linked), its
+ * name in the cache goes, with any older read container, and the next read
+ * open fills a new one. Killed in between, the next venus finds a
+ * container no entry names and removes it; the volume has its bytes. */
+static void wc_clean(struct venus *v, struct fid_entry *e, bool linked)
 {
 	char name[64], *dirty = e->x->dirty;
 
 	e->x->dirty = NULL;
 	cml_drop(v);
 	container_name(&e->fid, name, sizeof(name));
-	if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0)
+	if (linked) {
+		unlinkat(v->cache_fd, name, 0);
+		unlink_linked(v, e, dirty);
+	} else if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0) {
 		unlinkat(v->cache_fd, dirty, 0); /* the next read open refills */
+	}
 	free(dirty);
 }
 
 int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 {
-	int err;
+	int rc;
 
 	if (!fid_x(e)->dirty || fid_gone(e))
 		return 0; /* nothing written, or nowhere left to store it */
 	if (v->cfg->defer_stores)
 		return 0; /* disconnected: the log keeps it */
-	err = store_container(v, e, e->x->dirty, durable);
-	if (!err && !e->x->writers)
-		wc_clean(v, e);
-	return err;
+	rc = store_container(v, e, e->x->dirty, durable, !e->x->writers);
+	if (rc >= 0 && !e->x->writers)
+		wc_clean(v, e, rc == 1);
+	return rc < 0 ? rc : 0;
 }
 
 int wc_close(struct venus *v, struct fid_entry *e)

@@ -214,6 +214,7 @@ int container_take(struct venus *v, struct fid_entry *e, const char *name);
 /* Whether anything may hold container fd open for writing (it refuses a
  * read lease). */
 bool container_written(int fd);
+bool container_alone(int fd);
 /* openat read-only, with O_NOATIME where we may (the owner, or root). */
 int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);
@@ -230,7 +231,8 @@ int wc_truncate(struct venus *v, struct fid_entry *e, off_t size);
 int cache_truncate(struct venus *v, const char *name, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
 void wc_discard(struct venus *v, struct fid_entry *e);
-int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable);
+int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
+		    bool may_link);
 
 /* cml.c: the client modify log, of the dirty containers. */
 int cml_log(struct venus *v, struct fid_entry *e);

@@ -1235,7 +1235,9 @@ for i in range(200):
 }
 
 # Venus is killed with SIGKILL while it stores a 300 MiB file (the target
-# waits until the store's temp file in the volume has grown past 50 MiB):
+# waits until the store's temp file in the volume has grown past 50 MiB; it
+# holds the file open for reading, so that the store copies the container
+# rather than making it the backing file, which copies nothing):
 # the backing file must be the whole old one or the whole new one, and the
 # next run on the same cache must start cleanly, list and read the file.
 # The closed file is logged: a venus killed during its store leaves the old
@@ -1259,6 +1261,7 @@ chunk = bytes(range(255, -1, -1)) * 4096
 with open("/coda/big.bin", "wb") as f:
     for i in range(300):
         f.write(chunk)
+    reader = open("/coda/big.bin", "rb")
 # the store runs now: find its temp file beside big.bin
 vol, seen = os.environ["VOLDIR"], "none"
 for i in range(2000):

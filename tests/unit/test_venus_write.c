@@ -1149,13 +1149,17 @@ static int file_count(const char *dir, const char *prefix)
 
 /* venus killed at a step of the store of a session that writes `NEWB`; the
  * volume must hold the old or the new file whole, and a new venus on the
- * same cache must store the closed session (it is logged) and serve it. */
+ * same cache must store the closed session (it is logged) and serve it.
+ * The container itself becomes the backing file (store.c, linked), unless
+ * a writer keeps it open (`stray`, as a client of --serve may): then both
+ * stores copy it. */
 #define NEWB "the new contents, longer than the old\n"
-static void crash_during_store(int step, const char *want)
+static void crash_during_store_with(int step, const char *want, bool stray)
 {
 	struct CodaFid fid, root;
 	struct coda_msg m;
-	int fd, status;
+	char path[64];
+	int fd, held = -1, status;
 
 	stop_venus();
 	crash_step = step;
@@ -1163,6 +1167,9 @@ static void crash_during_store(int step, const char *want)
 	fid = fid_of("file");
 	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
 	write_fd(fd, NEWB);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (stray)
+		cr_assert_geq(held = open(path, O_RDWR | O_CLOEXEC), 0);
 	close(fd);
 	coda_msg_upcall(&m, CODA_CLOSE, &me);
 	m.in.coda_close.VFid = fid;
@@ -1184,6 +1191,8 @@ static void crash_during_store(int step, const char *want)
 	assert_fd(fd, NEWB);
 	close(fd);
 	assert_vol("file", NEWB);
+	if (held >= 0)
+		close(held);
 	cr_assert_eq(file_count(cache, "cml."), 0, "the stored session left the cache");
 	cr_assert_eq(file_count(cache, "CML"), 0, "the log is empty, so gone");
 	cr_assert(!container_lists(&root, ".coda-store."));
@@ -1199,22 +1208,32 @@ static void crash_during_store(int step, const char *want)
 
 Test(venus_write, crash_after_temp_created_keeps_old_file_until_restart_stores)
 {
-	crash_during_store(1, OLD);
+	crash_during_store_with(1, OLD, false);
 }
 
 Test(venus_write, crash_after_copy_before_sync_keeps_old_file_until_restart_stores)
 {
-	crash_during_store(2, OLD);
+	crash_during_store_with(2, OLD, false);
 }
 
 Test(venus_write, crash_before_rename_keeps_old_file_until_restart_stores)
 {
-	crash_during_store(3, OLD);
+	crash_during_store_with(3, OLD, false);
 }
 
 Test(venus_write, crash_after_rename_has_new_file_and_restart_stores_again)
 {
-	crash_during_store(4, NEWB);
+	crash_during_store_with(4, NEWB, false);
+}
+
+Test(venus_write, crash_during_a_copied_store_keeps_old_file_until_restart_stores)
+{
+	crash_during_store_with(2, OLD, true);
+}
+
+Test(venus_write, crash_after_rename_of_a_copied_store_has_new_file_and_restart_stores_again)
+{
+	crash_during_store_with(4, NEWB, true);
 }
 
 /* kill -9 from outside while a big file is stored: old or new, whole. */
