@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "latency.h"
 
 int chan_pair(int fds[2])
 {
@@ -109,4 +110,17 @@ int chan_recv(int sock, struct coda_msg *m)
 int chan_recv_wait(int sock, struct coda_msg *m)
 {
 	return recv_flags(sock, m, 0);
+}
+
+int chan_recv_poll(int sock, struct coda_msg *m, long poll_ns)
+{
+	int64_t end = latency_now_ns() + poll_ns;
+
+	do {
+		int err = chan_recv(sock, m);
+
+		if (err != -EAGAIN)
+			return err;
+	} while (latency_now_ns() < end);
+	return chan_recv_wait(sock, m);
 }

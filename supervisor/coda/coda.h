@@ -167,6 +167,8 @@ void psdev_init(struct venus_comm *vc, int chan, int timeout_s);
 int psdev_share(struct venus_comm *vc, int table, uint32_t uid);
 /* A message is waiting on the channel. */
 void psdev_readable(struct coda_sb *sb);
+/* Upcalls are in flight: their replies are due soon. */
+bool psdev_answer_due(const struct coda_sb *sb);
 /* A message from venus however it came (the channel, or a hosted venus's
  * write on its device): a reply wakes its caller, a downcall reaches the
  * caches. Takes in->fd. */

@@ -419,3 +419,8 @@ void psdev_venus_gone(struct coda_sb *sb)
 	}
 	wake_list(sb, done);
 }
+
+bool psdev_answer_due(const struct coda_sb *sb)
+{
+	return sb->vc.pending && !sb->vc.dead;
+}

@@ -66,6 +66,11 @@ static bool quiet(struct trap *t)
 	       !release_watching(&s->sb);
 }
 
+static bool answer_due(struct trap *t)
+{
+	return psdev_answer_due(&sup_of(t)->sb);
+}
+
 static const struct trap_ops ops = {
     .serve = serve,
     .helper = helper,
@@ -77,6 +82,7 @@ static const struct trap_ops ops = {
 	},
     .expire = expire,
     .quiet = quiet,
+    .answer_due = answer_due,
 };
 
 static void venus_readable(struct trap *t, pid_t pid, uint32_t events)

@@ -459,6 +459,9 @@ struct trap_ops {
 	 * the loop now (no writer watched, no venus that may speak first, the
 	 * command still there)? The loop then waits in the listener itself. */
 	bool (*quiet)(struct trap *t);
+	/* Is an answer due within microseconds (an upcall in flight)? The
+	 * loop then polls a while before it sleeps (loop.c). */
+	bool (*answer_due)(struct trap *t);
 };
 
 struct trap {
