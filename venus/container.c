@@ -394,25 +394,30 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 	return fd;
 }
 
+/* Whether the kernel grants a lease of this type on fd now (taken and
+ * given back at once). Another process's open that breaks it meanwhile
+ * raises SIGURG, ignored by default, not SIGIO, which would end venus. */
+static bool lease_granted(int fd, int type)
+{
+	if (fcntl(fd, F_SETSIG, SIGURG) < 0 || fcntl(fd, F_SETLEASE, type) < 0)
+		return false;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return true;
+}
+
 /* Whether anything holds the container open for writing: the kernel grants
  * a read lease only when nothing does (venus owns its containers, as a
  * lease asks). A lease that cannot be had counts as a writer. */
 bool container_written(int fd)
 {
-	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
-		return true;
-	fcntl(fd, F_SETLEASE, F_UNLCK);
-	return false;
+	return !lease_granted(fd, F_RDLCK);
 }
 
 /* Whether nobody but the caller (through fd) has the container open: the
  * kernel grants a write lease only then. */
 bool container_alone(int fd)
 {
-	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
-		return false;
-	fcntl(fd, F_SETLEASE, F_UNLCK);
-	return true;
+	return lease_granted(fd, F_WRLCK);
 }
 
 /* The fid's read container, if current, renamed to `name` for a write
