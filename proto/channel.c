@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -121,6 +122,7 @@ int chan_recv_poll(int sock, struct coda_msg *m, long poll_ns)
 
 		if (err != -EAGAIN)
 			return err;
+		sched_yield(); /* to a task with work on this CPU, if any */
 	} while (latency_now_ns() < end);
 	return chan_recv_wait(sock, m);
 }

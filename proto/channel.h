@@ -21,8 +21,7 @@ int chan_recv(int sock, struct coda_msg *m);
 /* The same, sleeping until a message (or the end) comes: a peer with
  * nothing else to wait for saves a poll and an empty read per message. */
 int chan_recv_wait(int sock, struct coda_msg *m);
-/* The same, polled for poll_ns before it sleeps: where waking a sleeping
- * process costs more than the wait for the next message. */
+/* The same, polled for poll_ns before it sleeps (poll_first.h). */
 int chan_recv_poll(int sock, struct coda_msg *m, long poll_ns);
 
 #endif

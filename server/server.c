@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proto/channel.h"
+#include "proto/poll_first.h"
 #include "answers.h"
 #include "relay.h"
 #include "control.h"
@@ -243,7 +244,9 @@ int server_run(struct server *srv)
 {
 	while (!srv->stopping && !srv->venus_gone) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(srv->ep, evs, 8, -1);
+		/* A job's next upcall or venus's reply usually comes at once:
+		 * polled a while before sleeping (proto/poll_first.h). */
+		int n = poll_epoll_wait(srv->ep, evs, 8, -1, POLL_NS);
 
 		if (n < 0 && errno != EINTR)
 			return -errno;

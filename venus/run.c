@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "proto/channel.h"
+#include "proto/poll_first.h"
 #include "venus.h"
 
 struct link {
@@ -37,18 +38,14 @@ static int serve_one(struct link *l)
 	return err == -EPIPE ? err : 0;
 }
 
-/* How long venus polls for the next upcall before it sleeps: a program's
- * next call usually follows within it, and waking a sleeping venus on
- * another CPU costs more (proto/channel.h). */
-#define VENUS_POLL_NS 30000
-
-/* One message at a time, polled a while, then sleeping in the receive
+/* One message at a time, polled a while (a program's next call usually
+ * follows at once, proto/poll_first.h), then sleeping in the receive
  * itself: venus waits for nothing but the channel. Returns at the end of
  * the channel (0) or on an error. */
 static int serve(struct link *l)
 {
 	for (;;) {
-		int err = chan_recv_poll(l->chan, &l->in, VENUS_POLL_NS);
+		int err = chan_recv_poll(l->chan, &l->in, POLL_NS);
 
 		if (err == -EMSGSIZE) {
 			fprintf(stderr,

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 
 #include "filters/filter.h"
+#include "proto/poll_first.h"
 #include "trap.h"
 
 void loop_tune_listener(struct trap *t)
@@ -123,25 +124,13 @@ static bool idle(struct trap *t, int timeout)
 	       !t->tree_gone && t->ops->quiet && t->ops->quiet(t);
 }
 
-/* How long the loop polls for an answer due before it sleeps. Waking a
- * sleeping process costs more than this where CPUs idle in a hypervisor
- * (a round trip between two CPUs: 44-66 us asleep, 4 us polled, here). */
-#define POLL_DUE_NS 30000
-
-/* epoll_wait, but polled for a while first when an answer is due. */
+/* epoll_wait, but polled a while first when an answer is due (an upcall
+ * in flight: venus answers within microseconds, proto/poll_first.h). */
 static int wait_events(struct trap *t, struct epoll_event *evs, int max, int timeout)
 {
-	if (timeout != 0 && t->ops->answer_due && t->ops->answer_due(t)) {
-		int64_t end = latency_now_ns() + POLL_DUE_NS;
+	bool due = t->ops->answer_due && t->ops->answer_due(t);
 
-		do {
-			int n = epoll_wait(t->epfd, evs, max, 0);
-
-			if (n != 0)
-				return n;
-		} while (latency_now_ns() < end);
-	}
-	return epoll_wait(t->epfd, evs, max, timeout);
+	return poll_epoll_wait(t->epfd, evs, max, timeout, due ? POLL_NS : 0);
 }
 
 /* One round: waits for events (or the next deadline) and serves them. */
