@@ -413,11 +413,6 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 		close(src);
 		return err;
 	}
-	/* A venus stopped after it linked the container: stored already. */
-	if (cst.st_dev == st.st_dev && cst.st_ino == st.st_ino) {
-		close(src);
-		return 1;
-	}
 	/* The backing file keeps its atime and takes the container's mtime,
 	 * which is then the read container's stamp too. */
 	times[0] = st.st_atim;

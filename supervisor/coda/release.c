@@ -335,11 +335,11 @@ void release_readable(struct coda_sb *sb)
 	drain_events(sb, NULL);
 }
 
+/* Close events still queued then find no open left, and release nothing. */
 void release_all(struct coda_sb *sb)
 {
 	struct writer *w, *tmp;
 
-	drain_events(sb, NULL);
 	HASH_ITER(hh, sb->release.by_wd, w, tmp)
 	{
 		int n = w->opens > 0 ? w->opens : 0;

@@ -101,17 +101,24 @@ static void result(const char *step, const char *p, int rc)
 	printf("%s %s: %s\n", step, p, rc < 0 ? strerror(errno) : "ok");
 }
 
+/* All of text written to fd: 0, or -1. */
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	return write(fd, text, len) == (ssize_t)len ? 0 : -1;
+}
+
 /* p opened with flags and text written: the fd, or -1. */
 static int open_written(const struct run *r, const char *p, const char *text, int flags,
 			mode_t mode)
 {
 	char path[PATH_MAX];
 	int fd = r->o->open(at(r, p, path), flags, mode);
-	size_t len = strlen(text);
 
 	if (fd < 0)
 		return -1;
-	if (write(fd, text, len) != (ssize_t)len) {
+	if (write_all(fd, text) < 0) {
 		r->o->close(fd);
 		return -1;
 	}
@@ -232,7 +239,6 @@ static int step(struct run *r, char **argv, int argc)
 			   !strcmp(s, "mv")
 		       ? 2
 		       : 1;
-	size_t len = need == 1 ? strlen(argv[1]) : 0;
 
 	if (argc <= need)
 		return -1;
@@ -252,7 +258,7 @@ static int step(struct run *r, char **argv, int argc)
 	else if (!strcmp(s, "held"))
 		print_bytes(s, "-", r->held);
 	else if (!strcmp(s, "held-write"))
-		result(s, "-", write(r->held, argv[1], len) == (ssize_t)len ? 0 : -1);
+		result(s, "-", write_all(r->held, argv[1]));
 	else if (!strcmp(s, "held-close"))
 		result(s, "-", r->o->close(r->held));
 	else if (!strcmp(s, "ls"))

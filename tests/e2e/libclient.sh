@@ -53,6 +53,12 @@ lib() {
 	) 2>/dev/null
 }
 
+# attached SCRIPT: the command line of a job running SCRIPT on the server,
+# for the library's `run` step.
+attached() {
+	printf "'%s' --attach '%s' -- sh -c '%s'" "$CODA_EXEC" "$SOCK" "$1"
+}
+
 # job TAG ARGS...: coda-exec --attach $SOCK ARGS (see cx_capture).
 job() {
 	local tag=$1
@@ -141,7 +147,7 @@ library_client_holding_a_file_keeps_its_bytes_when_a_job_rewrites_it() {
 	local ok=0
 	start_server || return 1
 	lib l hold f.txt \
-		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo rewritten by a job > /coda/f.txt'" \
+		run "$(attached 'echo rewritten by a job > /coda/f.txt')" \
 		held cat f.txt
 	vol_holds 'rewritten by a job' || ok=1
 	stop_server
@@ -157,7 +163,7 @@ library_client_holding_a_file_sees_a_jobs_append() {
 	local ok=0
 	start_server || return 1
 	lib l hold f.txt \
-		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo appended by a job >> /coda/f.txt'" \
+		run "$(attached 'echo appended by a job >> /coda/f.txt')" \
 		held
 	vol_holds "$(printf 'a file in the volume\nappended by a job')" || ok=1
 	stop_server
@@ -174,7 +180,7 @@ library_client_and_a_job_writing_one_file_store_it_on_the_last_close() {
 	local ok=0
 	start_server || return 1
 	lib l hold-append f.txt $'by the library\n' \
-		run "'$CODA_EXEC' --attach '$SOCK' -- sh -c 'echo by a job >> /coda/f.txt'" \
+		run "$(attached 'echo by a job >> /coda/f.txt')" \
 		ls . held-write $'more by the library\n' held-close
 	vol_holds "$(printf 'a file in the volume\nby the library\nby a job\nmore by the library')" ||
 		ok=1

@@ -70,6 +70,17 @@ expect_file() {
 	return 1
 }
 
+# stored_when_stopped NAME TEXT: a last job reads /coda/NAME, the server
+# stops, and both the job and the volume's NAME show exactly TEXT.
+stored_when_stopped() {
+	local ok=0
+	job r -- cat "/coda/$1"
+	stop_server
+	expect_out r "$2" || ok=1
+	expect_file "$VOL/$1" "$2" || ok=1
+	return $ok
+}
+
 # expect_gone PID WHAT: PID exits within 10 s.
 expect_gone() {
 	for _ in $(seq 200); do
@@ -496,11 +507,8 @@ killed_writer_then_writer() {
 	local ok=0
 	killed_holding '3>>/coda/held.txt && echo by the killed job >&3' || ok=1
 	job w -- sh -c 'echo by the next job > /coda/held.txt'
-	job r -- cat /coda/held.txt
-	stop_server
+	stored_when_stopped held.txt "by the next job" || ok=1
 	expect_rc w 0 || ok=1
-	expect_out r "by the next job" || ok=1
-	expect_file "$VOL/held.txt" "by the next job" || ok=1
 	return $ok
 }
 
@@ -736,13 +744,10 @@ writers_of_one_file() {
 	VOL=$VOL in_turn 'exec 3>>/coda/w.txt && echo a1 >&3 && touch "$T/looked" && wait_mark made &&
 		{ [ ! -s "$VOL/w.txt" ] || echo "stored while a wrote"; } && echo a2 >&3' \
 		'wait_mark looked && echo b >>/coda/w.txt && touch "$T/made"'
-	job r -- cat /coda/w.txt
-	stop_server
+	stored_when_stopped w.txt "$(printf 'a1\nb\na2')" || ok=1
 	expect_rc a 0 || ok=1
 	expect_rc b 0 || ok=1
 	expect_out a "" || ok=1
-	expect_out r "$(printf 'a1\nb\na2')" || ok=1
-	expect_file "$VOL/w.txt" "$(printf 'a1\nb\na2')" || ok=1
 	return $ok
 }
 
