@@ -14,14 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
 #include "proto/venus_dirent.h"
+#include "proto/lease.h"
 #include "venus.h"
 #include "venus_int.h"
 
@@ -394,30 +395,19 @@ static int file_container(struct venus *v, struct fid_entry *e, const char *name
 	return fd;
 }
 
-/* Whether the kernel grants a lease of this type on fd now (taken and
- * given back at once). Another process's open that breaks it meanwhile
- * raises SIGURG, ignored by default, not SIGIO, which would end venus. */
-static bool lease_granted(int fd, int type)
-{
-	if (fcntl(fd, F_SETSIG, SIGURG) < 0 || fcntl(fd, F_SETLEASE, type) < 0)
-		return false;
-	fcntl(fd, F_SETLEASE, F_UNLCK);
-	return true;
-}
-
 /* Whether anything holds the container open for writing: the kernel grants
  * a read lease only when nothing does (venus owns its containers, as a
  * lease asks). A lease that cannot be had counts as a writer. */
 bool container_written(int fd)
 {
-	return !lease_granted(fd, F_RDLCK);
+	return lease_free(fd, F_RDLCK) != 1;
 }
 
 /* Whether nobody but the caller (through fd) has the container open: the
  * kernel grants a write lease only then. */
 bool container_alone(int fd)
 {
-	return lease_granted(fd, F_WRLCK);
+	return lease_free(fd, F_WRLCK) == 1;
 }
 
 /* The fid's read container, if current, renamed to `name` for a write

@@ -1,13 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 #include <uthash.h>
 
+#include "proto/lease.h"
 #include "cache.h"
 #include "psdev.h"
 #include "release.h"
@@ -176,26 +176,17 @@ static void close_waiter(struct coda_waiter *waiter, void *arg)
 	close_with_venus(&r, job.w);
 }
 
-/* Whether anyone still has the container open for writing: a read lease
- * is granted only when nobody has (the kernel's i_writecount). 1 yes, 0 no,
- * -1 cannot tell (no leases on that file system, or not its owner). A
- * lease break while we hold it raises SIGURG, which is ignored. */
+/* Whether anyone still has the container open for writing (the kernel's
+ * i_writecount, proto/lease.h): 1 yes, 0 no, -1 cannot tell. */
 static int still_written(const char *container)
 {
-	int fd = open(container, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
+	int fd = open(container, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc;
 
 	if (fd < 0)
 		return -1;
-	if (fcntl(fd, F_SETSIG, SIGURG) == 0) {
-		if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-			fcntl(fd, F_SETLEASE, F_UNLCK);
-			rc = 0;
-		} else if (errno == EAGAIN) {
-			rc = 1;
-		}
-	}
+	rc = lease_free(fd, F_RDLCK);
 	close(fd);
-	return rc;
+	return rc < 0 ? -1 : !rc;
 }
 
 /* How many of w's opens one close event releases. inotify merges a close
