@@ -17,7 +17,7 @@ PKGS=(meson ninja-build pkg-config gcc libseccomp-dev libcap-ng-dev libcriterion
 	uthash-dev scdoc man-db linux-libc-dev busybox-static python3 git tar findutils coreutils
 	grep sqlite3 clang-format hyperfine file util-linux rsync make
 	stress-ng fio dbench e2fsprogs proot bindfs fuse3
-	debhelper lintian dpkg-dev fakeroot)
+	debhelper lintian dpkg-dev fakeroot strace)
 
 usage() {
 	echo "usage: $0 demo|test" >&2

@@ -2,6 +2,7 @@
  * (--attach, --stop). */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,11 +48,57 @@ static int connect_to(const char *path, int timeout_ms)
 	return fd;
 }
 
-int server_listen(const char *path)
+/* A socket bound to name and listening: fd or -errno. */
+static int bound_listening(const char *name)
 {
 	struct sockaddr_un sa;
+	int fd, rc = address(name, &sa);
+
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* bind makes the socket file before listen lets a connect in: a job that
+ * attaches as soon as it sees the file would be refused. So the socket
+ * listens under a name of its own first and is then linked to path, which
+ * fails, as bind does, when path exists. Where that cannot be done (no
+ * room for the name, the name taken, a file system with no hard links),
+ * path is bound directly. */
+static int listening_at(const char *path)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd, n = snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return bound_listening(path);
+	fd = bound_listening(tmp);
+	if (fd == -EADDRINUSE)
+		return bound_listening(path);
+	if (fd < 0)
+		return fd;
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return fd;
+	}
+	n = errno;
+	close(fd);
+	unlink(tmp);
+	return n == EEXIST ? -EADDRINUSE : bound_listening(path);
+}
+
+int server_listen(const char *path)
+{
 	struct stat st;
-	int fd = connect_to(path, 0), rc;
+	int fd = connect_to(path, 0);
 
 	if (fd >= 0 || fd == -EAGAIN) {
 		if (fd >= 0)
@@ -69,18 +116,7 @@ int server_listen(const char *path)
 	} else if (fd != -ENOENT) {
 		return fd;
 	}
-	rc = address(path, &sa);
-	if (rc < 0)
-		return rc;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
+	return listening_at(path);
 }
 
 /* Waits up to timeout_ms for a message on fd: 0 and m, or -errno (-EPIPE

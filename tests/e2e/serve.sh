@@ -591,6 +591,7 @@ stop_ends_the_server_and_removes_its_socket() {
 	local ok=0
 	start_server || return 1
 	job w -- sh -c 'echo stored > /coda/s.txt'
+	expect_rc w 0 || ok=1
 	cx_capture stop "" --stop "$SOCK"
 	expect_rc stop 0 || ok=1
 	expect_text stop err "" || ok=1
@@ -609,6 +610,29 @@ sigterm_ends_the_server_and_removes_its_socket() {
 	job r -- cat /coda/f.txt
 	kill -TERM "$SERVER"
 	expect_server_gone || ok=1
+	expect_out r "a file in the volume" || ok=1
+	return $ok
+}
+
+t job_attached_as_soon_as_the_socket_shows_is_served
+job_attached_as_soon_as_the_socket_shows_is_served() {
+	local ok=0
+	new_volume 'a file in the volume\n'
+	SOCK=$WORK/s.$RANDOM/sock
+	make_dirs "$(dirname "$SOCK")"
+	# The server's listen(2) held back half a second: its socket file must
+	# not show before a connect is let in.
+	strace -qq -o /dev/null -e trace=listen -e inject=listen:delay_enter=500000 \
+		"$CODA_EXEC" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" 2>"$T/server.err" &
+	SERVER=$!
+	for _ in $(seq 500); do
+		[ -S "$SOCK" ] && break
+		sleep 0.01
+	done
+	job r -- cat /coda/f.txt
+	# $SERVER is strace: a server it leaves behind is killed by name.
+	stop_server || { ok=1; pkill -KILL -f -- "--serve $SOCK"; }
+	expect_rc r 0 || ok=1
 	expect_out r "a file in the volume" || ok=1
 	return $ok
 }
@@ -789,6 +813,7 @@ stop_ends_a_hosted_venus_server_and_its_venus() {
 	local ok=0 p
 	start_hosted_server || return 1
 	job w -- sh -c 'echo stored > /coda/s.txt'
+	expect_rc w 0 || ok=1
 	hosted_pids || {
 		stop_server
 		return 1
