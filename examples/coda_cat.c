@@ -1,6 +1,7 @@
 /* coda_cat: cat(1) of files under a coda-exec --serve mount, with no trap:
  *
  *   coda-exec --serve /tmp/coda.sock --volume ~/src &
+ *   until [ -S /tmp/coda.sock ]; do sleep 0.1; done
  *   CODA_SOCKET=/tmp/coda.sock coda_cat /coda/README
  *
  * Build: cc coda_cat.c $(pkg-config --cflags --libs libcodaclient) */
