@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <uthash.h>
 
 #include "coda/coda.h"
+#include "proto/hash.h"
 #include "server/server.h"
 #include "blocking.h"
 #include "codaclient.h"
@@ -273,12 +273,17 @@ static int hand_out(struct coda_file *f, int src, int flags)
 		free(o);
 		return o ? -errno : -ENOMEM;
 	}
-	/* The library's own open file of a reader is src; a writer's goes, so
-	 * that the caller's close is its last release. */
-	coda_file_close_src(f, src);
 	o->fd = fd;
 	o->file = f;
 	HASH_ADD_INT(the_client->fds, fd, o);
+	if (!HASH_ADDED(hh, o)) {
+		close(fd);
+		free(o);
+		return -ENOMEM;
+	}
+	/* The library's own open file of a reader is src; a writer's goes, so
+	 * that the caller's close is its last release. */
+	coda_file_close_src(f, src);
 	return fd;
 }
 

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <uthash.h>
 
+#include "proto/hash.h"
 #include "answers.h"
 
 /* What the server knows of a slot of a table, beside what is in it. */
@@ -41,6 +41,8 @@ struct answers {
 	uint64_t clock; /* answers kept so far: which is the oldest of a set */
 };
 
+static void free_user(struct user *u);
+
 int answers_new(struct answers **ap)
 {
 	*ap = calloc(1, sizeof(**ap));
@@ -73,6 +75,10 @@ int answers_user(struct answers *a, uid_t uid, struct user **up)
 		u->uid = uid;
 		make_table(u);
 		HASH_ADD(hh, a->users, uid, sizeof(u->uid), u);
+		if (!HASH_ADDED(hh, u)) {
+			free_user(u);
+			return -ENOMEM;
+		}
 	}
 	*up = u;
 	return 0;
@@ -110,12 +116,16 @@ static void drop(struct user *u, int32_t i)
 	m->kept = 0;
 }
 
-/* Slot i, just written, joins the list of the object it is about. */
+/* Slot i, just written, joins the list of the object it is about; -ENOMEM
+ * leaves it on none, for drop(). */
 static int enter(struct user *u, int32_t i, const struct CodaFid *fid)
 {
 	struct slot_meta *m = &u->meta[i];
 	struct about *ab;
 
+	m->about = *fid;
+	m->prev = -1;
+	m->next = -1;
 	HASH_FIND(hh, u->by_fid, fid, sizeof(*fid), ab);
 	if (!ab) {
 		ab = calloc(1, sizeof(*ab));
@@ -124,9 +134,11 @@ static int enter(struct user *u, int32_t i, const struct CodaFid *fid)
 		ab->fid = *fid;
 		ab->first = -1;
 		HASH_ADD(hh, u->by_fid, fid, sizeof(ab->fid), ab);
+		if (!HASH_ADDED(hh, ab)) {
+			free(ab);
+			return -ENOMEM;
+		}
 	}
-	m->about = *fid;
-	m->prev = -1;
 	m->next = ab->first;
 	if (ab->first >= 0)
 		u->meta[ab->first].prev = i;
@@ -293,6 +305,10 @@ int user_give(struct user *u, const struct CodaFid *fid)
 		return -ENOMEM;
 	g->fid = *fid;
 	HASH_ADD(hh, u->given, fid, sizeof(g->fid), g);
+	if (!HASH_ADDED(hh, g)) {
+		free(g);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <uthash.h>
 
 #include "proto/channel.h"
 #include "proto/describe.h"
+#include "proto/hash.h"
 #include "proto/latency.h"
 #include "answers.h"
 #include "opens.h"
@@ -270,25 +270,44 @@ static void key_of(struct flight *f, struct user *u, const unsigned char *key, s
 	}
 }
 
-/* m to venus as f, f's job (if any) waiting for its reply. 0, or -EPIPE. */
+/* f joins the tables, where venus's reply and its job's signal find it
+ * (land() is the way out). 0, or -ENOMEM with f in neither. */
+static int take_off(struct relay *r, struct flight *f)
+{
+	HASH_ADD(hh, r->by_unique, unique, sizeof(f->unique), f);
+	if (!HASH_ADDED(hh, f))
+		return -ENOMEM;
+	if (f->job.conn) {
+		HASH_ADD(hh_job, r->by_job, job, sizeof(f->job), f);
+		if (!HASH_ADDED(hh_job, f)) {
+			HASH_DELETE(hh, r->by_unique, f);
+			return -ENOMEM;
+		}
+		f->job.conn->inflight++;
+	}
+	r->inflight++;
+	return 0;
+}
+
+/* m to venus as f, f's job (if any) waiting for its reply; f is in the
+ * tables first, so that the reply finds it. 0, -ENOMEM with nothing sent
+ * and m as it was, or -EPIPE; f is freed but on success. */
 static int send_flight(struct relay *r, struct flight *f, struct coda_msg *m)
 {
 	f->unique = next_unique(r);
 	f->opcode = m->ih.opcode;
 	plan_zaps(f, m);
+	if (take_off(r, f) < 0) {
+		free_flight(f);
+		return -ENOMEM;
+	}
 	m->ih.unique = f->unique;
 	if (r->trace)
 		trace_sent(f, m);
 	if (chan_send(r->venus, m) < 0) {
-		free_flight(f);
+		land(r, f);
 		return -EPIPE;
 	}
-	HASH_ADD(hh, r->by_unique, unique, sizeof(f->unique), f);
-	if (f->job.conn) {
-		HASH_ADD(hh_job, r->by_job, job, sizeof(f->job), f);
-		f->job.conn->inflight++;
-	}
-	r->inflight++;
 	return 0;
 }
 
@@ -301,13 +320,17 @@ static void send_closes(struct relay *r)
 		struct open_rec *rec = r->closes;
 		struct flight *f = calloc(1, sizeof(*f));
 		struct coda_msg m;
+		int rc;
 
 		if (!f)
 			return; /* the next reply tries again */
-		r->closes = rec->next;
 		open_rec_close(rec, &m);
+		rc = send_flight(r, f, &m);
+		if (rc == -ENOMEM)
+			return; /* rec stays: the next reply tries again */
+		r->closes = rec->next;
 		free(rec);
-		if (send_flight(r, f, &m) < 0)
+		if (rc < 0)
 			return; /* venus gone: seen on its channel */
 	}
 }
@@ -317,7 +340,7 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	unsigned char key[SHTABLE_KEY_MAX];
 	struct flight *f;
 	size_t klen;
-	int err = 0;
+	int err = 0, rc;
 
 	if (m->ih.opcode == CODA_SIGNAL)
 		return relay_signal(r, c, m->ih.unique);
@@ -347,10 +370,15 @@ int relay_upcall(struct relay *r, struct conn *c, struct coda_msg *m)
 	f->job.conn = c;
 	f->job.unique = m->ih.unique;
 	key_of(f, c->user, key, klen);
+	rc = send_flight(r, f, m);
+	if (rc == -ENOMEM) {
+		conn_reply(c, &m->ih, -ENOMEM); /* a close not sent leaves its open in c's set */
+		return 0;
+	}
 	if (m->ih.opcode == CODA_CLOSE)
 		opens_closed(&c->opens, &(struct open_key){m->in.coda_close.VFid,
 							   (uint32_t)m->in.coda_close.flags});
-	return send_flight(r, f, m);
+	return rc;
 }
 
 /* A downcall of venus's drops the answers it makes untrue. */
@@ -386,18 +414,30 @@ static void drop(struct coda_msg *m)
 	m->fd = -1;
 }
 
-/* Venus granted f's open: the job's to close, or, the job gone, ours. */
-static void keep_open(struct relay *r, struct flight *f)
+/* Venus granted f's open: the job's to close, or, the job gone, ours. An
+ * open the job's set has no room for is ours too, and -ENOMEM: the job is
+ * told its open failed. */
+static int keep_open(struct relay *r, struct flight *f)
 {
+	struct open_rec *rec = f->open;
 	struct conn *c = f->job.conn;
 
-	if (c)
-		HASH_ADD(hh, c->opens, key, sizeof(f->open->key), f->open);
-	else {
-		f->open->next = r->closes;
-		r->closes = f->open;
-	}
 	f->open = NULL;
+	if (c) {
+		HASH_ADD(hh, c->opens, key, sizeof(rec->key), rec);
+		if (HASH_ADDED(hh, rec))
+			return 0;
+	}
+	rec->next = r->closes;
+	r->closes = rec;
+	return c ? -ENOMEM : 0;
+}
+
+/* Venus's success in m becomes -ENOMEM for f's job, with no file. */
+static void fail_reply(const struct flight *f, struct coda_msg *m)
+{
+	drop(m);
+	coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, -ENOMEM);
 }
 
 struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
@@ -428,16 +468,16 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 		answers_keep(r->answers, f->user, f->key, f->klen, m);
 	if (f && m->oh.result == 0)
 		send_zaps(r, f);
+	if (f && f->open && m->oh.result == 0 && keep_open(r, f) < 0)
+		fail_reply(f, m);
 	if (f && f->job.conn) {
 		c = f->job.conn;
 		if (m->oh.result == 0 && coda_msg_reply_fid(m, f->opcode, &fid) &&
 		    user_give(c->user, &fid) < 0)
-			coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, -ENOMEM);
+			fail_reply(f, m);
 		m->oh.unique = (uint32_t)f->job.unique;
 		conn_send(c, m);
 	}
-	if (f && f->open && m->oh.result == 0)
-		keep_open(r, f);
 	if (f)
 		land(r, f);
 	drop(m); /* the job has its own copy now, or nobody wants it */

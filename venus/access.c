@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "proto/hash.h"
 #include "venus.h"
 #include "venus_int.h"
 
@@ -58,13 +59,13 @@ static struct uid_groups *groups_of(struct venus *v, uid_t uid)
 	if (!g)
 		return NULL;
 	g->uid = uid;
-	if (groups_lookup(uid, g) < 0) {
-		free(g->gids);
-		free(g);
-		return NULL;
-	}
-	HASH_ADD(hh, v->groups, uid, sizeof(g->uid), g);
-	return g;
+	if (groups_lookup(uid, g) == 0)
+		HASH_ADD(hh, v->groups, uid, sizeof(g->uid), g);
+	if (HASH_ADDED(hh, g))
+		return g;
+	free(g->gids);
+	free(g);
+	return NULL;
 }
 
 bool access_in_group(struct venus *v, uid_t uid, gid_t gid)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "proto/hash.h"
 #include "venus.h"
 #include "venus_int.h"
 
@@ -137,6 +138,10 @@ static int alias_add(struct fid_alias **table, const struct fid_ino *key, struct
 	a->key = *key;
 	a->e = e;
 	HASH_ADD(hh, *table, key, sizeof(a->key), a);
+	if (!HASH_ADDED(hh, a)) {
+		free(a);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -258,6 +263,8 @@ static void fid_retire(struct venus *v, const struct CodaFid *fid)
 		return;
 	r->fid = *fid;
 	HASH_ADD(hh, v->retired, fid, sizeof(r->fid), r);
+	if (!HASH_ADDED(hh, r))
+		free(r);
 }
 
 static bool fid_retired(struct venus *v, const struct CodaFid *fid)
@@ -385,6 +392,16 @@ static void fid_name_found(struct venus *v, struct fid_entry *e, char *path)
 	}
 }
 
+/* e, found by its inode, joins v's fids; -ENOMEM leaves it found by none. */
+static int fid_add(struct venus *v, struct fid_entry *e)
+{
+	HASH_ADD(hh, v->fids, fid, sizeof(e->fid), e);
+	if (HASH_ADDED(hh, e))
+		return 0;
+	fid_unhash_ino(v, e);
+	return -ENOMEM;
+}
+
 /* Records the fid of the object found at `path`; takes path. */
 int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_entry **ep)
 {
@@ -410,6 +427,8 @@ int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_ent
 		err = alias_add(&v->numbers, &k, e);
 	if (!err) {
 		err = fid_hash_ino(v, e, st);
+		if (!err)
+			err = fid_add(v, e);
 		if (err)
 			fid_unhash_number(v, e);
 	}
@@ -418,7 +437,6 @@ int fid_enter(struct venus *v, const struct stat *st, char *path, struct fid_ent
 		return err;
 	}
 	e->path = e->path_in;
-	HASH_ADD(hh, v->fids, fid, sizeof(e->fid), e);
 	*ep = e;
 	return 0;
 }

@@ -1,7 +1,7 @@
 #include <stdlib.h>
-#include <uthash.h>
 
 #include "cache.h"
+#include "proto/hash.h"
 
 /* Entries one table keeps (names, attributes, rights, link targets): about
  * 3.5 MiB of names and 6 MiB of attributes at most. */
@@ -77,11 +77,12 @@ static void link_free(struct link_entry *e)
 	free(e);
 }
 
-/* Called before an entry is added to table `head`: a full table loses its
- * oldest entry, as the kernel's dcache and inode cache shrink (what is
- * wanted again is asked again), so that memory stays bounded however many
- * objects a run walks. */
-#define MAKE_ROOM(c, head, release)                                                                \
+/* Adds entry e to table `head` under its key. A full table loses its oldest
+ * entry first, as the kernel's dcache and inode cache shrink (what is wanted
+ * again is asked again), so that memory stays bounded however many objects a
+ * run walks. An entry the table has no memory for is released and e set
+ * NULL: what is not cached is asked again too. */
+#define CACHE_ADD(c, head, key, keylen, e, release)                                                \
 	do {                                                                                       \
 		if (HASH_COUNT(head) >= CACHE_MAX_PER_TABLE) {                                     \
 			__typeof__(head) oldest_ = (head);                                         \
@@ -89,7 +90,13 @@ static void link_free(struct link_entry *e)
 			release(oldest_);                                                          \
 			(c)->count--;                                                              \
 		}                                                                                  \
-		(c)->count++;                                                                      \
+		HASH_ADD_KEYPTR(hh, head, key, keylen, e);                                         \
+		if (HASH_ADDED(hh, e)) {                                                           \
+			(c)->count++;                                                              \
+		} else {                                                                           \
+			release(e);                                                                \
+			(e) = NULL;                                                                \
+		}                                                                                  \
 	} while (0)
 
 int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char *name, size_t len,
@@ -146,8 +153,7 @@ void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char
 	e->vtype = vtype;
 	e->dir = *dir;
 	memcpy(e->name, name, len);
-	MAKE_ROOM(c, c->names, free);
-	HASH_ADD_KEYPTR(hh, c->names, &e->dir, name_keylen(len), e);
+	CACHE_ADD(c, c->names, &e->dir, name_keylen(len), e, free);
 }
 
 static void attr_pack(struct attr_kept *k, const struct coda_vattr *a)
@@ -206,8 +212,9 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 		if (!e)
 			return;
 		e->fid = *fid;
-		MAKE_ROOM(c, c->attrs, free);
-		HASH_ADD(hh, c->attrs, fid, sizeof(e->fid), e);
+		CACHE_ADD(c, c->attrs, &e->fid, sizeof(e->fid), e, free);
+		if (!e)
+			return;
 	}
 	attr_pack(&e->attr, attr);
 }
@@ -241,8 +248,9 @@ void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t 
 		if (!e)
 			return;
 		e->fid = *fid;
-		MAKE_ROOM(c, c->access, free);
-		HASH_ADD(hh, c->access, fid, sizeof(e->fid), e);
+		CACHE_ADD(c, c->access, &e->fid, sizeof(e->fid), e, free);
+		if (!e)
+			return;
 	}
 	i = access_slot(e, uid);
 	if (i < 0) {
@@ -295,8 +303,7 @@ void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char
 	memcpy(e->target, target, len);
 	e->len = len;
 	e->fid = *fid;
-	MAKE_ROOM(c, c->links, link_free);
-	HASH_ADD(hh, c->links, fid, sizeof(e->fid), e);
+	CACHE_ADD(c, c->links, &e->fid, sizeof(e->fid), e, link_free);
 }
 
 void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)

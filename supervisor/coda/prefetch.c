@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "prefetch.h"
+#include "proto/hash.h"
 #include "proto/venus_dirent.h"
 
 #define PF_WORKERS	   8
@@ -87,6 +87,10 @@ static int add_name(struct listing *l, const struct venus_dirent_view *v)
 	pn->len = v->namlen;
 	memcpy(pn->name, v->name, v->namlen);
 	HASH_ADD_KEYPTR(hh, l->by_name, pn->name, pn->len, pn);
+	if (!HASH_ADDED(hh, pn)) {
+		free(pn);
+		return -ENOMEM;
+	}
 	l->order[l->n++] = pn;
 	return 0;
 }

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <uthash.h>
 
 #include "cache.h"
 #include "proto/channel.h"
+#include "proto/hash.h"
 #include "prefetch.h"
 #include "psdev.h"
 #include "stats.h"
@@ -149,8 +149,19 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 			coda_trace_answer(r->sb->log, "(shared answer)", line, -rc, req.sent_ns);
 		return rc;
 	}
+	req.unique = m->ih.unique;
+	req.opcode = m->ih.opcode;
+	req.waiter = r->waiter;
+	req.msg = m;
+	req.state = REQ_WAITING;
+	/* Pending before it goes, so that its reply finds it: one that
+	 * cannot be kept is not sent. */
+	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
+	if (!HASH_ADDED(hh, &req))
+		return -ENOMEM;
 	rc = chan_send(vc->chan, m);
 	if (rc < 0) {
+		HASH_DEL(vc->pending, &req);
 		/* Not psdev_venus_gone() from here: a waiter must not wake
 		 * others. If venus has gone, the loop reads the end of the
 		 * channel next and fails every waiting call then. */
@@ -158,15 +169,9 @@ int coda_upcall(struct coda_req *r, struct coda_msg *m)
 	}
 	if (vc->stats)
 		coda_stats_sent(vc->stats, m->ih.opcode);
-	req.unique = m->ih.unique;
-	req.opcode = m->ih.opcode;
-	req.waiter = r->waiter;
-	req.msg = m;
-	req.state = REQ_WAITING;
 	req.sent_ms = now_ms();
 	req.deadline_ms = req.sent_ms + vc->timeout_ms;
 	req.check_ms = now_ms() + SIGNAL_CHECK_MS;
-	HASH_ADD(hh, vc->pending, unique, sizeof(req.unique), &req);
 	while (req.state == REQ_WAITING)
 		r->sb->sched->sleep(r->waiter);
 	rc = finish_request(&req);

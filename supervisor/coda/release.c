@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <unistd.h>
-#include <uthash.h>
 
+#include "proto/hash.h"
 #include "proto/lease.h"
 #include "cache.h"
 #include "psdev.h"
@@ -65,6 +65,25 @@ static struct writer *writer_by_fid(struct release_state *r, const struct CodaFi
 	return NULL;
 }
 
+/* A writer of the container at path, watched as wd, in r's table; NULL if
+ * memory is short. */
+static struct writer *writer_new(struct release_state *r, int wd, const char *path)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->wd = wd;
+	w->container = strdup(path);
+	if (w->container)
+		HASH_ADD_INT(r->by_wd, wd, w);
+	if (HASH_ADDED(hh, w))
+		return w;
+	free(w->container);
+	free(w);
+	return NULL;
+}
+
 /* The writer of the container open at fd, watched from now on; created for
  * fid (CODA_CLOSE will go as who) if it is the first. */
 static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid, int cflags,
@@ -85,17 +104,14 @@ static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid
 		return -errno;
 	HASH_FIND_INT(r->by_wd, &wd, w);
 	if (!w) {
-		w = calloc(1, sizeof(*w));
-		if (!w || !(w->container = strdup(path))) {
-			free(w);
+		w = writer_new(r, wd, path);
+		if (!w) {
 			inotify_rm_watch(r->inotify_fd, wd);
 			return -ENOMEM;
 		}
-		w->wd = wd;
 		w->fid = *fid;
 		w->cflags = cflags;
 		w->who = *who;
-		HASH_ADD_INT(r->by_wd, wd, w);
 		r->active++;
 	}
 	*out = w;

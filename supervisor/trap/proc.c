@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proto/hash.h"
 #include "trap.h"
 
 /* How far up the process tree a new process looks for state to inherit. */
@@ -510,6 +511,11 @@ static struct proc *proc_lookup_depth(struct trap *s, pid_t tid, int depth, stru
 		return NULL;
 	}
 	HASH_ADD_INT(s->procs, tid, p);
+	if (!HASH_ADDED(hh, p)) {
+		shared_put_all(s, p->shared);
+		free(p);
+		return NULL;
+	}
 	if (p->tid == p->tgid)
 		proc_watch_exit(s, p);
 	return p;

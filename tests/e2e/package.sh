@@ -3,10 +3,11 @@
 # -us -uc -b on a copy of the source tree (by nobody when run as root, as
 # packages are built: with no privilege), lintian with no error or warning,
 # and the three packages unpacked with dpkg -x into a root of the suite's
-# own, never onto the system: each holds exactly its files, apt would
-# install them with what they depend on, man finds every page name, and
-# coda_cat.c built with the -dev package's pkg-config file reads a volume
-# through the unpacked coda-exec --serve, byte for byte.
+# own, never onto the system: each holds exactly its files, the library
+# imports no exit, apt would install them with what they depend on, man
+# finds every page name, and coda_cat.c built with the -dev package's
+# pkg-config file reads a volume through the unpacked coda-exec --serve,
+# byte for byte.
 #
 #   tests/e2e/package.sh SOURCE_ROOT      build, then test the packages
 #   tests/e2e/package.sh --debs DIR       test the packages in DIR
@@ -166,6 +167,21 @@ each_package_holds_exactly_its_files() {
 		ok=1
 	}
 	return $ok
+}
+
+# The library never ends its user's program: it imports no exit, which
+# uthash's fatal no-memory path did (lintian's experimental tag
+# exit-in-shared-library).
+t library_imports_no_exit
+library_imports_no_exit() {
+	local found
+	unpacked || return 1
+	found=$(nm -D --undefined-only "$ROOT/usr/lib/$MULTIARCH/libcodaclient.so.0.1.0" |
+		awk '$2 ~ /^(exit|_exit|_Exit)(@|$)/ { print $2 }')
+	[ -z "$found" ] || {
+		note "libcodaclient.so imports $found: it can end its user's program"
+		return 1
+	}
 }
 
 # apt's simulation of an install of the three files: their dependencies

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include "channel.h"
 #include "coda/cache.h"
@@ -789,6 +790,101 @@ Test(psdev, downcall_does_not_disturb_a_waiting_call)
 	psdev_readable(&sb);
 	expect_getattr(c, 100);
 	free(c);
+}
+
+/* ---- Memory that runs out ---- */
+
+/* The module's malloc and calloc (the test is linked with --wrap for both:
+ * a compiler may make uthash's malloc and zeroing one calloc). While
+ * no_hash_tables is set, a uthash table cannot be made: the next add to an
+ * empty table fails as it does with no memory. */
+static bool no_hash_tables;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+static bool refused(size_t size)
+{
+	if (!no_hash_tables || size != sizeof(UT_hash_table))
+		return false;
+	errno = ENOMEM;
+	return true;
+}
+
+void *__wrap_malloc(size_t size)
+{
+	return refused(size) ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return refused(n * size) ? NULL : __real_calloc(n, size);
+}
+
+Test(psdev, upcall_that_cannot_be_kept_pending_fails_with_enomem_and_is_not_sent)
+{
+	struct call *c;
+
+	no_hash_tables = true;
+	c = start_call(CODA_GETATTR, 9);
+	no_hash_tables = false;
+	cr_assert(c->done, "the caller waits for a reply that nothing would find");
+	cr_assert_eq(c->rc, -ENOMEM);
+	venus_expect_nothing();
+	cr_assert_null(sb.vc.pending);
+	free(c);
+	check_channel_works(9, 99);
+}
+
+struct getattr_call {
+	uint32_t n;
+	struct coda_vattr attr;
+	int rc;
+	bool done;
+};
+
+static void getattr_fn(struct coda_waiter *w, void *arg)
+{
+	struct coda_req r = {.sb = &sb, .waiter = w};
+	struct getattr_call *g = arg;
+	struct CodaFid fid = fid_of(g->n);
+
+	g->rc = coda_getattr(&r, &fid, &g->attr);
+	g->done = true;
+}
+
+/* coda_getattr of fid n, which venus answers with size; with no hash
+ * tables from the reply on, if oom. */
+static void getattr_answered(struct getattr_call *g, uint32_t n, uint64_t size, bool oom)
+{
+	struct coda_msg up;
+
+	*g = (struct getattr_call){.n = n};
+	spawn_caller(NULL, getattr_fn, g);
+	venus_recv(&up);
+	cr_assert_eq(up.ih.opcode, CODA_GETATTR);
+	no_hash_tables = oom;
+	venus_getattr_reply(up.ih.unique, size);
+	psdev_readable(&sb);
+	no_hash_tables = false;
+	cr_assert(g->done, "the caller is still waiting");
+	cr_assert_eq(g->rc, 0, "rc %d", g->rc);
+	cr_assert_eq(g->attr.va_size, size);
+}
+
+Test(psdev, attributes_the_cache_has_no_memory_for_are_answered_and_asked_again)
+{
+	struct getattr_call g;
+
+	getattr_answered(&g, 8, 800, true);
+	cr_assert_not(attr_cached(8));
+	cr_assert_eq(sb.caches.count, 0);
+	/* Venus is asked again, and its new answer is the one seen. */
+	getattr_answered(&g, 8, 801, false);
+	cr_assert(attr_cached(8));
+	venus_expect_nothing();
 }
 
 /* ---- What --stats counts ---- */
