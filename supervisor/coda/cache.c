@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "cache.h"
@@ -26,12 +27,16 @@ struct name_entry {
 /* What a cached attribute keeps of a coda_vattr: every field a stat or a
  * permission check reads, packed (the type is a known vtype, or it is not
  * cached). va_gen, va_flags and va_filerev, which nothing reads, come back
- * 0: kept, they would make an entry a quarter bigger. */
+ * 0: kept, they would make an entry a quarter bigger. Nanoseconds, the
+ * block size and rdev are kept in 32 bits, which hold every value a kernel
+ * gives; an attribute whose values do not fit is not cached (attr_fits),
+ * so a cached answer is always venus's own. */
 struct attr_kept {
-	struct coda_timespec atime, mtime, ctime;
-	long fileid, blocksize;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	long fileid;
 	u_quad_t size, bytes;
-	cdev_t rdev;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint32_t blocksize, rdev;
 	vuid_t uid;
 	vgid_t gid;
 	u_short mode;
@@ -156,16 +161,32 @@ void cache_name_put(struct coda_caches *c, const struct CodaFid *dir, const char
 	CACHE_ADD(c, c->names, &e->dir, name_keylen(len), e, free);
 }
 
+static bool fits_32(unsigned long v)
+{
+	return v <= UINT32_MAX;
+}
+
+static bool attr_fits(const struct coda_vattr *a)
+{
+	return fits_32((unsigned long)a->va_atime.tv_nsec) &&
+	       fits_32((unsigned long)a->va_mtime.tv_nsec) &&
+	       fits_32((unsigned long)a->va_ctime.tv_nsec) &&
+	       fits_32((unsigned long)a->va_blocksize) && fits_32(a->va_rdev);
+}
+
 static void attr_pack(struct attr_kept *k, const struct coda_vattr *a)
 {
-	k->atime = a->va_atime;
-	k->mtime = a->va_mtime;
-	k->ctime = a->va_ctime;
+	k->atime_sec = a->va_atime.tv_sec;
+	k->mtime_sec = a->va_mtime.tv_sec;
+	k->ctime_sec = a->va_ctime.tv_sec;
+	k->atime_nsec = (uint32_t)a->va_atime.tv_nsec;
+	k->mtime_nsec = (uint32_t)a->va_mtime.tv_nsec;
+	k->ctime_nsec = (uint32_t)a->va_ctime.tv_nsec;
 	k->fileid = a->va_fileid;
-	k->blocksize = a->va_blocksize;
+	k->blocksize = (uint32_t)a->va_blocksize;
 	k->size = a->va_size;
 	k->bytes = a->va_bytes;
-	k->rdev = a->va_rdev;
+	k->rdev = (uint32_t)a->va_rdev;
 	k->uid = a->va_uid;
 	k->gid = a->va_gid;
 	k->mode = a->va_mode;
@@ -176,9 +197,9 @@ static void attr_pack(struct attr_kept *k, const struct coda_vattr *a)
 static void attr_unpack(struct coda_vattr *a, const struct attr_kept *k)
 {
 	memset(a, 0, sizeof(*a));
-	a->va_atime = k->atime;
-	a->va_mtime = k->mtime;
-	a->va_ctime = k->ctime;
+	a->va_atime = (struct coda_timespec){k->atime_sec, k->atime_nsec};
+	a->va_mtime = (struct coda_timespec){k->mtime_sec, k->mtime_nsec};
+	a->va_ctime = (struct coda_timespec){k->ctime_sec, k->ctime_nsec};
 	a->va_fileid = k->fileid;
 	a->va_blocksize = k->blocksize;
 	a->va_size = k->size;
@@ -189,6 +210,15 @@ static void attr_unpack(struct coda_vattr *a, const struct attr_kept *k)
 	a->va_mode = k->mode;
 	a->va_nlink = k->nlink;
 	a->va_type = k->type;
+}
+
+static void attr_forget(struct coda_caches *c, struct attr_entry *e)
+{
+	if (!e)
+		return;
+	HASH_DEL(c->attrs, e);
+	free(e);
+	c->count--;
 }
 
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr)
@@ -207,6 +237,10 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 	struct attr_entry *e;
 
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
+	if (!attr_fits(attr)) {
+		attr_forget(c, e);
+		return;
+	}
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
@@ -313,11 +347,7 @@ void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 
 	c->attr_drops++;
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), a);
-	if (a) {
-		HASH_DEL(c->attrs, a);
-		free(a);
-		c->count--;
-	}
+	attr_forget(c, a);
 	HASH_FIND(hh, c->links, fid, sizeof(*fid), l);
 	if (l) {
 		HASH_DEL(c->links, l);

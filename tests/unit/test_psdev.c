@@ -736,6 +736,55 @@ Test(psdev, cache_of_a_walk_bigger_than_it_drops_the_oldest_names)
 	cr_assert_eq(peak, sb.caches.count, "entries were dropped wholesale");
 }
 
+/* The largest values a kernel gives, kept packed: what comes back is
+ * exactly what venus said. */
+Test(psdev, cached_attributes_come_back_exactly_as_venus_gave_them)
+{
+	struct CodaFid f = fid_of(101);
+	struct coda_vattr put, got;
+
+	memset(&put, 0, sizeof(put)); /* padding too: the two are compared whole */
+	put.va_type = C_VCHR;
+	put.va_mode = 07777;
+	put.va_nlink = 32767;
+	put.va_uid = 4294967294u;
+	put.va_gid = 4294967293u;
+	put.va_fileid = 0x7fffffffffffffffL;
+	put.va_size = 0xffffffffffffffffULL;
+	put.va_blocksize = 4294967295L;
+	put.va_atime = (struct coda_timespec){-1, 999999999};
+	put.va_mtime = (struct coda_timespec){0x7fffffffffffffffLL, 1};
+	put.va_ctime = (struct coda_timespec){1765000000, 0};
+	put.va_rdev = 0xffffffffUL;
+	put.va_bytes = 0xfffffffffffffe00ULL;
+	cache_attr_put(&sb.caches, &f, &put);
+	cr_assert(cache_attr_get(&sb.caches, &f, &got));
+	cr_assert_eq(memcmp(&got, &put, sizeof(got)), 0, "the cached attributes differ");
+}
+
+/* Values no kernel gives (a malformed venus): not cached, so a stat sees
+ * venus's own answer, and an older cached one goes. */
+Test(psdev, attributes_too_wide_to_keep_are_not_cached)
+{
+	struct CodaFid f = fid_of(101);
+	struct coda_vattr attr = {.va_type = C_VREG};
+
+	cache_attr_put(&sb.caches, &f, &attr);
+	cr_assert(attr_cached(101));
+	attr.va_mtime.tv_nsec = 1L << 32;
+	cache_attr_put(&sb.caches, &f, &attr);
+	cr_assert_not(attr_cached(101), "a nanosecond count past 32 bits was cached");
+	cr_assert_eq(sb.caches.count, 0);
+	attr.va_mtime.tv_nsec = 0;
+	attr.va_rdev = 1UL << 32;
+	cache_attr_put(&sb.caches, &f, &attr);
+	cr_assert_not(attr_cached(101), "an rdev past 32 bits was cached");
+	attr.va_rdev = 0;
+	attr.va_blocksize = -1;
+	cache_attr_put(&sb.caches, &f, &attr);
+	cr_assert_not(attr_cached(101), "a negative block size was cached");
+}
+
 Test(psdev, too_short_downcall_is_ignored)
 {
 	struct CodaFid d = fid_of(100);
