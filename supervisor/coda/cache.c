@@ -5,7 +5,7 @@
 #include "proto/hash.h"
 
 /* Entries one table keeps (names, attributes, rights, link targets): about
- * 3.5 MiB of names and 6 MiB of attributes at most. */
+ * 3.5 MiB of names and 5.5 MiB of attributes at most. */
 #define CACHE_MAX_PER_TABLE 32768
 
 /* The key of a name: its directory's fid and the name's bytes, laid out
