@@ -556,11 +556,12 @@ supervisor_caps_wanted() { caps_kept 0x800ff 0x80020; }
 # ------------------------------------------- a --serve server ($CODA_EXEC)
 
 # launch_server OPTIONS...: coda-exec --serve $SOCK OPTIONS, once its socket
-# answers.
+# answers; run under the command SERVER_WRAPPER holds, if any.
+SERVER_WRAPPER=()
 launch_server() {
 	SOCK=$WORK/s.$RANDOM/sock
 	make_dirs "$(dirname "$SOCK")"
-	"$CODA_EXEC" --serve "$SOCK" "$@" 2>"$T/server.err" &
+	"${SERVER_WRAPPER[@]}" "$CODA_EXEC" --serve "$SOCK" "$@" 2>"$T/server.err" &
 	SERVER=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && return 0

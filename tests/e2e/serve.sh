@@ -617,20 +617,13 @@ sigterm_ends_the_server_and_removes_its_socket() {
 t job_attached_as_soon_as_the_socket_shows_is_served
 job_attached_as_soon_as_the_socket_shows_is_served() {
 	local ok=0
-	new_volume 'a file in the volume\n'
-	SOCK=$WORK/s.$RANDOM/sock
-	make_dirs "$(dirname "$SOCK")"
 	# The server's listen(2) held back half a second: its socket file must
 	# not show before a connect is let in. (LeakSanitizer cannot work under
 	# a tracer: it would fail the server's exit in a sanitizer build.)
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -qq -o /dev/null -e trace=listen -e inject=listen:delay_enter=500000 \
-		"$CODA_EXEC" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" 2>"$T/server.err" &
-	SERVER=$!
-	for _ in $(seq 500); do
-		[ -S "$SOCK" ] && break
-		sleep 0.01
-	done
+	SERVER_WRAPPER=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		strace -qq -o /dev/null -e trace=listen -e inject=listen:delay_enter=500000)
+	start_server || ok=1
+	SERVER_WRAPPER=()
 	job r -- cat /coda/f.txt
 	# $SERVER is strace: a server it leaves behind is killed by name.
 	stop_server || {
