@@ -31,6 +31,7 @@ struct server {
 	struct relay relay;
 	bool stopping, venus_gone;
 	pid_t venus_pid;
+	uint32_t venus_flags; /* told to every job at HELLO */
 	FILE *log;
 	bool verbose;
 };
@@ -137,6 +138,7 @@ static void hello(struct server *srv, struct conn *c, const struct coda_msg *m)
 	memcpy(&out.oh, &reply.oh, sizeof(out.oh));
 	out.venus_pid = srv->venus_pid > 0 ? (int32_t)srv->venus_pid : 0;
 	out.uid = c->uid;
+	out.venus_flags = srv->venus_flags;
 	memcpy(reply.raw, &out, sizeof(out));
 	reply.len = sizeof(out);
 	reply.fd = answers_table_fd(c->user);
@@ -274,8 +276,8 @@ static int signals(struct server *srv)
 	return srv->sigfd < 0 ? -errno : 0;
 }
 
-int server_new(int listener, int venus, pid_t venus_pid, FILE *log, bool verbose, bool trace,
-	       struct server **srvp)
+int server_new(int listener, int venus, pid_t venus_pid, bool fixed_containers, FILE *log,
+	       bool verbose, bool trace, struct server **srvp)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -285,6 +287,7 @@ int server_new(int listener, int venus, pid_t venus_pid, FILE *log, bool verbose
 		return -ENOMEM;
 	srv->listener = listener;
 	srv->venus_pid = venus_pid;
+	srv->venus_flags = fixed_containers ? CODA_SERVER_FIXED_CONTAINERS : 0;
 	srv->log = log;
 	srv->verbose = verbose;
 	srv->sigfd = -1;

@@ -20,9 +20,10 @@ int server_listen(const char *path);
 
 /* What the server said at HELLO. */
 struct server_hello {
-	pid_t venus_pid; /* the server's venus, or 0 when it did not say */
-	int table;	 /* the memfd of our uid's answers (proto/shtable.h), or -1 */
-	uid_t uid;	 /* ours, as the server knows it: the table's key */
+	pid_t venus_pid;       /* the server's venus, or 0 when it did not say */
+	bool fixed_containers; /* its venus never rewrites a container in place */
+	int table;	       /* the memfd of our uid's answers (proto/shtable.h), or -1 */
+	uid_t uid;	       /* ours, as the server knows it: the table's key */
 };
 
 /* A connection to the server at path that has answered HELLO within
@@ -36,11 +37,12 @@ int server_attach(const char *path, int timeout_ms, struct server_hello *hello);
 int server_stop(const char *path, int timeout_ms);
 
 /* A server on a listening socket and the channel of venus (pid venus_pid,
- * told to every job that attaches; both fds stay the caller's to close,
+ * and whether it never rewrites a container in place, told to every job
+ * that attaches; both fds stay the caller's to close,
  * after server_free), logging to log: with trace, every job's upcalls,
  * their answers and the downcalls, as --trace in a job. */
-int server_new(int listener, int venus, pid_t venus_pid, FILE *log, bool verbose, bool trace,
-	       struct server **srvp);
+int server_new(int listener, int venus, pid_t venus_pid, bool fixed_containers, FILE *log,
+	       bool verbose, bool trace, struct server **srvp);
 
 /* Relays until SIGTERM, SIGINT or a STOP (0), or until venus goes away
  * (-EPIPE). The connections stay open until server_free, so that a client

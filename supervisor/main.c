@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -370,7 +371,28 @@ static int start_embedded_venus(struct sup *s)
 
 	if (rc < 0)
 		die("cannot start the embedded venus %s: %s", prog, strerror(-rc));
+	s->fixed_containers = true;
 	return loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
+}
+
+/* Readers' containers are kept (coda/keep.h) only from a venus that never
+ * rewrites one in place. Each costs us an fd: our soft limit goes up to
+ * the hard one, once the command and venus have been started with the
+ * limit they were given, and half of it may be kept. */
+static void keep_containers(struct sup *s)
+{
+	struct rlimit lim;
+
+	if (!s->fixed_containers || getrlimit(RLIMIT_NOFILE, &lim) < 0)
+		return;
+	if (lim.rlim_cur < lim.rlim_max) {
+		rlim_t was = lim.rlim_cur;
+
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+			lim.rlim_cur = was;
+	}
+	keep_enable(&s->sb, lim.rlim_cur / 2 < KEEP_MAX ? (unsigned)(lim.rlim_cur / 2) : KEEP_MAX);
 }
 
 /* option SOCKET found no server that answers: why, with what to do. */
@@ -409,6 +431,7 @@ static int attach_server(struct sup *s)
 		no_server("--attach", s->opt.attach, -fd, s->opt.timeout_s);
 	psdev_init(&s->sb.vc, fd, s->opt.timeout_s);
 	s->sb.release.shared = true;
+	s->fixed_containers = hello.fixed_containers;
 	/* Its scheduling says whether it works on a call that takes long. */
 	if (hello.venus_pid > 0)
 		s->sb.vc.venus_pid = hello.venus_pid;
@@ -618,8 +641,8 @@ static int serve(struct sup *s)
 	 * waits for its own child. */
 	rc = caps_keep(0, 0);
 	if (!rc)
-		rc = server_new(listener, chan, venus_pid, s->log, s->opt.verbose, s->opt.trace,
-				&srv);
+		rc = server_new(listener, chan, venus_pid, !s->opt.venus_cmd, s->log,
+				s->opt.verbose, s->opt.trace, &srv);
 	if (!rc)
 		rc = server_run(srv);
 	if (host > 0) {
@@ -677,6 +700,7 @@ int main(int argc, char **argv)
 		options_free(&s.opt); /* the child said why */
 		return EXIT_OWN_FAILURE;
 	}
+	keep_containers(&s);
 	/* The command and venus have what they are to have: the rest of root's
 	 * capabilities can go. */
 	rc = host_creds_drop_caps(&s);

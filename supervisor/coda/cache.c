@@ -48,6 +48,7 @@ struct attr_entry {
 	UT_hash_handle hh;
 	struct CodaFid fid;
 	struct attr_kept attr;
+	uint32_t version; /* which put made it (cache_attr_version) */
 };
 
 /* The rights a few users were granted on one fid: the kernel keeps one
@@ -251,6 +252,16 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 			return;
 	}
 	attr_pack(&e->attr, attr);
+	/* 0 is no version: after a wrap, the count starts again at 1. */
+	e->version = ++c->attr_versions ?: ++c->attr_versions;
+}
+
+uint32_t cache_attr_version(struct coda_caches *c, const struct CodaFid *fid)
+{
+	struct attr_entry *e;
+
+	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
+	return e ? e->version : 0;
 }
 
 static int access_slot(const struct access_entry *e, uid_t uid)

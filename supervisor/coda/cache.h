@@ -6,6 +6,7 @@
 #define CODA_CACHE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "coda.h"
@@ -27,6 +28,9 @@ void cache_name_drop(struct coda_caches *c, const struct CodaFid *dir, const cha
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr);
 void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid,
 		    const struct coda_vattr *attr);
+/* Which put made fid's cached attributes, never the same twice (keep.h);
+ * 0 when none are cached. */
+uint32_t cache_attr_version(struct coda_caches *c, const struct CodaFid *fid);
 
 /* Access cache: the rights (C_A_* bits) known granted to uid on fid. */
 bool cache_access_ok(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask);

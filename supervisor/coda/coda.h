@@ -9,8 +9,9 @@
  * The files are named as the kernel's: psdev.c (the channel), upcall.c (one
  * function per venus call), cache.c (names, attributes, access rights, link
  * targets), dir.c, file.c, inode.c, symlink.c, coda_linux.c (conversions),
- * namei.c (the path walk) and release.c (the last close of a writer, which
- * the kernel sees in coda_release). */
+ * namei.c (the path walk), release.c (the last close of a writer, which
+ * the kernel sees in coda_release) and keep.c (readers' containers kept
+ * past their last release). */
 #ifndef CODA_CODA_H
 #define CODA_CODA_H
 
@@ -63,6 +64,7 @@ struct coda_caches {
 	unsigned count;
 	/* Attribute drops so far: answers asked for before one may be stale. */
 	unsigned long attr_drops;
+	uint32_t attr_versions; /* attribute puts so far */
 };
 
 struct upc_req;
@@ -111,6 +113,15 @@ struct release_state {
 	bool shared;		/* other jobs of a server write the containers too */
 };
 
+struct kept;
+
+/* Readers' containers kept past their last release (keep.c), by fid, the
+ * least recently used first. */
+struct keep_state {
+	struct kept *by_fid;
+	unsigned max; /* 0: none is kept (a venus that may rewrite them) */
+};
+
 struct listing;
 struct pf_wait;
 
@@ -141,6 +152,7 @@ struct coda_sb {
 	struct coda_caches caches;
 	struct venus_comm vc;
 	struct release_state release;
+	struct keep_state keep;
 	struct prefetch_state prefetch;
 	const struct coda_sched *sched;
 };
@@ -156,6 +168,12 @@ int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched);
 /* The mount point: `mnt` (absolute, normalised). */
 void coda_sb_mount(struct coda_sb *sb, const char *mnt);
 void coda_sb_destroy(struct coda_sb *sb);
+/* keep.c: readers' containers are kept past their last release from now
+ * on, up to max of them (0, the default: none), for a venus that never
+ * rewrites a container in place. At most KEEP_MAX: 16,384 fds, about
+ * 4 MiB of the kernel's memory and 1 MiB of ours. */
+#define KEEP_MAX 16384
+void keep_enable(struct coda_sb *sb, unsigned max);
 /* Counts what the channel carries from now on (sb->vc.stats). 0 or -ENOMEM. */
 int coda_stats_enable(struct coda_sb *sb);
 
@@ -239,6 +257,7 @@ struct coda_file {
 	bool venus_reader;
 	struct coda_caller who;
 	int cflags;
+	uint32_t attr_version; /* the cached attributes it was opened under, or 0 */
 };
 
 /* file.c. CODA_OPEN of fid for an open(2) with flags, as coda_open(): the

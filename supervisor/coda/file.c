@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "coda.h"
+#include "cache.h"
 #include "coda_linux.h"
+#include "keep.h"
 #include "psdev.h"
 #include "release.h"
 #include "upcall.h"
@@ -25,6 +27,8 @@ void coda_file_put(struct coda_file *f)
 {
 	if (--f->refs > 0)
 		return;
+	if (f->sb)
+		keep_release(f);
 	if (f->host_fd >= 0)
 		close(f->host_fd);
 	if (f->container >= 0)
@@ -122,10 +126,12 @@ static int open_for_writing(int container, int flags)
 }
 
 /* The open file the caller gets: a reader's is the container, a writer's
- * an open file of its own, watched for its last release. */
+ * an open file of its own, watched for its last release. A reader's
+ * container venus opened (not a kept one) is closed with venus at the
+ * record's last release. */
 static int make_file(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		     int vtype, const char *path, int flags, int cflags, int container,
-		     struct coda_file **fp, int *src)
+		     bool venus_opened, struct coda_file **fp, int *src)
 {
 	struct coda_file *f;
 	int rc = 0;
@@ -151,8 +157,8 @@ static int make_file(struct coda_req *r, const struct coda_caller *who, const st
 			close(*src);
 		return rc < 0 ? rc : -ENOMEM;
 	}
-	if (!(cflags & C_O_WRITE)) {
-		f->sb = r->sb;
+	f->sb = r->sb;
+	if (!(cflags & C_O_WRITE) && venus_opened) {
 		f->venus_reader = true;
 		f->who = *who;
 		f->cflags = cflags;
@@ -184,23 +190,44 @@ static int open_by_path(struct coda_req *r, const struct coda_caller *who,
 	return *fd < 0 ? -errno : 0;
 }
 
+/* CODA_OPEN, or for a reader the container kept of an earlier open: 1
+ * when kept, 0 when venus opened it, or -errno. */
+static int open_container(struct coda_req *r, const struct coda_caller *who,
+			  const struct CodaFid *fid, int vtype, int cflags, uint32_t version,
+			  int *container)
+{
+	if (cflags & C_O_WRITE)
+		keep_forget(r->sb, fid);
+	else if (cflags == C_O_READ && !release_writing(r->sb, fid))
+		*container = keep_take(r->sb, fid, vtype, version);
+	if (*container >= 0)
+		return 1;
+	if (r->sb->open_by_path)
+		return open_by_path(r, who, fid, cflags, container);
+	return venus_open(r, who, fid, cflags, container);
+}
+
 int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, const char *path,
 		   int flags, struct coda_file **fp, int *src)
 {
 	int cflags = coda_flags_to_cflags(flags);
+	int container = -1, rc;
 	struct coda_caller who;
-	int container, rc;
+	uint32_t version;
 
 	/* Stores of earlier writers first: opens after a store see it. */
 	release_sync(r, fid);
 	rc = coda_caller(r, &who);
-	if (!rc && r->sb->open_by_path)
-		rc = open_by_path(r, &who, fid, cflags, &container);
-	else if (!rc)
-		rc = venus_open(r, &who, fid, cflags, &container);
+	/* Before the open: attributes that change while it is out are newer
+	 * than its container may be. */
+	version = cache_attr_version(&r->sb->caches, fid);
+	if (!rc)
+		rc = open_container(r, &who, fid, vtype, cflags, version, &container);
 	if (rc < 0)
 		return rc;
-	rc = make_file(r, &who, fid, vtype, path, flags, cflags, container, fp, src);
+	rc = make_file(r, &who, fid, vtype, path, flags, cflags, container, rc == 0, fp, src);
+	if (rc == 0)
+		(*fp)->attr_version = version;
 	/* A writer's own open file holds the container now; a directory's
 	 * record keeps it. */
 	if (rc < 0 || (*src != container && (*fp)->container != container))

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "coda.h"
 #include "coda_linux.h"
+#include "keep.h"
 #include "prefetch.h"
 #include "proto/shtable.h"
 #include "psdev.h"
@@ -87,6 +88,7 @@ void coda_sb_destroy(struct coda_sb *sb)
 {
 	prefetch_destroy(sb);
 	release_destroy(sb);
+	keep_destroy(sb);
 	cache_flush(&sb->caches);
 	coda_stats_free(sb);
 	shtable_unmap(sb->vc.shared);

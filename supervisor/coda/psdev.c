@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "keep.h"
 #include "proto/channel.h"
 #include "proto/hash.h"
 #include "prefetch.h"
@@ -248,6 +249,7 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 		if (in->fd >= 0)
 			close(in->fd);
 		coda_cache_downcall(&sb->caches, in);
+		keep_downcall(sb, in);
 		return;
 	}
 	deliver_reply(sb, in);
@@ -415,6 +417,8 @@ void psdev_venus_gone(struct coda_sb *sb)
 			"coda-exec: venus has gone away: calls under %s now fail (ENXIO; its own "
 			"messages, or --log, say why)\n",
 			sb->mnt);
+	/* Opens fail from now on, as every other call: none from what is kept. */
+	keep_destroy(sb);
 	HASH_ITER(hh, vc->pending, req, tmp)
 	{
 		HASH_DEL(vc->pending, req);

@@ -177,6 +177,7 @@ struct sup {
 	long venus_maxrss_kib;	    /* --stats: venus's peak RSS, once reaped */
 	FILE *log;		    /* where --verbose and --stats write */
 	struct hosted_venus hosted; /* --venus-cmd: a stock venus we host */
+	bool fixed_containers;	    /* venus never rewrites one (coda/keep.h) */
 	int opath_anchor;	    /* what O_PATH fds of /coda objects refer to */
 	int self_exe;		    /* our own program: it runs exec plans in targets */
 	struct host_self host;	    /* our credentials, against a target's */

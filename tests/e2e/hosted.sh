@@ -83,6 +83,20 @@ stat -c %s /coda/f.txt' "$VOL"
 	return $ok
 }
 
+# A stock venus may rewrite a container in place (it recycles its cache
+# files), so no reader's container is kept past its close: venus is asked
+# at every open, as by a kernel mount.
+t stock_venus_is_asked_at_every_open
+stock_venus_is_asked_at_every_open() {
+	local ok=0
+	fresh_volume
+	hx c -- --trace -- sh -c 'cat /coda/f.txt; cat /coda/f.txt; ls /coda; ls /coda'
+	expect_rc c 0 || ok=1
+	expect_out c "$(printf 'hello\nhello\nf.txt\nf.txt')" || ok=1
+	expect_upcalls c OPEN_BY_FD 4 || ok=1
+	return $ok
+}
+
 t upcalls_carry_the_targets_fsuid
 upcalls_carry_the_targets_fsuid() {
 	local ok=0

@@ -201,6 +201,17 @@ expect_grep() {
 	return 1
 }
 
+# expect_upcalls TAG OPCODE N: TAG ran with --trace, and its stderr shows
+# exactly N upcalls of OPCODE (as --trace names it: OPEN_BY_FD, CLOSE...).
+expect_upcalls() {
+	local n
+	n=$(grep -c "^coda-exec: trace: upcall [0-9]* $2 " "$T/$1.err")
+	[ "$n" = "$3" ] && return 0
+	note "$1: venus was asked $n $2 upcalls, not $3:"
+	grep -E "upcall [0-9]+ (OPEN_BY_FD|CLOSE) " "$T/$1.err" | head -10 >>"$DETAIL"
+	return 1
+}
+
 # expect_out TAG TEXT: stdout of TAG must be TEXT (and a newline).
 expect_out() {
 	local want

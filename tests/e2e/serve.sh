@@ -205,6 +205,51 @@ a_job_sees_the_size_another_job_stored_after_it_looked() {
 	return $ok
 }
 
+# job_reads_twice START OPENS: with a server started by START, a job reads
+# f.txt twice, and asks venus OPENS opens.
+job_reads_twice() {
+	local ok=0
+	"$1" || return 1
+	job c --trace -- sh -c 'cat /coda/f.txt; cat /coda/f.txt'
+	stop_server
+	expect_rc c 0 || ok=1
+	expect_out c "$(printf 'a file in the volume\na file in the volume')" || ok=1
+	expect_upcalls c OPEN_BY_FD "$2" || ok=1
+	return $ok
+}
+
+# The server's embedded venus never rewrites a container in place, and
+# says so at HELLO: a job keeps what it read, and asks venus to open an
+# unchanged file once.
+t attached_job_opens_an_unchanged_file_with_venus_once
+attached_job_opens_an_unchanged_file_with_venus_once() {
+	job_reads_twice start_server 1
+}
+
+# A server hosting a stock venus (here the test venus) says nothing of its
+# containers: its jobs ask venus at every open.
+t job_of_a_hosted_venus_server_asks_venus_at_every_open
+job_of_a_hosted_venus_server_asks_venus_at_every_open() {
+	job_reads_twice start_hosted_server 2
+}
+
+# A file and a directory a job has read (their containers kept by its
+# supervisor), another job then changes: the first reads the new bytes and
+# lists the new name (ZAPFILE and ZAPDIR from the server drop what it kept).
+t a_job_reads_what_another_job_stored_after_it_read
+a_job_reads_what_another_job_stored_after_it_read() {
+	local ok=0
+	start_server || return 1
+	in_turn 'cat /coda/f.txt; ls /coda; touch "$T/looked"
+		wait_mark stored && cat /coda/f.txt && ls /coda' \
+		'wait_mark looked && echo appended >> /coda/f.txt && : >/coda/new.txt && touch "$T/stored"'
+	stop_server
+	expect_rc b 0 || ok=1
+	expect_rc a 0 || ok=1
+	expect_out a "$(printf 'a file in the volume\nf.txt\na file in the volume\nappended\nf.txt\nnew.txt')" || ok=1
+	return $ok
+}
+
 # The steps of job I in directory D: files made, read, grown, renamed, a
 # directory made, a file moved into it, one removed, the directory listed.
 JOB_STEPS='i=$1 d=$2

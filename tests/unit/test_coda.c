@@ -492,6 +492,77 @@ Test(coda, open_after_a_writers_close_sees_its_bytes)
 	cr_assert_not(release_pending(&t.sb), "the reader's CODA_CLOSE did not end");
 }
 
+/* ---- Readers' containers kept (keep.c) ---- */
+
+/* Opens the object nd walked to for reading, reads it from where the new
+ * open file starts and releases it: what a reader sees. */
+static void read_fresh(const struct nameidata *nd, char *buf, size_t len)
+{
+	struct coda_file *f;
+	int src, rc = coda_file_open(&t.req, &nd->fid, nd->vtype, nd->path, O_RDONLY, &f, &src);
+	ssize_t n;
+
+	cr_assert_eq(rc, 0, "open for reading: %s", strerror(-rc));
+	n = read(src, buf, len - 1);
+	cr_assert_geq(n, 0);
+	buf[n] = '\0';
+	coda_file_close_src(f, src);
+	coda_file_put(f);
+	run_releases();
+}
+
+Test(coda, reopen_of_an_unchanged_file_reads_its_kept_container_with_no_upcall)
+{
+	struct nameidata nd;
+	char buf[64];
+	uint32_t after;
+
+	keep_enable(&t.sb, 4);
+	walk_found("/coda/dir/file", 0, &nd);
+	read_fresh(&nd, buf, sizeof(buf));
+	after = upcalls();
+	/* The first open file was read to its end: the new one starts at 0. */
+	read_fresh(&nd, buf, sizeof(buf));
+	cr_assert_eq(upcalls(), after, "the second open made %u upcalls", upcalls() - after);
+	cr_assert_str_eq(buf, "hello, coda\n");
+}
+
+Test(coda, reopen_after_the_attributes_were_asked_again_goes_to_venus)
+{
+	struct coda_vattr attr;
+	struct nameidata nd;
+	char buf[64];
+	uint32_t after;
+	int rc;
+
+	keep_enable(&t.sb, 4);
+	walk_found("/coda/dir/file", 0, &nd);
+	read_fresh(&nd, buf, sizeof(buf));
+	put_file("dir/file", "changed behind venus\n", 0640);
+	/* As a ZAPFILE does; the next stat asks venus again. */
+	cache_attr_drop(&t.sb.caches, &nd.fid);
+	rc = coda_getattr(&t.req, &nd.fid, &attr);
+	cr_assert_eq(rc, 0, "getattr: %s", strerror(-rc));
+	after = upcalls();
+	read_fresh(&nd, buf, sizeof(buf));
+	cr_assert_gt(upcalls(), after, "the kept container was read");
+	cr_assert_str_eq(buf, "changed behind venus\n");
+}
+
+Test(coda, nothing_is_kept_unless_enabled)
+{
+	struct nameidata nd;
+	char buf[64];
+	uint32_t after;
+
+	walk_found("/coda/dir/file", 0, &nd);
+	read_fresh(&nd, buf, sizeof(buf));
+	after = upcalls();
+	read_fresh(&nd, buf, sizeof(buf));
+	cr_assert_gt(upcalls(), after, "the second open made no upcall");
+	cr_assert_str_eq(buf, "hello, coda\n");
+}
+
 /* ---- Directories ---- */
 
 struct names {

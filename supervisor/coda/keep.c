@@ -1,0 +1,149 @@
+/* Readers' containers kept past their last release (keep.h). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "proto/hash.h"
+#include "cache.h"
+#include "keep.h"
+
+struct kept {
+	struct CodaFid fid;
+	int fd;		  /* our open file of the container */
+	int vtype;	  /* C_VREG or C_VDIR */
+	uint32_t version; /* the cached attributes it was opened under */
+	UT_hash_handle hh;
+};
+
+static void kept_free(struct keep_state *k, struct kept *e)
+{
+	HASH_DEL(k->by_fid, e);
+	close(e->fd);
+	free(e);
+}
+
+void keep_enable(struct coda_sb *sb, unsigned max)
+{
+	sb->keep.max = max;
+}
+
+void keep_destroy(struct coda_sb *sb)
+{
+	struct kept *e, *tmp;
+
+	HASH_ITER(hh, sb->keep.by_fid, e, tmp)
+	{
+		kept_free(&sb->keep, e);
+	}
+}
+
+void keep_forget(struct coda_sb *sb, const struct CodaFid *fid)
+{
+	struct kept *e;
+
+	HASH_FIND(hh, sb->keep.by_fid, fid, sizeof(*fid), e);
+	if (e)
+		kept_free(&sb->keep, e);
+}
+
+/* A new open file of e's container: a file's own (its offset and flags
+ * are the caller's, as a new CODA_OPEN's would be), a directory's a dup
+ * (readdir reads it by pread). */
+static int reopen(const struct kept *e)
+{
+	char path[64];
+
+	if (e->vtype == C_VDIR)
+		return fcntl(e->fd, F_DUPFD_CLOEXEC, 3);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", e->fd);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int keep_take(struct coda_sb *sb, const struct CodaFid *fid, int vtype, uint32_t version)
+{
+	struct kept *e;
+	int fd;
+
+	if (!version)
+		return -1;
+	HASH_FIND(hh, sb->keep.by_fid, fid, sizeof(*fid), e);
+	if (!e)
+		return -1;
+	if (e->version != version || e->vtype != vtype) {
+		kept_free(&sb->keep, e);
+		return -1;
+	}
+	fd = reopen(e);
+	if (fd < 0) {
+		kept_free(&sb->keep, e);
+		return -1;
+	}
+	/* The most recently used is dropped last. */
+	HASH_DEL(sb->keep.by_fid, e);
+	HASH_ADD(hh, sb->keep.by_fid, fid, sizeof(e->fid), e);
+	if (!HASH_ADDED(hh, e)) {
+		close(e->fd);
+		free(e);
+	}
+	return fd;
+}
+
+/* The open file a reader's record holds of its container, or NULL. */
+static int *container_of(struct coda_file *f)
+{
+	if ((f->flags & (O_ACCMODE | O_PATH)) != O_RDONLY)
+		return NULL;
+	if (f->vtype == C_VDIR)
+		return &f->container;
+	return f->vtype == C_VREG ? &f->host_fd : NULL;
+}
+
+void keep_release(struct coda_file *f)
+{
+	struct keep_state *k = &f->sb->keep;
+	int *fd = container_of(f);
+	struct kept *e;
+
+	if (!k->max || !fd || *fd < 0 || !f->attr_version ||
+	    f->attr_version != cache_attr_version(&f->sb->caches, &f->fid))
+		return;
+	HASH_FIND(hh, k->by_fid, &f->fid, sizeof(f->fid), e);
+	if (e && e->version == f->attr_version)
+		return; /* one is kept already */
+	if (e)
+		kept_free(k, e);
+	if (HASH_COUNT(k->by_fid) >= k->max)
+		kept_free(k, k->by_fid); /* the least recently used */
+	e = malloc(sizeof(*e));
+	if (!e)
+		return;
+	*e = (struct kept){.fid = f->fid, .fd = *fd, .vtype = f->vtype, .version = f->attr_version};
+	HASH_ADD(hh, k->by_fid, fid, sizeof(e->fid), e);
+	if (!HASH_ADDED(hh, e)) {
+		free(e);
+		return;
+	}
+	*fd = -1;
+}
+
+void keep_downcall(struct coda_sb *sb, const struct coda_msg *m)
+{
+	if (m->len < coda_reply_size(m->oh.opcode))
+		return;
+	switch (m->oh.opcode) {
+	case CODA_FLUSH:
+	case CODA_REPLACE:
+		keep_destroy(sb);
+		break;
+	case CODA_ZAPFILE:
+		keep_forget(sb, &m->out.coda_zapfile.CodaFid);
+		break;
+	case CODA_ZAPDIR:
+		keep_forget(sb, &m->out.coda_zapdir.CodaFid);
+		break;
+	case CODA_PURGEFID:
+		keep_forget(sb, &m->out.coda_purgefid.CodaFid);
+		break;
+	}
+}
