@@ -93,6 +93,14 @@ static int recv_flags(int sock, struct coda_msg *m, int flags)
 	if (n < 0)
 		return errno == ECONNRESET ? -EPIPE : -errno;
 	m->fd = take_passed_fd(&msg);
+	if (n > 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC) {
+		/* The record whole, its fd lost: we had none free for it. */
+		if (m->fd >= 0)
+			close(m->fd);
+		m->fd = -EMFILE;
+		m->len = (size_t)n;
+		return 0;
+	}
 	if (n == 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (m->fd >= 0)
 			close(m->fd);

@@ -14,9 +14,10 @@ int chan_send(int sock, const struct coda_msg *m);
 /* The same with sendmsg flags of the caller's (chan_send: MSG_NOSIGNAL). */
 int chan_send_flags(int sock, const struct coda_msg *m, int flags);
 
-/* Receives one message into m (m->fd set to a received fd or -1).
- * 0 on success, -EPIPE when the peer has gone, -EAGAIN when nothing is
- * waiting, -EMSGSIZE for an oversized record (dropped whole). */
+/* Receives one message into m (m->fd set to a received fd or -1; -EMFILE
+ * when one came and we had no fd free for it). 0 on success, -EPIPE when
+ * the peer has gone, -EAGAIN when nothing is waiting, -EMSGSIZE for an
+ * oversized record (dropped whole). */
 int chan_recv(int sock, struct coda_msg *m);
 /* The same, sleeping until a message (or the end) comes: a peer with
  * nothing else to wait for saves a poll and an empty read per message. */

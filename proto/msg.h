@@ -10,7 +10,9 @@
 
 struct coda_msg {
 	size_t len;
-	int fd; /* an fd passed with the message (SCM_RIGHTS), or -1 */
+	/* An fd passed with the message (SCM_RIGHTS), or -1; -EMFILE: one was
+	 * passed, and the receiver had no fd free for it. */
+	int fd;
 	union {
 		struct coda_in_hdr ih;
 		struct coda_out_hdr oh;

@@ -51,11 +51,10 @@ int conn_take(struct conn *c, struct coda_msg *m, FILE *log, bool verbose)
 		return rc;
 	if (rc < 0)
 		return -EPIPE;
-	if (m->fd >= 0) {
-		/* No upcall hands venus an fd: do not keep one we were sent. */
+	/* No upcall hands venus an fd: do not keep one we were sent. */
+	if (m->fd >= 0)
 		close(m->fd);
-		m->fd = -1;
-	}
+	m->fd = -1;
 	if (m->len < sizeof(struct coda_in_hdr)) {
 		if (verbose)
 			fprintf(log, "coda-exec: serve: pid %d: a %zu-byte record: closed\n",

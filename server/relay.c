@@ -433,11 +433,11 @@ static int keep_open(struct relay *r, struct flight *f)
 	return c ? -ENOMEM : 0;
 }
 
-/* Venus's success in m becomes -ENOMEM for f's job, with no file. */
-static void fail_reply(const struct flight *f, struct coda_msg *m)
+/* Venus's success in m becomes err for f's job, with no file. */
+static void fail_reply(const struct flight *f, struct coda_msg *m, int err)
 {
 	drop(m);
-	coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, -ENOMEM);
+	coda_msg_reply(m, &(struct coda_in_hdr){.opcode = f->opcode}, err);
 }
 
 struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
@@ -469,12 +469,16 @@ struct conn *relay_from_venus(struct relay *r, struct coda_msg *m)
 	if (f && m->oh.result == 0)
 		send_zaps(r, f);
 	if (f && f->open && m->oh.result == 0 && keep_open(r, f) < 0)
-		fail_reply(f, m);
+		fail_reply(f, m, -ENOMEM);
+	/* Granted, but we had no fd free for its file: the job's open fails,
+	 * and venus's count of it is closed with the job's others. */
+	if (f && m->oh.result == 0 && m->fd == -EMFILE)
+		fail_reply(f, m, -EMFILE);
 	if (f && f->job.conn) {
 		c = f->job.conn;
 		if (m->oh.result == 0 && coda_msg_reply_fid(m, f->opcode, &fid) &&
 		    user_give(c->user, &fid) < 0)
-			fail_reply(f, m);
+			fail_reply(f, m, -ENOMEM);
 		m->oh.unique = (uint32_t)f->job.unique;
 		conn_send(c, m);
 	}

@@ -182,7 +182,7 @@ int server_attach(const char *path, int timeout_ms, struct server_hello *hello)
 	hello->venus_pid = out.venus_pid > 0 ? (pid_t)out.venus_pid : 0;
 	hello->uid = out.uid;
 	hello->fixed_containers = out.venus_flags & CODA_SERVER_FIXED_CONTAINERS;
-	hello->table = m.len >= sizeof(out) ? m.fd : -1;
+	hello->table = m.len >= sizeof(out) && m.fd >= 0 ? m.fd : -1;
 	if (hello->table < 0 && m.fd >= 0)
 		close(m.fd);
 	return fd;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -375,15 +376,16 @@ static int start_embedded_venus(struct sup *s)
 	return loop_add(&s->trap, s->sb.vc.chan, EV_VENUS, 0);
 }
 
-/* Readers' containers are kept (coda/keep.h) only from a venus that never
- * rewrites one in place. Each costs us an fd: our soft limit goes up to
+/* We hold an fd for each /coda file a process of the command holds in its
+ * fd band, and for each reader's container kept (coda/keep.h), which only a
+ * venus that never rewrites one in place gives. Our soft fd limit goes up to
  * the hard one, once the command and venus have been started with the
- * limit they were given, and half of it may be kept. */
-static void keep_containers(struct sup *s)
+ * limit they were given. */
+static void fd_limit_up(struct sup *s)
 {
 	struct rlimit lim;
 
-	if (!s->fixed_containers || getrlimit(RLIMIT_NOFILE, &lim) < 0)
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0)
 		return;
 	if (lim.rlim_cur < lim.rlim_max) {
 		rlim_t was = lim.rlim_cur;
@@ -392,7 +394,8 @@ static void keep_containers(struct sup *s)
 		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
 			lim.rlim_cur = was;
 	}
-	keep_enable(&s->sb, lim.rlim_cur / 2 < KEEP_MAX ? (unsigned)(lim.rlim_cur / 2) : KEEP_MAX);
+	if (s->fixed_containers)
+		keep_enable(&s->sb, lim.rlim_cur < LONG_MAX ? (long)lim.rlim_cur : LONG_MAX);
 }
 
 /* option SOCKET found no server that answers: why, with what to do. */
@@ -700,7 +703,7 @@ int main(int argc, char **argv)
 		options_free(&s.opt); /* the child said why */
 		return EXIT_OWN_FAILURE;
 	}
-	keep_containers(&s);
+	fd_limit_up(&s);
 	/* The command and venus have what they are to have: the rest of root's
 	 * capabilities can go. */
 	rc = host_creds_drop_caps(&s);

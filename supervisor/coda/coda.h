@@ -120,6 +120,7 @@ struct kept;
 struct keep_state {
 	struct kept *by_fid;
 	unsigned max; /* 0: none is kept (a venus that may rewrite them) */
+	int fd_cap;   /* an fd numbered this high is not kept: fds run short */
 };
 
 struct listing;
@@ -169,11 +170,12 @@ int coda_sb_init(struct coda_sb *sb, const struct coda_sched *sched);
 void coda_sb_mount(struct coda_sb *sb, const char *mnt);
 void coda_sb_destroy(struct coda_sb *sb);
 /* keep.c: readers' containers are kept past their last release from now
- * on, up to max of them (0, the default: none), for a venus that never
- * rewrites a container in place. At most KEEP_MAX: 16,384 fds, about
- * 4 MiB of the kernel's memory and 1 MiB of ours. */
+ * on, for a venus that never rewrites a container in place: at most half
+ * of fd_limit (our RLIMIT_NOFILE), and fewer once our fds come near it,
+ * and at most KEEP_MAX: 16,384 fds, about 4 MiB of the kernel's memory and
+ * 1 MiB of ours. */
 #define KEEP_MAX 16384
-void keep_enable(struct coda_sb *sb, unsigned max);
+void keep_enable(struct coda_sb *sb, long fd_limit);
 /* Counts what the channel carries from now on (sb->vc.stats). 0 or -ENOMEM. */
 int coda_stats_enable(struct coda_sb *sb);
 

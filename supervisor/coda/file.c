@@ -225,9 +225,12 @@ int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, con
 		rc = open_container(r, &who, fid, vtype, cflags, version, &container);
 	if (rc < 0)
 		return rc;
+	keep_make_room(r->sb, container);
 	rc = make_file(r, &who, fid, vtype, path, flags, cflags, container, rc == 0, fp, src);
-	if (rc == 0)
+	if (rc == 0) {
 		(*fp)->attr_version = version;
+		keep_make_room(r->sb, *src);
+	}
 	/* A writer's own open file holds the container now; a directory's
 	 * record keeps it. */
 	if (rc < 0 || (*src != container && (*fp)->container != container))

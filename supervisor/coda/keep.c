@@ -1,5 +1,6 @@
 /* Readers' containers kept past their last release (keep.h). */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,9 +24,10 @@ static void kept_free(struct keep_state *k, struct kept *e)
 	free(e);
 }
 
-void keep_enable(struct coda_sb *sb, unsigned max)
+void keep_enable(struct coda_sb *sb, long fd_limit)
 {
-	sb->keep.max = max;
+	sb->keep.max = fd_limit / 2 < KEEP_MAX ? (unsigned)(fd_limit / 2) : KEEP_MAX;
+	sb->keep.fd_cap = fd_limit / 4 * 3 < INT_MAX ? (int)(fd_limit / 4 * 3) : INT_MAX;
 }
 
 void keep_destroy(struct coda_sb *sb)
@@ -89,6 +91,15 @@ int keep_take(struct coda_sb *sb, const struct CodaFid *fid, int vtype, uint32_t
 	return fd;
 }
 
+/* fds are handed out lowest first: a high one says they run short, and
+ * what is kept gives way to what is open, one for each fd taken above the
+ * cap, so that the next is below it again. */
+void keep_make_room(struct coda_sb *sb, int fd)
+{
+	if (fd >= sb->keep.fd_cap && sb->keep.by_fid)
+		kept_free(&sb->keep, sb->keep.by_fid);
+}
+
 /* The open file a reader's record holds of its container, or NULL. */
 static int *container_of(struct coda_file *f)
 {
@@ -113,6 +124,10 @@ void keep_release(struct coda_file *f)
 		return; /* one is kept already */
 	if (e)
 		kept_free(k, e);
+	if (*fd >= k->fd_cap) {
+		keep_make_room(f->sb, *fd);
+		return;
+	}
 	if (HASH_COUNT(k->by_fid) >= k->max)
 		kept_free(k, k->by_fid); /* the least recently used */
 	e = malloc(sizeof(*e));

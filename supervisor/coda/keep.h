@@ -28,6 +28,10 @@ int keep_take(struct coda_sb *sb, const struct CodaFid *fid, int vtype, uint32_t
  * attributes it was opened under are still the cached ones. */
 void keep_release(struct coda_file *f);
 
+/* fd was just taken for an open file: if it is numbered high enough to
+ * say that fds run short, the least recently used container kept goes. */
+void keep_make_room(struct coda_sb *sb, int fd);
+
 /* Drops what is kept of fid: a writer opens it (venus links a container
  * it stores into the volume only while nobody else holds it). */
 void keep_forget(struct coda_sb *sb, const struct CodaFid *fid);

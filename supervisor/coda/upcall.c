@@ -86,6 +86,12 @@ int venus_open(struct coda_req *r, const struct coda_caller *who, const struct C
 			close(m.fd);
 		return rc;
 	}
+	if (m.fd == -EMFILE) {
+		/* Granted, but we had no fd free for its file: the open that
+		 * venus counts is closed again, and the caller's fails. */
+		venus_close(r, who, fid, cflags);
+		return -EMFILE;
+	}
 	if (m.fd < 0)
 		return -EIO; /* venus said yes but passed no file */
 	*fd = m.fd;

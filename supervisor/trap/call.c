@@ -113,8 +113,13 @@ void call_serve(struct task *t)
 
 	c.proc = proc_get(t->trap, (pid_t)t->notif.pid);
 	if (!c.proc) {
-		/* Gone already, or /proc hidden from us: let the kernel have it. */
-		call_continue(&c);
+		/* No memory or fd of ours for its state: the call fails, since
+		 * the kernel would resolve a /coda path wrongly. Gone already, or
+		 * /proc hidden from us: let the kernel have it. */
+		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
+			call_return(&c, -errno);
+		else
+			call_continue(&c);
 		return;
 	}
 	t->call = &c;

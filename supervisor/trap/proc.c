@@ -487,10 +487,15 @@ static struct proc *proc_lookup_depth(struct trap *s, pid_t tid, int depth, stru
 	struct status_info info = {0};
 	struct proc *p = proc_find(s, tid);
 
+	int rc;
+
 	if (p || depth > MAX_ANCESTRY)
 		return p;
-	if (read_status(tid, &info) < 0)
+	rc = read_status(tid, &info);
+	if (rc < 0) {
+		errno = -rc;
 		return NULL;
+	}
 	/* An orphan of ours: the process it lost may have exited just now,
 	 * unseen yet by the loop, and it is the one to copy. */
 	if (info.ppid == s->self_pid && info.tgid == tid && tid != s->target && !orphan_of) {
@@ -500,20 +505,25 @@ static struct proc *proc_lookup_depth(struct trap *s, pid_t tid, int depth, stru
 			return p;
 	}
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	p->tid = tid;
 	p->tgid = info.tgid;
 	p->pidfd = -1;
 	p->cred = info.cred;
-	if (proc_attach_state(s, p, &info, depth, orphan_of) < 0) {
+	rc = proc_attach_state(s, p, &info, depth, orphan_of);
+	if (rc < 0) {
 		free(p);
+		errno = -rc;
 		return NULL;
 	}
 	HASH_ADD_INT(s->procs, tid, p);
 	if (!HASH_ADDED(hh, p)) {
 		shared_put_all(s, p->shared);
 		free(p);
+		errno = ENOMEM;
 		return NULL;
 	}
 	if (p->tid == p->tgid)

@@ -241,7 +241,9 @@ int proc_our_children(const struct trap *t, pid_t *out, int max);
 /* Has task tid made a trapped call (or been adopted)? */
 bool proc_known(struct trap *t, pid_t tid);
 
-/* The state of task tid, created on first sight. NULL if it is gone. */
+/* The state of task tid, created on first sight. NULL if it is gone (or
+ * /proc is hidden from us), or if we have no memory or no fd free for it,
+ * errno saying which. */
 struct proc *proc_get(struct trap *t, pid_t tid);
 
 /* A call being served holds its task's state, so that an exit seen meanwhile

@@ -201,6 +201,20 @@ expect_grep() {
 	return 1
 }
 
+# elapsed_since START: seconds (float) since $EPOCHREALTIME was START
+elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# expect_fast TAG START MAX: fail on a timeout (status 124/137 from timeout)
+# or if more than MAX seconds passed since START.
+expect_fast() {
+	local took
+	took=$(elapsed_since "$2")
+	if awk -v t="$took" -v m="$3" 'BEGIN { exit !(t > m) }'; then
+		note "$1: took ${took}s, more than $3s (a hang?)"
+		return 1
+	fi
+}
+
 # expect_upcalls TAG OPCODE N: TAG ran with --trace, and its stderr shows
 # exactly N upcalls of OPCODE (as --trace names it: OPEN_BY_FD, CLOSE...).
 expect_upcalls() {

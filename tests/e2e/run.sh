@@ -1053,20 +1053,6 @@ two_runs_share_the_cache() {
 
 # --- robustness: a venus or supervisor that goes away or stops answering
 
-# elapsed_since START: seconds (float) since $EPOCHREALTIME was START
-elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-
-# expect_fast TAG START MAX: fail on a timeout (status 124/137 from timeout)
-# or if more than MAX seconds passed since START.
-expect_fast() {
-	local took
-	took=$(elapsed_since "$2")
-	if awk -v t="$took" -v m="$3" 'BEGIN { exit !(t > m) }'; then
-		note "$1: took ${took}s, more than $3s (a hang?)"
-		return 1
-	fi
-}
-
 # no_processes_left MARKER: every process with MARKER in its command line
 # must be gone within 10 s; any left over is reported and killed by pid.
 no_processes_left() {

@@ -1017,6 +1017,71 @@ unchanged_file_and_directory_are_opened_with_venus_once() {
 	return $ok
 }
 
+# Each kept container holds one of the supervisor's fds, and so does each
+# /coda file the command holds open in its fd band. With a limit of 1,024
+# fds for coda-exec and the command, what is kept gives way to what the
+# command holds open: 600 files read one by one (512 kept), then 505 others
+# held open at once, then the first read again.
+t files_held_open_at_once_are_served_when_fds_run_short
+files_held_open_at_once_are_served_when_fds_run_short() {
+	new_case
+	local i
+	for i in $(seq -w 0 599); do printf 'file %s\n' "$i" >"$C/seed/a$i"; done
+	for i in $(seq -w 0 504); do printf 'held %s\n' "$i" >"$C/seed/b$i"; done
+	copy_seed || return 1
+	(ulimit -n 1024 && same_as_native '"$PY" - <<"EOF"
+read = ["a%03d" % i for i in range(600)]
+print(sum(len(open(n).read()) for n in read))
+held = [open("b%03d" % i) for i in range(505)]
+print(sum(len(f.read()) for f in held))
+for f in held:
+    f.close()
+print(sum(len(open(n).read()) for n in read))
+EOF')
+}
+
+# The supervisor holds an fd for each /coda file a process holds in its fd
+# band. Three processes holding 400 each, with a limit of 1,024 fds for
+# coda-exec and the command, run it out of fds: the opens it has no fd
+# for fail with EMFILE at once (venus's open is closed again), as does a
+# new process's call (never left to the kernel, which would resolve a
+# /coda path on the host), none waits for a timeout, and once they are
+# closed every file reads again.
+t opens_past_the_supervisors_fds_fail_with_emfile_at_once
+opens_past_the_supervisors_fds_fail_with_emfile_at_once() {
+	new_case
+	local i ok=0 start=$EPOCHREALTIME
+	for i in $(seq -w 0 399); do printf 'file %s\n' "$i" >"$C/seed/f$i"; done
+	copy_seed || return 1
+	(ulimit -n 1024 && run_coda c 'for k in 1 2 3; do "$PY" - <<"EOF" &
+import errno, os, time
+held, err = [], "-"
+for i in range(400):
+    try:
+        held.append(open("f%03d" % i))
+    except OSError as e:
+        err = errno.errorcode[e.errno]
+        break
+print("held", len(held), err, flush=True)
+while not os.path.exists(os.environ["SCR"] + "/done"):
+    time.sleep(0.05)
+EOF
+done
+sleep 3; touch x 2>&1; : >"$SCR/done"; wait; cat f000 f399; touch x && echo made')
+	expect_rc c 0 || ok=1
+	expect_fast c "$start" 20 || ok=1
+	if ! awk '$1 != "held" { next } $3 != "-" && $3 != "EMFILE" { bad = 1 } { n += $2 }
+		END { exit bad || n >= 1200 || n < 600 }' "$T/c.out"; then
+		note "the three processes should open 600 to 1,199 files, the rest failing with EMFILE:"
+		note_file "$T/c.out"
+		ok=1
+	fi
+	# touch fails at its exec or its open: either way with EMFILE
+	expect_grep c out "touch: Too many open files" || ok=1
+	expect_grep c out "$(printf 'file 000\nfile 399\nmade')" || ok=1
+	return $ok
+}
+
 # --- one container per file: opens while a file is written see its bytes
 t shell_log_is_read_while_its_writer_holds_it
 shell_log_is_read_while_its_writer_holds_it() {

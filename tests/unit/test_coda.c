@@ -517,7 +517,7 @@ Test(coda, reopen_of_an_unchanged_file_reads_its_kept_container_with_no_upcall)
 	char buf[64];
 	uint32_t after;
 
-	keep_enable(&t.sb, 4);
+	keep_enable(&t.sb, 1024);
 	walk_found("/coda/dir/file", 0, &nd);
 	read_fresh(&nd, buf, sizeof(buf));
 	after = upcalls();
@@ -535,7 +535,7 @@ Test(coda, reopen_after_the_attributes_were_asked_again_goes_to_venus)
 	uint32_t after;
 	int rc;
 
-	keep_enable(&t.sb, 4);
+	keep_enable(&t.sb, 1024);
 	walk_found("/coda/dir/file", 0, &nd);
 	read_fresh(&nd, buf, sizeof(buf));
 	put_file("dir/file", "changed behind venus\n", 0640);
