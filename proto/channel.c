@@ -1,10 +1,9 @@
-#include <sched.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "channel.h"
-#include "latency.h"
+#include "poll_first.h"
 
 int chan_pair(int fds[2])
 {
@@ -121,16 +120,22 @@ int chan_recv_wait(int sock, struct coda_msg *m)
 	return recv_flags(sock, m, 0);
 }
 
+struct recv_args {
+	int sock;
+	struct coda_msg *m;
+};
+
+static int recv_now(void *arg)
+{
+	const struct recv_args *a = arg;
+
+	return chan_recv(a->sock, a->m);
+}
+
 int chan_recv_poll(int sock, struct coda_msg *m, long poll_ns)
 {
-	int64_t end = latency_now_ns() + poll_ns;
+	struct recv_args a = {sock, m};
+	int err = poll_first(recv_now, &a, -EAGAIN, poll_ns);
 
-	do {
-		int err = chan_recv(sock, m);
-
-		if (err != -EAGAIN)
-			return err;
-		sched_yield(); /* to a task with work on this CPU, if any */
-	} while (latency_now_ns() < end);
-	return chan_recv_wait(sock, m);
+	return err != -EAGAIN ? err : chan_recv_wait(sock, m);
 }

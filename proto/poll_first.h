@@ -13,6 +13,11 @@
 
 #define POLL_NS 30000
 
+/* Calls try_once(arg) until it returns something else than `nothing`, or
+ * until poll_ns have passed, yielding the CPU between tries; its last
+ * result (`nothing` when the time ran out first). */
+int poll_first(int (*try_once)(void *arg), void *arg, int nothing, long poll_ns);
+
 /* epoll_wait, polled for poll_ns first (epoll_wait with no timeout) unless
  * timeout is 0. */
 int poll_epoll_wait(int ep, struct epoll_event *evs, int max, int timeout, long poll_ns);
