@@ -84,18 +84,23 @@ static bool skip(const char **p, const char *prefix)
 }
 
 /* The directory of the caller's own fd table in /proc: self, thread-self,
- * its tid or tgid, and /dev/fd (a symlink to /proc/self/fd). */
+ * its tid or tgid, and /dev/fd (a symlink to /proc/self/fd). Every
+ * absolute path comes here, so a number is read, not printed. */
 static bool skip_own_fd_dir(struct call *c, const char **p)
 {
-	char pid[40];
+	const char *q = *p;
+	char *end;
+	long pid;
 
 	if (skip(p, "/dev/fd/") || skip(p, "/proc/self/fd/") || skip(p, "/proc/thread-self/fd/"))
 		return true;
-	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tgid);
-	if (skip(p, pid))
-		return true;
-	snprintf(pid, sizeof(pid), "/proc/%d/fd/", c->proc->tid);
-	return skip(p, pid);
+	if (strncmp(q, "/proc/", 6) || q[6] < '1' || q[6] > '9')
+		return false;
+	pid = strtol(q + 6, &end, 10);
+	if (strncmp(end, "/fd/", 4) || (pid != c->proc->tgid && pid != c->proc->tid))
+		return false;
+	*p = end + 4;
+	return true;
 }
 
 struct coda_file *vfs_magic_link(struct call *c, const char *name, const char **rest)

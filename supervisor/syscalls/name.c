@@ -136,6 +136,8 @@ pid_t vfs_proc_owner(struct call *c, const char *name, const char *file)
 	unsigned tid;
 	int end = 0;
 
+	if (strncmp(name, "/proc/", 6))
+		return 0;
 	if (sscanf(name, "/proc/%15[^/]/task/%u/%n", who, &tid, &end) == 2 && end &&
 	    !strcmp(name + end, file))
 		return (pid_t)tid;

@@ -1082,6 +1082,34 @@ sleep 3; touch x 2>&1; : >"$SCR/done"; wait; cat f000 f399; touch x && echo made
 	return $ok
 }
 
+# A /coda fd named through /proc, every way the kernel knows its owner by:
+# self, thread-self, its pid, its thread id (from a thread), /dev/fd; a
+# link to it reads as its path and opens the file. A pid with a leading
+# zero names nothing.
+t coda_fd_named_through_proc_by_pid_tid_self_and_dev_fd
+coda_fd_named_through_proc_by_pid_tid_self_and_dev_fd() {
+	new_case
+	printf 'through proc\n' >"$C/seed/f"
+	copy_seed || return 1
+	same_as_native '"$PY" - <<"EOF"
+import os, threading
+def look():
+    fd = os.open("f", os.O_RDONLY)
+    pid, tid = os.getpid(), threading.get_native_id()
+    print("a thread of its own:", tid != pid)
+    for d in ("/proc/self/fd", "/proc/thread-self/fd", "/proc/%d/fd" % pid,
+              "/proc/%d/fd" % tid, "/dev/fd", "/proc/0%d/fd" % pid):
+        link = "%s/%d" % (d, fd)
+        try:
+            print(os.readlink(link) == os.path.realpath("f"), open(link).read(), end="")
+        except OSError as e:
+            print("error", e.errno)
+t = threading.Thread(target=look)
+t.start()
+t.join()
+EOF'
+}
+
 # --- one container per file: opens while a file is written see its bytes
 t shell_log_is_read_while_its_writer_holds_it
 shell_log_is_read_while_its_writer_holds_it() {
