@@ -1062,7 +1062,7 @@ for i in range(400):
     except OSError as e:
         err = errno.errorcode[e.errno]
         break
-print("held", len(held), err, flush=True)
+os.write(1, b"held %d %s\n" % (len(held), err.encode()))  # one write: three print at once
 while not os.path.exists(os.environ["SCR"] + "/done"):
     time.sleep(0.05)
 EOF
