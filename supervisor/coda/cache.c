@@ -422,29 +422,34 @@ void cache_flush(struct coda_caches *c)
 	c->count = 0;
 }
 
-void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m)
+enum coda_stale coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m,
+				    struct CodaFid *fid)
 {
 	if (m->len < coda_reply_size(m->oh.opcode))
-		return;
+		return CODA_STALE_NONE;
 	switch (m->oh.opcode) {
 	case CODA_FLUSH:
 	case CODA_REPLACE: /* fids change under every name: ask again */
 		cache_flush(c);
-		break;
+		return CODA_STALE_ALL;
 	case CODA_PURGEUSER: /* a user's tokens went: rights, not names */
 		drop_all_access(c);
-		break;
+		return CODA_STALE_NONE;
 	case CODA_ZAPFILE:
-		cache_attr_drop(c, &m->out.coda_zapfile.CodaFid);
-		break;
+		*fid = m->out.coda_zapfile.CodaFid;
+		cache_attr_drop(c, fid);
+		return CODA_STALE_FID;
 	case CODA_ZAPDIR:
-		cache_attr_drop(c, &m->out.coda_zapdir.CodaFid);
-		drop_names(c, &m->out.coda_zapdir.CodaFid, false);
-		break;
+		*fid = m->out.coda_zapdir.CodaFid;
+		cache_attr_drop(c, fid);
+		drop_names(c, fid, false);
+		return CODA_STALE_FID;
 	case CODA_PURGEFID: /* the kernel's inode goes, and its rights with it */
-		cache_attr_drop(c, &m->out.coda_purgefid.CodaFid);
-		cache_access_drop(c, &m->out.coda_purgefid.CodaFid);
-		drop_names(c, &m->out.coda_purgefid.CodaFid, true);
-		break;
+		*fid = m->out.coda_purgefid.CodaFid;
+		cache_attr_drop(c, fid);
+		cache_access_drop(c, fid);
+		drop_names(c, fid, true);
+		return CODA_STALE_FID;
 	}
+	return CODA_STALE_NONE;
 }

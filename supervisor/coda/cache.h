@@ -45,8 +45,13 @@ void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char
 
 void cache_flush(struct coda_caches *c);
 
+/* What a downcall made stale of the objects themselves: nothing, the one
+ * at *fid, or every one. */
+enum coda_stale { CODA_STALE_NONE, CODA_STALE_FID, CODA_STALE_ALL };
+
 /* A downcall from venus (CODA_FLUSH, PURGEUSER, ZAPFILE, ZAPDIR, PURGEFID,
- * REPLACE), applied with the kernel's semantics. */
-void coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m);
+ * REPLACE), applied with the kernel's semantics; what it made stale. */
+enum coda_stale coda_cache_downcall(struct coda_caches *c, const struct coda_msg *m,
+				    struct CodaFid *fid);
 
 #endif

@@ -304,7 +304,9 @@ void release_sync(struct coda_req *r, const struct CodaFid *fid);
 int release_expect_venus_close(struct coda_sb *sb, int container, const struct CodaFid *fid,
 			       int cflags, const struct coda_caller *who);
 
-/* coda_linux.c: conversions. */
+/* coda_linux.c: conversions, and a new open file (close-on-exec) of what
+ * our fd is open on, through /proc/self/fd, with flags: fd or -errno. */
+int coda_reopen(int fd, int flags);
 mode_t coda_vtype_to_mode(long vtype); /* the S_IF* type, 0 if none */
 /* A vattr with every field "not set" (all ones), as the kernel starts one. */
 void coda_vattr_unset(struct coda_vattr *attr);

@@ -1,6 +1,9 @@
 /* Conversions between the Coda protocol's forms and Linux's, as the
- * kernel's fs/coda/coda_linux.c: vnode types, attributes, open flags. */
+ * kernel's fs/coda/coda_linux.c: vnode types, attributes, open flags;
+ * and reopening an fd through /proc, which only Linux has. */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -125,4 +128,15 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st)
 	st->f_namelen = CODA_MAXNAMLEN;
 	/* As the kernel's for the rw,relatime mount that mtab.c lists. */
 	st->f_flags = ST_VALID | ST_RELATIME;
+}
+
+/* Linux's way to a new open file of what an fd is open on. */
+int coda_reopen(int fd, int flags)
+{
+	char path[64];
+	int got;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	got = open(path, flags | O_CLOEXEC);
+	return got < 0 ? -errno : got;
 }

@@ -99,14 +99,11 @@ static void set_status_flags(int container, int flags)
  * ours. Its reads keep O_NOATIME: venus stamps its containers' times. */
 static int open_dir_stub(struct coda_sb *sb, int container, int flags)
 {
-	char path[64];
-	int fd;
+	int fd =
+	    coda_reopen(sb->dir_stub, O_RDONLY | O_DIRECTORY | (flags & (O_NONBLOCK | O_ASYNC)));
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", sb->dir_stub);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & (O_NONBLOCK | O_ASYNC)));
-	if (fd < 0)
-		return -errno;
-	fcntl(container, F_SETFL, O_NOATIME);
+	if (fd >= 0)
+		fcntl(container, F_SETFL, O_NOATIME);
 	return fd;
 }
 
@@ -115,14 +112,8 @@ static int open_dir_stub(struct coda_sb *sb, int container, int flags)
  * the target's may look like a last release to inotify). */
 static int open_for_writing(int container, int flags)
 {
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", container);
-	fd = open(path,
-		  (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC)) |
-		      O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return coda_reopen(
+	    container, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_SYNC | O_DSYNC));
 }
 
 /* The open file the caller gets: a reader's is the container, a writer's

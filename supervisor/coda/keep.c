@@ -1,7 +1,6 @@
 /* Readers' containers kept past their last release (keep.h). */
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -54,12 +53,9 @@ void keep_forget(struct coda_sb *sb, const struct CodaFid *fid)
  * (readdir reads it by pread). */
 static int reopen(const struct kept *e)
 {
-	char path[64];
-
 	if (e->vtype == C_VDIR)
 		return fcntl(e->fd, F_DUPFD_CLOEXEC, 3);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", e->fd);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	return coda_reopen(e->fd, O_RDONLY);
 }
 
 int keep_take(struct coda_sb *sb, const struct CodaFid *fid, int vtype, uint32_t version)
@@ -142,23 +138,10 @@ void keep_release(struct coda_file *f)
 	*fd = -1;
 }
 
-void keep_downcall(struct coda_sb *sb, const struct coda_msg *m)
+void keep_stale(struct coda_sb *sb, enum coda_stale stale, const struct CodaFid *fid)
 {
-	if (m->len < coda_reply_size(m->oh.opcode))
-		return;
-	switch (m->oh.opcode) {
-	case CODA_FLUSH:
-	case CODA_REPLACE:
+	if (stale == CODA_STALE_ALL)
 		keep_destroy(sb);
-		break;
-	case CODA_ZAPFILE:
-		keep_forget(sb, &m->out.coda_zapfile.CodaFid);
-		break;
-	case CODA_ZAPDIR:
-		keep_forget(sb, &m->out.coda_zapdir.CodaFid);
-		break;
-	case CODA_PURGEFID:
-		keep_forget(sb, &m->out.coda_purgefid.CodaFid);
-		break;
-	}
+	else if (stale == CODA_STALE_FID)
+		keep_forget(sb, fid);
 }

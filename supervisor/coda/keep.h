@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "coda.h"
 
 void keep_destroy(struct coda_sb *sb);
@@ -36,7 +37,8 @@ void keep_make_room(struct coda_sb *sb, int fd);
  * it stores into the volume only while nobody else holds it). */
 void keep_forget(struct coda_sb *sb, const struct CodaFid *fid);
 
-/* A downcall: what it makes stale is closed now, not at the next open. */
-void keep_downcall(struct coda_sb *sb, const struct coda_msg *m);
+/* What a downcall made stale (coda_cache_downcall) is closed now, not at
+ * the next open. */
+void keep_stale(struct coda_sb *sb, enum coda_stale stale, const struct CodaFid *fid);
 
 #endif

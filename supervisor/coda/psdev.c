@@ -242,14 +242,17 @@ void psdev_deliver(struct coda_sb *sb, struct coda_msg *in)
 		return;
 	}
 	if (coda_is_downcall(in->oh.opcode)) {
+		enum coda_stale stale;
+		struct CodaFid fid;
+
 		if (sb->vc.stats)
 			coda_stats_downcall(sb->vc.stats, in->oh.opcode);
 		if (sb->trace)
 			coda_trace_downcall(sb->log, NULL, in);
 		if (in->fd >= 0)
 			close(in->fd);
-		coda_cache_downcall(&sb->caches, in);
-		keep_downcall(sb, in);
+		stale = coda_cache_downcall(&sb->caches, in, &fid);
+		keep_stale(sb, stale, &fid);
 		return;
 	}
 	deliver_reply(sb, in);

@@ -135,14 +135,11 @@ static int may_open_or_create(struct call *c, struct nameidata *nd, int flags, m
  * writes (dispatch.c). */
 static int open_path_only(struct call *c, const struct nameidata *nd, int flags)
 {
-	char anchor[64];
+	int handle = coda_reopen(call_sup(c)->opath_anchor, O_WRONLY), rc;
 	struct coda_file *f;
-	int handle, rc;
 
-	snprintf(anchor, sizeof(anchor), "/proc/self/fd/%d", call_sup(c)->opath_anchor);
-	handle = open(anchor, O_WRONLY | O_CLOEXEC);
 	if (handle < 0)
-		return -errno;
+		return handle;
 	f = coda_file_new(&nd->fid, nd->vtype, nd->path, flags, handle, true);
 	if (!f) {
 		close(handle);

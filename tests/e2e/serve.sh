@@ -172,37 +172,38 @@ $2"
 	wait $!
 }
 
+# in_turn_sees A B WANT: on a fresh server, jobs a and b run A and B in turn
+# (in_turn); both succeed, and a prints WANT.
+in_turn_sees() {
+	local ok=0
+	start_server || return 1
+	in_turn "$1" "$2"
+	stop_server
+	expect_rc b 0 || ok=1
+	expect_rc a 0 || ok=1
+	expect_out a "$3" || ok=1
+	return $ok
+}
+
 # A name one job looked up and found missing, another job then makes: the
 # first sees it, as on one kernel mount (the server sends the other jobs a
 # ZAPDIR for the directory a job's CREATE changed).
 t a_job_sees_a_name_another_job_made_after_it_looked
 a_job_sees_a_name_another_job_made_after_it_looked() {
-	local ok=0
-	start_server || return 1
-	in_turn 'stat /coda/late.txt 2>/dev/null && exit 3
+	in_turn_sees 'stat /coda/late.txt 2>/dev/null && exit 3
 		touch "$T/looked"; wait_mark made && cat /coda/late.txt' \
-		'wait_mark looked && echo made late > /coda/late.txt && touch "$T/made"'
-	stop_server
-	expect_rc b 0 || ok=1
-	expect_rc a 0 || ok=1
-	expect_out a 'made late' || ok=1
-	return $ok
+		'wait_mark looked && echo made late > /coda/late.txt && touch "$T/made"' \
+		'made late'
 }
 
 # The size a job saw of a file, another job then grows and stores: the
 # first sees the stored size and bytes (ZAPFILE after the writer's CLOSE).
 t a_job_sees_the_size_another_job_stored_after_it_looked
 a_job_sees_the_size_another_job_stored_after_it_looked() {
-	local ok=0
-	start_server || return 1
-	in_turn 'stat -c %s /coda/f.txt; touch "$T/looked"
+	in_turn_sees 'stat -c %s /coda/f.txt; touch "$T/looked"
 		wait_mark stored && stat -c %s /coda/f.txt && tail -n 1 /coda/f.txt' \
-		'wait_mark looked && echo appended >> /coda/f.txt && touch "$T/stored"'
-	stop_server
-	expect_rc b 0 || ok=1
-	expect_rc a 0 || ok=1
-	expect_out a "$(printf '21\n30\nappended')" || ok=1
-	return $ok
+		'wait_mark looked && echo appended >> /coda/f.txt && touch "$T/stored"' \
+		"$(printf '21\n30\nappended')"
 }
 
 # job_reads_twice START OPENS: with a server started by START, a job reads
@@ -238,16 +239,10 @@ job_of_a_hosted_venus_server_asks_venus_at_every_open() {
 # lists the new name (ZAPFILE and ZAPDIR from the server drop what it kept).
 t a_job_reads_what_another_job_stored_after_it_read
 a_job_reads_what_another_job_stored_after_it_read() {
-	local ok=0
-	start_server || return 1
-	in_turn 'cat /coda/f.txt; ls /coda; touch "$T/looked"
+	in_turn_sees 'cat /coda/f.txt; ls /coda; touch "$T/looked"
 		wait_mark stored && cat /coda/f.txt && ls /coda' \
-		'wait_mark looked && echo appended >> /coda/f.txt && : >/coda/new.txt && touch "$T/stored"'
-	stop_server
-	expect_rc b 0 || ok=1
-	expect_rc a 0 || ok=1
-	expect_out a "$(printf 'a file in the volume\nf.txt\na file in the volume\nappended\nf.txt\nnew.txt')" || ok=1
-	return $ok
+		'wait_mark looked && echo appended >> /coda/f.txt && : >/coda/new.txt && touch "$T/stored"' \
+		"$(printf 'a file in the volume\nf.txt\na file in the volume\nappended\nf.txt\nnew.txt')"
 }
 
 # The steps of job I in directory D: files made, read, grown, renamed, a
