@@ -32,14 +32,18 @@ static inline uint32_t coda_fid_ino(const struct CodaFid *fid)
 }
 
 /* The embedded venus's reply to CODA_LOOKUP: the kernel's, followed by the
- * object's attributes, which it has just read anyway, so that a first touch
- * is one round trip instead of a LOOKUP and a GETATTR. Stock venus sends
- * the kernel's reply alone, and a reply of any other length is read as the
- * kernel reads it. Nobody keeps this tail for later (server/): only the
- * object's own downcalls tell when attributes change. */
+ * object's attributes, which it has just read anyway, and the rights the
+ * caller has on the object (C_A_R_OK, C_A_W_OK, C_A_X_OK: each bit that
+ * CODA_ACCESS would grant it alone), so that a first touch is one round trip
+ * instead of a LOOKUP, a GETATTR and an ACCESS. Stock venus sends the
+ * kernel's reply alone, and a reply of any other length is read as the
+ * kernel reads it. Nobody keeps this tail for later (server/) but as the
+ * answer to the same LOOKUP: only the object's own downcalls tell when
+ * attributes or rights change. */
 struct coda_lookup_attr_out {
 	struct coda_lookup_out lookup;
 	struct coda_vattr attr;
+	int32_t rights;
 };
 
 /* Identifies the sender of an upcall, as the kernel fills coda_in_hdr. */

@@ -182,7 +182,8 @@ static bool lasting(const struct coda_msg *reply)
 	return res == 0 || res == ENOENT || res == EACCES;
 }
 
-static void keep_lookup_attr(struct answers *a, struct user *u, const struct coda_msg *reply);
+static void keep_lookup_attr(struct answers *a, struct user *u, const unsigned char *lookup_key,
+			     const struct coda_msg *reply);
 
 void answers_keep(struct answers *a, struct user *u, const unsigned char *key, size_t len,
 		  const struct coda_msg *reply)
@@ -206,30 +207,46 @@ void answers_keep(struct answers *a, struct user *u, const unsigned char *key, s
 	u->meta[i].kept = ++a->clock;
 	if (enter(u, i, &fid) < 0)
 		drop(u, i); /* a downcall could not find it */
-	keep_lookup_attr(a, u, reply);
+	keep_lookup_attr(a, u, key, reply);
 }
 
 /* The attributes after an embedded venus's LOOKUP reply (coda_wire.h),
  * which the LOOKUP's own answer leaves out: kept as the object's GETATTR
  * answer, which the object's downcalls drop, so that a later job asks
- * neither. */
-static void keep_lookup_attr(struct answers *a, struct user *u, const struct coda_msg *reply)
+ * neither. Of the caller's rights, the one its next call most likely asks
+ * (reading a file, searching a directory) is kept as that ACCESS answer,
+ * as it would have been had the caller asked it; the others a job asks and
+ * venus answers. The caller's uid is the one in the LOOKUP's key. */
+static void keep_lookup_attr(struct answers *a, struct user *u, const unsigned char *lookup_key,
+			     const struct coda_msg *reply)
 {
-	const struct coda_caller anyone = {0, 0, 0};
+	const struct coda_lookup_attr_out *tail = (const void *)reply->raw;
+	struct coda_caller caller = {0, 0, 0};
 	unsigned char key[SHTABLE_KEY_MAX];
 	struct coda_msg up, answer;
+	int32_t mask;
 	size_t len;
 
 	if (reply->oh.opcode != CODA_LOOKUP || reply->oh.result != 0 ||
 	    reply->len != sizeof(struct coda_lookup_attr_out))
 		return;
-	coda_msg_upcall(&up, CODA_GETATTR, &anyone);
+	coda_msg_upcall(&up, CODA_GETATTR, &caller);
 	up.in.coda_getattr.VFid = reply->out.coda_lookup.VFid;
 	len = shtable_key(&up, 0, key);
 	coda_msg_reply(&answer, &up.ih, 0);
-	memcpy(&answer.out.coda_getattr.attr,
-	       reply->raw + offsetof(struct coda_lookup_attr_out, attr),
-	       sizeof(answer.out.coda_getattr.attr));
+	memcpy(&answer.out.coda_getattr.attr, &tail->attr, sizeof(answer.out.coda_getattr.attr));
+	answers_keep(a, u, key, len, &answer);
+
+	mask = tail->attr.va_type == C_VDIR ? C_A_X_OK : C_A_R_OK;
+	if (!(tail->rights & mask))
+		return;
+	memcpy(&caller.uid, lookup_key + sizeof(uint32_t) + sizeof(struct CodaFid),
+	       sizeof(caller.uid));
+	coda_msg_upcall(&up, CODA_ACCESS, &caller);
+	up.in.coda_access.VFid = reply->out.coda_lookup.VFid;
+	up.in.coda_access.flags = mask;
+	len = shtable_key(&up, 0, key);
+	coda_msg_reply(&answer, &up.ih, 0);
 	answers_keep(a, u, key, len, &answer);
 }
 

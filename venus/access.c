@@ -102,6 +102,18 @@ int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask)
 	return (mask & ~granted) ? -EACCES : 0;
 }
 
+/* Each of read, write and execute that access_check grants uid alone. */
+int32_t access_rights(struct venus *v, uid_t uid, const struct stat *st)
+{
+	static const int bits[] = {C_A_R_OK, C_A_W_OK, C_A_X_OK};
+	int32_t rights = 0;
+
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (access_check(v, uid, st, bits[i]) == 0)
+			rights |= bits[i];
+	return rights;
+}
+
 /* The kernel's may_delete: write and search on the directory, and in a
  * sticky directory only the owner of the directory or of the victim (or
  * root) may remove or rename it away. */

@@ -200,6 +200,7 @@ void attr_made(struct venus *v, const char *path);
 
 /* access.c: mode-bit permission checks for the calling uid. */
 int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask);
+int32_t access_rights(struct venus *v, uid_t uid, const struct stat *st);
 bool access_in_group(struct venus *v, uid_t uid, gid_t gid);
 int access_may_delete(struct venus *v, uid_t uid, const struct stat *dir,
 		      const struct stat *victim);

@@ -27,6 +27,7 @@ int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	struct coda_vattr va;
 	struct stat st;
 	const char *name;
+	int32_t rights;
 	int err;
 
 	err = coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name);
@@ -42,9 +43,12 @@ int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		return err;
 	out->out.coda_lookup.VFid = e->fid;
 	out->out.coda_lookup.vtype = attr_vtype(st.st_mode);
-	/* The attributes too (proto/coda_wire.h): fid_child has read them. */
+	/* The attributes and the caller's rights too (proto/coda_wire.h):
+	 * fid_child has read what both need. */
 	attr_entry(v, e, &st, &va);
 	memcpy(out->raw + offsetof(struct coda_lookup_attr_out, attr), &va, sizeof(va));
+	rights = access_rights(v, in->ih.uid, &st);
+	memcpy(out->raw + offsetof(struct coda_lookup_attr_out, rights), &rights, sizeof(rights));
 	out->len = sizeof(struct coda_lookup_attr_out);
 	return 0;
 }

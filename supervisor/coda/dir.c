@@ -23,13 +23,12 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 {
 	struct coda_caches *caches = &r->sb->caches;
 	unsigned long drops = caches->attr_drops;
-	struct coda_vattr attr;
-	bool has_attr;
+	struct lookup_tail tail;
 	int rc;
 
 	if (cache_name_get(caches, dir, name, len, fid, vtype))
 		return *vtype == C_VNON ? -ENOENT : 0;
-	rc = venus_lookup(r, who, dir, name, len, fid, vtype, &attr, &has_attr);
+	rc = venus_lookup(r, who, dir, name, len, fid, vtype, &tail);
 	if (rc == -ENOENT) {
 		struct CodaFid none = {{0}};
 
@@ -41,14 +40,17 @@ static int coda_lookup_as(struct coda_req *r, const struct coda_caller *who,
 	if (*vtype <= C_VNON || *vtype >= C_VBAD)
 		return -EIO;
 	cache_name_put(caches, dir, name, len, fid, *vtype);
-	/* What GETATTR would answer now, as long as no writer's store is
-	 * pending (getattr waits for it), nothing dropped attributes while the
-	 * LOOKUP was out (a store or a downcall may have made these stale: a
-	 * LOOKUP, unlike a GETATTR, waits for no store), and the type is one
-	 * stat can show. */
-	if (has_attr && caches->attr_drops == drops && attr.va_type == *vtype &&
-	    coda_vtype_to_mode(attr.va_type) && !release_writing(r->sb, fid))
-		cache_attr_put(caches, fid, &attr);
+	/* What GETATTR and ACCESS would answer now, as long as no writer's
+	 * store is pending (getattr waits for it), nothing dropped attributes
+	 * while the LOOKUP was out (a store or a downcall may have made these
+	 * stale: a LOOKUP, unlike a GETATTR, waits for no store), and the type
+	 * is one stat can show. */
+	if (tail.present && caches->attr_drops == drops && tail.attr.va_type == *vtype &&
+	    coda_vtype_to_mode(tail.attr.va_type) && !release_writing(r->sb, fid)) {
+		cache_attr_put(caches, fid, &tail.attr);
+		if (tail.rights)
+			cache_access_grant(caches, fid, who->uid, tail.rights);
+	}
 	return 0;
 }
 

@@ -36,9 +36,10 @@ int venus_getattr(struct coda_req *r, const struct coda_caller *who, const struc
 
 int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, struct CodaFid *fid, int *vtype,
-		 struct coda_vattr *attr, bool *has_attr)
+		 struct lookup_tail *tail)
 {
 	struct coda_msg m;
+	int32_t rights;
 	int rc;
 
 	coda_msg_upcall(&m, CODA_LOOKUP, who);
@@ -47,17 +48,21 @@ int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct
 	rc = coda_msg_put_string(&m, &m.in.coda_lookup.name, name, len);
 	if (!rc)
 		rc = coda_upcall(r, &m);
-	*has_attr = false;
-	if (!rc) {
-		*fid = m.out.coda_lookup.VFid;
-		*vtype = m.out.coda_lookup.vtype & ~CODA_NOCACHE;
-		*has_attr = m.len == sizeof(struct coda_lookup_attr_out) &&
-			    !(m.out.coda_lookup.vtype & CODA_NOCACHE);
-		if (*has_attr)
-			memcpy(attr, m.raw + offsetof(struct coda_lookup_attr_out, attr),
-			       sizeof(*attr));
+	tail->present = false;
+	if (rc)
+		return rc;
+	*fid = m.out.coda_lookup.VFid;
+	*vtype = m.out.coda_lookup.vtype & ~CODA_NOCACHE;
+	tail->present = m.len == sizeof(struct coda_lookup_attr_out) &&
+			!(m.out.coda_lookup.vtype & CODA_NOCACHE);
+	if (tail->present) {
+		memcpy(&tail->attr, m.raw + offsetof(struct coda_lookup_attr_out, attr),
+		       sizeof(tail->attr));
+		memcpy(&rights, m.raw + offsetof(struct coda_lookup_attr_out, rights),
+		       sizeof(rights));
+		tail->rights = rights & (C_A_R_OK | C_A_W_OK | C_A_X_OK);
 	}
-	return rc;
+	return 0;
 }
 
 int venus_access(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,

@@ -11,11 +11,17 @@
 int venus_root(struct coda_req *r, const struct coda_caller *who, struct CodaFid *fid);
 int venus_getattr(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		  struct coda_vattr *attr);
-/* *has_attr: the reply carried the object's attributes too, in *attr
- * (the embedded venus's, proto/coda_wire.h). */
+/* What the embedded venus puts after its LOOKUP reply (proto/coda_wire.h):
+ * the object's attributes and the caller's rights on it. */
+struct lookup_tail {
+	bool present;
+	struct coda_vattr attr;
+	int rights;
+};
+
 int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *dir,
 		 const char *name, size_t len, struct CodaFid *fid, int *vtype,
-		 struct coda_vattr *attr, bool *has_attr);
+		 struct lookup_tail *tail);
 int venus_access(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		 int mask);
 /* The container fd venus passed (ours to close). */

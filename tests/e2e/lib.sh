@@ -222,8 +222,15 @@ expect_upcalls() {
 	n=$(grep -c "^coda-exec: trace: upcall [0-9]* $2 " "$T/$1.err")
 	[ "$n" = "$3" ] && return 0
 	note "$1: venus was asked $n $2 upcalls, not $3:"
-	grep -E "upcall [0-9]+ (OPEN_BY_FD|CLOSE) " "$T/$1.err" | head -10 >>"$DETAIL"
+	grep -E "upcall [0-9]+ $2 " "$T/$1.err" | head -10 >>"$DETAIL"
 	return 1
+}
+
+# traced_run_gives SCRIPT TEXT: SCRIPT, run as case c with --trace (for
+# expect_upcalls), exits 0 and prints TEXT.
+traced_run_gives() {
+	run_coda c "$1" --trace
+	expect_rc c 0 && expect_text c out "$2"
 }
 
 # expect_out TAG TEXT: stdout of TAG must be TEXT (and a newline).

@@ -317,6 +317,45 @@ Test(venus, lookup_reply_carries_the_attributes_getattr_gives)
 	}
 }
 
+static int32_t lookup_rights_as(const struct CodaFid *dir, const char *name, uid_t uid)
+{
+	struct coda_caller who = {.pid = 1, .pgid = 1, .uid = uid};
+	struct coda_msg m;
+	int32_t rights;
+
+	coda_msg_upcall(&m, CODA_LOOKUP, &who);
+	m.in.coda_lookup.VFid = *dir;
+	cr_assert_eq(coda_msg_put_string(&m, &m.in.coda_lookup.name, name, strlen(name)), 0);
+	cr_assert_eq(call(&m), 0, "%s", name);
+	cr_assert_eq(m.len, sizeof(struct coda_lookup_attr_out), "%s: a %zu-byte reply", name,
+		     m.len);
+	memcpy(&rights, m.raw + offsetof(struct coda_lookup_attr_out, rights), sizeof(rights));
+	return rights;
+}
+
+/* ...and the caller's rights, each bit the one ACCESS grants that caller,
+ * so that the first open asks no ACCESS. */
+Test(venus, lookup_reply_carries_the_rights_access_grants_its_caller)
+{
+	static const char *const names[] = {"hello.txt", "dir", "secret"};
+	static const int bits[] = {C_A_R_OK, C_A_W_OK, C_A_X_OK};
+	const uid_t uids[] = {0, 65534};
+	struct CodaFid root = root_fid();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (size_t u = 0; u < sizeof(uids) / sizeof(uids[0]); u++) {
+			int32_t rights = lookup_rights_as(&root, names[i], uids[u]);
+			struct CodaFid fid = fid_of(names[i]);
+
+			for (size_t b = 0; b < sizeof(bits) / sizeof(bits[0]); b++)
+				cr_assert_eq(
+				    !!(rights & bits[b]), access_as(&fid, uids[u], bits[b]) == 0,
+				    "%s as uid %u: right %d", names[i], (unsigned)uids[u], bits[b]);
+		}
+	cr_assert_eq(lookup_rights_as(&root, "secret", 65534), 0, "a mode-0 file grants nobody");
+	cr_assert_eq(lookup_rights_as(&root, "hello.txt", 0), C_A_R_OK | C_A_W_OK,
+		     "root may read and write, not run, a file with no x bit");
+}
 Test(venus, lookup_dot_and_dotdot)
 {
 	struct CodaFid root = root_fid(), dir = fid_of("dir"), fid;
