@@ -8,6 +8,7 @@
 #include "fd_band.h"
 #include "filter.h"
 #include "load.h"
+#include "stage/stage.h"
 
 /* The rules of trapped_calls.def. */
 enum rule {
@@ -187,5 +188,7 @@ static int build_rules(scmp_filter_ctx ctx, unsigned flags)
 
 int filter_install_target(unsigned flags)
 {
-	return filter_load(build_rules, flags);
+	uint64_t ip = flags & FILTER_STAGE ? STAGE_ADDR + STAGE_DIRECT_IP_OFF : 0;
+
+	return filter_load_allowing(build_rules, flags, ip);
 }

@@ -24,6 +24,9 @@ enum filter_flags {
 	/* Every fork trapped, not only those that share a cwd or fd table:
 	 * where /proc cannot list a process's children (proc_adopt_children). */
 	FILTER_TRAP_FORKS = 1 << 1,
+	/* Calls from the first stage's direct instruction (stage/stage.h)
+	 * let through: the stage has decided they need no supervisor. */
+	FILTER_STAGE = 1 << 2,
 };
 
 /* Installs the target filter on the calling thread (NO_NEW_PRIVS set here).

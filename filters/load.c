@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -59,7 +61,38 @@ static int load_with_listener(struct sock_fprog *prog)
 	return (int)fd;
 }
 
+/* Puts in front of prog: a call whose instruction pointer is ip is allowed.
+ * (libseccomp has no rule on the instruction pointer.) */
+static int allow_ip_first(struct sock_fprog *prog, uint64_t ip)
+{
+	const unsigned ip_lo = offsetof(struct seccomp_data, instruction_pointer);
+	struct sock_filter head[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_lo + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_lo),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	size_t n = sizeof(head) / sizeof(head[0]);
+	struct sock_filter *all = malloc((prog->len + n) * sizeof(*all));
+
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, head, sizeof(head));
+	memcpy(all + n, prog->filter, prog->len * sizeof(*all));
+	free(prog->filter);
+	prog->filter = all;
+	prog->len = (unsigned short)(prog->len + n);
+	return 0;
+}
+
 int filter_load(int (*build_rules)(scmp_filter_ctx ctx, unsigned flags), unsigned flags)
+{
+	return filter_load_allowing(build_rules, flags, 0);
+}
+
+int filter_load_allowing(int (*build_rules)(scmp_filter_ctx ctx, unsigned flags), unsigned flags,
+			 uint64_t allow_ip)
 {
 	struct sock_fprog prog = {0};
 	scmp_filter_ctx ctx;
@@ -77,8 +110,12 @@ int filter_load(int (*build_rules)(scmp_filter_ctx ctx, unsigned flags), unsigne
 	if (!rc)
 		rc = export_bpf(ctx, &prog);
 	seccomp_release(ctx);
-	if (rc)
+	if (!rc && allow_ip)
+		rc = allow_ip_first(&prog, allow_ip);
+	if (rc) {
+		free(prog.filter);
 		return rc;
+	}
 	rc = load_with_listener(&prog);
 	free(prog.filter);
 	return rc;

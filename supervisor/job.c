@@ -23,7 +23,10 @@ static void reap_children(struct sup *s)
 	int status;
 	pid_t pid;
 
+	stage_reap(&s->trap);
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		if (stage_stopped(&s->trap, pid, status))
+			continue;
 		stats_reaped(s, pid, &ru);
 		if (pid == s->trap.target) {
 			s->target_status = status;

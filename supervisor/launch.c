@@ -312,7 +312,8 @@ static void __attribute__((noreturn)) target_child(struct sup *s, int sock)
 	unblock_signals(s);
 	install_and_send(filter_install_target,
 			 (s->trap.borrow_fds ? FILTER_TRACK_SENDS : 0) |
-			     (s->trap.trap_forks ? FILTER_TRAP_FORKS : 0),
+			     (s->trap.trap_forks ? FILTER_TRAP_FORKS : 0) |
+			     (s->trap.stage.on ? FILTER_STAGE : 0),
 			 sock);
 	execvp(s->opt.argv[0], s->opt.argv);
 	exec_failed(s->opt.argv[0]);

@@ -61,6 +61,9 @@ static void usage(FILE *out)
 		"                      each upcall and trapped call, and peak memory\n"
 		"      --trace         print each upcall and downcall as it happens: opcode,\n"
 		"                      fids and names, uid, pid, answer and latency\n"
+		"      --stage         put a first stage into each program the command runs:\n"
+		"                      stat, access and readlink of host paths are answered\n"
+		"                      inside it, with no round trip (experimental; uses ptrace)\n"
 		"      --log FILE      write --verbose, --trace and --stats there (appended;\n"
 		"                      default stderr)\n"
 		"      --venus-cmd CMD host this Coda venus (a shell command line) instead\n"
@@ -245,6 +248,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"stats", no_argument, NULL, 'S'},
 	    {"trace", no_argument, NULL, 'T'},
+	    {"stage", no_argument, NULL, 'G'},
 	    {"log", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'W'},
@@ -283,6 +287,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'T':
 			opt->trace = true;
+			break;
+		case 'G':
+			opt->stage = true;
 			break;
 		case 'L':
 			opt->log = optarg;
@@ -520,6 +527,8 @@ static int setup(struct sup *s)
 	s->sb.verbose = s->opt.verbose;
 	s->sb.trace = s->opt.trace;
 	s->sb.open_by_path = s->opt.open_by_path;
+	s->trap.stage.on = s->opt.stage;
+	snprintf(s->trap.stage.mount, sizeof(s->trap.stage.mount), "%s", s->opt.mount);
 	rc = syscalls_init(s);
 	s->sb.log = s->log;
 	if (!rc && s->opt.stats)

@@ -459,6 +459,10 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
 			fdtable_close(proc_files(c->proc), dirfd);
 		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		if (!c->answered) /* else made again, pointed at the plan */
+			rc = stage_seize(c);
+		if (!c->answered && rc < 0)
+			call_return(c, rc);
+		else if (!c->answered)
 			call_continue(c);
 	} else {
 		call_return(c, rc);

@@ -22,6 +22,12 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 	if (nd.kind == NAMEI_CONTINUE) {
 		/* Its close-on-exec fds go if it succeeds, unseen by us, and its
 		 * capabilities are made anew. */
+		int rc = stage_seize(c);
+
+		if (rc < 0) {
+			call_return(c, rc);
+			return;
+		}
 		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		proc_creds_changed(c->proc);
 		call_continue(c);

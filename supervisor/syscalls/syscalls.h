@@ -27,6 +27,7 @@ struct options {
 	bool verbose;
 	bool stats;		   /* count upcalls and calls, print them at the end */
 	bool trace;		   /* print each upcall and downcall as it happens */
+	bool stage;		   /* --stage: the first stage in each image */
 	const char *log;	   /* where --verbose and --stats write, or NULL: stderr */
 	bool read_only;		   /* the volume is served read-only (EROFS) */
 	int timeout_s;		   /* upcall timeout, as the kernel's coda_timeout */

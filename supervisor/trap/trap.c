@@ -1,6 +1,7 @@
 /* The trap put together: its event loop, with the exits of the tree's
  * processes and the waits of held calls served by their own parts. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ void trap_destroy(struct trap *t)
 	signals_destroy(t);
 	task_pool_destroy(&t->tasks);
 	trap_stats_free(t);
+	free(t->stage.seized);
+	t->stage.seized = NULL;
 	if (t->epfd >= 0)
 		close(t->epfd);
 	t->epfd = -1;

@@ -466,6 +466,19 @@ struct trap_ops {
 	bool (*answer_due)(struct trap *t);
 };
 
+/* The first stage (stage.c). */
+struct stage_seized {
+	pid_t tid, tgid; /* the exec stop comes as the tgid after a thread's exec */
+};
+
+struct trap_stage {
+	bool on;       /* --stage, until the first exec shows ptrace cannot be had */
+	bool filtered; /* the stage's filter is in the command, inherited */
+	char mount[256];
+	struct stage_seized *seized;
+	size_t n, cap;
+};
+
 struct trap {
 	const struct trap_ops *ops;
 	int epfd;
@@ -481,9 +494,20 @@ struct trap {
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
 	struct trap_stats *stats; /* NULL unless counted */
 	struct task_pool tasks;
+	struct trap_stage stage;
 	loop_handler handlers[EV_KINDS];
 	loop_deadline deadlines[LOOP_DEADLINES];
 };
+
+/* The first stage. Before an execve is let through: seizes the caller so
+ * that the new image stops at its start; 0, or -errno when the exec must be
+ * refused (an image without the stage would die). */
+int stage_seize(struct call *c);
+/* A ptrace stop that wait reported: true if it was a seized thread's, now
+ * handled (the stage put in at an exec stop; the thread let go). */
+bool stage_stopped(struct trap *t, pid_t pid, int status);
+/* The stops of seized threads that no wait has reported yet. */
+void stage_reap(struct trap *t);
 
 /* The trap of this process, its event set created. 0 or -errno. */
 int trap_init(struct trap *t, const struct trap_ops *ops);

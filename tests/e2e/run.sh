@@ -845,6 +845,50 @@ stats_count_one_lookup_and_getattr_per_new_file() {
 	return $ok
 }
 
+# --stage: the first stage answers a stat of a host path inside the program,
+# so the supervisor sees no call for it; a /coda path's stat still reaches
+# it. Both print what they print without the stage.
+t cx stage_answers_host_stats_inside_the_program
+stage_answers_host_stats_inside_the_program() {
+	local ok=0
+	cx s --stage --stats --volume "$VOL" --cache "$CACHE" -- stat -c '%n %s %F' /etc/passwd /coda/README.md
+	cx n --stats --volume "$VOL" --cache "$CACHE" -- stat -c '%n %s %F' /etc/passwd /coda/README.md
+	expect_rc s 0 || ok=1
+	expect_rc n 0 || ok=1
+	expect_out s "$(cat "$T/n.out")" || ok=1
+	expect_stats_count s syscall statx 1 || ok=1
+	expect_stats_count n syscall statx 2 || ok=1
+	return $ok
+}
+
+# The stage is put into every program the command runs (a shell, then env,
+# then a static busybox): none of their stats of a host file reaches the
+# supervisor (what still may is a path the stage leaves to it: /proc's, a
+# relative one).
+t cx stage_is_in_every_program_of_an_exec_chain
+stage_is_in_every_program_of_an_exec_chain() {
+	local ok=0
+	cx s --stage --stats --volume "$VOL" --cache "$CACHE" -- \
+		sh -c 'stat -c %s /etc/passwd; env busybox stat -c %s /etc/passwd; exec env stat -c %s /etc/passwd'
+	expect_rc s 0 || ok=1
+	expect_out s "$(for i in 1 2 3; do stat -c %s /etc/passwd; done)" || ok=1
+	expect_stats_count s syscall statx 0 || ok=1
+	return $ok
+}
+
+# The kernel kills a process whose trapped call finds SIGSYS blocked or
+# ignored: the stage keeps it unblocked and its own, whatever the program
+# asks, and the program's stats are still answered.
+t cx stage_keeps_sigsys_when_the_program_blocks_or_ignores_it
+stage_keeps_sigsys_when_the_program_blocks_or_ignores_it() {
+	cx s --stage --volume "$VOL" --cache "$CACHE" -- "$PY" -c 'import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, range(1, 32))
+print(os.stat("/etc/passwd").st_size > 0, os.path.exists("/coda/README.md"))
+signal.signal(signal.SIGSYS, signal.SIG_IGN)
+print(signal.getsignal(signal.SIGSYS) == signal.SIG_IGN, os.access("/etc", os.X_OK))'
+	expect_rc s 0 && expect_out s "$(printf 'True True\nTrue True')"
+}
+
 # What bench/run.sh reads: a header, then rows of five fields (latencies
 # in us with one decimal, or -), upcalls, downcalls, syscalls and memory in
 # that order, each kind by count, the highest first; no row counts 0.
