@@ -12,45 +12,71 @@
 #include "stage_filter.h"
 #include "stage/stage.h"
 
-#define LD(field)     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-#define LD_HI(field)  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field) + 4)
-#define IS(k, t, f)   BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
-#define RET(action)   BPF_STMT(BPF_RET | BPF_K, (action))
-#define STAGE_IP(off) ((uint32_t)(STAGE_ADDR + (off)))
+#define FIELD(f)    offsetof(struct seccomp_data, f)
+#define LD(off)	    ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
+#define IS(k, t, f) ((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f)))
+#define RET(action) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (action)))
+#define STAGE_IP(o) ((uint32_t)(STAGE_ADDR + (o)))
+#define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
+#define PREFIX_LEN  10 /* what filter_stage() puts before the call rules */
+#define MASKED_LEN  5  /* instructions per call trapped only with a mask */
 
-/* Trapped to the stage: the host path calls it may answer, and the signal
- * calls that must never block nor take SIGSYS. (Each call's jump goes past
- * the rest of the list and the ALLOW, to the TRAP.) */
-static const struct sock_filter stage_filter[] = {
-    LD(arch),
-    IS(AUDIT_ARCH_X86_64, 1, 0),
-    RET(SECCOMP_RET_ALLOW),
-    LD_HI(instruction_pointer),
-    IS((uint32_t)(STAGE_ADDR >> 32), 0, 4),
-    LD(instruction_pointer),
-    IS(STAGE_IP(STAGE_DIRECT_IP_OFF), 1, 0),
-    IS(STAGE_IP(STAGE_FORWARD_IP_OFF), 0, 1),
-    RET(SECCOMP_RET_ALLOW),
-    LD(nr),
-    IS(SYS_newfstatat, 13, 0),
-    IS(SYS_statx, 12, 0),
-    IS(SYS_faccessat, 11, 0),
-    IS(SYS_faccessat2, 10, 0),
-    IS(SYS_readlinkat, 9, 0),
-    IS(SYS_stat, 8, 0),
-    IS(SYS_lstat, 7, 0),
-    IS(SYS_access, 6, 0),
-    IS(SYS_readlink, 5, 0),
-    IS(SYS_open, 4, 0),
-    IS(SYS_openat, 3, 0),
-    IS(SYS_rt_sigprocmask, 2, 0),
-    IS(SYS_rt_sigaction, 1, 0),
-    RET(SECCOMP_RET_ALLOW),
-    RET(SECCOMP_RET_TRAP | STAGE_TRAP_DATA),
+/* The host path calls the stage may answer, and the signal calls that must
+ * never block SIGSYS nor take it. */
+static const int always[] = {
+    SYS_newfstatat, SYS_statx,		SYS_faccessat,	  SYS_faccessat2,    SYS_readlinkat,
+    SYS_stat,	    SYS_lstat,		SYS_access,	  SYS_readlink,	     SYS_open,
+    SYS_openat,	    SYS_rt_sigprocmask, SYS_rt_sigaction, SYS_rt_sigsuspend,
 };
 
-const struct sock_filter *filter_stage(size_t *len)
+/* The waits that take a signal mask for their time, trapped when they are
+ * given one (argument `arg`), so that it never blocks SIGSYS either. */
+static const struct {
+	int nr, arg;
+} masked[] = {
+    {SYS_ppoll, 3},
+    {SYS_pselect6, 5},
+    {SYS_epoll_pwait, 4},
+    {SYS_epoll_pwait2, 4},
+};
+
+#define FILTER_LEN (PREFIX_LEN + COUNT(always) + MASKED_LEN * COUNT(masked) + 2)
+
+/* Jump offset from instruction `at` to `to` (BPF jumps go forward). */
+static unsigned char to(size_t at, size_t to)
 {
-	*len = sizeof(stage_filter) / sizeof(stage_filter[0]);
-	return stage_filter;
+	return (unsigned char)(to - at - 1);
+}
+
+size_t filter_stage(struct sock_filter f[FILTER_STAGE_MAX])
+{
+	const size_t allow = FILTER_LEN - 2, trap = FILTER_LEN - 1;
+	size_t n = 0;
+
+	_Static_assert(FILTER_LEN <= FILTER_STAGE_MAX, "FILTER_STAGE_MAX is too small");
+	f[n++] = LD(FIELD(arch));
+	f[n++] = IS(AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = RET(SECCOMP_RET_ALLOW); /* another ABI: the command's filter decides */
+	f[n++] = LD(FIELD(instruction_pointer) + 4);
+	f[n++] = IS((uint32_t)(STAGE_ADDR >> 32), 0, 4);
+	f[n++] = LD(FIELD(instruction_pointer));
+	f[n++] = IS(STAGE_IP(STAGE_DIRECT_IP_OFF), 1, 0);
+	f[n++] = IS(STAGE_IP(STAGE_FORWARD_IP_OFF), 0, 1);
+	f[n++] = RET(SECCOMP_RET_ALLOW); /* the stage's own calls */
+	f[n++] = LD(FIELD(nr));
+	for (size_t i = 0; i < COUNT(always); i++, n++)
+		f[n] = IS((uint32_t)always[i], to(n, trap), 0);
+	for (size_t i = 0; i < COUNT(masked); i++) {
+		f[n] = IS((uint32_t)masked[i].nr, 0, MASKED_LEN - 1);
+		n++;
+		f[n++] = LD(FIELD(args[masked[i].arg]));
+		f[n] = IS(0, 0, to(n, trap));
+		n++;
+		f[n++] = LD(FIELD(args[masked[i].arg]) + 4);
+		f[n] = IS(0, to(n, allow), to(n, trap));
+		n++;
+	}
+	f[n++] = RET(SECCOMP_RET_ALLOW);
+	f[n++] = RET(SECCOMP_RET_TRAP | STAGE_TRAP_DATA);
+	return n;
 }

@@ -5,7 +5,9 @@
 #include <linux/filter.h>
 #include <stddef.h>
 
-/* The program, and its length in instructions. */
-const struct sock_filter *filter_stage(size_t *len);
+#define FILTER_STAGE_MAX 64
+
+/* Writes the program into f; its length in instructions. */
+size_t filter_stage(struct sock_filter f[FILTER_STAGE_MAX]);
 
 #endif

@@ -230,6 +230,52 @@ static long sigaction_virtual(long sig, const uint64_t *act, uint64_t *oact, lon
 	return stage_direct(__NR_rt_sigaction, sig, (long)k, (long)oact, size, 0, 0);
 }
 
+/* A wait under a mask of its own (sigsuspend, ppoll, pselect6,
+ * epoll_pwait(2)): made with SIGSYS taken out of it, so that a handler
+ * that runs meanwhile may make a trapped call. `arg` is the mask's. */
+static long masked_wait(int nr, const long *g, int arg)
+{
+	static const int regs[] = {RDI, RSI, RDX, R10, R8, R9};
+	long a[6];
+	uint64_t set;
+	struct iov holder; /* pselect6's {mask, size} */
+
+	for (int i = 0; i < 6; i++)
+		a[i] = g[regs[i]];
+	if (nr == __NR_pselect6) {
+		if (copy_in(&holder, (const void *)a[arg], sizeof(holder)) < 0)
+			return -EFAULT_;
+		if (holder.base && copy_in(&set, holder.base, sizeof(set)) < 0)
+			return -EFAULT_;
+		if (holder.base)
+			holder.base = &set;
+		a[arg] = (long)&holder;
+	} else {
+		if (copy_in(&set, (const void *)a[arg], sizeof(set)) < 0)
+			return -EFAULT_;
+		a[arg] = (long)&set;
+	}
+	set &= ~SIG_BIT(SIGSYS_NR);
+	return stage_direct(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Which argument of a wait is its mask, or -1. */
+static int mask_arg(int nr)
+{
+	switch (nr) {
+	case __NR_rt_sigsuspend:
+		return 0;
+	case __NR_ppoll:
+		return 3;
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		return 4;
+	case __NR_pselect6:
+		return 5;
+	}
+	return -1;
+}
+
 void stage_handler(int sig, void *info, void *uc)
 {
 	long *g = (long *)((char *)uc + UC_GREGS);
@@ -248,6 +294,10 @@ void stage_handler(int sig, void *info, void *uc)
 	if (nr == __NR_rt_sigaction) {
 		g[RAX] =
 		    sigaction_virtual(g[RDI], (const uint64_t *)g[RSI], (uint64_t *)g[RDX], g[R10]);
+		return;
+	}
+	if (mask_arg(nr) >= 0) {
+		g[RAX] = masked_wait(nr, g, mask_arg(nr));
 		return;
 	}
 	path = path_of(nr, g);

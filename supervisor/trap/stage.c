@@ -165,8 +165,8 @@ static long set_action(struct stopped *s)
 
 static long install_filter(struct stopped *s)
 {
-	size_t len;
-	const struct sock_filter *f = filter_stage(&len);
+	struct sock_filter f[FILTER_STAGE_MAX];
+	size_t len = filter_stage(f);
 	struct sock_fprog prog = {.len = (unsigned short)len,
 				  .filter = (struct sock_filter *)(uintptr_t)SCRATCH_FILTER};
 	long rc = put(s->pid, SCRATCH_FILTER, f, len * sizeof(*f));

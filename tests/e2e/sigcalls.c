@@ -27,6 +27,12 @@
  *	Stops venus; one thread opens CODA_FILE (held); meanwhile the main
  *	thread stats HOST_FILE and CODA_FILE (cached by an earlier stat), each
  *	within 100 ms; then venus is continued and the open completes.
+ *   sigcalls masked PATH
+ *	A SIGUSR1 handler stats PATH. SIGUSR1, blocked otherwise, comes during
+ *	sigsuspend, ppoll, pselect and epoll_pwait, each waiting under a mask
+ *	that blocks every other signal, SIGSYS too. Prints "masked waits: 4
+ *	stats" (a first stage that let such a mask block SIGSYS gets the
+ *	program killed by its handler's stat).
  *
  * Exit status 0 when every check held, 1 otherwise (the reason on stderr). */
 #include <dirent.h>
@@ -36,7 +42,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -314,6 +323,76 @@ static int unblocked(pid_t venus, const char *coda_file, const char *host_file)
 	return 0;
 }
 
+static const char *masked_path;
+static volatile sig_atomic_t masked_stats;
+
+static void stat_on_usr1(int sig)
+{
+	struct stat st;
+
+	(void)sig;
+	if (stat(masked_path, &st) == 0)
+		masked_stats++;
+}
+
+static void *send_usr1(void *arg)
+{
+	(void)arg;
+	sleep_ms(20);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+/* Wait number i of the four, under mask, until SIGUSR1 ends it. */
+static void masked_wait(int i, const sigset_t *mask)
+{
+	struct timespec five = {5, 0};
+	struct epoll_event ev;
+	int ep;
+
+	switch (i) {
+	case 0:
+		sigsuspend(mask);
+		break;
+	case 1:
+		ppoll(NULL, 0, &five, mask);
+		break;
+	case 2:
+		pselect(0, NULL, NULL, NULL, &five, mask);
+		break;
+	default:
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0)
+			fail("epoll_create1", "", -1);
+		epoll_pwait(ep, &ev, 1, 5000, mask);
+		close(ep);
+	}
+}
+
+static int masked(const char *path)
+{
+	struct sigaction sa = {.sa_handler = stat_on_usr1};
+	sigset_t usr1, mask;
+
+	masked_path = path;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	sigfillset(&mask);
+	sigdelset(&mask, SIGUSR1);
+	for (int i = 0; i < 4; i++) {
+		pthread_t th;
+
+		if (pthread_create(&th, NULL, send_usr1, NULL))
+			fail("pthread_create", "", -1);
+		masked_wait(i, &mask);
+		pthread_join(th, NULL);
+	}
+	printf("masked waits: %d stats\n", (int)masked_stats);
+	return masked_stats == 4 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "storm"))
@@ -328,8 +407,11 @@ int main(int argc, char **argv)
 		return killed(atoi(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "unblocked"))
 		return unblocked(atoi(argv[2]), argv[3], argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "masked"))
+		return masked(argv[2]);
 	fprintf(stderr,
 		"usage: sigcalls storm DIR ROUNDS | held VENUS PATH restart|eintr |"
-		" sigint VENUS PATH | excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE\n");
+		" sigint VENUS PATH | excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE |"
+		" masked PATH\n");
 	return 2;
 }

@@ -143,6 +143,22 @@ held_call_does_not_hold_up_other_threads() {
 	return $ok
 }
 
+# --stage: a signal handler that runs during a wait under a mask of its
+# own (sigsuspend, ppoll, pselect, epoll_pwait), which blocks every other
+# signal, may stat host and /coda files: the first stage takes SIGSYS out
+# of such masks, as the kernel would kill the program otherwise.
+t stage_lets_handlers_in_masked_waits_make_path_calls
+stage_lets_handlers_in_masked_waits_make_path_calls() {
+	local ok=0 path
+	fresh_volume
+	for path in /etc/passwd /coda/f.txt; do
+		cx c --stage -- "$SIGCALLS" masked "$path"
+		expect_rc c 0 || ok=1
+		expect_out c "masked waits: 4 stats" || ok=1
+	done
+	return $ok
+}
+
 # forwarded SIG STATUS: coda-exec gets SIG (from kill, not the terminal);
 # a command that traps it exits 40, one that does not dies of it. (set -m:
 # a background job of a shell without job control would ignore SIGINT.)
