@@ -477,7 +477,8 @@ done
 # each test in every column in turn ----
 echo "bench: micro"
 "$MICRO" -n "$N" -b "$BATCHES" rtt >"$RES/micro.rtt.txt"
-MCOLS=("native $VOL" "coda /coda $CXV" "floor $VOL $FLOOR")
+MCOLS=("native $VOL" "coda /coda $CXV" "stage /coda $CX --stage --volume $VOL --cache $CACHE --"
+	"floor $VOL $FLOOR")
 [ -n "$PROOT" ] && MCOLS+=("proot /coda $PROOT")
 [ "$BINDFS" = 1 ] && MCOLS+=("bindfs $MNT")
 for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lstat-host; do
