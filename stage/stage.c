@@ -22,6 +22,7 @@
 #define UNBLOCKABLE (SIG_BIT(SIGSYS_NR) | SIG_BIT(9) | SIG_BIT(19)) /* and KILL, STOP */
 #define EINVAL_	    22
 #define EFAULT_	    14
+#define EEXIST_	    17
 #define PATH_CHUNK  256
 #define UC_GREGS    40	/* offsetof(ucontext_t, uc_mcontext.gregs) */
 #define UC_SIGMASK  296 /* offsetof(ucontext_t, uc_sigmask) */
@@ -206,23 +207,40 @@ static long sigprocmask_virtual(void *uc, long how, const uint64_t *set, uint64_
 	return 0;
 }
 
+/* The program's own SIGSYS action, all zero (SIG_DFL) until it sets one. */
+static void sigsys_action_get(uint64_t k[4])
+{
+	if (copy_in(k, data()->sigsys_action, 4 * sizeof(*k)) < 0)
+		for (int i = 0; i < 4; i++)
+			k[i] = 0;
+}
+
+static int sigsys_action_set(const uint64_t k[4])
+{
+	long rc = stage_direct(__NR_mmap, (long)data(), 4096, 3 /* PROT_READ|PROT_WRITE */,
+			       0x100022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
+
+	if (rc < 0 && rc != -EEXIST_)
+		return (int)rc;
+	copy(data()->sigsys_action, k, 4 * sizeof(*k));
+	return 0;
+}
+
 /* SIGSYS stays ours: the program's action for it is kept aside. Another
  * signal's handler never blocks it. */
 static long sigaction_virtual(long sig, const uint64_t *act, uint64_t *oact, long size)
 {
-	struct stage_data *d = data();
-	uint64_t k[4];
+	uint64_t k[4], old[4];
 
 	if (size != 8)
 		return -EINVAL_;
 	if (act && copy_in(k, act, sizeof(k)) < 0)
 		return -EFAULT_;
 	if (sig == SIGSYS_NR) {
-		if (oact && copy_out(oact, d->sigsys_action, sizeof(k)) < 0)
+		sigsys_action_get(old);
+		if (oact && copy_out(oact, old, sizeof(old)) < 0)
 			return -EFAULT_;
-		if (act)
-			copy(d->sigsys_action, k, sizeof(k));
-		return 0;
+		return act ? sigsys_action_set(k) : 0;
 	}
 	if (!act)
 		return stage_direct(__NR_rt_sigaction, sig, 0, (long)oact, size, 0, 0);

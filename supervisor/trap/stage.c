@@ -15,14 +15,15 @@
  * refused once the filter is in, and an image that cannot take the stage
  * is killed with a message. x86-64 only. */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,14 +36,8 @@
 extern const unsigned char stage_blob[];
 extern const size_t stage_blob_len;
 
-/* Scratch in the stage's data page, past struct stage_data: what a call
- * made in the stopped thread points to. Zeroed before it runs on. */
-#define SCRATCH_ACTION (STAGE_ADDR + STAGE_DATA + 0x100)
-#define SCRATCH_FPROG  (STAGE_ADDR + STAGE_DATA + 0x180)
-#define SCRATCH_FILTER (STAGE_ADDR + STAGE_DATA + 0x200)
-#define SCRATCH_END    (STAGE_ADDR + STAGE_DATA + 0x1000)
-#define SYSCALL_INSN   0x050f	  /* syscall, as a little-endian word */
-#define KSA_RESTORER   0x04000000 /* the kernel's SA_RESTORER, which glibc hides */
+#define KSA_RESTORER 0x04000000 /* the kernel's SA_RESTORER, which glibc hides */
+#define MAP_STAGE    (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE)
 
 struct stopped {
 	pid_t pid;
@@ -50,22 +45,14 @@ struct stopped {
 	int pending_signal;	      /* one that came while we worked */
 };
 
-static int put(pid_t pid, uint64_t addr, const void *buf, size_t len)
-{
-	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)addr, len};
-
-	return process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-/* One single-step of the stopped thread; a signal that stops it first is
- * kept for later, and the step made again. */
-static int step(struct stopped *s)
+/* Resumes the stopped thread (single-stepping it, or not) until its next
+ * SIGTRAP; a signal that stops it first is kept for later. */
+static int run_to_trap(struct stopped *s, enum __ptrace_request how)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		int status;
 
-		if (ptrace(PTRACE_SINGLESTEP, s->pid, 0, 0) < 0 ||
-		    waitpid(s->pid, &status, __WALL) < 0)
+		if (ptrace(how, s->pid, 0, 0) < 0 || waitpid(s->pid, &status, __WALL) < 0)
 			return -errno;
 		if (!WIFSTOPPED(status))
 			return -ESRCH;
@@ -76,8 +63,10 @@ static int step(struct stopped *s)
 	return -EAGAIN;
 }
 
-/* Makes the stopped thread run syscall nr from the instruction at `at`. */
-static long remote_call(struct stopped *s, uint64_t at, long nr, long a, long b, long c, long d)
+/* Makes the stopped thread run syscall nr, from `at` (the number in rax,
+ * single-stepped) or, when the number is in the code there, to its int3. */
+static long remote_call(struct stopped *s, uint64_t at, enum __ptrace_request how, long nr,
+			const long a[6])
 {
 	struct user_regs_struct r = s->regs;
 	int rc;
@@ -85,13 +74,15 @@ static long remote_call(struct stopped *s, uint64_t at, long nr, long a, long b,
 	r.rip = at;
 	r.rax = (unsigned long long)nr;
 	r.orig_rax = (unsigned long long)-1;
-	r.rdi = (unsigned long long)a;
-	r.rsi = (unsigned long long)b;
-	r.rdx = (unsigned long long)c;
-	r.r10 = (unsigned long long)d;
+	r.rdi = (unsigned long long)a[0];
+	r.rsi = (unsigned long long)a[1];
+	r.rdx = (unsigned long long)a[2];
+	r.r10 = (unsigned long long)a[3];
+	r.r8 = (unsigned long long)a[4];
+	r.r9 = (unsigned long long)a[5];
 	if (ptrace(PTRACE_SETREGS, s->pid, 0, &r) < 0)
 		return -errno;
-	rc = step(s);
+	rc = run_to_trap(s, how);
 	if (rc < 0)
 		return rc;
 	if (ptrace(PTRACE_GETREGS, s->pid, 0, &r) < 0)
@@ -99,27 +90,19 @@ static long remote_call(struct stopped *s, uint64_t at, long nr, long a, long b,
 	return (long)r.rax;
 }
 
-static int write_blob(struct stopped *s, const char *mount)
+/* mov $nr, %eax; syscall; int3: one word, written over the thread's first
+ * instructions. The number goes in with the code because the exec, still
+ * on its way out, writes its own result into rax first. */
+static long call_then_trap(int nr)
 {
-	unsigned char *blob = malloc(stage_blob_len);
-	struct stage_head head;
-	int rc;
-
-	if (!blob)
-		return -ENOMEM;
-	memcpy(blob, stage_blob, stage_blob_len);
-	memcpy(&head, blob, sizeof(head));
-	head.mount_len = (uint32_t)snprintf(head.mount, sizeof(head.mount), "%s", mount);
-	memcpy(blob, &head, sizeof(head));
-	rc = put(s->pid, STAGE_ADDR, blob, stage_blob_len);
-	free(blob);
-	return rc;
+	return (long)(0xb8ul | (uint64_t)(uint32_t)nr << 8 | 0x050ful << 40 | 0xccul << 56);
 }
 
-/* The blob mapped, written and made executable, by a syscall instruction
- * written over the one at the thread's pc for the time of the calls. */
-static long map_blob(struct stopped *s, const char *mount)
+/* The blob's mapping, read and execute, made by the thread at its pc. */
+static long map_blob(struct stopped *s)
 {
+	const long args[6] = {
+	    (long)STAGE_ADDR, (long)STAGE_LEN, PROT_READ | PROT_EXEC, MAP_STAGE, -1, 0};
 	uint64_t pc = s->regs.rip;
 	long word, rc;
 
@@ -127,88 +110,82 @@ static long map_blob(struct stopped *s, const char *mount)
 	word = ptrace(PTRACE_PEEKTEXT, s->pid, pc, 0);
 	if (errno)
 		return -errno;
-	if (ptrace(PTRACE_POKETEXT, s->pid, pc, (word & ~0xffffL) | SYSCALL_INSN) < 0)
+	if (ptrace(PTRACE_POKETEXT, s->pid, pc, call_then_trap(SYS_mmap)) < 0)
 		return -errno;
-	rc = remote_call(s, pc, SYS_mmap, (long)STAGE_ADDR, (long)STAGE_LEN, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
-	if (rc >= 0 && (uint64_t)rc != STAGE_ADDR)
-		rc = -EEXIST;
-	if (rc >= 0)
-		rc = write_blob(s, mount);
-	if (!rc)
-		rc = remote_call(s, pc, SYS_mprotect, (long)STAGE_ADDR, (long)STAGE_DATA,
-				 PROT_READ | PROT_EXEC, 0);
+	rc = remote_call(s, pc, PTRACE_CONT, SYS_mmap, args);
 	if (ptrace(PTRACE_POKETEXT, s->pid, pc, word) < 0 && rc >= 0)
 		rc = -errno;
+	if (rc >= 0 && (uint64_t)rc != STAGE_ADDR)
+		rc = -EEXIST;
 	return rc < 0 ? rc : 0;
 }
 
-/* The calls made from the stage's own direct instruction, which the
- * stage's filter (if in) and the command's let through. */
-static long direct_call(struct stopped *s, long nr, long a, long b, long c, long d)
+/* The blob as this program gets it: the mount point, and what the calls
+ * made from it point to. Written over its read-only mapping, as a
+ * debugger writes a breakpoint. */
+static int write_blob(struct stopped *s, const char *mount)
 {
-	return remote_call(s, STAGE_ADDR + STAGE_DIRECT_IP_OFF - 2, nr, a, b, c, d);
-}
-
-static long set_action(struct stopped *s)
-{
-	/* SA_NODEFER: a signal handler that runs while the stage forwards a
-	 * call may make a trapped call itself. */
-	const uint64_t action[4] = {STAGE_ADDR + ((const struct stage_head *)stage_blob)->handler,
-				    SA_SIGINFO | KSA_RESTORER | SA_NODEFER,
-				    STAGE_ADDR + ((const struct stage_head *)stage_blob)->restorer,
-				    0};
-	long rc = put(s->pid, SCRATCH_ACTION, action, sizeof(action));
-
-	return rc ? rc : direct_call(s, SYS_rt_sigaction, SIGSYS, (long)SCRATCH_ACTION, 0, 8);
-}
-
-static long install_filter(struct stopped *s)
-{
+	unsigned char *blob = malloc(stage_blob_len);
+	struct stage_head h;
 	struct sock_filter f[FILTER_STAGE_MAX];
 	size_t len = filter_stage(f);
-	struct sock_fprog prog = {.len = (unsigned short)len,
-				  .filter = (struct sock_filter *)(uintptr_t)SCRATCH_FILTER};
-	long rc = put(s->pid, SCRATCH_FILTER, f, len * sizeof(*f));
+	int rc;
 
-	if (!rc)
-		rc = put(s->pid, SCRATCH_FPROG, &prog, sizeof(prog));
-	return rc ? rc
-		  : direct_call(s, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)SCRATCH_FPROG, 0);
-}
-
-static long clear_scratch(struct stopped *s)
-{
-	static const char zero[SCRATCH_END - SCRATCH_ACTION];
-
-	return put(s->pid, SCRATCH_ACTION, zero, sizeof(zero));
-}
-
-/* Puts the stage into the image s stopped in at its exec. */
-static long inject(struct trap *t, struct stopped *s)
-{
-	long rc = map_blob(s, t->stage.mount);
-
-	if (!rc)
-		rc = set_action(s);
-	if (!rc && !t->stage.filtered) {
-		rc = install_filter(s);
-		t->stage.filtered = rc == 0;
-	}
-	if (!rc)
-		rc = clear_scratch(s);
+	if (!blob)
+		return -ENOMEM;
+	memcpy(blob, stage_blob, stage_blob_len);
+	memcpy(&h, blob, sizeof(h));
+	h.mount_len = (uint32_t)snprintf(h.mount, sizeof(h.mount), "%s", mount);
+	/* SA_NODEFER: a signal handler that runs while the stage forwards a
+	 * call may make a trapped call itself. */
+	h.action[0] = STAGE_ADDR + h.handler;
+	h.action[1] = SA_SIGINFO | KSA_RESTORER | SA_NODEFER;
+	h.action[2] = STAGE_ADDR + h.restorer;
+	h.fprog[0] = len;
+	h.fprog[1] = STAGE_ADDR + offsetof(struct stage_head, filter);
+	memcpy(h.filter, f, len * sizeof(*f));
+	memcpy(blob, &h, sizeof(h));
+	rc = mem_write_force(s->pid, STAGE_ADDR, blob, stage_blob_len);
+	free(blob);
 	return rc;
 }
 
-/* At the exec stop: the exec's own return is made first (the kernel writes
- * it on the way out), then the stage goes in. */
+/* A call made from the stage's own direct instruction, which the stage's
+ * filter (if in) and the command's let through. */
+static long direct_call(struct stopped *s, long nr, long a0, long a1, long a2, long a3)
+{
+	const long args[6] = {a0, a1, a2, a3, 0, 0};
+
+	return remote_call(s, STAGE_ADDR + STAGE_DIRECT_IP_OFF - 2, PTRACE_SINGLESTEP, nr, args);
+}
+
+/* Puts the stage into the program s stopped in at its exec: two stops of
+ * the thread (three the first time). */
+static long inject(struct trap *t, struct stopped *s)
+{
+	const uint64_t head = STAGE_ADDR;
+	long rc = map_blob(s);
+
+	if (!rc)
+		rc = write_blob(s, t->stage.mount);
+	if (!rc)
+		rc = direct_call(s, SYS_rt_sigaction, SIGSYS,
+				 (long)(head + offsetof(struct stage_head, action)), 0, 8);
+	if (!rc && !t->stage.filtered) {
+		rc = direct_call(s, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+				 (long)(head + offsetof(struct stage_head, fprog)), 0);
+		t->stage.filtered = rc == 0;
+	}
+	return rc;
+}
+
+/* At the exec stop; the exec returns 0 to the program once it is let go. */
 static void exec_stopped(struct trap *t, pid_t pid)
 {
 	struct stopped s = {.pid = pid};
-	long rc = step(&s);
+	long rc = ptrace(PTRACE_GETREGS, pid, 0, &s.regs) < 0 ? -errno : 0;
 
-	if (!rc && ptrace(PTRACE_GETREGS, pid, 0, &s.regs) < 0)
-		rc = -errno;
+	s.regs.rax = 0;
 	if (!rc)
 		rc = inject(t, &s);
 	if (!rc && ptrace(PTRACE_SETREGS, pid, 0, &s.regs) < 0)
