@@ -224,9 +224,14 @@ int stage_seize(struct call *c)
 	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACEEXEC) < 0) {
 		/* The first exec: the command runs without the stage. Later,
 		 * an image without it would die at its first trapped call. */
-		if (!t->stage.filtered)
-			t->stage.on = false;
-		return t->stage.filtered ? -EPERM : 0;
+		if (t->stage.filtered)
+			return -EPERM;
+		fprintf(stderr,
+			"coda-exec: --stage: cannot trace the command (%s); it runs "
+			"without the first stage\n",
+			strerror(errno));
+		t->stage.on = false;
+		return 0;
 	}
 	if (t->stage.n == t->stage.cap) {
 		size_t cap = t->stage.cap ? 2 * t->stage.cap : 8;

@@ -876,6 +876,23 @@ stage_is_in_every_program_of_an_exec_chain() {
 	return $ok
 }
 
+# --stage where coda-exec cannot trace the command (coda-exec itself is
+# traced, by strace): the command runs as without it, and coda-exec says so.
+t cx stage_that_cannot_trace_runs_without_it_and_says_so
+stage_that_cannot_trace_runs_without_it_and_says_so() {
+	local ok=0 real=$CODA_EXEC
+	# LeakSanitizer cannot work under a tracer.
+	printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" exec strace -f -qq -o /dev/null %s "$@"\n' \
+		"$real" >"$T/traced" && chmod 755 "$T/traced"
+	CODA_EXEC=$T/traced
+	cx s --stage --volume "$VOL" --cache "$CACHE" -- stat -c '%n %s' /etc/passwd /coda/README.md
+	CODA_EXEC=$real
+	expect_rc s 0 || ok=1
+	expect_out s "$(stat -c '%n %s' /etc/passwd "$VOL/README.md" | sed "s|$VOL|/coda|")" || ok=1
+	expect_grep s err "coda-exec: --stage: cannot trace the command" || ok=1
+	return $ok
+}
+
 # The kernel kills a process whose trapped call finds SIGSYS blocked or
 # ignored: the stage keeps it unblocked and its own, whatever the program
 # asks, and the program's stats are still answered.
