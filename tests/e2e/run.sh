@@ -816,8 +816,11 @@ expect_stats_count() {
 [ -z "${CODA_E2E_TESTVENUS:-}" ] && t cx command_keeps_its_capabilities_and_venus_and_supervisor_only_what_they_need
 command_keeps_its_capabilities_and_venus_and_supervisor_only_what_they_need() {
 	local ok=0
+	# Read once venus has answered: it drops what it does not keep before
+	# it serves, but the command may start before that.
 	cat >"$T/caps.sh" <<'EOS'
 caps() { awk '$1 == "CapPrm:" { p = $2 } $1 == "CapEff:" { e = $2 } END { print p, e }' "/proc/$1/status"; }
+ls /coda >/dev/null
 caps $$
 caps $PPID
 for c in $(cat /proc/$PPID/task/$PPID/children); do
