@@ -4,7 +4,7 @@
  * from one of its two syscall instructions. A call on a host path is made
  * here, through the direct instruction, which every filter lets through:
  * no round trip to the supervisor. Anything else (a path under the mount
- * point, a relative one, /proc, /dev, "..") goes through the forward
+ * point, a relative one, /proc, /dev/fd, "..") goes through the forward
  * instruction to the supervisor, as the call would have. The signal calls
  * are trapped so that SIGSYS is never blocked nor left to the program: the
  * kernel kills a process whose trapped call finds it so.
@@ -138,9 +138,15 @@ static int is_mtab(const char *p)
 	return is_component(p, "etc", 3) && is_component(p + 4, "mtab", 4) && !p[8];
 }
 
+/* /dev/fd/..., the supervisor's link to the program's own fds (as /proc's). */
+static int is_dev_fd(const char *p)
+{
+	return is_component(p, "dev", 3) && is_component(p + 4, "fd", 2);
+}
+
 /* What the supervisor's walk lets the kernel resolve as it is: an absolute
- * path whose first name is not the mount point's, nor /proc's or /dev's
- * (the supervisor's magic links), with no "..", and not /etc/mtab. */
+ * path whose first name is not the mount point's, nor /proc's, not under
+ * /dev/fd (the supervisor's magic links), with no "..", and not /etc/mtab. */
 static int host_path(const struct stage_head *h, const char *p)
 {
 	const char *m = h->mount;
@@ -154,8 +160,8 @@ static int host_path(const struct stage_head *h, const char *p)
 		m++;
 	while (m[first] && m[first] != '/')
 		first++;
-	if (!*p || is_component(p, m, first) || is_component(p, "proc", 4) ||
-	    is_component(p, "dev", 3) || is_mtab(p))
+	if (!*p || is_component(p, m, first) || is_component(p, "proc", 4) || is_dev_fd(p) ||
+	    is_mtab(p))
 		return 0;
 	for (const char *s = p; *s; s++)
 		if ((s == p || s[-1] == '/') && s[0] == '.' && s[1] == '.' &&
