@@ -3,9 +3,11 @@
  * The stage's filter traps the path calls it can answer, unless they come
  * from one of its two syscall instructions. A call on a host path is made
  * here, through the direct instruction, which every filter lets through:
- * no round trip to the supervisor. Anything else (a path under the mount
- * point, a relative one, /proc, /dev/fd, "..") goes through the forward
- * instruction to the supervisor, as the call would have. The signal calls
+ * no round trip to the supervisor. A stat of the volume is answered from
+ * the supervisor's table of its own answers (stage.h) when it is there.
+ * Anything else (a path under the mount point, a relative one, /proc,
+ * /dev/fd, "..") goes through the forward instruction to the supervisor,
+ * as the call would have. The signal calls
  * are trapped so that SIGSYS is never blocked nor left to the program: the
  * kernel kills a process whose trapped call finds it so.
  *
@@ -14,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <asm/unistd.h>
+#include <linux/fcntl.h>
+#include <linux/kcmp.h>
+#include <linux/stat.h>
 
 #include "stage.h"
 
@@ -124,50 +129,20 @@ static int read_path(const char *path, char buf[PATH_CHUNK])
 	return -EFAULT_;
 }
 
-static int is_component(const char *p, const char *name, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != name[i])
-			return 0;
-	return p[len] == '/' || p[len] == '\0';
-}
-
-/* /etc/mtab, which the supervisor opens itself when it links to /proc. */
-static int is_mtab(const char *p)
-{
-	return is_component(p, "etc", 3) && is_component(p + 4, "mtab", 4) && !p[8];
-}
-
-/* /dev/fd/..., the supervisor's link to the program's own fds (as /proc's). */
-static int is_dev_fd(const char *p)
-{
-	return is_component(p, "dev", 3) && is_component(p + 4, "fd", 2);
-}
-
 /* What the supervisor's walk lets the kernel resolve as it is: an absolute
  * path whose first name is not the mount point's, nor /proc's, not under
  * /dev/fd (the supervisor's magic links), with no "..", and not /etc/mtab. */
 static int host_path(const struct stage_head *h, const char *p)
 {
-	const char *m = h->mount;
+	const char *m = stage_skip_slashes(h->mount);
 	size_t first = 0;
 
 	if (p[0] != '/')
 		return 0;
-	while (*p == '/')
-		p++;
-	while (*m == '/')
-		m++;
+	p = stage_skip_slashes(p);
 	while (m[first] && m[first] != '/')
 		first++;
-	if (!*p || is_component(p, m, first) || is_component(p, "proc", 4) || is_dev_fd(p) ||
-	    is_mtab(p))
-		return 0;
-	for (const char *s = p; *s; s++)
-		if ((s == p || s[-1] == '/') && s[0] == '.' && s[1] == '.' &&
-		    (!s[2] || s[2] == '/'))
-			return 0;
-	return 1;
+	return *p && !stage_is_component(p, m, first) && !stage_own_name(p) && !stage_has_dotdot(p);
 }
 
 /* The path argument of a call the stage may answer, or NULL. */
@@ -189,6 +164,178 @@ static const char *path_of(int nr, const long *g)
 		return (const char *)g[RDI];
 	}
 	return NULL;
+}
+
+/* ---- Stat answers from the supervisor's table (stage.h) ---- */
+
+#define STAT_FLAGS (AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)
+#define O_RDONLY_  0
+#define O_CLOEXEC_ 02000000
+#define MAP_TABLE  0x100001 /* MAP_SHARED|MAP_FIXED_NOREPLACE */
+#define barrier()  __asm__ volatile("" ::: "memory")
+
+/* A stat call, where its arguments are. */
+struct stat_call {
+	long dirfd;
+	int flags;
+	int statx;
+	void *buf;
+};
+
+/* The stat call nr is, with flags the supervisor would take (others get
+ * its EINVAL): 1, or 0. */
+static int stat_call_of(int nr, const long *g, struct stat_call *s)
+{
+	switch (nr) {
+	case __NR_stat:
+	case __NR_lstat:
+		*s = (struct stat_call){AT_FDCWD, nr == __NR_lstat ? AT_SYMLINK_NOFOLLOW : 0, 0,
+					(void *)g[RSI]};
+		return 1;
+	case __NR_newfstatat:
+		*s = (struct stat_call){g[RDI], (int)g[R10], 0, (void *)g[RDX]};
+		return !(s->flags & ~STAT_FLAGS);
+	case __NR_statx:
+		*s = (struct stat_call){g[RDI], (int)g[RDX], 1, (void *)g[R8]};
+		return !(s->flags & ~(STAT_FLAGS | AT_STATX_SYNC_TYPE)) &&
+		       (s->flags & AT_STATX_SYNC_TYPE) != AT_STATX_SYNC_TYPE &&
+		       !((unsigned)g[R10] & STATX__RESERVED);
+	}
+	return 0;
+}
+
+/* The cwd's fid as the supervisor last told it, if this task shares the fs
+ * of the task it told it for: 1, or 0. */
+static int cwd_of(uint32_t fid[4])
+{
+	const volatile struct stage_data *v = data();
+	uint32_t seq = v->cwd_seq;
+	long tid, me;
+
+	barrier();
+	tid = v->cwd_tid;
+	for (int i = 0; i < 4; i++)
+		fid[i] = v->cwd_fid[i];
+	barrier();
+	if ((seq & 1) || v->cwd_seq != seq || !tid)
+		return 0;
+	me = stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0);
+	return stage_direct(__NR_kcmp, me, tid, KCMP_FS, 0, 0, 0) == 0;
+}
+
+/* The key of a stat of path p (not a host path), if the table may hold
+ * its answer: 1, or 0. */
+static int table_key(const struct stat_call *s, const char *p, struct stage_key *k)
+{
+	uint32_t len = stage_path_keyable(p);
+
+	for (int i = 0; i < 4; i++)
+		k->start[i] = 0;
+	if (!len || (p[0] != '/' && ((int)s->dirfd != AT_FDCWD || !cwd_of(k->start))))
+		return 0;
+	k->uid = (uint32_t)stage_direct(__NR_setfsuid, -1, 0, 0, 0, 0, 0);
+	k->follow = !(s->flags & AT_SYMLINK_NOFOLLOW);
+	k->len = len;
+	copy(k->path, p, len);
+	return 1;
+}
+
+static const volatile struct stage_table *table(void)
+{
+	return (const volatile struct stage_table *)STAGE_TABLE_ADDR;
+}
+
+/* Maps uid's table, the first time: 1 once it is there, or 0. */
+static int table_map(const struct stage_head *h, uint32_t uid)
+{
+	char path[sizeof(h->table_dir) + 12], digits[11];
+	uint32_t n = 0, len = 0, magic;
+	long fd, at;
+
+	if (data()->table_mapped)
+		return 1;
+	if (!h->table_dir[0])
+		return 0;
+	while (h->table_dir[len] && len < sizeof(h->table_dir) - 1)
+		path[len] = h->table_dir[len], len++;
+	path[len++] = '/';
+	do
+		digits[n++] = (char)('0' + uid % 10);
+	while ((uid /= 10));
+	while (n)
+		path[len++] = digits[--n];
+	path[len] = '\0';
+	fd = stage_direct(__NR_open, (long)path, O_RDONLY_ | O_CLOEXEC_, 0, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	at = stage_direct(__NR_mmap, (long)STAGE_TABLE_ADDR, sizeof(struct stage_table),
+			  1 /* PROT_READ */, MAP_TABLE, fd, 0);
+	stage_direct(__NR_close, fd, 0, 0, 0, 0, 0);
+	/* Another thread may have mapped it first: then its magic is there. */
+	if (at != (long)STAGE_TABLE_ADDR &&
+	    (at != -EEXIST_ || copy_in(&magic, (const void *)STAGE_TABLE_ADDR, 4) < 0 ||
+	     magic != STAGE_TABLE_MAGIC))
+		return 0;
+	data()->table_mapped = 1;
+	return 1;
+}
+
+static int key_is(const volatile struct stage_key *a, const struct stage_key *b)
+{
+	const volatile unsigned char *x = (const volatile unsigned char *)a;
+	const unsigned char *y = (const unsigned char *)b;
+
+	if (a->len != b->len)
+		return 0;
+	for (uint32_t i = 0; i < stage_key_size(b); i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/* The table's answer for key k, copied to the caller's buffer: 0, -EFAULT,
+ * or 1 when the table has none. */
+static long table_answer(const struct stage_head *h, const struct stat_call *s,
+			 const struct stage_key *k)
+{
+	const volatile struct stage_table *t = table();
+	uint32_t hash = stage_key_hash(k), first, gen, size = s->statx ? 256 : 144;
+	unsigned char out[256];
+
+	if (!table_map(h, k->uid) || t->magic != STAGE_TABLE_MAGIC || t->uid != k->uid)
+		return 1;
+	gen = t->gen;
+	first = hash % STAGE_TABLE_SETS * STAGE_TABLE_WAYS;
+	for (uint32_t w = 0; w < STAGE_TABLE_WAYS; w++) {
+		const volatile struct stage_slot *slot = &t->slot[first + w];
+		const volatile unsigned char *from = s->statx ? slot->statx : slot->stat;
+		uint32_t seq = slot->seq;
+
+		barrier();
+		if ((seq & 1) || !slot->used || slot->gen != gen || slot->hash != hash ||
+		    !key_is(&slot->key, k))
+			continue;
+		for (uint32_t i = 0; i < size; i++)
+			out[i] = from[i];
+		barrier();
+		if (slot->seq != seq)
+			continue;
+		return copy_out(s->buf, out, size);
+	}
+	return 1;
+}
+
+/* A stat of path p (copied in) that is not a host path, answered from the
+ * table: 0 or -errno in *rc, and 1; or 0 when it must be forwarded. */
+static int stat_from_table(int nr, const long *g, const char *p, long *rc)
+{
+	struct stat_call s;
+	struct stage_key k;
+
+	if (!stat_call_of(nr, g, &s) || !table_key(&s, p, &k))
+		return 0;
+	*rc = table_answer(head(), &s, &k);
+	return *rc <= 0;
 }
 
 /* rt_sigprocmask in the handler works on the mask rt_sigreturn puts back. */
@@ -216,20 +363,12 @@ static long sigprocmask_virtual(void *uc, long how, const uint64_t *set, uint64_
 /* The program's own SIGSYS action, all zero (SIG_DFL) until it sets one. */
 static void sigsys_action_get(uint64_t k[4])
 {
-	if (copy_in(k, data()->sigsys_action, 4 * sizeof(*k)) < 0)
-		for (int i = 0; i < 4; i++)
-			k[i] = 0;
+	copy(k, data()->sigsys_action, 4 * sizeof(*k));
 }
 
-static int sigsys_action_set(const uint64_t k[4])
+static void sigsys_action_set(const uint64_t k[4])
 {
-	long rc = stage_direct(__NR_mmap, (long)data(), 4096, 3 /* PROT_READ|PROT_WRITE */,
-			       0x100022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
-
-	if (rc < 0 && rc != -EEXIST_)
-		return (int)rc;
 	copy(data()->sigsys_action, k, 4 * sizeof(*k));
-	return 0;
 }
 
 /* SIGSYS stays ours: the program's action for it is kept aside. Another
@@ -246,7 +385,9 @@ static long sigaction_virtual(long sig, const uint64_t *act, uint64_t *oact, lon
 		sigsys_action_get(old);
 		if (oact && copy_out(oact, old, sizeof(old)) < 0)
 			return -EFAULT_;
-		return act ? sigsys_action_set(k) : 0;
+		if (act)
+			sigsys_action_set(k);
+		return 0;
 	}
 	if (!act)
 		return stage_direct(__NR_rt_sigaction, sig, 0, (long)oact, size, 0, 0);
@@ -325,8 +466,10 @@ void stage_handler(int sig, void *info, void *uc)
 		return;
 	}
 	path = path_of(nr, g);
-	if (path && read_path(path, buf) == 0 && host_path(head(), buf))
+	if (!path || read_path(path, buf) < 0)
+		g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
+	else if (host_path(head(), buf))
 		g[RAX] = stage_direct(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
-	else
+	else if (!stat_from_table(nr, g, buf, &g[RAX]))
 		g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
 }

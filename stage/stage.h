@@ -36,13 +36,136 @@ struct stage_head {
 	uint64_t action[4];
 	uint64_t fprog[2];
 	uint64_t filter[64];
+	/* Where the supervisor's tables of answers are (stage_table below):
+	 * one file per fsuid, named by its number in decimal. */
+	char table_dir[128];
 };
 
-/* The stage's data page (STAGE_ADDR + STAGE_DATA), which the stage maps
- * when a program first sets its SIGSYS action: private, so copied at fork
- * and shared by threads, as a process's signal actions are. */
+/* The stage's data page (STAGE_ADDR + STAGE_DATA), mapped with the blob,
+ * read and write: private, so copied at fork and shared by threads, as a
+ * process's signal actions are. */
 struct stage_data {
 	uint64_t sigsys_action[4]; /* the program's own SIGSYS action (kernel layout) */
+	uint32_t table_mapped;	   /* set by the stage once it has mapped its table */
+	/* The program's cwd when it is in the volume, written by the
+	 * supervisor at the exec and at every chdir: valid while cwd_seq is
+	 * even and unchanged, for the tasks that share the fs of task cwd_tid
+	 * (kcmp KCMP_FS); cwd_tid 0: not in the volume, or unknown. */
+	uint32_t cwd_seq;
+	int32_t cwd_tid;
+	uint32_t cwd_fid[4];
 };
+
+/* The supervisor's answers to stat calls on the volume, for the stage to
+ * give without a round trip: a file of fixed size per fsuid, which the
+ * supervisor writes and the stage maps read-only at STAGE_TABLE_ADDR.
+ * Keyed by the path as the program wrote it (no ".."), the directory a
+ * relative one starts from (the cwd's fid; zero for an absolute path),
+ * whether a last symlink is followed, and the fsuid. A set of
+ * STAGE_TABLE_WAYS slots per hash; each slot a seqlock: the writer makes
+ * seq odd, writes, makes it even. A slot counts only while its gen is the
+ * table's: the supervisor bumps that whenever its own caches let go of
+ * anything, or a file becomes a writer's (its size is then the container's). */
+#define STAGE_TABLE_ADDR  (STAGE_ADDR + 0x10000ull)
+#define STAGE_TABLE_SETS  1024u
+#define STAGE_TABLE_WAYS  8u
+#define STAGE_KEY_PATH	  224u	       /* a longer path is not kept */
+#define STAGE_TABLE_MAGIC 0x31425443ul /* "CTB1" */
+
+struct stage_key {
+	uint32_t uid;
+	uint32_t follow;
+	uint32_t start[4];
+	uint32_t len; /* of path, which ends there */
+	char path[STAGE_KEY_PATH];
+};
+
+struct stage_slot {
+	uint32_t seq, gen, hash, used;
+	struct stage_key key;
+	unsigned char stat[144];  /* struct stat, x86-64 */
+	unsigned char statx[256]; /* struct statx */
+} __attribute__((aligned(64)));
+
+struct stage_table {
+	uint32_t magic, gen, uid, pad;
+	struct stage_slot slot[STAGE_TABLE_SETS * STAGE_TABLE_WAYS];
+} __attribute__((aligned(64)));
+
+/* Bytes of a key that count: up to the end of its path. */
+static inline uint32_t stage_key_size(const struct stage_key *k)
+{
+	return (uint32_t) __builtin_offsetof(struct stage_key, path) + k->len;
+}
+
+/* FNV-1a of the key's bytes that count. */
+static inline uint32_t stage_key_hash(const struct stage_key *k)
+{
+	const unsigned char *p = (const unsigned char *)k;
+	uint32_t h = 2166136261u, n = stage_key_size(k);
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* Path names, as the stage and the supervisor both judge them. */
+static inline int stage_is_component(const char *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != name[i])
+			return 0;
+	return p[len] == '/' || p[len] == '\0';
+}
+
+/* /etc/mtab, which the supervisor opens itself when it links to /proc. */
+static inline int stage_is_mtab(const char *p)
+{
+	return stage_is_component(p, "etc", 3) && stage_is_component(p + 4, "mtab", 4) && !p[8];
+}
+
+/* /dev/fd/..., the supervisor's link to the program's own fds (as /proc's). */
+static inline int stage_is_dev_fd(const char *p)
+{
+	return stage_is_component(p, "dev", 3) && stage_is_component(p + 4, "fd", 2);
+}
+
+static inline int stage_has_dotdot(const char *p)
+{
+	for (const char *s = p; *s; s++)
+		if ((s == p || s[-1] == '/') && s[0] == '.' && s[1] == '.' &&
+		    (!s[2] || s[2] == '/'))
+			return 1;
+	return 0;
+}
+
+/* A name the supervisor resolves for the caller alone (/proc, /dev/fd,
+ * /etc/mtab), after the leading slashes. */
+static inline int stage_own_name(const char *p)
+{
+	return stage_is_component(p, "proc", 4) || stage_is_dev_fd(p) || stage_is_mtab(p);
+}
+
+static inline const char *stage_skip_slashes(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return p;
+}
+
+/* The length of path p if the table may hold answers for it: not empty,
+ * shorter than STAGE_KEY_PATH, no "..", and if absolute not a name the
+ * supervisor resolves for each caller alone; else 0. */
+static inline uint32_t stage_path_keyable(const char *p)
+{
+	uint32_t len = 0;
+
+	while (p[len] && len < STAGE_KEY_PATH)
+		len++;
+	if (!len || len == STAGE_KEY_PATH || stage_has_dotdot(p) ||
+	    (p[0] == '/' && stage_own_name(stage_skip_slashes(p))))
+		return 0;
+	return len;
+}
 
 #endif

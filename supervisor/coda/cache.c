@@ -1,5 +1,6 @@
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache.h"
 #include "proto/hash.h"
@@ -121,6 +122,12 @@ int cache_name_get(struct coda_caches *c, const struct CodaFid *dir, const char 
 	return 1;
 }
 
+void cache_changed(struct coda_caches *c)
+{
+	if (c->changed)
+		c->changed(c->changed_arg);
+}
+
 static void drop_name(struct coda_caches *c, const struct name_key *key, size_t len)
 {
 	struct name_entry *old;
@@ -130,6 +137,7 @@ static void drop_name(struct coda_caches *c, const struct name_key *key, size_t 
 		HASH_DEL(c->names, old);
 		free(old);
 		c->count--;
+		cache_changed(c);
 	}
 }
 
@@ -220,6 +228,7 @@ static void attr_forget(struct coda_caches *c, struct attr_entry *e)
 	HASH_DEL(c->attrs, e);
 	free(e);
 	c->count--;
+	cache_changed(c);
 }
 
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr)
@@ -250,6 +259,13 @@ void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const stru
 		CACHE_ADD(c, c->attrs, &e->fid, sizeof(e->fid), e, free);
 		if (!e)
 			return;
+	} else {
+		struct attr_kept now;
+
+		memset(&now, 0, sizeof(now));
+		attr_pack(&now, attr);
+		if (memcmp(&now, &e->attr, sizeof(now)))
+			cache_changed(c);
 	}
 	attr_pack(&e->attr, attr);
 	/* 0 is no version: after a wrap, the count starts again at 1. */
@@ -315,6 +331,7 @@ void cache_access_drop(struct coda_caches *c, const struct CodaFid *fid)
 		HASH_DEL(c->access, e);
 		free(e);
 		c->count--;
+		cache_changed(c);
 	}
 }
 
@@ -357,6 +374,7 @@ void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 	struct link_entry *l;
 
 	c->attr_drops++;
+	cache_changed(c);
 	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), a);
 	attr_forget(c, a);
 	HASH_FIND(hh, c->links, fid, sizeof(*fid), l);
@@ -381,6 +399,7 @@ static void drop_names(struct coda_caches *c, const struct CodaFid *dir, bool al
 			c->count--;
 		}
 	}
+	cache_changed(c);
 }
 
 /* Every user's access rights, as the kernel's coda_cache_clear_all(). */
@@ -394,6 +413,7 @@ static void drop_all_access(struct coda_caches *c)
 		free(e);
 		c->count--;
 	}
+	cache_changed(c);
 }
 
 void cache_flush(struct coda_caches *c)
@@ -403,6 +423,7 @@ void cache_flush(struct coda_caches *c)
 	struct link_entry *l, *ltmp;
 
 	c->attr_drops++;
+	cache_changed(c);
 	HASH_ITER(hh, c->names, n, ntmp)
 	{
 		HASH_DEL(c->names, n);

@@ -45,6 +45,9 @@ void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char
 
 void cache_flush(struct coda_caches *c);
 
+/* Something kept may no longer hold: tells c->changed. */
+void cache_changed(struct coda_caches *c);
+
 /* What a downcall made stale of the objects themselves: nothing, the one
  * at *fid, or every one. */
 enum coda_stale { CODA_STALE_NONE, CODA_STALE_FID, CODA_STALE_ALL };

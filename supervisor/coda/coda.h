@@ -65,6 +65,10 @@ struct coda_caches {
 	/* Attribute drops so far: answers asked for before one may be stale. */
 	unsigned long attr_drops;
 	uint32_t attr_versions; /* attribute puts so far */
+	/* Told whenever an answer kept here may no longer hold (a drop, a
+	 * change, a new writer), so that copies made elsewhere go too. */
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 struct upc_req;
@@ -296,6 +300,9 @@ bool release_pending(struct coda_sb *sb);
 void release_all(struct coda_sb *sb);
 /* Is a writer's container watched, or a CODA_CLOSE under way? */
 bool release_watching(const struct coda_sb *sb);
+/* fid has a writer: open, or closed with its store not yet made (its
+ * size and times are then the container's, not what the cache holds). */
+bool release_writing(struct coda_sb *sb, const struct CodaFid *fid);
 /* Stores of earlier writers of fid first: what comes next sees them. */
 void release_sync(struct coda_req *r, const struct CodaFid *fid);
 /* A hosted venus passed its own writable open of this container (a write

@@ -86,9 +86,10 @@ static struct writer *writer_new(struct release_state *r, int wd, const char *pa
 
 /* The writer of the container open at fd, watched from now on; created for
  * fid (CODA_CLOSE will go as who) if it is the first. */
-static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid, int cflags,
+static int writer_get(struct coda_sb *sb, int fd, const struct CodaFid *fid, int cflags,
 		      const struct coda_caller *who, struct writer **out)
 {
+	struct release_state *r = &sb->release;
 	char link[64], path[PATH_MAX];
 	struct writer *w;
 	ssize_t n;
@@ -113,6 +114,8 @@ static int writer_get(struct release_state *r, int fd, const struct CodaFid *fid
 		w->cflags = cflags;
 		w->who = *who;
 		r->active++;
+		/* Its size and times are the container's from now on. */
+		cache_changed(&sb->caches);
 	}
 	*out = w;
 	return 0;
@@ -126,7 +129,7 @@ int release_watch(struct coda_req *r, int container, const struct CodaFid *fid, 
 
 	if (rc < 0)
 		return rc;
-	rc = writer_get(&r->sb->release, container, fid, cflags, &who, &w);
+	rc = writer_get(r->sb, container, fid, cflags, &who, &w);
 	if (!rc)
 		w->opens++;
 	return rc;
@@ -136,7 +139,7 @@ int release_expect_venus_close(struct coda_sb *sb, int container, const struct C
 			       int cflags, const struct coda_caller *who)
 {
 	struct writer *w;
-	int rc = writer_get(&sb->release, container, fid, cflags, who, &w);
+	int rc = writer_get(sb, container, fid, cflags, who, &w);
 
 	if (!rc)
 		w->venus_closes++;

@@ -26,9 +26,6 @@ int release_watch(struct coda_req *r, int container, const struct CodaFid *fid, 
 void release_reader(struct coda_sb *sb, const struct CodaFid *fid, const struct coda_caller *who,
 		    int cflags);
 
-/* fid has a writer: open, or closed with its store not yet made. */
-bool release_writing(struct coda_sb *sb, const struct CodaFid *fid);
-
 /* While fid is being written: the container's stat (size, times). */
 bool release_container_stat(struct coda_sb *sb, const struct CodaFid *fid, struct stat *st);
 

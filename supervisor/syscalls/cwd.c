@@ -10,6 +10,7 @@
 #include "coda/coda.h"
 #include "trap/trap.h"
 #include "syscalls.h"
+#include "stage_answers.h"
 #include "fdtable.h"
 #include "host.h"
 #include "vfs.h"
@@ -162,4 +163,5 @@ void vfs_set_cwd(struct call *c, enum cwd_kind kind, const char *path, const str
 		fs->fid = *fid;
 	else
 		memset(&fs->fid, 0, sizeof(fs->fid));
+	stage_cwd_changed(c);
 }

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "host.h"
 #include "syscalls.h"
+#include "stage_answers.h"
 #include "trap/trap.h"
 #include "vfs.h"
 
@@ -138,6 +139,8 @@ int syscalls_init(struct sup *s)
 	vfs_sched_init(s);
 	if (!rc)
 		rc = coda_sb_init(&s->sb, &s->sched);
+	if (!rc)
+		rc = stage_answers_init(s);
 	if (!rc)
 		rc = loop_add(&s->trap, s->sb.release.inotify_fd, EV_INOTIFY, 0);
 	loop_on(&s->trap, EV_VENUS, venus_readable);

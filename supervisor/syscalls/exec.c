@@ -17,6 +17,7 @@
 #include "host.h"
 #include "trap/trap.h"
 #include "syscalls.h"
+#include "stage_answers.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -459,7 +460,7 @@ void coda_exec(struct call *c, const struct nameidata *nd, int path_arg, long di
 			fdtable_close(proc_files(c->proc), dirfd);
 		fdtable_suspect(proc_files(c->proc), CODA_FD_BAND_LO, CODA_FD_BAND_HI - 1);
 		if (!c->answered) /* else made again, pointed at the plan */
-			rc = stage_seize(c);
+			rc = stage_seize(c, stage_cwd(c));
 		if (!c->answered && rc < 0)
 			call_return(c, rc);
 		else if (!c->answered)

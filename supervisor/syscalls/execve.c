@@ -5,6 +5,7 @@
 #include "exec.h"
 #include "trap/trap.h"
 #include "syscalls.h"
+#include "stage_answers.h"
 #include "fdtable.h"
 #include "vfs.h"
 
@@ -22,7 +23,7 @@ static void do_exec(struct call *c, long dirfd, int path_arg, int at_flags)
 	if (nd.kind == NAMEI_CONTINUE) {
 		/* Its close-on-exec fds go if it succeeds, unseen by us, and its
 		 * capabilities are made anew. */
-		int rc = stage_seize(c);
+		int rc = stage_seize(c, stage_cwd(c));
 
 		if (rc < 0) {
 			call_return(c, rc);

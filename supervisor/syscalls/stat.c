@@ -8,27 +8,28 @@
 #include "syscalls.h"
 #include "fdtable.h"
 #include "host.h"
+#include "stage_answers.h"
 #include "vfs.h"
 
 enum stat_kind { STAT_STAT, STAT_STATX };
 
+/* fid's attributes, as the call asks for them, written to buf; in *attr. */
 static int write_coda_stat(struct call *c, const struct CodaFid *fid, enum stat_kind kind,
-			   uint64_t buf)
+			   uint64_t buf, struct coda_vattr *attr)
 {
-	struct coda_vattr attr;
-	int rc = coda_getattr(call_coda_req(c), fid, &attr);
+	int rc = coda_getattr(call_coda_req(c), fid, attr);
 
 	if (rc < 0)
 		return rc;
 	if (kind == STAT_STATX) {
 		struct statx stx;
 
-		coda_attr_to_statx(&call_sup(c)->sb, fid, &attr, &stx);
+		coda_attr_to_statx(&call_sup(c)->sb, fid, attr, &stx);
 		return call_write(c, buf, &stx, sizeof(stx));
 	} else {
 		struct stat st;
 
-		coda_attr_to_stat(&call_sup(c)->sb, fid, &attr, &st);
+		coda_attr_to_stat(&call_sup(c)->sb, fid, attr, &st);
 		return call_write(c, buf, &st, sizeof(st));
 	}
 }
@@ -57,15 +58,21 @@ static int write_host_stat(struct call *c, const char *path, int at_flags, enum 
 static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum stat_kind kind,
 		    uint64_t buf)
 {
+	uint32_t gen = stage_tables_gen(c->trap);
+	struct coda_vattr attr;
 	struct nameidata nd;
-	int lf = 0;
+	char name[PATH_MAX];
+	int lf = 0, rc;
 
 	if (!(at_flags & AT_SYMLINK_NOFOLLOW))
 		lf |= LOOKUP_FOLLOW;
 	if (at_flags & AT_EMPTY_PATH)
 		lf |= LOOKUP_EMPTY;
-	if (!vfs_resolve(c, dirfd, path_arg, lf, &nd))
+	rc = vfs_namei(c, dirfd, path_arg, lf, name, &nd);
+	if (rc < 0) {
+		call_return(c, rc);
 		return;
+	}
 	switch (nd.kind) {
 	case NAMEI_CONTINUE:
 		call_continue(c);
@@ -77,8 +84,12 @@ static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum
 	case NAMEI_CODA:
 		break;
 	}
-	if (vfs_exists(c, &nd))
-		call_return(c, write_coda_stat(c, &nd.fid, kind, buf));
+	if (!vfs_exists(c, &nd))
+		return;
+	rc = write_coda_stat(c, &nd.fid, kind, buf, &attr);
+	if (!rc) /* before the answer, which may be followed at once by the next */
+		stage_keep_stat(c, gen, dirfd, name, at_flags, &nd.fid, &attr);
+	call_return(c, rc);
 }
 
 void sys_stat(struct call *c)
@@ -123,6 +134,7 @@ void sys_statx(struct call *c)
 void sys_fstat(struct call *c)
 {
 	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	struct coda_vattr attr;
 	struct CodaFid fid;
 
 	if (!f) {
@@ -130,7 +142,7 @@ void sys_fstat(struct call *c)
 		return;
 	}
 	fid = f->fid; /* f may go while we wait for venus */
-	call_return(c, write_coda_stat(c, &fid, STAT_STAT, call_arg(c, 1)));
+	call_return(c, write_coda_stat(c, &fid, STAT_STAT, call_arg(c, 1), &attr));
 }
 
 static int write_coda_statfs(struct call *c, uint64_t buf)

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,8 +42,9 @@ extern const size_t stage_blob_len;
 
 struct stopped {
 	pid_t pid;
-	struct user_regs_struct regs; /* as it stopped, to be put back */
-	int pending_signal;	      /* one that came while we worked */
+	const struct stage_seized *seized; /* how it was seized */
+	struct user_regs_struct regs;	   /* as it stopped, to be put back */
+	int pending_signal;		   /* one that came while we worked */
 };
 
 /* Resumes the stopped thread (single-stepping it, or not) until its next
@@ -90,40 +92,98 @@ static long remote_call(struct stopped *s, uint64_t at, enum __ptrace_request ho
 	return (long)r.rax;
 }
 
-/* mov $nr, %eax; syscall; int3: one word, written over the thread's first
- * instructions. The number goes in with the code because the exec, still
- * on its way out, writes its own result into rax first. */
-static long call_then_trap(int nr)
+/* Code written over the thread's first instructions: the blob's mapping
+ * (read and execute), kept in r15, then the data page's (read and write),
+ * then int3. The numbers go in with the code because the exec, still on its
+ * way out, writes its own result into rax first. */
+static const unsigned char map_code[32] = {
+    0xb8, SYS_mmap, 0,	  0,	0,	    /* mov $SYS_mmap, %eax */
+    0x0f, 0x05,				    /* syscall */
+    0x49, 0x89,	    0xc7,		    /* mov %rax, %r15 */
+    0x4c, 0x89,	    0xe7,		    /* mov %r12, %rdi */
+    0x4c, 0x89,	    0xee,		    /* mov %r13, %rsi */
+    0x4c, 0x89,	    0xf2,		    /* mov %r14, %rdx */
+    0xb8, SYS_mmap, 0,	  0,	0,	    /* mov $SYS_mmap, %eax */
+    0x0f, 0x05,				    /* syscall */
+    0xcc, 0xcc,	    0xcc, 0xcc, 0xcc, 0xcc, /* int3 */
+};
+
+/* Writes len bytes at addr of the stopped thread a word at a time, as its
+ * tracer may whatever its owner (/proc/PID/mem is its owner's file). */
+static int poke(pid_t pid, uint64_t addr, const void *buf, size_t len)
 {
-	return (long)(0xb8ul | (uint64_t)(uint32_t)nr << 8 | 0x050ful << 40 | 0xccul << 56);
+	for (size_t off = 0; off < len; off += sizeof(long)) {
+		long word = 0;
+		size_t n = len - off < sizeof(word) ? len - off : sizeof(word);
+
+		if (n < sizeof(word)) {
+			errno = 0;
+			word = ptrace(PTRACE_PEEKDATA, pid, addr + off, 0);
+			if (errno)
+				return -errno;
+		}
+		memcpy(&word, (const char *)buf + off, n);
+		if (ptrace(PTRACE_POKEDATA, pid, addr + off, word) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
-/* The blob's mapping, read and execute, made by the thread at its pc. */
+static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	for (size_t off = 0; off < len; off += sizeof(long)) {
+		long word;
+
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, pid, addr + off, 0);
+		if (errno)
+			return -errno;
+		memcpy((char *)buf + off, &word, sizeof(word));
+	}
+	return 0;
+}
+
+/* The blob's mapping and its data page's, made by the thread at its pc. */
 static long map_blob(struct stopped *s)
 {
-	const long args[6] = {
-	    (long)STAGE_ADDR, (long)STAGE_LEN, PROT_READ | PROT_EXEC, MAP_STAGE, -1, 0};
+	struct user_regs_struct r = s->regs;
+	unsigned char saved[sizeof(map_code)];
 	uint64_t pc = s->regs.rip;
-	long word, rc;
+	int rc = peek(s->pid, pc, saved, sizeof(saved));
 
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, s->pid, pc, 0);
-	if (errno)
-		return -errno;
-	if (ptrace(PTRACE_POKETEXT, s->pid, pc, call_then_trap(SYS_mmap)) < 0)
-		return -errno;
-	rc = remote_call(s, pc, PTRACE_CONT, SYS_mmap, args);
-	if (ptrace(PTRACE_POKETEXT, s->pid, pc, word) < 0 && rc >= 0)
+	if (rc < 0)
+		return rc;
+	r.rip = pc;
+	r.rdi = STAGE_ADDR;
+	r.rsi = STAGE_LEN;
+	r.rdx = PROT_READ | PROT_EXEC;
+	r.r10 = MAP_STAGE;
+	r.r8 = (unsigned long long)-1;
+	r.r9 = 0;
+	r.r12 = STAGE_ADDR + STAGE_DATA;
+	r.r13 = 4096;
+	r.r14 = PROT_READ | PROT_WRITE;
+	rc = poke(s->pid, pc, map_code, sizeof(map_code));
+	if (!rc && ptrace(PTRACE_SETREGS, s->pid, 0, &r) < 0)
 		rc = -errno;
-	if (rc >= 0 && (uint64_t)rc != STAGE_ADDR)
-		rc = -EEXIST;
-	return rc < 0 ? rc : 0;
+	if (!rc)
+		rc = run_to_trap(s, PTRACE_CONT);
+	if (!rc && ptrace(PTRACE_GETREGS, s->pid, 0, &r) < 0)
+		rc = -errno;
+	if (poke(s->pid, pc, saved, sizeof(saved)) < 0 && !rc)
+		rc = -errno;
+	if (!rc && (r.r15 != STAGE_ADDR || r.rax != STAGE_ADDR + STAGE_DATA))
+		rc = (long long)r.r15 < 0   ? (int)r.r15
+		     : (long long)r.rax < 0 ? (int)r.rax
+					    : -EEXIST;
+	return rc;
 }
 
-/* The blob as this program gets it: the mount point, and what the calls
- * made from it point to. Written over its read-only mapping, as a
- * debugger writes a breakpoint. */
-static int write_blob(struct stopped *s, const char *mount)
+/* The blob as this program gets it: the mount point, what the calls made
+ * from it point to, where its tables are. Written over its read-only
+ * mapping, as a debugger writes a breakpoint; word by word if /proc/PID/mem
+ * is not ours to open (a program of another user). */
+static int write_blob(struct trap *t, struct stopped *s)
 {
 	unsigned char *blob = malloc(stage_blob_len);
 	struct stage_head h;
@@ -135,7 +195,8 @@ static int write_blob(struct stopped *s, const char *mount)
 		return -ENOMEM;
 	memcpy(blob, stage_blob, stage_blob_len);
 	memcpy(&h, blob, sizeof(h));
-	h.mount_len = (uint32_t)snprintf(h.mount, sizeof(h.mount), "%s", mount);
+	h.mount_len = (uint32_t)snprintf(h.mount, sizeof(h.mount), "%s", t->stage.mount);
+	memcpy(h.table_dir, t->stage.table_dir, sizeof(h.table_dir));
 	/* SA_NODEFER: a signal handler that runs while the stage forwards a
 	 * call may make a trapped call itself. */
 	h.action[0] = STAGE_ADDR + h.handler;
@@ -146,6 +207,8 @@ static int write_blob(struct stopped *s, const char *mount)
 	memcpy(h.filter, f, len * sizeof(*f));
 	memcpy(blob, &h, sizeof(h));
 	rc = mem_write_force(s->pid, STAGE_ADDR, blob, stage_blob_len);
+	if (rc == -EACCES)
+		rc = poke(s->pid, STAGE_ADDR, blob, stage_blob_len);
 	free(blob);
 	return rc;
 }
@@ -159,6 +222,33 @@ static long direct_call(struct stopped *s, long nr, long a0, long a1, long a2, l
 	return remote_call(s, STAGE_ADDR + STAGE_DIRECT_IP_OFF - 2, PTRACE_SINGLESTEP, nr, args);
 }
 
+/* The cwd in tid's stage data, as a seqlock (stage.h): its count made odd,
+ * the cwd written, the count made even, in that order by one call; counts
+ * never repeat. */
+static void write_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4])
+{
+	struct {
+		int32_t tid;
+		uint32_t fid[4];
+	} told = {0, {0}};
+	uint32_t seq = t->stage.cwd_seq += 2, odd = seq - 1;
+	uint64_t at = STAGE_ADDR + STAGE_DATA + offsetof(struct stage_data, cwd_seq);
+	struct iovec local[3] = {{&odd, 4}, {&told, sizeof(told)}, {&seq, 4}};
+	struct iovec remote[3] = {
+	    {(void *)at, 4}, {(void *)(at + 4), sizeof(told)}, {(void *)at, 4}};
+
+	_Static_assert(
+	    offsetof(struct stage_data, cwd_tid) == offsetof(struct stage_data, cwd_seq) + 4 &&
+		offsetof(struct stage_data, cwd_fid) == offsetof(struct stage_data, cwd_tid) + 4,
+	    "the cwd follows its count");
+	if (cwd && !t->stage.cwd_untold) {
+		told.tid = tid;
+		memcpy(told.fid, cwd, sizeof(told.fid));
+	}
+	/* A program without the stage has no such page: nothing to tell. */
+	process_vm_writev(tid, local, 3, remote, 3, 0);
+}
+
 /* Puts the stage into the program s stopped in at its exec: two stops of
  * the thread (three the first time). */
 static long inject(struct trap *t, struct stopped *s)
@@ -167,7 +257,10 @@ static long inject(struct trap *t, struct stopped *s)
 	long rc = map_blob(s);
 
 	if (!rc)
-		rc = write_blob(s, t->stage.mount);
+		rc = write_blob(t, s);
+	/* The thread that execs takes the process's pid. */
+	if (!rc && s->seized->in_volume)
+		write_cwd(t, s->pid, s->seized->cwd);
 	if (!rc)
 		rc = direct_call(s, SYS_rt_sigaction, SIGSYS,
 				 (long)(head + offsetof(struct stage_head, action)), 0, 8);
@@ -180,9 +273,9 @@ static long inject(struct trap *t, struct stopped *s)
 }
 
 /* At the exec stop; the exec returns 0 to the program once it is let go. */
-static void exec_stopped(struct trap *t, pid_t pid)
+static void exec_stopped(struct trap *t, pid_t pid, const struct stage_seized *seized)
 {
-	struct stopped s = {.pid = pid};
+	struct stopped s = {.pid = pid, .seized = seized};
 	long rc = ptrace(PTRACE_GETREGS, pid, 0, &s.regs) < 0 ? -errno : 0;
 
 	s.regs.rax = 0;
@@ -212,7 +305,7 @@ static void forget(struct trap *t, size_t i)
 	t->stage.seized[i] = t->stage.seized[--t->stage.n];
 }
 
-int stage_seize(struct call *c)
+int stage_seize(struct call *c, const uint32_t cwd[4])
 {
 	struct trap *t = c->trap;
 	struct stage_seized *more;
@@ -244,19 +337,23 @@ int stage_seize(struct call *c)
 		t->stage.seized = more;
 		t->stage.cap = cap;
 	}
-	t->stage.seized[t->stage.n++] = (struct stage_seized){tid, c->proc->tgid};
+	t->stage.seized[t->stage.n++] = (struct stage_seized){tid, c->proc->tgid, cwd != NULL, {0}};
+	if (cwd)
+		memcpy(t->stage.seized[t->stage.n - 1].cwd, cwd, sizeof(t->stage.seized->cwd));
 	return 0;
 }
 
 bool stage_stopped(struct trap *t, pid_t pid, int status)
 {
 	ssize_t i = seized_index(t, pid);
+	struct stage_seized seized;
 
 	if (i < 0 || !WIFSTOPPED(status))
 		return false;
+	seized = t->stage.seized[i];
 	forget(t, (size_t)i);
 	if (status >> 16 == PTRACE_EVENT_EXEC)
-		exec_stopped(t, pid);
+		exec_stopped(t, pid, &seized);
 	else /* a signal-delivery stop passes its signal on; a group stop stays */
 		ptrace(PTRACE_DETACH, pid, 0, status >> 16 ? 0 : WSTOPSIG(status));
 	return true;
@@ -283,4 +380,18 @@ void stage_reap(struct trap *t)
 		else if (!seen)
 			i++;
 	}
+}
+
+void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4])
+{
+	if (t->stage.on)
+		write_cwd(t, tid, cwd);
+}
+
+void stage_cwd_shared(struct trap *t, pid_t tid)
+{
+	if (!t->stage.on)
+		return;
+	t->stage.cwd_untold = true;
+	write_cwd(t, tid, NULL);
 }

@@ -46,6 +46,7 @@ void trap_destroy(struct trap *t)
 	trap_stats_free(t);
 	free(t->stage.seized);
 	t->stage.seized = NULL;
+	stage_tables_destroy(t);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	t->epfd = -1;

@@ -469,7 +469,13 @@ struct trap_ops {
 /* The first stage (stage.c). */
 struct stage_seized {
 	pid_t tid, tgid; /* the exec stop comes as the tgid after a thread's exec */
+	bool in_volume;	 /* its cwd is cwd, in the volume */
+	uint32_t cwd[4];
 };
+
+struct stage_table_file;
+struct stat;
+struct statx;
 
 struct trap_stage {
 	bool on;       /* --stage, until the first exec shows ptrace cannot be had */
@@ -477,6 +483,13 @@ struct trap_stage {
 	char mount[256];
 	struct stage_seized *seized;
 	size_t n, cap;
+	/* Tables of stat answers (stage_table.c), in table_dir ("": none). */
+	char table_dir[128];
+	struct stage_table_file *tables;
+	size_t ntables;
+	uint32_t gen;	  /* flushes so far */
+	uint32_t cwd_seq; /* the last count a cwd was told under (even) */
+	bool cwd_untold;  /* a cwd is shared by two memories: told to none */
 };
 
 struct trap {
@@ -501,8 +514,31 @@ struct trap {
 
 /* The first stage. Before an execve is let through: seizes the caller so
  * that the new image stops at its start; 0, or -errno when the exec must be
- * refused (an image without the stage would die). */
-int stage_seize(struct call *c);
+ * refused (an image without the stage would die). cwd: the fid of the
+ * caller's cwd if it is in the volume, or NULL. */
+int stage_seize(struct call *c, const uint32_t cwd[4]);
+/* Task tid's cwd is now cwd, in the volume (NULL: elsewhere): told to the
+ * stage of its program, for relative names (stage.h). */
+void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4]);
+/* Task tid is about to share its cwd with a process of a memory of its own
+ * (clone CLONE_FS without CLONE_VM), which a stage cannot tell: no stage is
+ * told a cwd again. */
+void stage_cwd_shared(struct trap *t, pid_t tid);
+
+/* The tables of the stage's stat answers (stage_table.c): made in a new
+ * directory under $TMPDIR; 0 or -errno. */
+int stage_tables_init(struct trap *t);
+void stage_tables_destroy(struct trap *t);
+/* Flushes so far: an answer put with an older count is not kept. */
+uint32_t stage_tables_gen(const struct trap *t);
+/* Keeps the answer (as both structs) to a stat of `path` by fsuid uid,
+ * from the directory of fid `start` if relative, following a last symlink
+ * or not, if the stage may look it up (stage_path_keyable), and no flush
+ * came since the count gen was read. */
+void stage_tables_put(struct trap *t, uint32_t gen, uid_t uid, const uint32_t start[4], bool follow,
+		      const char *path, const struct stat *st, const struct statx *stx);
+/* No answer kept so far counts any more. */
+void stage_tables_flush(struct trap *t);
 /* A ptrace stop that wait reported: true if it was a seized thread's, now
  * handled (the stage put in at an exec stop; the thread let go). */
 bool stage_stopped(struct trap *t, pid_t pid, int status);

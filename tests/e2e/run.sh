@@ -848,20 +848,28 @@ stats_count_one_lookup_and_getattr_per_new_file() {
 	return $ok
 }
 
+# stats_with_and_without_stage WITH WITHOUT CMD...: CMD under coda-exec with
+# --stage and without prints the same and exits 0, and the supervisor sees
+# WITH and WITHOUT statx calls.
+stats_with_and_without_stage() {
+	local ok=0 with=$1 without=$2
+	shift 2
+	cx s --stage --stats --volume "$VOL" --cache "$CACHE" -- "$@"
+	cx n --stats --volume "$VOL" --cache "$CACHE" -- "$@"
+	expect_rc s 0 || ok=1
+	expect_rc n 0 || ok=1
+	expect_out s "$(cat "$T/n.out")" || ok=1
+	expect_stats_count s syscall statx "$with" || ok=1
+	expect_stats_count n syscall statx "$without" || ok=1
+	return $ok
+}
+
 # --stage: the first stage answers a stat of a host path inside the program,
 # so the supervisor sees no call for it; a /coda path's stat still reaches
 # it. Both print what they print without the stage.
 t cx stage_answers_host_stats_inside_the_program
 stage_answers_host_stats_inside_the_program() {
-	local ok=0
-	cx s --stage --stats --volume "$VOL" --cache "$CACHE" -- stat -c '%n %s %F' /etc/passwd /coda/README.md
-	cx n --stats --volume "$VOL" --cache "$CACHE" -- stat -c '%n %s %F' /etc/passwd /coda/README.md
-	expect_rc s 0 || ok=1
-	expect_rc n 0 || ok=1
-	expect_out s "$(cat "$T/n.out")" || ok=1
-	expect_stats_count s syscall statx 1 || ok=1
-	expect_stats_count n syscall statx 2 || ok=1
-	return $ok
+	stats_with_and_without_stage 1 2 stat -c '%n %s %F' /etc/passwd /coda/README.md
 }
 
 # The stage is put into every program the command runs (a shell, then env,
@@ -876,6 +884,46 @@ stage_is_in_every_program_of_an_exec_chain() {
 	expect_rc s 0 || ok=1
 	expect_out s "$(for i in 1 2 3; do stat -c %s /etc/passwd; done)" || ok=1
 	expect_stats_count s syscall statx 0 || ok=1
+	return $ok
+}
+
+# A stat of a volume name the supervisor has answered once is answered by
+# the stage from then on (its table, stage/stage.h), by absolute name or
+# relative to a cwd in /coda, in the same program or a later one: the
+# supervisor sees the first of each, and the output is what it says.
+t cx stage_answers_a_volume_stat_the_supervisor_gave_before
+stage_answers_a_volume_stat_the_supervisor_gave_before() {
+	stats_with_and_without_stage 2 6 sh -c 'for i in 1 2 3; do stat -c "%n %s %i %Y %A" /coda/README.md; done
+cd /coda/docs && for i in 1 2 3; do stat -c "%n %s %i %Y %A" readme.txt; done'
+}
+
+# Tasks of one program that do not share a cwd get relative names resolved
+# from their own: a thread that unshares its cwd (CLONE_FS) and moves into
+# /coda/docs, and a subshell that does, do not move the stage's idea of
+# the others' cwd, though they share (or copied) its memory.
+t cx stage_answers_relative_names_from_each_tasks_own_cwd
+stage_answers_relative_names_from_each_tasks_own_cwd() {
+	local ok=0
+	cx s --stage --volume "$VOL" --cache "$CACHE" -- "$PY" -c 'import ctypes, os, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def where(who):
+    print(who, os.path.exists("README.md"), os.path.exists("readme.txt"))
+def thread():
+    assert libc.unshare(0x200) == 0  # CLONE_FS
+    os.chdir("/coda/docs")
+    where("thread")
+os.chdir("/coda")
+where("main")
+t = threading.Thread(target=thread)
+t.start()
+t.join()
+where("main")'
+	expect_rc s 0 || ok=1
+	expect_out s "$(printf 'main True False\nthread False True\nmain True False')" || ok=1
+	cx c --stage --volume "$VOL" --cache "$CACHE" -- sh -c \
+		'cd /coda && stat -c %n README.md && (cd docs && stat -c %n readme.txt) && stat -c %n README.md readme.txt'
+	expect_rc c 1 || ok=1
+	expect_out c "$(printf 'README.md\nreadme.txt\nREADME.md')" || ok=1
 	return $ok
 }
 

@@ -468,6 +468,35 @@ host_file_made_through_the_mount_is_the_command_own() {
 	return $ok
 }
 
+# With --stage, stats of /coda are answered from a table the supervisor
+# keeps (stage/stage.h): no answer outlives a change. A file stat'ed, then
+# appended to, chmod'ed, renamed, linked, stat'ed while open for writing,
+# removed and made a directory, is stat'ed after each step, by absolute
+# name and relative to a cwd in /coda, in a subshell and after a cd, as
+# natively.
+t stage_keeps_no_stat_answer_past_a_change
+stage_keeps_no_stat_answer_past_a_change() {
+	new_case
+	printf 'hi\n' >"$C/seed/f"
+	copy_seed || return 1
+	local cmd='s() { stat -c "%n %s %a %F" "$@" 2>&1; }
+s f; s "$M/f"; s f
+echo more >>f; s f "$M/f"
+chmod 600 f; s f "$M/f"
+mv f g; s f g "$M/g"
+ln g h; stat -c "%n %h" g "$M/h"
+mkdir d; (cd d && s ../g; cd "$M" && s g); s g
+"$PY" -c "
+import os
+f = open(\"g\", \"a\"); a = os.stat(\"g\").st_size; f.write(\"x\" * 100); f.flush()
+print(a, os.stat(\"g\").st_size, os.stat(os.environ[\"M\"] + \"/g\").st_size); f.close()
+print(os.stat(\"g\").st_size)"
+s g; rm g; s g h; mkdir g; s g "$M/g"'
+	run_plain plain "$cmd"
+	run_coda coda "$cmd" --stage
+	expect_rc plain 0 && same_outputs plain coda "$cmd, natively and with --stage"
+}
+
 # --- identity and attributes of a written file
 t inode_number_kept_across_writes
 inode_number_kept_across_writes() {
