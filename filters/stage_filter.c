@@ -9,17 +9,20 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
+#include "fd_band.h"
 #include "stage_filter.h"
 #include "stage/stage.h"
 
 #define FIELD(f)    offsetof(struct seccomp_data, f)
 #define LD(off)	    ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off)))
 #define IS(k, t, f) ((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f)))
+#define GE(k, t, f) ((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (k), (t), (f)))
 #define RET(action) ((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (action)))
 #define STAGE_IP(o) ((uint32_t)(STAGE_ADDR + (o)))
 #define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
 #define PREFIX_LEN  10 /* what filter_stage() puts before the call rules */
 #define MASKED_LEN  5  /* instructions per call trapped only with a mask */
+#define BAND_LEN    4  /* fstat's: trapped only on an fd of the fd band */
 
 /* The host path calls the stage may answer, and the signal calls that must
  * never block SIGSYS nor take it. */
@@ -40,7 +43,7 @@ static const struct {
     {SYS_epoll_pwait2, 4},
 };
 
-#define FILTER_LEN (PREFIX_LEN + COUNT(always) + MASKED_LEN * COUNT(masked) + 2)
+#define FILTER_LEN (PREFIX_LEN + COUNT(always) + MASKED_LEN * COUNT(masked) + BAND_LEN + 2)
 
 /* Jump offset from instruction `at` to `to` (BPF jumps go forward). */
 static unsigned char to(size_t at, size_t to)
@@ -76,6 +79,14 @@ size_t filter_stage(struct sock_filter f[FILTER_STAGE_MAX])
 		f[n] = IS(0, to(n, allow), to(n, trap));
 		n++;
 	}
+	/* fstat of a /coda fd, whose attributes the stage may have. */
+	f[n] = IS(SYS_fstat, 0, BAND_LEN - 1);
+	n++;
+	f[n++] = LD(FIELD(args[0]));
+	f[n] = GE(CODA_FD_BAND_LO, 0, to(n, allow));
+	n++;
+	f[n] = GE(CODA_FD_BAND_HI, to(n, allow), to(n, trap));
+	n++;
 	f[n++] = RET(SECCOMP_RET_ALLOW);
 	f[n++] = RET(SECCOMP_RET_TRAP | STAGE_TRAP_DATA);
 	return n;

@@ -204,39 +204,55 @@ static int stat_call_of(int nr, const long *g, struct stat_call *s)
 	return 0;
 }
 
-/* The cwd's fid as the supervisor last told it, if this task shares the fs
- * of the task it told it for: 1, or 0. */
-static int cwd_of(uint32_t fid[4])
+/* The fid of object d as the supervisor last told it, if this task shares
+ * the cwd or fd table (kcmp `what`) of the task it told it for: 1, or 0. */
+static int fid_of(const volatile struct stage_obj *d, int what, uint32_t fid[4])
 {
-	const volatile struct stage_data *v = data();
-	uint32_t seq = v->cwd_seq;
+	uint32_t seq = d->seq;
 	long tid, me;
 
 	barrier();
-	tid = v->cwd_tid;
+	tid = d->tid;
 	for (int i = 0; i < 4; i++)
-		fid[i] = v->cwd_fid[i];
+		fid[i] = d->fid[i];
 	barrier();
-	if ((seq & 1) || v->cwd_seq != seq || !tid)
+	if ((seq & 1) || d->seq != seq || !tid)
 		return 0;
 	me = stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0);
-	return stage_direct(__NR_kcmp, me, tid, KCMP_FS, 0, 0, 0) == 0;
+	return stage_direct(__NR_kcmp, me, tid, what, 0, 0, 0) == 0;
+}
+
+/* The object of fd (of the fd band), as a fid: 1, or 0 if not known. */
+static int fd_fid(long fd, uint32_t fid[4])
+{
+	long i = (long)(int)fd - STAGE_FD_LO;
+
+	return i >= 0 && i < STAGE_FDS && fid_of(&data()->fd[i], KCMP_FILES, fid);
+}
+
+/* Where a relative name of call s starts, as a fid: 1, or 0 if not known. */
+static int start_of(const struct stat_call *s, uint32_t fid[4])
+{
+	if ((int)s->dirfd == AT_FDCWD)
+		return fid_of(&data()->cwd, KCMP_FS, fid);
+	return fd_fid(s->dirfd, fid);
 }
 
 /* The key of a stat of path p (not a host path), if the table may hold
  * its answer: 1, or 0. */
 static int table_key(const struct stat_call *s, const char *p, struct stage_key *k)
 {
-	uint32_t len = stage_path_keyable(p);
+	int len = stage_path_len(p);
 
 	for (int i = 0; i < 4; i++)
 		k->start[i] = 0;
-	if (!len || (p[0] != '/' && ((int)s->dirfd != AT_FDCWD || !cwd_of(k->start))))
+	if (len < 0 || (!len && (!(s->flags & AT_EMPTY_PATH) || (int)s->dirfd == AT_FDCWD)) ||
+	    (p[0] != '/' && !start_of(s, k->start)))
 		return 0;
 	k->uid = (uint32_t)stage_direct(__NR_setfsuid, -1, 0, 0, 0, 0, 0);
-	k->follow = !(s->flags & AT_SYMLINK_NOFOLLOW);
-	k->len = len;
-	copy(k->path, p, len);
+	k->follow = len && !(s->flags & AT_SYMLINK_NOFOLLOW);
+	k->len = (uint32_t)len;
+	copy(k->path, p, (size_t)len);
 	return 1;
 }
 
@@ -323,6 +339,20 @@ static long table_answer(const struct stage_head *h, const struct stat_call *s,
 		return copy_out(s->buf, out, size);
 	}
 	return 1;
+}
+
+/* fstat of an fd of the fd band (the filter traps no other), answered
+ * from the table as "" with AT_EMPTY_PATH: 0 or -errno in *rc, and 1; or 0
+ * when it must be forwarded. */
+static int fstat_from_table(const long *g, long *rc)
+{
+	struct stat_call s = {g[RDI], AT_EMPTY_PATH, 0, (void *)g[RSI]};
+	struct stage_key k;
+
+	if (!table_key(&s, "", &k))
+		return 0;
+	*rc = table_answer(head(), &s, &k);
+	return *rc <= 0;
 }
 
 /* A stat of path p (copied in) that is not a host path, answered from the
@@ -463,6 +493,11 @@ void stage_handler(int sig, void *info, void *uc)
 	}
 	if (mask_arg(nr) >= 0) {
 		g[RAX] = masked_wait(nr, g, mask_arg(nr));
+		return;
+	}
+	if (nr == __NR_fstat) {
+		if (!fstat_from_table(g, &g[RAX]))
+			g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
 		return;
 	}
 	path = path_of(nr, g);

@@ -10,10 +10,11 @@
 /* Where the blob is mapped in every image, so that the filter, installed
  * once and inherited, knows its instructions: far from where Linux puts
  * programs (0x55.., 0x40..), their libraries and stacks (0x7f..). */
-#define STAGE_ADDR  0x3f0000000000ull
-#define STAGE_LEN   0x3000ull		/* the blob's mapping, read and execute */
-#define STAGE_DATA  0x3000ull		/* its data page's offset, mapped when first needed */
-#define STAGE_MAGIC 0x31454741545343ull /* "CSTAGE1" */
+#define STAGE_ADDR     0x3f0000000000ull
+#define STAGE_LEN      0x3000ull	   /* the blob's mapping, read and execute */
+#define STAGE_DATA     0x3000ull	   /* its data's offset (struct stage_data) */
+#define STAGE_DATA_LEN 0x4000ull	   /* read and write */
+#define STAGE_MAGIC    0x31454741545343ull /* "CSTAGE1" */
 /* Where the direct syscall instruction returns to, in the blob: the filters
  * let through what comes from STAGE_ADDR + this. The linker script puts the
  * instruction there; embed.py checks it did. */
@@ -41,27 +42,39 @@ struct stage_head {
 	char table_dir[128];
 };
 
-/* The stage's data page (STAGE_ADDR + STAGE_DATA), mapped with the blob,
- * read and write: private, so copied at fork and shared by threads, as a
+/* An object of the volume the supervisor told the stage of: the cwd, or
+ * what an fd of the fd band (filters/fd_band.h) is. Written as a seqlock
+ * (seq odd while it changes; counts never repeat); valid for the tasks that
+ * share the cwd (kcmp KCMP_FS), or the fd table (KCMP_FILES), of task tid,
+ * which it was told for; tid 0: none. */
+struct stage_obj {
+	uint32_t seq;
+	int32_t tid;
+	uint32_t fid[4];
+};
+
+#define STAGE_FD_LO 512 /* the fd band's, which the trap checks */
+#define STAGE_FDS   512
+
+/* The stage's data (STAGE_ADDR + STAGE_DATA), mapped with the blob, read
+ * and write: private, so copied at fork and shared by threads, as a
  * process's signal actions are. */
 struct stage_data {
 	uint64_t sigsys_action[4]; /* the program's own SIGSYS action (kernel layout) */
 	uint32_t table_mapped;	   /* set by the stage once it has mapped its table */
-	/* The program's cwd when it is in the volume, written by the
-	 * supervisor at the exec and at every chdir: valid while cwd_seq is
-	 * even and unchanged, for the tasks that share the fs of task cwd_tid
-	 * (kcmp KCMP_FS); cwd_tid 0: not in the volume, or unknown. */
-	uint32_t cwd_seq;
-	int32_t cwd_tid;
-	uint32_t cwd_fid[4];
+	struct stage_obj cwd;
+	struct stage_obj fd[STAGE_FDS];
 };
+_Static_assert(sizeof(struct stage_data) <= STAGE_DATA_LEN, "the stage's data fits");
 
 /* The supervisor's answers to stat calls on the volume, for the stage to
  * give without a round trip: a file of fixed size per fsuid, which the
  * supervisor writes and the stage maps read-only at STAGE_TABLE_ADDR.
- * Keyed by the path as the program wrote it (no ".."), the directory a
- * relative one starts from (the cwd's fid; zero for an absolute path),
- * whether a last symlink is followed, and the fsuid. A set of
+ * Keyed by the path as the program wrote it (no ".."), the object a
+ * relative one starts from (the cwd's or the fd's fid; zero for an
+ * absolute path), whether a last symlink is followed, and the fsuid; an
+ * fd's own stat (fstat, or "" with AT_EMPTY_PATH) is the empty path from
+ * the fd's fid, never followed. A set of
  * STAGE_TABLE_WAYS slots per hash; each slot a seqlock: the writer makes
  * seq odd, writes, makes it even. A slot counts only while its gen is the
  * table's: the supervisor bumps that whenever its own caches let go of
@@ -153,18 +166,18 @@ static inline const char *stage_skip_slashes(const char *p)
 	return p;
 }
 
-/* The length of path p if the table may hold answers for it: not empty,
- * shorter than STAGE_KEY_PATH, no "..", and if absolute not a name the
- * supervisor resolves for each caller alone; else 0. */
-static inline uint32_t stage_path_keyable(const char *p)
+/* The length of path p if the table may hold answers for it: shorter than
+ * STAGE_KEY_PATH, no "..", and if absolute not a name the supervisor
+ * resolves for each caller alone; else -1. An empty one is an fd's own. */
+static inline int stage_path_len(const char *p)
 {
-	uint32_t len = 0;
+	int len = 0;
 
-	while (p[len] && len < STAGE_KEY_PATH)
+	while (p[len] && len < (int)STAGE_KEY_PATH)
 		len++;
-	if (!len || len == STAGE_KEY_PATH || stage_has_dotdot(p) ||
+	if (len == (int)STAGE_KEY_PATH || stage_has_dotdot(p) ||
 	    (p[0] == '/' && stage_own_name(stage_skip_slashes(p))))
-		return 0;
+		return -1;
 	return len;
 }
 

@@ -44,8 +44,10 @@ void sys_dup(struct call *c)
 		/* Not ours to copy (or a writer's, which the kernel copies: the
 		 * copy then is not seen as a /coda fd), but it may land on one of
 		 * our slots. */
-		if (nr != SYS_dup)
+		if (nr != SYS_dup) {
 			fdtable_suspect(proc_files(c->proc), newfd, newfd);
+			stage_forget_fds(c->trap, c->proc->tid, newfd, newfd);
+		}
 		call_continue(c);
 		return;
 	}
@@ -83,6 +85,7 @@ void sys_close(struct call *c)
 
 	before_band_closes(c, fd, fd);
 	fdtable_close(proc_files(c->proc), fd);
+	stage_forget_fds(c->trap, c->proc->tid, fd, fd);
 	call_continue(c);
 }
 
@@ -101,5 +104,6 @@ void sys_close_range(struct call *c)
 	}
 	before_band_closes(c, first, last);
 	fdtable_suspect(proc_files(c->proc), first, last);
+	stage_forget_fds(c->trap, c->proc->tid, first, last);
 	call_continue(c);
 }

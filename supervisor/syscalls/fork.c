@@ -21,8 +21,8 @@ void sys_fork(struct call *c)
 						: 0;
 	int rc = proc_note_fork(c->trap, c->proc, flags);
 
-	if (rc == 0 && (flags & CLONE_FS) && !(flags & CLONE_VM))
-		stage_cwd_shared(c->trap, c->proc->tid);
+	if (rc == 0 && (flags & (CLONE_FS | CLONE_FILES)) && !(flags & CLONE_VM))
+		stage_untold(c->trap, c->proc->tid);
 	if (rc < 0)
 		call_return(c, rc);
 	else

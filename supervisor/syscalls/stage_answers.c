@@ -12,6 +12,7 @@
 #include "trap/trap.h"
 #include "syscalls.h"
 #include "current.h"
+#include "fdtable.h"
 #include "stage_answers.h"
 
 static void caches_changed(void *trap)
@@ -50,6 +51,18 @@ void stage_cwd_changed(struct call *c)
 	stage_tell_cwd(c->trap, c->proc->tid, stage_cwd(c));
 }
 
+/* Where the caller's relative name from dirfd starts, if in the volume: a
+ * directory, or for "" any object. */
+static const uint32_t *start_of(struct call *c, long dirfd, const char *name)
+{
+	struct coda_file *f;
+
+	if ((int)dirfd == AT_FDCWD)
+		return *name ? stage_cwd(c) : NULL;
+	f = coda_file_lookup(c, dirfd);
+	return f && (f->vtype == C_VDIR || !*name) ? f->fid.opaque : NULL;
+}
+
 void stage_keep_stat(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
 		     const struct CodaFid *fid, const struct coda_vattr *attr)
 {
@@ -61,11 +74,10 @@ void stage_keep_stat(struct call *c, uint32_t gen, long dirfd, const char *name,
 	/* Answered as another uid, or by a hosted venus's call: not kept. */
 	if (!sb->caches.changed || c->uid_override >= 0 || c->listener != c->trap->listener)
 		return;
-	if ((name[0] != '/' && (int)dirfd != AT_FDCWD) || release_writing(sb, fid) ||
-	    proc_creds(c->proc, &cred) < 0)
+	if (release_writing(sb, fid) || proc_creds(c->proc, &cred) < 0)
 		return;
 	coda_attr_to_stat(sb, fid, attr, &st);
 	coda_attr_to_statx(sb, fid, attr, &stx);
-	stage_tables_put(c->trap, gen, cred.fsuid, stage_cwd(c), !(at_flags & AT_SYMLINK_NOFOLLOW),
-			 name, &st, &stx);
+	stage_tables_put(c->trap, gen, cred.fsuid, name[0] == '/' ? NULL : start_of(c, dirfd, name),
+			 !(at_flags & AT_SYMLINK_NOFOLLOW), name, &st, &stx);
 }

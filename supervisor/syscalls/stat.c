@@ -133,16 +133,22 @@ void sys_statx(struct call *c)
 
 void sys_fstat(struct call *c)
 {
-	struct coda_file *f = coda_file_lookup(c, (long)call_arg(c, 0));
+	uint32_t gen = stage_tables_gen(c->trap);
+	long fd = (long)call_arg(c, 0);
+	struct coda_file *f = coda_file_lookup(c, fd);
 	struct coda_vattr attr;
 	struct CodaFid fid;
+	int rc;
 
 	if (!f) {
 		call_continue(c);
 		return;
 	}
 	fid = f->fid; /* f may go while we wait for venus */
-	call_return(c, write_coda_stat(c, &fid, STAT_STAT, call_arg(c, 1), &attr));
+	rc = write_coda_stat(c, &fid, STAT_STAT, call_arg(c, 1), &attr);
+	if (!rc)
+		stage_keep_stat(c, gen, fd, "", AT_EMPTY_PATH, &fid, &attr);
+	call_return(c, rc);
 }
 
 static int write_coda_statfs(struct call *c, uint64_t buf)

@@ -31,6 +31,7 @@
 
 #include "trap.h"
 
+#include "filters/fd_band.h"
 #include "filters/stage_filter.h"
 #include "stage/stage.h"
 
@@ -93,7 +94,7 @@ static long remote_call(struct stopped *s, uint64_t at, enum __ptrace_request ho
 }
 
 /* Code written over the thread's first instructions: the blob's mapping
- * (read and execute), kept in r15, then the data page's (read and write),
+ * (read and execute), kept in r15, then the data's (read and write),
  * then int3. The numbers go in with the code because the exec, still on its
  * way out, writes its own result into rax first. */
 static const unsigned char map_code[32] = {
@@ -143,7 +144,7 @@ static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-/* The blob's mapping and its data page's, made by the thread at its pc. */
+/* The blob's mapping and its data's, made by the thread at its pc. */
 static long map_blob(struct stopped *s)
 {
 	struct user_regs_struct r = s->regs;
@@ -161,7 +162,7 @@ static long map_blob(struct stopped *s)
 	r.r8 = (unsigned long long)-1;
 	r.r9 = 0;
 	r.r12 = STAGE_ADDR + STAGE_DATA;
-	r.r13 = 4096;
+	r.r13 = STAGE_DATA_LEN;
 	r.r14 = PROT_READ | PROT_WRITE;
 	rc = poke(s->pid, pc, map_code, sizeof(map_code));
 	if (!rc && ptrace(PTRACE_SETREGS, s->pid, 0, &r) < 0)
@@ -222,31 +223,42 @@ static long direct_call(struct stopped *s, long nr, long a0, long a1, long a2, l
 	return remote_call(s, STAGE_ADDR + STAGE_DIRECT_IP_OFF - 2, PTRACE_SINGLESTEP, nr, args);
 }
 
-/* The cwd in tid's stage data, as a seqlock (stage.h): its count made odd,
- * the cwd written, the count made even, in that order by one call; counts
- * never repeat. */
-static void write_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4])
+/* n directories in tid's stage data from address `at` on, each told as
+ * dir (NULL: none), as seqlocks (stage.h): each count made odd, each
+ * written, each count made even, in that order by one call a chunk. A
+ * program without the stage has no such page: nothing is told. */
+static void write_dirs(struct trap *t, pid_t tid, uint64_t at, size_t n, const uint32_t dir[4])
 {
-	struct {
-		int32_t tid;
-		uint32_t fid[4];
-	} told = {0, {0}};
-	uint32_t seq = t->stage.cwd_seq += 2, odd = seq - 1;
-	uint64_t at = STAGE_ADDR + STAGE_DATA + offsetof(struct stage_data, cwd_seq);
-	struct iovec local[3] = {{&odd, 4}, {&told, sizeof(told)}, {&seq, 4}};
-	struct iovec remote[3] = {
-	    {(void *)at, 4}, {(void *)(at + 4), sizeof(told)}, {(void *)at, 4}};
+	enum { CHUNK = 300 };
+	struct stage_obj told = {0, 0, {0}};
+	struct iovec local[3 * CHUNK], remote[3 * CHUNK];
+	uint32_t seq = t->stage.dir_seq += 2, odd = seq - 1;
 
-	_Static_assert(
-	    offsetof(struct stage_data, cwd_tid) == offsetof(struct stage_data, cwd_seq) + 4 &&
-		offsetof(struct stage_data, cwd_fid) == offsetof(struct stage_data, cwd_tid) + 4,
-	    "the cwd follows its count");
-	if (cwd && !t->stage.cwd_untold) {
+	if (dir && !t->stage.untold) {
 		told.tid = tid;
-		memcpy(told.fid, cwd, sizeof(told.fid));
+		memcpy(told.fid, dir, sizeof(told.fid));
 	}
-	/* A program without the stage has no such page: nothing to tell. */
-	process_vm_writev(tid, local, 3, remote, 3, 0);
+	for (size_t first = 0; first < n; first += CHUNK) {
+		size_t k = n - first < CHUNK ? n - first : CHUNK;
+
+		for (size_t i = 0; i < k; i++) {
+			char *d = (char *)(uintptr_t)(at + (first + i) * sizeof(told));
+
+			local[i] = (struct iovec){&odd, sizeof(odd)};
+			remote[i] = (struct iovec){d, sizeof(odd)};
+			local[k + i] = (struct iovec){(char *)&told + 4, sizeof(told) - 4};
+			remote[k + i] = (struct iovec){d + 4, sizeof(told) - 4};
+			local[2 * k + i] = (struct iovec){&seq, sizeof(seq)};
+			remote[2 * k + i] = (struct iovec){d, sizeof(seq)};
+		}
+		if (process_vm_writev(tid, local, 3 * k, remote, 3 * k, 0) < 0)
+			return;
+	}
+}
+
+static uint64_t data_at(size_t offset)
+{
+	return STAGE_ADDR + STAGE_DATA + offset;
 }
 
 /* Puts the stage into the program s stopped in at its exec: two stops of
@@ -260,7 +272,7 @@ static long inject(struct trap *t, struct stopped *s)
 		rc = write_blob(t, s);
 	/* The thread that execs takes the process's pid. */
 	if (!rc && s->seized->in_volume)
-		write_cwd(t, s->pid, s->seized->cwd);
+		write_dirs(t, s->pid, data_at(offsetof(struct stage_data, cwd)), 1, s->seized->cwd);
 	if (!rc)
 		rc = direct_call(s, SYS_rt_sigaction, SIGSYS,
 				 (long)(head + offsetof(struct stage_head, action)), 0, 8);
@@ -385,13 +397,34 @@ void stage_reap(struct trap *t)
 void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4])
 {
 	if (t->stage.on)
-		write_cwd(t, tid, cwd);
+		write_dirs(t, tid, data_at(offsetof(struct stage_data, cwd)), 1, cwd);
 }
 
-void stage_cwd_shared(struct trap *t, pid_t tid)
+void stage_tell_fd(struct trap *t, pid_t tid, int fd, const uint32_t dir[4])
+{
+	if (t->stage.on && fd >= STAGE_FD_LO && fd < STAGE_FD_LO + STAGE_FDS)
+		write_dirs(t, tid, data_at(offsetof(struct stage_data, fd[fd - STAGE_FD_LO])), 1,
+			   dir);
+}
+
+void stage_forget_fds(struct trap *t, pid_t tid, long first, long last)
+{
+	_Static_assert(STAGE_FD_LO == CODA_FD_BAND_LO && STAGE_FDS == CODA_FD_BAND_SIZE,
+		       "the stage's dirfds are the fd band");
+	if (first < STAGE_FD_LO)
+		first = STAGE_FD_LO;
+	if (last >= STAGE_FD_LO + STAGE_FDS)
+		last = STAGE_FD_LO + STAGE_FDS - 1;
+	if (t->stage.on && first <= last)
+		write_dirs(t, tid, data_at(offsetof(struct stage_data, fd[first - STAGE_FD_LO])),
+			   (size_t)(last - first + 1), NULL);
+}
+
+void stage_untold(struct trap *t, pid_t tid)
 {
 	if (!t->stage.on)
 		return;
-	t->stage.cwd_untold = true;
-	write_cwd(t, tid, NULL);
+	t->stage.untold = true;
+	stage_tell_cwd(t, tid, NULL);
+	stage_forget_fds(t, tid, STAGE_FD_LO, STAGE_FD_LO + STAGE_FDS - 1);
 }

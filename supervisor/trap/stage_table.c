@@ -145,17 +145,17 @@ static struct stage_slot *slot_for(struct stage_table *tb, const struct stage_ke
 static bool key_make(struct stage_key *k, uid_t uid, const uint32_t start[4], bool follow,
 		     const char *path)
 {
-	uint32_t len = stage_path_keyable(path);
+	int len = stage_path_len(path);
 
-	if (!len)
+	if (len < 0)
 		return false;
 	memset(k, 0, sizeof(*k));
 	k->uid = uid;
-	k->follow = follow;
+	k->follow = len && follow;
 	if (path[0] != '/')
 		memcpy(k->start, start, sizeof(k->start));
-	k->len = len;
-	memcpy(k->path, path, len);
+	k->len = (uint32_t)len;
+	memcpy(k->path, path, (size_t)len);
 	return true;
 }
 

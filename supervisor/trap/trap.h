@@ -488,8 +488,8 @@ struct trap_stage {
 	struct stage_table_file *tables;
 	size_t ntables;
 	uint32_t gen;	  /* flushes so far */
-	uint32_t cwd_seq; /* the last count a cwd was told under (even) */
-	bool cwd_untold;  /* a cwd is shared by two memories: told to none */
+	uint32_t dir_seq; /* the last count a directory was told under (even) */
+	bool untold;	  /* a cwd or fd table is shared by two memories: none told */
 };
 
 struct trap {
@@ -520,10 +520,14 @@ int stage_seize(struct call *c, const uint32_t cwd[4]);
 /* Task tid's cwd is now cwd, in the volume (NULL: elsewhere): told to the
  * stage of its program, for relative names (stage.h). */
 void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4]);
-/* Task tid is about to share its cwd with a process of a memory of its own
- * (clone CLONE_FS without CLONE_VM), which a stage cannot tell: no stage is
- * told a cwd again. */
-void stage_cwd_shared(struct trap *t, pid_t tid);
+/* Task tid's fd `fd` (of the fd band) is now the directory dir of the
+ * volume (NULL: anything else); its fds first..last may have closed. */
+void stage_tell_fd(struct trap *t, pid_t tid, int fd, const uint32_t dir[4]);
+void stage_forget_fds(struct trap *t, pid_t tid, long first, long last);
+/* Task tid is about to share its cwd or fd table with a process of a
+ * memory of its own (clone CLONE_FS or CLONE_FILES without CLONE_VM),
+ * which a stage cannot be told of: no stage is told either again. */
+void stage_untold(struct trap *t, pid_t tid);
 
 /* The tables of the stage's stat answers (stage_table.c): made in a new
  * directory under $TMPDIR; 0 or -errno. */
@@ -532,9 +536,9 @@ void stage_tables_destroy(struct trap *t);
 /* Flushes so far: an answer put with an older count is not kept. */
 uint32_t stage_tables_gen(const struct trap *t);
 /* Keeps the answer (as both structs) to a stat of `path` by fsuid uid,
- * from the directory of fid `start` if relative, following a last symlink
- * or not, if the stage may look it up (stage_path_keyable), and no flush
- * came since the count gen was read. */
+ * from the object of fid `start` if relative ("": that object's own stat),
+ * following a last symlink or not, if the stage may look it up
+ * (stage_path_len), and no flush came since the count gen was read. */
 void stage_tables_put(struct trap *t, uint32_t gen, uid_t uid, const uint32_t start[4], bool follow,
 		      const char *path, const struct stat *st, const struct statx *stx);
 /* No answer kept so far counts any more. */

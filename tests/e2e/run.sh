@@ -927,6 +927,52 @@ where("main")'
 	return $ok
 }
 
+# Names relative to an fd, and the fd's own fstat, are answered as what the
+# fd is now: a /coda directory's fd, the same fd made another /coda
+# directory with dup2, then a host directory, then closed. The stage
+# answers what the supervisor answered before for that directory (fewer
+# calls reach it), and everything prints as without the stage.
+t cx stage_answers_names_from_an_fd_as_what_the_fd_is_now
+stage_answers_names_from_an_fd_as_what_the_fd_is_now() {
+	local ok=0 s n
+	cat >"$T/fds.py" <<'PY'
+import os
+def show(fd):
+    for name in ("readme.txt", "level1", "passwd"):
+        try:
+            print(name, os.stat(name, dir_fd=fd, follow_symlinks=False).st_size > 0)
+        except OSError as e:
+            print(name, e.strerror)
+    try:
+        print(oct(os.fstat(fd).st_mode))
+    except OSError as e:
+        print(e.strerror)
+docs, deep, etc = (os.open(p, os.O_RDONLY) for p in ("/coda/docs", "/coda/deep", "/etc"))
+for i in range(3):
+    show(docs)
+os.dup2(deep, docs)
+show(docs)
+show(docs)
+os.dup2(etc, docs)
+show(docs)
+os.close(docs)
+show(docs)
+PY
+	chmod 644 "$T/fds.py"
+	cx s --stage --stats --volume "$VOL" --cache "$CACHE" -- "$PY" "$T/fds.py"
+	cx n --stats --volume "$VOL" --cache "$CACHE" -- "$PY" "$T/fds.py"
+	expect_rc s 0 || ok=1
+	expect_rc n 0 || ok=1
+	expect_out s "$(cat "$T/n.out")" || ok=1
+	s=$(awk '$4 == "newfstatat" { print $5 }' "$T/s.err")
+	n=$(awk '$4 == "newfstatat" { print $5 }' "$T/n.err")
+	if [ "${s:-0}" -ge "${n:-0}" ]; then
+		note "with the stage, $s stats relative to an fd reached the supervisor; without it $n"
+		ok=1
+	fi
+	return $ok
+}
+
 # --stage where coda-exec cannot trace the command (coda-exec itself is
 # traced, by strace): the command runs as without it, and coda-exec says so.
 t cx stage_that_cannot_trace_runs_without_it_and_says_so
