@@ -235,6 +235,7 @@ at() { # TEMPLATE ROOT: the template for the volume at ROOT
 	echo "${t//@R@/$2}"
 }
 CXV="$CX --volume $VOL --cache $CACHE --"
+CXS="$CX --stage --volume $VOL --cache $CACHE --"
 WIPE="rm -rf $CACHE && mkdir $CACHE"
 # One venus for many jobs: `$SERVER fresh` stops the server at $SOCK if one
 # runs, and starts one on a wiped cache of its own; `$SERVER stop` stops it
@@ -392,8 +393,10 @@ once() { # KIND RESULT PREPARE COMMAND BETWEEN: one run, its number appended to 
 			>"$out.log" 2>&1 &&
 			"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
 				"$out.json" >>"$out.txt" ;;
-	second) # timed by micro from inside, after the first pass and BETWEEN
-		sh -c "$3" && $CXV "$MICRO" second -c "$5" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
+	second | second_stage) # timed by micro from inside, after the first pass and BETWEEN
+		local cx=$CXV
+		[ "$1" = second_stage ] && cx=$CXS
+		sh -c "$3" && $cx "$MICRO" second -c "$5" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
 	fio) # fio's own read bandwidth, in B/s: the open is not in it
 		sh -c "$3" && $4 2>"$out.log" | fio_bw >>"$out.txt" ;;
 	fio2) # the second of two fio runs inside one coda-exec run
@@ -429,6 +432,8 @@ columns() { # KIND TEMPLATE RESET ROW-IS-WRONG
 	if [ -z "$4" ]; then
 		col "$kind" coda "$(at "$reset" "$VOL") && $WIPE" "$CXV $(at "$t" /coda)"
 		[ "$kind" = time ] && col second coda2 "$(at "$reset" "$VOL") && $WIPE" \
+			"$(at "$t" /coda)" "$(at "$reset" /coda)"
+		[ "$kind" = time ] && col second_stage stage2 "$(at "$reset" "$VOL") && $WIPE" \
 			"$(at "$t" /coda)" "$(at "$reset" /coda)"
 	fi
 	[ -n "$PROOT" ] && col "$kind" proot "$(at "$reset" "$VOL")" "$PROOT $(at "$t" /coda)"

@@ -1,15 +1,18 @@
 /* The tables of answers the first stage gives itself (stage/stage.h): one
- * file of fixed size per fsuid, in a directory of our own, which we map
+ * file of fixed size per fsuid, in a directory of our own (in /dev/shm
+ * where there is one), which we map
  * read-write and each program of the command maps read-only when it first
  * stats a name in the volume. We write a slot as a seqlock; a flush is one
  * store per table (its generation), after which no older slot counts. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "trap.h"
@@ -21,17 +24,32 @@ struct stage_table_file {
 	struct stage_table *map;
 };
 
-int stage_tables_init(struct trap *t)
+/* Where the tables go: shared memory (/dev/shm, a tmpfs) where it can be
+ * had, else $TMPDIR; a file system on a disk would write them back. */
+static int tables_dir_make(char dir[128])
 {
 	const char *tmp = getenv("TMPDIR");
-	char dir[sizeof(t->stage.table_dir)];
+	struct statfs fs;
 
+	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+	    mkdtemp(strcpy(dir, "/dev/shm/coda-exec-stage.XXXXXX")))
+		return 0;
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	if (snprintf(dir, sizeof(dir), "%s/coda-exec-stage.XXXXXX", tmp) >= (int)sizeof(dir))
+	if (snprintf(dir, 128, "%s/coda-exec-stage.XXXXXX", tmp) >= 128)
 		return -ENAMETOOLONG;
-	if (!mkdtemp(dir))
-		return -errno;
+	return mkdtemp(dir) ? 0 : -errno;
+}
+
+int stage_tables_init(struct trap *t)
+{
+	char dir[sizeof(t->stage.table_dir)];
+	int rc;
+
+	_Static_assert(sizeof(dir) == 128, "tables_dir_make's buffer");
+	rc = tables_dir_make(dir);
+	if (rc < 0)
+		return rc;
 	/* Other users' programs open their own table by name, and list none. */
 	if (chmod(dir, 0711) < 0) {
 		int err = errno;
