@@ -95,33 +95,34 @@ struct iov {
 };
 
 /* The program's memory is copied through the kernel, so that a bad pointer
- * is an error (EFAULT), not a fault in the handler. The bytes copied. */
-static long user_copy(int nr, void *ours, const void *theirs, size_t len)
+ * is an error (EFAULT), not a fault in the handler: me is the calling
+ * thread, whose tid names its memory. The bytes copied. */
+static long user_copy(long me, int nr, void *ours, const void *theirs, size_t len)
 {
 	struct iov local = {ours, len}, remote = {theirs, len};
-	long pid = stage_direct(__NR_getpid, 0, 0, 0, 0, 0, 0);
 
-	return stage_direct(nr, pid, (long)&local, 1, (long)&remote, 1, 0);
+	return stage_direct(nr, me, (long)&local, 1, (long)&remote, 1, 0);
 }
 
-static int copy_in(void *to, const void *from, size_t len)
+static int copy_in(long me, void *to, const void *from, size_t len)
 {
-	return user_copy(__NR_process_vm_readv, to, from, len) == (long)len ? 0 : -EFAULT_;
+	return user_copy(me, __NR_process_vm_readv, to, from, len) == (long)len ? 0 : -EFAULT_;
 }
 
-static int copy_out(void *to, const void *from, size_t len)
+static int copy_out(long me, void *to, const void *from, size_t len)
 {
-	long n = user_copy(__NR_process_vm_writev, (void *)from, to, len);
+	long n = user_copy(me, __NR_process_vm_writev, (void *)from, to, len);
 
 	return n == (long)len ? 0 : -EFAULT_;
 }
 
 /* The start of a path: 0 if it ends within the first PATH_CHUNK bytes,
  * read no further than its page (the next may be unmapped). */
-static int read_path(const char *path, char buf[PATH_CHUNK])
+static int read_path(long me, const char *path, char buf[PATH_CHUNK])
 {
 	size_t len = 4096 - ((uintptr_t)path & 4095);
-	long n = user_copy(__NR_process_vm_readv, buf, path, len < PATH_CHUNK ? len : PATH_CHUNK);
+	long n =
+	    user_copy(me, __NR_process_vm_readv, buf, path, len < PATH_CHUNK ? len : PATH_CHUNK);
 
 	for (long i = 0; i < n; i++)
 		if (!buf[i])
@@ -174,8 +175,9 @@ static const char *path_of(int nr, const long *g)
 #define MAP_TABLE  0x100001 /* MAP_SHARED|MAP_FIXED_NOREPLACE */
 #define barrier()  __asm__ volatile("" ::: "memory")
 
-/* A stat call, where its arguments are. */
+/* A stat call, where its arguments are, made by thread me. */
 struct stat_call {
+	long me;
 	long dirfd;
 	int flags;
 	int statx;
@@ -184,19 +186,19 @@ struct stat_call {
 
 /* The stat call nr is, with flags the supervisor would take (others get
  * its EINVAL): 1, or 0. */
-static int stat_call_of(int nr, const long *g, struct stat_call *s)
+static int stat_call_of(long me, int nr, const long *g, struct stat_call *s)
 {
 	switch (nr) {
 	case __NR_stat:
 	case __NR_lstat:
-		*s = (struct stat_call){AT_FDCWD, nr == __NR_lstat ? AT_SYMLINK_NOFOLLOW : 0, 0,
+		*s = (struct stat_call){me, AT_FDCWD, nr == __NR_lstat ? AT_SYMLINK_NOFOLLOW : 0, 0,
 					(void *)g[RSI]};
 		return 1;
 	case __NR_newfstatat:
-		*s = (struct stat_call){g[RDI], (int)g[R10], 0, (void *)g[RDX]};
+		*s = (struct stat_call){me, g[RDI], (int)g[R10], 0, (void *)g[RDX]};
 		return !(s->flags & ~STAT_FLAGS);
 	case __NR_statx:
-		*s = (struct stat_call){g[RDI], (int)g[RDX], 1, (void *)g[R8]};
+		*s = (struct stat_call){me, g[RDI], (int)g[RDX], 1, (void *)g[R8]};
 		return !(s->flags & ~(STAT_FLAGS | AT_STATX_SYNC_TYPE)) &&
 		       (s->flags & AT_STATX_SYNC_TYPE) != AT_STATX_SYNC_TYPE &&
 		       !((unsigned)g[R10] & STATX__RESERVED);
@@ -206,10 +208,10 @@ static int stat_call_of(int nr, const long *g, struct stat_call *s)
 
 /* The fid of object d as the supervisor last told it, if this task shares
  * the cwd or fd table (kcmp `what`) of the task it told it for: 1, or 0. */
-static int fid_of(const volatile struct stage_obj *d, int what, uint32_t fid[4])
+static int fid_of(long me, const volatile struct stage_obj *d, int what, uint32_t fid[4])
 {
 	uint32_t seq = d->seq;
-	long tid, me;
+	long tid;
 
 	barrier();
 	tid = d->tid;
@@ -218,24 +220,23 @@ static int fid_of(const volatile struct stage_obj *d, int what, uint32_t fid[4])
 	barrier();
 	if ((seq & 1) || d->seq != seq || !tid)
 		return 0;
-	me = stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0);
 	return stage_direct(__NR_kcmp, me, tid, what, 0, 0, 0) == 0;
 }
 
 /* The object of fd (of the fd band), as a fid: 1, or 0 if not known. */
-static int fd_fid(long fd, uint32_t fid[4])
+static int fd_fid(long me, long fd, uint32_t fid[4])
 {
 	long i = (long)(int)fd - STAGE_FD_LO;
 
-	return i >= 0 && i < STAGE_FDS && fid_of(&data()->fd[i], KCMP_FILES, fid);
+	return i >= 0 && i < STAGE_FDS && fid_of(me, &data()->fd[i], KCMP_FILES, fid);
 }
 
 /* Where a relative name of call s starts, as a fid: 1, or 0 if not known. */
 static int start_of(const struct stat_call *s, uint32_t fid[4])
 {
 	if ((int)s->dirfd == AT_FDCWD)
-		return fid_of(&data()->cwd, KCMP_FS, fid);
-	return fd_fid(s->dirfd, fid);
+		return fid_of(s->me, &data()->cwd, KCMP_FS, fid);
+	return fd_fid(s->me, s->dirfd, fid);
 }
 
 /* The key of a stat of path p (not a host path), if the table may hold
@@ -262,7 +263,7 @@ static const volatile struct stage_table *table(void)
 }
 
 /* Maps uid's table, the first time: 1 once it is there, or 0. */
-static int table_map(const struct stage_head *h, uint32_t uid)
+static int table_map(long me, const struct stage_head *h, uint32_t uid)
 {
 	char path[sizeof(h->table_dir) + 12], digits[11];
 	uint32_t n = 0, len = 0, magic;
@@ -289,7 +290,7 @@ static int table_map(const struct stage_head *h, uint32_t uid)
 	stage_direct(__NR_close, fd, 0, 0, 0, 0, 0);
 	/* Another thread may have mapped it first: then its magic is there. */
 	if (at != (long)STAGE_TABLE_ADDR &&
-	    (at != -EEXIST_ || copy_in(&magic, (const void *)STAGE_TABLE_ADDR, 4) < 0 ||
+	    (at != -EEXIST_ || copy_in(me, &magic, (const void *)STAGE_TABLE_ADDR, 4) < 0 ||
 	     magic != STAGE_TABLE_MAGIC))
 		return 0;
 	data()->table_mapped = 1;
@@ -318,7 +319,7 @@ static long table_answer(const struct stage_head *h, const struct stat_call *s,
 	uint32_t hash = stage_key_hash(k), first, gen, size = s->statx ? 256 : 144;
 	unsigned char out[256];
 
-	if (!table_map(h, k->uid) || t->magic != STAGE_TABLE_MAGIC || t->uid != k->uid)
+	if (!table_map(s->me, h, k->uid) || t->magic != STAGE_TABLE_MAGIC || t->uid != k->uid)
 		return 1;
 	gen = t->gen;
 	first = hash % STAGE_TABLE_SETS * STAGE_TABLE_WAYS;
@@ -336,7 +337,7 @@ static long table_answer(const struct stage_head *h, const struct stat_call *s,
 		barrier();
 		if (slot->seq != seq)
 			continue;
-		return copy_out(s->buf, out, size);
+		return copy_out(s->me, s->buf, out, size);
 	}
 	return 1;
 }
@@ -344,9 +345,9 @@ static long table_answer(const struct stage_head *h, const struct stat_call *s,
 /* fstat of an fd of the fd band (the filter traps no other), answered
  * from the table as "" with AT_EMPTY_PATH: 0 or -errno in *rc, and 1; or 0
  * when it must be forwarded. */
-static int fstat_from_table(const long *g, long *rc)
+static int fstat_from_table(long me, const long *g, long *rc)
 {
-	struct stat_call s = {g[RDI], AT_EMPTY_PATH, 0, (void *)g[RSI]};
+	struct stat_call s = {me, g[RDI], AT_EMPTY_PATH, 0, (void *)g[RSI]};
 	struct stage_key k;
 
 	if (!table_key(&s, "", &k))
@@ -357,25 +358,26 @@ static int fstat_from_table(const long *g, long *rc)
 
 /* A stat of path p (copied in) that is not a host path, answered from the
  * table: 0 or -errno in *rc, and 1; or 0 when it must be forwarded. */
-static int stat_from_table(int nr, const long *g, const char *p, long *rc)
+static int stat_from_table(long me, int nr, const long *g, const char *p, long *rc)
 {
 	struct stat_call s;
 	struct stage_key k;
 
-	if (!stat_call_of(nr, g, &s) || !table_key(&s, p, &k))
+	if (!stat_call_of(me, nr, g, &s) || !table_key(&s, p, &k))
 		return 0;
 	*rc = table_answer(head(), &s, &k);
 	return *rc <= 0;
 }
 
 /* rt_sigprocmask in the handler works on the mask rt_sigreturn puts back. */
-static long sigprocmask_virtual(void *uc, long how, const uint64_t *set, uint64_t *old, long size)
+static long sigprocmask_virtual(long me, void *uc, long how, const uint64_t *set, uint64_t *old,
+				long size)
 {
 	uint64_t *mask = (uint64_t *)((char *)uc + UC_SIGMASK), want = 0;
 
 	if (size != 8)
 		return -EINVAL_;
-	if (set && copy_in(&want, set, sizeof(want)) < 0)
+	if (set && copy_in(me, &want, set, sizeof(want)) < 0)
 		return -EFAULT_;
 	if (set && how == 0)
 		want |= *mask;
@@ -383,7 +385,7 @@ static long sigprocmask_virtual(void *uc, long how, const uint64_t *set, uint64_
 		want = *mask & ~want;
 	else if (set && how != 2)
 		return -EINVAL_;
-	if (old && copy_out(old, mask, sizeof(*old)) < 0)
+	if (old && copy_out(me, old, mask, sizeof(*old)) < 0)
 		return -EFAULT_;
 	if (set)
 		*mask = want & ~UNBLOCKABLE;
@@ -403,17 +405,17 @@ static void sigsys_action_set(const uint64_t k[4])
 
 /* SIGSYS stays ours: the program's action for it is kept aside. Another
  * signal's handler never blocks it. */
-static long sigaction_virtual(long sig, const uint64_t *act, uint64_t *oact, long size)
+static long sigaction_virtual(long me, long sig, const uint64_t *act, uint64_t *oact, long size)
 {
 	uint64_t k[4], old[4];
 
 	if (size != 8)
 		return -EINVAL_;
-	if (act && copy_in(k, act, sizeof(k)) < 0)
+	if (act && copy_in(me, k, act, sizeof(k)) < 0)
 		return -EFAULT_;
 	if (sig == SIGSYS_NR) {
 		sigsys_action_get(old);
-		if (oact && copy_out(oact, old, sizeof(old)) < 0)
+		if (oact && copy_out(me, oact, old, sizeof(old)) < 0)
 			return -EFAULT_;
 		if (act)
 			sigsys_action_set(k);
@@ -428,7 +430,7 @@ static long sigaction_virtual(long sig, const uint64_t *act, uint64_t *oact, lon
 /* A wait under a mask of its own (sigsuspend, ppoll, pselect6,
  * epoll_pwait(2)): made with SIGSYS taken out of it, so that a handler
  * that runs meanwhile may make a trapped call. `arg` is the mask's. */
-static long masked_wait(int nr, const long *g, int arg)
+static long masked_wait(long me, int nr, const long *g, int arg)
 {
 	static const int regs[] = {RDI, RSI, RDX, R10, R8, R9};
 	long a[6];
@@ -438,15 +440,15 @@ static long masked_wait(int nr, const long *g, int arg)
 	for (int i = 0; i < 6; i++)
 		a[i] = g[regs[i]];
 	if (nr == __NR_pselect6) {
-		if (copy_in(&holder, (const void *)a[arg], sizeof(holder)) < 0)
+		if (copy_in(me, &holder, (const void *)a[arg], sizeof(holder)) < 0)
 			return -EFAULT_;
-		if (holder.base && copy_in(&set, holder.base, sizeof(set)) < 0)
+		if (holder.base && copy_in(me, &set, holder.base, sizeof(set)) < 0)
 			return -EFAULT_;
 		if (holder.base)
 			holder.base = &set;
 		a[arg] = (long)&holder;
 	} else {
-		if (copy_in(&set, (const void *)a[arg], sizeof(set)) < 0)
+		if (copy_in(me, &set, (const void *)a[arg], sizeof(set)) < 0)
 			return -EFAULT_;
 		a[arg] = (long)&set;
 	}
@@ -471,40 +473,53 @@ static int mask_arg(int nr)
 	return -1;
 }
 
+/* A signal call, which the stage makes its own: 1 with its result in
+ * g[RAX], or 0 for any other call. */
+static int signal_call(long me, int nr, long *g, void *uc)
+{
+	if (nr == __NR_rt_sigprocmask)
+		g[RAX] = sigprocmask_virtual(me, uc, g[RDI], (const uint64_t *)g[RSI],
+					     (uint64_t *)g[RDX], g[R10]);
+	else if (nr == __NR_rt_sigaction)
+		g[RAX] = sigaction_virtual(me, g[RDI], (const uint64_t *)g[RSI], (uint64_t *)g[RDX],
+					   g[R10]);
+	else if (mask_arg(nr) >= 0)
+		g[RAX] = masked_wait(me, nr, g, mask_arg(nr));
+	else
+		return 0;
+	return 1;
+}
+
+/* A path call, or an fstat of the fd band: answered from the table, made
+ * here on a host path, or forwarded to the supervisor. Its result. */
+static long path_call(long me, int nr, const long *g)
+{
+	const char *path = path_of(nr, g);
+	char buf[PATH_CHUNK];
+	long rc;
+
+	if (nr == __NR_fstat && fstat_from_table(me, g, &rc))
+		return rc;
+	if (path && read_path(me, path, buf) == 0) {
+		if (host_path(head(), buf))
+			return stage_direct(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
+		if (stat_from_table(me, nr, g, buf, &rc))
+			return rc;
+	}
+	return stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
+}
+
 void stage_handler(int sig, void *info, void *uc)
 {
 	long *g = (long *)((char *)uc + UC_GREGS);
 	int nr = *(int *)((char *)info + SI_SYSCALL);
-	char buf[PATH_CHUNK];
-	const char *path;
+	long me;
 
 	(void)sig;
 	if (*(int *)((char *)info + SI_ERRNO) != STAGE_TRAP_DATA)
 		return; /* not our filter's: nothing of ours to answer */
-	if (nr == __NR_rt_sigprocmask) {
-		g[RAX] = sigprocmask_virtual(uc, g[RDI], (const uint64_t *)g[RSI],
-					     (uint64_t *)g[RDX], g[R10]);
-		return;
-	}
-	if (nr == __NR_rt_sigaction) {
-		g[RAX] =
-		    sigaction_virtual(g[RDI], (const uint64_t *)g[RSI], (uint64_t *)g[RDX], g[R10]);
-		return;
-	}
-	if (mask_arg(nr) >= 0) {
-		g[RAX] = masked_wait(nr, g, mask_arg(nr));
-		return;
-	}
-	if (nr == __NR_fstat) {
-		if (!fstat_from_table(g, &g[RAX]))
-			g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
-		return;
-	}
-	path = path_of(nr, g);
-	if (!path || read_path(path, buf) < 0)
-		g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
-	else if (host_path(head(), buf))
-		g[RAX] = stage_direct(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
-	else if (!stat_from_table(nr, g, buf, &g[RAX]))
-		g[RAX] = stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
+	/* Our thread: process_vm_readv and kcmp take a tid as well. */
+	me = stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0);
+	if (!signal_call(me, nr, g, uc))
+		g[RAX] = path_call(me, nr, g);
 }
