@@ -329,8 +329,16 @@ int stage_seize(struct call *c, const uint32_t cwd[4])
 	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACEEXEC) < 0) {
 		/* The first exec: the command runs without the stage. Later,
 		 * an image without it would die at its first trapped call. */
-		if (t->stage.filtered)
+		if (t->stage.filtered) {
+			if (!t->stage.said_untraceable)
+				fprintf(stderr,
+					"coda-exec: --stage: an exec of process %d is refused: it "
+					"cannot take the first stage (%s; traced by a debugger?); "
+					"run without --stage to trace programs inside the job\n",
+					(int)c->proc->tgid, strerror(errno));
+			t->stage.said_untraceable = true;
 			return -EPERM;
+		}
 		fprintf(stderr,
 			"coda-exec: --stage: cannot trace the command (%s); it runs "
 			"without the first stage\n",

@@ -487,9 +487,10 @@ struct trap_stage {
 	char table_dir[128];
 	struct stage_table_file *tables;
 	size_t ntables;
-	uint32_t gen;	  /* flushes so far */
-	uint32_t dir_seq; /* the last count a directory was told under (even) */
-	bool untold;	  /* a cwd or fd table is shared by two memories: none told */
+	uint32_t gen;	       /* flushes so far */
+	uint32_t dir_seq;      /* the last count a directory was told under (even) */
+	bool untold;	       /* a cwd or fd table is shared by two memories: none told */
+	bool said_untraceable; /* an exec was refused, and we said why */
 };
 
 struct trap {

@@ -990,6 +990,24 @@ stage_that_cannot_trace_runs_without_it_and_says_so() {
 	return $ok
 }
 
+# --stage where a program inside the job is traced (strace inside): its
+# exec cannot take the stage and would die at its first trapped call, so it
+# is refused with EPERM, and coda-exec says why, once.
+t cx stage_refuses_an_exec_a_debugger_traces_and_says_why
+stage_refuses_an_exec_a_debugger_traces_and_says_why() {
+	local ok=0
+	cx s --stage --volume "$VOL" --cache "$CACHE" -- sh -c \
+		'strace -o /dev/null true; echo "rc=$?"; strace -o /dev/null true; echo "rc=$?"'
+	expect_rc s 0 || ok=1
+	expect_out s "$(printf 'rc=1\nrc=1')" || ok=1
+	expect_grep s err "cannot take the first stage" || ok=1
+	if [ "$(grep -c 'cannot take the first stage' "$T/s.err")" != 1 ]; then
+		note "s: the refusal is not said exactly once"
+		ok=1
+	fi
+	return $ok
+}
+
 # The kernel kills a process whose trapped call finds SIGSYS blocked or
 # ignored: the stage keeps it unblocked and its own, whatever the program
 # asks, and the program's stats are still answered.
