@@ -311,7 +311,7 @@ static int key_is(const volatile struct stage_key *a, const struct stage_key *b)
 }
 
 /* The table's answer for key k, copied to the caller's buffer: 0, -EFAULT,
- * or 1 when the table has none. */
+ * -ENOENT, or 1 when the table has none. */
 static long table_answer(const struct stage_head *h, const struct stat_call *s,
 			 const struct stage_key *k)
 {
@@ -327,17 +327,19 @@ static long table_answer(const struct stage_head *h, const struct stat_call *s,
 		const volatile struct stage_slot *slot = &t->slot[first + w];
 		const volatile unsigned char *from = s->statx ? slot->statx : slot->stat;
 		uint32_t seq = slot->seq;
+		int32_t error;
 
 		barrier();
 		if ((seq & 1) || !slot->used || slot->gen != gen || slot->hash != hash ||
 		    !key_is(&slot->key, k))
 			continue;
+		error = slot->error;
 		for (uint32_t i = 0; i < size; i++)
 			out[i] = from[i];
 		barrier();
 		if (slot->seq != seq)
 			continue;
-		return copy_out(s->me, s->buf, out, size);
+		return error ? -error : copy_out(s->me, s->buf, out, size);
 	}
 	return 1;
 }

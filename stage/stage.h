@@ -5,6 +5,7 @@
 #ifndef CODA_STAGE_H
 #define CODA_STAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Where the blob is mapped in every image, so that the filter, installed
@@ -74,13 +75,14 @@ _Static_assert(sizeof(struct stage_data) <= STAGE_DATA_LEN, "the stage's data fi
  * relative one starts from (the cwd's or the fd's fid; zero for an
  * absolute path), whether a last symlink is followed, and the fsuid; an
  * fd's own stat (fstat, or "" with AT_EMPTY_PATH) is the empty path from
- * the fd's fid, never followed. A set of
+ * the fd's fid, never followed. An answer is a stat, or ENOENT for a name
+ * the supervisor knows missing. A set of
  * STAGE_TABLE_WAYS slots per hash; each slot a seqlock: the writer makes
  * seq odd, writes, makes it even. A slot counts only while its gen is the
  * table's: the supervisor bumps that whenever its own caches let go of
  * anything, or a file becomes a writer's (its size is then the container's). */
 #define STAGE_TABLE_ADDR  (STAGE_ADDR + 0x10000ull)
-#define STAGE_TABLE_SETS  1024u
+#define STAGE_TABLE_SETS  2048u
 #define STAGE_TABLE_WAYS  8u
 #define STAGE_KEY_PATH	  224u	       /* a longer path is not kept */
 #define STAGE_TABLE_MAGIC 0x31425443ul /* "CTB1" */
@@ -95,6 +97,7 @@ struct stage_key {
 
 struct stage_slot {
 	uint32_t seq, gen, hash, used;
+	int32_t error; /* the answer is this errno (ENOENT), not a stat */
 	struct stage_key key;
 	unsigned char stat[144];  /* struct stat, x86-64 */
 	unsigned char statx[256]; /* struct statx */

@@ -216,6 +216,8 @@ int coda_statfs(struct coda_req *r, struct coda_statfs *st);
 /* dir.c. -ENOENT when there is no such name (cached as a negative dentry). */
 int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype);
+/* Is `name` in dir known missing (venus said so, and nothing since)? */
+bool coda_name_missing(struct coda_sb *sb, const struct CodaFid *dir, const char *name);
 /* mask: C_A_R_OK | C_A_W_OK | C_A_X_OK, for the caller's fsuid. */
 int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask);
 /* Namespace changes: the venus call, then the caches brought up to date so

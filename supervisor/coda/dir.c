@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,15 @@ int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	rc = coda_lookup_as(r, &who, dir, name, len, fid, vtype);
 	prefetch_release(r->sb, pn);
 	return rc;
+}
+
+bool coda_name_missing(struct coda_sb *sb, const struct CodaFid *dir, const char *name)
+{
+	struct CodaFid fid;
+	int vtype;
+
+	return cache_name_get(&sb->caches, dir, name, strlen(name), &fid, &vtype) &&
+	       vtype == C_VNON;
 }
 
 int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)

@@ -102,8 +102,10 @@ void sys_close_range(struct call *c)
 			return;
 		}
 	}
+	/* What the stage was told of this table is of fds it holds. */
+	if (fdtable_holds_any(proc_files(c->proc), first, last))
+		stage_forget_fds(c->trap, c->proc->tid, first, last);
 	before_band_closes(c, first, last);
 	fdtable_suspect(proc_files(c->proc), first, last);
-	stage_forget_fds(c->trap, c->proc->tid, first, last);
 	call_continue(c);
 }

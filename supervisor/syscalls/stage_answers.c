@@ -63,21 +63,39 @@ static const uint32_t *start_of(struct call *c, long dirfd, const char *name)
 	return f && (f->vtype == C_VDIR || !*name) ? f->fid.opaque : NULL;
 }
 
+/* The answer to the caller's stat of `name`, kept (st NULL: ENOENT), unless
+ * it was made as another uid or is a hosted venus's call. */
+static void keep(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
+		 const struct stat *st, const struct statx *stx)
+{
+	struct creds cred;
+
+	if (!call_sup(c)->sb.caches.changed || c->uid_override >= 0 ||
+	    c->listener != c->trap->listener || proc_creds(c->proc, &cred) < 0)
+		return;
+	stage_tables_put(c->trap, gen, cred.fsuid, name[0] == '/' ? NULL : start_of(c, dirfd, name),
+			 !(at_flags & AT_SYMLINK_NOFOLLOW), name, st, stx);
+}
+
 void stage_keep_stat(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
 		     const struct CodaFid *fid, const struct coda_vattr *attr)
 {
 	struct coda_sb *sb = &call_sup(c)->sb;
-	struct creds cred;
 	struct statx stx;
 	struct stat st;
 
-	/* Answered as another uid, or by a hosted venus's call: not kept. */
-	if (!sb->caches.changed || c->uid_override >= 0 || c->listener != c->trap->listener)
-		return;
-	if (release_writing(sb, fid) || proc_creds(c->proc, &cred) < 0)
+	if (release_writing(sb, fid))
 		return;
 	coda_attr_to_stat(sb, fid, attr, &st);
 	coda_attr_to_statx(sb, fid, attr, &stx);
-	stage_tables_put(c->trap, gen, cred.fsuid, name[0] == '/' ? NULL : start_of(c, dirfd, name),
-			 !(at_flags & AT_SYMLINK_NOFOLLOW), name, &st, &stx);
+	keep(c, gen, dirfd, name, at_flags, &st, &stx);
+}
+
+void stage_keep_missing(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
+			const struct nameidata *nd)
+{
+	/* Only while the Coda caches hold it missing: whatever makes the
+	 * name drops that, and so flushes the tables. */
+	if (nd->named && coda_name_missing(&call_sup(c)->sb, &nd->parent, nd->last))
+		keep(c, gen, dirfd, name, at_flags, NULL, NULL);
 }

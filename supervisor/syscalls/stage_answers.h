@@ -26,4 +26,8 @@ void stage_cwd_changed(struct call *c);
 void stage_keep_stat(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
 		     const struct CodaFid *fid, const struct coda_vattr *attr);
 
+/* The same for a stat that found the name missing (ENOENT) where nd says. */
+void stage_keep_missing(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
+			const struct nameidata *nd);
+
 #endif

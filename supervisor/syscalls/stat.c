@@ -84,8 +84,11 @@ static void do_stat(struct call *c, long dirfd, int path_arg, int at_flags, enum
 	case NAMEI_CODA:
 		break;
 	}
-	if (!vfs_exists(c, &nd))
+	if (nd.missing) {
+		stage_keep_missing(c, gen, dirfd, name, at_flags, &nd);
+		call_return(c, -ENOENT);
 		return;
+	}
 	rc = write_coda_stat(c, &nd.fid, kind, buf, &attr);
 	if (!rc) /* before the answer, which may be followed at once by the next */
 		stage_keep_stat(c, gen, dirfd, name, at_flags, &nd.fid, &attr);

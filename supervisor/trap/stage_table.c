@@ -195,11 +195,14 @@ void stage_tables_put(struct trap *t, uint32_t gen, uid_t uid, const uint32_t st
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->used = 1;
+	s->error = st ? 0 : ENOENT;
 	s->gen = tb->gen;
 	s->hash = hash;
 	memcpy(&s->key, k, stage_key_size(k));
-	memcpy(s->stat, st, sizeof(s->stat));
-	memcpy(s->statx, stx, sizeof(s->statx));
+	if (st) {
+		memcpy(s->stat, st, sizeof(s->stat));
+		memcpy(s->statx, stx, sizeof(s->statx));
+	}
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 

@@ -536,10 +536,10 @@ int stage_tables_init(struct trap *t);
 void stage_tables_destroy(struct trap *t);
 /* Flushes so far: an answer put with an older count is not kept. */
 uint32_t stage_tables_gen(const struct trap *t);
-/* Keeps the answer (as both structs) to a stat of `path` by fsuid uid,
- * from the object of fid `start` if relative ("": that object's own stat),
- * following a last symlink or not, if the stage may look it up
- * (stage_path_len), and no flush came since the count gen was read. */
+/* Keeps the answer (as both structs; st NULL: ENOENT) to a stat of `path`
+ * by fsuid uid, from the object of fid `start` if relative ("": that
+ * object's own stat), following a last symlink or not, if the stage may
+ * look it up (stage_path_len), and no flush came since gen was read. */
 void stage_tables_put(struct trap *t, uint32_t gen, uid_t uid, const uint32_t start[4], bool follow,
 		      const char *path, const struct stat *st, const struct statx *stx);
 /* No answer kept so far counts any more. */
