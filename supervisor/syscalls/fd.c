@@ -46,7 +46,7 @@ void sys_dup(struct call *c)
 		 * our slots. */
 		if (nr != SYS_dup) {
 			fdtable_suspect(proc_files(c->proc), newfd, newfd);
-			stage_forget_fds(c->trap, c->proc->tid, newfd, newfd);
+			stage_forget_fds(c, newfd, newfd);
 		}
 		call_continue(c);
 		return;
@@ -85,7 +85,7 @@ void sys_close(struct call *c)
 
 	before_band_closes(c, fd, fd);
 	fdtable_close(proc_files(c->proc), fd);
-	stage_forget_fds(c->trap, c->proc->tid, fd, fd);
+	stage_forget_fds(c, fd, fd);
 	call_continue(c);
 }
 
@@ -104,7 +104,7 @@ void sys_close_range(struct call *c)
 	}
 	/* What the stage was told of this table is of fds it holds. */
 	if (fdtable_holds_any(proc_files(c->proc), first, last))
-		stage_forget_fds(c->trap, c->proc->tid, first, last);
+		stage_forget_fds(c, first, last);
 	before_band_closes(c, first, last);
 	fdtable_suspect(proc_files(c->proc), first, last);
 	call_continue(c);

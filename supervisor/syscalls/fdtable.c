@@ -279,7 +279,7 @@ static int install(struct call *c, struct coda_file *f, int src, int newfd, bool
 	/* The target may run on as soon as the fd is in: its stage must not
 	 * take newfd for what it was. */
 	if (newfd >= 0)
-		stage_forget_fds(c->trap, c->proc->tid, newfd, newfd);
+		stage_forget_fds(c, newfd, newfd);
 	if (newfd < 0) {
 		int slot = fdtable_alloc(c, files);
 
@@ -295,7 +295,7 @@ static int install(struct call *c, struct coda_file *f, int src, int newfd, bool
 	if (fd >= 0 && coda_fd_in_band(fd)) {
 		fdtable_set(files, fd, f);
 		remember(&call_sup(c)->file_memos, f);
-		stage_tell_fd(c->trap, c->proc->tid, fd, f->fid.opaque);
+		stage_tell_fd(c, fd, f->fid.opaque);
 	}
 	return fd;
 }

@@ -22,7 +22,7 @@ void sys_fork(struct call *c)
 	int rc = proc_note_fork(c->trap, c->proc, flags);
 
 	if (rc == 0 && (flags & (CLONE_FS | CLONE_FILES)) && !(flags & CLONE_VM))
-		stage_untold(c->trap, c->proc->tid);
+		stage_untold(c);
 	if (rc < 0)
 		call_return(c, rc);
 	else

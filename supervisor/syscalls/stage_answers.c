@@ -48,7 +48,7 @@ const uint32_t *stage_cwd(struct call *c)
 
 void stage_cwd_changed(struct call *c)
 {
-	stage_tell_cwd(c->trap, c->proc->tid, stage_cwd(c));
+	stage_tell_cwd(c, stage_cwd(c));
 }
 
 /* Where the caller's relative name from dirfd starts, if in the volume: a

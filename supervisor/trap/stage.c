@@ -3,7 +3,8 @@
  * At an execve the supervisor lets through, the calling thread is seized
  * (PTRACE_SEIZE, which stops nothing). The kernel then stops the new image
  * at PTRACE_EVENT_EXEC, before it runs any code of its own; there the blob
- * is mapped at STAGE_ADDR, the SIGSYS action set to its handler and, the
+ * and its data are mapped at STAGE_ADDR, the SIGSYS action set to its
+ * handler, the cwd told if it is in the volume and, the
  * first time, the stage's filter installed (filters/stage_filter.c), each
  * call made by the stopped thread itself as a debugger makes it; then its
  * registers are put back and it is let go. An execve that fails leaves its
@@ -13,7 +14,11 @@
  * the stage cannot be put into would be killed by its first trapped call.
  * So an exec of a thread that cannot be seized (a debugger's tracee) is
  * refused once the filter is in, and an image that cannot take the stage
- * is killed with a message. x86-64 only. */
+ * is killed with a message.
+ *
+ * Later, the layer above tells a program's stage where its cwd is and what
+ * its fds of the fd band are, written into the stage's data with
+ * process_vm_writev (stage_tell_cwd, stage_tell_fd). x86-64 only. */
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -402,37 +407,45 @@ void stage_reap(struct trap *t)
 	}
 }
 
-void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4])
+/* Is the caller's program one the stage is in (the command's tree)? */
+static bool staged(const struct call *c)
 {
-	if (t->stage.on)
-		write_dirs(t, tid, data_at(offsetof(struct stage_data, cwd)), 1, cwd);
+	return c->trap->stage.on && c->listener == c->trap->listener;
 }
 
-void stage_tell_fd(struct trap *t, pid_t tid, int fd, const uint32_t dir[4])
+void stage_tell_cwd(struct call *c, const uint32_t cwd[4])
 {
-	if (t->stage.on && fd >= STAGE_FD_LO && fd < STAGE_FD_LO + STAGE_FDS)
-		write_dirs(t, tid, data_at(offsetof(struct stage_data, fd[fd - STAGE_FD_LO])), 1,
-			   dir);
+	if (staged(c))
+		write_dirs(c->trap, c->proc->tid, data_at(offsetof(struct stage_data, cwd)), 1,
+			   cwd);
 }
 
-void stage_forget_fds(struct trap *t, pid_t tid, long first, long last)
+void stage_tell_fd(struct call *c, int fd, const uint32_t fid[4])
+{
+	if (staged(c) && fd >= STAGE_FD_LO && fd < STAGE_FD_LO + STAGE_FDS)
+		write_dirs(c->trap, c->proc->tid,
+			   data_at(offsetof(struct stage_data, fd[fd - STAGE_FD_LO])), 1, fid);
+}
+
+void stage_forget_fds(struct call *c, long first, long last)
 {
 	_Static_assert(STAGE_FD_LO == CODA_FD_BAND_LO && STAGE_FDS == CODA_FD_BAND_SIZE,
-		       "the stage's dirfds are the fd band");
+		       "the stage's fds are the fd band");
 	if (first < STAGE_FD_LO)
 		first = STAGE_FD_LO;
 	if (last >= STAGE_FD_LO + STAGE_FDS)
 		last = STAGE_FD_LO + STAGE_FDS - 1;
-	if (t->stage.on && first <= last)
-		write_dirs(t, tid, data_at(offsetof(struct stage_data, fd[first - STAGE_FD_LO])),
+	if (staged(c) && first <= last)
+		write_dirs(c->trap, c->proc->tid,
+			   data_at(offsetof(struct stage_data, fd[first - STAGE_FD_LO])),
 			   (size_t)(last - first + 1), NULL);
 }
 
-void stage_untold(struct trap *t, pid_t tid)
+void stage_untold(struct call *c)
 {
-	if (!t->stage.on)
+	if (!staged(c))
 		return;
-	t->stage.untold = true;
-	stage_tell_cwd(t, tid, NULL);
-	stage_forget_fds(t, tid, STAGE_FD_LO, STAGE_FD_LO + STAGE_FDS - 1);
+	c->trap->stage.untold = true;
+	stage_tell_cwd(c, NULL);
+	stage_forget_fds(c, STAGE_FD_LO, STAGE_FD_LO + STAGE_FDS - 1);
 }

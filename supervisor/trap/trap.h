@@ -518,17 +518,18 @@ struct trap {
  * refused (an image without the stage would die). cwd: the fid of the
  * caller's cwd if it is in the volume, or NULL. */
 int stage_seize(struct call *c, const uint32_t cwd[4]);
-/* Task tid's cwd is now cwd, in the volume (NULL: elsewhere): told to the
- * stage of its program, for relative names (stage.h). */
-void stage_tell_cwd(struct trap *t, pid_t tid, const uint32_t cwd[4]);
-/* Task tid's fd `fd` (of the fd band) is now the directory dir of the
- * volume (NULL: anything else); its fds first..last may have closed. */
-void stage_tell_fd(struct trap *t, pid_t tid, int fd, const uint32_t dir[4]);
-void stage_forget_fds(struct trap *t, pid_t tid, long first, long last);
-/* Task tid is about to share its cwd or fd table with a process of a
+/* The caller's cwd is now cwd, in the volume (NULL: elsewhere): told to
+ * the stage of its program, for relative names (stage.h). Calls of the
+ * command's tree only, as the rest below. */
+void stage_tell_cwd(struct call *c, const uint32_t cwd[4]);
+/* The caller's fd `fd` (of the fd band) is now the object fid of the
+ * volume; its fds first..last may have closed. */
+void stage_tell_fd(struct call *c, int fd, const uint32_t fid[4]);
+void stage_forget_fds(struct call *c, long first, long last);
+/* The caller is about to share its cwd or fd table with a process of a
  * memory of its own (clone CLONE_FS or CLONE_FILES without CLONE_VM),
  * which a stage cannot be told of: no stage is told either again. */
-void stage_untold(struct trap *t, pid_t tid);
+void stage_untold(struct call *c);
 
 /* The tables of the stage's stat answers (stage_table.c): made in a new
  * directory under $TMPDIR; 0 or -errno. */
