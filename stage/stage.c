@@ -22,17 +22,18 @@
 
 #include "stage.h"
 
-#define SIGSYS_NR   31
-#define SIG_BIT(s)  (1ull << ((s)-1))
-#define UNBLOCKABLE (SIG_BIT(SIGSYS_NR) | SIG_BIT(9) | SIG_BIT(19)) /* and KILL, STOP */
-#define EINVAL_	    22
-#define EFAULT_	    14
-#define EEXIST_	    17
-#define PATH_CHUNK  256
-#define UC_GREGS    40	/* offsetof(ucontext_t, uc_mcontext.gregs) */
-#define UC_SIGMASK  296 /* offsetof(ucontext_t, uc_sigmask) */
-#define SI_ERRNO    4	/* offsetof(siginfo_t, si_errno): SECCOMP_RET_DATA */
-#define SI_SYSCALL  24	/* offsetof(siginfo_t, si_syscall) */
+#define SIGSYS_NR     31
+#define SIG_BIT(s)    (1ull << ((s)-1))
+#define UNBLOCKABLE   (SIG_BIT(SIGSYS_NR) | SIG_BIT(9) | SIG_BIT(19)) /* and KILL, STOP */
+#define EINVAL_	      22
+#define EFAULT_	      14
+#define EEXIST_	      17
+#define PATH_CHUNK    256
+#define UC_GREGS      40  /* offsetof(ucontext_t, uc_mcontext.gregs) */
+#define UC_SIGMASK    296 /* offsetof(ucontext_t, uc_sigmask) */
+#define SI_ERRNO      4	  /* offsetof(siginfo_t, si_errno): SECCOMP_RET_DATA */
+#define SI_SYSCALL    24  /* offsetof(siginfo_t, si_syscall) */
+#define SA_RESETHAND_ 0x80000000u
 
 enum { R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP, RIP };
 
@@ -511,15 +512,37 @@ static long path_call(long me, int nr, const long *g)
 	return stage_forward(nr, g[RDI], g[RSI], g[RDX], g[R10], g[R8], g[R9]);
 }
 
+/* A SIGSYS of another filter (the program's own SECCOMP_RET_TRAP), taken as
+ * the kernel takes it: the program's handler runs, or, where it has none
+ * (default or ignored: seccomp forces the signal), the program dies of it. */
+static void foreign_sigsys(int sig, void *info, void *uc)
+{
+	const uint64_t dfl[4] = {0, 0, 0, 0};
+	uint64_t act[4];
+
+	sigsys_action_get(act);
+	/* A handler (neither SIG_DFL nor SIG_IGN), reset first if it asked. */
+	if (act[0] > 1) {
+		if (act[1] & SA_RESETHAND_)
+			sigsys_action_set(dfl);
+		((void (*)(int, void *, void *))(uintptr_t)act[0])(sig, info, uc);
+		return;
+	}
+	stage_direct(__NR_rt_sigaction, SIGSYS_NR, (long)dfl, 0, 8, 0, 0);
+	stage_direct(__NR_tgkill, stage_direct(__NR_getpid, 0, 0, 0, 0, 0, 0),
+		     stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0), SIGSYS_NR, 0, 0, 0);
+}
+
 void stage_handler(int sig, void *info, void *uc)
 {
 	long *g = (long *)((char *)uc + UC_GREGS);
 	int nr = *(int *)((char *)info + SI_SYSCALL);
 	long me;
 
-	(void)sig;
-	if (*(int *)((char *)info + SI_ERRNO) != STAGE_TRAP_DATA)
-		return; /* not our filter's: nothing of ours to answer */
+	if (*(int *)((char *)info + SI_ERRNO) != STAGE_TRAP_DATA) {
+		foreign_sigsys(sig, info, uc);
+		return;
+	}
 	/* Our thread: process_vm_readv and kcmp take a tid as well. */
 	me = stage_direct(__NR_gettid, 0, 0, 0, 0, 0, 0);
 	if (!signal_call(me, nr, g, uc))

@@ -33,20 +33,31 @@
  *	that blocks every other signal, SIGSYS too. Prints "masked waits: 4
  *	stats" (a first stage that let such a mask block SIGSYS gets the
  *	program killed by its handler's stat).
+ *   sigcalls owntrap handler|default
+ *	Installs a filter of its own that makes getppid a SIGSYS
+ *	(SECCOMP_RET_TRAP, data 0x77), with a SIGSYS handler or none, and calls
+ *	getppid. With the handler, prints "own trap: handler ran once";
+ *	without, the program dies of SIGSYS, as the kernel has it.
  *
  * Exit status 0 when every check held, 1 otherwise (the reason on stderr). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -393,6 +404,44 @@ static int masked(const char *path)
 	return masked_stats == 4 ? 0 : 1;
 }
 
+static volatile sig_atomic_t own_traps;
+
+static void own_trap(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_errno == 0x77 && si->si_syscall == SYS_getppid)
+		own_traps++;
+}
+
+/* A filter of the program's own: getppid is a SIGSYS with data 0x77. */
+static void trap_getppid(void)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | 0x77),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		fail("seccomp", "", -1);
+}
+
+static int owntrap(bool handler)
+{
+	struct sigaction sa = {.sa_sigaction = own_trap, .sa_flags = SA_SIGINFO};
+
+	if (handler && sigaction(SIGSYS, &sa, NULL) < 0)
+		fail("sigaction", "", -1);
+	trap_getppid();
+	syscall(SYS_getppid);
+	printf("own trap: handler %s\n", own_traps == 1 ? "ran once" : "did not run once");
+	return own_traps == 1 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "storm"))
@@ -409,9 +458,11 @@ int main(int argc, char **argv)
 		return unblocked(atoi(argv[2]), argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "masked"))
 		return masked(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "owntrap"))
+		return owntrap(!strcmp(argv[2], "handler"));
 	fprintf(stderr,
 		"usage: sigcalls storm DIR ROUNDS | held VENUS PATH restart|eintr |"
 		" sigint VENUS PATH | excl VENUS PATH | unblocked VENUS CODA_FILE HOST_FILE |"
-		" masked PATH\n");
+		" masked PATH | owntrap handler|default\n");
 	return 2;
 }

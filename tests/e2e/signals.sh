@@ -159,6 +159,22 @@ stage_lets_handlers_in_masked_waits_make_path_calls() {
 	return $ok
 }
 
+# --stage holds SIGSYS for the program, but a SIGSYS of a filter of the
+# program's own (SECCOMP_RET_TRAP, as a sandbox uses) is still the
+# program's: its handler runs, and without one the program dies of it, as
+# it does without the stage.
+t stage_leaves_a_programs_own_seccomp_traps_to_it
+stage_leaves_a_programs_own_seccomp_traps_to_it() {
+	local ok=0
+	fresh_volume
+	cx h --stage -- "$SIGCALLS" owntrap handler
+	expect_rc h 0 || ok=1
+	expect_out h "own trap: handler ran once" || ok=1
+	cx d --stage -- "$SIGCALLS" owntrap default
+	expect_rc d 159 || ok=1 # 128 + SIGSYS
+	return $ok
+}
+
 # forwarded SIG STATUS: coda-exec gets SIG (from kill, not the terminal);
 # a command that traps it exits 40, one that does not dies of it. (set -m:
 # a background job of a shell without job control would ignore SIGINT.)
