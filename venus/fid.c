@@ -292,7 +292,6 @@ static void fid_free(struct venus *v, struct fid_entry *e)
 {
 	fid_unhash_ino(v, e);
 	fid_unhash_number(v, e);
-	fid_retire(v, &e->fid);
 	HASH_DEL(v->fids, e);
 	fid_path_free(e);
 	fid_extra_free(e);
@@ -317,6 +316,7 @@ void fid_drop(struct venus *v, struct fid_entry *e)
 		return;
 	wc_discard(v, e);
 	container_drop(v, &e->fid);
+	fid_retire(v, &e->fid);
 	fid_free(v, e);
 }
 
@@ -529,6 +529,7 @@ void fid_fini(struct venus *v)
 	struct fid_entry *e, *tmp;
 	struct retired_fid *r, *rtmp;
 
+	/* Not retired: the run is over, and no fid is given out again. */
 	HASH_ITER(hh, v->fids, e, tmp)
 	{
 		fid_free(v, e);

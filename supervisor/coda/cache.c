@@ -5,8 +5,8 @@
 #include "cache.h"
 #include "proto/hash.h"
 
-/* Entries one table keeps (names, attributes, rights, link targets): about
- * 3.5 MiB of names and 5.5 MiB of attributes at most. */
+/* Entries one table keeps (names; objects' attributes, rights and link
+ * targets): about 3.5 MiB of names and 7 MiB of objects at most. */
 #define CACHE_MAX_PER_TABLE 32768
 
 /* The key of a name: its directory's fid and the name's bytes, laid out
@@ -45,32 +45,26 @@ struct attr_kept {
 	unsigned char type;
 };
 
-struct attr_entry {
+/* The rights a few users were granted: the kernel keeps one user's per
+ * inode; a handful serves a job whose processes change uid. */
+#define ACCESS_USERS 4
+
+/* What is known of one object, as the kernel keeps it in the inode and its
+ * coda_inode_info: the attributes (C_VATTR), the rights of a few users
+ * (c_cached_perm) and a symlink's target (its page). One entry, one hash
+ * handle, per object; an entry that holds none of them goes. */
+struct cnode_entry {
 	UT_hash_handle hh;
 	struct CodaFid fid;
 	struct attr_kept attr;
-	uint32_t version; /* which put made it (cache_attr_version) */
-};
-
-/* The rights a few users were granted on one fid: the kernel keeps one
- * user's per inode; a handful serves a job whose processes change uid. */
-#define ACCESS_USERS 4
-
-struct access_entry {
-	struct CodaFid fid;
+	uint32_t version; /* which put made attr (cache_attr_version); 0: none */
+	unsigned next;	  /* the rights slot a new user takes */
 	struct {
 		uid_t uid;
-		int granted;
+		int granted; /* 0: a free slot */
 	} user[ACCESS_USERS];
-	unsigned next; /* the slot a new user takes */
-	UT_hash_handle hh;
-};
-
-struct link_entry {
-	struct CodaFid fid;
-	size_t len;
-	char *target;
-	UT_hash_handle hh;
+	char *link; /* NULL: not kept */
+	size_t link_len;
 };
 
 static size_t name_keylen(size_t len)
@@ -78,9 +72,9 @@ static size_t name_keylen(size_t len)
 	return sizeof(struct CodaFid) + len;
 }
 
-static void link_free(struct link_entry *e)
+static void cnode_free(struct cnode_entry *e)
 {
-	free(e->target);
+	free(e->link);
 	free(e);
 }
 
@@ -221,22 +215,60 @@ static void attr_unpack(struct coda_vattr *a, const struct attr_kept *k)
 	a->va_type = k->type;
 }
 
-static void attr_forget(struct coda_caches *c, struct attr_entry *e)
+static struct cnode_entry *cnode_find(struct coda_caches *c, const struct CodaFid *fid)
 {
+	struct cnode_entry *e;
+
+	HASH_FIND(hh, c->cnodes, fid, sizeof(*fid), e);
+	return e;
+}
+
+/* fid's entry, made empty if there was none; NULL without memory. */
+static struct cnode_entry *cnode_get(struct coda_caches *c, const struct CodaFid *fid)
+{
+	struct cnode_entry *e = cnode_find(c, fid);
+
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
 	if (!e)
+		return NULL;
+	e->fid = *fid;
+	CACHE_ADD(c, c->cnodes, &e->fid, sizeof(e->fid), e, cnode_free);
+	return e;
+}
+
+static bool cnode_holds_rights(const struct cnode_entry *e)
+{
+	for (int i = 0; i < ACCESS_USERS; i++)
+		if (e->user[i].granted)
+			return true;
+	return false;
+}
+
+/* e goes once it holds nothing. */
+static void cnode_trim(struct coda_caches *c, struct cnode_entry *e)
+{
+	if (e->version || e->link || cnode_holds_rights(e))
 		return;
-	HASH_DEL(c->attrs, e);
-	free(e);
+	HASH_DEL(c->cnodes, e);
+	cnode_free(e);
 	c->count--;
-	cache_changed(c);
+}
+
+static void attr_forget(struct coda_caches *c, struct cnode_entry *e)
+{
+	e->version = 0;
+	free(e->link);
+	e->link = NULL;
+	cnode_trim(c, e);
 }
 
 bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct coda_vattr *attr)
 {
-	struct attr_entry *e;
+	struct cnode_entry *e = cnode_find(c, fid);
 
-	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
-	if (!e)
+	if (!e || !e->version)
 		return false;
 	attr_unpack(attr, &e->attr);
 	return true;
@@ -244,43 +276,38 @@ bool cache_attr_get(struct coda_caches *c, const struct CodaFid *fid, struct cod
 
 void cache_attr_put(struct coda_caches *c, const struct CodaFid *fid, const struct coda_vattr *attr)
 {
-	struct attr_entry *e;
+	struct cnode_entry *e = cnode_find(c, fid);
+	struct attr_kept now;
 
-	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
 	if (!attr_fits(attr)) {
-		attr_forget(c, e);
+		if (e && e->version) {
+			e->version = 0;
+			cnode_trim(c, e);
+			cache_changed(c);
+		}
 		return;
 	}
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return;
-		e->fid = *fid;
-		CACHE_ADD(c, c->attrs, &e->fid, sizeof(e->fid), e, free);
-		if (!e)
-			return;
-	} else {
-		struct attr_kept now;
-
-		memset(&now, 0, sizeof(now));
-		attr_pack(&now, attr);
-		if (memcmp(&now, &e->attr, sizeof(now)))
-			cache_changed(c);
-	}
-	attr_pack(&e->attr, attr);
+	if (!e)
+		e = cnode_get(c, fid);
+	if (!e)
+		return;
+	memset(&now, 0, sizeof(now));
+	attr_pack(&now, attr);
+	if (e->version && memcmp(&now, &e->attr, sizeof(now)))
+		cache_changed(c);
+	e->attr = now;
 	/* 0 is no version: after a wrap, the count starts again at 1. */
 	e->version = ++c->attr_versions ?: ++c->attr_versions;
 }
 
 uint32_t cache_attr_version(struct coda_caches *c, const struct CodaFid *fid)
 {
-	struct attr_entry *e;
+	struct cnode_entry *e = cnode_find(c, fid);
 
-	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), e);
 	return e ? e->version : 0;
 }
 
-static int access_slot(const struct access_entry *e, uid_t uid)
+static int access_slot(const struct cnode_entry *e, uid_t uid)
 {
 	for (int i = 0; i < ACCESS_USERS; i++)
 		if (e->user[i].granted && e->user[i].uid == uid)
@@ -290,29 +317,22 @@ static int access_slot(const struct access_entry *e, uid_t uid)
 
 bool cache_access_ok(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask)
 {
-	struct access_entry *e;
-	int i;
+	struct cnode_entry *e = cnode_find(c, fid);
+	int i = e ? access_slot(e, uid) : -1;
 
-	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
-	i = e ? access_slot(e, uid) : -1;
 	return i >= 0 && (e->user[i].granted & mask) == mask;
 }
 
 void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t uid, int mask)
 {
-	struct access_entry *e;
+	struct cnode_entry *e;
 	int i;
 
-	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return;
-		e->fid = *fid;
-		CACHE_ADD(c, c->access, &e->fid, sizeof(e->fid), e, free);
-		if (!e)
-			return;
-	}
+	if (!mask)
+		return;
+	e = cnode_get(c, fid);
+	if (!e)
+		return;
 	i = access_slot(e, uid);
 	if (i < 0) {
 		i = (int)(e->next++ % ACCESS_USERS);
@@ -322,67 +342,58 @@ void cache_access_grant(struct coda_caches *c, const struct CodaFid *fid, uid_t 
 	e->user[i].granted |= mask;
 }
 
+/* Every user's rights on e. Whether it held any. */
+static bool access_forget(struct coda_caches *c, struct cnode_entry *e)
+{
+	bool held = cnode_holds_rights(e);
+
+	memset(e->user, 0, sizeof(e->user));
+	cnode_trim(c, e);
+	return held;
+}
+
 void cache_access_drop(struct coda_caches *c, const struct CodaFid *fid)
 {
-	struct access_entry *e;
+	struct cnode_entry *e = cnode_find(c, fid);
 
-	HASH_FIND(hh, c->access, fid, sizeof(*fid), e);
-	if (e) {
-		HASH_DEL(c->access, e);
-		free(e);
-		c->count--;
+	if (e && access_forget(c, e))
 		cache_changed(c);
-	}
 }
 
 ssize_t cache_link_get(struct coda_caches *c, const struct CodaFid *fid, char *buf, size_t cap)
 {
-	struct link_entry *e;
+	struct cnode_entry *e = cnode_find(c, fid);
 
-	HASH_FIND(hh, c->links, fid, sizeof(*fid), e);
-	if (!e || e->len > cap)
+	if (!e || !e->link || e->link_len > cap)
 		return -1;
-	memcpy(buf, e->target, e->len);
-	return (ssize_t)e->len;
+	memcpy(buf, e->link, e->link_len);
+	return (ssize_t)e->link_len;
 }
 
 void cache_link_put(struct coda_caches *c, const struct CodaFid *fid, const char *target,
 		    size_t len)
 {
-	struct link_entry *e;
+	struct cnode_entry *e = cnode_get(c, fid);
 
-	HASH_FIND(hh, c->links, fid, sizeof(*fid), e);
-	if (e)
+	if (!e || e->link)
 		return;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return;
-	e->target = malloc(len ? len : 1);
-	if (!e->target) {
-		free(e);
+	e->link = malloc(len ? len : 1);
+	if (!e->link) {
+		cnode_trim(c, e);
 		return;
 	}
-	memcpy(e->target, target, len);
-	e->len = len;
-	e->fid = *fid;
-	CACHE_ADD(c, c->links, &e->fid, sizeof(e->fid), e, link_free);
+	memcpy(e->link, target, len);
+	e->link_len = len;
 }
 
 void cache_attr_drop(struct coda_caches *c, const struct CodaFid *fid)
 {
-	struct attr_entry *a;
-	struct link_entry *l;
+	struct cnode_entry *e = cnode_find(c, fid);
 
 	c->attr_drops++;
 	cache_changed(c);
-	HASH_FIND(hh, c->attrs, fid, sizeof(*fid), a);
-	attr_forget(c, a);
-	HASH_FIND(hh, c->links, fid, sizeof(*fid), l);
-	if (l) {
-		HASH_DEL(c->links, l);
-		link_free(l);
-		c->count--;
-	}
+	if (e)
+		attr_forget(c, e);
 }
 
 /* Drops the names in directory `dir`, and with `also_target` the names that
@@ -405,13 +416,11 @@ static void drop_names(struct coda_caches *c, const struct CodaFid *dir, bool al
 /* Every user's access rights, as the kernel's coda_cache_clear_all(). */
 static void drop_all_access(struct coda_caches *c)
 {
-	struct access_entry *e, *etmp;
+	struct cnode_entry *e, *tmp;
 
-	HASH_ITER(hh, c->access, e, etmp)
+	HASH_ITER(hh, c->cnodes, e, tmp)
 	{
-		HASH_DEL(c->access, e);
-		free(e);
-		c->count--;
+		access_forget(c, e);
 	}
 	cache_changed(c);
 }
@@ -419,8 +428,7 @@ static void drop_all_access(struct coda_caches *c)
 void cache_flush(struct coda_caches *c)
 {
 	struct name_entry *n, *ntmp;
-	struct attr_entry *a, *atmp;
-	struct link_entry *l, *ltmp;
+	struct cnode_entry *e, *etmp;
 
 	c->attr_drops++;
 	cache_changed(c);
@@ -429,16 +437,10 @@ void cache_flush(struct coda_caches *c)
 		HASH_DEL(c->names, n);
 		free(n);
 	}
-	HASH_ITER(hh, c->attrs, a, atmp)
+	HASH_ITER(hh, c->cnodes, e, etmp)
 	{
-		HASH_DEL(c->attrs, a);
-		free(a);
-	}
-	drop_all_access(c);
-	HASH_ITER(hh, c->links, l, ltmp)
-	{
-		HASH_DEL(c->links, l);
-		link_free(l);
+		HASH_DEL(c->cnodes, e);
+		cnode_free(e);
 	}
 	c->count = 0;
 }

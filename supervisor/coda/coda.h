@@ -49,18 +49,14 @@ struct coda_sched {
 };
 
 struct name_entry;
-struct attr_entry;
-struct access_entry;
-struct link_entry;
+struct cnode_entry;
 
 /* What venus said, as the kernel keeps it in its dcache, its inodes and
  * fs/coda/cache.c: names (positive and negative), attributes, symlink
  * targets and access rights per user, valid until a downcall says not. */
 struct coda_caches {
 	struct name_entry *names;
-	struct attr_entry *attrs;
-	struct access_entry *access;
-	struct link_entry *links;
+	struct cnode_entry *cnodes; /* attributes, rights and link targets, by fid */
 	unsigned count;
 	/* Attribute drops so far: answers asked for before one may be stale. */
 	unsigned long attr_drops;

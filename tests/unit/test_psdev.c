@@ -820,7 +820,47 @@ Test(psdev, purgeuser_drops_access_rights_only)
 	cr_assert_not(cache_access_ok(&sb.caches, &d, 1000, C_A_R_OK));
 	cr_assert(name_cached(100, "a"));
 	cr_assert(name_cached(200, "c"));
+	cr_assert(attr_cached(100), "the attributes went with the rights kept beside them");
 	cr_assert(attr_cached(200));
+}
+
+/* As the kernel's C_VATTR: ZAPFILE makes the attributes and the link target
+ * stale, and the rights kept for the same object stay. */
+Test(psdev, zapfile_drops_attributes_and_link_and_keeps_rights)
+{
+	struct CodaFid f = fid_of(101);
+	char target[16];
+
+	fill_cache();
+	cache_access_grant(&sb.caches, &f, 1000, C_A_R_OK);
+	cache_link_put(&sb.caches, &f, "there", 5);
+	send_downcall(CODA_ZAPFILE, 0, sizeof(struct coda_zapfile_out), &f);
+	psdev_readable(&sb);
+	cr_assert_not(attr_cached(101));
+	cr_assert_eq(cache_link_get(&sb.caches, &f, target, sizeof(target)), -1);
+	cr_assert(cache_access_ok(&sb.caches, &f, 1000, C_A_R_OK), "ZAPFILE dropped the rights");
+}
+
+/* PURGEFID: the object goes whole, and nothing of it is left taking memory. */
+Test(psdev, purgefid_leaves_no_entry_of_the_object)
+{
+	struct CodaFid f = fid_of(7);
+	struct coda_vattr attr = {.va_type = C_VLNK};
+	char target[16];
+
+	cache_attr_put(&sb.caches, &f, &attr);
+	cache_access_grant(&sb.caches, &f, 1000, C_A_R_OK);
+	cache_access_grant(&sb.caches, &f, 1001, C_A_W_OK);
+	cache_link_put(&sb.caches, &f, "there", 5);
+	cr_assert_eq(cache_link_get(&sb.caches, &f, target, sizeof(target)), 5);
+	cr_assert_eq(sb.caches.count, 1, "one object, %u entries", sb.caches.count);
+	send_downcall(CODA_PURGEFID, 0, sizeof(struct coda_purgefid_out), &f);
+	psdev_readable(&sb);
+	cr_assert_not(attr_cached(7));
+	cr_assert_not(cache_access_ok(&sb.caches, &f, 1000, C_A_R_OK));
+	cr_assert_not(cache_access_ok(&sb.caches, &f, 1001, C_A_W_OK));
+	cr_assert_eq(cache_link_get(&sb.caches, &f, target, sizeof(target)), -1);
+	cr_assert_eq(sb.caches.count, 0);
 }
 
 Test(psdev, downcall_does_not_disturb_a_waiting_call)
