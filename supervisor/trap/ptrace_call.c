@@ -168,19 +168,31 @@ static int block_signals(struct borrow *b)
 	return 0;
 }
 
+static void set_arg(struct user_regs_struct *r, int arg, uint64_t value)
+{
+	unsigned long long *regs[] = {&r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9};
+
+	*regs[arg] = value;
+}
+
+void ptrace_regs_syscall(struct user_regs_struct *r, uint64_t ip, long nr, const uint64_t a[6])
+{
+	r->rip = ip;
+	r->rax = (uint64_t)nr;
+	r->orig_rax = (uint64_t)-1; /* no restart of what it stopped in */
+	for (int i = 0; i < 6; i++)
+		set_arg(r, i, a[i]);
+}
+
 /* The thread makes syscall nr from its own syscall instruction: the result. */
 static long inject(struct borrow *b, long nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	struct user_regs_struct r = b->saved;
 	struct __ptrace_syscall_info info;
+	const uint64_t args[6] = {a0, a1, a2};
 	int rc;
 
-	r.rax = (uint64_t)nr;
-	r.orig_rax = (uint64_t)-1; /* no restart of what it stopped in */
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.rip = b->insn;
+	ptrace_regs_syscall(&r, b->insn, nr, args);
 	if (ptrace(PTRACE_SETREGS, b->tid, 0, &r) < 0)
 		return -errno;
 	rc = next_syscall_stop(b);
@@ -302,13 +314,6 @@ static bool from_syscall_insn(struct call *c, uint64_t insn)
 
 	return c->n->data.arch == AUDIT_ARCH_X86_64 && call_read(c, insn, &op, sizeof(op)) == 0 &&
 	       op == SYSCALL_INSN;
-}
-
-static void set_arg(struct user_regs_struct *r, int arg, uint64_t value)
-{
-	unsigned long long *regs[] = {&r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9};
-
-	*regs[arg] = value;
 }
 
 /* Seizes c's thread, which waits in its call: 0, or -errno with the thread

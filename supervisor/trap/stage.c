@@ -74,20 +74,12 @@ static int run_to_trap(struct stopped *s, enum __ptrace_request how)
 /* Makes the stopped thread run syscall nr, from `at` (the number in rax,
  * single-stepped) or, when the number is in the code there, to its int3. */
 static long remote_call(struct stopped *s, uint64_t at, enum __ptrace_request how, long nr,
-			const long a[6])
+			const uint64_t a[6])
 {
 	struct user_regs_struct r = s->regs;
 	int rc;
 
-	r.rip = at;
-	r.rax = (unsigned long long)nr;
-	r.orig_rax = (unsigned long long)-1;
-	r.rdi = (unsigned long long)a[0];
-	r.rsi = (unsigned long long)a[1];
-	r.rdx = (unsigned long long)a[2];
-	r.r10 = (unsigned long long)a[3];
-	r.r8 = (unsigned long long)a[4];
-	r.r9 = (unsigned long long)a[5];
+	ptrace_regs_syscall(&r, at, nr, a);
 	if (ptrace(PTRACE_SETREGS, s->pid, 0, &r) < 0)
 		return -errno;
 	rc = run_to_trap(s, how);
@@ -223,7 +215,7 @@ static int write_blob(struct trap *t, struct stopped *s)
  * filter (if in) and the command's let through. */
 static long direct_call(struct stopped *s, long nr, long a0, long a1, long a2, long a3)
 {
-	const long args[6] = {a0, a1, a2, a3, 0, 0};
+	const uint64_t args[6] = {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3};
 
 	return remote_call(s, STAGE_ADDR + STAGE_DIRECT_IP_OFF - 2, PTRACE_SINGLESTEP, nr, args);
 }

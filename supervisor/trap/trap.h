@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#if defined(__x86_64__)
+#include <sys/user.h>
+#endif
 #include <time.h>
 #include <ucontext.h>
 #include <uthash.h>
@@ -164,6 +167,12 @@ void lent_fd_drop(struct lent_fd *l);
  * argument `arg` (0-5) set to `value`. 0, or -errno with c unanswered and
  * the thread untouched (no ptrace here, or it is traced). */
 int call_restart_with_arg(struct call *c, int arg, uint64_t value);
+
+#if defined(__x86_64__)
+/* Sets r so that the thread makes syscall nr, with arguments a, from the
+ * syscall instruction at ip, and no restart of the call it stopped in. */
+void ptrace_regs_syscall(struct user_regs_struct *r, uint64_t ip, long nr, const uint64_t a[6]);
+#endif
 
 /* Thread tid, if it waits in a recvmsg the kernel does (one let through
  * untrapped), is made to make the call again from the start: trapped again.
