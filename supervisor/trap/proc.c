@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,12 +31,55 @@ struct status_info {
 	struct groups *groups; /* wanted: the supplementary groups, or NULL */
 };
 
-/* A mask (signals, capabilities) on the line `name` of the status file. */
-static bool read_hex(const char *line, const char *name, unsigned long long *mask)
+/* The value of the status line `line` if it is field `name`, else NULL. */
+static const char *field(const char *line, const char *name)
 {
 	size_t n = strlen(name);
 
-	return strncmp(line, name, n) == 0 && sscanf(line + n, "%llx", mask) == 1;
+	return strncmp(line, name, n) == 0 && line[n] == ':' ? line + n + 1 : NULL;
+}
+
+/* The first number of a value (leading blanks skipped), in `base`: false
+ * when there is none. */
+static bool first_number(const char *value, int base, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(value, &end, base);
+	return end != value && errno == 0;
+}
+
+static bool first_int(const char *value, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (end == value || errno || v < INT_MIN || v > INT_MAX)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+/* The four ids of a "Uid:" or "Gid:" line: real, effective, saved, fs. */
+static bool four_ids(const char *value, unsigned id[4])
+{
+	const char *p = value;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned long long v;
+		char *end;
+
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (end == p || errno || v > UINT_MAX)
+			return false;
+		id[i] = (unsigned)v;
+		p = end;
+	}
+	return true;
 }
 
 /* The gids of a "Groups:" line (NGROUPS_MAX at most). */
@@ -56,35 +100,58 @@ static int read_groups(const char *list, struct groups *g)
 	return 0;
 }
 
+/* The signal and capability masks a status line may hold. */
+static unsigned long long *mask_of(const char *line, struct status_info *info, const char **value)
+{
+	static const char *const names[] = {"SigPnd", "ShdPnd", "SigBlk",
+					    "SigCgt", "CapPrm", "CapEff"};
+	unsigned long long *masks[] = {&info->pending, &info->shared_pending, &info->blocked,
+				       &info->caught,  &info->cred.cap_prm,   &info->cred.cap_eff};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((*value = field(line, names[i])))
+			return masks[i];
+	return NULL;
+}
+
+/* One line of the status file: a field by its name, its value parsed with
+ * strtol (a status file has some sixty lines; this runs for each new task). */
 static void read_status_line(const char *line, struct status_info *info, int *found)
 {
-	unsigned a, b, c, d;
+	unsigned long long v, *mask;
+	const char *value;
+	unsigned id[4];
 
-	if (sscanf(line, "Tgid: %d", &info->tgid) == 1)
-		*found |= 1;
-	else if (sscanf(line, "PPid: %d", &info->ppid) == 1)
-		*found |= 2;
-	else if (sscanf(line, "NSpgid: %d", &info->cred.pgid) == 1)
-		*found |= 16;
-	else if (sscanf(line, "Threads: %d", &info->threads) == 1)
-		return;
-	else if (sscanf(line, "Umask: %o", &a) == 1)
-		info->cred.umask = (mode_t)a;
-	else if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-		info->cred.ruid = a, info->cred.euid = b, info->cred.fsuid = d;
-		*found |= 4;
-	} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-		info->cred.rgid = a, info->cred.egid = b, info->cred.fsgid = d;
-		*found |= 8;
-	} else if (!strncmp(line, "Groups:", 7)) {
-		if (info->groups && !info->groups->list && read_groups(line + 7, info->groups) == 0)
+	if ((value = field(line, "Tgid"))) {
+		if (first_int(value, &info->tgid))
+			*found |= 1;
+	} else if ((value = field(line, "PPid"))) {
+		if (first_int(value, &info->ppid))
+			*found |= 2;
+	} else if ((value = field(line, "NSpgid"))) {
+		if (first_int(value, &info->cred.pgid))
+			*found |= 16;
+	} else if ((value = field(line, "Threads"))) {
+		first_int(value, &info->threads);
+	} else if ((value = field(line, "Umask"))) {
+		if (first_number(value, 8, &v))
+			info->cred.umask = (mode_t)v;
+	} else if ((value = field(line, "Uid"))) {
+		if (four_ids(value, id)) {
+			info->cred.ruid = id[0], info->cred.euid = id[1], info->cred.fsuid = id[3];
+			*found |= 4;
+		}
+	} else if ((value = field(line, "Gid"))) {
+		if (four_ids(value, id)) {
+			info->cred.rgid = id[0], info->cred.egid = id[1], info->cred.fsgid = id[3];
+			*found |= 8;
+		}
+	} else if ((value = field(line, "Groups"))) {
+		if (info->groups && !info->groups->list && read_groups(value, info->groups) == 0)
 			*found |= 32;
-	} else if (!read_hex(line, "SigPnd:", &info->pending) &&
-		   !read_hex(line, "ShdPnd:", &info->shared_pending) &&
-		   !read_hex(line, "SigBlk:", &info->blocked) &&
-		   !read_hex(line, "SigCgt:", &info->caught) &&
-		   !read_hex(line, "CapPrm:", &info->cred.cap_prm))
-		read_hex(line, "CapEff:", &info->cred.cap_eff);
+	} else if ((mask = mask_of(line, info, &value))) {
+		first_number(value, 16, mask);
+	}
 }
 
 static int read_status(pid_t tid, struct status_info *info)
