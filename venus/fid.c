@@ -569,6 +569,23 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 	return 0;
 }
 
+/* Through the directory's own kept fd, whose inode and place dir_of checks
+ * (one look at where it is per upcall), rather than a stat of its path from
+ * its parent's: the lookup in it that follows then needs no other look. */
+int fid_dir(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep)
+{
+	struct fid_entry *e = fid_find(v, fid);
+	struct stat st;
+	int err;
+
+	if (e && !fid_gone(e) && e->path && beneath_dir_current(v, e)) {
+		*ep = e;
+		return 0;
+	}
+	err = fid_stat(v, fid, ep, &st);
+	return err ? err : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 char *fid_path_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -33,11 +33,9 @@ int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	err = coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name);
 	if (err)
 		return err;
-	err = fid_stat(v, &in->in.coda_lookup.VFid, &dir, &st);
+	err = fid_dir(v, &in->in.coda_lookup.VFid, &dir);
 	if (err)
 		return err;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
 	err = fid_child(v, dir, name, &e, &st);
 	if (err)
 		return err;

@@ -449,6 +449,49 @@ Test(venus, unknown_fid_is_enoent)
 	cr_assert_eq(lookup(&fid, "x", &fid, NULL), -ENOENT);
 }
 
+/* Moves vol's "dir" to "dir2" behind venus's back, after a lookup in it has
+ * made venus keep it open; with `link`, a symlink "dir" -> "dir2" is left. */
+static struct CodaFid dir_moved_away(bool link)
+{
+	struct CodaFid dir = fid_of("dir"), fid;
+	char from[256], to[256];
+
+	cr_assert_eq(lookup(&dir, "inner.txt", &fid, NULL), 0);
+	vpath(from, sizeof(from), "dir");
+	vpath(to, sizeof(to), "dir2");
+	cr_assert_eq(rename(from, to), 0);
+	if (link)
+		cr_assert_eq(symlink("dir2", from), 0);
+	return dir;
+}
+
+Test(venus, lookup_in_a_directory_moved_behind_its_back_is_enoent)
+{
+	struct CodaFid dir = dir_moved_away(false), fid;
+
+	cr_assert_eq(lookup(&dir, "inner.txt", &fid, NULL), -ENOENT);
+}
+
+/* Its path leads to it only through a symlink now: not its path, as a stat
+ * of the path, not followed, says. */
+Test(venus, lookup_in_a_directory_a_symlink_now_leads_to_is_enoent)
+{
+	struct CodaFid dir = dir_moved_away(true), fid;
+
+	cr_assert_eq(lookup(&dir, "inner.txt", &fid, NULL), -ENOENT);
+}
+
+Test(venus, lookup_in_a_directory_replaced_by_another_is_enoent)
+{
+	struct CodaFid dir = dir_moved_away(false), fid;
+	char p[256];
+
+	vpath(p, sizeof(p), "dir");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	write_file("dir/inner.txt", "another\n");
+	cr_assert_eq(lookup(&dir, "inner.txt", &fid, NULL), -ENOENT);
+}
+
 Test(venus, vanished_object_is_enoent)
 {
 	struct CodaFid fid = fid_of("dir/inner.txt");
