@@ -224,22 +224,22 @@ static int dir_of(struct venus *v, const struct fid_entry *dir)
 /* Only a kept directory, seen at its very path (fd_where names no symlink):
  * what a stat of that path, not followed, would find. Anything else is left
  * to that stat. */
-bool beneath_dir_current(struct venus *v, const struct fid_entry *dir)
+int beneath_dir_kept(struct venus *v, const struct fid_entry *dir)
 {
 	struct beneath_slot *s;
 	size_t len;
 
 	if (dir == v->root)
-		return true;
+		return v->vol_fd;
 	if (!dir->path)
-		return false;
+		return -1;
 	len = strlen(dir->path);
 	s = slot_for(v, dir->path, len);
 	if (!slot_is(v, s, dir->path, len) || (s->seen != v->beneath_epoch && !slot_current(v, s)))
-		return false;
+		return -1;
 	s->seen = v->beneath_epoch;
 	s->used = ++v->parents_used;
-	return memcmp(&dir->ikey, &s->key, sizeof(s->key)) == 0;
+	return memcmp(&dir->ikey, &s->key, sizeof(s->key)) == 0 ? s->fd : -1;
 }
 
 /* The result of a call that sets errno: 0 or -errno. */

@@ -569,21 +569,25 @@ int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, 
 	return 0;
 }
 
-/* Through the directory's own kept fd, whose inode and place dir_of checks
+/* Through the directory's own kept fd, whose inode and place are checked
  * (one look at where it is per upcall), rather than a stat of its path from
- * its parent's: the lookup in it that follows then needs no other look. */
-int fid_dir(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep)
+ * its parent's: the lookup, creation or removal in it that follows then
+ * needs no other look. */
+int fid_dir(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st)
 {
 	struct fid_entry *e = fid_find(v, fid);
-	struct stat st;
+	int fd = e && !fid_gone(e) && e->path ? beneath_dir_kept(v, e) : -1;
+	struct stat own;
 	int err;
 
-	if (e && !fid_gone(e) && e->path && beneath_dir_current(v, e)) {
+	if (fd >= 0 && (!st || fstat(fd, st) == 0)) {
 		*ep = e;
 		return 0;
 	}
-	err = fid_stat(v, fid, ep, &st);
-	return err ? err : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (!st)
+		st = &own;
+	err = fid_stat(v, fid, ep, st);
+	return err ? err : S_ISDIR(st->st_mode) ? 0 : -ENOTDIR;
 }
 
 char *fid_path_parent(const char *path)

@@ -62,11 +62,9 @@ static int dirop_start(struct venus *v, const struct coda_msg *in, const struct 
 	err = coda_msg_get_string(in, name_off, NAME_MAX, &op->name);
 	if (err)
 		return err;
-	err = fid_stat(v, fid, &op->dir, &op->dst);
+	err = fid_dir(v, fid, &op->dir, &op->dst);
 	if (err)
 		return err;
-	if (!S_ISDIR(op->dst.st_mode))
-		return -ENOTDIR;
 	/* "." and ".." by their kernel errors before the general check. */
 	err = name_check(op->name);
 	if (err)

@@ -137,8 +137,8 @@ struct fid_entry *fid_find(struct venus *v, const struct CodaFid *fid);
 int fid_stat(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st);
 /* The entry of directory fid, checked as fid_stat checks an object: -ENOENT
  * (and forgotten) when another object has its path, -ENOTDIR when it is
- * not a directory. */
-int fid_dir(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep);
+ * not a directory. Its stat in *st, unless st is NULL. */
+int fid_dir(struct venus *v, const struct CodaFid *fid, struct fid_entry **ep, struct stat *st);
 int fid_child(struct venus *v, struct fid_entry *dir, const char *name, struct fid_entry **ep,
 	      struct stat *st);
 uint32_t fid_child_number(struct venus *v, struct fid_entry *dir, const char *name, uint64_t d_ino);
@@ -180,10 +180,10 @@ int beneath_stat(struct venus *v, const char *path, struct stat *st);
  * dir's path (else -ENOENT): what is made there is made in dir. */
 int beneath_stat_in(struct venus *v, const struct fid_entry *dir, const char *name,
 		    struct stat *st);
-/* Whether the directory kept for fid dir is, now, the one at dir's path
- * and dir's inode: then beneath_stat_in in dir looks at no path again in
- * this upcall. False when unsure (not kept yet): ask fid_stat. */
-bool beneath_dir_current(struct venus *v, const struct fid_entry *dir);
+/* The fd kept for directory fid dir (borrowed) if it is, now, the one at
+ * dir's path and dir's inode: then beneath_stat_in in dir looks at no path
+ * again in this upcall. -1 when unsure (not kept yet): ask fid_stat. */
+int beneath_dir_kept(struct venus *v, const struct fid_entry *dir);
 int beneath_open(struct venus *v, const char *path, int flags, mode_t mode);
 int beneath_mkdir(struct venus *v, const char *path, mode_t mode);
 int beneath_symlink(struct venus *v, const char *target, const char *path);

@@ -33,7 +33,7 @@ int vn_lookup(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	err = coda_msg_get_string(in, in->in.coda_lookup.name, CODA_MAXNAMLEN, &name);
 	if (err)
 		return err;
-	err = fid_dir(v, &in->in.coda_lookup.VFid, &dir);
+	err = fid_dir(v, &in->in.coda_lookup.VFid, &dir, NULL);
 	if (err)
 		return err;
 	err = fid_child(v, dir, name, &e, &st);

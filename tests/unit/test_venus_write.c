@@ -1025,6 +1025,39 @@ Test(venus_write, store_of_hard_linked_file_keeps_the_link)
 	cr_assert_eq(b.st_nlink, 2);
 }
 
+/* "dir/sub" moved to "dir/sub2" behind venus's back, after a lookup in it
+ * made venus keep it open, and a symlink "sub" -> "sub2" left: the fid's
+ * path leads to it only through the symlink, so it is a directory gone,
+ * and nothing is made where the symlink leads. */
+Test(venus_write, create_in_a_directory_a_symlink_now_leads_to_is_enoent)
+{
+	struct CodaFid sub = fid_of("dir/sub"), fid;
+	char from[256], to[256];
+	struct stat st;
+
+	cr_assert_eq(lookup(&sub, "b", &fid), 0);
+	vpath(from, sizeof(from), "dir/sub");
+	vpath(to, sizeof(to), "dir/sub2");
+	cr_assert_eq(rename(from, to), 0);
+	cr_assert_eq(symlink("sub2", from), 0);
+	cr_assert_eq(create(&sub, "new", 0644, 1, &fid), -ENOENT);
+	vpath(to, sizeof(to), "dir/sub2/new");
+	cr_assert_neq(lstat(to, &st), 0, "a file was made through the symlink");
+}
+
+/* The same directory, still where it was: a second create in it, in
+ * another upcall, checks it again and makes the file there. */
+Test(venus_write, create_in_a_directory_kept_open_lands_in_it)
+{
+	struct CodaFid sub = fid_of("dir/sub"), fid;
+
+	cr_assert_eq(lookup(&sub, "b", &fid), 0);
+	cr_assert_eq(create(&sub, "one", 0644, 1, &fid), 0);
+	cr_assert_eq(create(&sub, "two", 0644, 1, &fid), 0);
+	assert_vol("dir/sub/one", "");
+	assert_vol("dir/sub/two", "");
+}
+
 Test(venus_write, create_existing_name)
 {
 	struct CodaFid root = root_fid(), file = fid_of("file"), got;
