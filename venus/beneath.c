@@ -166,20 +166,42 @@ static int slot_fill(struct venus *v, struct beneath_slot *s, const char *dir, s
 	return 0;
 }
 
+/* s was seen at its path in this upcall, and used now. */
+static void slot_touch(struct venus *v, struct beneath_slot *s)
+{
+	s->seen = v->beneath_epoch;
+	s->used = ++v->parents_used;
+}
+
+/* The slot of directory dir (len bytes) if it holds it and has seen it at
+ * its path in this upcall (looked at once per upcall), marked used; else
+ * NULL, and *spare is the slot to fill. */
+static struct beneath_slot *slot_seen(struct venus *v, const char *dir, size_t len,
+				      struct beneath_slot **spare)
+{
+	struct beneath_slot *s = slot_for(v, dir, len);
+
+	*spare = s;
+	if (!slot_is(v, s, dir, len) || (s->seen != v->beneath_epoch && !slot_current(v, s)))
+		return NULL;
+	slot_touch(v, s);
+	return s;
+}
+
 /* An fd of directory dir (len bytes); when key is given, the directory
  * must be that inode (-ENOENT: another has its name now). Borrowed. */
 static int dir_fd(struct venus *v, const char *dir, size_t len, const struct fid_ino *key)
 {
-	struct beneath_slot *s = slot_for(v, dir, len);
+	struct beneath_slot *spare, *s = slot_seen(v, dir, len, &spare);
 	int err;
 
-	if (!slot_is(v, s, dir, len) || (s->seen != v->beneath_epoch && !slot_current(v, s))) {
+	if (!s) {
+		s = spare;
 		err = slot_fill(v, s, dir, len);
 		if (err)
 			return err;
+		slot_touch(v, s);
 	}
-	s->seen = v->beneath_epoch;
-	s->used = ++v->parents_used;
 	if (key && memcmp(key, &s->key, sizeof(*key)) != 0)
 		return -ENOENT;
 	return s->fd;
@@ -226,20 +248,14 @@ static int dir_of(struct venus *v, const struct fid_entry *dir)
  * to that stat. */
 int beneath_dir_kept(struct venus *v, const struct fid_entry *dir)
 {
-	struct beneath_slot *s;
-	size_t len;
+	struct beneath_slot *s, *spare;
 
 	if (dir == v->root)
 		return v->vol_fd;
 	if (!dir->path)
 		return -1;
-	len = strlen(dir->path);
-	s = slot_for(v, dir->path, len);
-	if (!slot_is(v, s, dir->path, len) || (s->seen != v->beneath_epoch && !slot_current(v, s)))
-		return -1;
-	s->seen = v->beneath_epoch;
-	s->used = ++v->parents_used;
-	return memcmp(&dir->ikey, &s->key, sizeof(s->key)) == 0 ? s->fd : -1;
+	s = slot_seen(v, dir->path, strlen(dir->path), &spare);
+	return s && memcmp(&dir->ikey, &s->key, sizeof(s->key)) == 0 ? s->fd : -1;
 }
 
 /* The result of a call that sets errno: 0 or -errno. */
