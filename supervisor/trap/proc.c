@@ -39,25 +39,25 @@ static const char *field(const char *line, const char *name)
 	return strncmp(line, name, n) == 0 && line[n] == ':' ? line + n + 1 : NULL;
 }
 
-/* The first number of a value (leading blanks skipped), in `base`: false
- * when there is none. */
-static bool first_number(const char *value, int base, unsigned long long *out)
+/* The number at *p (leading blanks skipped), in `base`, at most max: false
+ * when there is none. *p moves past it. */
+static bool next_number(const char **p, int base, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 
 	errno = 0;
-	*out = strtoull(value, &end, base);
-	return end != value && errno == 0;
+	*out = strtoull(*p, &end, base);
+	if (end == *p || errno || *out > max)
+		return false;
+	*p = end;
+	return true;
 }
 
 static bool first_int(const char *value, int *out)
 {
-	char *end;
-	long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (end == value || errno || v < INT_MIN || v > INT_MAX)
+	if (!next_number(&value, 10, INT_MAX, &v))
 		return false;
 	*out = (int)v;
 	return true;
@@ -66,18 +66,12 @@ static bool first_int(const char *value, int *out)
 /* The four ids of a "Uid:" or "Gid:" line: real, effective, saved, fs. */
 static bool four_ids(const char *value, unsigned id[4])
 {
-	const char *p = value;
-
 	for (int i = 0; i < 4; i++) {
 		unsigned long long v;
-		char *end;
 
-		errno = 0;
-		v = strtoull(p, &end, 10);
-		if (end == p || errno || v > UINT_MAX)
+		if (!next_number(&value, 10, UINT_MAX, &v))
 			return false;
 		id[i] = (unsigned)v;
-		p = end;
 	}
 	return true;
 }
@@ -134,7 +128,7 @@ static void read_status_line(const char *line, struct status_info *info, int *fo
 	} else if ((value = field(line, "Threads"))) {
 		first_int(value, &info->threads);
 	} else if ((value = field(line, "Umask"))) {
-		if (first_number(value, 8, &v))
+		if (next_number(&value, 8, 07777, &v))
 			info->cred.umask = (mode_t)v;
 	} else if ((value = field(line, "Uid"))) {
 		if (four_ids(value, id)) {
@@ -150,7 +144,7 @@ static void read_status_line(const char *line, struct status_info *info, int *fo
 		if (info->groups && !info->groups->list && read_groups(value, info->groups) == 0)
 			*found |= 32;
 	} else if ((mask = mask_of(line, info, &value))) {
-		first_number(value, 16, mask);
+		next_number(&value, 16, ULLONG_MAX, mask);
 	}
 }
 
