@@ -25,10 +25,12 @@
  * take a target's ids for them; sys_ptrace, to read, write and borrow from
  * targets of any uid and capabilities (process_vm_readv, /proc/PID/fd,
  * pidfd_getfd, ptrace); kill, to signal a tree whose processes have changed
- * their uid. Only the last two are in effect between host calls. */
+ * their uid; sys_nice, to keep a target of more capabilities than ours on
+ * our CPU across an ADDFD (trap/affinity.c). Only the last three are in
+ * effect between host calls. */
 #define CAPS_SETID     (CAPS_BIT(CAP_SETUID) | CAPS_BIT(CAP_SETGID))
-#define CAPS_KEPT      (CAPS_FILES | CAPS_SETID | CAPS_BIT(CAP_SYS_PTRACE) | CAPS_BIT(CAP_KILL))
-#define CAPS_IN_EFFECT (CAPS_BIT(CAP_SYS_PTRACE) | CAPS_BIT(CAP_KILL))
+#define CAPS_IN_EFFECT (CAPS_BIT(CAP_SYS_PTRACE) | CAPS_BIT(CAP_KILL) | CAPS_BIT(CAP_SYS_NICE))
+#define CAPS_KEPT      (CAPS_FILES | CAPS_SETID | CAPS_IN_EFFECT)
 
 static int read_groups(struct groups *g)
 {

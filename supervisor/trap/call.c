@@ -56,13 +56,16 @@ static int add_fd(struct call *c, int srcfd, int newfd, uint32_t flags, bool clo
 	    .newfd = newfd >= 0 ? (uint32_t)newfd : 0,
 	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
+	struct affinity_hold hold;
 	int fd;
 
 	/* Interrupted, an ADDFD with SEND leaves the call answered 0. */
 	signals_block(c->trap, true);
+	affinity_hold(&hold, (pid_t)c->n->pid);
 	fd = ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 	if (fd < 0)
 		fd = -errno;
+	affinity_release(&hold);
 	signals_block(c->trap, false);
 	return fd;
 }

@@ -11,6 +11,7 @@
 #define CODA_TRAP_H
 
 #include <limits.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -117,6 +118,19 @@ int call_inject_fd(struct call *c, int srcfd, int newfd, bool cloexec);
 /* Adds srcfd to the target without answering the call: at newfd (replacing
  * what is there), or the lowest free fd when newfd < 0. The fd or -errno. */
 int call_add_fd(struct call *c, int srcfd, int newfd, bool cloexec);
+
+/* ---- A thread kept on our CPU across an ADDFD (affinity.c) ---- */
+
+struct affinity_hold {
+	pid_t tid;
+	bool held;
+	cpu_set_t own; /* the thread's own CPUs, to put back */
+};
+
+/* Allows thread tid the CPU we run on alone, if it may be changed. */
+void affinity_hold(struct affinity_hold *h, pid_t tid);
+/* Gives it its own CPUs back. */
+void affinity_release(struct affinity_hold *h);
 
 /* Is the target still waiting in this call? (Checked after every lookup in
  * /proc that names the target by pid.) */

@@ -582,8 +582,9 @@ venus_caps_wanted() { caps_kept 0x1f 0x1f; }
 
 # supervisor_caps_wanted: what the supervisor of a run keeps of ours once
 # the command and venus have started (syscalls/host.c): those five, kill,
-# setgid, setuid and sys_ptrace; in effect, kill and sys_ptrace.
-supervisor_caps_wanted() { caps_kept 0x800ff 0x80020; }
+# setgid, setuid, sys_ptrace and sys_nice; in effect, kill, sys_ptrace and
+# sys_nice.
+supervisor_caps_wanted() { caps_kept 0x8800ff 0x880020; }
 
 # ------------------------------------------- a --serve server ($CODA_EXEC)
 

@@ -272,6 +272,21 @@ fd_offset_shared_across_fork() {
 	same_as_plain 'exec 3< docs/lines.txt; read a <&3; read b <&3; echo "$a|$b"; sh -c "read c; echo \$c" <&3; read d <&3; echo "$d"; cat <&3 | wc -l; exec 3<&-'
 }
 
+# An open of a /coda file keeps the thread on the supervisor's CPU for a
+# moment (trap/affinity.c): after it, the thread's own CPUs are back.
+t cmp opens_leave_the_threads_cpu_affinity_as_it_was
+opens_leave_the_threads_cpu_affinity_as_it_was() {
+	same_as_plain "$PY"' -c "
+import os
+cpus = sorted(os.sched_getaffinity(0))
+files = sorted(os.path.join(d, n) for d, _, ns in os.walk(\"tree\") for n in ns)[:50]
+for want in ({cpus[0]}, {cpus[-1]}, set(cpus)):
+    os.sched_setaffinity(0, want)
+    sizes = [len(open(f, \"rb\").read()) for f in files]
+    print(len(sizes), os.sched_getaffinity(0) == want)
+"'
+}
+
 t cmp dirfd_relative_calls_and_fchdir_match
 dirfd_relative_calls_and_fchdir_match() {
 	same_as_plain "$PY"' -c "
