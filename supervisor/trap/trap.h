@@ -519,13 +519,14 @@ struct trap_stage {
 struct trap {
 	const struct trap_ops *ops;
 	int epfd;
-	int listener;	    /* seccomp user-notification fd of the command */
-	pid_t target;	    /* the command: the root of the tree */
-	pid_t self_pid;	    /* us: the tree's subreaper */
-	bool borrow_fds;    /* pidfd_getfd is denied here: fds are borrowed */
-	bool trap_forks;    /* /proc lists no children here: every fork is trapped */
-	bool tree_gone;	    /* no task is left under the filter */
-	struct proc *procs; /* by tid */
+	int listener;	      /* seccomp user-notification fd of the command */
+	pid_t target;	      /* the command: the root of the tree */
+	pid_t self_pid;	      /* us: the tree's subreaper */
+	bool borrow_fds;      /* pidfd_getfd is denied here: fds are borrowed */
+	bool trap_forks;      /* /proc lists no children here: every fork is trapped */
+	bool tree_gone;	      /* no task is left under the filter */
+	unsigned idle_served; /* calls served from the idle wait since events were looked at */
+	struct proc *procs;   /* by tid */
 	struct children_list children;
 	struct trap_signals signals;
 	struct fd_wait *fd_waits; /* blocking calls done on targets' behalf */
