@@ -89,6 +89,13 @@ OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 [ -n "$ONLY" ] && OUT=${BENCH_OUT:-$WORK/RESULTS.md}
 VOL=$WORK/vol
 CACHE=$WORK/cache
+# What a run leaves (a cache, an unpacked tree) is moved here, not deleted,
+# until the end: ext4 skips inodes deleted in the last minutes when it
+# allocates new ones (recently_deleted(), 9% of venus's cycles in a first
+# `tar c` made just after the previous run's cache was removed), so a
+# deletion before each timed run made the disk, not the workload, decide
+# the times of creating runs.
+TRASH=$WORK/trash
 MNT=$WORK/mnt
 RES=$WORK/res
 BINDFS=0
@@ -112,7 +119,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 chmod 755 "$WORK"
-mkdir -p "$VOL" "$CACHE" "$MNT" "$RES" "$WORK/out" "$WORK/src" "$WORK/check"
+mkdir -p "$VOL/.trash" "$CACHE" "$TRASH" "$MNT" "$RES" "$WORK/out" "$WORK/src" "$WORK/check"
 START=$(date +%s)
 
 # ---- data ----
@@ -222,7 +229,7 @@ CMD[ls_l]="ls -l @R@/flat"
 CMD[git_status]="git --no-optional-locks -C @R@/repo status"
 CMD[tar_c]="tar cf $WORK/out/tree.tar -C @R@/tree ."
 CMD[tar_x]="tar xf $WORK/tree.tar -C @R@/untar"
-RESET[tar_x]="rm -rf @R@/untar && mkdir @R@/untar"
+RESET[tar_x]="mv @R@/untar \"\$(mktemp -d @R@/.trash/u.XXXXXX)\" && mkdir @R@/untar"
 CMD[make]="make -s -j2 -C @R@/proj"
 RESET[make]="make -s -C @R@/proj clean"
 CMD[py_import]="$PY -B @R@/py/main.py"
@@ -236,7 +243,10 @@ at() { # TEMPLATE ROOT: the template for the volume at ROOT
 }
 CXV="$CX --volume $VOL --cache $CACHE --"
 CXS="$CX --stage --volume $VOL --cache $CACHE --"
-WIPE="rm -rf $CACHE && mkdir $CACHE"
+WIPE="mv $CACHE \"\$(mktemp -d $TRASH/c.XXXXXX)\" && mkdir $CACHE"
+# The data path's cache is one big container: deleted, not kept, so that
+# its dirty pages (256 MiB a run) do not go to the disk under later runs.
+WIPE_DATA="rm -rf $CACHE && mkdir $CACHE"
 # One venus for many jobs: `$SERVER fresh` stops the server at $SOCK if one
 # runs, and starts one on a wiped cache of its own; `$SERVER stop` stops it
 # and removes its socket. A script, as hyperfine's --prepare runs it.
@@ -245,6 +255,7 @@ SERVE_WORKLOADS=(find_ls git_status py_import)
 cat >"$SERVER" <<EOF
 #!/bin/sh
 CX='$CX' SOCK='$SOCK' VOL='$VOL' CACHE='$WORK/serve-cache' PIDF='$WORK/serve.pid' LOG='$RES/serve.log'
+TRASH='$TRASH'
 EOF
 cat >>"$SERVER" <<'EOF'
 gone() { # PID: gone, or left a zombie (its parent, a shell, has exited), within 2 s
@@ -264,7 +275,7 @@ stop() { # --stop, else TERM and then KILL to the pid it was started with
 	rm -f "$SOCK"
 }
 start() {
-	rm -rf "$CACHE" && mkdir "$CACHE" || return 1
+	{ [ ! -e "$CACHE" ] || mv "$CACHE" "$(mktemp -d "$TRASH/s.XXXXXX")"; } && mkdir "$CACHE" || return 1
 	"$CX" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" </dev/null >>"$LOG" 2>&1 &
 	echo $! >"$PIDF"
 	for _ in $(seq 200); do
@@ -389,18 +400,18 @@ once() { # KIND RESULT PREPARE COMMAND BETWEEN: one run, its number appended to 
 	[ -e "$out.failed" ] && return 0
 	case $1 in
 	time) # hyperfine with no shell in between (-N)
-		hyperfine -N --style none --runs 1 --prepare "sh -c '$3'" --export-json "$out.json" "$4" \
+		hyperfine -N --style none --runs 1 --prepare "sh -c '$3 && sync'" --export-json "$out.json" "$4" \
 			>"$out.log" 2>&1 &&
 			"$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
 				"$out.json" >>"$out.txt" ;;
 	second | second_stage) # timed by micro from inside, after the first pass and BETWEEN
 		local cx=$CXV
 		[ "$1" = second_stage ] && cx=$CXS
-		sh -c "$3" && $cx "$MICRO" second -c "$5" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
+		sh -c "$3 && sync" && $cx "$MICRO" second -c "$5 && sync" "$out.txt" -- $4 >/dev/null 2>"$out.log" ;;
 	fio) # fio's own read bandwidth, in B/s: the open is not in it
-		sh -c "$3" && $4 2>"$out.log" | fio_bw >>"$out.txt" ;;
+		sh -c "$3 && sync" && $4 2>"$out.log" | fio_bw >>"$out.txt" ;;
 	fio2) # the second of two fio runs inside one coda-exec run
-		sh -c "$3" && $CXV sh -c "$4 >/dev/null && $4" 2>"$out.log" | fio_bw >>"$out.txt" ;;
+		sh -c "$3 && sync" && $CXV sh -c "$4 >/dev/null && $4" 2>"$out.log" | fio_bw >>"$out.txt" ;;
 	esac || failed "$2" "$4"
 }
 min() { echo $(($1 < $2 ? $1 : $2)); }
@@ -468,6 +479,7 @@ done
 rest() { # the data path, per call, scaling and the extra rows
 
 # ---- the data path; the second pass is a second fio inside one run ----
+WIPE_FILES=$WIPE WIPE=$WIPE_DATA
 for job in seq rand; do
 	[ $job = seq ] && t=$FIO_SEQ || t=$FIO_RAND
 	echo "bench: fio_$job"
@@ -477,6 +489,7 @@ for job in seq rand; do
 	rounds "fio_$job" "$RUNS"
 	[ -z "${WRONG[fio_$job]:-}" ] && stats_run "fio_$job" "$WIPE" $(at "$t" /coda)
 done
+WIPE=$WIPE_FILES
 
 # ---- per call: bench/micro, each line the median of BATCHES batches of N;
 # each test in every column in turn ----
@@ -496,7 +509,8 @@ for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lst
 		lstat-host) dir=$WORK/hostm ;;
 		*) dir=$root/micro/cold ;;
 		esac
-		rm -rf "$VOL/micro/w" && mkdir "$VOL/micro/w" && sh -c "$WIPE"
+		mv "$VOL/micro/w" "$(mktemp -d "$TRASH/w.XXXXXX")" && mkdir "$VOL/micro/w" &&
+			sh -c "$WIPE" && sync
 		"$@" "$MICRO" -n "$N" -b "$BATCHES" "$t" "$dir" >>"$RES/micro.$col.txt" \
 			2>>"$RES/micro.$col.log" || echo "bench: micro $t ($col) failed" >&2
 	done
