@@ -96,6 +96,7 @@ CACHE=$WORK/cache
 # deletion before each timed run made the disk, not the workload, decide
 # the times of creating runs.
 TRASH=$WORK/trash
+ASIDE=$WORK/aside # ASIDE DIR TRASHDIR: DIR, if any, into a new dir of TRASHDIR
 MNT=$WORK/mnt
 RES=$WORK/res
 BINDFS=0
@@ -119,6 +120,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 chmod 755 "$WORK"
+printf '#!/bin/sh\n[ ! -e "$1" ] || mv -- "$1" "$(mktemp -d "$2/x.XXXXXX")"\n' >"$ASIDE"
+chmod 755 "$ASIDE"
 mkdir -p "$VOL/.trash" "$CACHE" "$TRASH" "$MNT" "$RES" "$WORK/out" "$WORK/src" "$WORK/check"
 START=$(date +%s)
 
@@ -229,7 +232,7 @@ CMD[ls_l]="ls -l @R@/flat"
 CMD[git_status]="git --no-optional-locks -C @R@/repo status"
 CMD[tar_c]="tar cf $WORK/out/tree.tar -C @R@/tree ."
 CMD[tar_x]="tar xf $WORK/tree.tar -C @R@/untar"
-RESET[tar_x]="mv @R@/untar \"\$(mktemp -d @R@/.trash/u.XXXXXX)\" && mkdir @R@/untar"
+RESET[tar_x]="$ASIDE @R@/untar @R@/.trash && mkdir @R@/untar"
 CMD[make]="make -s -j2 -C @R@/proj"
 RESET[make]="make -s -C @R@/proj clean"
 CMD[py_import]="$PY -B @R@/py/main.py"
@@ -243,7 +246,7 @@ at() { # TEMPLATE ROOT: the template for the volume at ROOT
 }
 CXV="$CX --volume $VOL --cache $CACHE --"
 CXS="$CX --stage --volume $VOL --cache $CACHE --"
-WIPE="mv $CACHE \"\$(mktemp -d $TRASH/c.XXXXXX)\" && mkdir $CACHE"
+WIPE="$ASIDE $CACHE $TRASH && mkdir $CACHE"
 # The data path's cache is one big container: deleted, not kept, so that
 # its dirty pages (256 MiB a run) do not go to the disk under later runs.
 WIPE_DATA="rm -rf $CACHE && mkdir $CACHE"
@@ -255,7 +258,7 @@ SERVE_WORKLOADS=(find_ls git_status py_import)
 cat >"$SERVER" <<EOF
 #!/bin/sh
 CX='$CX' SOCK='$SOCK' VOL='$VOL' CACHE='$WORK/serve-cache' PIDF='$WORK/serve.pid' LOG='$RES/serve.log'
-TRASH='$TRASH'
+TRASH='$TRASH' ASIDE='$ASIDE'
 EOF
 cat >>"$SERVER" <<'EOF'
 gone() { # PID: gone, or left a zombie (its parent, a shell, has exited), within 2 s
@@ -275,7 +278,7 @@ stop() { # --stop, else TERM and then KILL to the pid it was started with
 	rm -f "$SOCK"
 }
 start() {
-	{ [ ! -e "$CACHE" ] || mv "$CACHE" "$(mktemp -d "$TRASH/s.XXXXXX")"; } && mkdir "$CACHE" || return 1
+	"$ASIDE" "$CACHE" "$TRASH" && mkdir "$CACHE" || return 1
 	"$CX" --serve "$SOCK" --volume "$VOL" --cache "$CACHE" </dev/null >>"$LOG" 2>&1 &
 	echo $! >"$PIDF"
 	for _ in $(seq 200); do
@@ -479,7 +482,8 @@ done
 rest() { # the data path, per call, scaling and the extra rows
 
 # ---- the data path; the second pass is a second fio inside one run ----
-WIPE_FILES=$WIPE WIPE=$WIPE_DATA
+data_path() {
+local WIPE=$WIPE_DATA # seen by columns and stats_run
 for job in seq rand; do
 	[ $job = seq ] && t=$FIO_SEQ || t=$FIO_RAND
 	echo "bench: fio_$job"
@@ -489,7 +493,8 @@ for job in seq rand; do
 	rounds "fio_$job" "$RUNS"
 	[ -z "${WRONG[fio_$job]:-}" ] && stats_run "fio_$job" "$WIPE" $(at "$t" /coda)
 done
-WIPE=$WIPE_FILES
+}
+data_path
 
 # ---- per call: bench/micro, each line the median of BATCHES batches of N;
 # each test in every column in turn ----
@@ -509,8 +514,7 @@ for t in lstat-cold lstat-cached lstat-missing open-close create-write-close lst
 		lstat-host) dir=$WORK/hostm ;;
 		*) dir=$root/micro/cold ;;
 		esac
-		mv "$VOL/micro/w" "$(mktemp -d "$TRASH/w.XXXXXX")" && mkdir "$VOL/micro/w" &&
-			sh -c "$WIPE" && sync
+		"$ASIDE" "$VOL/micro/w" "$TRASH" && mkdir "$VOL/micro/w" && sh -c "$WIPE" && sync
 		"$@" "$MICRO" -n "$N" -b "$BATCHES" "$t" "$dir" >>"$RES/micro.$col.txt" \
 			2>>"$RES/micro.$col.log" || echo "bench: micro $t ($col) failed" >&2
 	done
