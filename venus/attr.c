@@ -123,21 +123,20 @@ void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before
 	attr_keep_ctime(v, e, before, wrote ? &cst->st_ctim : NULL);
 }
 
-/* venus has just made the object at path in steps (create, chown, chmod)
- * that a kernel takes as one: its ctime is the moment it was made. */
-void attr_made(struct venus *v, const char *path)
+/* venus has just made e, now st, in steps (create, chown, chmod) that a
+ * kernel takes as one: its ctime is the moment it was made. */
+void attr_made(struct fid_entry *e, const struct stat *st)
 {
-	struct fid_entry *e;
-	struct stat st;
-	char *copy;
+	struct fid_extra *x;
 
-	if (beneath_stat(v, path, &st) < 0)
-		return;
-	copy = strdup(path);
-	if (!copy || fid_enter(v, &st, copy, &e) < 0)
-		return;
-	st.st_ctim = st.st_mtim;
-	attr_keep_ctime(v, e, &st, NULL);
+	if (ts_cmp(&st->st_ctim, &st->st_mtim) == 0)
+		return; /* made in one step of the clock */
+	x = fid_extra(e);
+	if (!x)
+		return; /* the backing ctime shows */
+	x->ctime_kept = true;
+	x->ctime_left = st->st_ctim;
+	x->ctime_shown = st->st_mtim;
 }
 
 void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va)

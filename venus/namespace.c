@@ -33,14 +33,17 @@ int name_check(const char *name)
 /* New objects belong to the caller when venus may give them away (it runs as
  * root); their group is then the directory's if it is set-group-ID, else
  * ours, as the kernel's inode_init_owner does. Otherwise they stay ours. */
+static gid_t owner_gid(const struct stat *dir)
+{
+	return (dir->st_mode & S_ISGID) ? dir->st_gid : getegid();
+}
+
 void owner_set(struct venus *v, const char *path, uid_t uid, const struct stat *dir)
 {
-	gid_t gid = (dir->st_mode & S_ISGID) ? dir->st_gid : getegid();
-
 	if (geteuid() != 0)
 		return;
 	/* Best effort: a volume that refuses chown still has the object. */
-	(void)beneath_chown(v, path, uid, gid);
+	(void)beneath_chown(v, path, uid, owner_gid(dir));
 }
 
 /* One name in one directory, as an upcall gives them. */
@@ -101,31 +104,66 @@ static int may_create(struct venus *v, uid_t uid, struct dirop *op)
 	return access_check(v, uid, &op->dst, C_A_W_OK | C_A_X_OK);
 }
 
-/* Enters the new object at op->path; its fid and attributes in fid/va. */
-static int reply_new(struct venus *v, struct dirop *op, struct CodaFid *fid, struct coda_vattr *va)
+/* Enters the object at op->path, whose stat is st, made just now by venus
+ * (attr_made) or not; its fid and attributes in fid/va unless fid is NULL. */
+static int enter_object(struct venus *v, struct dirop *op, struct stat *st, bool made,
+			struct CodaFid *fid, struct coda_vattr *va)
 {
 	struct fid_entry *e;
-	struct stat st;
-	char *path;
-	int err = beneath_stat(v, op->path, &st);
+	char *path = strdup(op->path);
+	int err;
 
-	if (err)
-		return err;
-	path = strdup(op->path);
 	if (!path)
 		return -ENOMEM;
-	err = fid_enter(v, &st, path, &e);
+	err = fid_enter(v, st, path, &e);
 	if (err)
 		return err;
-	*fid = e->fid;
-	attr_entry(v, e, &st, va);
+	if (made)
+		attr_made(e, st);
+	if (fid) {
+		*fid = e->fid;
+		attr_entry(v, e, st, va);
+	}
 	return 0;
+}
+
+/* The object at op->path, entered as enter_object does. */
+static int enter_at_path(struct venus *v, struct dirop *op, bool made, struct CodaFid *fid,
+			 struct coda_vattr *va)
+{
+	struct stat st;
+	int err = beneath_stat(v, op->path, &st);
+
+	return err ? err : enter_object(v, op, &st, made, fid, va);
+}
+
+/* Gives the new file open at fd its owner (owner_set) and mode; its stat
+ * then in *st. Through the fd: one call each, and only where the file does
+ * not have them already. */
+static int file_made(int fd, uid_t uid, const struct stat *dir, mode_t mode, struct stat *st)
+{
+	gid_t gid = owner_gid(dir);
+	bool changed = false;
+
+	if (fstat(fd, st) < 0)
+		return -errno;
+	/* Best effort, as owner_set; the owner first, as a chown clears
+	 * set-id bits. */
+	if (geteuid() == 0 && (st->st_uid != uid || st->st_gid != gid))
+		changed = fchown(fd, uid, gid) == 0;
+	if ((st->st_mode & 07777) != mode) {
+		if (fchmod(fd, mode) < 0)
+			return -errno;
+		changed = true;
+	}
+	return changed && fstat(fd, st) < 0 ? -errno : 0;
 }
 
 int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	const struct coda_create_in *req = &in->in.coda_create;
 	struct dirop op;
+	struct stat st;
 	int fd, err;
 
 	err = dirop_start(v, in, &req->VFid, req->name, &op);
@@ -138,8 +176,8 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		else if (S_ISDIR(op.st.st_mode))
 			err = -EISDIR;
 		else
-			err = reply_new(v, &op, &out->out.coda_create.VFid,
-					&out->out.coda_create.attr);
+			err = enter_object(v, &op, &op.st, false, &out->out.coda_create.VFid,
+					   &out->out.coda_create.attr);
 		goto out;
 	}
 	err = access_check(v, in->ih.uid, &op.dst, C_A_W_OK | C_A_X_OK);
@@ -150,15 +188,13 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		err = fd;
 		goto out;
 	}
-	close(fd);
 	dirop_changed(&op);
-	owner_set(v, op.path, in->ih.uid, &op.dst);
 	/* The caller's umask is applied already; ours must not be again. */
-	err = beneath_chmod(v, op.path, (mode_t)req->mode & 07777);
+	err = file_made(fd, in->ih.uid, &op.dst, (mode_t)req->mode & 07777, &st);
+	close(fd);
 	if (!err)
-		attr_made(v, op.path);
-	if (!err)
-		err = reply_new(v, &op, &out->out.coda_create.VFid, &out->out.coda_create.attr);
+		err = enter_object(v, &op, &st, true, &out->out.coda_create.VFid,
+				   &out->out.coda_create.attr);
 	if (err)
 		beneath_unlink(v, op.path, 0);
 out:
@@ -188,9 +224,8 @@ int vn_mkdir(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		mode |= S_ISGID;
 	err = beneath_chmod(v, op.path, mode);
 	if (!err)
-		attr_made(v, op.path);
-	if (!err)
-		err = reply_new(v, &op, &out->out.coda_mkdir.VFid, &out->out.coda_mkdir.attr);
+		err = enter_at_path(v, &op, true, &out->out.coda_mkdir.VFid,
+				    &out->out.coda_mkdir.attr);
 	if (err)
 		beneath_unlink(v, op.path, AT_REMOVEDIR);
 out:
@@ -220,7 +255,7 @@ int vn_symlink(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		goto out;
 	dirop_changed(&op);
 	owner_set(v, op.path, in->ih.uid, &op.dst);
-	attr_made(v, op.path);
+	enter_at_path(v, &op, true, NULL, NULL);
 out:
 	dirop_end(&op);
 	return err;

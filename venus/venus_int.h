@@ -204,7 +204,7 @@ void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *be
 		     const struct timespec *changed);
 void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before,
 		 const struct stat *cst);
-void attr_made(struct venus *v, const char *path);
+void attr_made(struct fid_entry *e, const struct stat *st);
 
 /* access.c: mode-bit permission checks for the calling uid. */
 int access_check(struct venus *v, uid_t uid, const struct stat *st, int mask);
