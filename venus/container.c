@@ -80,7 +80,7 @@ void tmp_sweep(int at, const char *path, const char *const *prefixes)
  * it never stored is logged, and cml.c keeps it.) */
 static void cache_sweep(struct venus *v)
 {
-	static const char *const prefixes[] = {".new.", NULL};
+	static const char *const prefixes[] = {".new.", SPARE_PREFIX, NULL};
 
 	tmp_sweep(v->cache_fd, ".", prefixes);
 }
@@ -158,13 +158,20 @@ static int container_reuse(struct venus *v, const char *name, const struct stat 
 	return fd;
 }
 
-int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len)
+int cache_file_new(struct venus *v, const char *name)
 {
-	int fd;
+	int fd = spare_take(v, name);
 
-	snprintf(name, len, "%s%ld.%lu", prefix, (long)getpid(), v->tmp_seq++);
+	if (fd != -ENOENT)
+		return fd;
 	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
+}
+
+int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len)
+{
+	snprintf(name, len, "%s%ld.%lu", prefix, (long)getpid(), v->tmp_seq++);
+	return cache_file_new(v, name);
 }
 
 /* Stamps the filled temp file, puts it in place of any old container and
@@ -354,9 +361,7 @@ static int fill_container(struct venus *v, int src, const struct stat *st, const
 		tmp = cache_tmp_create(v, ".new.", tmpname, sizeof(tmpname));
 	} else {
 		snprintf(tmpname, sizeof(tmpname), "%s", name);
-		tmp = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			     0600);
-		tmp = tmp < 0 ? -errno : tmp;
+		tmp = cache_file_new(v, name);
 	}
 	if (tmp < 0)
 		return tmp;

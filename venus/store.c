@@ -121,9 +121,9 @@ static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char 
 
 	if (!trunc && container_take(v, e, name) == 0)
 		return 0;
-	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = cache_file_new(v, name);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return wc_fill_new(v, e, trunc, fd, name);
 }
 
@@ -319,6 +319,26 @@ static int tmp_linked(struct venus *v, int dfd, const char *tmp, const char *nam
 	return err;
 }
 
+/* Renames temp file tmp over the backing file base in dfd, which was st.
+ * An empty one is exchanged with it instead and kept as a spare (spare.c).
+ * Not one with bytes: ext4 writes a file renamed over another out at once
+ * (auto_da_alloc), so that a power loss leaves the old bytes or the new,
+ * and takes no such care of an exchange. */
+static int tmp_rename(struct venus *v, int dfd, const char *tmp, const char *base,
+		      const struct stat *st)
+{
+	int err;
+
+	if (st->st_size != 0 || renameat2(dfd, tmp, dfd, base, RENAME_EXCHANGE) < 0)
+		return renameat(dfd, tmp, dfd, base) < 0 ? -errno : 0;
+	err = spare_put(v, dfd, tmp);
+	if (err)
+		/* Not a file (a directory put there behind our back): back
+		 * again, and fail as a rename over it would have. */
+		renameat2(dfd, tmp, dfd, base, RENAME_EXCHANGE);
+	return err;
+}
+
 /* The atomic store: a temp file beside the backing file, holding the
  * container's bytes with the backing file's owner and mode, renamed over
  * it. A crash at any point leaves the old file or the new one; the temp
@@ -359,8 +379,8 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const ch
 	if (err)
 		goto out;
 	store_step(v, 3);
-	if (renameat(dfd, tmp, dfd, base) < 0) {
-		err = -errno;
+	err = tmp_rename(v, dfd, tmp, base, st);
+	if (err) {
 		unlinkat(dfd, tmp, 0);
 		goto out;
 	}

@@ -165,6 +165,8 @@ void venus_destroy(struct venus *v)
 	if (!v)
 		return;
 	cml_stop(v);
+	if (v->cache_fd >= 0)
+		spare_fini(v);
 	fid_fini(v);
 	access_fini(v);
 	if (v->cache_fd >= 0)

@@ -100,6 +100,10 @@ struct beneath_slot {
 
 struct venus_config;
 
+/* Empty files kept for the cache's next new file (spare.c). */
+#define SPARES	     16
+#define SPARE_PREFIX "spare."
+
 struct venus {
 	const struct venus_config *cfg;
 	int vol_fd; /* O_PATH fd of the volume root: every backing path is relative to it */
@@ -127,6 +131,8 @@ struct venus {
 	int cml_fd;	    /* the CML, open for appends; -1: not open */
 	bool chown_warned;  /* a kept container's chown failed, and we said so */
 	bool no_clone;	    /* the cache's file system cannot share extents (FICLONE) */
+	unsigned long spare_seq[SPARES]; /* the spares', as in their names */
+	unsigned int spares;
 };
 
 /* fid.c: the fid table and the backing objects behind it. */
@@ -228,6 +234,8 @@ bool container_alone(int fd);
 int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
+/* A new empty file `name` in the cache, open read-write: a spare if any. */
+int cache_file_new(struct venus *v, const char *name);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
 
@@ -242,6 +250,15 @@ int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times
 void wc_discard(struct venus *v, struct fid_entry *e);
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
 		    bool may_link);
+
+/* spare.c: empty old backing files, kept to become the next containers. */
+/* The file at name in dfd, a backing file a store has just exchanged away:
+ * kept if it fits, else removed. 0, or -errno if it could be neither. */
+int spare_put(struct venus *v, int dfd, const char *name);
+/* A spare, renamed to `name` in the cache and open read-write, its times
+ * now; -ENOENT: there is none. */
+int spare_take(struct venus *v, const char *name);
+void spare_fini(struct venus *v);
 
 /* cml.c: the client modify log, of the dirty containers. */
 int cml_log(struct venus *v, struct fid_entry *e);

@@ -1381,3 +1381,74 @@ Test(venus_write, store_of_a_sparse_file_keeps_its_holes)
 	cr_assert_eq(st.st_size, size);
 	cr_assert_lt(st.st_blocks * 512, 1 << 20);
 }
+
+/* ---- the old backing file of a new file, kept for the next one ---- */
+
+/* Creates `name` and opens it for writing, as open(O_CREAT) does; the
+ * inode CREATE made in *ino. */
+static struct CodaFid create_open(const char *name, ino_t *ino, int *fd)
+{
+	struct CodaFid root = root_fid(), fid;
+	struct stat st;
+
+	cr_assert_eq(create(&root, name, 0644, 1, &fid), 0);
+	lstat_vol(name, &st);
+	*ino = st.st_ino;
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, fd), 0);
+	return fid;
+}
+
+/* Writes data into the file open at fd and closes it: its store. */
+static void write_close(const struct CodaFid *fid, int fd, const char *data)
+{
+	write_fd(fd, data);
+	close(fd);
+	cr_assert_eq(close_fid(fid, C_O_WRITE), 0);
+}
+
+/* The store of a new file deletes no inode: the empty file CREATE made is
+ * kept, and becomes the next new file's container (venus/spare.c). */
+Test(venus_write, a_new_files_empty_backing_file_becomes_the_next_container)
+{
+	struct CodaFid fa, fb;
+	ino_t a, b;
+	struct stat st;
+	int fd;
+
+	fa = create_open("a", &a, &fd);
+	write_close(&fa, fd, "first\n");
+	fb = create_open("b", &b, &fd);
+	write_close(&fb, fd, "second\n");
+	assert_vol("a", "first\n");
+	assert_vol("b", "second\n");
+	lstat_vol("b", &st);
+	cr_assert_eq(st.st_ino, a, "b is stored in the inode CREATE made for a");
+	cr_assert_eq(st.st_mode & 07777, 0644);
+	cr_assert_eq(file_count(vol, ".coda-store."), 0, "no temp file left in the volume");
+}
+
+/* An old backing file that a program holds is never made another file: it
+ * goes, as a rename over it would, and the holder keeps its empty file. */
+Test(venus_write, an_empty_backing_file_held_open_is_not_kept)
+{
+	struct CodaFid fa, fb;
+	ino_t a, b;
+	struct stat st;
+	char p[256];
+	int held, fd;
+
+	fa = create_open("a", &a, &fd);
+	vpath(p, sizeof(p), "a");
+	held = open(p, O_RDONLY);
+	cr_assert_geq(held, 0);
+	write_close(&fa, fd, "first\n");
+	fb = create_open("b", &b, &fd);
+	write_close(&fb, fd, "second\n");
+	lstat_vol("b", &st);
+	cr_assert_neq(st.st_ino, a, "the held file became b");
+	cr_assert_eq(fstat(held, &st), 0);
+	cr_assert_eq(st.st_size, 0, "the holder's file changed");
+	cr_assert_eq(st.st_nlink, 0, "the held file is still linked somewhere");
+	close(held);
+	assert_vol("b", "second\n");
+}

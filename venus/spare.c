@@ -1,0 +1,100 @@
+/* Spares: empty files kept for the cache's next new file.
+ *
+ * A store puts the written container in place of the backing file, and the
+ * old backing file goes. Most often it is the empty file a CODA_CREATE made
+ * a moment before (tar x, cp, a compiler's output). On ext4 that delete is
+ * what a new file costs most: its inode allocator skips every inode deleted
+ * in the last minutes (recently_deleted), so each create in a run of them
+ * scans past all the deletes before it, and a store deleting one inode for
+ * every new file makes a tar x quadratic. So the store exchanges an empty
+ * backing file with the container (RENAME_EXCHANGE) instead of renaming
+ * over it, the old file is moved into the cache, and the next container is
+ * made of it: a new file costs one inode, as it does natively, and deletes
+ * none.
+ *
+ * Only a file nobody could tell from a new one is kept: a regular file,
+ * empty, with one link, ours, with no extended attributes (an ACL, a
+ * label), and open nowhere (a program that holds it must never see it
+ * become another file). A kept one takes the times of the moment it is
+ * taken. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "venus.h"
+#include "venus_int.h"
+
+static void spare_name(unsigned long seq, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%ld.%lu", SPARE_PREFIX, (long)getpid(), seq);
+}
+
+/* Whether the file open at fd may become a spare; given the cache's mode. */
+static bool spare_fit(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0 || st.st_nlink != 1 ||
+	    st.st_uid != geteuid())
+		return false;
+	if (flistxattr(fd, NULL, 0) != 0 || !container_alone(fd))
+		return false;
+	return (st.st_mode & 07777) == 0600 || fchmod(fd, 0600) == 0;
+}
+
+int spare_put(struct venus *v, int dfd, const char *name)
+{
+	char spare[64];
+	bool kept = false;
+	int fd = -1;
+
+	if (v->spares < SPARES)
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		unsigned long seq = v->tmp_seq++;
+
+		spare_name(seq, spare, sizeof(spare));
+		kept = spare_fit(fd) && renameat(dfd, name, v->cache_fd, spare) == 0;
+		if (kept)
+			v->spare_seq[v->spares++] = seq;
+		close(fd);
+	}
+	if (kept)
+		return 0;
+	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+}
+
+int spare_take(struct venus *v, const char *name)
+{
+	char spare[64];
+	int fd, err;
+
+	if (!v->spares)
+		return -ENOENT;
+	spare_name(v->spare_seq[--v->spares], spare, sizeof(spare));
+	if (renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) < 0) {
+		unlinkat(v->cache_fd, spare, 0);
+		return -ENOENT; /* the caller makes one, and says why it cannot */
+	}
+	fd = openat(v->cache_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && futimens(fd, NULL) == 0)
+		return fd;
+	err = -errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(v->cache_fd, name, 0);
+	return err;
+}
+
+void spare_fini(struct venus *v)
+{
+	char spare[64];
+
+	while (v->spares) {
+		spare_name(v->spare_seq[--v->spares], spare, sizeof(spare));
+		unlinkat(v->cache_fd, spare, 0);
+	}
+}
