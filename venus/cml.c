@@ -16,7 +16,12 @@
  * the owner loses the data, as stock venus would.
  *
  * An entry is "FID CONTAINER PATH", the path from the volume root, ended
- * by a NUL and a newline: a path may hold any byte but NUL. */
+ * by a NUL and a newline: a path may hold any byte but NUL. An entry goes
+ * by a record "- CONTAINER" appended after it: emptying the log or making
+ * it anew at every store cost a block freed and allocated again, or a file
+ * made and one deleted (the temp file renamed over the log). The log is
+ * made anew, of its live entries, only once it has grown past CML_COMPACT:
+ * emptied if there are none. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +33,12 @@
 #include "venus.h"
 #include "venus_int.h"
 
-#define KEPT_UID  0
-#define KEPT_GID  65534 /* stock venus's cache files: root, group nogroup */
-#define KEPT_MODE 0600
-#define ENTRY_MAX (CODA_FID_STR_LEN + 64 + PATH_MAX + 4)
+#define KEPT_UID    0
+#define KEPT_GID    65534 /* stock venus's cache files: root, group nogroup */
+#define KEPT_MODE   0600
+#define ENTRY_MAX   (CODA_FID_STR_LEN + 64 + PATH_MAX + 4)
+#define DONE_MARK   "- "
+#define CML_COMPACT 65536
 
 /* One entry in buf; its length, or -ENAMETOOLONG. */
 static int entry_format(const struct fid_entry *e, char *buf, size_t len)
@@ -44,11 +51,9 @@ static int entry_format(const struct fid_entry *e, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
-/* One write(2) each: an entry is appended whole or not at all. */
-static int entry_write(int fd, const struct fid_entry *e)
+/* One write(2) each: a record is appended whole or not at all. */
+static int record_write(int fd, const char *buf, int n)
 {
-	char buf[ENTRY_MAX];
-	int n = entry_format(e, buf, sizeof(buf));
 	ssize_t w;
 
 	if (n < 0)
@@ -59,17 +64,39 @@ static int entry_write(int fd, const struct fid_entry *e)
 	return w == n ? 0 : -EIO;
 }
 
-/* The log stays open for appends, and stays there when its last entry
- * goes (emptied, not removed): a write session then costs no create and no
- * unlink in the cache directory. */
-static int cml_append(struct venus *v, const struct fid_entry *e)
+static int entry_write(int fd, const struct fid_entry *e)
 {
-	if (v->cml_fd < 0)
-		v->cml_fd = openat(v->cache_fd, CML_NAME,
-				   O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char buf[ENTRY_MAX];
+
+	return record_write(fd, buf, entry_format(e, buf, sizeof(buf)));
+}
+
+/* The log stays open for appends, and stays there when its last entry
+ * goes: a write session then costs no create and no unlink in the cache
+ * directory. Its size is known from when it is opened on. */
+static int cml_open(struct venus *v)
+{
+	struct stat st;
+
+	if (v->cml_fd >= 0)
+		return 0;
+	v->cml_fd = openat(v->cache_fd, CML_NAME,
+			   O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (v->cml_fd < 0)
 		return -errno;
-	return entry_write(v->cml_fd, e);
+	v->cml_size = fstat(v->cml_fd, &st) == 0 ? st.st_size : CML_COMPACT;
+	return 0;
+}
+
+static int cml_append(struct venus *v, const char *buf, int n)
+{
+	int err = cml_open(v);
+
+	if (!err)
+		err = record_write(v->cml_fd, buf, n);
+	if (!err)
+		v->cml_size += n;
+	return err;
 }
 
 static void cml_close(struct venus *v)
@@ -102,8 +129,10 @@ static int cml_rewrite(struct venus *v)
 	char tmp[64];
 	int fd, err;
 
-	if (!v->dirty && v->cml_fd >= 0)
+	if (!v->dirty && v->cml_fd >= 0) {
+		v->cml_size = 0;
 		return ftruncate(v->cml_fd, 0) < 0 ? -errno : 0;
+	}
 	if (!v->dirty)
 		return unlinkat(v->cache_fd, CML_NAME, 0) < 0 && errno != ENOENT ? -errno : 0;
 	fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp));
@@ -153,7 +182,8 @@ static int kept_own(struct venus *v, const char *name)
 /* e's container has just become dirty: logged before anyone writes it. */
 int cml_log(struct venus *v, struct fid_entry *e)
 {
-	int err = cml_append(v, e);
+	char buf[ENTRY_MAX];
+	int err = cml_append(v, buf, entry_format(e, buf, sizeof(buf)));
 
 	if (!err)
 		v->dirty++;
@@ -161,10 +191,15 @@ int cml_log(struct venus *v, struct fid_entry *e)
 }
 
 /* A dirty container was stored (or is gone): its entry leaves the log. */
-void cml_drop(struct venus *v)
+void cml_drop(struct venus *v, const char *name)
 {
+	char buf[64 + NAME_MAX];
+	int n = snprintf(buf, sizeof(buf), DONE_MARK "%s%c\n", name, '\0');
+
 	v->dirty--;
-	cml_rewrite_or_say(v);
+	if (v->cml_size >= CML_COMPACT || n < 0 || (size_t)n >= sizeof(buf) ||
+	    cml_append(v, buf, n) != 0)
+		cml_rewrite_or_say(v);
 }
 
 /* The last close of a write session, disconnected: the container stays,
@@ -183,7 +218,7 @@ void cml_forget(struct venus *v, struct fid_entry *e)
 	if (!dirty)
 		return;
 	e->x->dirty = NULL;
-	cml_drop(v);
+	cml_drop(v, dirty);
 	unlinkat(v->cache_fd, dirty, 0);
 	free(dirty);
 }
@@ -341,25 +376,79 @@ static int cml_read(struct venus *v, char **bufp, size_t *lenp)
 	return 0;
 }
 
-/* Every whole entry; a last one a killed venus left half-written is not. */
-static void entries_load(struct venus *v, char *buf, size_t len)
+/* An entry of the log, and whether no done record follows it. */
+struct cml_record {
+	struct cml_entry ce;
+	bool live;
+};
+
+struct cml_records {
+	struct cml_record *r;
+	size_t n, cap;
+};
+
+/* A done record: the last live entry of its container goes. */
+static void record_done(struct cml_records *rs, const char *name)
+{
+	for (size_t i = rs->n; i-- > 0;)
+		if (rs->r[i].live && strcmp(rs->r[i].ce.name, name) == 0) {
+			rs->r[i].live = false;
+			return;
+		}
+}
+
+static int record_entry(struct cml_records *rs, char *rec)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct cml_record *r = realloc(rs->r, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		rs->r = r;
+		rs->cap = cap;
+	}
+	if (entry_parse(rec, &rs->r[rs->n].ce) != 0) {
+		fprintf(stderr, "coda-venus: " CML_NAME ": a malformed entry is skipped\n");
+		return 0;
+	}
+	rs->r[rs->n++].live = true;
+	return 0;
+}
+
+/* Every whole record; a last one a killed venus left half-written is not. */
+static int records_read(char *buf, size_t len, struct cml_records *rs)
 {
 	char *p = buf, *end = buf + len;
+	int err = 0;
 
-	while (p < end) {
+	while (p < end && !err) {
 		char *nul = memchr(p, '\0', (size_t)(end - p));
-		struct cml_entry ce;
 
 		if (!nul)
 			break;
-		if (entry_parse(p, &ce) == 0)
-			entry_load(v, &ce);
+		if (strncmp(p, DONE_MARK, strlen(DONE_MARK)) == 0)
+			record_done(rs, p + strlen(DONE_MARK));
 		else
-			fprintf(stderr, "coda-venus: " CML_NAME ": a malformed entry is skipped\n");
+			err = record_entry(rs, p);
 		p = nul + 1;
 		if (p < end && *p == '\n')
 			p++;
 	}
+	return err;
+}
+
+/* The entries no done record has followed, in the order they were logged. */
+static int entries_load(struct venus *v, char *buf, size_t len)
+{
+	struct cml_records rs = {0};
+	int err = records_read(buf, len, &rs);
+
+	for (size_t i = 0; !err && i < rs.n; i++)
+		if (rs.r[i].live)
+			entry_load(v, &rs.r[i].ce);
+	free(rs.r);
+	return err;
 }
 
 /* Connected again: each dirty container is stored, then becomes the read
@@ -432,12 +521,16 @@ int cml_start(struct venus *v)
 	if (err)
 		return err;
 	if (buf)
-		entries_load(v, buf, len);
+		err = entries_load(v, buf, len);
 	free(buf);
+	if (err)
+		return err;
 	orphans_sweep(v);
 	if (!buf)
 		return 0;
 	if (!v->cfg->defer_stores && !v->cfg->read_only)
 		cml_reintegrate(v);
+	/* Of the live entries alone, or gone if there are none. */
+	cml_close(v);
 	return cml_rewrite(v);
 }

@@ -480,7 +480,7 @@ static void wc_clean(struct venus *v, struct fid_entry *e, bool linked)
 	char name[64], *dirty = e->x->dirty;
 
 	e->x->dirty = NULL;
-	cml_drop(v);
+	cml_drop(v, dirty);
 	container_name(&e->fid, name, sizeof(name));
 	if (linked) {
 		unlinkat(v->cache_fd, name, 0);

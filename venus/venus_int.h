@@ -129,6 +129,7 @@ struct venus {
 	struct recent_open recent_opens[RECENT_OPENS];
 	unsigned int dirty; /* fids with a dirty container: entries of the CML */
 	int cml_fd;	    /* the CML, open for appends; -1: not open */
+	off_t cml_size;	    /* its size, while open */
 	bool chown_warned;  /* a kept container's chown failed, and we said so */
 	bool no_clone;	    /* the cache's file system cannot share extents (FICLONE) */
 	unsigned long spare_seq[SPARES]; /* the spares', as in their names */
@@ -262,7 +263,7 @@ void spare_fini(struct venus *v);
 
 /* cml.c: the client modify log, of the dirty containers. */
 int cml_log(struct venus *v, struct fid_entry *e);
-void cml_drop(struct venus *v);
+void cml_drop(struct venus *v, const char *name);
 int cml_keep(struct venus *v, struct fid_entry *e);
 void cml_forget(struct venus *v, struct fid_entry *e);
 void cml_paths_changed(struct venus *v);

@@ -1452,3 +1452,32 @@ Test(venus_write, an_empty_backing_file_held_open_is_not_kept)
 	close(held);
 	assert_vol("b", "second\n");
 }
+
+/* The log holds a session still open when a later one has been stored
+ * (its done record follows the open one's entry): the next venus stores
+ * the open one. */
+Test(venus_write, a_session_open_when_another_is_stored_stays_logged)
+{
+	struct CodaFid fid = fid_of("file"), other;
+	ino_t ino;
+	int fd, ofd, status;
+
+	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
+	write_fd(fd, "half ");
+	other = create_open("other", &ino, &ofd);
+	write_close(&other, ofd, "stored\n");
+	kill(venus_pid, SIGKILL);
+	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
+	venus_pid = -1;
+	close(chan);
+	chan = -1;
+	write_fd(fd, "and the rest\n");
+	close(fd);
+	assert_vol("file", OLD);
+	assert_vol("other", "stored\n");
+	spawn_venus(false);
+	fid = fid_of("file");
+	assert_vol("file", "half and the rest\n");
+	assert_vol("other", "stored\n");
+	cr_assert_eq(file_count(cache, "cml."), 0);
+}
