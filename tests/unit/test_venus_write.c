@@ -108,6 +108,18 @@ static void spawn_venus(bool read_only)
 	chan = fds[0];
 }
 
+/* venus killed, as a crash would stop it: nothing of its own runs after. */
+static void kill_venus(void)
+{
+	int status;
+
+	kill(venus_pid, SIGKILL);
+	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
+	venus_pid = -1;
+	close(chan);
+	chan = -1;
+}
+
 static void make_volume(void)
 {
 	char p[256];
@@ -1277,7 +1289,7 @@ Test(venus_write, sigkill_during_big_store_leaves_whole_file)
 	struct coda_msg m;
 	char *buf, *got;
 	size_t len;
-	int fd, status;
+	int fd;
 
 	buf = malloc(size);
 	cr_assert_not_null(buf);
@@ -1305,11 +1317,7 @@ Test(venus_write, sigkill_during_big_store_leaves_whole_file)
 			break;
 	}
 	cr_log_info("temp file seen before the kill: %d", file_count(vol, ".coda-store."));
-	kill(venus_pid, SIGKILL);
-	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
-	venus_pid = -1;
-	close(chan);
-	chan = -1;
+	kill_venus();
 	got = read_vol("file", &len);
 	cr_assert_eq(len, size);
 	cr_assert(got[0] == 'o' || got[0] == 'n');
@@ -1336,15 +1344,11 @@ Test(venus_write, sigkill_during_big_store_leaves_whole_file)
 Test(venus_write, session_open_when_venus_dies_is_stored_by_the_next)
 {
 	struct CodaFid fid = fid_of("file");
-	int fd, status;
+	int fd;
 
 	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
 	write_fd(fd, "half ");
-	kill(venus_pid, SIGKILL);
-	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
-	venus_pid = -1;
-	close(chan);
-	chan = -1;
+	kill_venus();
 	write_fd(fd, "and the rest\n");
 	close(fd);
 	assert_vol("file", OLD);
@@ -1460,17 +1464,13 @@ Test(venus_write, a_session_open_when_another_is_stored_stays_logged)
 {
 	struct CodaFid fid = fid_of("file"), other;
 	ino_t ino;
-	int fd, ofd, status;
+	int fd, ofd;
 
 	cr_assert_eq(open_fid(&fid, C_O_WRITE | C_O_TRUNC, &fd), 0);
 	write_fd(fd, "half ");
 	other = create_open("other", &ino, &ofd);
 	write_close(&other, ofd, "stored\n");
-	kill(venus_pid, SIGKILL);
-	cr_assert_eq(waitpid(venus_pid, &status, 0), venus_pid);
-	venus_pid = -1;
-	close(chan);
-	chan = -1;
+	kill_venus();
 	write_fd(fd, "and the rest\n");
 	close(fd);
 	assert_vol("file", OLD);
