@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "proto/channel.h"
+#include "proto/latency.h"
 #include "proto/poll_first.h"
 #include "venus.h"
 
@@ -38,14 +39,27 @@ static int serve_one(struct link *l)
 	return err == -EPIPE ? err : 0;
 }
 
+/* How long to poll for the next upcall: long while they come close
+ * together (a program at work), short once one has been long in coming
+ * (the program is idle, or thinks), so that an idle venus burns little. */
+static long next_poll(int64_t last_wait_ns)
+{
+	return last_wait_ns < POLL_BUSY_NS ? POLL_BUSY_NS : POLL_NS;
+}
+
 /* One message at a time, polled a while (a program's next call usually
  * follows at once, proto/poll_first.h), then sleeping in the receive
  * itself: venus waits for nothing but the channel. Returns at the end of
  * the channel (0) or on an error. */
 static int serve(struct link *l)
 {
+	int64_t waited = POLL_BUSY_NS;
+
 	for (;;) {
-		int err = chan_recv_poll(l->chan, &l->in, POLL_NS);
+		int64_t start = latency_now_ns();
+		int err = chan_recv_poll(l->chan, &l->in, next_poll(waited));
+
+		waited = latency_now_ns() - start;
 
 		if (err == -EMSGSIZE) {
 			fprintf(stderr,

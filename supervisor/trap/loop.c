@@ -136,7 +136,7 @@ static int wait_events(struct trap *t, struct epoll_event *evs, int max, int tim
 {
 	bool due = t->ops->answer_due && t->ops->answer_due(t);
 
-	return poll_epoll_wait(t->epfd, evs, max, timeout, due ? POLL_NS : 0);
+	return poll_epoll_wait(t->epfd, evs, max, timeout, due ? POLL_BUSY_NS : 0);
 }
 
 /* One round: waits for events (or the next deadline) and serves them. */
