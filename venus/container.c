@@ -420,19 +420,17 @@ bool container_alone(int fd)
  * one that anything may still write: a writer whose session has ended (its
  * CODA_CLOSE came while it kept the file, as a client of --serve may) must
  * not write into the next session's store. */
-int container_take(struct venus *v, struct fid_entry *e, const char *name)
+int container_take(struct venus *v, struct fid_entry *e, const struct stat *st, const char *name)
 {
 	char cname[CONTAINER_NAME_LEN];
-	struct stat st, cst;
+	struct stat cst;
 	int fd, err = -ENOENT;
 
 	container_name(&e->fid, cname, sizeof(cname));
-	if (beneath_stat(v, e->path, &st) < 0 || !fid_matches(e, &st))
-		return -ENOENT;
 	fd = container_reopen(v, cname);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &cst) == 0 && file_current(&cst, &st) && !container_written(fd))
+	if (fstat(fd, &cst) == 0 && file_current(&cst, st) && !container_written(fd))
 		err = renameat(v->cache_fd, cname, v->cache_fd, name) < 0 ? -errno : 0;
 	close(fd);
 	return err;

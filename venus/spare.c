@@ -15,8 +15,8 @@
  * Only a file nobody could tell from a new one is kept: a regular file,
  * empty, with one link, ours, with no extended attributes (an ACL, a
  * label), and open nowhere (a program that holds it must never see it
- * become another file). A kept one takes the times of the moment it is
- * taken. */
+ * become another file). Whoever takes one gives it its times, as it does
+ * a new file's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,11 +80,9 @@ int spare_take(struct venus *v, const char *name)
 		return -ENOENT; /* the caller makes one, and says why it cannot */
 	}
 	fd = openat(v->cache_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && futimens(fd, NULL) == 0)
+	if (fd >= 0)
 		return fd;
 	err = -errno;
-	if (fd >= 0)
-		close(fd);
 	unlinkat(v->cache_fd, name, 0);
 	return err;
 }

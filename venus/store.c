@@ -46,24 +46,21 @@ static int wc_reopen(struct venus *v, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Fills a new container with the backing bytes, holes kept. The backing
- * file is read only when there is something to copy: a caller may write a
- * file it may not read (mode 0200, or O_CREAT with mode 0), as on a kernel
- * mount. It gets the backing file's times, so a session that writes
- * nothing stores the same mtime back; any write moves its mtime on. */
-static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
+/* Fills a new container with the bytes of the backing file, st as the
+ * upcall found it, holes kept. The backing file is read only when there is
+ * something to copy: a caller may write a file it may not read (mode 0200,
+ * or O_CREAT with mode 0), as on a kernel mount. It gets the backing file's
+ * times, so a session that writes nothing stores the same mtime back; any
+ * write moves its mtime on. An empty one (O_TRUNC) gets the time of now,
+ * which a store of it gives the backing file. */
+static int wc_fill(struct venus *v, struct fid_entry *e, const struct stat *st, int fd, bool trunc)
 {
-	struct stat st;
 	const char *name;
-	int src, err = beneath_stat(v, e->path, &st);
+	int src, err = 0;
 
-	if (err)
-		return err;
-	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
-		return -ENOENT; /* replaced since the caller's lstat */
 	if (trunc)
-		return 0;
-	if (st.st_size > 0) {
+		return futimens(fd, NULL) < 0 ? -errno : 0;
+	if (st->st_size > 0) {
 		/* Copying is no read of the file: its atime stays. */
 		src = beneath_at(v, e->path, &name);
 		if (src >= 0)
@@ -73,16 +70,17 @@ static int wc_fill(struct venus *v, struct fid_entry *e, int fd, bool trunc)
 		err = container_copy(v, src, fd);
 		close(src);
 	}
-	if (!err && futimens(fd, (struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
+	if (!err && futimens(fd, (struct timespec[2]){st->st_atim, st->st_mtim}) < 0)
 		err = -errno;
 	return err;
 }
 
 /* Fills the new container fd, made under `name`, and closes it; removed
  * again if it cannot be filled. */
-static int wc_fill_new(struct venus *v, struct fid_entry *e, bool trunc, int fd, const char *name)
+static int wc_fill_new(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
+		       int fd, const char *name)
 {
-	int err = wc_fill(v, e, fd, trunc);
+	int err = wc_fill(v, e, st, fd, trunc);
 
 	close(fd);
 	if (err)
@@ -92,14 +90,15 @@ static int wc_fill_new(struct venus *v, struct fid_entry *e, bool trunc, int fd,
 
 /* A freshly filled container in place of the one logged as `name`: filled
  * under a temp name, so that the log never names a half-filled file. */
-static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
+static int wc_create(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
+		     const char *name)
 {
 	char tmp[64];
 	int fd = cache_tmp_create(v, ".new.", tmp, sizeof(tmp)), err;
 
 	if (fd < 0)
 		return fd;
-	err = wc_fill_new(v, e, trunc, fd, tmp);
+	err = wc_fill_new(v, e, st, trunc, fd, tmp);
 	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, name) < 0) {
 		err = -errno;
 		unlinkat(v->cache_fd, tmp, 0);
@@ -115,20 +114,21 @@ static int wc_create(struct venus *v, struct fid_entry *e, bool trunc, const cha
  * create). `name` is new and not logged yet, so a new container is made
  * under it directly: a venus killed while filling it leaves a container
  * no entry names, which the next one removes (cml.c). */
-static int wc_take(struct venus *v, struct fid_entry *e, bool trunc, const char *name)
+static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
+		   const char *name)
 {
 	int fd;
 
-	if (!trunc && container_take(v, e, name) == 0)
+	if (!trunc && container_take(v, e, st, name) == 0)
 		return 0;
 	fd = cache_file_new(v, name);
 	if (fd < 0)
 		return fd;
-	return wc_fill_new(v, e, trunc, fd, name);
+	return wc_fill_new(v, e, st, trunc, fd, name);
 }
 
 /* The first write open of a file not dirty yet: its container, logged. */
-static int wc_begin(struct venus *v, struct fid_entry *e, bool trunc)
+static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc)
 {
 	struct fid_extra *x = fid_extra(e);
 	char name[64];
@@ -137,7 +137,7 @@ static int wc_begin(struct venus *v, struct fid_entry *e, bool trunc)
 	if (!x)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), CML_PREFIX "%ld.%lu", (long)getpid(), v->tmp_seq++);
-	err = wc_take(v, e, trunc, name);
+	err = wc_take(v, e, st, trunc, name);
 	if (err)
 		return err;
 	x->dirty = strdup(name);
@@ -197,9 +197,9 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * one takes the logged name, as a copy does for a write open of it
 	 * that anything may still write. */
 	if (!fid_x(e)->dirty)
-		err = wc_begin(v, e, trunc);
+		err = wc_begin(v, e, st, trunc);
 	else if (trunc && !e->x->writers)
-		err = wc_create(v, e, true, e->x->dirty);
+		err = wc_create(v, e, st, true, e->x->dirty);
 	else if (!e->x->writers)
 		err = wc_retake(v, e);
 	else

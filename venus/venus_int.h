@@ -226,7 +226,8 @@ int container_init(struct venus *v);
 int container_open(struct venus *v, struct fid_entry *e, const struct stat *st, int *fdp);
 void container_name(const struct CodaFid *fid, char *buf, size_t len);
 int container_copy(struct venus *v, int src, int dst);
-int container_take(struct venus *v, struct fid_entry *e, const char *name);
+/* st: the backing file, as the upcall found it. */
+int container_take(struct venus *v, struct fid_entry *e, const struct stat *st, const char *name);
 /* Whether anything may hold container fd open for writing (it refuses a
  * read lease). */
 bool container_written(int fd);
@@ -256,8 +257,8 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 /* The file at name in dfd, a backing file a store has just exchanged away:
  * kept if it fits, else removed. 0, or -errno if it could be neither. */
 int spare_put(struct venus *v, int dfd, const char *name);
-/* A spare, renamed to `name` in the cache and open read-write, its times
- * now; -ENOENT: there is none. */
+/* A spare, renamed to `name` in the cache and open read-write; -ENOENT:
+ * there is none. */
 int spare_take(struct venus *v, const char *name);
 void spare_fini(struct venus *v);
 
