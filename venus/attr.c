@@ -89,16 +89,27 @@ static struct timespec attr_ctime(const struct fid_entry *e, const struct stat *
 void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
 		     const struct timespec *changed)
 {
-	struct fid_extra *x;
-	struct timespec shown;
-	struct stat st;
+	struct stat now;
 
 	if (!e)
 		return;
-	shown = attr_ctime(e, before);
+	if (!e->path || beneath_stat(v, e->path, &now) != 0) {
+		if (e->x)
+			e->x->ctime_kept = false;
+		return;
+	}
+	attr_keep_ctime_now(e, before, changed, &now);
+}
+
+void attr_keep_ctime_now(struct fid_entry *e, const struct stat *before,
+			 const struct timespec *changed, const struct stat *now)
+{
+	struct timespec shown = attr_ctime(e, before);
+	struct fid_extra *x;
+
 	if (changed && ts_cmp(changed, &shown) > 0)
 		shown = *changed;
-	if (!e->path || beneath_stat(v, e->path, &st) != 0 || !fid_matches(e, &st)) {
+	if (!fid_matches(e, now)) {
 		if (e->x)
 			e->x->ctime_kept = false;
 		return;
@@ -107,7 +118,7 @@ void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *be
 	if (!x)
 		return; /* the backing ctime shows */
 	x->ctime_kept = true;
-	x->ctime_left = st.st_ctim;
+	x->ctime_left = now->st_ctim;
 	x->ctime_shown = shown;
 }
 

@@ -292,6 +292,17 @@ int beneath_open(struct venus *v, const char *path, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
+int beneath_parent_open(struct venus *v, const char *path, int flags)
+{
+	const char *name;
+	int at = beneath_at(v, path, &name), fd;
+
+	if (at < 0)
+		return at;
+	fd = openat(at, ".", flags | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int beneath_mkdir(struct venus *v, const char *path, mode_t mode)
 {
 	const char *name;

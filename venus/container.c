@@ -168,9 +168,23 @@ int cache_file_new(struct venus *v, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, char *buf,
+		 size_t len)
+{
+	snprintf(buf, len, "%s%ld.%lu", prefix, (long)v->pid, seq);
+}
+
+unsigned long tmp_name(struct venus *v, const char *prefix, char *buf, size_t len)
+{
+	unsigned long seq = v->tmp_seq++;
+
+	tmp_name_of(v, prefix, seq, buf, len);
+	return seq;
+}
+
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len)
 {
-	snprintf(name, len, "%s%ld.%lu", prefix, (long)getpid(), v->tmp_seq++);
+	tmp_name(v, prefix, name, len);
 	return cache_file_new(v, name);
 }
 

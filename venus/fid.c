@@ -482,18 +482,6 @@ int fid_moved(struct venus *v, const char *from, const char *to)
 }
 
 /* Venus changed the directory at path: its container is stale now. */
-void fid_dir_changed(struct venus *v, const char *path)
-{
-	struct fid_entry *e;
-	struct stat st;
-
-	if (beneath_stat(v, path, &st) < 0)
-		return;
-	e = fid_by_inode(v, &st);
-	if (e)
-		fid_listing_changed(e);
-}
-
 void fid_listing_changed(struct fid_entry *e)
 {
 	/* Without an extra, no container of it was built in this run. */

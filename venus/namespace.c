@@ -33,17 +33,17 @@ int name_check(const char *name)
 /* New objects belong to the caller when venus may give them away (it runs as
  * root); their group is then the directory's if it is set-group-ID, else
  * ours, as the kernel's inode_init_owner does. Otherwise they stay ours. */
-static gid_t owner_gid(const struct stat *dir)
+static gid_t owner_gid(const struct venus *v, const struct stat *dir)
 {
-	return (dir->st_mode & S_ISGID) ? dir->st_gid : getegid();
+	return (dir->st_mode & S_ISGID) ? dir->st_gid : v->egid;
 }
 
 void owner_set(struct venus *v, const char *path, uid_t uid, const struct stat *dir)
 {
-	if (geteuid() != 0)
+	if (v->euid != 0)
 		return;
 	/* Best effort: a volume that refuses chown still has the object. */
-	(void)beneath_chown(v, path, uid, owner_gid(dir));
+	(void)beneath_chown(v, path, uid, owner_gid(v, dir));
 }
 
 /* One name in one directory, as an upcall gives them. */
@@ -140,16 +140,17 @@ static int enter_at_path(struct venus *v, struct dirop *op, bool made, struct Co
 /* Gives the new file open at fd its owner (owner_set) and mode; its stat
  * then in *st. Through the fd: one call each, and only where the file does
  * not have them already. */
-static int file_made(int fd, uid_t uid, const struct stat *dir, mode_t mode, struct stat *st)
+static int file_made(const struct venus *v, int fd, uid_t uid, const struct stat *dir, mode_t mode,
+		     struct stat *st)
 {
-	gid_t gid = owner_gid(dir);
+	gid_t gid = owner_gid(v, dir);
 	bool changed = false;
 
 	if (fstat(fd, st) < 0)
 		return -errno;
 	/* Best effort, as owner_set; the owner first, as a chown clears
 	 * set-id bits. */
-	if (geteuid() == 0 && (st->st_uid != uid || st->st_gid != gid))
+	if (v->euid == 0 && (st->st_uid != uid || st->st_gid != gid))
 		changed = fchown(fd, uid, gid) == 0;
 	if ((st->st_mode & 07777) != mode) {
 		if (fchmod(fd, mode) < 0)
@@ -190,7 +191,7 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	}
 	dirop_changed(&op);
 	/* The caller's umask is applied already; ours must not be again. */
-	err = file_made(fd, in->ih.uid, &op.dst, (mode_t)req->mode & 07777, &st);
+	err = file_made(v, fd, in->ih.uid, &op.dst, (mode_t)req->mode & 07777, &st);
 	close(fd);
 	if (!err)
 		err = enter_object(v, &op, &st, true, &out->out.coda_create.VFid,

@@ -27,18 +27,13 @@
 #include "venus.h"
 #include "venus_int.h"
 
-static void spare_name(unsigned long seq, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%ld.%lu", SPARE_PREFIX, (long)getpid(), seq);
-}
-
 /* Whether the file open at fd may become a spare; given the cache's mode. */
-static bool spare_fit(int fd)
+static bool spare_fit(const struct venus *v, int fd)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != 0 || st.st_nlink != 1 ||
-	    st.st_uid != geteuid())
+	    st.st_uid != v->euid)
 		return false;
 	if (flistxattr(fd, NULL, 0) != 0 || !container_alone(fd))
 		return false;
@@ -54,10 +49,9 @@ int spare_put(struct venus *v, int dfd, const char *name)
 	if (v->spares < SPARES)
 		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
-		unsigned long seq = v->tmp_seq++;
+		unsigned long seq = tmp_name(v, SPARE_PREFIX, spare, sizeof(spare));
 
-		spare_name(seq, spare, sizeof(spare));
-		kept = spare_fit(fd) && renameat(dfd, name, v->cache_fd, spare) == 0;
+		kept = spare_fit(v, fd) && renameat(dfd, name, v->cache_fd, spare) == 0;
 		if (kept)
 			v->spare_seq[v->spares++] = seq;
 		close(fd);
@@ -74,7 +68,7 @@ int spare_take(struct venus *v, const char *name)
 
 	if (!v->spares)
 		return -ENOENT;
-	spare_name(v->spare_seq[--v->spares], spare, sizeof(spare));
+	tmp_name_of(v, SPARE_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
 	if (renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) < 0) {
 		unlinkat(v->cache_fd, spare, 0);
 		return -ENOENT; /* the caller makes one, and says why it cannot */
@@ -92,7 +86,7 @@ void spare_fini(struct venus *v)
 	char spare[64];
 
 	while (v->spares) {
-		spare_name(v->spare_seq[--v->spares], spare, sizeof(spare));
+		tmp_name_of(v, SPARE_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
 		unlinkat(v->cache_fd, spare, 0);
 	}
 }

@@ -136,7 +136,7 @@ static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st,
 
 	if (!x)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), CML_PREFIX "%ld.%lu", (long)getpid(), v->tmp_seq++);
+	tmp_name(v, CML_PREFIX, name, sizeof(name));
 	err = wc_take(v, e, st, trunc, name);
 	if (err)
 		return err;
@@ -339,6 +339,22 @@ static int tmp_rename(struct venus *v, int dfd, const char *tmp, const char *bas
 	return err;
 }
 
+/* The directory dfd, which was dst before a store's temp file came and went
+ * in it: its times as they were, and so the ctime shown, and its listing
+ * made anew (the file's entry has a new inode number). */
+static void dir_restore(struct venus *v, int dfd, const struct stat *dst)
+{
+	struct fid_entry *dir = fid_by_inode(v, dst);
+	struct stat now;
+
+	futimens(dfd, (struct timespec[2]){dst->st_atim, dst->st_mtim});
+	if (!dir)
+		return;
+	if (fstat(dfd, &now) == 0)
+		attr_keep_ctime_now(dir, dst, NULL, &now);
+	fid_listing_changed(dir);
+}
+
 /* The atomic store: a temp file beside the backing file, holding the
  * container's bytes with the backing file's owner and mode, renamed over
  * it. A crash at any point leaves the old file or the new one; the temp
@@ -352,28 +368,23 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const ch
 			 const struct timespec times[2])
 {
 	const char *base = strrchr(e->path, '/');
-	char *parent = fid_path_parent(e->path);
 	char tmp[64];
 	struct stat nst, dst;
 	int dfd, err = 0;
 
 	base = base ? base + 1 : e->path;
-	if (!parent)
-		return -ENOMEM;
-	dfd = beneath_open(v, parent, O_RDONLY | O_DIRECTORY, 0);
+	dfd = beneath_parent_open(v, e->path, O_RDONLY);
 	if (dfd == -EACCES)
-		dfd = beneath_open(v, parent, O_PATH | O_DIRECTORY, 0);
-	if (dfd < 0) {
-		free(parent);
+		dfd = beneath_parent_open(v, e->path, O_PATH);
+	if (dfd < 0)
 		return dfd;
-	}
 	/* Writing a file does not change its directory on a kernel mount: the
 	 * temp file and the rename must not show in the directory's times. */
 	if (fstat(dfd, &dst) < 0) {
 		err = -errno;
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s%ld.%lu", STORE_TMP_PREFIX, (long)getpid(), v->tmp_seq++);
+	tmp_name(v, STORE_TMP_PREFIX, tmp, sizeof(tmp));
 	err = by_link ? tmp_linked(v, dfd, tmp, name, src, durable, st, times, &nst)
 		      : tmp_filled(v, dfd, tmp, src, durable, st, times, &nst);
 	if (err)
@@ -385,15 +396,12 @@ static int store_replace(struct venus *v, struct fid_entry *e, int src, const ch
 		goto out;
 	}
 	store_step(v, 4);
-	futimens(dfd, (struct timespec[2]){dst.st_atim, dst.st_mtim});
-	attr_keep_ctime(v, fid_by_inode(v, &dst), &dst, NULL);
+	dir_restore(v, dfd, &dst);
 	if (durable)
 		fsync(dfd); /* the rename itself durable; O_PATH fds cannot, harmlessly */
 	err = fid_rekey(v, e, &nst);
-	fid_dir_changed(v, parent); /* its entry has a new inode number */
 out:
 	close(dfd);
-	free(parent);
 	return err;
 }
 

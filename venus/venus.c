@@ -186,6 +186,9 @@ int venus_new(const struct venus_config *cfg, struct venus **vp)
 		return -ENOMEM;
 	}
 	v->cfg = cfg;
+	v->pid = getpid();
+	v->euid = geteuid();
+	v->egid = getegid();
 	v->vol_fd = -1;
 	v->proc_fd = -1;
 	v->cache_fd = -1;

@@ -106,6 +106,9 @@ struct venus_config;
 
 struct venus {
 	const struct venus_config *cfg;
+	pid_t pid; /* ours, in the names of our temp files */
+	uid_t euid;
+	gid_t egid;
 	int vol_fd; /* O_PATH fd of the volume root: every backing path is relative to it */
 	struct beneath_slot parents[BENEATH_SLOTS];
 	unsigned long parents_used;
@@ -166,7 +169,6 @@ static inline const struct fid_extra *fid_x(const struct fid_entry *e)
 struct fid_extra *fid_extra(struct fid_entry *e);
 void fid_extra_trim(struct fid_entry *e);
 int fid_moved(struct venus *v, const char *from, const char *to);
-void fid_dir_changed(struct venus *v, const char *path);
 /* Venus changed the directory e: its container is stale now. */
 void fid_listing_changed(struct fid_entry *e);
 char *fid_path_join(const char *dir, const char *name);
@@ -192,6 +194,9 @@ int beneath_stat_in(struct venus *v, const struct fid_entry *dir, const char *na
  * again in this upcall. -1 when unsure (not kept yet): ask fid_stat. */
 int beneath_dir_kept(struct venus *v, const struct fid_entry *dir);
 int beneath_open(struct venus *v, const char *path, int flags, mode_t mode);
+/* The directory that path's last component lies in, opened anew with flags
+ * through the fd kept for it: no walk from the directory above it. */
+int beneath_parent_open(struct venus *v, const char *path, int flags);
 int beneath_mkdir(struct venus *v, const char *path, mode_t mode);
 int beneath_symlink(struct venus *v, const char *target, const char *path);
 int beneath_chown(struct venus *v, const char *path, uid_t uid, gid_t gid);
@@ -209,6 +214,9 @@ int attr_vtype(mode_t mode);
 void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va);
 void attr_keep_ctime(struct venus *v, struct fid_entry *e, const struct stat *before,
 		     const struct timespec *changed);
+/* attr_keep_ctime, with the object's stat after the change at hand. */
+void attr_keep_ctime_now(struct fid_entry *e, const struct stat *before,
+			 const struct timespec *changed, const struct stat *now);
 void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before,
 		 const struct stat *cst);
 void attr_made(struct fid_entry *e, const struct stat *st);
@@ -235,6 +243,11 @@ bool container_alone(int fd);
 /* openat read-only, with O_NOATIME where we may (the owner, or root). */
 int open_noatime(int at, const char *path, int flags);
 void container_drop(struct venus *v, const struct CodaFid *fid);
+/* A name for a temp file of ours, prefix.PID.SEQ, in buf; tmp_name takes
+ * the next SEQ and returns it. */
+void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, char *buf,
+		 size_t len);
+unsigned long tmp_name(struct venus *v, const char *prefix, char *buf, size_t len);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 /* A new empty file `name` in the cache, open read-write: a spare if any. */
 int cache_file_new(struct venus *v, const char *name);
