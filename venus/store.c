@@ -417,64 +417,49 @@ static bool linkable(int src, const struct stat *cst, bool may_link)
 
 /* Makes the backing file of e hold exactly the bytes of container `name`:
  * 0, or 1 when the container has become the backing file (may_link: no
- * session holds it), or -errno. */
+ * session holds it), or -errno. The backing file as it was before, and the
+ * container, in *st and *cst. */
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
-		    bool may_link)
+		    bool may_link, struct stat *st, struct stat *cst)
 {
 	struct timespec times[2];
-	struct stat st, cst;
 	bool linked = false;
 	int src, err;
 
 	if (!e->path)
 		return -ENOENT;
-	err = beneath_stat(v, e->path, &st);
+	err = beneath_stat(v, e->path, st);
 	if (err)
 		return err;
-	if (!fid_matches(e, &st) || !S_ISREG(st.st_mode))
+	if (!fid_matches(e, st) || !S_ISREG(st->st_mode))
 		return -ENOENT; /* replaced behind our back: nowhere to store */
 	src = wc_reopen(v, name, O_RDONLY);
 	if (src < 0)
 		return src;
-	if (fstat(src, &cst) < 0) {
+	if (fstat(src, cst) < 0) {
 		err = -errno;
 		close(src);
 		return err;
 	}
 	/* The backing file keeps its atime and takes the container's mtime,
 	 * which is then the read container's stamp too. */
-	times[0] = st.st_atim;
-	times[1] = cst.st_mtim;
+	times[0] = st->st_atim;
+	times[1] = cst->st_mtim;
 
-	if (st.st_nlink > 1) {
+	if (st->st_nlink > 1) {
 		err = store_in_place(v, e, src, durable, times);
 	} else {
 		err = -EXDEV;
-		if (linkable(src, &cst, may_link))
-			err = store_replace(v, e, src, name, true, durable, &st, times);
+		if (linkable(src, cst, may_link))
+			err = store_replace(v, e, src, name, true, durable, st, times);
 		linked = !err;
 		if (err)
-			err = store_replace(v, e, src, name, false, durable, &st, times);
+			err = store_replace(v, e, src, name, false, durable, st, times);
 		if (err == -EPERM || err == -EACCES)
 			err = store_in_place(v, e, src, durable, times);
 	}
 	close(src);
-	if (!err)
-		attr_stored(v, e, &st, &cst);
 	return err ? err : linked;
-}
-
-/* The cache's name of a container that has become the backing file goes:
- * an unlink, which moves the file's ctime as no local file system would,
- * so the ctime shown stays the one the store left. */
-static void unlink_linked(struct venus *v, struct fid_entry *e, const char *dirty)
-{
-	struct stat before;
-	bool known = e->path && beneath_stat(v, e->path, &before) == 0;
-
-	unlinkat(v->cache_fd, dirty, 0);
-	if (known)
-		attr_keep_ctime(v, e, &before, NULL);
 }
 
 /* Stored: the entry leaves the log first, then the container becomes the
@@ -492,7 +477,7 @@ static void wc_clean(struct venus *v, struct fid_entry *e, bool linked)
 	container_name(&e->fid, name, sizeof(name));
 	if (linked) {
 		unlinkat(v->cache_fd, name, 0);
-		unlink_linked(v, e, dirty);
+		unlinkat(v->cache_fd, dirty, 0);
 	} else if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0) {
 		unlinkat(v->cache_fd, dirty, 0); /* the next read open refills */
 	}
@@ -501,16 +486,23 @@ static void wc_clean(struct venus *v, struct fid_entry *e, bool linked)
 
 int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 {
+	struct stat before, cst;
 	int rc;
 
 	if (!fid_x(e)->dirty || fid_gone(e))
 		return 0; /* nothing written, or nowhere left to store it */
 	if (v->cfg->defer_stores)
 		return 0; /* disconnected: the log keeps it */
-	rc = store_container(v, e, e->x->dirty, durable, !e->x->writers);
-	if (rc >= 0 && !e->x->writers)
+	rc = store_container(v, e, e->x->dirty, durable, !e->x->writers, &before, &cst);
+	if (rc < 0)
+		return rc;
+	if (!e->x->writers)
 		wc_clean(v, e, rc == 1);
-	return rc < 0 ? rc : 0;
+	/* After wc_clean: the unlink of a linked container's cache name moves
+	 * the file's ctime too, as no local file system would. One look at
+	 * the file then keeps the ctime the store left shown. */
+	attr_stored(v, e, &before, &cst);
+	return 0;
 }
 
 int wc_close(struct venus *v, struct fid_entry *e)

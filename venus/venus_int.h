@@ -264,7 +264,7 @@ int cache_truncate(struct venus *v, const char *name, off_t size);
 int wc_utimens(struct venus *v, struct fid_entry *e, const struct timespec times[2]);
 void wc_discard(struct venus *v, struct fid_entry *e);
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
-		    bool may_link);
+		    bool may_link, struct stat *st, struct stat *cst);
 
 /* spare.c: empty old backing files, kept to become the next containers. */
 /* The file at name in dfd, a backing file a store has just exchanged away:
