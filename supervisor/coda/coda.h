@@ -212,6 +212,10 @@ int coda_statfs(struct coda_req *r, struct coda_statfs *st);
 /* dir.c. -ENOENT when there is no such name (cached as a negative dentry). */
 int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype);
+/* coda_lookup for an exclusive create (LOOKUP_EXCL): a name the caches do
+ * not know is -ENOENT with *unasked set, and no LOOKUP made. */
+int coda_lookup_excl(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
+		     struct CodaFid *fid, int *vtype, bool *unasked);
 /* Is `name` in dir known missing (venus said so, and nothing since)? */
 bool coda_name_missing(struct coda_sb *sb, const struct CodaFid *dir, const char *name);
 /* mask: C_A_R_OK | C_A_W_OK | C_A_X_OK, for the caller's fsuid. */
@@ -339,6 +343,9 @@ void coda_statfs_to_statfs(const struct coda_statfs *cs, struct statfs *st);
  * a symlink there nor requires a directory; nd.trailing tells the caller. */
 #define LOOKUP_NAME   0x10
 #define LOOKUP_CREATE 0x20 /* open's O_CREAT: a trailing slash is EISDIR */
+/* open's O_CREAT|O_EXCL: a last name the caches do not know is taken as
+ * missing with no LOOKUP (nd.unasked), and CODA_CREATE finds out. */
+#define LOOKUP_EXCL 0x40
 
 enum namei_kind {
 	NAMEI_CODA,	/* an object in the volume (or a missing last name) */
@@ -359,6 +366,7 @@ struct nameidata {
 	int dots;		       /* it ended on "." (1) or ".." (2) */
 	bool trailing;		       /* a "/" followed the last name */
 	bool host_dir; /* NAMEI_HOST: the path lost a trailing "/" or "."; a directory only */
+	bool unasked;  /* missing as far as the caches know: venus was not asked (LOOKUP_EXCL) */
 };
 
 /* Where a walk starts: the caller's root, a host directory (emulated: one

@@ -89,6 +89,24 @@ int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	return rc;
 }
 
+/* The kernel asks venus (LOOKUP) before an exclusive create; CODA_CREATE
+ * with excl says EEXIST itself, and venus checks the name before the
+ * caller's rights, as the kernel does, so the LOOKUP is one round trip of
+ * a new file's few (tar x, git's lock files) that tells nothing more. */
+int coda_lookup_excl(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
+		     struct CodaFid *fid, int *vtype, bool *unasked)
+{
+	*unasked = false;
+	if (len > CODA_MAXNAMLEN)
+		return -ENAMETOOLONG;
+	if (!cache_name_get(&r->sb->caches, dir, name, len, fid, vtype)) {
+		*unasked = true;
+		return -ENOENT;
+	}
+	prefetch_hit(r, dir, name, len);
+	return *vtype == C_VNON ? -ENOENT : 0;
+}
+
 bool coda_name_missing(struct coda_sb *sb, const struct CodaFid *dir, const char *name)
 {
 	struct CodaFid fid;
@@ -421,6 +439,20 @@ int coda_dir_rename(struct coda_req *r, const struct CodaFid *from_dir, const ch
 	return 0;
 }
 
+/* An error the kernel gives an exclusive create only once its lookup has
+ * found the name missing (EACCES, EROFS, ENOSPC, ...), of a name nobody
+ * looked up (nd->unasked): EEXIST if the name is there after all. */
+static int create_error(struct coda_req *r, const struct nameidata *nd, int rc)
+{
+	struct CodaFid fid;
+	int vtype;
+
+	if (rc == -EEXIST || !nd->unasked)
+		return rc;
+	return coda_lookup(r, &nd->parent, nd->last, strlen(nd->last), &fid, &vtype) == 0 ? -EEXIST
+											  : rc;
+}
+
 int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_t perm)
 {
 	size_t dir_len = strlen(nd->path);
@@ -431,10 +463,10 @@ int coda_create_named(struct coda_req *r, struct nameidata *nd, bool excl, mode_
 	/* Its path is checked before it is made: an error after would leave
 	 * a file the caller was told was not created. */
 	if (dir_len + !root + strlen(nd->last) >= sizeof(nd->path))
-		return -ENAMETOOLONG;
+		return create_error(r, nd, -ENAMETOOLONG);
 	rc = coda_create(r, &nd->parent, nd->last, excl, S_IFREG | perm, &fid);
 	if (rc < 0)
-		return rc;
+		return create_error(r, nd, rc);
 	snprintf(nd->path + dir_len, sizeof(nd->path) - dir_len, "%s%s", root ? "" : "/", nd->last);
 	nd->fid = fid;
 	nd->vtype = C_VREG;

@@ -21,6 +21,7 @@ struct walk {
 	int dots;      /* the last step was "." (1) or ".." (2) */
 	bool trailing; /* a "/" followed the last name */
 	bool host_dir; /* the host path ended in "/" or "."; must be a directory */
+	bool unasked;  /* the last name: missing unasked (LOOKUP_EXCL) */
 	int links;
 	struct CodaFid fid;
 	struct CodaFid parent;
@@ -277,7 +278,10 @@ static int coda_step(struct walk *w, const char *name, size_t len, const char *r
 	/* open_last_lookups(): O_CREAT of "name/" is refused before the lookup */
 	if (last && trailing && (w->flags & LOOKUP_CREATE))
 		return -EISDIR;
-	rc = coda_lookup(w->r, &w->fid, name, len, &fid, &vtype);
+	if (last && (w->flags & LOOKUP_EXCL))
+		rc = coda_lookup_excl(w->r, &w->fid, name, len, &fid, &vtype, &w->unasked);
+	else
+		rc = coda_lookup(w->r, &w->fid, name, len, &fid, &vtype);
 	if (last) {
 		/* Calls that change the namespace need the parent and the name. */
 		w->named = true;
@@ -394,6 +398,7 @@ static int finish(struct walk *w, int kind, struct nameidata *nd)
 	nd->named = w->named;
 	nd->dots = w->dots;
 	nd->trailing = w->trailing;
+	nd->unasked = w->missing && w->unasked;
 	nd->parent = w->parent;
 	if (kind == NAMEI_CODA && !w->missing && (w->flags & LOOKUP_DIRECTORY) &&
 	    w->vtype != C_VDIR)
@@ -508,6 +513,8 @@ int coda_open_lookup_flags(int flags)
 
 	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
 		lf |= LOOKUP_FOLLOW;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		lf |= LOOKUP_EXCL;
 	if (flags & O_DIRECTORY)
 		lf |= LOOKUP_DIRECTORY;
 	if (flags & O_CREAT)

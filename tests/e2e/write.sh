@@ -905,6 +905,8 @@ t("open O_TRUNC", os.open, "a.txt", os.O_WRONLY | os.O_TRUNC)
 t("open O_RDONLY|O_TRUNC", os.open, "a.txt", os.O_RDONLY | os.O_TRUNC)
 t("creat new", os.open, "new.txt", os.O_CREAT | os.O_WRONLY, 0o644)
 t("creat existing", os.open, "a.txt", os.O_CREAT | os.O_WRONLY, 0o644)
+t("creat excl existing", os.open, "b.txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+t("creat excl new", os.open, "new2.txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
 t("mkdir", os.mkdir, "newdir")
 t("rmdir", os.rmdir, "dir2")
 t("unlink", os.unlink, "b.txt")
@@ -934,8 +936,12 @@ t("futimens", os.utime, fd, (1, 1))
 os.close(fd)
 EOF
 touch new-by-touch; echo x >>a.txt; mkdir -p deep/er; rm -r dir1; mv a.txt b.txt; true' --read-only
+	# An exclusive create of a name that exists: EEXIST before EROFS, as
+	# the kernel's lookup finds the name first.
 	want=$(for n in 'open O_WRONLY' 'open O_RDWR' 'open O_APPEND' 'open O_TRUNC' 'open O_RDONLY|O_TRUNC' \
-		'creat new' 'creat existing' mkdir rmdir unlink rename 'rename dir' link symlink chmod chown lchown \
+		'creat new' 'creat existing'; do echo "$n EROFS"; done
+	echo 'creat excl existing EEXIST'
+	for n in 'creat excl new' mkdir rmdir unlink rename 'rename dir' link symlink chmod chown lchown \
 		utime 'utime now' truncate mkfifo setxattr 'access W_OK'; do echo "$n EROFS"; done
 	echo 'access R_OK ok'
 	for n in fchmod fchown; do echo "$n EROFS"; done

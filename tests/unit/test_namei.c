@@ -218,6 +218,19 @@ int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name,
 	return -ENOENT;
 }
 
+/* As dir.c's: the cache alone; a name it does not know is missing, and
+ * venus is not asked. */
+int coda_lookup_excl(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
+		     struct CodaFid *fid, int *vtype, bool *unasked)
+{
+	(void)r;
+	lookup_calls++;
+	*unasked = !cache_get(dir, name, len, fid, vtype);
+	if (*unasked)
+		return -ENOENT;
+	return *vtype == C_VNON ? -ENOENT : 0;
+}
+
 int coda_permission(struct coda_req *r, const struct CodaFid *fid, int mask)
 {
 	int i = node_of(fid);
@@ -727,6 +740,26 @@ Test(namei, create_with_a_trailing_slash_gives_eisdir)
 	expect_error(resolve("/coda/dlink/", LOOKUP_CREATE | LOOKUP_FOLLOW), EISDIR);
 	expect_error(resolve("/coda/nothere/new", LOOKUP_CREATE), ENOENT);
 	expect_missing(resolve("/coda/dir/new", LOOKUP_CREATE), "/coda/dir", n_dir, "new");
+}
+
+/* open(O_CREAT|O_EXCL): CODA_CREATE says whether the name exists, so the
+ * last name is asked of venus only if the caches know it; the directories
+ * on the way are looked up as ever. */
+Test(namei, exclusive_create_asks_venus_nothing_of_the_last_name)
+{
+	expect_missing(resolve("/coda/dir/new", LOOKUP_CREATE | LOOKUP_EXCL), "/coda/dir", n_dir,
+		       "new");
+	cr_assert(nd.unasked);
+	cr_assert_eq(venus_lookups, 1, "venus asked %d times, for more than dir", venus_lookups);
+	expect_missing(resolve("/coda/dir/b", LOOKUP_CREATE | LOOKUP_EXCL), "/coda/dir", n_dir,
+		       "b");
+	cr_assert(nd.unasked, "a name the caches do not know is unasked even if it is there");
+	cr_assert_eq(venus_lookups, 1);
+	expect_missing(resolve("/coda/dir/new", LOOKUP_CREATE), "/coda/dir", n_dir, "new");
+	cr_assert_not(nd.unasked, "a plain O_CREAT walk asks venus");
+	expect_missing(resolve("/coda/dir/new", LOOKUP_CREATE | LOOKUP_EXCL), "/coda/dir", n_dir,
+		       "new");
+	cr_assert_not(nd.unasked, "a name venus said is missing is known missing");
 }
 
 Test(namei, no_symlinks_gives_eloop)
