@@ -80,7 +80,7 @@ void tmp_sweep(int at, const char *path, const char *const *prefixes)
  * it never stored is logged, and cml.c keeps it.) */
 static void cache_sweep(struct venus *v)
 {
-	static const char *const prefixes[] = {".new.", SPARE_PREFIX, NULL};
+	static const char *const prefixes[] = {".new.", NULL};
 
 	tmp_sweep(v->cache_fd, ".", prefixes);
 }

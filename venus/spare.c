@@ -16,7 +16,12 @@
  * empty, with one link, ours, with no extended attributes (an ACL, a
  * label), and open nowhere (a program that holds it must never see it
  * become another file). Whoever takes one gives it its times, as it does
- * a new file's. */
+ * a new file's.
+ *
+ * A spare is named as a write session's container (cml.PID.SEQ), so that
+ * the next new file's session takes it as it is, with no rename; one that
+ * a venus leaves is a container no log entry names, which the next venus
+ * removes (cml.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,7 +54,7 @@ int spare_put(struct venus *v, int dfd, const char *name)
 	if (v->spares < SPARES)
 		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
-		unsigned long seq = tmp_name(v, SPARE_PREFIX, spare, sizeof(spare));
+		unsigned long seq = tmp_name(v, CML_PREFIX, spare, sizeof(spare));
 
 		kept = spare_fit(v, fd) && renameat(dfd, name, v->cache_fd, spare) == 0;
 		if (kept)
@@ -61,6 +66,19 @@ int spare_put(struct venus *v, int dfd, const char *name)
 	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
 }
 
+int spare_adopt(struct venus *v, char *name, size_t len)
+{
+	int fd;
+
+	while (v->spares) {
+		tmp_name_of(v, CML_PREFIX, v->spare_seq[--v->spares], name, len);
+		fd = openat(v->cache_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -ENOENT;
+}
+
 int spare_take(struct venus *v, const char *name)
 {
 	char spare[64];
@@ -68,7 +86,7 @@ int spare_take(struct venus *v, const char *name)
 
 	if (!v->spares)
 		return -ENOENT;
-	tmp_name_of(v, SPARE_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
+	tmp_name_of(v, CML_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
 	if (renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) < 0) {
 		unlinkat(v->cache_fd, spare, 0);
 		return -ENOENT; /* the caller makes one, and says why it cannot */
@@ -86,7 +104,7 @@ void spare_fini(struct venus *v)
 	char spare[64];
 
 	while (v->spares) {
-		tmp_name_of(v, SPARE_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
+		tmp_name_of(v, CML_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
 		unlinkat(v->cache_fd, spare, 0);
 	}
 }

@@ -111,17 +111,22 @@ static int wc_create(struct venus *v, struct fid_entry *e, const struct stat *st
  * mount), else a new one. O_TRUNC starts a new, empty one: the readers'
  * bytes stay theirs, since venus cannot know when a client of --serve has
  * really closed its copy (the design note's recycling by unlink and
- * create). `name` is new and not logged yet, so a new container is made
- * under it directly: a venus killed while filling it leaves a container
- * no entry names, which the next one removes (cml.c). */
+ * create). `name` (len bytes) is new and not logged yet, so a new
+ * container is made under it directly, or a spare kept under a name of the
+ * same kind becomes it and `name` becomes that: a venus killed while
+ * filling it leaves a container no entry names, which the next one removes
+ * (cml.c). */
 static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
-		   const char *name)
+		   char *name, size_t len)
 {
 	int fd;
 
 	if (!trunc && container_take(v, e, st, name) == 0)
 		return 0;
-	fd = cache_file_new(v, name);
+	/* A spare is taken under its own name, which becomes the session's. */
+	fd = spare_adopt(v, name, len);
+	if (fd == -ENOENT)
+		fd = cache_file_new(v, name);
 	if (fd < 0)
 		return fd;
 	return wc_fill_new(v, e, st, trunc, fd, name);
@@ -137,7 +142,7 @@ static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st,
 	if (!x)
 		return -ENOMEM;
 	tmp_name(v, CML_PREFIX, name, sizeof(name));
-	err = wc_take(v, e, st, trunc, name);
+	err = wc_take(v, e, st, trunc, name, sizeof(name));
 	if (err)
 		return err;
 	x->dirty = strdup(name);

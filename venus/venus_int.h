@@ -101,8 +101,7 @@ struct beneath_slot {
 struct venus_config;
 
 /* Empty files kept for the cache's next new file (spare.c). */
-#define SPARES	     16
-#define SPARE_PREFIX "spare."
+#define SPARES 16
 
 struct venus {
 	const struct venus_config *cfg;
@@ -273,6 +272,9 @@ int spare_put(struct venus *v, int dfd, const char *name);
 /* A spare, renamed to `name` in the cache and open read-write; -ENOENT:
  * there is none. */
 int spare_take(struct venus *v, const char *name);
+/* A spare as a write session's container, under its own name, which is
+ * put in name (len bytes); open read-write. -ENOENT: there is none. */
+int spare_adopt(struct venus *v, char *name, size_t len);
 void spare_fini(struct venus *v);
 
 /* cml.c: the client modify log, of the dirty containers. */
