@@ -122,6 +122,14 @@ static int set_times(struct venus *v, struct fid_entry *e, uid_t caller, const s
 	return wc_utimens(v, e, ts);
 }
 
+/* Whether fields after the owner are set: they are checked against the
+ * owner the chown left. */
+static bool setattr_more(const struct coda_vattr *va)
+{
+	return va->va_mode != (u_short)-1 || va->va_size != (u_quad_t)-1 ||
+	       va->va_atime.tv_sec != -1 || va->va_mtime.tv_sec != -1;
+}
+
 int vn_setattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	const struct coda_vattr *va = &in->in.coda_setattr.attr;
@@ -136,7 +144,7 @@ int vn_setattr(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 		return err;
 	if (va->va_uid != (vuid_t)-1 || va->va_gid != (vgid_t)-1) {
 		err = set_owner(v, e, caller, &st, va);
-		if (err)
+		if (err || !setattr_more(va))
 			return err;
 		err = beneath_stat(v, e->path, &st);
 		if (err)

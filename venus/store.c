@@ -121,7 +121,10 @@ static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, 
 {
 	int fd;
 
-	if (!trunc && container_take(v, e, st, name) == 0)
+	/* An empty file's read container has nothing to spare a copy of: it
+	 * is taken only for the readers that hold it (they share the
+	 * session's container, as on a kernel mount). */
+	if (!trunc && (st->st_size > 0 || fid_x(e)->opens) && container_take(v, e, st, name) == 0)
 		return 0;
 	/* A spare is taken under its own name, which becomes the session's. */
 	fd = spare_adopt(v, name, len);
