@@ -138,16 +138,12 @@ void attr_stored(struct venus *v, struct fid_entry *e, const struct stat *before
  * kernel takes as one: its ctime is the moment it was made. */
 void attr_made(struct fid_entry *e, const struct stat *st)
 {
-	struct fid_extra *x;
+	struct stat made = *st;
 
 	if (ts_cmp(&st->st_ctim, &st->st_mtim) == 0)
 		return; /* made in one step of the clock */
-	x = fid_extra(e);
-	if (!x)
-		return; /* the backing ctime shows */
-	x->ctime_kept = true;
-	x->ctime_left = st->st_ctim;
-	x->ctime_shown = st->st_mtim;
+	made.st_ctim = st->st_mtim;
+	attr_keep_ctime_now(e, &made, NULL, st);
 }
 
 void attr_entry(struct venus *v, struct fid_entry *e, struct stat *st, struct coda_vattr *va)

@@ -82,21 +82,13 @@ int spare_adopt(struct venus *v, char *name, size_t len)
 int spare_take(struct venus *v, const char *name)
 {
 	char spare[64];
-	int fd, err;
+	int fd = spare_adopt(v, spare, sizeof(spare));
 
-	if (!v->spares)
-		return -ENOENT;
-	tmp_name_of(v, CML_PREFIX, v->spare_seq[--v->spares], spare, sizeof(spare));
-	if (renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) < 0) {
-		unlinkat(v->cache_fd, spare, 0);
-		return -ENOENT; /* the caller makes one, and says why it cannot */
-	}
-	fd = openat(v->cache_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
+	if (fd < 0 || renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) == 0)
 		return fd;
-	err = -errno;
-	unlinkat(v->cache_fd, name, 0);
-	return err;
+	close(fd);
+	unlinkat(v->cache_fd, spare, 0);
+	return -ENOENT; /* the caller makes one, and says why it cannot */
 }
 
 void spare_fini(struct venus *v)
