@@ -16,7 +16,9 @@
  * shows it at its path (its /proc/self/fd link, one readlink), else the
  * path is resolved again: it reaches what a fresh openat2 would. That is
  * checked once in each upcall (a check is a moment's truth however often
- * it is made), and again after a rename or rmdir of venus's own. An fd
+ * it is made), and again after a rename or rmdir of venus's own; a kept fd
+ * whose chain of directories is watched (dir_watch.c) is checked by the
+ * absence of any move since, with no readlink. An fd
  * handed out stays open until BENEATH_SLOTS - 1 more directories have been
  * resolved. */
 #include <errno.h>
@@ -77,6 +79,7 @@ int beneath_init(struct venus *v)
 	ssize_t n;
 
 	v->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dir_watch_init(v);
 	n = fd_where(v, v->vol_fd, buf, sizeof(buf) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(buf) - 1)
 		n = 0; /* no /proc, or too long: every fd resolved afresh */
@@ -104,6 +107,7 @@ void beneath_fini(struct venus *v)
 	if (v->proc_fd >= 0)
 		close(v->proc_fd);
 	v->proc_fd = -1;
+	dir_watch_fini(v);
 	free(v->vol_shown);
 	v->vol_shown = NULL;
 }
@@ -123,6 +127,22 @@ static bool slot_current(struct venus *v, const struct beneath_slot *s)
 
 	return v->vol_shown_len && n >= 0 && (size_t)n == s->len &&
 	       memcmp(buf, s->shown, s->len) == 0;
+}
+
+/* Whether the slot's directory is still at its path: trusted while nothing
+ * watched has moved since its chain was watched, else looked at, and its
+ * chain watched before that look so that the next needs none. */
+static bool slot_still_there(struct venus *v, struct beneath_slot *s)
+{
+	unsigned long gen;
+
+	if (s->trusted && s->trusted == v->watch.gen)
+		return true;
+	gen = dir_watch_chain(v, s->fd);
+	if (!slot_current(v, s))
+		return false;
+	s->trusted = gen && dir_watch_gen(v) == gen ? gen : 0;
+	return true;
 }
 
 /* The slot of directory dir (len bytes), else the one to reuse for it. */
@@ -163,6 +183,7 @@ static int slot_fill(struct venus *v, struct beneath_slot *s, const char *dir, s
 	s->len = v->vol_shown_len + len;
 	s->fd = fd;
 	s->key = (struct fid_ino){.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino};
+	s->trusted = 0;
 	return 0;
 }
 
@@ -182,7 +203,7 @@ static struct beneath_slot *slot_seen(struct venus *v, const char *dir, size_t l
 	struct beneath_slot *s = slot_for(v, dir, len);
 
 	*spare = s;
-	if (!slot_is(v, s, dir, len) || (s->seen != v->beneath_epoch && !slot_current(v, s)))
+	if (!slot_is(v, s, dir, len) || (s->seen != v->beneath_epoch && !slot_still_there(v, s)))
 		return NULL;
 	slot_touch(v, s);
 	return s;
@@ -216,6 +237,7 @@ static int last_checked(struct venus *v, const char *name, const char *path)
 void beneath_new_upcall(struct venus *v)
 {
 	v->beneath_epoch++;
+	dir_watch_gen(v);
 }
 
 int beneath_at(struct venus *v, const char *path, const char **name)

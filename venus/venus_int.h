@@ -94,8 +94,19 @@ struct beneath_slot {
 	size_t len;  /* of shown */
 	int fd;	     /* O_PATH, resolved beneath vol_fd */
 	struct fid_ino key;
-	unsigned long used; /* parents_used when last handed out */
-	unsigned long seen; /* the beneath_epoch in which it was last seen at its path */
+	unsigned long used;    /* parents_used when last handed out */
+	unsigned long seen;    /* the beneath_epoch in which it was last seen at its path */
+	unsigned long trusted; /* the watch generation it is trusted in (dir_watch.c); 0: none */
+};
+
+/* Watches on the chains of kept directories (dir_watch.c). */
+struct dir_watch {
+	int fd;		   /* inotify; -1: none, every check is a readlink */
+	unsigned long gen; /* moves seen so far: a slot trusted in an older one is not */
+	dev_t root_dev;	   /* the volume root, where a chain ends */
+	ino_t root_ino;
+	int max_wd;	    /* the highest watch descriptor given */
+	unsigned int count; /* watches placed since the fd was made */
 };
 
 struct venus_config;
@@ -113,7 +124,8 @@ struct venus {
 	unsigned long parents_used;
 	/* Moves with each upcall, and each rename or rmdir of venus's own. */
 	unsigned long beneath_epoch;
-	int proc_fd;	 /* /proc/self/fd, where a kept fd shows where it is; -1: none */
+	int proc_fd; /* /proc/self/fd, where a kept fd shows where it is; -1: none */
+	struct dir_watch watch;
 	char *vol_shown; /* the volume root there, ending in '/'; "": unknown */
 	size_t vol_shown_len;
 	int cache_fd;	  /* the cache directory, holding one container per fid */
@@ -182,6 +194,16 @@ int beneath_init(struct venus *v);
 void beneath_fini(struct venus *v);
 /* A new upcall: each kept directory is checked at its path again. */
 void beneath_new_upcall(struct venus *v);
+
+/* dir_watch.c: trust in a kept directory's path, until a move. */
+void dir_watch_init(struct venus *v);
+void dir_watch_fini(struct venus *v);
+/* Reads the events come so far: the current generation, 0 without inotify. */
+unsigned long dir_watch_gen(struct venus *v);
+/* Watches directory fd and its ancestors below the volume root. The
+ * generation before they were placed (the slot is trusted in it if no
+ * event has come once its path is checked again), or 0. */
+unsigned long dir_watch_chain(struct venus *v, int fd);
 int beneath_at(struct venus *v, const char *path, const char **name);
 int beneath_stat(struct venus *v, const char *path, struct stat *st);
 /* name in the directory of fid dir, which must be the directory found at

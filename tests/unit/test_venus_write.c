@@ -1057,6 +1057,68 @@ Test(venus_write, create_in_a_directory_a_symlink_now_leads_to_is_enoent)
 	cr_assert_neq(lstat(to, &st), 0, "a file was made through the symlink");
 }
 
+/* Directory `dir` used in three upcalls, so that its chain of directories
+ * is watched (venus/dir_watch.c) and its path no longer read back; then
+ * `moved` (it, or an ancestor) renamed behind venus's back, to `moved`2,
+ * and a symlink to `target` left in its place. */
+static struct CodaFid watched_then_moved(const char *dir, const char *moved, const char *target)
+{
+	struct CodaFid fid = fid_of(dir), got;
+	char from[256], to[260];
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(lookup(&fid, "missing", &got), -ENOENT);
+	vpath(from, sizeof(from), moved);
+	snprintf(to, sizeof(to), "%s2", from);
+	cr_assert_eq(rename(from, to), 0);
+	cr_assert_eq(symlink(target, from), 0);
+	return fid;
+}
+
+Test(venus_write, create_in_a_watched_directory_a_symlink_now_leads_to_is_enoent)
+{
+	struct CodaFid sub = watched_then_moved("dir/sub", "dir/sub", "sub2"), fid;
+	char p[256];
+	struct stat st;
+
+	cr_assert_eq(create(&sub, "new", 0644, 1, &fid), -ENOENT);
+	vpath(p, sizeof(p), "dir/sub2/new");
+	cr_assert_neq(lstat(p, &st), 0, "a file was made through the symlink");
+}
+
+/* Only a grandparent moved, and its name now leads out of the volume: the
+ * kept fds of "dir/sub/deep" and of "dir/sub" saw nothing, the watch on
+ * "dir" in their chains did, and the path is resolved again, as a fresh
+ * openat2 would (RESOLVE_BENEATH). */
+Test(venus_write, create_in_a_watched_directory_whose_ancestor_now_leads_out_is_enoent)
+{
+	struct CodaFid deep, fid;
+	char p[256];
+	struct stat st;
+
+	vpath(p, sizeof(p), "dir/sub/deep");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	deep = watched_then_moved("dir/sub/deep", "dir", "/");
+	cr_assert_eq(create(&deep, "new", 0644, 1, &fid), -ENOENT);
+	vpath(p, sizeof(p), "dir2/sub/deep/new");
+	cr_assert_neq(lstat(p, &st), 0, "made where the directory went, not at its path");
+}
+
+/* Trusted without a look, a watched directory still takes what is made in
+ * it, upcall after upcall. */
+Test(venus_write, creates_in_a_watched_directory_land_in_it)
+{
+	struct CodaFid sub = fid_of("dir/sub"), fid;
+	char name[16];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		cr_assert_eq(create(&sub, name, 0644, 1, &fid), 0);
+	}
+	assert_vol("dir/sub/n0", "");
+	assert_vol("dir/sub/n4", "");
+}
+
 /* The same directory, still where it was: a second create in it, in
  * another upcall, checks it again and makes the file there. */
 Test(venus_write, create_in_a_directory_kept_open_lands_in_it)
