@@ -3,16 +3,22 @@
  * A kept directory fd may be used while the directory is still at its path.
  * One readlink of its /proc/self/fd link tells that, and it costs a few
  * microseconds in every upcall. A directory leaves its path only when it or
- * one of its ancestors below the volume root is renamed or removed, and
- * each of those gives an IN_MOVE_SELF or IN_DELETE_SELF event on the one
- * that moved. So the chain of a kept directory is watched, the readlink
- * made once more after the watches are in place, and from then on the slot
- * is trusted until any event comes: one empty read per upcall instead of a
- * readlink per directory. The watches are on the inodes themselves (each
- * reached by ".." from the one below, and named by its /proc/self/fd link),
- * never on a path that could lead elsewhere. */
+ * one of its ancestors below the volume root is renamed, removed, or has
+ * another renamed over it, and each of those is an event, flagged
+ * IN_ISDIR, in the directory that held the name: IN_MOVED_FROM, IN_DELETE,
+ * IN_MOVED_TO. (Not IN_DELETE_SELF on the directory itself: that comes
+ * only once its last reference is gone, and the kept fd is one.) So every
+ * directory above a kept one, up to the volume root, is watched, the
+ * readlink made once more after the watches are in place, and from then
+ * on the slot is trusted until a directory's name changes anywhere so
+ * watched: one read per upcall instead of a readlink per directory. The
+ * events of files (a store's renames) are read and let pass. The watches
+ * are on the inodes themselves (each reached by ".." from the one below,
+ * and named by its /proc/self/fd link), never on a path that could lead
+ * elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -26,7 +32,7 @@
 /* Watches are dropped all at once beyond this (each holds an inode). */
 #define WATCH_MAX 512
 
-#define WATCH_EVENTS (IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR)
+#define WATCH_EVENTS (IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ONLYDIR)
 
 void dir_watch_init(struct venus *v)
 {
@@ -50,16 +56,30 @@ void dir_watch_fini(struct venus *v)
 	v->watch.fd = -1;
 }
 
-/* Any event at all (a move, a removal, a watch dropped, an overflow) ends
- * the trust in every slot. */
+/* Whether the events in buf (n bytes) move a directory's name, or may have
+ * (a watch dropped, events lost, a file system unmounted). */
+static bool names_moved(const char *buf, ssize_t n)
+{
+	for (const char *p = buf; p < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+
+		if (ev->mask & (IN_ISDIR | IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT))
+			return true;
+		p += sizeof(*ev) + ev->len;
+	}
+	return false;
+}
+
 unsigned long dir_watch_gen(struct venus *v)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
 
 	if (v->watch.fd < 0)
 		return 0;
-	while (read(v->watch.fd, buf, sizeof(buf)) > 0)
-		v->watch.gen++;
+	while ((n = read(v->watch.fd, buf, sizeof(buf))) > 0)
+		if (names_moved(buf, n))
+			v->watch.gen++;
 	return v->watch.gen;
 }
 
@@ -93,9 +113,9 @@ static int watch_fd(struct venus *v, int fd)
 	return 0;
 }
 
-/* The parent of directory fd, if it is not the volume root: 1 and *parent
- * (to close), 0 at the root, -1 on an error or past the volume. */
-static int parent_of(struct venus *v, int fd, int *parent)
+/* The parent of directory fd: an fd of it, or -1. *root: it is the
+ * volume root. */
+static int parent_of(struct venus *v, int fd, bool *root)
 {
 	struct stat st;
 	int p = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -106,36 +126,30 @@ static int parent_of(struct venus *v, int fd, int *parent)
 		close(p);
 		return -1;
 	}
-	if (st.st_dev == v->watch.root_dev && st.st_ino == v->watch.root_ino) {
-		close(p);
-		return 0;
-	}
-	*parent = p;
-	return 1;
+	*root = st.st_dev == v->watch.root_dev && st.st_ino == v->watch.root_ino;
+	return p;
 }
 
 unsigned long dir_watch_chain(struct venus *v, int fd)
 {
 	unsigned long gen;
-	int at = fd, rc = -1;
+	bool root = false, watched = true;
+	int at = fd;
 
 	if (v->watch.fd < 0 || watch_room(v) < 0)
 		return 0;
 	gen = dir_watch_gen(v);
-	for (int depth = 0; depth < WATCH_DEPTH; depth++) {
-		int parent;
+	for (int depth = 0; depth < WATCH_DEPTH && watched && !root; depth++) {
+		int parent = parent_of(v, at, &root);
 
-		if (watch_fd(v, at) < 0)
-			break;
-		rc = parent_of(v, at, &parent);
 		if (at != fd)
 			close(at);
-		at = fd;
-		if (rc <= 0)
-			break;
 		at = parent;
+		if (at < 0)
+			return 0;
+		watched = watch_fd(v, at) == 0;
 	}
 	if (at != fd)
 		close(at);
-	return rc == 0 ? gen : 0;
+	return watched && root ? gen : 0;
 }

@@ -99,7 +99,7 @@ struct beneath_slot {
 	unsigned long trusted; /* the watch generation it is trusted in (dir_watch.c); 0: none */
 };
 
-/* Watches on the chains of kept directories (dir_watch.c). */
+/* Watches on the directories above kept ones (dir_watch.c). */
 struct dir_watch {
 	int fd;		   /* inotify; -1: none, every check is a readlink */
 	unsigned long gen; /* moves seen so far: a slot trusted in an older one is not */
@@ -200,7 +200,7 @@ void dir_watch_init(struct venus *v);
 void dir_watch_fini(struct venus *v);
 /* Reads the events come so far: the current generation, 0 without inotify. */
 unsigned long dir_watch_gen(struct venus *v);
-/* Watches directory fd and its ancestors below the volume root. The
+/* Watches every directory above directory fd, up to the volume root. The
  * generation before they were placed (the slot is trusted in it if no
  * event has come once its path is checked again), or 0. */
 unsigned long dir_watch_chain(struct venus *v, int fd);

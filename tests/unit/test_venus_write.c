@@ -1104,6 +1104,47 @@ Test(venus_write, create_in_a_watched_directory_whose_ancestor_now_leads_out_is_
 	cr_assert_neq(lstat(p, &st), 0, "made where the directory went, not at its path");
 }
 
+/* Moved into a directory venus has never looked at: only the directory it
+ * left can tell. */
+Test(venus_write, create_in_a_watched_directory_moved_elsewhere_is_enoent)
+{
+	struct CodaFid sub = fid_of("dir/sub"), got;
+	char from[256], to[256];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(lookup(&sub, "missing", &got), -ENOENT);
+	vpath(to, sizeof(to), "elsewhere");
+	cr_assert_eq(mkdir(to, 0755), 0);
+	vpath(from, sizeof(from), "dir/sub");
+	vpath(to, sizeof(to), "elsewhere/sub");
+	cr_assert_eq(rename(from, to), 0);
+	cr_assert_eq(create(&sub, "new", 0644, 1, &got), -ENOENT);
+	vpath(to, sizeof(to), "elsewhere/sub/new");
+	cr_assert_neq(lstat(to, &st), 0, "made where the directory went, not at its path");
+}
+
+/* make clean, then make: a directory venus keeps open, and trusts at its
+ * path, removed behind its back and made again. venus still holds the old
+ * one, so the kernel tells no watch on it; the new one, looked up, takes
+ * what is made in it. */
+Test(venus_write, create_in_a_watched_directory_made_again_lands_in_the_new_one)
+{
+	struct CodaFid sub = fid_of("dir/sub"), got;
+	char p[256];
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(lookup(&sub, "missing", &got), -ENOENT);
+	vpath(p, sizeof(p), "dir/sub/b");
+	cr_assert_eq(unlink(p), 0);
+	vpath(p, sizeof(p), "dir/sub");
+	cr_assert_eq(rmdir(p), 0);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	sub = fid_of("dir/sub");
+	cr_assert_eq(create(&sub, "new", 0644, 1, &got), 0);
+	assert_vol("dir/sub/new", "");
+}
+
 /* Trusted without a look, a watched directory still takes what is made in
  * it, upcall after upcall. */
 Test(venus_write, creates_in_a_watched_directory_land_in_it)
