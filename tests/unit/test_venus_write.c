@@ -1124,6 +1124,41 @@ Test(venus_write, create_in_a_watched_directory_moved_elsewhere_is_enoent)
 	cr_assert_neq(lstat(to, &st), 0, "made where the directory went, not at its path");
 }
 
+/* More directories watched than venus keeps watches for (dir_watch.c's
+ * WATCH_MAX, 512): it drops them all and starts again. "dir/sub", used
+ * all along (so kept open and trusted before and after), is still seen
+ * to move once its watches have been dropped: only its own watch on "dir"
+ * could tell. */
+Test(venus_write, a_directory_watched_past_the_watch_limit_is_still_seen_to_move)
+{
+	struct CodaFid kept = fid_of("dir/sub"), fid, got;
+	char p[256], to[300];
+	struct stat st;
+
+	for (int i = 0; i < 600; i++) {
+		vpath(p, sizeof(p), "p");
+		snprintf(to, sizeof(to), "%s%d", p, i);
+		cr_assert_eq(mkdir(to, 0755), 0);
+		snprintf(to, sizeof(to), "%s%d/c", p, i);
+		cr_assert_eq(mkdir(to, 0755), 0);
+	}
+	for (int i = 0; i < 600; i++) {
+		snprintf(to, sizeof(to), "p%d/c", i);
+		fid = fid_of(to);
+		for (int k = 0; k < 2; k++) {
+			cr_assert_eq(lookup(&fid, "missing", &got), -ENOENT);
+			cr_assert_eq(lookup(&kept, "missing", &got), -ENOENT);
+		}
+	}
+	vpath(p, sizeof(p), "dir/sub");
+	snprintf(to, sizeof(to), "%s2", p);
+	cr_assert_eq(rename(p, to), 0);
+	cr_assert_eq(symlink("/", p), 0);
+	cr_assert_eq(create(&kept, "new", 0644, 1, &got), -ENOENT);
+	vpath(p, sizeof(p), "dir/sub2/new");
+	cr_assert_neq(lstat(p, &st), 0, "made where the directory went, not at its path");
+}
+
 /* make clean, then make: a directory venus keeps open, and trusts at its
  * path, removed behind its back and made again. venus still holds the old
  * one, so the kernel tells no watch on it; the new one, looked up, takes
