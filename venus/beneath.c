@@ -17,8 +17,8 @@
  * path is resolved again: it reaches what a fresh openat2 would. That is
  * checked once in each upcall (a check is a moment's truth however often
  * it is made), and again after a rename or rmdir of venus's own; a kept fd
- * whose chain of directories is watched (dir_watch.c) is checked by the
- * absence of any move since, with no readlink. An fd
+ * whose directories above are watched (dir_watch.c) is checked by the
+ * absence of any directory's move since, with no readlink. An fd
  * handed out stays open until BENEATH_SLOTS - 1 more directories have been
  * resolved. */
 #include <errno.h>
@@ -129,9 +129,9 @@ static bool slot_current(struct venus *v, const struct beneath_slot *s)
 	       memcmp(buf, s->shown, s->len) == 0;
 }
 
-/* Whether the slot's directory is still at its path: trusted while nothing
- * watched has moved since its chain was watched, else looked at, and its
- * chain watched before that look so that the next needs none. */
+/* Whether the slot's directory is still at its path: trusted while no
+ * directory has moved since those above it were watched, else looked at,
+ * and those watched before that look so that the next needs none. */
 static bool slot_still_there(struct venus *v, struct beneath_slot *s)
 {
 	unsigned long gen;

@@ -16,7 +16,6 @@
  * are on the inodes themselves (each reached by ".." from the one below,
  * and named by its /proc/self/fd link), never on a path that could lead
  * elsewhere. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
