@@ -425,10 +425,15 @@ void stop_venus(struct sup *s)
 		close(s->sb.vc.chan);
 		s->sb.vc.chan = -1;
 	}
-	for (int i = 0; i < 200 && s->venus_pid > 0; i++) {
+	/* Venus leaves a millisecond or so after its channel's end (10-20 ms
+	 * when it had inotify watches to free, venus/dir_watch.c): looks 50 us
+	 * apart at first, then 1 ms, for a second in all. */
+	for (long waited = 0, step = 50; waited < 1000000 && s->venus_pid > 0; waited += step) {
 		if (reap_venus(s, WNOHANG))
 			return;
-		usleep(5000);
+		usleep((useconds_t)step);
+		if (step < 1000)
+			step *= 2;
 	}
 	if (s->venus_pid > 0) {
 		kill(s->hosted.cmd ? -s->venus_pid : s->venus_pid, SIGKILL);
