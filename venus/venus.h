@@ -25,6 +25,10 @@ struct venus_config {
 	 * store (1: temp file created, 2: half the bytes copied, 3: synced,
 	 * before the rename). NULL in coda-exec. */
 	void (*store_hook)(int step);
+	/* How many times venus looks at a kept directory's path (a readlink)
+	 * before it watches the directories above instead (dir_watch.c); 0:
+	 * WATCH_AFTER. Tests set 1, to watch from the first look on. */
+	unsigned int watch_after;
 };
 
 struct venus;

@@ -105,8 +105,9 @@ struct dir_watch {
 	unsigned long gen; /* moves seen so far: a slot trusted in an older one is not */
 	dev_t root_dev;	   /* the volume root, where a chain ends */
 	ino_t root_ino;
-	int max_wd;	    /* the highest watch descriptor given */
-	unsigned int count; /* watches placed since the fd was made */
+	int min_wd, max_wd;	 /* the watch descriptors given since the last drop */
+	unsigned int count;	 /* watches placed since the fd was made */
+	unsigned int looks_left; /* readlinks before watching; 0: never */
 };
 
 struct venus_config;

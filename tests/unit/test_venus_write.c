@@ -96,10 +96,13 @@ static void spawn_venus(bool read_only)
 	venus_pid = fork();
 	cr_assert_geq(venus_pid, 0);
 	if (venus_pid == 0) {
+		/* Kept directories watched from the first look on, as a long
+		 * job's are (venus/dir_watch.c). */
 		struct venus_config cfg = {.volume = vol,
 					   .cache = cache,
 					   .read_only = read_only,
-					   .store_hook = crash_step ? crash_hook : NULL};
+					   .store_hook = crash_step ? crash_hook : NULL,
+					   .watch_after = 1};
 
 		close(fds[0]);
 		_exit(venus_run(fds[1], &cfg));
