@@ -158,14 +158,19 @@ static int container_reuse(struct venus *v, const char *name, const struct stat 
 	return fd;
 }
 
+int cache_file_create(struct venus *v, const char *name)
+{
+	int fd =
+	    openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int cache_file_new(struct venus *v, const char *name)
 {
 	int fd = spare_take(v, name);
 
-	if (fd != -ENOENT)
-		return fd;
-	fd = openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	return fd < 0 ? -errno : fd;
+	return fd == -ENOENT ? cache_file_create(v, name) : fd;
 }
 
 void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, char *buf,

@@ -129,7 +129,7 @@ static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	/* A spare is taken under its own name, which becomes the session's. */
 	fd = spare_adopt(v, name, len);
 	if (fd == -ENOENT)
-		fd = cache_file_new(v, name);
+		fd = cache_file_create(v, name);
 	if (fd < 0)
 		return fd;
 	return wc_fill_new(v, e, st, trunc, fd, name);

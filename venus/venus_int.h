@@ -271,8 +271,10 @@ void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, c
 		 size_t len);
 unsigned long tmp_name(struct venus *v, const char *prefix, char *buf, size_t len);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
-/* A new empty file `name` in the cache, open read-write: a spare if any. */
+/* A new empty file `name` in the cache, open read-write: a spare if any
+ * (cache_file_new), or made now (cache_file_create). */
 int cache_file_new(struct venus *v, const char *name);
+int cache_file_create(struct venus *v, const char *name);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
 

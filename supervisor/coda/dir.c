@@ -67,19 +67,28 @@ static void fetch_ahead(struct coda_req *r, const struct coda_caller *who,
 		coda_getattr_as(r, who, &fid, &attr);
 }
 
+/* What the caches say of name in dir, as the dcache would: 0, -ENOENT (a
+ * negative entry) or -ENAMETOOLONG, or 1 when they do not know it. */
+static int lookup_cached(struct coda_req *r, const struct CodaFid *dir, const char *name,
+			 size_t len, struct CodaFid *fid, int *vtype)
+{
+	if (len > CODA_MAXNAMLEN)
+		return -ENAMETOOLONG;
+	if (!cache_name_get(&r->sb->caches, dir, name, len, fid, vtype))
+		return 1;
+	prefetch_hit(r, dir, name, len);
+	return *vtype == C_VNON ? -ENOENT : 0;
+}
+
 int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		struct CodaFid *fid, int *vtype)
 {
 	struct coda_caller who;
 	struct pf_name *pn;
-	int rc;
+	int rc = lookup_cached(r, dir, name, len, fid, vtype);
 
-	if (len > CODA_MAXNAMLEN)
-		return -ENAMETOOLONG;
-	if (cache_name_get(&r->sb->caches, dir, name, len, fid, vtype)) {
-		prefetch_hit(r, dir, name, len);
-		return *vtype == C_VNON ? -ENOENT : 0;
-	}
+	if (rc <= 0)
+		return rc;
 	rc = coda_caller(r, &who);
 	if (rc < 0)
 		return rc;
@@ -96,15 +105,10 @@ int coda_lookup(struct coda_req *r, const struct CodaFid *dir, const char *name,
 int coda_lookup_excl(struct coda_req *r, const struct CodaFid *dir, const char *name, size_t len,
 		     struct CodaFid *fid, int *vtype, bool *unasked)
 {
-	*unasked = false;
-	if (len > CODA_MAXNAMLEN)
-		return -ENAMETOOLONG;
-	if (!cache_name_get(&r->sb->caches, dir, name, len, fid, vtype)) {
-		*unasked = true;
-		return -ENOENT;
-	}
-	prefetch_hit(r, dir, name, len);
-	return *vtype == C_VNON ? -ENOENT : 0;
+	int rc = lookup_cached(r, dir, name, len, fid, vtype);
+
+	*unasked = rc == 1;
+	return *unasked ? -ENOENT : rc;
 }
 
 bool coda_name_missing(struct coda_sb *sb, const struct CodaFid *dir, const char *name)
