@@ -21,11 +21,14 @@
  * it anew at every store cost a block freed and allocated again, or a file
  * made and one deleted (the temp file renamed over the log). The log is
  * made anew, of its live entries, only once it has grown past CML_COMPACT:
- * emptied if there are none. */
+ * emptied if there are none. A record "= CONTAINER INO" says that a store
+ * is about to exchange the container, inode INO, with the backing file
+ * (store.c): once it has, the container's name holds the old file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@
 #define KEPT_MODE   0600
 #define ENTRY_MAX   (CODA_FID_STR_LEN + 64 + PATH_MAX + 4)
 #define DONE_MARK   "- "
+#define MOVING_MARK "= "
 #define CML_COMPACT 65536
 
 /* One entry in buf; its length, or -ENAMETOOLONG. */
@@ -202,6 +206,16 @@ void cml_drop(struct venus *v, const char *name)
 		cml_rewrite_or_say(v);
 }
 
+int cml_moving(struct venus *v, const char *name, ino_t ino)
+{
+	char buf[64 + NAME_MAX];
+	int n = snprintf(buf, sizeof(buf), MOVING_MARK "%s %ju%c\n", name, (uintmax_t)ino, '\0');
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return cml_append(v, buf, n);
+}
+
 /* The last close of a write session, disconnected: the container stays,
  * logged, with the owner and mode of a stock venus cache file. */
 int cml_keep(struct venus *v, struct fid_entry *e)
@@ -298,24 +312,38 @@ static int entry_bind(struct venus *v, const struct cml_entry *ce, struct fid_en
 	return fid_enter(v, &st, path, ep);
 }
 
-/* A venus stopped after its store made the container the backing file
- * (store.c, linked): the entry is done, and the container is the file. */
-static bool entry_stored(struct venus *v, const struct cml_entry *ce)
+/* An entry of the log, whether no done record follows it, and the inode a
+ * moving record after it names (0: none). */
+struct cml_record {
+	struct cml_entry ce;
+	bool live;
+	ino_t moving;
+};
+
+/* A venus stopped after its store made the container the backing file:
+ * the entry is done. Linked (store.c, store_replace), the container is the
+ * file; exchanged (store_exchange), the file is the inode the moving record
+ * named, and the container's name holds the old file. */
+static bool entry_stored(struct venus *v, const struct cml_record *r)
 {
 	struct stat cst, st;
 
-	if (fstatat(v->cache_fd, ce->name, &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    beneath_stat(v, ce->path, &st) < 0)
+	if (beneath_stat(v, r->ce.path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (r->moving && st.st_ino == r->moving)
+		return true;
+	if (fstatat(v->cache_fd, r->ce.name, &cst, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	return cst.st_dev == st.st_dev && cst.st_ino == st.st_ino;
 }
 
-static void entry_load(struct venus *v, const struct cml_entry *ce)
+static void entry_load(struct venus *v, const struct cml_record *r)
 {
+	const struct cml_entry *ce = &r->ce;
 	struct fid_entry *e;
 	int err;
 
-	if (entry_stored(v, ce)) {
+	if (entry_stored(v, r)) {
 		unlinkat(v->cache_fd, ce->name, 0);
 		return;
 	}
@@ -376,25 +404,43 @@ static int cml_read(struct venus *v, char **bufp, size_t *lenp)
 	return 0;
 }
 
-/* An entry of the log, and whether no done record follows it. */
-struct cml_record {
-	struct cml_entry ce;
-	bool live;
-};
-
 struct cml_records {
 	struct cml_record *r;
 	size_t n, cap;
 };
 
+/* The last live entry of container `name`, or NULL. */
+static struct cml_record *record_live(struct cml_records *rs, const char *name)
+{
+	for (size_t i = rs->n; i-- > 0;)
+		if (rs->r[i].live && strcmp(rs->r[i].ce.name, name) == 0)
+			return &rs->r[i];
+	return NULL;
+}
+
 /* A done record: the last live entry of its container goes. */
 static void record_done(struct cml_records *rs, const char *name)
 {
-	for (size_t i = rs->n; i-- > 0;)
-		if (rs->r[i].live && strcmp(rs->r[i].ce.name, name) == 0) {
-			rs->r[i].live = false;
-			return;
-		}
+	struct cml_record *r = record_live(rs, name);
+
+	if (r)
+		r->live = false;
+}
+
+/* A moving record, "CONTAINER INO": the inode its store puts in the volume. */
+static void record_moving(struct cml_records *rs, char *rec)
+{
+	char *ino = strrchr(rec, ' '), *end;
+	struct cml_record *r;
+	unsigned long long n;
+
+	if (!ino)
+		return;
+	*ino++ = '\0';
+	n = strtoull(ino, &end, 10);
+	r = *end ? NULL : record_live(rs, rec);
+	if (r)
+		r->moving = (ino_t)n;
 }
 
 static int record_entry(struct cml_records *rs, char *rec)
@@ -412,6 +458,7 @@ static int record_entry(struct cml_records *rs, char *rec)
 		fprintf(stderr, "coda-venus: " CML_NAME ": a malformed entry is skipped\n");
 		return 0;
 	}
+	rs->r[rs->n].moving = 0;
 	rs->r[rs->n++].live = true;
 	return 0;
 }
@@ -429,6 +476,8 @@ static int records_read(char *buf, size_t len, struct cml_records *rs)
 			break;
 		if (strncmp(p, DONE_MARK, strlen(DONE_MARK)) == 0)
 			record_done(rs, p + strlen(DONE_MARK));
+		else if (strncmp(p, MOVING_MARK, strlen(MOVING_MARK)) == 0)
+			record_moving(rs, p + strlen(MOVING_MARK));
 		else
 			err = record_entry(rs, p);
 		p = nul + 1;
@@ -446,7 +495,7 @@ static int entries_load(struct venus *v, char *buf, size_t len)
 
 	for (size_t i = 0; !err && i < rs.n; i++)
 		if (rs.r[i].live)
-			entry_load(v, &rs.r[i].ce);
+			entry_load(v, &rs.r[i]);
 	free(rs.r);
 	return err;
 }

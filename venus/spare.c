@@ -25,6 +25,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -45,18 +47,46 @@ static bool spare_fit(const struct venus *v, int fd)
 	return (st.st_mode & 07777) == 0600 || fchmod(fd, 0600) == 0;
 }
 
-int spare_put(struct venus *v, int dfd, const char *name)
+/* Whether `name` in dfd is a container name of this venus's (tmp_name_of)
+ * in the cache, and its SEQ then in *seq: a spare may keep it. */
+static bool own_name(const struct venus *v, int dfd, const char *name, unsigned long *seq)
+{
+	char prefix[64];
+	size_t len;
+	char *end;
+
+	if (dfd != v->cache_fd)
+		return false;
+	tmp_name_of(v, CML_PREFIX, 0, prefix, sizeof(prefix));
+	len = strlen(prefix) - 1; /* up to the SEQ */
+	if (strncmp(name, prefix, len) != 0 || name[len] < '0' || name[len] > '9')
+		return false;
+	*seq = strtoul(name + len, &end, 10);
+	return *end == '\0';
+}
+
+/* The spare's name in the cache: its own if it is one of ours, else a new
+ * one it is renamed to; its SEQ in *seq. */
+static bool spare_name(struct venus *v, int dfd, const char *name, unsigned long *seq)
 {
 	char spare[64];
+
+	if (own_name(v, dfd, name, seq))
+		return true;
+	*seq = tmp_name(v, CML_PREFIX, spare, sizeof(spare));
+	return renameat(dfd, name, v->cache_fd, spare) == 0;
+}
+
+int spare_put(struct venus *v, int dfd, const char *name)
+{
+	unsigned long seq;
 	bool kept = false;
 	int fd = -1;
 
 	if (v->spares < SPARES)
 		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
-		unsigned long seq = tmp_name(v, CML_PREFIX, spare, sizeof(spare));
-
-		kept = spare_fit(v, fd) && renameat(dfd, name, v->cache_fd, spare) == 0;
+		kept = spare_fit(v, fd) && spare_name(v, dfd, name, &seq);
 		if (kept)
 			v->spare_seq[v->spares++] = seq;
 		close(fd);

@@ -302,6 +302,20 @@ static int tmp_filled(struct venus *v, int dfd, const char *tmp, int src, bool d
 	return err;
 }
 
+/* The container, open at src, given the backing file's owner, mode and
+ * times (and synced if durable), as the backing file it is to become; its
+ * stat then in *nst. */
+static int container_stamp(struct venus *v, int src, bool durable, const struct stat *st,
+			   const struct timespec times[2], struct stat *nst)
+{
+	if (fchown(src, st->st_uid, st->st_gid) < 0 || fchmod(src, st->st_mode & 07777) < 0)
+		return -errno;
+	store_step(v, 2);
+	if (futimens(src, times) < 0 || (durable && fsync(src) < 0) || fstat(src, nst) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The temp file `tmp` in dfd: the container itself, linked there and given
  * the backing file's owner, mode and times, so that nothing is copied and
  * no inode made. Removed again on failure (-EXDEV: the cache is on another
@@ -310,18 +324,12 @@ static int tmp_linked(struct venus *v, int dfd, const char *tmp, const char *nam
 		      bool durable, const struct stat *st, const struct timespec times[2],
 		      struct stat *nst)
 {
-	int err = 0;
+	int err;
 
 	if (linkat(v->cache_fd, name, dfd, tmp, 0) < 0)
 		return -errno;
 	store_step(v, 1);
-	if (fchown(src, st->st_uid, st->st_gid) < 0 || fchmod(src, st->st_mode & 07777) < 0)
-		err = -errno;
-	store_step(v, 2);
-	if (!err && (futimens(src, times) < 0 || (durable && fsync(src) < 0)))
-		err = -errno;
-	if (!err && fstat(src, nst) < 0)
-		err = -errno;
+	err = container_stamp(v, src, durable, st, times, nst);
 	if (err)
 		unlinkat(dfd, tmp, 0);
 	return err;
@@ -413,6 +421,52 @@ out:
 	return err;
 }
 
+/* The store of a file whose backing file is empty, most often one a
+ * CODA_CREATE has just made: the container and the backing file trade
+ * places, between the cache and the volume directory, in one
+ * RENAME_EXCHANGE. The volume has the new bytes at once and whole, as from
+ * store_replace, and the old file, now under the container's name, becomes
+ * a spare (spare.c): one rename where store_replace makes a link, an
+ * exchange, a rename out of the volume directory and an unlink. A venus
+ * killed after the exchange must not store that old file over the new
+ * one, so the log first names the inode the exchange puts in the volume
+ * (cml_moving), and the next venus takes such an entry for stored.
+ * -errno: nothing stored, the caller stores otherwise. */
+static int store_exchange(struct venus *v, struct fid_entry *e, int src, const char *name,
+			  const struct stat *st, const struct timespec times[2])
+{
+	const char *base = strrchr(e->path, '/');
+	struct stat nst, dst;
+	int dfd, err;
+
+	base = base ? base + 1 : e->path;
+	dfd = beneath_parent_open(v, e->path, O_RDONLY);
+	if (dfd < 0)
+		return dfd;
+	err = fstat(dfd, &dst) < 0 ? -errno : 0;
+	store_step(v, 1);
+	if (!err)
+		err = container_stamp(v, src, false, st, times, &nst);
+	if (!err)
+		err = cml_moving(v, name, nst.st_ino);
+	store_step(v, 3);
+	if (!err && renameat2(v->cache_fd, name, dfd, base, RENAME_EXCHANGE) < 0)
+		err = -errno;
+	/* Not a file that went (a directory put there behind our back): back
+	 * again, and fail as a rename over it would have. */
+	if (!err && (err = spare_put(v, v->cache_fd, name)) != 0)
+		renameat2(v->cache_fd, name, dfd, base, RENAME_EXCHANGE);
+	if (!err) {
+		store_step(v, 4);
+		dir_restore(v, dfd, &dst);
+		/* Stored whatever comes of this: venus forgets an object it
+		 * cannot find by its new inode (no memory), and looks again. */
+		fid_rekey(v, e, &nst);
+	}
+	close(dfd);
+	return err;
+}
+
 /* Whether the container may become the backing file itself: no other name
  * has it, and nobody else has it open. A writer that kept it past its
  * CODA_CLOSE (as a client of --serve may) would write the volume; a reader
@@ -423,15 +477,29 @@ static bool linkable(int src, const struct stat *cst, bool may_link)
 	return may_link && cst->st_nlink == 1 && container_alone(src);
 }
 
+/* Whether the container may trade places with the backing file
+ * (store_exchange): it may become the backing file, which is empty, on the
+ * same file system, and the store need not be durable (an exchange is not
+ * written out as a rename over a file is, see tmp_rename). */
+static bool exchangeable(int src, const struct stat *st, const struct stat *cst, bool may_link,
+			 bool durable)
+{
+	return st->st_size == 0 && !durable && cst->st_dev == st->st_dev &&
+	       linkable(src, cst, may_link);
+}
+
+enum stored { STORED_COPY, STORED_LINKED, STORED_EXCHANGED };
+
 /* Makes the backing file of e hold exactly the bytes of container `name`:
- * 0, or 1 when the container has become the backing file (may_link: no
- * session holds it), or -errno. The backing file as it was before, and the
- * container, in *st and *cst. */
+ * STORED_COPY, or STORED_LINKED when the container has become the backing
+ * file (may_link: no session holds it) and STORED_EXCHANGED when, besides,
+ * the old backing file has become a spare under its name, or -errno. The
+ * backing file as it was before, and the container, in *st and *cst. */
 int store_container(struct venus *v, struct fid_entry *e, const char *name, bool durable,
 		    bool may_link, struct stat *st, struct stat *cst)
 {
+	enum stored stored = STORED_COPY;
 	struct timespec times[2];
-	bool linked = false;
 	int src, err;
 
 	if (!e->path)
@@ -458,34 +526,43 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 		err = store_in_place(v, e, src, durable, times);
 	} else {
 		err = -EXDEV;
-		if (linkable(src, cst, may_link))
+		if (exchangeable(src, st, cst, may_link, durable)) {
+			err = store_exchange(v, e, src, name, st, times);
+			stored = STORED_EXCHANGED;
+		}
+		if (err && linkable(src, cst, may_link)) {
 			err = store_replace(v, e, src, name, true, durable, st, times);
-		linked = !err;
-		if (err)
+			stored = STORED_LINKED;
+		}
+		if (err) {
 			err = store_replace(v, e, src, name, false, durable, st, times);
+			stored = STORED_COPY;
+		}
 		if (err == -EPERM || err == -EACCES)
 			err = store_in_place(v, e, src, durable, times);
 	}
 	close(src);
-	return err ? err : linked;
+	return err ? err : (int)stored;
 }
 
 /* Stored: the entry leaves the log first, then the container becomes the
  * read container (recycled by rename, never rewritten: a reader may hold
- * the old one), or, when it has become the backing file (linked), its
- * name in the cache goes, with any older read container, and the next read
- * open fills a new one. Killed in between, the next venus finds a
- * container no entry names and removes it; the volume has its bytes. */
-static void wc_clean(struct venus *v, struct fid_entry *e, bool linked)
+ * the old one), or, when it has become the backing file, its name in the
+ * cache goes (linked) or is a spare's already (exchanged), with any older
+ * read container, and the next read open fills a new one. Killed in
+ * between, the next venus finds a container no entry names and removes it;
+ * the volume has its bytes. */
+static void wc_clean(struct venus *v, struct fid_entry *e, enum stored stored)
 {
 	char name[64], *dirty = e->x->dirty;
 
 	e->x->dirty = NULL;
 	cml_drop(v, dirty);
 	container_name(&e->fid, name, sizeof(name));
-	if (linked) {
+	if (stored != STORED_COPY) {
 		unlinkat(v->cache_fd, name, 0);
-		unlinkat(v->cache_fd, dirty, 0);
+		if (stored == STORED_LINKED)
+			unlinkat(v->cache_fd, dirty, 0);
 	} else if (renameat(v->cache_fd, dirty, v->cache_fd, name) < 0) {
 		unlinkat(v->cache_fd, dirty, 0); /* the next read open refills */
 	}
@@ -505,7 +582,7 @@ int wc_store(struct venus *v, struct fid_entry *e, bool durable)
 	if (rc < 0)
 		return rc;
 	if (!e->x->writers)
-		wc_clean(v, e, rc == 1);
+		wc_clean(v, e, (enum stored)rc);
 	/* After wc_clean: the unlink of a linked container's cache name moves
 	 * the file's ctime too, as no local file system would. One look at
 	 * the file then keeps the ctime the store left shown. */

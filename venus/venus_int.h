@@ -291,8 +291,9 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 		    bool may_link, struct stat *st, struct stat *cst);
 
 /* spare.c: empty old backing files, kept to become the next containers. */
-/* The file at name in dfd, a backing file a store has just exchanged away:
- * kept if it fits, else removed. 0, or -errno if it could be neither. */
+/* The file at name in dfd, a backing file a store has just exchanged away
+ * (into the cache, under a container name of ours, which it keeps): kept
+ * if it fits, else removed. 0, or -errno if it could be neither. */
 int spare_put(struct venus *v, int dfd, const char *name);
 /* A spare, renamed to `name` in the cache and open read-write; -ENOENT:
  * there is none. */
@@ -305,6 +306,9 @@ void spare_fini(struct venus *v);
 /* cml.c: the client modify log, of the dirty containers. */
 int cml_log(struct venus *v, struct fid_entry *e);
 void cml_drop(struct venus *v, const char *name);
+/* Logged before a store exchanges container `name`, inode ino, with the
+ * backing file (store.c): afterwards the name holds the old file. */
+int cml_moving(struct venus *v, const char *name, ino_t ino);
 int cml_keep(struct venus *v, struct fid_entry *e);
 void cml_forget(struct venus *v, struct fid_entry *e);
 void cml_paths_changed(struct venus *v);

@@ -1333,14 +1333,15 @@ static int file_count(const char *dir, const char *prefix)
 	return n;
 }
 
-/* venus killed at a step of the store of a session that writes `NEWB`; the
- * volume must hold the old or the new file whole, and a new venus on the
- * same cache must store the closed session (it is logged) and serve it.
- * The container itself becomes the backing file (store.c, linked), unless
- * a writer keeps it open (`stray`, as a client of --serve may): then both
- * stores copy it. */
+/* venus killed at a step of the store of a session that writes `NEWB` into
+ * a file that held `old`; the volume must hold the old or the new file
+ * whole, and a new venus on the same cache must store the closed session
+ * (it is logged) and serve it. The container itself becomes the backing
+ * file (store.c: linked, or exchanged with an empty one), unless a writer
+ * keeps it open (`stray`, as a client of --serve may): then both stores
+ * copy it. */
 #define NEWB "the new contents, longer than the old\n"
-static void crash_during_store_with(int step, const char *want, bool stray)
+static void crash_during_store_of(const char *old, int step, const char *want, bool stray)
 {
 	struct CodaFid fid, root;
 	struct coda_msg m;
@@ -1348,6 +1349,7 @@ static void crash_during_store_with(int step, const char *want, bool stray)
 	int fd, held = -1, status;
 
 	stop_venus();
+	write_file("file", old, strlen(old));
 	crash_step = step;
 	spawn_venus(false);
 	fid = fid_of("file");
@@ -1392,6 +1394,11 @@ static void crash_during_store_with(int step, const char *want, bool stray)
 	assert_vol("file", "after\n");
 }
 
+static void crash_during_store_with(int step, const char *want, bool stray)
+{
+	crash_during_store_of(OLD, step, want, stray);
+}
+
 Test(venus_write, crash_after_temp_created_keeps_old_file_until_restart_stores)
 {
 	crash_during_store_with(1, OLD, false);
@@ -1420,6 +1427,44 @@ Test(venus_write, crash_during_a_copied_store_keeps_old_file_until_restart_store
 Test(venus_write, crash_after_rename_of_a_copied_store_has_new_file_and_restart_stores_again)
 {
 	crash_during_store_with(4, NEWB, true);
+}
+
+Test(venus_write, crash_before_an_empty_file_is_exchanged_keeps_it_empty_until_restart_stores)
+{
+	crash_during_store_of("", 1, "", false);
+}
+
+Test(venus_write, crash_just_before_the_exchange_keeps_the_empty_file_until_restart_stores)
+{
+	crash_during_store_of("", 3, "", false);
+}
+
+Test(venus_write, crash_after_the_exchange_has_new_file_and_restart_keeps_it)
+{
+	crash_during_store_of("", 4, NEWB, false);
+}
+
+/* A session's store into an empty backing file (one CODA_CREATE made) puts
+ * the written inode itself in the volume, and keeps the old one, empty, as
+ * the cache's next container: nothing is copied, no inode deleted. */
+Test(venus_write, store_into_an_empty_file_puts_the_container_itself_in_the_volume)
+{
+	struct CodaFid fid;
+	struct stat cst, vst;
+	int fd;
+
+	write_file("file", "", 0);
+	fid = fid_of("file");
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), 0);
+	write_fd(fd, NEWB);
+	cr_assert_eq(fstat(fd, &cst), 0);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("file", NEWB);
+	lstat_vol("file", &vst);
+	cr_assert_eq(vst.st_ino, cst.st_ino, "the container is the backing file now");
+	cr_assert_eq(file_count(cache, "cml."), 1, "the old file is a spare");
+	cr_assert_eq(file_count(vol, ".coda-store."), 0);
 }
 
 /* kill -9 from outside while a big file is stored: old or new, whole. */
