@@ -158,10 +158,10 @@ static int container_reuse(struct venus *v, const char *name, const struct stat 
 	return fd;
 }
 
-int cache_file_create(struct venus *v, const char *name)
+int cache_file_create(struct venus *v, const char *name, int access)
 {
 	int fd =
-	    openat(v->cache_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    openat(v->cache_fd, name, access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -170,7 +170,7 @@ int cache_file_new(struct venus *v, const char *name)
 {
 	int fd = spare_take(v, name);
 
-	return fd == -ENOENT ? cache_file_create(v, name) : fd;
+	return fd == -ENOENT ? cache_file_create(v, name, O_RDWR) : fd;
 }
 
 void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, char *buf,

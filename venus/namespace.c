@@ -56,7 +56,8 @@ struct dirop {
 	bool exists;
 };
 
-static int dirop_start(struct venus *v, const struct coda_msg *in, const struct CodaFid *fid,
+/* The directory and the name of an upcall that changes a name. */
+static int dirop_begin(struct venus *v, const struct coda_msg *in, const struct CodaFid *fid,
 		       int name_off, struct dirop *op)
 {
 	int err;
@@ -77,11 +78,25 @@ static int dirop_start(struct venus *v, const struct coda_msg *in, const struct 
 		return -ENOMEM;
 	if (strlen(op->path) >= PATH_MAX)
 		return -ENAMETOOLONG;
-	/* Looked up in the very directory the fid names: what is made in
-	 * op->path is made there. */
-	err = beneath_stat_in(v, op->dir, op->name, &op->st);
+	return 0;
+}
+
+/* Whether op's name exists, and its stat. Looked up in the very directory
+ * the fid names: what is made in op->path is made there. */
+static int dirop_look(struct venus *v, struct dirop *op)
+{
+	int err = beneath_stat_in(v, op->dir, op->name, &op->st);
+
 	op->exists = !err;
 	return err == -ENOENT ? 0 : err;
+}
+
+static int dirop_start(struct venus *v, const struct coda_msg *in, const struct CodaFid *fid,
+		       int name_off, struct dirop *op)
+{
+	int err = dirop_begin(v, in, fid, name_off, op);
+
+	return err ? err : dirop_look(v, op);
 }
 
 static void dirop_end(struct dirop *op)
@@ -160,6 +175,20 @@ static int file_made(const struct venus *v, int fd, uid_t uid, const struct stat
 	return changed && fstat(fd, st) < 0 ? -errno : 0;
 }
 
+/* open(O_CREAT) of an existing name opens it, unless O_EXCL. */
+static int create_existing(struct venus *v, const struct coda_create_in *req, struct dirop *op,
+			   struct coda_msg *out)
+{
+	if (req->excl)
+		return -EEXIST;
+	if (S_ISDIR(op->st.st_mode))
+		return -EISDIR;
+	return enter_object(v, op, &op->st, false, &out->out.coda_create.VFid,
+			    &out->out.coda_create.attr);
+}
+
+/* The name is looked at only when the create cannot be made (may_create's
+ * EEXIST comes before its EACCES): a new file costs no stat of its name. */
 int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	const struct coda_create_in *req = &in->in.coda_create;
@@ -167,26 +196,15 @@ int vn_create(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 	struct stat st;
 	int fd, err;
 
-	err = dirop_start(v, in, &req->VFid, req->name, &op);
+	err = dirop_begin(v, in, &req->VFid, req->name, &op);
 	if (err)
 		goto out;
-	if (op.exists) {
-		/* open(O_CREAT) of an existing name opens it, unless O_EXCL. */
-		if (req->excl)
-			err = -EEXIST;
-		else if (S_ISDIR(op.st.st_mode))
-			err = -EISDIR;
-		else
-			err = enter_object(v, &op, &op.st, false, &out->out.coda_create.VFid,
-					   &out->out.coda_create.attr);
-		goto out;
-	}
 	err = access_check(v, in->ih.uid, &op.dst, C_A_W_OK | C_A_X_OK);
-	if (err)
-		goto out;
-	fd = beneath_open(v, op.path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	fd = err ? err : beneath_open(v, op.path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
-		err = fd;
+		int looked = dirop_look(v, &op);
+
+		err = looked ? looked : op.exists ? create_existing(v, req, &op, out) : fd;
 		goto out;
 	}
 	dirop_changed(&op);

@@ -96,13 +96,13 @@ int spare_put(struct venus *v, int dfd, const char *name)
 	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
 }
 
-int spare_adopt(struct venus *v, char *name, size_t len)
+int spare_adopt(struct venus *v, char *name, size_t len, int access)
 {
 	int fd;
 
 	while (v->spares) {
 		tmp_name_of(v, CML_PREFIX, v->spare_seq[--v->spares], name, len);
-		fd = openat(v->cache_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(v->cache_fd, name, access | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 	}
@@ -112,7 +112,7 @@ int spare_adopt(struct venus *v, char *name, size_t len)
 int spare_take(struct venus *v, const char *name)
 {
 	char spare[64];
-	int fd = spare_adopt(v, spare, sizeof(spare));
+	int fd = spare_adopt(v, spare, sizeof(spare), O_RDWR);
 
 	if (fd < 0 || renameat2(v->cache_fd, spare, v->cache_fd, name, RENAME_NOREPLACE) == 0)
 		return fd;

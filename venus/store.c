@@ -115,37 +115,54 @@ static int wc_create(struct venus *v, struct fid_entry *e, const struct stat *st
  * container is made under it directly, or a spare kept under a name of the
  * same kind becomes it and `name` becomes that: a venus killed while
  * filling it leaves a container no entry names, which the next one removes
- * (cml.c). */
+ * (cml.c). A new one that stays empty (nothing to copy into it) is opened
+ * read-only from the start, and kept open in *fdp for the reply; else
+ * *fdp is -1. */
 static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
-		   char *name, size_t len)
+		   char *name, size_t len, int *fdp)
 {
-	int fd;
+	bool empty = trunc || st->st_size == 0;
+	int access = empty ? O_RDONLY : O_RDWR;
+	int fd, err;
 
+	*fdp = -1;
 	/* An empty file's read container has nothing to spare a copy of: it
 	 * is taken only for the readers that hold it (they share the
 	 * session's container, as on a kernel mount). */
 	if (!trunc && (st->st_size > 0 || fid_x(e)->opens) && container_take(v, e, st, name) == 0)
 		return 0;
 	/* A spare is taken under its own name, which becomes the session's. */
-	fd = spare_adopt(v, name, len);
+	fd = spare_adopt(v, name, len, access);
 	if (fd == -ENOENT)
-		fd = cache_file_create(v, name);
+		fd = cache_file_create(v, name, access);
 	if (fd < 0)
 		return fd;
-	return wc_fill_new(v, e, st, trunc, fd, name);
+	if (!empty)
+		return wc_fill_new(v, e, st, trunc, fd, name);
+	err = wc_fill(v, e, st, fd, trunc);
+	if (err) {
+		close(fd);
+		unlinkat(v->cache_fd, name, 0);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
 }
 
-/* The first write open of a file not dirty yet: its container, logged. */
-static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc)
+/* The first write open of a file not dirty yet: its container, logged; a
+ * read-only fd of it in *fdp, or -1, as wc_take gives. */
+static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
+		    int *fdp)
 {
 	struct fid_extra *x = fid_extra(e);
 	char name[64];
 	int err;
 
+	*fdp = -1;
 	if (!x)
 		return -ENOMEM;
 	tmp_name(v, CML_PREFIX, name, sizeof(name));
-	err = wc_take(v, e, st, trunc, name, sizeof(name));
+	err = wc_take(v, e, st, trunc, name, sizeof(name), fdp);
 	if (err)
 		return err;
 	x->dirty = strdup(name);
@@ -154,6 +171,9 @@ static int wc_begin(struct venus *v, struct fid_entry *e, const struct stat *st,
 		free(x->dirty);
 		x->dirty = NULL;
 		unlinkat(v->cache_fd, name, 0);
+		if (*fdp >= 0)
+			close(*fdp);
+		*fdp = -1;
 	}
 	return err;
 }
@@ -193,7 +213,7 @@ static int wc_retake(struct venus *v, struct fid_entry *e)
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp)
 {
 	bool trunc = flags & C_O_TRUNC;
-	int fd, err;
+	int fd = -1, err;
 
 	if (S_ISDIR(st->st_mode))
 		return -EISDIR;
@@ -205,7 +225,7 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * one takes the logged name, as a copy does for a write open of it
 	 * that anything may still write. */
 	if (!fid_x(e)->dirty)
-		err = wc_begin(v, e, st, trunc);
+		err = wc_begin(v, e, st, trunc, &fd);
 	else if (trunc && !e->x->writers)
 		err = wc_create(v, e, st, true, e->x->dirty);
 	else if (!e->x->writers)
@@ -218,7 +238,8 @@ int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int fla
 	 * itself. Our own fd is closed after the reply is sent, perhaps after
 	 * the target's: were it writable, its close would look like the
 	 * target's last release (inotify IN_CLOSE_WRITE) and come too late. */
-	fd = wc_reopen(v, e->x->dirty, O_RDONLY);
+	if (fd < 0)
+		fd = wc_reopen(v, e->x->dirty, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	e->x->writers++;
@@ -302,13 +323,17 @@ static int tmp_filled(struct venus *v, int dfd, const char *tmp, int src, bool d
 	return err;
 }
 
-/* The container, open at src, given the backing file's owner, mode and
- * times (and synced if durable), as the backing file it is to become; its
- * stat then in *nst. */
-static int container_stamp(struct venus *v, int src, bool durable, const struct stat *st,
-			   const struct timespec times[2], struct stat *nst)
+/* The container, open at src (and cst, if known), given the backing file's
+ * owner, mode and times (and synced if durable), as the backing file it is
+ * to become; its stat then in *nst. The owner only where it differs: the
+ * mode that follows clears what a chown would. */
+static int container_stamp(struct venus *v, int src, const struct stat *cst, bool durable,
+			   const struct stat *st, const struct timespec times[2], struct stat *nst)
 {
-	if (fchown(src, st->st_uid, st->st_gid) < 0 || fchmod(src, st->st_mode & 07777) < 0)
+	bool owned = cst && cst->st_uid == st->st_uid && cst->st_gid == st->st_gid;
+
+	if ((!owned && fchown(src, st->st_uid, st->st_gid) < 0) ||
+	    fchmod(src, st->st_mode & 07777) < 0)
 		return -errno;
 	store_step(v, 2);
 	if (futimens(src, times) < 0 || (durable && fsync(src) < 0) || fstat(src, nst) < 0)
@@ -329,7 +354,7 @@ static int tmp_linked(struct venus *v, int dfd, const char *tmp, const char *nam
 	if (linkat(v->cache_fd, name, dfd, tmp, 0) < 0)
 		return -errno;
 	store_step(v, 1);
-	err = container_stamp(v, src, durable, st, times, nst);
+	err = container_stamp(v, src, NULL, durable, st, times, nst);
 	if (err)
 		unlinkat(dfd, tmp, 0);
 	return err;
@@ -433,7 +458,8 @@ out:
  * (cml_moving), and the next venus takes such an entry for stored.
  * -errno: nothing stored, the caller stores otherwise. */
 static int store_exchange(struct venus *v, struct fid_entry *e, int src, const char *name,
-			  const struct stat *st, const struct timespec times[2])
+			  const struct stat *st, const struct stat *cst,
+			  const struct timespec times[2])
 {
 	const char *base = strrchr(e->path, '/');
 	struct stat nst, dst;
@@ -446,7 +472,7 @@ static int store_exchange(struct venus *v, struct fid_entry *e, int src, const c
 	err = fstat(dfd, &dst) < 0 ? -errno : 0;
 	store_step(v, 1);
 	if (!err)
-		err = container_stamp(v, src, false, st, times, &nst);
+		err = container_stamp(v, src, cst, false, st, times, &nst);
 	if (!err)
 		err = cml_moving(v, name, nst.st_ino);
 	store_step(v, 3);
@@ -527,7 +553,7 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 	} else {
 		err = -EXDEV;
 		if (exchangeable(src, st, cst, may_link, durable)) {
-			err = store_exchange(v, e, src, name, st, times);
+			err = store_exchange(v, e, src, name, st, cst, times);
 			stored = STORED_EXCHANGED;
 		}
 		if (err && linkable(src, cst, may_link)) {

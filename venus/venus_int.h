@@ -272,9 +272,10 @@ void tmp_name_of(const struct venus *v, const char *prefix, unsigned long seq, c
 unsigned long tmp_name(struct venus *v, const char *prefix, char *buf, size_t len);
 int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len);
 /* A new empty file `name` in the cache, open read-write: a spare if any
- * (cache_file_new), or made now (cache_file_create). */
+ * (cache_file_new), or made now (cache_file_create, open for `access`,
+ * O_RDWR or O_RDONLY). */
 int cache_file_new(struct venus *v, const char *name);
-int cache_file_create(struct venus *v, const char *name);
+int cache_file_create(struct venus *v, const char *name, int access);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
 
@@ -299,8 +300,9 @@ int spare_put(struct venus *v, int dfd, const char *name);
  * there is none. */
 int spare_take(struct venus *v, const char *name);
 /* A spare as a write session's container, under its own name, which is
- * put in name (len bytes); open read-write. -ENOENT: there is none. */
-int spare_adopt(struct venus *v, char *name, size_t len);
+ * put in name (len bytes); open for `access` (O_RDWR or O_RDONLY).
+ * -ENOENT: there is none. */
+int spare_adopt(struct venus *v, char *name, size_t len, int access);
 void spare_fini(struct venus *v);
 
 /* cml.c: the client modify log, of the dirty containers. */

@@ -1222,6 +1222,21 @@ Test(venus_write, create_existing_name)
 	assert_vol("file", OLD);
 }
 
+/* As may_create: an existing name is EEXIST (or opened, without O_EXCL)
+ * before the directory's permission is asked; only a new one is EACCES. */
+Test(venus_write, create_of_an_existing_name_where_the_caller_may_not_write_is_eexist_or_opens)
+{
+	struct CodaFid dir = fid_of("dir"), a = fid_of("dir/a"), got;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to own files as others");
+	cr_assert_eq(create_as(65534, &dir, "a", 0644, 1, NULL), -EEXIST);
+	cr_assert_eq(create_as(65534, &dir, "a", 0644, 0, &got), 0);
+	cr_assert(coda_fid_eq(&got, &a));
+	cr_assert_eq(create_as(65534, &dir, "new", 0644, 0, NULL), -EACCES);
+	cr_assert(!vol_exists("dir/new"));
+}
+
 Test(venus_write, namespace_errors)
 {
 	struct CodaFid root = root_fid(), dir = fid_of("dir"), file = fid_of("file");
@@ -1465,6 +1480,44 @@ Test(venus_write, store_into_an_empty_file_puts_the_container_itself_in_the_volu
 	cr_assert_eq(vst.st_ino, cst.st_ino, "the container is the backing file now");
 	cr_assert_eq(file_count(cache, "cml."), 1, "the old file is a spare");
 	cr_assert_eq(file_count(vol, ".coda-store."), 0);
+}
+
+/* The stored file is the backing file as it was but for its bytes: its
+ * owner and mode stay, whether the store exchanged the container with an
+ * empty file or linked it over one with bytes. */
+static void store_keeps_owner_and_mode_of(const char *old)
+{
+	struct CodaFid fid;
+	struct stat st;
+	char p[256];
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to own files as others");
+	write_file("file", old, strlen(old));
+	vpath(p, sizeof(p), "file");
+	cr_assert_eq(chown(p, 65534, 65534), 0);
+	cr_assert_eq(chmod(p, 0640), 0);
+	fid = fid_of("file");
+	cr_assert_eq(open_fid(&fid, C_O_WRITE, &fd), 0);
+	write_fd(fd, NEWB);
+	close(fd);
+	cr_assert_eq(close_fid(&fid, C_O_WRITE), 0);
+	assert_vol("file", NEWB);
+	lstat_vol("file", &st);
+	cr_assert_eq(st.st_uid, 65534);
+	cr_assert_eq(st.st_gid, 65534);
+	cr_assert_eq(st.st_mode & 07777, 0640);
+}
+
+Test(venus_write, store_into_an_empty_file_keeps_its_owner_and_mode)
+{
+	store_keeps_owner_and_mode_of("");
+}
+
+Test(venus_write, store_into_a_file_with_bytes_keeps_its_owner_and_mode)
+{
+	store_keeps_owner_and_mode_of(OLD);
 }
 
 /* kill -9 from outside while a big file is stored: old or new, whole. */
