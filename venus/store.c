@@ -18,9 +18,11 @@
  * the backing file is made to hold exactly the container's bytes,
  * atomically, by a temp file renamed over it: the container itself, linked
  * into the volume, when nobody else holds it (store_container), else a
- * copy. The entry then leaves the log and the container is the read
- * container again, or, linked, the backing file. A venus killed before
- * that leaves the entry, and the next venus on the cache stores it.
+ * copy; or, over an empty backing file, the container exchanged with it
+ * (store_exchange). The entry then leaves the log and the container is the
+ * read container again, or, linked or exchanged, the backing file. A venus
+ * killed before that leaves the entry, and the next venus on the cache
+ * stores it, or takes it for stored where the exchange was made.
  * With cfg->defer_stores the last close keeps the container logged instead,
  * and it stands for the file until a later venus stores it. */
 #include <errno.h>
