@@ -390,7 +390,8 @@ static void dir_restore(struct venus *v, int dfd, const struct stat *dst)
 	struct fid_entry *dir = fid_by_inode(v, dst);
 	struct stat now;
 
-	futimens(dfd, (struct timespec[2]){dst->st_atim, dst->st_mtim});
+	/* By AT_EMPTY_PATH, which an O_PATH fd takes too (futimens does not). */
+	utimensat(dfd, "", (struct timespec[2]){dst->st_atim, dst->st_mtim}, AT_EMPTY_PATH);
 	if (!dir)
 		return;
 	if (fstat(dfd, &now) == 0)
@@ -463,12 +464,13 @@ static int store_exchange(struct venus *v, struct fid_entry *e, int src, const c
 			  const struct stat *st, const struct stat *cst,
 			  const struct timespec times[2])
 {
-	const char *base = strrchr(e->path, '/');
 	struct stat nst, dst;
-	int dfd, err;
+	const char *base;
+	/* The directory's kept fd itself (O_PATH: a stat, the exchange and
+	 * dir_restore need no more), not one of our own: nothing here makes
+	 * beneath.c look at another directory before we are done with it. */
+	int dfd = beneath_at(v, e->path, &base), err;
 
-	base = base ? base + 1 : e->path;
-	dfd = beneath_parent_open(v, e->path, O_RDONLY);
 	if (dfd < 0)
 		return dfd;
 	err = fstat(dfd, &dst) < 0 ? -errno : 0;
@@ -491,7 +493,6 @@ static int store_exchange(struct venus *v, struct fid_entry *e, int src, const c
 		 * cannot find by its new inode (no memory), and looks again. */
 		fid_rekey(v, e, &nst);
 	}
-	close(dfd);
 	return err;
 }
 

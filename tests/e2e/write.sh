@@ -265,6 +265,29 @@ sed_i_edits_files() {
 		md5sum big.txt && stat -c "%n %a %h %s" *.txt *.bak'
 }
 
+# Writing a file does not change its directory on a kernel mount: the
+# store's temp file and rename do not show in the directory's times, also
+# where venus may search the directory but not list it (0300: as nobody, it
+# reaches the directory by an O_PATH fd).
+t store_in_a_directory_venus_cannot_list_keeps_its_times
+store_in_a_directory_venus_cannot_list_keeps_its_times() {
+	local d rc
+	new_case
+	mkdir "$C/seed/wx" && echo old >"$C/seed/wx/f" || return 1
+	copy_seed || return 1
+	for d in "$P/wx" "$V/wx"; do
+		chmod 0300 "$d" && touch -d '2020-01-02 03:04:05.5' "$d" || return 1
+	done
+	same_as_native 'echo new >wx/f && cat wx/f && stat -c "%n %y" wx'
+	rc=$?
+	if [ "$(stat -c %y "$V/wx")" != "$(stat -c %y "$P/wx")" ]; then
+		note "the volume's directory: $(stat -c %y "$V/wx"), natively $(stat -c %y "$P/wx")"
+		rc=1
+	fi
+	chmod 0700 "$P/wx" "$V/wx"
+	return $rc
+}
+
 t mv_renames_files_and_directories
 mv_renames_files_and_directories() {
 	new_case
