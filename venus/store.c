@@ -77,14 +77,18 @@ static int wc_fill(struct venus *v, struct fid_entry *e, const struct stat *st, 
 	return err;
 }
 
-/* Fills the new container fd, made under `name`, and closes it; removed
- * again if it cannot be filled. */
+/* Fills the new container fd, made under `name`, and closes it, or with
+ * keep gives it to *keep once filled; removed again if it cannot be
+ * filled. */
 static int wc_fill_new(struct venus *v, struct fid_entry *e, const struct stat *st, bool trunc,
-		       int fd, const char *name)
+		       int fd, const char *name, int *keep)
 {
 	int err = wc_fill(v, e, st, fd, trunc);
 
-	close(fd);
+	if (keep && !err)
+		*keep = fd;
+	else
+		close(fd);
 	if (err)
 		unlinkat(v->cache_fd, name, 0);
 	return err;
@@ -100,7 +104,7 @@ static int wc_create(struct venus *v, struct fid_entry *e, const struct stat *st
 
 	if (fd < 0)
 		return fd;
-	err = wc_fill_new(v, e, st, trunc, fd, tmp);
+	err = wc_fill_new(v, e, st, trunc, fd, tmp, NULL);
 	if (!err && renameat(v->cache_fd, tmp, v->cache_fd, name) < 0) {
 		err = -errno;
 		unlinkat(v->cache_fd, tmp, 0);
@@ -125,7 +129,7 @@ static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, 
 {
 	bool empty = trunc || st->st_size == 0;
 	int access = empty ? O_RDONLY : O_RDWR;
-	int fd, err;
+	int fd;
 
 	*fdp = -1;
 	/* An empty file's read container has nothing to spare a copy of: it
@@ -139,16 +143,7 @@ static int wc_take(struct venus *v, struct fid_entry *e, const struct stat *st, 
 		fd = cache_file_create(v, name, access);
 	if (fd < 0)
 		return fd;
-	if (!empty)
-		return wc_fill_new(v, e, st, trunc, fd, name);
-	err = wc_fill(v, e, st, fd, trunc);
-	if (err) {
-		close(fd);
-		unlinkat(v->cache_fd, name, 0);
-		return err;
-	}
-	*fdp = fd;
-	return 0;
+	return wc_fill_new(v, e, st, trunc, fd, name, empty ? fdp : NULL);
 }
 
 /* The first write open of a file not dirty yet: its container, logged; a
@@ -506,15 +501,13 @@ static bool linkable(int src, const struct stat *cst, bool may_link)
 	return may_link && cst->st_nlink == 1 && container_alone(src);
 }
 
-/* Whether the container may trade places with the backing file
- * (store_exchange): it may become the backing file, which is empty, on the
+/* Whether a container that may become the backing file (linkable) may
+ * trade places with it (store_exchange): the backing file is empty, on the
  * same file system, and the store need not be durable (an exchange is not
  * written out as a rename over a file is, see tmp_rename). */
-static bool exchangeable(int src, const struct stat *st, const struct stat *cst, bool may_link,
-			 bool durable)
+static bool exchangeable(const struct stat *st, const struct stat *cst, bool durable)
 {
-	return st->st_size == 0 && !durable && cst->st_dev == st->st_dev &&
-	       linkable(src, cst, may_link);
+	return st->st_size == 0 && !durable && cst->st_dev == st->st_dev;
 }
 
 enum stored { STORED_COPY, STORED_LINKED, STORED_EXCHANGED };
@@ -554,12 +547,14 @@ int store_container(struct venus *v, struct fid_entry *e, const char *name, bool
 	if (st->st_nlink > 1) {
 		err = store_in_place(v, e, src, durable, times);
 	} else {
+		bool link = linkable(src, cst, may_link);
+
 		err = -EXDEV;
-		if (exchangeable(src, st, cst, may_link, durable)) {
+		if (link && exchangeable(st, cst, durable)) {
 			err = store_exchange(v, e, src, name, st, cst, times);
 			stored = STORED_EXCHANGED;
 		}
-		if (err && linkable(src, cst, may_link)) {
+		if (err && link) {
 			err = store_replace(v, e, src, name, true, durable, st, times);
 			stored = STORED_LINKED;
 		}
