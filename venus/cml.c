@@ -574,7 +574,10 @@ int cml_start(struct venus *v)
 	free(buf);
 	if (err)
 		return err;
-	orphans_sweep(v);
+	if (v->sweep) {
+		orphans_sweep(v);
+		runs_swept(v);
+	}
 	if (!buf)
 		return 0;
 	if (!v->cfg->defer_stores && !v->cfg->read_only)

@@ -95,7 +95,9 @@ int container_init(struct venus *v)
 	v->cache_path = realpath(v->cfg->cache, NULL);
 	if (!v->cache_path)
 		return -errno;
-	cache_sweep(v);
+	v->sweep = runs_start(v);
+	if (v->sweep)
+		cache_sweep(v);
 	return 0;
 }
 

@@ -169,8 +169,10 @@ void venus_destroy(struct venus *v)
 		spare_fini(v);
 	fid_fini(v);
 	access_fini(v);
-	if (v->cache_fd >= 0)
+	if (v->cache_fd >= 0) {
+		runs_stop(v);
 		close(v->cache_fd);
+	}
 	free(v->cache_path);
 	free(v);
 }

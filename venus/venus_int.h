@@ -129,8 +129,10 @@ struct venus {
 	struct dir_watch watch;
 	char *vol_shown; /* the volume root there, ending in '/'; "": unknown */
 	size_t vol_shown_len;
-	int cache_fd;	  /* the cache directory, holding one container per fid */
-	char *cache_path; /* absolute, for CODA_OPEN_BY_PATH replies */
+	int cache_fd;	   /* the cache directory, holding one container per fid */
+	char *cache_path;  /* absolute, for CODA_OPEN_BY_PATH replies */
+	bool run_recorded; /* our record is in the cache's runs/ (runs.c) */
+	bool sweep;	   /* a venus before us was killed: its leftovers go */
 	unsigned long tmp_seq;
 	struct fid_entry *fids;
 	struct fid_alias *inodes;  /* the few entries fid_make of their inode misses */
@@ -278,6 +280,14 @@ int cache_file_new(struct venus *v, const char *name);
 int cache_file_create(struct venus *v, const char *name, int access);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
+
+/* runs.c: the venuses running on the cache, each recorded from its start
+ * to its clean stop. runs_start records ours, and says whether the cache
+ * must be swept of what a killed one left; runs_swept forgets the killed
+ * ones' records once it has been. */
+bool runs_start(struct venus *v);
+void runs_swept(struct venus *v);
+void runs_stop(struct venus *v);
 
 /* store.c: write sessions and the store of their bytes to the volume. */
 int wc_open(struct venus *v, struct fid_entry *e, const struct stat *st, int flags, int *fdp);

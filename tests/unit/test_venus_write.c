@@ -1720,3 +1720,56 @@ Test(venus_write, a_session_open_when_another_is_stored_stays_logged)
 	assert_vol("other", "stored\n");
 	cr_assert_eq(file_count(cache, "cml."), 0);
 }
+
+/* Leaves in the cache what a venus killed as `pid` could have: a fill it
+ * never finished and a container it never logged. */
+static void plant_leftovers_of(pid_t pid)
+{
+	const char *const kinds[] = {".new.%ld.1", "cml.%ld.7"};
+	char name[64], path[300];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), kinds[i], (long)pid);
+		snprintf(path, sizeof(path), "%s/%s", cache, name);
+		cr_assert_eq(close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)), 0);
+	}
+}
+
+static int runs_recorded(void)
+{
+	char runs[300];
+
+	snprintf(runs, sizeof(runs), "%s/runs", cache);
+	return file_count(runs, "") - 2; /* "." and ".." */
+}
+
+Test(venus_write, a_start_after_a_killed_venus_sweeps_what_it_left)
+{
+	pid_t killed = venus_pid;
+
+	root_fid();
+	kill_venus();
+	plant_leftovers_of(killed);
+	spawn_venus(false);
+	root_fid();
+	cr_assert_eq(file_count(cache, ".new."), 0);
+	cr_assert_eq(file_count(cache, "cml."), 0);
+	cr_assert_eq(runs_recorded(), 1, "the killed venus's record went with the sweep");
+}
+
+/* A clean stop leaves nothing to sweep, and the cache, one container per
+ * object ever opened, is not listed at the next start. */
+Test(venus_write, a_start_after_a_clean_stop_does_not_list_the_cache)
+{
+	pid_t stopped = venus_pid;
+
+	root_fid();
+	cr_assert_eq(runs_recorded(), 1);
+	stop_venus();
+	cr_assert_eq(runs_recorded(), 0, "a clean stop removes its record");
+	plant_leftovers_of(stopped);
+	spawn_venus(false);
+	root_fid();
+	cr_assert_eq(file_count(cache, ".new."), 1, "the cache was listed");
+	cr_assert_eq(file_count(cache, "cml."), 1, "the cache was listed");
+}
