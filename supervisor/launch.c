@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -415,6 +416,29 @@ static bool reap_venus(struct sup *s, int flags)
 	return true;
 }
 
+/* Has venus left within ms? Its pidfd says so the moment it does; where
+ * there is none (Linux before 5.3), looks 50 us apart at first, then 1 ms. */
+static bool await_venus(struct sup *s, int ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, s->venus_pid, 0);
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	if (pidfd >= 0) {
+		while (poll(&p, 1, ms) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		return reap_venus(s, WNOHANG);
+	}
+	for (long waited = 0, step = 50; waited < ms * 1000L; waited += step) {
+		if (reap_venus(s, WNOHANG))
+			return true;
+		usleep((useconds_t)step);
+		if (step < 1000)
+			step *= 2;
+	}
+	return reap_venus(s, WNOHANG);
+}
+
 void stop_venus(struct sup *s)
 {
 	if (s->hosted.venus_end >= 0) {
@@ -426,16 +450,9 @@ void stop_venus(struct sup *s)
 		s->sb.vc.chan = -1;
 	}
 	/* Venus leaves a millisecond or so after its channel's end (10-20 ms
-	 * when it had inotify watches to free, venus/dir_watch.c): looks 50 us
-	 * apart at first, then 1 ms, for a second in all. */
-	for (long waited = 0, step = 50; waited < 1000000 && s->venus_pid > 0; waited += step) {
-		if (reap_venus(s, WNOHANG))
-			return;
-		usleep((useconds_t)step);
-		if (step < 1000)
-			step *= 2;
-	}
-	if (s->venus_pid > 0) {
+	 * when it had inotify watches to free, venus/dir_watch.c), and is
+	 * given a second. */
+	if (s->venus_pid > 0 && !await_venus(s, 1000)) {
 		kill(s->hosted.cmd ? -s->venus_pid : s->venus_pid, SIGKILL);
 		reap_venus(s, 0);
 	}
