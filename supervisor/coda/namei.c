@@ -100,10 +100,16 @@ static bool has_dotdot(const char *p)
 	return false;
 }
 
+/* Every walk sets its path at least once: a copy, not a printf. */
 static void path_set(struct walk *w, const char *path)
 {
-	snprintf(w->path, CODA_PATH_MAX, "%s", path);
-	w->len = strlen(w->path);
+	size_t len = strlen(path);
+
+	if (len >= CODA_PATH_MAX)
+		len = CODA_PATH_MAX - 1;
+	memcpy(w->path, path, len);
+	w->path[len] = '\0';
+	w->len = len;
 }
 
 static int path_push(struct walk *w, const char *name, size_t len)

@@ -376,8 +376,11 @@ int psdev_expire(struct coda_sb *sb)
 {
 	struct venus_comm *vc = &sb->vc;
 	struct upc_req *req, *tmp, *done = NULL;
-	int64_t now = now_ms(), next = -1, due;
+	int64_t now, next = -1, due;
 
+	if (!vc->pending && !sb->prefetch.waiting)
+		return -1; /* nothing to look at: no clock read per call served */
+	now = now_ms();
 	if (vc->pending)
 		sample_progress(vc, now);
 	prefetch_expire(sb, now);

@@ -63,15 +63,21 @@ static const uint32_t *start_of(struct call *c, long dirfd, const char *name)
 	return f && (f->vtype == C_VDIR || !*name) ? f->fid.opaque : NULL;
 }
 
-/* The answer to the caller's stat of `name`, kept (st NULL: ENOENT), unless
- * it was made as another uid or is a hosted venus's call. */
+/* Whether the caller's answers may be kept: the stage is on (the caches
+ * tell it of their changes), and the call is the command's own, as itself. */
+static bool keepable(struct call *c)
+{
+	return call_sup(c)->sb.caches.changed && c->uid_override < 0 &&
+	       c->listener == c->trap->listener;
+}
+
+/* The answer to the caller's stat of `name`, kept (st NULL: ENOENT). */
 static void keep(struct call *c, uint32_t gen, long dirfd, const char *name, int at_flags,
 		 const struct stat *st, const struct statx *stx)
 {
 	struct creds cred;
 
-	if (!call_sup(c)->sb.caches.changed || c->uid_override >= 0 ||
-	    c->listener != c->trap->listener || proc_creds(c->proc, &cred) < 0)
+	if (proc_creds(c->proc, &cred) < 0)
 		return;
 	stage_tables_put(c->trap, gen, cred.fsuid, name[0] == '/' ? NULL : start_of(c, dirfd, name),
 			 !(at_flags & AT_SYMLINK_NOFOLLOW), name, st, stx);
@@ -84,7 +90,7 @@ void stage_keep_stat(struct call *c, uint32_t gen, long dirfd, const char *name,
 	struct statx stx;
 	struct stat st;
 
-	if (release_writing(sb, fid))
+	if (!keepable(c) || release_writing(sb, fid))
 		return;
 	coda_attr_to_stat(sb, fid, attr, &st);
 	coda_attr_to_statx(sb, fid, attr, &stx);
@@ -96,6 +102,6 @@ void stage_keep_missing(struct call *c, uint32_t gen, long dirfd, const char *na
 {
 	/* Only while the Coda caches hold it missing: whatever makes the
 	 * name drops that, and so flushes the tables. */
-	if (nd->named && coda_name_missing(&call_sup(c)->sb, &nd->parent, nd->last))
+	if (keepable(c) && nd->named && coda_name_missing(&call_sup(c)->sb, &nd->parent, nd->last))
 		keep(c, gen, dirfd, name, at_flags, NULL, NULL);
 }

@@ -84,7 +84,11 @@ static int64_t next_due(const struct fd_wait *w)
 int fdwait_expire(struct trap *s)
 {
 	struct fd_wait *w = s->fd_waits, *done = NULL, *next;
-	int64_t now = loop_now_ms(), wait = -1;
+	int64_t now, wait = -1;
+
+	if (!w)
+		return -1; /* nothing to look at: no clock read per call served */
+	now = loop_now_ms();
 
 	for (; w; w = next) {
 		next = w->next;
