@@ -46,6 +46,17 @@ struct coda_lookup_attr_out {
 	int32_t rights;
 };
 
+/* The embedded venus's reply to CODA_OPEN_BY_FD: the kernel's, followed by
+ * the container's absolute path, NUL-terminated, so that a reader's
+ * container kept past its close can be opened again by that name rather
+ * than through /proc/self/fd, a third of the cost (supervisor/coda/keep.c;
+ * checked there to be the same inode). Stock venus sends the kernel's reply
+ * alone; a reply with no tail or a bad one is read as the kernel reads it. */
+struct coda_open_by_fd_path_out {
+	struct coda_open_by_fd_out open;
+	char path[];
+};
+
 /* Identifies the sender of an upcall, as the kernel fills coda_in_hdr. */
 struct coda_caller {
 	pid_t pid;

@@ -122,6 +122,25 @@ static int open_container(struct venus *v, const struct CodaFid *fid, int flags,
 	return 0;
 }
 
+/* The path of the container open_container opened (a dirty file's, or the
+ * read container) after the reply (struct coda_open_by_fd_path_out); none
+ * if it does not fit. */
+static void put_container_path(struct venus *v, const struct fid_entry *e, struct coda_msg *out)
+{
+	char name[64];
+	const char *cname = fid_x(e)->dirty;
+	size_t at = sizeof(struct coda_open_by_fd_out);
+	int n;
+
+	if (!cname) {
+		container_name(&e->fid, name, sizeof(name));
+		cname = name;
+	}
+	n = snprintf(out->raw + at, sizeof(out->raw) - at, "%s/%s", v->cache_path, cname);
+	if (n > 0 && (size_t)n < sizeof(out->raw) - at)
+		out->len = at + (size_t)n + 1;
+}
+
 int vn_open_by_fd(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	const struct coda_open_by_fd_in *req = &in->in.coda_open_by_fd;
@@ -135,6 +154,7 @@ int vn_open_by_fd(struct venus *v, const struct coda_msg *in, struct coda_msg *o
 	 * with SCM_RIGHTS and the dispatcher closes our copy once sent. */
 	out->out.coda_open_by_fd.fd = fd;
 	out->fd = fd;
+	put_container_path(v, e, out);
 	return 0;
 }
 

@@ -259,6 +259,9 @@ struct coda_file {
 	dev_t cdev; /* the container, to recognise the open file later */
 	ino_t cino;
 	char *path; /* absolute path of the object, for getcwd after fchdir */
+	/* Where venus keeps a reader's container, as its reply said (coda/keep.c
+	 * reopens a kept one by this name), or NULL. */
+	char *container_path;
 	/* A reader's open of venus: its last release is a CODA_CLOSE, as
 	 * coda_release() sends (writers' go through release.c). */
 	struct coda_sb *sb;

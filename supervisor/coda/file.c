@@ -37,6 +37,7 @@ void coda_file_put(struct coda_file *f)
 		release_reader(f->sb, &f->fid, &f->who, f->cflags);
 	free(f->image);
 	free(f->path);
+	free(f->container_path);
 	free(f);
 }
 
@@ -164,9 +165,9 @@ static int make_file(struct coda_req *r, const struct coda_caller *who, const st
 
 /* CODA_OPEN_BY_PATH: venus names the container and we open it ourselves, by
  * venus's cwd if the name is relative (a hosted venus). The embedded venus
- * names it absolutely. */
+ * names it absolutely; that name is the container's in *cpath. */
 static int open_by_path(struct coda_req *r, const struct coda_caller *who,
-			const struct CodaFid *fid, int cflags, int *fd)
+			const struct CodaFid *fid, int cflags, int *fd, char **cpath)
 {
 	char name[PATH_MAX], full[PATH_MAX + 32];
 	int rc = venus_open_by_path(r, who, fid, cflags, name, sizeof(name));
@@ -178,14 +179,18 @@ static int open_by_path(struct coda_req *r, const struct coda_caller *who,
 	else
 		snprintf(full, sizeof(full), "/proc/%d/cwd/%s", r->sb->vc.venus_pid, name);
 	*fd = open(full, O_RDONLY | O_CLOEXEC);
-	return *fd < 0 ? -errno : 0;
+	if (*fd < 0)
+		return -errno;
+	*cpath = name[0] == '/' ? strdup(full) : NULL;
+	return 0;
 }
 
 /* CODA_OPEN, or for a reader the container kept of an earlier open: 1
- * when kept, 0 when venus opened it, or -errno. */
+ * when kept, 0 when venus opened it (and *cpath is where the container is,
+ * if venus said: malloc'd, or NULL), or -errno. */
 static int open_container(struct coda_req *r, const struct coda_caller *who,
 			  const struct CodaFid *fid, int vtype, int cflags, uint32_t version,
-			  int *container)
+			  int *container, char **cpath)
 {
 	if (cflags & C_O_WRITE)
 		keep_forget(r->sb, fid);
@@ -194,8 +199,8 @@ static int open_container(struct coda_req *r, const struct coda_caller *who,
 	if (*container >= 0)
 		return 1;
 	if (r->sb->open_by_path)
-		return open_by_path(r, who, fid, cflags, container);
-	return venus_open(r, who, fid, cflags, container);
+		return open_by_path(r, who, fid, cflags, container, cpath);
+	return venus_open(r, who, fid, cflags, container, cpath);
 }
 
 int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, const char *path,
@@ -204,6 +209,7 @@ int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, con
 	int cflags = coda_flags_to_cflags(flags);
 	int container = -1, rc;
 	struct coda_caller who;
+	char *cpath = NULL;
 	uint32_t version;
 
 	/* Stores of earlier writers first: opens after a store see it. */
@@ -213,7 +219,7 @@ int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, con
 	 * than its container may be. */
 	version = cache_attr_version(&r->sb->caches, fid);
 	if (!rc)
-		rc = open_container(r, &who, fid, vtype, cflags, version, &container);
+		rc = open_container(r, &who, fid, vtype, cflags, version, &container, &cpath);
 	if (rc < 0)
 		return rc;
 	keep_make_room(r->sb, container);
@@ -221,7 +227,12 @@ int coda_file_open(struct coda_req *r, const struct CodaFid *fid, int vtype, con
 	if (rc == 0) {
 		(*fp)->attr_version = version;
 		keep_make_room(r->sb, *src);
+		if (vtype == C_VREG && cflags == C_O_READ) {
+			(*fp)->container_path = cpath; /* for keep.c */
+			cpath = NULL;
+		}
 	}
+	free(cpath);
 	/* A writer's own open file holds the container now; a directory's
 	 * record keeps it. */
 	if (rc < 0 || (*src != container && (*fp)->container != container))

@@ -1,7 +1,10 @@
 /* The venus calls, one function each, as fs/coda/upcall.c: build the
  * message, send it, check the reply. Each returns 0 or a negative errno. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "coda_linux.h"
@@ -76,8 +79,21 @@ int venus_access(struct coda_req *r, const struct coda_caller *who, const struct
 	return coda_upcall(r, &m);
 }
 
+/* The container's path after an embedded venus's reply, or NULL. */
+static char *open_tail_path(const struct coda_msg *m)
+{
+	const char *p;
+
+	if (m->len <= sizeof(struct coda_open_by_fd_out) ||
+	    coda_msg_get_reply_string(m, (int)sizeof(struct coda_open_by_fd_out), PATH_MAX - 1,
+				      &p) < 0 ||
+	    p[0] != '/')
+		return NULL;
+	return strdup(p);
+}
+
 int venus_open(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
-	       int cflags, int *fd)
+	       int cflags, int *fd, char **path)
 {
 	struct coda_msg m;
 	int rc;
@@ -100,6 +116,7 @@ int venus_open(struct coda_req *r, const struct coda_caller *who, const struct C
 	if (m.fd < 0)
 		return -EIO; /* venus said yes but passed no file */
 	*fd = m.fd;
+	*path = open_tail_path(&m);
 	return 0;
 }
 

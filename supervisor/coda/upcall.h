@@ -25,8 +25,11 @@ int venus_lookup(struct coda_req *r, const struct coda_caller *who, const struct
 int venus_access(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
 		 int mask);
 /* The container fd venus passed (ours to close). */
+/* CODA_OPEN_BY_FD: the open file in *fd, and where the container is in
+ * *path (malloc'd) when venus says so after its reply (the embedded venus,
+ * struct coda_open_by_fd_path_out), else NULL. */
 int venus_open(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,
-	       int cflags, int *fd);
+	       int cflags, int *fd, char **path);
 /* The container's path as venus names it (relative to venus's cwd, or
  * absolute), NUL-terminated in path. */
 int venus_open_by_path(struct coda_req *r, const struct coda_caller *who, const struct CodaFid *fid,

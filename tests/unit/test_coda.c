@@ -527,6 +527,56 @@ Test(coda, reopen_of_an_unchanged_file_reads_its_kept_container_with_no_upcall)
 	cr_assert_str_eq(buf, "hello, coda\n");
 }
 
+/* Reads the object nd walked to as read_fresh does, and says where its
+ * container is (path, len bytes). */
+static void read_fresh_at(const struct nameidata *nd, char *buf, size_t len, char *path,
+			  size_t plen)
+{
+	char link[64];
+	struct coda_file *f;
+	int src, rc = coda_file_open(&t.req, &nd->fid, nd->vtype, nd->path, O_RDONLY, &f, &src);
+	ssize_t n;
+
+	cr_assert_eq(rc, 0, "open for reading: %s", strerror(-rc));
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", src);
+	n = readlink(link, path, plen - 1);
+	cr_assert_gt(n, 0);
+	path[n] = '\0';
+	n = read(src, buf, len - 1);
+	cr_assert_geq(n, 0);
+	buf[n] = '\0';
+	coda_file_close_src(f, src);
+	coda_file_put(f);
+	run_releases();
+}
+
+/* The kept container is reopened by its name in the cache only while that
+ * name still holds it. */
+Test(coda, kept_container_whose_name_holds_another_file_is_still_what_is_read)
+{
+	char buf[64], path[PATH_MAX], other[PATH_MAX + 8];
+	struct nameidata nd;
+	uint32_t after;
+	int fd;
+
+	keep_enable(&t.sb, 1024);
+	walk_found("/coda/dir/file", 0, &nd);
+	read_fresh_at(&nd, buf, sizeof(buf), path, sizeof(path));
+	read_fresh(&nd, buf, sizeof(buf)); /* a reopen by its name */
+	snprintf(other, sizeof(other), "%s.other", path);
+	fd = open(other, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "not the kept one\n", 17), 17);
+	close(fd);
+	cr_assert_eq(rename(other, path), 0);
+	after = upcalls();
+	read_fresh(&nd, buf, sizeof(buf));
+	cr_assert_eq(upcalls(), after);
+	cr_assert_str_eq(buf, "hello, coda\n");
+	read_fresh(&nd, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "hello, coda\n", "and again, through its fd");
+}
+
 Test(coda, reopen_after_the_attributes_were_asked_again_goes_to_venus)
 {
 	struct coda_vattr attr;

@@ -519,6 +519,31 @@ Test(venus, open_by_fd_passes_container_with_file_bytes)
 	cr_assert_eq(close_fid(&fid), 0);
 }
 
+/* The reply names the container after the kernel's part (struct
+ * coda_open_by_fd_path_out): its path is the file passed. */
+Test(venus, open_by_fd_reply_names_the_container_it_passes)
+{
+	struct CodaFid fid = fid_of("hello.txt");
+	struct stat passed, named;
+	struct coda_msg m;
+	const char *path;
+
+	coda_msg_upcall(&m, CODA_OPEN_BY_FD, &me);
+	m.in.coda_open_by_fd.VFid = fid;
+	m.in.coda_open_by_fd.flags = C_O_READ;
+	cr_assert_eq(call(&m), 0);
+	cr_assert_geq(m.fd, 0);
+	cr_assert_eq(coda_msg_get_reply_string(&m, (int)sizeof(struct coda_open_by_fd_out),
+					       PATH_MAX - 1, &path),
+		     0, "no path after the reply");
+	cr_assert_eq(path[0], '/');
+	cr_assert_eq(fstat(m.fd, &passed), 0);
+	cr_assert_eq(stat(path, &named), 0, "%s", path);
+	cr_assert(passed.st_dev == named.st_dev && passed.st_ino == named.st_ino);
+	close(m.fd);
+	cr_assert_eq(close_fid(&fid), 0);
+}
+
 Test(venus, container_is_reused_when_unchanged)
 {
 	struct CodaFid fid = fid_of("hello.txt");
