@@ -495,20 +495,34 @@ Test(coda, open_after_a_writers_close_sees_its_bytes)
 /* ---- Readers' containers kept (keep.c) ---- */
 
 /* Opens the object nd walked to for reading, reads it from where the new
- * open file starts and releases it: what a reader sees. */
-static void read_fresh(const struct nameidata *nd, char *buf, size_t len)
+ * open file starts and releases it: what a reader sees. Where the open
+ * file's container is goes in path (plen bytes), unless path is NULL. */
+static void read_fresh_at(const struct nameidata *nd, char *buf, size_t len, char *path,
+			  size_t plen)
 {
+	char link[64];
 	struct coda_file *f;
 	int src, rc = coda_file_open(&t.req, &nd->fid, nd->vtype, nd->path, O_RDONLY, &f, &src);
 	ssize_t n;
 
 	cr_assert_eq(rc, 0, "open for reading: %s", strerror(-rc));
+	if (path) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", src);
+		n = readlink(link, path, plen - 1);
+		cr_assert_gt(n, 0);
+		path[n] = '\0';
+	}
 	n = read(src, buf, len - 1);
 	cr_assert_geq(n, 0);
 	buf[n] = '\0';
 	coda_file_close_src(f, src);
 	coda_file_put(f);
 	run_releases();
+}
+
+static void read_fresh(const struct nameidata *nd, char *buf, size_t len)
+{
+	read_fresh_at(nd, buf, len, NULL, 0);
 }
 
 Test(coda, reopen_of_an_unchanged_file_reads_its_kept_container_with_no_upcall)
@@ -525,29 +539,6 @@ Test(coda, reopen_of_an_unchanged_file_reads_its_kept_container_with_no_upcall)
 	read_fresh(&nd, buf, sizeof(buf));
 	cr_assert_eq(upcalls(), after, "the second open made %u upcalls", upcalls() - after);
 	cr_assert_str_eq(buf, "hello, coda\n");
-}
-
-/* Reads the object nd walked to as read_fresh does, and says where its
- * container is (path, len bytes). */
-static void read_fresh_at(const struct nameidata *nd, char *buf, size_t len, char *path,
-			  size_t plen)
-{
-	char link[64];
-	struct coda_file *f;
-	int src, rc = coda_file_open(&t.req, &nd->fid, nd->vtype, nd->path, O_RDONLY, &f, &src);
-	ssize_t n;
-
-	cr_assert_eq(rc, 0, "open for reading: %s", strerror(-rc));
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", src);
-	n = readlink(link, path, plen - 1);
-	cr_assert_gt(n, 0);
-	path[n] = '\0';
-	n = read(src, buf, len - 1);
-	cr_assert_geq(n, 0);
-	buf[n] = '\0';
-	coda_file_close_src(f, src);
-	coda_file_put(f);
-	run_releases();
 }
 
 /* The kept container is reopened by its name in the cache only while that
