@@ -122,22 +122,30 @@ static int open_container(struct venus *v, const struct CodaFid *fid, int flags,
 	return 0;
 }
 
-/* The path of the container open_container opened (a dirty file's, or the
- * read container) after the reply (struct coda_open_by_fd_path_out); none
- * if it does not fit. */
-static void put_container_path(struct venus *v, const struct fid_entry *e, struct coda_msg *out)
+/* The absolute path of the container open_container opened (a dirty
+ * file's, or the read container) in buf: its length, or -ENAMETOOLONG. */
+static int opened_container_path(struct venus *v, const struct fid_entry *e, char *buf, size_t len)
 {
 	char name[64];
 	const char *cname = fid_x(e)->dirty;
-	size_t at = sizeof(struct coda_open_by_fd_out);
 	int n;
 
 	if (!cname) {
 		container_name(&e->fid, name, sizeof(name));
 		cname = name;
 	}
-	n = snprintf(out->raw + at, sizeof(out->raw) - at, "%s/%s", v->cache_path, cname);
-	if (n > 0 && (size_t)n < sizeof(out->raw) - at)
+	n = snprintf(buf, len, "%s/%s", v->cache_path, cname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+/* That path after the reply (struct coda_open_by_fd_path_out); none if it
+ * does not fit. */
+static void put_container_path(struct venus *v, const struct fid_entry *e, struct coda_msg *out)
+{
+	size_t at = sizeof(struct coda_open_by_fd_out);
+	int n = opened_container_path(v, e, out->raw + at, sizeof(out->raw) - at);
+
+	if (n > 0)
 		out->len = at + (size_t)n + 1;
 }
 
@@ -161,8 +169,7 @@ int vn_open_by_fd(struct venus *v, const struct coda_msg *in, struct coda_msg *o
 int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg *out)
 {
 	const struct coda_open_by_path_in *req = &in->in.coda_open_by_path;
-	char name[64], path[PATH_MAX];
-	const char *cname;
+	char path[PATH_MAX];
 	struct fid_entry *e;
 	int fd, err, n;
 
@@ -170,15 +177,9 @@ int vn_open_by_path(struct venus *v, const struct coda_msg *in, struct coda_msg 
 	if (err)
 		return err;
 	close(fd); /* the caller opens the path itself */
-	container_name(&e->fid, name, sizeof(name));
-	/* The container open_container opened: a dirty file's, or the read
-	 * container. */
-	cname = e->x->dirty ? e->x->dirty : name;
-	n = snprintf(path, sizeof(path), "%s/%s", v->cache_path, cname);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		err = -ENAMETOOLONG;
-	else
-		err = coda_msg_put_string(out, &out->out.coda_open_by_path.path, path, (size_t)n);
+	n = opened_container_path(v, e, path, sizeof(path));
+	err =
+	    n < 0 ? n : coda_msg_put_string(out, &out->out.coda_open_by_path.path, path, (size_t)n);
 	if (err) {
 		e->x->opens--;
 		if (open_writes(req->flags))
