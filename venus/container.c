@@ -34,22 +34,24 @@ void container_name(const struct CodaFid *fid, char *buf, size_t len)
 		 fid->opaque[3]);
 }
 
+bool pid_named_gone(const char *s, char until)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(s, &end, 10);
+	if (errno || pid <= 0 || end == s || *end != until || pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Whether `name` is a temp file (prefix.PID.SEQ) whose venus has gone. */
 bool tmp_stale(const char *name, const char *prefix)
 {
 	size_t plen = strlen(prefix);
-	char *end;
-	long pid;
 
-	if (strncmp(name, prefix, plen) != 0)
-		return false;
-	errno = 0;
-	pid = strtol(name + plen, &end, 10);
-	if (errno || pid <= 0 || *end != '.')
-		return false;
-	if (pid == (long)getpid())
-		return false;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	return strncmp(name, prefix, plen) == 0 && pid_named_gone(name + plen, '.');
 }
 
 /* Removes from directory `path` (relative to `at`) the temp files of a dead

@@ -11,9 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,31 +19,9 @@
 
 #define RUNS_DIR "runs"
 
-static bool record_pid(const char *name, pid_t *pid)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(name, &end, 10);
-	if (errno || n <= 0 || *end || end == name)
-		return false;
-	*pid = (pid_t)n;
-	return true;
-}
-
-/* A record whose venus is gone: not ours, and no process has its pid. */
-static bool record_dead(const struct venus *v, const char *name)
-{
-	pid_t pid;
-
-	if (!record_pid(name, &pid) || pid == v->pid)
-		return false;
-	return kill(pid, 0) < 0 && errno == ESRCH;
-}
-
-/* Calls fn on each dead record of runs/ (fd, consumed); whether any was. */
-static bool each_dead(const struct venus *v, int fd, void (*fn)(int dfd, const char *name))
+/* Calls fn on each record of runs/ (fd, consumed) whose venus is gone;
+ * whether any was. */
+static bool each_dead(int fd, void (*fn)(int dfd, const char *name))
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -56,7 +32,7 @@ static bool each_dead(const struct venus *v, int fd, void (*fn)(int dfd, const c
 		return true;
 	}
 	while ((de = readdir(d)))
-		if (record_dead(v, de->d_name)) {
+		if (pid_named_gone(de->d_name, '\0')) {
 			any = true;
 			if (fn)
 				fn(dirfd(d), de->d_name);
@@ -89,7 +65,7 @@ bool runs_start(struct venus *v)
 	}
 	close(rec);
 	v->run_recorded = true;
-	return each_dead(v, fd, NULL) || made;
+	return each_dead(fd, NULL) || made;
 }
 
 static void drop_record(int dfd, const char *name)
@@ -102,7 +78,7 @@ void runs_swept(struct venus *v)
 	int fd = runs_open(v);
 
 	if (fd >= 0)
-		each_dead(v, fd, drop_record);
+		each_dead(fd, drop_record);
 }
 
 void runs_stop(struct venus *v)

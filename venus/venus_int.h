@@ -278,6 +278,9 @@ int cache_tmp_create(struct venus *v, const char *prefix, char *name, size_t len
  * O_RDWR or O_RDONLY). */
 int cache_file_new(struct venus *v, const char *name);
 int cache_file_create(struct venus *v, const char *name, int access);
+/* Whether s starts with the pid of a process gone (not ours), followed by
+ * the character until: a venus that left its name on a file. */
+bool pid_named_gone(const char *s, char until);
 bool tmp_stale(const char *name, const char *prefix);
 void tmp_sweep(int at, const char *path, const char *const *prefixes);
 
