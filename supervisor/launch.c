@@ -417,7 +417,8 @@ static bool reap_venus(struct sup *s, int flags)
 }
 
 /* Has venus left within ms? Its pidfd says so the moment it does; where
- * there is none (Linux before 5.3), looks 50 us apart at first, then 1 ms. */
+ * pidfd_open is refused (a container's seccomp profile), looks 50 us apart
+ * at first, then 1 ms. */
 static bool await_venus(struct sup *s, int ms)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, s->venus_pid, 0);
